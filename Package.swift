@@ -1,0 +1,29 @@
+// swift-tools-version:6.0
+// libhessianlr: curvature-aware learning rates behind one stable C ABI.
+//
+// Targets (dependencies point down only):
+//   HessianLRABI  thin export layer: @_cdecl functions, handles, validation, status codes
+//   HessianLR     pure Swift core: schedules, tuners, estimators, snapshots (no C types)
+//
+// `make lib` builds the `hessianlr` product as libhessianlr.so with the Swift runtime linked
+// statically, a SONAME carrying the major version and a version script that exports exactly the
+// functions of include/hessianlr.h.
+import PackageDescription
+
+let package = Package(
+    name: "libhessianlr",
+    products: [
+        .library(name: "HessianLR", targets: ["HessianLR"]),
+        .library(name: "hessianlr", type: .dynamic, targets: ["HessianLRABI"]),
+        .executable(name: "hessianlr-swift-example", targets: ["SwiftExample"]),
+        .executable(name: "hessianlr-replay", targets: ["HessianLRReplay"]),
+    ],
+    targets: [
+        .target(name: "HessianLR"),
+        .target(name: "HessianLRABI", dependencies: ["HessianLR"]),
+        .executableTarget(name: "SwiftExample", dependencies: ["HessianLR"], path: "examples/swift"),
+        .executableTarget(
+            name: "HessianLRReplay", dependencies: ["HessianLR"], path: "Tests/determinism/swift"),
+        .testTarget(name: "HessianLRTests", dependencies: ["HessianLR"]),
+    ]
+)

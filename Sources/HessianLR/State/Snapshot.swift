@@ -1,0 +1,82 @@
+/// The versioned, checksummed container of every saved tuner state.
+///
+/// Layout (all integers little-endian):
+///
+/// | offset    | size | field                                                  |
+/// |-----------|------|--------------------------------------------------------|
+/// | 0         | 4    | magic "HLRS"                                           |
+/// | 4         | 2    | format version (`formatVersion`)                       |
+/// | 6         | 2    | method id (`Method.rawValue`)                          |
+/// | 8         | 8    | payload length L                                       |
+/// | 16        | L    | payload, written by the method (`SnapshotWriter`)      |
+/// | 16 + L    | 4    | CRC-32 of bytes [0, 16 + L)                            |
+///
+/// `open` checks, in this order: length ≥ header, magic, version (0 is corrupt, newer than
+/// `formatVersion` is `snapshotVersion`), exact total length, checksum, known method.
+public enum Snapshot {
+    public static let magic: [UInt8] = [0x48, 0x4C, 0x52, 0x53]  // "HLRS"
+    public static let formatVersion: UInt16 = 1
+    public static let headerSize = 16
+    public static let trailerSize = 4
+
+    /// Wraps a method's payload into a complete snapshot.
+    public static func seal(method: Method, payload: [UInt8]) -> [UInt8] {
+        var header = SnapshotWriter()
+        for byte in magic { header.write(byte) }
+        header.write(formatVersion)
+        header.write(UInt16(method.rawValue))
+        header.write(UInt64(payload.count))
+        var bytes = header.bytes + payload
+        var trailer = SnapshotWriter()
+        trailer.write(CRC32.checksum(bytes))
+        bytes += trailer.bytes
+        return bytes
+    }
+
+    /// Validates a complete snapshot and returns its method and payload.
+    public static func open(_ bytes: [UInt8]) throws(HLRError) -> (method: Method, payload: [UInt8]) {
+        guard bytes.count >= headerSize + trailerSize else {
+            throw HLRError(
+                .snapshotCorrupt,
+                "snapshot is truncated: \(bytes.count) bytes, a snapshot has at least "
+                    + "\(headerSize + trailerSize)")
+        }
+        guard Array(bytes[0..<4]) == magic else {
+            throw HLRError(.snapshotCorrupt, "not a libhessianlr snapshot (bad magic)")
+        }
+        var reader = SnapshotReader(Array(bytes[4..<headerSize]))
+        let version = try reader.readUInt16("version")
+        let methodID = try reader.readUInt16("method")
+        let payloadLength = try reader.readUInt64("payload length")
+        guard version != 0 else {
+            throw HLRError(.snapshotCorrupt, "snapshot format version 0 is invalid")
+        }
+        guard version <= formatVersion else {
+            throw HLRError(
+                .snapshotVersion,
+                "snapshot format version \(version) is newer than this library's \(formatVersion)")
+        }
+        let expected = UInt64(headerSize + trailerSize).addingReportingOverflow(payloadLength)
+        guard !expected.overflow, expected.partialValue == UInt64(bytes.count) else {
+            throw HLRError(
+                .snapshotCorrupt,
+                "snapshot length \(bytes.count) does not match its header (payload \(payloadLength) bytes)")
+        }
+        let end = bytes.count - trailerSize
+        var trailer = SnapshotReader(Array(bytes[end...]))
+        let stored = try trailer.readUInt32("checksum")
+        let actual = CRC32.checksum(bytes[0..<end])
+        guard stored == actual else {
+            throw HLRError(.snapshotCorrupt, "snapshot checksum mismatch (stored \(hex(stored)), computed \(hex(actual)))")
+        }
+        guard let method = Method(rawValue: Int(methodID)) else {
+            throw HLRError(.snapshotMismatch, "snapshot of unknown method id \(methodID)")
+        }
+        return (method, Array(bytes[headerSize..<end]))
+    }
+
+    private static func hex(_ value: UInt32) -> String {
+        let digits = String(value, radix: 16)
+        return "0x" + String(repeating: "0", count: max(0, 8 - digits.count)) + digits
+    }
+}

@@ -1,0 +1,228 @@
+/*
+ * hessianlr.h — the C ABI of libhessianlr, a curvature-aware learning-rate library.
+ *
+ * The trainer owns tensors and autodiff; the library owns the tuning math and its state. A
+ * tuner handle consumes a few scalars per parameter group (observation mode) or flat host
+ * buffers plus a Hessian-vector-product callback (host mode) and hands back learning rates.
+ *
+ * Conventions (modelled on zstd.h and sqlite3.h):
+ *   - Every exported symbol and type starts with hlr_ / HLR_.
+ *   - Every function returns an int status (HLR_OK = 0 or an HLR_ERR_* code) and writes its
+ *     outputs through pointers. hlr_strerror(code) describes a code; hlr_last_error() returns
+ *     the message of the last failed call on the calling thread, naming the bad argument and
+ *     its value, e.g. "hlr_tuner_set_param: smoothing must be in [0, 0.9999999999999999], got 1.5".
+ *   - A failed call changes nothing: no handle state, no option, no output other than the ones
+ *     documented as written on failure.
+ *   - Handles are opaque. A handle that is NULL, freed or was never returned by
+ *     hlr_tuner_create gives HLR_ERR_INVALID_HANDLE, never a crash. hlr_tuner_free(NULL) is a
+ *     no-op. Calls on one handle from several threads are serialised by the library; different
+ *     handles are independent.
+ *   - Options are set by numeric key (HLR_PARAM_*), sticky until hlr_tuner_reset with
+ *     HLR_RESET_OPTIONS. hlr_param_bounds reports each option's inclusive range and default.
+ *     Adding an option adds a key; signatures and layouts never change (a changed signature
+ *     gets a new _v2 name).
+ *   - Steps are 0-based optimizer steps (uint64_t). Observations must come with increasing steps.
+ *   - Callbacks receive the caller's void *ctx unchanged; the library never dereferences it and
+ *     uses it only during the call that received it. A non-zero return aborts the operation with
+ *     HLR_ERR_CALLBACK and leaves the handle as it was. A callback must not free the handle it
+ *     is called for.
+ *   - The caller allocates every buffer and passes its length. Nothing the library returns
+ *     needs freeing except handles (hlr_tuner_free).
+ *
+ * Link with -lhessianlr (SONAME libhessianlr.so.<major>); the library carries its own Swift
+ * runtime, so no Swift toolchain is needed at run time.
+ */
+#ifndef HESSIANLR_H
+#define HESSIANLR_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ------------------------------------------------------------------------------------------ */
+/* Version                                                                                    */
+/* ------------------------------------------------------------------------------------------ */
+
+#define HLR_VERSION_MAJOR 0
+#define HLR_VERSION_MINOR 1
+#define HLR_VERSION_PATCH 0
+#define HLR_VERSION_NUMBER (HLR_VERSION_MAJOR * 10000 + HLR_VERSION_MINOR * 100 + HLR_VERSION_PATCH)
+#define HLR_VERSION_STRING "0.1.0"
+
+/* HLR_VERSION_NUMBER of the loaded library; bindings compare it with the header they were
+ * written against (same major, minor at least as large). */
+unsigned hlr_version_number(void);
+/* "major.minor.patch" of the loaded library; static storage, never free it. */
+const char *hlr_version_string(void);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Status codes and errors                                                                    */
+/* ------------------------------------------------------------------------------------------ */
+
+#define HLR_OK                      0
+#define HLR_ERR_NULL_POINTER        1  /* a required pointer argument is NULL */
+#define HLR_ERR_INVALID_HANDLE      2  /* handle is NULL, freed or not from hlr_tuner_create */
+#define HLR_ERR_INVALID_ARGUMENT    3  /* out of range, not finite, not an integer, inconsistent */
+#define HLR_ERR_UNKNOWN_METHOD      4  /* method id not implemented by this library */
+#define HLR_ERR_UNKNOWN_KEY         5  /* parameter or info key this method does not have */
+#define HLR_ERR_NONFINITE           6  /* an observation (or callback output) is NaN or +-Inf */
+#define HLR_ERR_CALLBACK            7  /* a callback returned non-zero */
+#define HLR_ERR_WRONG_STATE         8  /* valid call, wrong moment (step wants no curvature, ...) */
+#define HLR_ERR_BUFFER_TOO_SMALL    9  /* output buffer too small; the needed size is reported */
+#define HLR_ERR_SNAPSHOT_CORRUPT   10  /* truncated, bit-flipped or not a snapshot */
+#define HLR_ERR_SNAPSHOT_VERSION   11  /* written by a newer snapshot format */
+#define HLR_ERR_SNAPSHOT_MISMATCH  12  /* snapshot of another method or group count */
+
+/* Static description of a status code ("unknown status code" for others). Never NULL. */
+const char *hlr_strerror(int code);
+/* Message of the last failed call on this thread ("" if none failed yet). Valid until the next
+ * failing call on the same thread; never NULL, never free it. Successful calls leave it as is. */
+const char *hlr_last_error(void);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Methods, options and diagnostics                                                           */
+/* ------------------------------------------------------------------------------------------ */
+
+/* HessianLR: lr* = g'd / d'Hd (d = g, or the optimizer's update u) with warmup, bounds on the
+ * change per update, EMA smoothing and an absolute clamp. README.md has the exact semantics. */
+#define HLR_METHOD_HESSIANLR 1
+
+/* Option keys (value type double; integer options reject fractional values). Defaults are the
+ * seed's: query them with hlr_param_bounds. */
+#define HLR_PARAM_INITIAL_LR                1  /* per group: eta0, warmup target          (1e-3) */
+#define HLR_PARAM_WARMUP_STEPS              2  /* W: lr(t) = eta0*(t+1)/W for t < W          (0) */
+#define HLR_PARAM_UPDATE_PERIOD             3  /* P: curvature at t >= W, (t-W) % P == 0    (10) */
+#define HLR_PARAM_LR_BOUND_LOW              4  /* candidate >= low*lr, in (0, 1]           (0.3) */
+#define HLR_PARAM_LR_BOUND_HIGH             5  /* candidate <= high*lr, >= 1               (3.0) */
+#define HLR_PARAM_LR_MIN                    6  /* absolute floor, <= lr_max               (1e-8) */
+#define HLR_PARAM_LR_MAX                    7  /* absolute ceiling                         (1.0) */
+#define HLR_PARAM_SMOOTHING                 8  /* beta of lr <- beta*lr + (1-beta)*cand, [0,1) (0.9) */
+#define HLR_PARAM_NEGATIVE_CURVATURE_DECAY  9  /* candidate = decay*lr when d'Hd <= 0     (0.5) */
+#define HLR_PARAM_DIRECTION                10  /* HLR_DIRECTION_GRADIENT or _UPDATE          (0) */
+
+#define HLR_DIRECTION_GRADIENT 0  /* d = g: observations are g'g and g'Hg */
+#define HLR_DIRECTION_UPDATE   1  /* d = u (step w <- w - lr*u): observations are g'u and u'Hu */
+
+/* Diagnostics (hlr_tuner_get_info). Per-group keys use the group argument; others ignore it. */
+#define HLR_INFO_UPDATES              1  /* curvature observations applied                    */
+#define HLR_INFO_LAST_STEP            2  /* step of the last observation, -1 if none           */
+#define HLR_INFO_NEXT_CURVATURE_STEP  3  /* next step that will want curvature (-1: none < 2^64) */
+#define HLR_INFO_LAST_CANDIDATE       4  /* per group: raw g'd/d'Hd of the last update, or NaN */
+#define HLR_INFO_LAST_FLAGS           5  /* per group: HLR_FLAG_* bits of the last update      */
+#define HLR_INFO_LAST_CURVATURE       6  /* per group: observed d'Hd of the last update, or NaN */
+#define HLR_INFO_LAST_SLOPE           7  /* per group: observed g'd of the last update, or NaN */
+
+/* What happened to a group's rate in its last update (HLR_INFO_LAST_FLAGS bits). */
+#define HLR_FLAG_BOUNDED_LOW         1  /* candidate raised to low*lr                */
+#define HLR_FLAG_BOUNDED_HIGH        2  /* candidate lowered to high*lr              */
+#define HLR_FLAG_CLAMPED_MIN         4  /* result raised to lr_min                   */
+#define HLR_FLAG_CLAMPED_MAX         8  /* result lowered to lr_max                  */
+#define HLR_FLAG_NEGATIVE_CURVATURE 16  /* d'Hd <= 0: candidate was decay*lr         */
+#define HLR_FLAG_ZERO_GRADIENT      32  /* g'd == 0: rate kept                       */
+#define HLR_FLAG_NOT_DESCENT        64  /* g'd < 0 (direction update): rate kept     */
+
+/* Inclusive range and default of option `key` of `method`. Any of the output pointers may be
+ * NULL. HLR_ERR_UNKNOWN_METHOD / HLR_ERR_UNKNOWN_KEY when the pair does not exist. */
+int hlr_param_bounds(int method, int key, double *min, double *max, double *default_value);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Tuner handles                                                                              */
+/* ------------------------------------------------------------------------------------------ */
+
+typedef struct hlr_tuner hlr_tuner;
+
+/* Creates a tuner of `method` for `groups` parameter groups (1 <= groups <= 2^20) with default
+ * options. *out is set to the handle, or to NULL on failure. */
+int hlr_tuner_create(int method, size_t groups, hlr_tuner **out);
+/* Frees a handle; NULL is a no-op. A handle that is not live gives HLR_ERR_INVALID_HANDLE. */
+int hlr_tuner_free(hlr_tuner *tuner);
+
+#define HLR_RESET_STATE   1  /* forget observations: back to the initial learning rates */
+#define HLR_RESET_OPTIONS 2  /* restore every option's default */
+#define HLR_RESET_ALL     3
+int hlr_tuner_reset(hlr_tuner *tuner, int what);
+
+/* The method id and the group count the handle was created with. */
+int hlr_tuner_method(const hlr_tuner *tuner, int *method);
+int hlr_tuner_group_count(const hlr_tuner *tuner, size_t *groups);
+
+/* Sets an option for every group. Checks the range (hlr_param_bounds) and cross-constraints
+ * (lr_min <= lr_max); a rejected value changes nothing. */
+int hlr_tuner_set_param(hlr_tuner *tuner, int key, double value);
+/* Reads an option; for per-group options (HLR_PARAM_INITIAL_LR) this is group 0's value. */
+int hlr_tuner_get_param(const hlr_tuner *tuner, int key, double *value);
+/* Sets / reads a per-group option for one group (HLR_ERR_INVALID_ARGUMENT for handle-wide keys
+ * on set, or a group out of range). */
+int hlr_tuner_set_group_param(hlr_tuner *tuner, size_t group, int key, double value);
+int hlr_tuner_get_group_param(const hlr_tuner *tuner, size_t group, int key, double *value);
+
+/* Diagnostics: *value = the HLR_INFO_* quantity (group ignored for handle-wide keys). */
+int hlr_tuner_get_info(const hlr_tuner *tuner, int key, size_t group, double *value);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Observation mode: only scalars cross                                                       */
+/* ------------------------------------------------------------------------------------------ */
+
+/* *wants = 1 if the tuner wants a curvature observation at `step`, else 0. Ask before paying
+ * for a Hessian-vector product: on other steps no double-backward graph is needed. */
+int hlr_tuner_wants_curvature(const hlr_tuner *tuner, uint64_t step, int *wants);
+
+/* Feeds the curvature observation of a step that wants one: values = [s_0, c_0, s_1, c_1, ...],
+ * n = 2 * groups, with s_k = g_k'd_k and c_k = d_k'H d_k measured on group k alone (d = g or
+ * u per HLR_PARAM_DIRECTION). HLR_ERR_WRONG_STATE if the step wants no curvature,
+ * HLR_ERR_NONFINITE for NaN/Inf, HLR_ERR_INVALID_ARGUMENT for a negative g'g or a wrong n; in
+ * every error case nothing changes. */
+int hlr_tuner_observe_curvature(hlr_tuner *tuner, uint64_t step, const double *values, size_t n);
+
+/* The learning rate of `group` for the update at `step`. */
+int hlr_tuner_get_lr(const hlr_tuner *tuner, uint64_t step, size_t group, double *lr);
+/* All groups' learning rates at `step`; n must equal the group count. */
+int hlr_tuner_get_lrs(const hlr_tuner *tuner, uint64_t step, double *lrs, size_t n);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Host mode: flat buffers and a Hessian-vector-product callback                              */
+/* ------------------------------------------------------------------------------------------ */
+
+/* Writes out = H v for vectors of length n. Return 0 on success, anything else to abort.
+ * v and out never alias; out is zeroed before the call. */
+typedef int (*hlr_hvp_f32)(void *ctx, const float *v, float *out, size_t n);
+typedef int (*hlr_hvp_f64)(void *ctx, const double *v, double *out, size_t n);
+
+/* Computes the observation of hlr_tuner_observe_curvature itself and applies it. gradient
+ * (and update, required iff direction is update, NULL otherwise) hold n >= 1 elements.
+ * group_offsets holds groups + 1 non-decreasing offsets from 0 to n (group k is
+ * [offsets[k], offsets[k+1])); NULL with n_offsets = 0 means one group. One HVP per group
+ * (of d restricted to the group); dot products accumulate in double in a fixed order, so results
+ * are reproducible bit for bit. A non-zero callback return gives HLR_ERR_CALLBACK, NaN/Inf in
+ * the buffers or the callback's output gives HLR_ERR_NONFINITE; nothing changes in either case.
+ * The callback may call other library functions, also on this handle. */
+int hlr_tuner_observe_host_f32(hlr_tuner *tuner, uint64_t step, const float *gradient,
+                               const float *update, size_t n, const size_t *group_offsets,
+                               size_t n_offsets, hlr_hvp_f32 hvp, void *ctx);
+int hlr_tuner_observe_host_f64(hlr_tuner *tuner, uint64_t step, const double *gradient,
+                               const double *update, size_t n, const size_t *group_offsets,
+                               size_t n_offsets, hlr_hvp_f64 hvp, void *ctx);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Snapshots: options + state, versioned and checksummed                                      */
+/* ------------------------------------------------------------------------------------------ */
+
+/* Size in bytes of the snapshot hlr_tuner_save would write now. */
+int hlr_tuner_snapshot_size(const hlr_tuner *tuner, size_t *size);
+/* Writes the snapshot into buffer[0, capacity); *written (may be NULL) receives its size, also
+ * on HLR_ERR_BUFFER_TOO_SMALL. */
+int hlr_tuner_save(const hlr_tuner *tuner, void *buffer, size_t capacity, size_t *written);
+/* Replaces the handle's options and state with a snapshot's. A truncated or corrupt blob
+ * (HLR_ERR_SNAPSHOT_CORRUPT), a newer format (HLR_ERR_SNAPSHOT_VERSION) or another method or
+ * group count (HLR_ERR_SNAPSHOT_MISMATCH) is refused and the handle is left untouched. A
+ * restored handle continues bit-identically to the one that was saved. */
+int hlr_tuner_restore(hlr_tuner *tuner, const void *buffer, size_t size);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* HESSIANLR_H */
