@@ -1,0 +1,242 @@
+/*
+ * check.h — a tiny header-only test harness for the C-surface tests of libhessianlr.
+ *
+ *   CHECK(cond)                    cond must be true
+ *   CHECK_EQ_INT(a, b)             two integer expressions must be equal (printed on failure)
+ *   CHECK_EQ_DBL(a, b)             two doubles must be bit-identical (printed with %a on failure)
+ *   CHECK_STATUS(call, expected)   the library call must return the status `expected`
+ *   CHECK_OK(call)                 CHECK_STATUS(call, HLR_OK)
+ *   CHECK_FAILS(call, expected)    CHECK_STATUS plus: hlr_last_error() is non-empty and changed
+ *   CHECK_ERROR_HAS(text)          hlr_last_error() contains `text`
+ *   CHECK_SUMMARY()                prints the totals; evaluates to the process exit status
+ *
+ * A failed check prints file:line, the expression, the values involved and hlr_last_error(),
+ * then the test goes on. Counters are atomic, so checks may run on several threads.
+ *
+ * The snapshot helpers (hlrt_capture / hlrt_same_state) implement "the handle's state is
+ * unchanged": a handle's full state (options + observations) is its hlr_tuner_save bytes.
+ *
+ * C11; compiles warning-free with -std=c11 -Wall -Wextra -Werror -pedantic.
+ */
+#ifndef HLR_TESTS_CHECK_H
+#define HLR_TESTS_CHECK_H
+
+#include <inttypes.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hessianlr.h"
+
+static atomic_int check_passed_;
+static atomic_int check_failed_;
+
+/* Symbolic name of a status code (for readable failure messages). */
+static inline const char *check_status_name(int code) {
+    static const char *const names[] = {
+        "HLR_OK",
+        "HLR_ERR_NULL_POINTER",
+        "HLR_ERR_INVALID_HANDLE",
+        "HLR_ERR_INVALID_ARGUMENT",
+        "HLR_ERR_UNKNOWN_METHOD",
+        "HLR_ERR_UNKNOWN_KEY",
+        "HLR_ERR_NONFINITE",
+        "HLR_ERR_CALLBACK",
+        "HLR_ERR_WRONG_STATE",
+        "HLR_ERR_BUFFER_TOO_SMALL",
+        "HLR_ERR_SNAPSHOT_CORRUPT",
+        "HLR_ERR_SNAPSHOT_VERSION",
+        "HLR_ERR_SNAPSHOT_MISMATCH",
+    };
+    if (code >= 0 && code < (int)(sizeof names / sizeof names[0])) return names[code];
+    return "(unknown status)";
+}
+
+static inline int check_report_(int ok, const char *file, int line, const char *what) {
+    if (ok) {
+        atomic_fetch_add(&check_passed_, 1);
+        return 1;
+    }
+    atomic_fetch_add(&check_failed_, 1);
+    fprintf(stderr, "%s:%d: FAILED: %s\n    hlr_last_error: \"%s\"\n", file, line, what,
+            hlr_last_error());
+    return 0;
+}
+
+static inline int check_int_(long long a, long long b, const char *file, int line,
+                             const char *ea, const char *eb) {
+    if (a == b) return check_report_(1, file, line, "");
+    atomic_fetch_add(&check_failed_, 1);
+    fprintf(stderr, "%s:%d: FAILED: %s == %s\n    got %lld, expected %lld\n"
+                    "    hlr_last_error: \"%s\"\n",
+            file, line, ea, eb, a, b, hlr_last_error());
+    return 0;
+}
+
+static inline uint64_t check_bits_(double x) {
+    uint64_t bits;
+    memcpy(&bits, &x, sizeof bits);
+    return bits;
+}
+
+static inline int check_dbl_(double a, double b, const char *file, int line, const char *ea,
+                             const char *eb) {
+    if (check_bits_(a) == check_bits_(b)) return check_report_(1, file, line, "");
+    atomic_fetch_add(&check_failed_, 1);
+    fprintf(stderr, "%s:%d: FAILED: %s == %s (bit for bit)\n    got %.17g (%a), expected %.17g (%a)\n",
+            file, line, ea, eb, a, a, b, b);
+    return 0;
+}
+
+static inline int check_status_(int got, int expected, const char *file, int line,
+                                const char *call) {
+    if (got == expected) return check_report_(1, file, line, "");
+    atomic_fetch_add(&check_failed_, 1);
+    fprintf(stderr, "%s:%d: FAILED: %s\n    returned %d (%s), expected %d (%s)\n"
+                    "    hlr_last_error: \"%s\"\n",
+            file, line, call, got, check_status_name(got), expected,
+            check_status_name(expected), hlr_last_error());
+    return 0;
+}
+
+/* CHECK_FAILS: the status, plus a non-empty last error that differs from the previous one
+ * (every failing test call is preceded by a reset of the message through a known failure, see
+ * check_mark_error_). */
+static inline void check_mark_error_(void) {
+    /* A deliberately failing call with a recognisable message: resets hlr_last_error(). */
+    (void)hlr_param_bounds(-424242, HLR_PARAM_SMOOTHING, NULL, NULL, NULL);
+}
+
+static inline int check_fails_(int got, int expected, const char *file, int line,
+                               const char *call) {
+    int ok = check_status_(got, expected, file, line, call);
+    const char *message = hlr_last_error();
+    if (message == NULL || message[0] == '\0' || strstr(message, "-424242") != NULL) {
+        atomic_fetch_add(&check_failed_, 1);
+        fprintf(stderr, "%s:%d: FAILED: %s\n    did not set a new hlr_last_error (\"%s\")\n",
+                file, line, call, message ? message : "(NULL)");
+        return 0;
+    }
+    return ok;
+}
+
+static inline int check_error_has_(const char *text, const char *file, int line) {
+    const char *message = hlr_last_error();
+    if (message != NULL && strstr(message, text) != NULL) return check_report_(1, file, line, "");
+    atomic_fetch_add(&check_failed_, 1);
+    fprintf(stderr, "%s:%d: FAILED: hlr_last_error() should contain \"%s\"\n    it is \"%s\"\n",
+            file, line, text, message ? message : "(NULL)");
+    return 0;
+}
+
+static inline int check_summary_(const char *file) {
+    int passed = atomic_load(&check_passed_);
+    int failed = atomic_load(&check_failed_);
+    printf("%s: %d checks, %d passed, %d failed\n", file, passed + failed, passed, failed);
+    fflush(stdout);
+    return failed == 0 ? 0 : 1;
+}
+
+#define CHECK(cond) check_report_((cond) ? 1 : 0, __FILE__, __LINE__, #cond)
+#define CHECK_EQ_INT(a, b) check_int_((long long)(a), (long long)(b), __FILE__, __LINE__, #a, #b)
+#define CHECK_EQ_DBL(a, b) check_dbl_((double)(a), (double)(b), __FILE__, __LINE__, #a, #b)
+#define CHECK_STATUS(call, expected) \
+    check_status_((call), (expected), __FILE__, __LINE__, #call " -> " #expected)
+#define CHECK_OK(call) CHECK_STATUS(call, HLR_OK)
+#define CHECK_FAILS(call, expected) \
+    (check_mark_error_(), check_fails_((call), (expected), __FILE__, __LINE__, #call " -> " #expected))
+#define CHECK_ERROR_HAS(text) check_error_has_((text), __FILE__, __LINE__)
+#define CHECK_SUMMARY() check_summary_(__FILE__)
+
+/* ------------------------------------------------------------------------------------------ */
+/* Library helpers shared by the tests                                                        */
+/* ------------------------------------------------------------------------------------------ */
+
+/* The full state of a handle: its snapshot bytes (malloc'd; hlrt_release frees them). */
+typedef struct {
+    unsigned char *bytes;
+    size_t size;
+} hlrt_state;
+
+static inline hlrt_state hlrt_capture(const hlr_tuner *tuner) {
+    hlrt_state state = {NULL, 0};
+    size_t size = 0;
+    if (hlr_tuner_snapshot_size(tuner, &size) != HLR_OK || size == 0) return state;
+    state.bytes = malloc(size);
+    if (state.bytes == NULL) return state;
+    size_t written = 0;
+    if (hlr_tuner_save(tuner, state.bytes, size, &written) != HLR_OK || written != size) {
+        free(state.bytes);
+        state.bytes = NULL;
+        return state;
+    }
+    state.size = size;
+    return state;
+}
+
+static inline void hlrt_release(hlrt_state *state) {
+    free(state->bytes);
+    state->bytes = NULL;
+    state->size = 0;
+}
+
+/* 1 if the handle's snapshot equals `before` byte for byte. */
+static inline int hlrt_same_state(const hlr_tuner *tuner, const hlrt_state *before) {
+    hlrt_state now = hlrt_capture(tuner);
+    int same = before->bytes != NULL && now.bytes != NULL && now.size == before->size &&
+               memcmp(now.bytes, before->bytes, now.size) == 0;
+    hlrt_release(&now);
+    return same;
+}
+
+/* A failing call on a live handle: expected status, a new non-empty message, and the handle's
+ * snapshot byte for byte the same before and after. */
+#define CHECK_FAILS_UNCHANGED(tuner, call, expected)                                      \
+    do {                                                                                  \
+        hlrt_state before_ = hlrt_capture(tuner);                                         \
+        CHECK(before_.bytes != NULL);                                                     \
+        CHECK_FAILS(call, expected);                                                      \
+        if (!hlrt_same_state((tuner), &before_)) {                                        \
+            atomic_fetch_add(&check_failed_, 1);                                          \
+            fprintf(stderr, "%s:%d: FAILED: %s changed the handle's state\n", __FILE__,   \
+                    __LINE__, #call);                                                     \
+        } else {                                                                          \
+            atomic_fetch_add(&check_passed_, 1);                                          \
+        }                                                                                 \
+        hlrt_release(&before_);                                                           \
+    } while (0)
+
+/* Creates a HessianLR handle or aborts the test (nothing else can be checked without one). */
+static inline hlr_tuner *hlrt_create(size_t groups) {
+    hlr_tuner *tuner = NULL;
+    int status = hlr_tuner_create(HLR_METHOD_HESSIANLR, groups, &tuner);
+    if (status != HLR_OK || tuner == NULL) {
+        fprintf(stderr, "hlr_tuner_create(%zu groups) failed: %d %s\n", groups, status,
+                hlr_last_error());
+        exit(2);
+    }
+    return tuner;
+}
+
+static inline double hlrt_lr(const hlr_tuner *tuner, uint64_t step, size_t group) {
+    double lr = -1.0;
+    if (hlr_tuner_get_lr(tuner, step, group, &lr) != HLR_OK) {
+        fprintf(stderr, "hlr_tuner_get_lr(step %" PRIu64 ", group %zu) failed: %s\n", step, group,
+                hlr_last_error());
+        atomic_fetch_add(&check_failed_, 1);
+    }
+    return lr;
+}
+
+static inline double hlrt_info(const hlr_tuner *tuner, int key, size_t group) {
+    double value = -12345.0;
+    if (hlr_tuner_get_info(tuner, key, group, &value) != HLR_OK) {
+        fprintf(stderr, "hlr_tuner_get_info(key %d, group %zu) failed: %s\n", key, group,
+                hlr_last_error());
+        atomic_fetch_add(&check_failed_, 1);
+    }
+    return value;
+}
+
+#endif /* HLR_TESTS_CHECK_H */
