@@ -1,0 +1,179 @@
+"""Loading of ``libhessianlr.so`` and the ctypes prototypes of every function of the C ABI.
+
+Where the library is looked for, in this order:
+
+1. ``$HESSIANLR_LIBRARY``, a full path to the shared library. When this variable is set it is
+   the only place tried (an explicit choice never silently falls back to another copy).
+2. ``libhessianlr.so`` next to this package's ``__init__.py`` (``make python-package`` copies
+   the built library there).
+
+Failure to load raises :class:`ImportError` listing every path tried and why each failed.
+
+At load, ``hlr_version_number()`` is compared with the header this binding was written against
+(``include/hessianlr.h`` 0.1.0, ``HLR_VERSION_NUMBER = 100``): same major version and a number
+at least as large, else :class:`ImportError` naming both versions.
+
+Every one of the header's 24 functions gets explicit ``argtypes`` and ``restype`` here, so a
+wrong argument type fails in Python (``ctypes.ArgumentError``) instead of corrupting memory.
+Note that ctypes silently wraps negative Python ints passed as ``c_size_t`` / ``c_uint64``; the
+public classes check signs before calling.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+from ctypes import (
+    CFUNCTYPE,
+    POINTER,
+    c_char_p,
+    c_double,
+    c_float,
+    c_int,
+    c_size_t,
+    c_uint,
+    c_uint64,
+    c_void_p,
+)
+
+__all__ = [
+    "HEADER_VERSION_MAJOR",
+    "HEADER_VERSION_MINOR",
+    "HEADER_VERSION_PATCH",
+    "HEADER_VERSION_NUMBER",
+    "HEADER_VERSION_STRING",
+    "ENV_VAR",
+    "LIBRARY_NAME",
+    "HVP_F32",
+    "HVP_F64",
+    "lib",
+    "library_path",
+    "candidate_paths",
+    "check_version",
+    "last_error",
+    "strerror",
+]
+
+#: Version of ``include/hessianlr.h`` this binding was written against.
+HEADER_VERSION_MAJOR = 0
+HEADER_VERSION_MINOR = 1
+HEADER_VERSION_PATCH = 0
+HEADER_VERSION_NUMBER = HEADER_VERSION_MAJOR * 10000 + HEADER_VERSION_MINOR * 100 + HEADER_VERSION_PATCH
+HEADER_VERSION_STRING = f"{HEADER_VERSION_MAJOR}.{HEADER_VERSION_MINOR}.{HEADER_VERSION_PATCH}"
+
+ENV_VAR = "HESSIANLR_LIBRARY"
+LIBRARY_NAME = "libhessianlr.so"
+
+#: ``typedef int (*hlr_hvp_f32)(void *ctx, const float *v, float *out, size_t n);``
+HVP_F32 = CFUNCTYPE(c_int, c_void_p, POINTER(c_float), POINTER(c_float), c_size_t)
+#: ``typedef int (*hlr_hvp_f64)(void *ctx, const double *v, double *out, size_t n);``
+HVP_F64 = CFUNCTYPE(c_int, c_void_p, POINTER(c_double), POINTER(c_double), c_size_t)
+
+# Opaque ``hlr_tuner *``: a plain void pointer (None is NULL).
+_handle = c_void_p
+_P = POINTER
+
+#: name -> (restype, argtypes), one entry per function of include/hessianlr.h, in header order.
+PROTOTYPES = {
+    "hlr_version_number": (c_uint, []),
+    "hlr_version_string": (c_char_p, []),
+    "hlr_strerror": (c_char_p, [c_int]),
+    "hlr_last_error": (c_char_p, []),
+    "hlr_param_bounds": (c_int, [c_int, c_int, _P(c_double), _P(c_double), _P(c_double)]),
+    "hlr_tuner_create": (c_int, [c_int, c_size_t, _P(_handle)]),
+    "hlr_tuner_free": (c_int, [_handle]),
+    "hlr_tuner_reset": (c_int, [_handle, c_int]),
+    "hlr_tuner_method": (c_int, [_handle, _P(c_int)]),
+    "hlr_tuner_group_count": (c_int, [_handle, _P(c_size_t)]),
+    "hlr_tuner_set_param": (c_int, [_handle, c_int, c_double]),
+    "hlr_tuner_get_param": (c_int, [_handle, c_int, _P(c_double)]),
+    "hlr_tuner_set_group_param": (c_int, [_handle, c_size_t, c_int, c_double]),
+    "hlr_tuner_get_group_param": (c_int, [_handle, c_size_t, c_int, _P(c_double)]),
+    "hlr_tuner_get_info": (c_int, [_handle, c_int, c_size_t, _P(c_double)]),
+    "hlr_tuner_wants_curvature": (c_int, [_handle, c_uint64, _P(c_int)]),
+    "hlr_tuner_observe_curvature": (c_int, [_handle, c_uint64, _P(c_double), c_size_t]),
+    "hlr_tuner_get_lr": (c_int, [_handle, c_uint64, c_size_t, _P(c_double)]),
+    "hlr_tuner_get_lrs": (c_int, [_handle, c_uint64, _P(c_double), c_size_t]),
+    "hlr_tuner_observe_host_f32": (
+        c_int,
+        [_handle, c_uint64, _P(c_float), _P(c_float), c_size_t, _P(c_size_t), c_size_t, HVP_F32, c_void_p],
+    ),
+    "hlr_tuner_observe_host_f64": (
+        c_int,
+        [_handle, c_uint64, _P(c_double), _P(c_double), c_size_t, _P(c_size_t), c_size_t, HVP_F64, c_void_p],
+    ),
+    "hlr_tuner_snapshot_size": (c_int, [_handle, _P(c_size_t)]),
+    "hlr_tuner_save": (c_int, [_handle, c_void_p, c_size_t, _P(c_size_t)]),
+    "hlr_tuner_restore": (c_int, [_handle, c_void_p, c_size_t]),
+}
+
+
+def _format_version(number: int) -> str:
+    return f"{number // 10000}.{number // 100 % 100}.{number % 100}"
+
+
+def check_version(number: int, string: str | None = None) -> None:
+    """Raises ImportError unless a library reporting ``number`` (``HLR_VERSION_NUMBER``) can serve
+    this binding: same major version and ``number >= HEADER_VERSION_NUMBER``."""
+    loaded = string if string is not None else _format_version(number)
+    if number // 10000 != HEADER_VERSION_MAJOR or number < HEADER_VERSION_NUMBER:
+        raise ImportError(
+            f"libhessianlr version mismatch: the loaded library is {loaded} "
+            f"(hlr_version_number() = {number}), this binding needs {HEADER_VERSION_STRING} "
+            f"(number {HEADER_VERSION_NUMBER}) or a later {HEADER_VERSION_MAJOR}.x"
+        )
+
+
+def candidate_paths() -> list[str]:
+    """The paths tried, in order (see the module docstring)."""
+    explicit = os.environ.get(ENV_VAR)
+    if explicit:
+        return [explicit]
+    return [os.path.join(os.path.dirname(os.path.abspath(__file__)), LIBRARY_NAME)]
+
+
+def _declare(library: ctypes.CDLL) -> None:
+    for name, (restype, argtypes) in PROTOTYPES.items():
+        function = getattr(library, name)
+        function.restype = restype
+        function.argtypes = argtypes
+
+
+def _load() -> tuple[ctypes.CDLL, str]:
+    failures = []
+    for path in candidate_paths():
+        if not os.path.exists(path):
+            failures.append(f"{path}: no such file")
+            continue
+        try:
+            library = ctypes.CDLL(path)
+        except OSError as error:
+            failures.append(f"{path}: {error}")
+            continue
+        try:
+            _declare(library)
+        except AttributeError as error:
+            failures.append(f"{path}: not libhessianlr ({error})")
+            continue
+        number = int(library.hlr_version_number())
+        string = library.hlr_version_string().decode("ascii", "replace")
+        check_version(number, string)
+        return library, path
+    source = f"${ENV_VAR}" if os.environ.get(ENV_VAR) else f"the package directory (or set ${ENV_VAR})"
+    raise ImportError(
+        f"cannot load {LIBRARY_NAME} from {source}; tried:\n  " + "\n  ".join(failures)
+        + "\nBuild it with `make python-package`, or point $" + ENV_VAR + " at the full path of the library."
+    )
+
+
+lib, library_path = _load()
+
+
+def last_error() -> str:
+    """``hlr_last_error()``: the message of the last failed call on this thread."""
+    return lib.hlr_last_error().decode("utf-8", "replace")
+
+
+def strerror(code: int) -> str:
+    """``hlr_strerror(code)``: the static description of a status code."""
+    return lib.hlr_strerror(int(code)).decode("utf-8", "replace")

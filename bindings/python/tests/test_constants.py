@@ -1,0 +1,40 @@
+"""The IntEnums equal the header's macros, both ways."""
+
+from hessianlr import Direction, Flag, Info, Method, Param, Reset, Status
+
+PREFIXES = [
+    ("HLR_METHOD_", Method),
+    ("HLR_PARAM_", Param),
+    ("HLR_INFO_", Info),
+    ("HLR_FLAG_", Flag),
+    ("HLR_DIRECTION_", Direction),
+    ("HLR_RESET_", Reset),
+    ("HLR_ERR_", Status),
+]
+
+
+def test_every_macro_has_its_member(header):
+    seen = {enum: set() for _, enum in PREFIXES}
+    for name, value in header.items():
+        if name.startswith("HLR_VERSION_"):
+            continue
+        if name == "HLR_OK":
+            assert Status.OK == value == 0
+            seen[Status].add("OK")
+            continue
+        for prefix, enum in PREFIXES:
+            if name.startswith(prefix):
+                member = name[len(prefix):]
+                assert member in enum.__members__, f"{name} has no {enum.__name__}.{member}"
+                assert int(enum[member]) == value, f"{name} = {value}, {enum.__name__}.{member} = {int(enum[member])}"
+                seen[enum].add(member)
+                break
+        else:
+            raise AssertionError(f"macro {name} is not mirrored by any enum")
+    for _, enum in PREFIXES:
+        assert seen[enum] == set(enum.__members__), f"{enum.__name__} has members the header lacks: {set(enum.__members__) - seen[enum]}"
+
+
+def test_flags_combine():
+    combined = Flag.BOUNDED_HIGH | Flag.CLAMPED_MAX
+    assert int(combined) == 10 and Flag(10) == combined

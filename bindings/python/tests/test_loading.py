@@ -1,0 +1,120 @@
+"""Loading the library: the version check, $HESSIANLR_LIBRARY and clear ImportErrors."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+import hessianlr
+from hessianlr import _lib
+
+from conftest import HEADER, REPO_ROOT, header_macros
+
+
+def run_python(code: str, env_var: str | None, tmp_path) -> subprocess.CompletedProcess:
+    env = dict(os.environ)
+    env.pop(_lib.ENV_VAR, None)
+    if env_var is not None:
+        env[_lib.ENV_VAR] = env_var
+    return subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60,
+    )
+
+
+def test_loaded_version_matches_header():
+    macros = header_macros()
+    assert _lib.HEADER_VERSION_MAJOR == macros["HLR_VERSION_MAJOR"]
+    assert _lib.HEADER_VERSION_MINOR == macros["HLR_VERSION_MINOR"]
+    assert _lib.HEADER_VERSION_PATCH == macros["HLR_VERSION_PATCH"]
+    assert f'#define HLR_VERSION_STRING "{_lib.HEADER_VERSION_STRING}"' in HEADER.read_text()
+    number = _lib.HEADER_VERSION_NUMBER
+    assert number == macros["HLR_VERSION_MAJOR"] * 10000 + macros["HLR_VERSION_MINOR"] * 100 + macros["HLR_VERSION_PATCH"]
+    assert hessianlr.library_version_number >= number
+    assert hessianlr.library_version_number // 10000 == _lib.HEADER_VERSION_MAJOR
+    assert hessianlr.library_version == _lib.lib.hlr_version_string().decode()
+    assert hessianlr.__version__ == "0.1.0"
+
+
+@pytest.mark.parametrize("number", [100, 101, 199, 200, 9999])
+def test_version_check_accepts_same_major_not_older(number):
+    _lib.check_version(number)
+
+
+@pytest.mark.parametrize("number, shown", [(99, "0.0.99"), (0, "0.0.0"), (10000, "1.0.0"), (10100, "1.1.0")])
+def test_version_check_refuses_other_major_or_older(number, shown):
+    with pytest.raises(ImportError) as info:
+        _lib.check_version(number)
+    assert shown in str(info.value) and "0.1.0" in str(info.value)
+
+
+def test_every_header_function_has_a_prototype():
+    import re
+
+    declared = set(re.findall(r"\b(hlr_\w+)\s*\(", HEADER.read_text())) - {"hlr_hvp_f32", "hlr_hvp_f64"}
+    # the two callback typedefs appear as "(*hlr_hvp_f32)"; everything else is a function
+    assert declared == set(_lib.PROTOTYPES), declared ^ set(_lib.PROTOTYPES)
+    assert len(_lib.PROTOTYPES) == 24
+    for name, (restype, argtypes) in _lib.PROTOTYPES.items():
+        function = getattr(_lib.lib, name)
+        assert function.restype is restype and function.argtypes == argtypes, name
+
+
+def test_env_var_path_is_used(tmp_path):
+    copy = tmp_path / "copy" / "libhessianlr-custom.so"
+    copy.parent.mkdir()
+    shutil.copy(_lib.library_path, copy)
+    result = run_python(
+        "import hessianlr; print(hessianlr.library_path); print(hessianlr.library_version)", str(copy), tmp_path
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [str(copy), hessianlr.library_version]
+
+
+def test_bad_env_var_path_gives_clear_import_error(tmp_path):
+    missing = tmp_path / "nowhere" / "libhessianlr.so"
+    result = run_python("import hessianlr", str(missing), tmp_path)
+    assert result.returncode != 0
+    assert "ImportError" in result.stderr
+    assert str(missing) in result.stderr and "HESSIANLR_LIBRARY" in result.stderr
+    assert "no such file" in result.stderr
+
+
+def test_env_var_pointing_at_a_non_library_gives_import_error(tmp_path):
+    result = run_python("import hessianlr", str(HEADER), tmp_path)
+    assert result.returncode != 0
+    assert "ImportError" in result.stderr and str(HEADER) in result.stderr
+
+
+def test_foreign_library_with_other_major_is_refused(tmp_path):
+    compiler = shutil.which("cc") or shutil.which("gcc") or shutil.which("clang")
+    if compiler is None:
+        pytest.skip("no C compiler to build a fake library")
+    stubs = "\n".join(f"int {name}(void) {{ return 0; }}" for name in _lib.PROTOTYPES
+                      if name not in ("hlr_version_number", "hlr_version_string"))
+    source = tmp_path / "fake.c"
+    source.write_text(
+        'unsigned hlr_version_number(void) { return 20300; }\n'
+        'const char *hlr_version_string(void) { return "2.3.0"; }\n' + stubs + "\n"
+    )
+    fake = tmp_path / "libfake.so"
+    subprocess.run([compiler, "-shared", "-fPIC", "-o", str(fake), str(source)], check=True)
+    result = run_python("import hessianlr", str(fake), tmp_path)
+    assert result.returncode != 0
+    assert "ImportError" in result.stderr
+    assert "2.3.0" in result.stderr and "0.1.0" in result.stderr
+
+
+def test_import_does_not_import_torch(tmp_path):
+    result = run_python("import sys, hessianlr; print('torch' in sys.modules)", None, tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "False"
+
+
+def test_repo_layout_is_found():
+    assert (REPO_ROOT / "Makefile").exists()
