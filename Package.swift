@@ -18,8 +18,14 @@ let package = Package(
         .executable(name: "hessianlr-swift-example", targets: ["SwiftExample"]),
         .executable(name: "hessianlr-replay", targets: ["HessianLRReplay"]),
     ],
+    dependencies: [
+        // RealModule: elementary functions (exp, log, cos, pow) as pure Swift API for the core.
+        .package(url: "https://github.com/apple/swift-numerics", from: "1.1.1"),
+    ],
     targets: [
-        .target(name: "HessianLR"),
+        .target(
+            name: "HessianLR",
+            dependencies: [.product(name: "RealModule", package: "swift-numerics")]),
         .target(name: "HessianLRABI", dependencies: ["HessianLR"]),
         .executableTarget(name: "SwiftExample", dependencies: ["HessianLR"], path: "examples/swift"),
         .executableTarget(

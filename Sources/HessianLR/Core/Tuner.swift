@@ -2,9 +2,11 @@
 ///
 /// A trainer drives a tuner step by step (steps are 0-based optimizer steps and only increase):
 ///
-/// 1. `wantsCurvature(atStep: t)`: should the trainer pay for curvature at step t? Only then
-///    does it build the double-backward graph.
-/// 2. If so, it measures the scalars of `observeCurvature` at the current weights and passes them.
+/// 1. `need(atStep: t)`: what must the trainer measure before the rates of step t are final?
+///    Curvature (only then does it build the double-backward graph), forward losses at probe
+///    points, or the loss and slope. Most steps need nothing.
+/// 2. It measures that at the current weights and passes it to `observe(step:kind:values:)`;
+///    a step may need several observations in turn (until `need` says `nothing`).
 /// 3. `learningRate(group:step:)` gives the rate to use for the update of step t.
 ///
 /// Everything is value-typed: a throwing mutating call leaves the tuner exactly as it was.
@@ -12,21 +14,19 @@ public protocol Tuner: Sendable {
     var method: Method { get }
     var groupCount: Int { get }
 
-    /// Number of doubles `observeCurvature` expects (2 per group for quadratic-model rules).
-    var curvatureValueCount: Int { get }
-
     /// True when host mode needs the optimizer's update u as well as the gradient g.
     var usesUpdateDirection: Bool { get }
 
-    /// True at the steps where the rule wants a curvature observation.
-    func wantsCurvature(atStep step: UInt64) -> Bool
+    /// What the tuner needs next at `step` (`nothing` for steps before the last observed one).
+    func need(atStep step: UInt64) -> Need
 
-    /// Throws `wrongState`, saying why and which step is next, unless `step` wants curvature.
-    func requireCurvatureStep(_ step: UInt64) throws(HLRError)
+    /// Throws `wrongState`, saying why and what is needed instead, unless `need(atStep: step)`
+    /// is of `kind`.
+    func requireObservation(_ kind: ObservationKind, atStep step: UInt64) throws(HLRError)
 
-    /// Feeds the curvature observation of a step that wants one. For quadratic-model rules the
-    /// layout is [gᵀd₀, dᵀHd₀, gᵀd₁, dᵀHd₁, …] (one pair per group).
-    mutating func observeCurvature(step: UInt64, values: [Double]) throws(HLRError)
+    /// Feeds an observation of the kind `need(atStep: step)` asked for, with
+    /// `need(atStep: step).valueCount(groups:)` values (layouts in `ObservationKind`).
+    mutating func observe(step: UInt64, kind: ObservationKind, values: [Double]) throws(HLRError)
 
     /// The learning rate of `group` for the update at `step`.
     func learningRate(group: Int, step: UInt64) throws(HLRError) -> Double
@@ -50,6 +50,31 @@ public protocol Tuner: Sendable {
 }
 
 extension Tuner {
+    /// True at the steps whose next need is a curvature observation.
+    public func wantsCurvature(atStep step: UInt64) -> Bool { need(atStep: step) == .curvature }
+
+    /// `requireObservation(.curvature, atStep:)`.
+    public func requireCurvatureStep(_ step: UInt64) throws(HLRError) {
+        try requireObservation(.curvature, atStep: step)
+    }
+
+    /// Number of doubles a curvature observation carries: 2 per group.
+    public var curvatureValueCount: Int { 2 * groupCount }
+
+    /// `observe(step:kind: .curvature, values:)`: [gᵀd₀, dᵀHd₀, gᵀd₁, dᵀHd₁, …].
+    public mutating func observeCurvature(step: UInt64, values: [Double]) throws(HLRError) {
+        try observe(step: step, kind: .curvature, values: values)
+    }
+
+    /// Checks that `values` has the count `need` implies, naming both on failure.
+    public func checkValueCount(_ values: [Double], for need: Need) throws(HLRError) {
+        let expected = need.valueCount(groups: groupCount)
+        guard values.count == expected else {
+            throw .invalid(
+                "expected \(expected) \(need.kind?.name ?? "") values for \(groupCount) groups, got \(values.count)")
+        }
+    }
+
     /// A complete, checksummed snapshot of this tuner.
     public func snapshot() -> [UInt8] {
         Snapshot.seal(method: method, payload: encodePayload())

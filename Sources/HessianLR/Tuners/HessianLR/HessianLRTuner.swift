@@ -23,7 +23,6 @@ public struct HessianLRTuner: Tuner {
     private var lastCurvature: [Double]
 
     public var method: Method { .hessianLR }
-    public var curvatureValueCount: Int { 2 * groupCount }
     public var usesUpdateDirection: Bool { options.direction == .update }
 
     /// Largest group count a tuner accepts (keeps every size computation far from overflow).
@@ -59,13 +58,13 @@ public struct HessianLRTuner: Tuner {
         return overflow ? nil : next
     }
 
-    public func wantsCurvature(atStep step: UInt64) -> Bool {
-        if let lastStep, step <= lastStep { return false }
-        return isScheduled(step)
+    public func need(atStep step: UInt64) -> Need {
+        if let lastStep, step <= lastStep { return .nothing }
+        return isScheduled(step) ? .curvature : .nothing
     }
 
-    public mutating func observeCurvature(step: UInt64, values: [Double]) throws(HLRError) {
-        try requireCurvatureStep(step)
+    public mutating func observe(step: UInt64, kind: ObservationKind, values: [Double]) throws(HLRError) {
+        try requireObservation(kind, atStep: step)
         guard values.count == curvatureValueCount else {
             throw .invalid(
                 "expected \(curvatureValueCount) curvature values (gᵀd, dᵀHd for each of "
@@ -104,7 +103,10 @@ public struct HessianLRTuner: Tuner {
         self = next
     }
 
-    public func requireCurvatureStep(_ step: UInt64) throws(HLRError) {
+    public func requireObservation(_ kind: ObservationKind, atStep step: UInt64) throws(HLRError) {
+        guard kind == .curvature else {
+            throw HLRError(.wrongState, "hessianlr observes curvature only, not \(kind.name)")
+        }
         if wantsCurvature(atStep: step) { return }
         if let lastStep, step <= lastStep {
             throw HLRError(
