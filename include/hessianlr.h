@@ -177,6 +177,23 @@ int hlr_tuner_wants_curvature(const hlr_tuner *tuner, uint64_t step, int *wants)
  * every error case nothing changes. */
 int hlr_tuner_observe_curvature(hlr_tuner *tuner, uint64_t step, const double *values, size_t n);
 
+/* The general protocol, for every method. A step may need several observations in turn (a line
+ * search asks for one trial loss after another); HLR_NEED_NOTHING means its rates are final. */
+#define HLR_NEED_NOTHING   0  /* read the rates                                                */
+#define HLR_NEED_CURVATURE 1  /* [g_k'd_k, d_k'H d_k] per group k: 2 * groups values           */
+#define HLR_NEED_LOSSES    2  /* L(w - sum_k xi_jk d_k) at each probe j (hlr_tuner_get_probes) */
+#define HLR_NEED_SLOPE     3  /* [L(w), g_0'd_0, ..., g_{K-1}'d_{K-1}]: groups + 1 values        */
+
+/* What the tuner needs next at `step` and how many values the observation carries (count may be
+ * NULL). */
+int hlr_tuner_need(const hlr_tuner *tuner, uint64_t step, int *need, size_t *count);
+/* When the need is HLR_NEED_LOSSES: the probe matrix, row-major, n = probes * groups; entry
+ * [j * groups + k] is the step size xi_jk of group k in probe j (all zero: the current loss). */
+int hlr_tuner_get_probes(const hlr_tuner *tuner, uint64_t step, double *probes, size_t n);
+/* Feeds an observation of the kind (HLR_NEED_*) the step needs, with the count hlr_tuner_need
+ * reported. Same errors as hlr_tuner_observe_curvature; nothing changes on failure. */
+int hlr_tuner_observe(hlr_tuner *tuner, uint64_t step, int kind, const double *values, size_t n);
+
 /* The learning rate of `group` for the update at `step`. */
 int hlr_tuner_get_lr(const hlr_tuner *tuner, uint64_t step, size_t group, double *lr);
 /* All groups' learning rates at `step`; n must equal the group count. */

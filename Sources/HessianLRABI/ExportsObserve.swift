@@ -18,19 +18,78 @@ public func hlr_tuner_observe_curvature(
     _ handle: OpaquePointer?, _ step: UInt64, _ values: UnsafePointer<Double>?, _ n: UInt
 ) -> Int32 {
     exported("hlr_tuner_observe_curvature") {
+        try observe(handle, step, .curvature, values, n)
+    }
+}
+
+@_cdecl("hlr_tuner_need")
+public func hlr_tuner_need(
+    _ handle: OpaquePointer?, _ step: UInt64, _ need: UnsafeMutablePointer<Int32>?,
+    _ count: UnsafeMutablePointer<UInt>?
+) -> Int32 {
+    exported("hlr_tuner_need") {
         let box = try Registry.lookup(handle)
-        try box.tuner.withLock { tuner in
-            // Validate the step and the count before reading a single value: n is the caller's
-            // claim about its buffer and must not drive a copy until it is known to be right.
-            try tuner.requireCurvatureStep(step)
-            let expected = tuner.curvatureValueCount
-            guard n == UInt(expected) else {
-                throw ABIError.invalid(
-                    "n must be \(expected) (gᵀd, dᵀHd for each of \(tuner.groupCount) groups), got \(n)")
-            }
-            let values = Array(UnsafeBufferPointer(start: try Arguments.pointer(values, "values"), count: expected))
-            try tuner.observeCurvature(step: step, values: values)
+        let needOut = try Arguments.pointer(need, "need")
+        let (kind, values) = box.tuner.withLock { tuner in
+            let need = tuner.need(atStep: step)
+            return (need.kind?.rawValue ?? 0, need.valueCount(groups: tuner.groupCount))
         }
+        needOut.pointee = Int32(kind)
+        count?.pointee = UInt(values)
+    }
+}
+
+@_cdecl("hlr_tuner_get_probes")
+public func hlr_tuner_get_probes(
+    _ handle: OpaquePointer?, _ step: UInt64, _ probes: UnsafeMutablePointer<Double>?, _ n: UInt
+) -> Int32 {
+    exported("hlr_tuner_get_probes") {
+        let box = try Registry.lookup(handle)
+        let matrix = try box.tuner.withLock { tuner throws(ABIError) -> [Double] in
+            guard case .losses(let rows) = tuner.need(atStep: step) else {
+                throw ABIError(Status.wrongState, "step \(step) needs no losses, so it has no probes")
+            }
+            return rows.flatMap { $0 }
+        }
+        guard n == UInt(matrix.count) else {
+            throw ABIError.invalid("n must be \(matrix.count) (probes × groups, row-major), got \(n)")
+        }
+        let out = try Arguments.pointer(probes, "probes")
+        for (index, value) in matrix.enumerated() { out[index] = value }
+    }
+}
+
+@_cdecl("hlr_tuner_observe")
+public func hlr_tuner_observe(
+    _ handle: OpaquePointer?, _ step: UInt64, _ kind: Int32, _ values: UnsafePointer<Double>?,
+    _ n: UInt
+) -> Int32 {
+    exported("hlr_tuner_observe") {
+        guard let kind = ObservationKind(rawValue: Int(kind)) else {
+            throw ABIError.invalid(
+                "kind must be HLR_NEED_CURVATURE (1), HLR_NEED_LOSSES (2) or HLR_NEED_SLOPE (3), got \(kind)")
+        }
+        try observe(handle, step, kind, values, n)
+    }
+}
+
+/// Shared body of the observe functions. The step, the kind and the count are validated before
+/// a single value is read: n is the caller's claim about its buffer and must not drive a copy
+/// until it is known to be right.
+private func observe(
+    _ handle: OpaquePointer?, _ step: UInt64, _ kind: ObservationKind,
+    _ values: UnsafePointer<Double>?, _ n: UInt
+) throws {
+    let box = try Registry.lookup(handle)
+    try box.tuner.withLock { tuner in
+        try tuner.requireObservation(kind, atStep: step)
+        let expected = tuner.need(atStep: step).valueCount(groups: tuner.groupCount)
+        guard n == UInt(expected) else {
+            throw ABIError.invalid(
+                "n must be \(expected) (\(kind.name) values for \(tuner.groupCount) groups), got \(n)")
+        }
+        let values = Array(UnsafeBufferPointer(start: try Arguments.pointer(values, "values"), count: expected))
+        try tuner.observe(step: step, kind: kind, values: values)
     }
 }
 

@@ -17,7 +17,7 @@ The library is found through ``$HESSIANLR_LIBRARY`` or next to this file (see ``
 from ._lib import HEADER_VERSION_STRING as _HEADER_VERSION_STRING
 from ._lib import lib as _c
 from ._lib import library_path
-from .constants import Direction, Flag, Info, Method, Param, Reset, Status
+from .constants import Direction, Flag, Info, Method, Need, Param, Reset, Status
 from .errors import (
     BufferTooSmallError,
     CallbackError,
@@ -55,6 +55,7 @@ __all__ = [
     "Flag",
     "Info",
     "Method",
+    "Need",
     "Param",
     "Reset",
     "Status",

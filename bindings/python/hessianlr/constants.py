@@ -8,7 +8,7 @@ every macro has its member with the same value, and vice versa.
 
 from enum import IntEnum, IntFlag
 
-__all__ = ["Method", "Param", "Info", "Flag", "Direction", "Reset", "Status"]
+__all__ = ["Method", "Param", "Info", "Flag", "Direction", "Reset", "Status", "Need"]
 
 
 class Method(IntEnum):
@@ -120,3 +120,16 @@ class Status(IntEnum):
     SNAPSHOT_CORRUPT = 10
     SNAPSHOT_VERSION = 11
     SNAPSHOT_MISMATCH = 12
+
+
+class Need(IntEnum):
+    """What a tuner needs next at a step (``HLR_NEED_*``); also the observation kinds."""
+
+    #: the step's rates are final.
+    NOTHING = 0
+    #: [g_kᵀd_k, d_kᵀH d_k] per group (2·groups values).
+    CURVATURE = 1
+    #: L(w − Σ_k ξ_jk·d_k) at each probe j of ``Tuner.probes`` (one value per probe).
+    LOSSES = 2
+    #: [L(w), g_0ᵀd_0, …, g_{K−1}ᵀd_{K−1}] (groups + 1 values).
+    SLOPE = 3

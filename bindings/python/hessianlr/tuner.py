@@ -26,7 +26,7 @@ from typing import Callable, Iterable, Sequence, Union
 import numpy as np
 
 from . import _lib
-from .constants import Direction, Info, Method, Param, Reset
+from .constants import Direction, Info, Method, Need, Param, Reset
 from .errors import BufferTooSmallError, CallbackError, InvalidArgumentError, check
 
 __all__ = ["ParamBounds", "param_bounds", "Tuner", "HessianLR"]
@@ -209,6 +209,31 @@ class Tuner:
         array = np.ascontiguousarray(np.asarray(values, dtype=np.float64).reshape(-1))
         pointer = array.ctypes.data_as(POINTER(c_double)) if array.size else None
         check(_lib.lib.hlr_tuner_observe_curvature(self._handle, step, pointer, array.size))
+
+    def need(self, step: int) -> tuple[Need, int]:
+        """What the tuner needs next at ``step`` and how many values that observation carries."""
+        step = _index(step, "step", _UINT64_MAX)
+        need, count = c_int(), c_size_t()
+        check(_lib.lib.hlr_tuner_need(self._handle, step, byref(need), byref(count)))
+        return Need(need.value), count.value
+
+    def probes(self, step: int) -> np.ndarray:
+        """When ``need(step)`` is LOSSES: the probe matrix (probes × groups) of step sizes ξ_jk;
+        evaluate L(w − Σ_k ξ_jk·d_k) for each row j."""
+        need, count = self.need(step)
+        # Any other need: the library raises WrongStateError naming it.
+        matrix = np.zeros((count if need == Need.LOSSES else 0, self._group_count), dtype=np.float64)
+        pointer = matrix.ctypes.data_as(POINTER(c_double)) if matrix.size else None
+        check(_lib.lib.hlr_tuner_get_probes(self._handle, step, pointer, matrix.size))
+        return matrix
+
+    def observe(self, step: int, kind: Union[Need, int], values: Iterable[float]) -> None:
+        """Feeds an observation of the kind ``need(step)`` asked for (see :class:`Need` for the
+        layouts); nothing changes on error."""
+        step = _index(step, "step", _UINT64_MAX)
+        array = np.ascontiguousarray(np.asarray(values, dtype=np.float64).reshape(-1))
+        pointer = array.ctypes.data_as(POINTER(c_double)) if array.size else None
+        check(_lib.lib.hlr_tuner_observe(self._handle, step, int(kind), pointer, array.size))
 
     def lr(self, step: int, group: int = 0) -> float:
         """The learning rate of ``group`` for the update at ``step``."""

@@ -1,6 +1,6 @@
 """The IntEnums equal the header's macros, both ways."""
 
-from hessianlr import Direction, Flag, Info, Method, Param, Reset, Status
+from hessianlr import Direction, Flag, Info, Method, Need, Param, Reset, Status
 
 PREFIXES = [
     ("HLR_METHOD_", Method),
@@ -10,6 +10,7 @@ PREFIXES = [
     ("HLR_DIRECTION_", Direction),
     ("HLR_RESET_", Reset),
     ("HLR_ERR_", Status),
+    ("HLR_NEED_", Need),
 ]
 
 

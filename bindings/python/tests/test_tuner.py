@@ -224,3 +224,28 @@ def test_observation_count_and_multi_group():
         tuner.observe_curvature(0, np.array([1.0, 4.0, 2.0, 1.0]))
         assert tuner.lrs(0) == [0.25, 2.0]
         assert [tuner.info(Info.LAST_SLOPE, k) for k in range(2)] == [1.0, 2.0]
+
+
+def test_generic_need_protocol_matches_curvature_shorthand():
+    """need/observe are the general protocol; for HessianLR they mirror wants/observe_curvature."""
+    from hessianlr import Need, WrongStateError
+
+    options = dict(groups=2, update_period=3, smoothing_factor=0.0, lr_max=10.0)
+    with h.HessianLR(**options) as general, h.HessianLR(**options) as shorthand:
+        for step in range(10):
+            need, count = general.need(step)
+            assert (need == Need.CURVATURE) == shorthand.wants_curvature(step)
+            assert count == (4 if need == Need.CURVATURE else 0)
+            if need == Need.CURVATURE:
+                values = [1.0, 2.0 + step, 0.5, 4.0]
+                general.observe(step, Need.CURVATURE, values)
+                shorthand.observe_curvature(step, values)
+                assert general.need(step) == (Need.NOTHING, 0)
+            assert general.lrs(step) == shorthand.lrs(step)
+        assert general.save() == shorthand.save()
+        with pytest.raises(WrongStateError, match="no losses"):
+            general.probes(9)
+        with pytest.raises(WrongStateError, match="curvature only"):
+            general.observe(9, Need.LOSSES, [1.0])
+        with pytest.raises(h.InvalidArgumentError, match="kind must be"):
+            general.observe(9, 7, [1.0])
