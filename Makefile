@@ -31,7 +31,8 @@ CFLAGS_TEST := -std=c11 -Wall -Wextra -Werror -pedantic -O1 -g -I$(ROOT)/include
 LDFLAGS_LIB := -L$(LIBDIR) -lhessianlr -Wl,-rpath,$(LIBDIR) -lm -lpthread
 
 .PHONY: all lib venv python-package demo test test-swift test-c test-abi test-python \
-        test-examples example-c example-swift valgrind-c clean
+        test-examples example-c example-swift valgrind-c test-fuzz-corpus fuzz-smoke fuzz \
+        test-sanitize test-asan test-tsan clean
 
 all: lib
 
@@ -78,7 +79,7 @@ demo: python-package
 # ---------------------------------------------------------------------------------------------
 # Tests.
 # ---------------------------------------------------------------------------------------------
-test: test-swift test-abi test-c test-python test-examples
+test: test-swift test-abi test-c test-python test-examples test-fuzz-corpus fuzz-smoke test-sanitize
 	@echo "make test: all suites passed"
 
 test-swift:
@@ -130,5 +131,80 @@ $(BUILD)/examples/logreg_c: examples/c/logreg.c $(HEADER) $(LIB)
 example-swift:
 	$(SWIFT) run hessianlr-swift-example examples/data/breast_cancer.csv
 
+# ---------------------------------------------------------------------------------------------
+# Fuzzing (libFuzzer + AddressSanitizer over the exported C surface, Tests/fuzz/).
+#   test-fuzz-corpus  replays the committed corpus through the plain (uninstrumented) harness
+#   fuzz-smoke        instrumented harness for FUZZ_SMOKE_SECONDS from the corpus (in make test)
+#   fuzz              the same for FUZZ_SECONDS (default 10 minutes), growing a corpus in build/
+# ---------------------------------------------------------------------------------------------
+FUZZ_SMOKE_SECONDS ?= 20
+FUZZ_SECONDS ?= 600
+FUZZ_BIN := $(ROOT)/.build-fuzz/debug/hessianlr-fuzz
+FUZZ_FLAGS := -max_len=1024 -timeout=10 -rss_limit_mb=2048
+
+test-fuzz-corpus:
+	$(SWIFT) build --product hessianlr-fuzz
+	$$($(SWIFT) build --show-bin-path)/hessianlr-fuzz Tests/fuzz/corpus
+
+$(FUZZ_BIN): $(SWIFT_SOURCES) $(wildcard Tests/fuzz/*.swift)
+	$(SWIFT) build --product hessianlr-fuzz --scratch-path .build-fuzz \
+	  -Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZING
+	@touch $@
+
+fuzz-smoke: $(FUZZ_BIN)
+	mkdir -p $(BUILD)/fuzz-smoke
+	$(FUZZ_BIN) $(FUZZ_FLAGS) -max_total_time=$(FUZZ_SMOKE_SECONDS) -print_final_stats=1 \
+	  $(BUILD)/fuzz-smoke Tests/fuzz/corpus 2>&1 | tail -12
+
+fuzz: $(FUZZ_BIN)
+	mkdir -p $(BUILD)/fuzz-corpus
+	$(FUZZ_BIN) $(FUZZ_FLAGS) -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+	  $(BUILD)/fuzz-corpus Tests/fuzz/corpus
+
+# ---------------------------------------------------------------------------------------------
+# Sanitizers: the C-surface tests against a library built with AddressSanitizer, themselves
+# built with AddressSanitizer + UndefinedBehaviorSanitizer; the threads test under
+# ThreadSanitizer (library and test). Valgrind memcheck: valgrind-c above.
+# ---------------------------------------------------------------------------------------------
+CLANG := $(dir $(SWIFT))clang
+# The toolchain's ThreadSanitizer runtime intercepts libdispatch, which lives with the Swift runtime.
+SWIFT_RUNTIME := $(abspath $(dir $(SWIFT))../lib/swift/linux)
+SAN_TESTS := $(notdir $(basename $(wildcard Tests/c/test_*.c)))
+
+define sanitized_lib
+	$(SWIFT) build -c release --scratch-path .build-$(1) --product hessianlr \
+	  -Xswiftc -static-stdlib -Xswiftc -use-ld=lld -Xswiftc -sanitize=$(1) \
+	  -Xlinker -soname=libhessianlr.so.$(VERSION_MAJOR) \
+	  -Xlinker --version-script=$(ROOT)/tools/hessianlr.map
+	mkdir -p $(BUILD)/$(1)
+	cp .build-$(1)/release/libhessianlr.so $(BUILD)/$(1)/libhessianlr.so.$(VERSION_MAJOR)
+	ln -sf libhessianlr.so.$(VERSION_MAJOR) $(BUILD)/$(1)/libhessianlr.so
+endef
+
+test-sanitize: test-asan test-tsan
+
+test-asan:
+	$(call sanitized_lib,address)
+	@st=0; for t in $(SAN_TESTS); do \
+	  $(CLANG) -std=c11 -g -O1 -fsanitize=address,undefined -fno-sanitize-recover=undefined -fuse-ld=lld \
+	    -fno-omit-frame-pointer -I$(ROOT)/include -o $(BUILD)/address/$$t Tests/c/$$t.c \
+	    -L$(BUILD)/address -lhessianlr -Wl,-rpath,$(BUILD)/address -lm -lpthread || exit 1; \
+	  echo "== asan+ubsan $$t"; \
+	  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 HLR_TEST_THREADS_SCALE=0.2 \
+	    $(BUILD)/address/$$t > $(BUILD)/address/$$t.log 2>&1 || { tail -30 $(BUILD)/address/$$t.log; st=1; }; \
+	done; exit $$st
+
+test-tsan:
+	$(call sanitized_lib,thread)
+	$(CLANG) -std=c11 -g -O1 -fsanitize=thread -fuse-ld=lld -I$(ROOT)/include \
+	  -o $(BUILD)/thread/test_threads Tests/c/test_threads.c \
+	  -L$(BUILD)/thread -lhessianlr -Wl,-rpath,$(BUILD)/thread -lm -lpthread \
+	  -L$(SWIFT_RUNTIME) -ldispatch -lBlocksRuntime -Wl,-rpath,$(SWIFT_RUNTIME)
+	TSAN_OPTIONS="halt_on_error=1 suppressions=$(ROOT)/Tests/c/tsan.supp" HLR_TEST_THREADS_SCALE=0.2 \
+	  $(BUILD)/thread/test_threads \
+	  > $(BUILD)/thread/test_threads.log 2>&1 || { tail -40 $(BUILD)/thread/test_threads.log; exit 1; }
+	@echo "== tsan test_threads: no data race reported"
+
 clean:
-	rm -rf .build .build-lib $(BUILD) $(PYPKG)/hessianlr/libhessianlr.so
+	rm -rf .build .build-lib .build-fuzz .build-address .build-thread $(BUILD) \
+	  $(PYPKG)/hessianlr/libhessianlr.so

@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "hessianlr", type: .dynamic, targets: ["HessianLRABI"]),
         .executable(name: "hessianlr-swift-example", targets: ["SwiftExample"]),
         .executable(name: "hessianlr-replay", targets: ["HessianLRReplay"]),
+        .executable(name: "hessianlr-fuzz", targets: ["HessianLRFuzz"]),
     ],
     dependencies: [
         // RealModule: elementary functions (exp, log, cos, pow) as pure Swift API for the core.
@@ -30,6 +31,9 @@ let package = Package(
         .executableTarget(name: "SwiftExample", dependencies: ["HessianLR"], path: "examples/swift"),
         .executableTarget(
             name: "HessianLRReplay", dependencies: ["HessianLR"], path: "Tests/determinism/swift"),
+        .executableTarget(
+            name: "HessianLRFuzz", dependencies: ["HessianLRABI"], path: "Tests/fuzz",
+            exclude: ["corpus", "README.md"]),
         .testTarget(name: "HessianLRTests", dependencies: ["HessianLR"]),
     ]
 )

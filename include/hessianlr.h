@@ -86,12 +86,17 @@ const char *hlr_last_error(void);
 /* Methods, options and diagnostics                                                           */
 /* ------------------------------------------------------------------------------------------ */
 
-/* HessianLR: lr* = g'd / d'Hd (d = g, or the optimizer's update u) with warmup, bounds on the
- * change per update, EMA smoothing and an absolute clamp. README.md has the exact semantics. */
-#define HLR_METHOD_HESSIANLR 1
+/* Methods (hlr_tuner_create). README.md has each method's exact semantics and protocol. */
+#define HLR_METHOD_HESSIANLR 1  /* lr* = g'd / d'Hd with warmup, bounds, EMA, clamp (seed 000)   */
+#define HLR_METHOD_CDAT      2  /* sigma * EMA(max(g'u, 0)) / EMA(|u'Hu| + eps) (seed 002)       */
+#define HLR_METHOD_GEN       3  /* quadratic fit of forward losses at +-lr probes (GeN, seed 001) */
+#define HLR_METHOD_HIDLR     4  /* per-group rates from random per-group probes (Hi-DLR, seed 001) */
+#define HLR_METHOD_ARMIJO    5  /* Armijo backtracking line search, one rate for all groups       */
+#define HLR_METHOD_CONSTANT  6  /* initial_lr per group; with a schedule attached, its shape     */
 
-/* Option keys (value type double; integer options reject fractional values). Defaults are the
- * seed's: query them with hlr_param_bounds. */
+/* Option keys (value type double; integer options reject fractional values). Each method has a
+ * subset; hlr_param_bounds gives a method's range and default of each key (HLR_ERR_UNKNOWN_KEY
+ * for keys the method lacks). Defaults in brackets are HessianLR's. */
 #define HLR_PARAM_INITIAL_LR                1  /* per group: eta0, warmup target          (1e-3) */
 #define HLR_PARAM_WARMUP_STEPS              2  /* W: lr(t) = eta0*(t+1)/W for t < W          (0) */
 #define HLR_PARAM_UPDATE_PERIOD             3  /* P: curvature at t >= W, (t-W) % P == 0    (10) */
@@ -102,9 +107,26 @@ const char *hlr_last_error(void);
 #define HLR_PARAM_SMOOTHING                 8  /* beta of lr <- beta*lr + (1-beta)*cand, [0,1) (0.9) */
 #define HLR_PARAM_NEGATIVE_CURVATURE_DECAY  9  /* candidate = decay*lr when d'Hd <= 0     (0.5) */
 #define HLR_PARAM_DIRECTION                10  /* HLR_DIRECTION_GRADIENT or _UPDATE          (0) */
+#define HLR_PARAM_SIGMA                    11  /* CDAT: 2 on the edge, 1 quadratically greedy    */
+#define HLR_PARAM_EPSILON                  12  /* CDAT: eps of d = |u'Hu| + eps                  */
+#define HLR_PARAM_SHARPNESS                13  /* CDAT, per group: caller's lambda_max (0: none)  */
+#define HLR_PARAM_PROBE_COUNT              14  /* GeN (>= 3), Hi-DLR (0: automatic): probes      */
+#define HLR_PARAM_PROBE_SCALE              15  /* GeN, Hi-DLR: probe steps are +-scale*lr        */
+#define HLR_PARAM_R2_THRESHOLD             16  /* GeN, Hi-DLR: fits need R^2 above this (0.99)   */
+#define HLR_PARAM_FIT_FAILURE_DECAY        17  /* GeN, Hi-DLR: rate factor on a rejected fit     */
+#define HLR_PARAM_SEED                     18  /* Hi-DLR: seed of the random probes              */
+#define HLR_PARAM_MODEL                    19  /* Hi-DLR: HLR_MODEL_DIAGONAL or HLR_MODEL_FULL   */
+#define HLR_PARAM_EIGEN_FLOOR              20  /* Hi-DLR full model: eigenvalue floor (relative) */
+#define HLR_PARAM_SUFFICIENT_DECREASE      21  /* Armijo: c of f(w-eta d) <= f(w)-c eta g'd       */
+#define HLR_PARAM_DECREASE_FACTOR          22  /* Armijo: trial *= factor after a failed test    */
+#define HLR_PARAM_INCREASE_FACTOR          23  /* Armijo: next first trial = accepted * factor   */
+#define HLR_PARAM_MAX_BACKTRACKS           24  /* Armijo: decreases allowed per search            */
 
 #define HLR_DIRECTION_GRADIENT 0  /* d = g: observations are g'g and g'Hg */
 #define HLR_DIRECTION_UPDATE   1  /* d = u (step w <- w - lr*u): observations are g'u and u'Hu */
+
+#define HLR_MODEL_DIAGONAL 0  /* Hi-DLR: L ~ c - sum b_k xi_k + 1/2 sum a_k xi_k^2 (2K+1 unknowns) */
+#define HLR_MODEL_FULL     1  /* Hi-DLR: full symmetric A, projected to positive definite        */
 
 /* Diagnostics (hlr_tuner_get_info). Per-group keys use the group argument; others ignore it. */
 #define HLR_INFO_UPDATES              1  /* curvature observations applied                    */
@@ -114,6 +136,19 @@ const char *hlr_last_error(void);
 #define HLR_INFO_LAST_FLAGS           5  /* per group: HLR_FLAG_* bits of the last update      */
 #define HLR_INFO_LAST_CURVATURE       6  /* per group: observed d'Hd of the last update, or NaN */
 #define HLR_INFO_LAST_SLOPE           7  /* per group: observed g'd of the last update, or NaN */
+#define HLR_INFO_NEXT_UPDATE_STEP     8  /* next step that will need an observation (-1: none) */
+#define HLR_INFO_FIT_INTERCEPT        9  /* GeN/Hi-DLR: c of the last fit                      */
+#define HLR_INFO_FIT_SLOPE           10  /* per group: b_k of the last fit                     */
+#define HLR_INFO_FIT_CURVATURE       11  /* per group: A_kk of the last fit                    */
+#define HLR_INFO_FIT_R2              12  /* R^2 of the last fit                                */
+#define HLR_INFO_INFLUENCE           13  /* per group: sup_xi>=0 b_k xi - A_kk xi^2 / 2 (PPI)  */
+#define HLR_INFO_INFLUENCE_RANK      14  /* per group: 0 = most influential, -1 before a fit   */
+#define HLR_INFO_EDGE_OF_STABILITY   15  /* per group: lr * sharpness (2 = edge), NaN if none  */
+#define HLR_INFO_SMOOTHED_NUMERATOR  16  /* per group: CDAT's EMA of max(g'u, 0)               */
+#define HLR_INFO_SMOOTHED_DENOMINATOR 17 /* per group: CDAT's EMA of |u'Hu| + eps              */
+#define HLR_INFO_BACKTRACKS          18  /* Armijo: decreases in the current or last search    */
+#define HLR_INFO_TRIAL_LR            19  /* Armijo: the pending trial rate, NaN if none        */
+#define HLR_INFO_REFERENCE_LOSS      20  /* Armijo: L(w) of the last slope observation         */
 
 /* What happened to a group's rate in its last update (HLR_INFO_LAST_FLAGS bits). */
 #define HLR_FLAG_BOUNDED_LOW         1  /* candidate raised to low*lr                */
@@ -123,6 +158,11 @@ const char *hlr_last_error(void);
 #define HLR_FLAG_NEGATIVE_CURVATURE 16  /* d'Hd <= 0: candidate was decay*lr         */
 #define HLR_FLAG_ZERO_GRADIENT      32  /* g'd == 0: rate kept                       */
 #define HLR_FLAG_NOT_DESCENT        64  /* g'd < 0 (direction update): rate kept     */
+#define HLR_FLAG_FIT_REJECTED      128  /* quadratic fit failed a gate: rate decayed */
+#define HLR_FLAG_POOR_FIT          256  /* R^2 below the threshold                   */
+#define HLR_FLAG_RANK_DEFICIENT    512  /* probes did not determine the fit          */
+#define HLR_FLAG_PROJECTED        1024  /* full A was projected to positive definite */
+#define HLR_FLAG_BACKTRACK_LIMIT  2048  /* line search hit max_backtracks            */
 
 /* Inclusive range and default of option `key` of `method`. Any of the output pointers may be
  * NULL. HLR_ERR_UNKNOWN_METHOD / HLR_ERR_UNKNOWN_KEY when the pair does not exist. */
@@ -222,6 +262,141 @@ int hlr_tuner_observe_host_f32(hlr_tuner *tuner, uint64_t step, const float *gra
 int hlr_tuner_observe_host_f64(hlr_tuner *tuner, uint64_t step, const double *gradient,
                                const double *update, size_t n, const size_t *group_offsets,
                                size_t n_offsets, hlr_hvp_f64 hvp, void *ctx);
+
+/* Writes *loss = L(w) for the n weights w. Return 0 on success, anything else to abort. */
+typedef int (*hlr_loss_f32)(void *ctx, const float *w, size_t n, double *loss);
+typedef int (*hlr_loss_f64)(void *ctx, const double *w, size_t n, double *loss);
+
+/* Host mode for every method: runs step `step` to completion. While the tuner needs something it
+ * computes it on the host and observes it: curvature through `hvp` (as hlr_tuner_observe_host_*),
+ * losses at probe points L(w - sum_k xi_jk d_k) and the slope [L(w), g_k'd_k] through `loss`
+ * (trial weights in a library-owned scratch buffer), with d = update, or the gradient when
+ * update is NULL. weights and gradient are required; current_loss is L(w) if the caller has it
+ * (NaN otherwise: then `loss` computes it). A callback the method never needs may be NULL.
+ * All or nothing: on any error (callback failure HLR_ERR_CALLBACK, NaN/Inf HLR_ERR_NONFINITE,
+ * a needed callback missing, another call changing the tuner meanwhile HLR_ERR_WRONG_STATE)
+ * nothing changes. *rounds (may be NULL) receives the number of observations made. The rates
+ * of the step are then hlr_tuner_get_lrs(step). */
+int hlr_tuner_step_host_f32(hlr_tuner *tuner, uint64_t step, const float *weights,
+                            const float *gradient, const float *update, size_t n,
+                            const size_t *group_offsets, size_t n_offsets, double current_loss,
+                            hlr_hvp_f32 hvp, hlr_loss_f32 loss, void *ctx, size_t *rounds);
+int hlr_tuner_step_host_f64(hlr_tuner *tuner, uint64_t step, const double *weights,
+                            const double *gradient, const double *update, size_t n,
+                            const size_t *group_offsets, size_t n_offsets, double current_loss,
+                            hlr_hvp_f64 hvp, hlr_loss_f64 loss, void *ctx, size_t *rounds);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Schedules: closed-form lr(step), composable, torch.optim.lr_scheduler semantics            */
+/* ------------------------------------------------------------------------------------------ */
+
+/* A schedule is a value: create one by kind, set its parameters (HLR_SCHED_PARAM_*; ranges and
+ * defaults from hlr_schedule_param_bounds), evaluate it at any step. Rates are absolute (the
+ * multiplicative torch schedulers take base_lr, torch's initial lr); step t is the value torch's
+ * get_last_lr() reports after t calls of scheduler.step(). Every schedule is defined for every
+ * step up to UINT64_MAX (past its end it holds its final value). */
+typedef struct hlr_schedule hlr_schedule;
+
+#define HLR_SCHEDULE_CONSTANT             1  /* base_lr*factor for t < total_iters, then base_lr  */
+#define HLR_SCHEDULE_LINEAR               2  /* torch LinearLR                                  */
+#define HLR_SCHEDULE_STEP                 3  /* torch StepLR                                    */
+#define HLR_SCHEDULE_MULTI_STEP           4  /* torch MultiStepLR (hlr_schedule_set_milestones) */
+#define HLR_SCHEDULE_EXPONENTIAL          5  /* torch ExponentialLR                             */
+#define HLR_SCHEDULE_POLYNOMIAL           6  /* torch PolynomialLR                              */
+#define HLR_SCHEDULE_COSINE               7  /* torch CosineAnnealingLR                         */
+#define HLR_SCHEDULE_COSINE_WARM_RESTARTS 8  /* torch CosineAnnealingWarmRestarts               */
+#define HLR_SCHEDULE_ONE_CYCLE            9  /* torch OneCycleLR (learning rate only)           */
+#define HLR_SCHEDULE_CYCLIC              10  /* torch CyclicLR (learning rate only)             */
+#define HLR_SCHEDULE_WARMUP_STABLE_DECAY 11  /* linear warmup, plateau, decay to final_lr       */
+#define HLR_SCHEDULE_HYPERBOLIC          12  /* HyperbolicLR (seed 004)                         */
+#define HLR_SCHEDULE_EXP_HYPERBOLIC      13  /* ExpHyperbolicLR (seed 004); infimum_lr > 0      */
+#define HLR_SCHEDULE_JOIN                14  /* hlr_schedule_join                               */
+#define HLR_SCHEDULE_WARMUP              15  /* hlr_schedule_warmup                             */
+
+#define HLR_SCHED_PARAM_BASE_LR           1
+#define HLR_SCHED_PARAM_FACTOR            2
+#define HLR_SCHED_PARAM_TOTAL_ITERS       3
+#define HLR_SCHED_PARAM_START_FACTOR      4
+#define HLR_SCHED_PARAM_END_FACTOR        5
+#define HLR_SCHED_PARAM_STEP_SIZE         6
+#define HLR_SCHED_PARAM_GAMMA             7
+#define HLR_SCHED_PARAM_POWER             8
+#define HLR_SCHED_PARAM_T_MAX             9
+#define HLR_SCHED_PARAM_ETA_MIN          10
+#define HLR_SCHED_PARAM_T_0              11
+#define HLR_SCHED_PARAM_T_MULT           12
+#define HLR_SCHED_PARAM_MAX_LR           13
+#define HLR_SCHED_PARAM_TOTAL_STEPS      14
+#define HLR_SCHED_PARAM_PCT_START        15
+#define HLR_SCHED_PARAM_ANNEAL_STRATEGY  16  /* HLR_ANNEAL_*                                     */
+#define HLR_SCHED_PARAM_DIV_FACTOR       17
+#define HLR_SCHED_PARAM_FINAL_DIV_FACTOR 18
+#define HLR_SCHED_PARAM_THREE_PHASE      19  /* 0 or 1                                           */
+#define HLR_SCHED_PARAM_STEP_SIZE_UP     20
+#define HLR_SCHED_PARAM_STEP_SIZE_DOWN   21  /* -1: same as step_size_up (torch's None)          */
+#define HLR_SCHED_PARAM_MODE             22  /* HLR_CYCLIC_*                                     */
+#define HLR_SCHED_PARAM_WARMUP_STEPS     23
+#define HLR_SCHED_PARAM_STABLE_STEPS     24
+#define HLR_SCHED_PARAM_DECAY_STEPS      25
+#define HLR_SCHED_PARAM_START_LR         26
+#define HLR_SCHED_PARAM_FINAL_LR         27
+#define HLR_SCHED_PARAM_DECAY_SHAPE      28  /* HLR_DECAY_*                                      */
+#define HLR_SCHED_PARAM_MAX_ITER         29  /* HyperbolicLR N                                   */
+#define HLR_SCHED_PARAM_UPPER_BOUND      30  /* HyperbolicLR U >= N                              */
+#define HLR_SCHED_PARAM_INFIMUM_LR       31  /* HyperbolicLR eta_inf                             */
+
+#define HLR_ANNEAL_COS              0
+#define HLR_ANNEAL_LINEAR           1
+#define HLR_CYCLIC_TRIANGULAR       0
+#define HLR_CYCLIC_TRIANGULAR2      1
+#define HLR_CYCLIC_EXP_RANGE        2
+#define HLR_DECAY_LINEAR            0
+#define HLR_DECAY_COSINE            1
+#define HLR_DECAY_ONE_MINUS_SQRT    2
+
+/* Creates a schedule of `kind` with default parameters (*out = NULL on failure). */
+int hlr_schedule_create(int kind, hlr_schedule **out);
+/* Frees a schedule; NULL is a no-op. */
+int hlr_schedule_free(hlr_schedule *schedule);
+int hlr_schedule_kind(const hlr_schedule *schedule, int *kind);
+/* Inclusive range and default of parameter `key` of `kind` (outputs may be NULL). */
+int hlr_schedule_param_bounds(int kind, int key, double *min, double *max, double *default_value);
+/* Sets one parameter (range and cross-constraints checked; a refusal changes nothing). */
+int hlr_schedule_set_param(hlr_schedule *schedule, int key, double value);
+/* Sets n parameters at once; cross-constraints (e.g. upper_bound >= max_iter) are checked on
+ * the result only. */
+int hlr_schedule_set_params(hlr_schedule *schedule, const int *keys, const double *values,
+                            size_t n);
+int hlr_schedule_get_param(const hlr_schedule *schedule, int key, double *value);
+/* MULTI_STEP only: the milestones (any order, repeats allowed as in torch; at most 4096). */
+int hlr_schedule_set_milestones(hlr_schedule *schedule, const uint64_t *milestones, size_t n);
+/* optax join_schedules: piece i runs from boundaries[i-1] (0 for the first), counting its steps
+ * from there; n_boundaries = n_pieces - 1, strictly increasing. The pieces are copied. */
+int hlr_schedule_join(const hlr_schedule *const *pieces, size_t n_pieces,
+                      const uint64_t *boundaries, size_t n_boundaries, hlr_schedule **out);
+/* Linear warmup from start_lr to child(0) over `steps` steps, then child(t - steps) (copied). */
+int hlr_schedule_warmup(const hlr_schedule *child, uint64_t steps, double start_lr,
+                        hlr_schedule **out);
+/* The rate at `step`, or at steps first_step .. first_step + n - 1. */
+int hlr_schedule_value(const hlr_schedule *schedule, uint64_t step, double *value);
+int hlr_schedule_values(const hlr_schedule *schedule, uint64_t first_step, double *values,
+                        size_t n);
+/* The largest rate the schedule names (its base_lr, max_lr, ...): value / nominal is the factor
+ * a schedule attached to a tuner multiplies the tuner's rates by. */
+int hlr_schedule_nominal(const hlr_schedule *schedule, double *rate);
+/* Snapshots of a schedule (magic "HLSC", version, CRC-32) and a new handle from one. */
+int hlr_schedule_snapshot_size(const hlr_schedule *schedule, size_t *size);
+int hlr_schedule_save(const hlr_schedule *schedule, void *buffer, size_t capacity,
+                      size_t *written);
+int hlr_schedule_load(const void *buffer, size_t size, hlr_schedule **out);
+
+/* Attaches a copy of `schedule` as the tuner's base schedule (NULL detaches): the tuner's rates
+ * become rate_k(t) * value(t) / nominal. The method still observes and decides as before; with
+ * HLR_METHOD_CONSTANT and initial_lr = nominal the rates are the schedule's values (to within an
+ * ulp). The tuner's snapshot carries the schedule; HLR_RESET_OPTIONS detaches it. */
+int hlr_tuner_set_schedule(hlr_tuner *tuner, const hlr_schedule *schedule);
+/* A new handle holding a copy of the tuner's base schedule, or *out = NULL if none. */
+int hlr_tuner_get_schedule(const hlr_tuner *tuner, hlr_schedule **out);
 
 /* ------------------------------------------------------------------------------------------ */
 /* Snapshots: options + state, versioned and checksummed                                      */

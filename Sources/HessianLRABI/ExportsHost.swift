@@ -53,7 +53,7 @@ private func observeHost<T: HostScalar>(
     let gradient = try Arguments.pointer(gradient, "gradient")
     // A copy of the tuner (value type) does the validation and calls the oracle outside the
     // lock; the observation itself is applied under the lock and re-checks the step.
-    let copy = box.tuner.withLock { $0 }
+    let copy = box.read { $0 }
     let layout = try hostLayout(groupOffsets, nOffsets, count: count, groups: copy.groupCount)
     if copy.usesUpdateDirection && update == nil {
         throw ABIError.null("update (direction is 'update')")
@@ -69,13 +69,13 @@ private func observeHost<T: HostScalar>(
             throw HLRError(.callbackFailed, "HVP callback returned \(status)")
         }
     }
-    try box.tuner.withLock { (tuner) throws(HLRError) in
+    try box.mutate { (tuner) throws(HLRError) in
         try tuner.observeCurvature(step: step, values: values)
     }
 }
 
 /// Group layout from C offsets: NULL with n_offsets = 0 means one group over all n elements.
-private func hostLayout(
+func hostLayout(
     _ offsets: UnsafePointer<UInt>?, _ nOffsets: UInt, count: Int, groups: Int
 ) throws -> GroupLayout {
     if offsets == nil && nOffsets == 0 {

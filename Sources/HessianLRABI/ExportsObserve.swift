@@ -9,7 +9,7 @@ public func hlr_tuner_wants_curvature(
     exported("hlr_tuner_wants_curvature") {
         let box = try Registry.lookup(handle)
         let out = try Arguments.pointer(wants, "wants")
-        out.pointee = box.tuner.withLock { $0.wantsCurvature(atStep: step) } ? 1 : 0
+        out.pointee = box.read { $0.wantsCurvature(atStep: step) } ? 1 : 0
     }
 }
 
@@ -30,7 +30,7 @@ public func hlr_tuner_need(
     exported("hlr_tuner_need") {
         let box = try Registry.lookup(handle)
         let needOut = try Arguments.pointer(need, "need")
-        let (kind, values) = box.tuner.withLock { tuner in
+        let (kind, values) = box.read { tuner in
             let need = tuner.need(atStep: step)
             return (need.kind?.rawValue ?? 0, need.valueCount(groups: tuner.groupCount))
         }
@@ -45,7 +45,7 @@ public func hlr_tuner_get_probes(
 ) -> Int32 {
     exported("hlr_tuner_get_probes") {
         let box = try Registry.lookup(handle)
-        let matrix = try box.tuner.withLock { tuner throws(ABIError) -> [Double] in
+        let matrix = try box.read { tuner throws(ABIError) -> [Double] in
             guard case .losses(let rows) = tuner.need(atStep: step) else {
                 throw ABIError(Status.wrongState, "step \(step) needs no losses, so it has no probes")
             }
@@ -81,7 +81,7 @@ private func observe(
     _ values: UnsafePointer<Double>?, _ n: UInt
 ) throws {
     let box = try Registry.lookup(handle)
-    try box.tuner.withLock { tuner in
+    try box.mutate { tuner in
         try tuner.requireObservation(kind, atStep: step)
         let expected = tuner.need(atStep: step).valueCount(groups: tuner.groupCount)
         guard n == UInt(expected) else {
@@ -101,7 +101,7 @@ public func hlr_tuner_get_lr(
         let box = try Registry.lookup(handle)
         let group = try Arguments.count(group, "group")
         let out = try Arguments.pointer(lr, "lr")
-        out.pointee = try box.tuner.withLock { (tuner) throws(HLRError) in
+        out.pointee = try box.read { (tuner) throws(HLRError) in
             try tuner.learningRate(group: group, step: step)
         }
     }
@@ -115,7 +115,7 @@ public func hlr_tuner_get_lrs(
         let box = try Registry.lookup(handle)
         let out = try Arguments.pointer(lrs, "lrs")
         let capacity = try Arguments.count(n, "n")
-        let rates = try box.tuner.withLock { (tuner) throws(ABIError) -> [Double] in
+        let rates = try box.read { (tuner) throws(ABIError) -> [Double] in
             guard capacity == tuner.groupCount else {
                 throw ABIError.invalid("n = \(capacity) must equal the group count \(tuner.groupCount)")
             }

@@ -7,7 +7,7 @@ public func hlr_tuner_snapshot_size(_ handle: OpaquePointer?, _ size: UnsafeMuta
     exported("hlr_tuner_snapshot_size") {
         let box = try Registry.lookup(handle)
         let out = try Arguments.pointer(size, "size")
-        out.pointee = UInt(box.tuner.withLock { $0.snapshot().count })
+        out.pointee = UInt(box.read { $0.snapshot().count })
     }
 }
 
@@ -19,14 +19,7 @@ public func hlr_tuner_save(
     exported("hlr_tuner_save") {
         let box = try Registry.lookup(handle)
         let buffer = try Arguments.pointer(buffer, "buffer")
-        let bytes = box.tuner.withLock { $0.snapshot() }
-        written?.pointee = UInt(bytes.count)
-        guard UInt(bytes.count) <= capacity else {
-            throw ABIError(
-                Status.bufferTooSmall,
-                "capacity \(capacity) is smaller than the snapshot (\(bytes.count) bytes; see hlr_tuner_snapshot_size)")
-        }
-        bytes.withUnsafeBytes { buffer.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+        try writeBlob(box.read { $0.snapshot() }, into: buffer, capacity: capacity, written: written)
     }
 }
 
@@ -36,11 +29,33 @@ public func hlr_tuner_restore(
 ) -> Int32 {
     exported("hlr_tuner_restore") {
         let box = try Registry.lookup(handle)
-        let buffer = try Arguments.pointer(buffer, "buffer")
-        let count = try Arguments.count(size, "size", limit: 1 << 40)
-        let bytes = Array(UnsafeRawBufferPointer(start: buffer, count: count))
-        try box.tuner.withLock { (tuner) throws(HLRError) in
+        let bytes = try readBlob(buffer, size)
+        try box.mutate { (tuner) throws(HLRError) in
             try tuner.restore(snapshot: bytes)
         }
     }
+}
+
+/// Copies a snapshot into the caller's buffer; *written receives its size, also when the buffer
+/// is too small (HLR_ERR_BUFFER_TOO_SMALL).
+func writeBlob(
+    _ bytes: [UInt8], into buffer: UnsafeMutableRawPointer, capacity: UInt,
+    written: UnsafeMutablePointer<UInt>?
+) throws(ABIError) {
+    written?.pointee = UInt(bytes.count)
+    guard UInt(bytes.count) <= capacity else {
+        throw ABIError(
+            Status.bufferTooSmall,
+            "capacity \(capacity) is smaller than the snapshot (\(bytes.count) bytes; query the size first)")
+    }
+    bytes.withUnsafeBytes { raw in
+        if let base = raw.baseAddress { buffer.copyMemory(from: base, byteCount: raw.count) }
+    }
+}
+
+/// The caller's snapshot bytes (NULL only with size 0, which is then a truncated snapshot).
+func readBlob(_ buffer: UnsafeRawPointer?, _ size: UInt) throws(ABIError) -> [UInt8] {
+    let count = try Arguments.count(size, "size", limit: 1 << 40)
+    let buffer = try Arguments.pointer(buffer, "buffer")
+    return Array(UnsafeRawBufferPointer(start: buffer, count: count))
 }

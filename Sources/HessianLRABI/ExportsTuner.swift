@@ -16,7 +16,7 @@ public func hlr_tuner_create(
         let method = try Arguments.method(method)
         let groups = try Arguments.count(groups, "groups", limit: 1 << 30)
         let tuner = try makeTuner(method: method, groups: groups)
-        out.pointee = try Registry.insert(TunerBox(tuner))
+        out.pointee = try Registry.insert(TunerBox(ScheduledTuner(base: tuner)))
     }
 }
 
@@ -24,7 +24,7 @@ public func hlr_tuner_create(
 public func hlr_tuner_free(_ handle: OpaquePointer?) -> Int32 {
     exported("hlr_tuner_free") {
         guard let handle else { return }
-        try Registry.remove(handle)
+        try Registry.remove(handle, as: TunerBox.self)
     }
 }
 
@@ -36,7 +36,7 @@ public func hlr_tuner_reset(_ handle: OpaquePointer?, _ what: Int32) -> Int32 {
             throw ABIError.invalid(
                 "what must be HLR_RESET_STATE (1), HLR_RESET_OPTIONS (2) or HLR_RESET_ALL (3), got \(what)")
         }
-        box.tuner.withLock {
+        box.mutate {
             $0.reset(state: what & resetState != 0, options: what & resetOptions != 0)
         }
     }
@@ -47,7 +47,7 @@ public func hlr_tuner_method(_ handle: OpaquePointer?, _ method: UnsafeMutablePo
     exported("hlr_tuner_method") {
         let box = try Registry.lookup(handle)
         let out = try Arguments.pointer(method, "method")
-        out.pointee = Int32(box.tuner.withLock { $0.method.rawValue })
+        out.pointee = Int32(box.read { $0.method.rawValue })
     }
 }
 
@@ -56,7 +56,7 @@ public func hlr_tuner_group_count(_ handle: OpaquePointer?, _ groups: UnsafeMuta
     exported("hlr_tuner_group_count") {
         let box = try Registry.lookup(handle)
         let out = try Arguments.pointer(groups, "groups")
-        out.pointee = UInt(box.tuner.withLock { $0.groupCount })
+        out.pointee = UInt(box.read { $0.groupCount })
     }
 }
 
@@ -65,7 +65,7 @@ public func hlr_tuner_set_param(_ handle: OpaquePointer?, _ key: Int32, _ value:
     exported("hlr_tuner_set_param") {
         let box = try Registry.lookup(handle)
         let key = try Arguments.key(key)
-        try box.tuner.withLock { (tuner) throws(HLRError) in
+        try box.mutate { (tuner) throws(HLRError) in
             try tuner.setParameter(key, value, group: nil)
         }
     }
@@ -79,7 +79,7 @@ public func hlr_tuner_get_param(
         let box = try Registry.lookup(handle)
         let key = try Arguments.key(key)
         let out = try Arguments.pointer(value, "value")
-        out.pointee = try box.tuner.withLock { (tuner) throws(HLRError) in
+        out.pointee = try box.read { (tuner) throws(HLRError) in
             try tuner.parameter(key, group: 0)
         }
     }
@@ -93,7 +93,7 @@ public func hlr_tuner_set_group_param(
         let box = try Registry.lookup(handle)
         let group = try Arguments.count(group, "group")
         let key = try Arguments.key(key)
-        try box.tuner.withLock { (tuner) throws(HLRError) in
+        try box.mutate { (tuner) throws(HLRError) in
             try tuner.setParameter(key, value, group: group)
         }
     }
@@ -108,7 +108,7 @@ public func hlr_tuner_get_group_param(
         let group = try Arguments.count(group, "group")
         let key = try Arguments.key(key)
         let out = try Arguments.pointer(value, "value")
-        out.pointee = try box.tuner.withLock { (tuner) throws(HLRError) in
+        out.pointee = try box.read { (tuner) throws(HLRError) in
             try tuner.parameter(key, group: group)
         }
     }
@@ -124,7 +124,7 @@ public func hlr_tuner_get_info(
         // Handle-wide keys ignore the group argument entirely (any value, SIZE_MAX included).
         let group = key.perGroup ? try Arguments.count(group, "group") : 0
         let out = try Arguments.pointer(value, "value")
-        out.pointee = try box.tuner.withLock { (tuner) throws(HLRError) in
+        out.pointee = try box.read { (tuner) throws(HLRError) in
             try tuner.info(key, group: group)
         }
     }

@@ -1,5 +1,4 @@
 import HessianLR
-import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -8,14 +7,6 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
-
-/// One live tuner behind a C handle. The mutex serialises calls on the same handle from several
-/// threads; different handles never contend on it.
-final class TunerBox: Sendable {
-    let tuner: Mutex<any Tuner>
-
-    init(_ tuner: any Tuner) { self.tuner = Mutex(tuner) }
-}
 
 /// Every live handle. A handle is not an address but a 64-bit id that is never reused (a
 /// counter under the write lock), cast to the opaque pointer type. Looking ids up here instead of
@@ -32,7 +23,7 @@ enum Registry {
 
     private final class Table: @unchecked Sendable {
         // Guarded by `lock`: readers share it, insert/remove take it exclusively.
-        var boxes: [UInt: TunerBox] = [:]
+        var boxes: [UInt: AnyObject & Sendable] = [:]
         var nextID: UInt = Registry.firstID
         let lock: UnsafeMutablePointer<pthread_rwlock_t> = {
             let lock = UnsafeMutablePointer<pthread_rwlock_t>.allocate(capacity: 1)
@@ -45,7 +36,7 @@ enum Registry {
     /// The process-wide table; allocated once, never freed.
     private static let table = Table()
 
-    static func insert(_ box: TunerBox) throws(ABIError) -> OpaquePointer {
+    static func insert(_ box: AnyObject & Sendable) throws(ABIError) -> OpaquePointer {
         pthread_rwlock_wrlock(table.lock)
         defer { pthread_rwlock_unlock(table.lock) }
         let id = table.nextID
@@ -57,30 +48,48 @@ enum Registry {
         return handle
     }
 
+    /// The live tuner behind `handle`.
     static func lookup(_ handle: OpaquePointer?) throws(ABIError) -> TunerBox {
-        guard let handle else { throw ABIError(Status.invalidHandle, "handle is NULL") }
+        try object(handle, as: TunerBox.self)
+    }
+
+    /// The live schedule behind `handle`.
+    static func lookupSchedule(_ handle: OpaquePointer?) throws(ABIError) -> ScheduleBox {
+        try object(handle, as: ScheduleBox.self)
+    }
+
+    static func object<Box: HandleBox>(_ handle: OpaquePointer?, as type: Box.Type) throws(ABIError) -> Box {
+        guard let handle else { throw ABIError(Status.invalidHandle, "\(Box.kind) handle is NULL") }
         let id = UInt(bitPattern: UnsafeRawPointer(handle))
         pthread_rwlock_rdlock(table.lock)
-        let box = table.boxes[id]
+        let object = table.boxes[id]
         pthread_rwlock_unlock(table.lock)
-        guard let box else {
+        guard let object else {
             throw ABIError(
-                Status.invalidHandle, "handle \(hex(id)) is not a live tuner (freed or never created)")
+                Status.invalidHandle,
+                "handle \(hex(id)) is not a live \(Box.kind) (freed or never created)")
+        }
+        guard let box = object as? Box else {
+            throw ABIError(Status.invalidHandle, "handle \(hex(id)) is not a \(Box.kind)")
         }
         return box
     }
 
-    /// Removes a live handle; throws `HLR_ERR_INVALID_HANDLE` naming it otherwise.
-    static func remove(_ handle: OpaquePointer) throws(ABIError) {
+    /// Removes a live handle of the given kind; throws `HLR_ERR_INVALID_HANDLE` naming it
+    /// otherwise (a handle of another kind stays live).
+    static func remove<Box: HandleBox>(_ handle: OpaquePointer, as type: Box.Type) throws(ABIError) {
         let id = UInt(bitPattern: UnsafeRawPointer(handle))
         pthread_rwlock_wrlock(table.lock)
-        let removed = table.boxes.removeValue(forKey: id)
-        pthread_rwlock_unlock(table.lock)
-        guard removed != nil else {
+        defer { pthread_rwlock_unlock(table.lock) }
+        guard let object = table.boxes[id] else {
             throw ABIError(
                 Status.invalidHandle,
-                "handle \(hex(id)) is not a live tuner (already freed or never created)")
+                "handle \(hex(id)) is not a live \(Box.kind) (already freed or never created)")
         }
+        guard object is Box else {
+            throw ABIError(Status.invalidHandle, "handle \(hex(id)) is not a \(Box.kind)")
+        }
+        table.boxes.removeValue(forKey: id)
     }
 
     private static func hex(_ value: UInt) -> String { "0x" + String(value, radix: 16) }

@@ -3,10 +3,28 @@
 public enum Method: Int, CaseIterable, Sendable {
     /// lr* = gᵀd / dᵀHd with warmup, relative bounds, EMA and an absolute clamp (seed 000).
     case hessianLR = 1
+    /// CDAT, η = σ·n̂/d̂ from EMAs of n = max(gᵀu, 0) and d = |uᵀHu| + ε (seed 002).
+    case cdat = 2
+    /// GeN (Hi-ULR): a quadratic fit of forward losses at symmetric probe steps (seed 001).
+    case gen = 3
+    /// Hi-DLR: per-group rates from a least-squares quadratic over random per-group probes
+    /// (seed 001).
+    case hidlr = 4
+    /// Armijo backtracking line search, one rate shared by all groups (seed 002's baseline,
+    /// optax defaults).
+    case armijo = 5
+    /// A constant rate per group (`initial_lr`); with a base schedule attached
+    /// (`ScheduledTuner`), the schedule's shape: lr_k(t) = initial_lr_k · factor(t).
+    case constant = 6
 
     public var name: String {
         switch self {
         case .hessianLR: return "hessianlr"
+        case .cdat: return "cdat"
+        case .gen: return "gen"
+        case .hidlr: return "hidlr"
+        case .armijo: return "armijo"
+        case .constant: return "constant"
         }
     }
 
@@ -14,13 +32,19 @@ public enum Method: Int, CaseIterable, Sendable {
     public var parameterSpecs: [ParameterSpec] {
         switch self {
         case .hessianLR: return HessianLROptions.specs
+        case .cdat: return CDATOptions.specs
+        case .gen: return GeNOptions.specs
+        case .hidlr: return HiDLROptions.specs
+        case .armijo: return ArmijoOptions.specs
+        case .constant: return ConstantTuner.specs
         }
     }
 
-    /// The spec of one option, or `unknownKey` naming the key and the method.
+    /// The spec of one option, or `unknownKey` naming the key (name and number) and the method.
     public func spec(for key: ParameterKey) throws(HLRError) -> ParameterSpec {
         guard let spec = parameterSpecs.first(where: { $0.key == key }) else {
-            throw HLRError(.unknownKey, "method \(name) has no parameter \(key.name)")
+            throw HLRError(
+                .unknownKey, "method \(name) has no parameter \(key.name) (key \(key.rawValue))")
         }
         return spec
     }

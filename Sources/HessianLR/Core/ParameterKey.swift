@@ -22,6 +22,36 @@ public enum ParameterKey: Int, CaseIterable, Sendable {
     case negativeCurvatureDecay = 9
     /// 0: d = g (gradient); 1: d = u (the optimizer's update, step w ← w − η·u).
     case direction = 10
+    /// σ of CDAT, η = σ·n̂/d̂: 2 keeps training on the edge of stability, 1 is quadratically
+    /// greedy.
+    case sigma = 11
+    /// ε of CDAT's denominator d = |uᵀHu| + ε, in the units of uᵀHu.
+    case epsilon = 12
+    /// Per group: λ_max of the Hessian (sharpness) supplied by the caller for the
+    /// edge-of-stability diagnostic η·λ_max; 0 = not supplied. Never changes a rate.
+    case sharpness = 13
+    /// m, number of forward-loss probes per update (GeN: ≥ 3; Hi-DLR: 0 = automatic).
+    case probeCount = 14
+    /// s, probe steps are ±s·lr (GeN) or s·lr_k·r (Hi-DLR, r ∈ [−1, 1)).
+    case probeScale = 15
+    /// A quadratic fit is used only when its R² exceeds this threshold.
+    case r2Threshold = 16
+    /// Factor applied to every rate when a fit is rejected (GeN halves: 0.5).
+    case fitFailureDecay = 17
+    /// Seed of the counter-based generator of random probes (stream `perturbation`).
+    case seed = 18
+    /// Hi-DLR model: 0 diagonal (2K + 1 unknowns), 1 full A (K(K+1)/2 + K + 1 unknowns).
+    case model = 19
+    /// Full A model: eigenvalues are raised to at least eigen_floor·λ_max(A) (A in probe units).
+    case eigenFloor = 20
+    /// c of the Armijo condition f(w − η·d) ≤ f(w) − c·η·gᵀd.
+    case sufficientDecrease = 21
+    /// Factor applied to the trial rate after each failed Armijo test.
+    case decreaseFactor = 22
+    /// The first trial of a search is min(previous accepted rate·increase_factor, lr_max).
+    case increaseFactor = 23
+    /// Largest number of decreases in one line search (max_backtracks + 1 trials).
+    case maxBacktracks = 24
 
     public var name: String {
         switch self {
@@ -35,6 +65,20 @@ public enum ParameterKey: Int, CaseIterable, Sendable {
         case .smoothing: return "smoothing"
         case .negativeCurvatureDecay: return "negative_curvature_decay"
         case .direction: return "direction"
+        case .sigma: return "sigma"
+        case .epsilon: return "epsilon"
+        case .sharpness: return "sharpness"
+        case .probeCount: return "probe_count"
+        case .probeScale: return "probe_scale"
+        case .r2Threshold: return "r2_threshold"
+        case .fitFailureDecay: return "fit_failure_decay"
+        case .seed: return "seed"
+        case .model: return "model"
+        case .eigenFloor: return "eigen_floor"
+        case .sufficientDecrease: return "sufficient_decrease"
+        case .decreaseFactor: return "decrease_factor"
+        case .increaseFactor: return "increase_factor"
+        case .maxBacktracks: return "max_backtracks"
         }
     }
 

@@ -47,6 +47,13 @@ public protocol Tuner: Sendable {
     /// Replaces options and state with those of a payload written by `encodePayload` of the
     /// same method and group count; throws and changes nothing on any mismatch.
     mutating func restorePayload(_ payload: [UInt8]) throws(HLRError)
+
+    /// A complete, checksummed snapshot (default: `Snapshot.seal` of `encodePayload()`).
+    func snapshot() -> [UInt8]
+
+    /// Restores from a complete snapshot; throws and changes nothing if it is corrupt, from a
+    /// newer format, of another method or another group count.
+    mutating func restore(snapshot bytes: [UInt8]) throws(HLRError)
 }
 
 extension Tuner {
@@ -75,13 +82,10 @@ extension Tuner {
         }
     }
 
-    /// A complete, checksummed snapshot of this tuner.
     public func snapshot() -> [UInt8] {
         Snapshot.seal(method: method, payload: encodePayload())
     }
 
-    /// Restores from a complete snapshot; throws and changes nothing if it is corrupt, from a
-    /// newer format, of another method or another group count.
     public mutating func restore(snapshot bytes: [UInt8]) throws(HLRError) {
         let (snapshotMethod, payload) = try Snapshot.open(bytes)
         guard snapshotMethod == method else {
@@ -109,5 +113,10 @@ extension Tuner {
 public func makeTuner(method: Method, groups: Int) throws(HLRError) -> any Tuner {
     switch method {
     case .hessianLR: return try HessianLRTuner(groups: groups)
+    case .cdat: return try CDATTuner(groups: groups)
+    case .gen: return try GeNTuner(groups: groups)
+    case .hidlr: return try HiDLRTuner(groups: groups)
+    case .armijo: return try ArmijoTuner(groups: groups)
+    case .constant: return try ConstantTuner(groups: groups)
     }
 }

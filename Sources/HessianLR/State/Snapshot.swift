@@ -6,25 +6,31 @@
 /// |-----------|------|--------------------------------------------------------|
 /// | 0         | 4    | magic "HLRS"                                           |
 /// | 4         | 2    | format version (`formatVersion`)                       |
-/// | 6         | 2    | method id (`Method.rawValue`)                          |
+/// | 6         | 2    | method id (`Method.rawValue`) | 0x8000 if a schedule follows |
 /// | 8         | 8    | payload length L                                       |
 /// | 16        | L    | payload, written by the method (`SnapshotWriter`)      |
 /// | 16 + L    | 4    | CRC-32 of bytes [0, 16 + L)                            |
 ///
 /// `open` checks, in this order: length ≥ header, magic, version (0 is corrupt, newer than
 /// `formatVersion` is `snapshotVersion`), exact total length, checksum, known method.
+///
+/// A tuner with a base schedule (`ScheduledTuner`) sets bit 15 of the method field and appends
+/// the schedule's own container (`ScheduleSnapshot`) after the CRC; the bit is covered by the
+/// CRC, so cutting the schedule off is detected.
 public enum Snapshot {
     public static let magic: [UInt8] = [0x48, 0x4C, 0x52, 0x53]  // "HLRS"
     public static let formatVersion: UInt16 = 1
     public static let headerSize = 16
     public static let trailerSize = 4
+    /// Bit of the method field announcing a schedule container after this one.
+    public static let scheduleFollows: UInt16 = 0x8000
 
     /// Wraps a method's payload into a complete snapshot.
-    public static func seal(method: Method, payload: [UInt8]) -> [UInt8] {
+    public static func seal(method: Method, payload: [UInt8], scheduleFollows: Bool = false) -> [UInt8] {
         var header = SnapshotWriter()
         for byte in magic { header.write(byte) }
         header.write(formatVersion)
-        header.write(UInt16(method.rawValue))
+        header.write(UInt16(method.rawValue) | (scheduleFollows ? Self.scheduleFollows : 0))
         header.write(UInt64(payload.count))
         var bytes = header.bytes + payload
         var trailer = SnapshotWriter()
@@ -35,6 +41,26 @@ public enum Snapshot {
 
     /// Validates a complete snapshot and returns its method and payload.
     public static func open(_ bytes: [UInt8]) throws(HLRError) -> (method: Method, payload: [UInt8]) {
+        let (method, payload, consumed, followed) = try openPrefix(bytes)
+        guard !followed else {
+            throw HLRError(
+                .snapshotMismatch,
+                "snapshot carries a base schedule; restore it into a tuner handle (ScheduledTuner)")
+        }
+        guard consumed == bytes.count else {
+            throw HLRError(
+                .snapshotCorrupt,
+                "snapshot length \(bytes.count) does not match its header (payload \(payload.count) bytes)")
+        }
+        return (method, payload)
+    }
+
+    /// Validates the snapshot at the start of `bytes` and returns its method, its payload and
+    /// how many bytes it occupies (16 + L + 4), and whether its header announces a schedule
+    /// container after it; whatever follows is the caller's business.
+    public static func openPrefix(_ bytes: [UInt8]) throws(HLRError) -> (
+        method: Method, payload: [UInt8], consumed: Int, scheduleFollows: Bool
+    ) {
         guard bytes.count >= headerSize + trailerSize else {
             throw HLRError(
                 .snapshotCorrupt,
@@ -46,7 +72,8 @@ public enum Snapshot {
         }
         var reader = SnapshotReader(Array(bytes[4..<headerSize]))
         let version = try reader.readUInt16("version")
-        let methodID = try reader.readUInt16("method")
+        let methodField = try reader.readUInt16("method")
+        let methodID = methodField & ~scheduleFollows
         let payloadLength = try reader.readUInt64("payload length")
         guard version != 0 else {
             throw HLRError(.snapshotCorrupt, "snapshot format version 0 is invalid")
@@ -56,14 +83,15 @@ public enum Snapshot {
                 .snapshotVersion,
                 "snapshot format version \(version) is newer than this library's \(formatVersion)")
         }
-        let expected = UInt64(headerSize + trailerSize).addingReportingOverflow(payloadLength)
-        guard !expected.overflow, expected.partialValue == UInt64(bytes.count) else {
+        let total = UInt64(headerSize + trailerSize).addingReportingOverflow(payloadLength)
+        guard !total.overflow, total.partialValue <= UInt64(bytes.count) else {
             throw HLRError(
                 .snapshotCorrupt,
-                "snapshot length \(bytes.count) does not match its header (payload \(payloadLength) bytes)")
+                "snapshot is truncated: its header announces a \(payloadLength)-byte payload, "
+                    + "\(bytes.count) bytes in all")
         }
-        let end = bytes.count - trailerSize
-        var trailer = SnapshotReader(Array(bytes[end...]))
+        let end = Int(total.partialValue) - trailerSize
+        var trailer = SnapshotReader(Array(bytes[end..<(end + trailerSize)]))
         let stored = try trailer.readUInt32("checksum")
         let actual = CRC32.checksum(bytes[0..<end])
         guard stored == actual else {
@@ -72,7 +100,7 @@ public enum Snapshot {
         guard let method = Method(rawValue: Int(methodID)) else {
             throw HLRError(.snapshotMismatch, "snapshot of unknown method id \(methodID)")
         }
-        return (method, Array(bytes[headerSize..<end]))
+        return (method, Array(bytes[headerSize..<end]), end + trailerSize, methodField & scheduleFollows != 0)
     }
 
     private static func hex(_ value: UInt32) -> String {

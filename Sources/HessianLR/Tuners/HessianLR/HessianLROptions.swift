@@ -84,6 +84,7 @@ public struct HessianLROptions: Sendable, Equatable {
         case .smoothing: next.smoothing = value
         case .negativeCurvatureDecay: next.negativeCurvatureDecay = value
         case .direction: next.direction = Direction(rawValue: Int(value))!
+        default: break  // unreachable: requireSpec refused every key HessianLR does not have
         }
         guard next.lrMin <= next.lrMax else {
             throw .invalid(
@@ -106,6 +107,8 @@ public struct HessianLROptions: Sendable, Equatable {
         case .smoothing: return smoothing
         case .negativeCurvatureDecay: return negativeCurvatureDecay
         case .direction: return Double(direction.rawValue)
+        default:  // unreachable: requireSpec refused every key HessianLR does not have
+            throw HLRError(.unknownKey, "method hessianlr has no parameter \(key.name) (key \(key.rawValue))")
         }
     }
 

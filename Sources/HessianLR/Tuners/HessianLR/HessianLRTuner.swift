@@ -98,7 +98,7 @@ public struct HessianLRTuner: Tuner {
             next.lastSlope[group] = values[2 * group]
             next.lastCurvature[group] = values[2 * group + 1]
         }
-        next.updates += 1
+        next.updates = next.updates == .max ? .max : next.updates + 1  // saturating: a crafted snapshot may hold .max
         next.lastStep = step
         self = next
     }
@@ -155,6 +155,8 @@ public struct HessianLRTuner: Tuner {
         case .lastFlags: return Double(lastFlags[group].rawValue)
         case .lastCurvature: return lastCurvature[group]
         case .lastSlope: return lastSlope[group]
+        default:
+            throw HLRError(.unknownKey, "method hessianlr has no info key \(key.name) (key \(key.rawValue))")
         }
     }
 

@@ -1,0 +1,77 @@
+/// The vectors and the symmetric linear operator H (a Hessian, a Gauss–Newton matrix, …) that the
+/// curvature estimators work on, given only through these operations. Vectors are opaque: host
+/// buffers the library owns (`HostVectorSpace`), or tensors on a GPU behind C callbacks, so an
+/// estimator never copies a full vector to the host.
+///
+/// Every operation may fail (a caller-supplied callback returned an error, the device ran out of
+/// memory): it then throws `HLRError` (`callbackFailed` for a failing callback) and the estimator
+/// stops, releases its work vectors and rethrows. Estimators check every scalar the backend
+/// returns and throw `nonFinite`, naming the quantity, when a dot product is NaN or infinite (a
+/// NaN in an HVP output always reaches such a dot). Backends may check more (the host backend
+/// scans each HVP output).
+///
+/// Contract:
+/// - `dimension` n ≥ 1 is fixed for the backend's lifetime.
+/// - `makeVector` returns a new vector of n zeros, owned by the caller until `release`.
+/// - Operations never keep references to their arguments. Arguments may alias unless noted.
+/// - Reductions should be deterministic (same inputs → same bits) for estimates to be.
+/// - `applyOperator` computes out = H·v, H symmetric and fixed between calls (Lanczos checks
+///   the symmetry as a by-product and throws `invalidArgument` when it is violated).
+public protocol OperatorBackend {
+    /// The backend's vector handle (a class instance, a tensor handle, an index …).
+    associatedtype Vector
+
+    /// n, the length of every vector and the order of H.
+    var dimension: Int { get }
+
+    /// A new vector of n zeros.
+    func makeVector() throws(HLRError) -> Vector
+
+    /// Frees `vector` (a no-op for garbage-collected backends). Never fails: a backend that cannot
+    /// free a vector must absorb the failure.
+    func release(_ vector: Vector)
+
+    /// destination ← source (must not alias).
+    func copy(_ source: Vector, to destination: Vector) throws(HLRError)
+
+    /// xᵀy, accumulated in float64.
+    func dot(_ x: Vector, _ y: Vector) throws(HLRError) -> Double
+
+    /// y ← y + a·x.
+    func axpy(_ a: Double, _ x: Vector, _ y: Vector) throws(HLRError)
+
+    /// x ← a·x.
+    func scale(_ a: Double, _ x: Vector) throws(HLRError)
+
+    /// The library's probe: element i (0-based) of `vector` ←
+    /// `distribution.value(CounterRNG(seed: seed, stream: stream, index: index), UInt64(i))`,
+    /// rounded to the element type. A GPU backend regenerates this formula on the device (or
+    /// fills on the host and uploads).
+    func fillProbe(
+        _ vector: Vector, seed: UInt64, stream: UInt64, index: UInt64,
+        distribution: ProbeDistribution
+    ) throws(HLRError)
+
+    /// out ← H·v (one Hessian-vector product; `v` unchanged; must not alias).
+    func applyOperator(_ v: Vector, into out: Vector) throws(HLRError)
+
+    /// acc ← acc + a·(x ⊙ y), elementwise (diagonal estimation). Optional: the default throws
+    /// `invalidArgument`.
+    func multiplyAccumulate(_ a: Double, _ x: Vector, _ y: Vector, into acc: Vector) throws(HLRError)
+
+    /// Per-block dot products: result[b] = Σ_{i ∈ blocks.range(of: b)} xᵢyᵢ, in float64
+    /// (per-block traces and block means). Optional: the default throws `invalidArgument`.
+    func blockDots(_ x: Vector, _ y: Vector, blocks: GroupLayout) throws(HLRError) -> [Double]
+}
+
+extension OperatorBackend {
+    public func multiplyAccumulate(
+        _ a: Double, _ x: Vector, _ y: Vector, into acc: Vector
+    ) throws(HLRError) {
+        throw .invalid("this vector backend has no elementwise multiply-accumulate (needed by the diagonal estimator)")
+    }
+
+    public func blockDots(_ x: Vector, _ y: Vector, blocks: GroupLayout) throws(HLRError) -> [Double] {
+        throw .invalid("this vector backend has no per-block dot products (needed for per-block estimates)")
+    }
+}

@@ -1,0 +1,80 @@
+/// Options of `SpectralDensity.quadrature`.
+public struct SpectralDensityOptions: Sendable, Equatable {
+    /// n_v, independent Lanczos runs (default 1, PyHessian's `n_v`).
+    public var runs = 1
+    /// Lanczos steps per run (default 100, PyHessian's `iter`; capped at n). Each step is one HVP
+    /// and keeps one vector (memory steps + 1 vectors).
+    public var steps = 100
+    /// Probe distribution (default Rademacher, normalised to a unit vector).
+    public var distribution = ProbeDistribution.rademacher
+    /// Probe seed (default 0): run r starts from probe r of stream `.spectralDensity`.
+    public var seed: UInt64 = 0
+    /// See `LanczosOptions.symmetryTolerance` (default 1e-3).
+    public var symmetryTolerance = 1e-3
+
+    public init() {}
+}
+
+/// The quadrature rules of `SpectralDensity.quadrature`: run r gives nodes θ_{r,i} (the Ritz
+/// values, ascending) and weights w_{r,i} = s_{0,i}² (squared first components of the eigenvectors
+/// of T_r), Σᵢ w_{r,i} = 1, so that vᵣᵀ f(H) vᵣ ≈ Σᵢ w_{r,i} f(θ_{r,i}) for the unit probe vᵣ and
+/// the spectral density is φ(t) ≈ (1/n_v) Σ_r Σᵢ w_{r,i} δ(t − θ_{r,i}).
+public struct SpectralQuadrature: Sendable, Equatable {
+    public var nodes: [[Double]]
+    public var weights: [[Double]]
+    /// n·(1/n_v) Σ_r Σᵢ w_{r,i} θ_{r,i} = n·mean_r vᵣᵀHvᵣ: the trace these rules imply.
+    public var traceEstimate: Double
+    /// Steps taken per run (fewer than asked when the Krylov space became invariant: the rule is
+    /// then exact for that probe).
+    public var steps: [Int]
+    public var hvpCount: Int
+    /// The largest relative asymmetry measured (see `LanczosOptions.symmetryTolerance`).
+    public var maxAsymmetry: Double
+}
+
+/// Stochastic Lanczos quadrature (Golub–Meurant; Ubaru, Chen, Saad 2017; PyHessian `density`):
+/// for each run a unit probe v, m Lanczos steps with full reorthogonalisation (`LanczosProcess`)
+/// give T = QᵀHQ; its eigenpairs (θᵢ, sᵢ) are the m-point Gauss quadrature rule of the spectral
+/// measure μ_v(t) = Σ_j (u_jᵀv)² δ(t − λ_j). No restart: a breakdown ends the run with an exact
+/// rule. Nodes lie in [λ_min, λ_max] (Cauchy interlacing).
+public enum SpectralDensity {
+    public static func quadrature<B: OperatorBackend>(
+        of backend: B, options: SpectralDensityOptions = SpectralDensityOptions()
+    ) throws(HLRError) -> SpectralQuadrature {
+        let n = backend.dimension
+        guard n >= 1 else { throw .invalid("SLQ: operator dimension must be ≥ 1, got \(n)") }
+        guard options.runs >= 1 else { throw .invalid("SLQ: runs must be ≥ 1, got \(options.runs)") }
+        guard options.steps >= 1 else { throw .invalid("SLQ: steps must be ≥ 1, got \(options.steps)") }
+        guard options.symmetryTolerance > 0, !options.symmetryTolerance.isNaN else {
+            throw .invalid("SLQ: symmetryTolerance must be > 0, got \(options.symmetryTolerance)")
+        }
+        let steps = Swift.min(options.steps, n)
+        var result = SpectralQuadrature(
+            nodes: [], weights: [], traceEstimate: 0, steps: [], hvpCount: 0, maxAsymmetry: 0)
+        var quadratic = 0.0
+        for run in 0..<options.runs {
+            let session = BackendSession(backend, estimator: "SLQ run \(run)")
+            defer { session.close() }
+            var process = LanczosProcess(session: session, symmetryTolerance: options.symmetryTolerance)
+            let start = try session.scratch()
+            try session.probe(start, seed: options.seed, stream: .spectralDensity, index: run, distribution: options.distribution)
+            guard try process.open(with: start) else { throw .invalid("SLQ: probe \(run) is zero") }
+            while true {
+                let brokeDown = try process.step()
+                if brokeDown || process.dimension == steps { break }
+                process.advance()
+            }
+            let (d, e) = process.block(0..<process.dimension)
+            let eigen = try TridiagonalEigen(diagonal: d, offDiagonal: e, rows: [0])
+            let weights = (0..<eigen.order).map { eigen.component(row: 0, vector: $0) * eigen.component(row: 0, vector: $0) }
+            result.nodes.append(eigen.values)
+            result.weights.append(weights)
+            result.steps.append(process.dimension)
+            result.hvpCount += session.hvpCount
+            result.maxAsymmetry = Swift.max(result.maxAsymmetry, process.maxAsymmetry)
+            quadratic += d[0]  // v₀ᵀHv₀ = α₀ = Σᵢ wᵢθᵢ
+        }
+        result.traceEstimate = Double(n) * quadratic / Double(options.runs)
+        return result
+    }
+}

@@ -1,0 +1,248 @@
+import Dispatch
+
+/// Host vector kernels with a fixed chunking, so that every result is independent of the thread
+/// count: a range is cut into consecutive chunks of `chunkLength` elements counted from the range
+/// start (the last one shorter), each chunk is processed by one thread, and reductions add the
+/// per-chunk results of `HostScalar.dot` (float64, fixed lane order) in chunk order.
+///
+/// With `threads ≤ 1`, or fewer than `parallelThreshold` elements, everything runs on the calling
+/// thread, giving bit-identical results to the threaded path.
+public enum ChunkedKernels {
+    /// Elements per chunk (8192: 32 KiB of float32, 64 KiB of float64).
+    public static let chunkLength = 8192
+    /// Ranges shorter than this run on the calling thread whatever the thread count.
+    public static let parallelThreshold = 4 * chunkLength
+
+    /// The chunks of `range`, in order.
+    static func chunks(of range: Range<Int>) -> [Range<Int>] {
+        var result: [Range<Int>] = []
+        result.reserveCapacity((range.count + chunkLength - 1) / chunkLength)
+        var start = range.lowerBound
+        while start < range.upperBound {
+            let end = start + Swift.min(chunkLength, range.upperBound - start)
+            result.append(start..<end)
+            start = end
+        }
+        return result
+    }
+
+    /// Runs `body(i)` for every i in 0..<count, on up to `threads` threads when `elements` is
+    /// large enough. `body` must only write state owned by its index.
+    static func perform(count: Int, elements: Int, threads: Int, _ body: (Int) -> Void) {
+        guard count > 0 else { return }
+        let workers = Swift.min(threads, count)
+        if workers <= 1 || elements < parallelThreshold {
+            for index in 0..<count { body(index) }
+            return
+        }
+        withoutActuallyEscaping(body) { escapable in
+            let box = UncheckedBox(escapable)
+            DispatchQueue.concurrentPerform(iterations: workers) { worker in
+                var index = worker
+                while index < count {
+                    box.value(index)
+                    index += workers
+                }
+            }
+        }
+    }
+
+    /// Σ xᵢyᵢ over equal-length buffers: per-chunk `T.dot`, added in chunk order.
+    public static func dot<T: HostScalar>(
+        _ x: UnsafeBufferPointer<T>, _ y: UnsafeBufferPointer<T>, threads: Int
+    ) -> Double {
+        blockDots(x, y, ranges: [0..<Swift.min(x.count, y.count)], threads: threads)[0]
+    }
+
+    /// For each range r (within both buffers): Σ_{i∈r} xᵢyᵢ, chunked from r's start.
+    public static func blockDots<T: HostScalar>(
+        _ x: UnsafeBufferPointer<T>, _ y: UnsafeBufferPointer<T>, ranges: [Range<Int>], threads: Int
+    ) -> [Double] {
+        var pieces: [(block: Int, range: Range<Int>)] = []
+        for (block, range) in ranges.enumerated() {
+            for chunk in chunks(of: range) { pieces.append((block, chunk)) }
+        }
+        var partials = [Double](repeating: 0, count: pieces.count)
+        partials.withUnsafeMutableBufferPointer { out in
+            let target = UncheckedBox(out)
+            perform(count: pieces.count, elements: x.count, threads: threads) { index in
+                let range = pieces[index].range
+                target.value[index] = T.dot(
+                    UnsafeBufferPointer(rebasing: x[range]), UnsafeBufferPointer(rebasing: y[range]))
+            }
+        }
+        var sums = [Double](repeating: 0, count: ranges.count)
+        for (index, piece) in pieces.enumerated() { sums[piece.block] += partials[index] }
+        return sums
+    }
+
+    /// Applies `body` to every chunk of 0..<count (possibly in parallel).
+    static func forEachChunk(count: Int, threads: Int, _ body: (Range<Int>) -> Void) {
+        let pieces = chunks(of: 0..<count)
+        perform(count: pieces.count, elements: count, threads: threads) { body(pieces[$0]) }
+    }
+
+    // Each elementwise kernel has a generic entry that checks T once and calls the same generic
+    // body with a concrete Float or Double pointer: inside this module those calls are
+    // specialised, so a client module using HostVectorSpace<Float> never runs per-element generic
+    // code.
+
+    /// y ← y + a·x (a rounded to T once).
+    public static func axpy<T: HostScalar>(
+        _ a: Double, _ x: UnsafePointer<T>, _ y: UnsafeMutablePointer<T>, count: Int, threads: Int
+    ) {
+        if T.self == Float.self {
+            axpyBody(a, rebind(x) as UnsafePointer<Float>, rebind(y) as UnsafeMutablePointer<Float>, count, threads)
+        } else if T.self == Double.self {
+            axpyBody(a, rebind(x) as UnsafePointer<Double>, rebind(y) as UnsafeMutablePointer<Double>, count, threads)
+        } else {
+            axpyBody(a, x, y, count, threads)
+        }
+    }
+
+    /// x ← a·x (a rounded to T once).
+    public static func scale<T: HostScalar>(
+        _ a: Double, _ x: UnsafeMutablePointer<T>, count: Int, threads: Int
+    ) {
+        if T.self == Float.self {
+            scaleBody(a, rebind(x) as UnsafeMutablePointer<Float>, count, threads)
+        } else if T.self == Double.self {
+            scaleBody(a, rebind(x) as UnsafeMutablePointer<Double>, count, threads)
+        } else {
+            scaleBody(a, x, count, threads)
+        }
+    }
+
+    /// acc ← acc + a·(x ⊙ y) (a rounded to T once; evaluated as acc + (a·x)·y).
+    public static func multiplyAccumulate<T: HostScalar>(
+        _ a: Double, _ x: UnsafePointer<T>, _ y: UnsafePointer<T>, _ acc: UnsafeMutablePointer<T>,
+        count: Int, threads: Int
+    ) {
+        if T.self == Float.self {
+            multiplyAccumulateBody(
+                a, rebind(x) as UnsafePointer<Float>, rebind(y) as UnsafePointer<Float>,
+                rebind(acc) as UnsafeMutablePointer<Float>, count, threads)
+        } else if T.self == Double.self {
+            multiplyAccumulateBody(
+                a, rebind(x) as UnsafePointer<Double>, rebind(y) as UnsafePointer<Double>,
+                rebind(acc) as UnsafeMutablePointer<Double>, count, threads)
+        } else {
+            multiplyAccumulateBody(a, x, y, acc, count, threads)
+        }
+    }
+
+    /// x[i] ← T(distribution.value(rng, i)) for i in 0..<count.
+    public static func fill<T: HostScalar>(
+        _ x: UnsafeMutablePointer<T>, count: Int, rng: CounterRNG,
+        distribution: ProbeDistribution, threads: Int
+    ) {
+        if T.self == Float.self {
+            fillBody(rebind(x) as UnsafeMutablePointer<Float>, count, rng, distribution, threads)
+        } else if T.self == Double.self {
+            fillBody(rebind(x) as UnsafeMutablePointer<Double>, count, rng, distribution, threads)
+        } else {
+            fillBody(x, count, rng, distribution, threads)
+        }
+    }
+
+    /// x[i] ← 0 for i in 0..<count (initialises or overwrites: Float and Double are trivial).
+    public static func zero<T: HostScalar>(_ x: UnsafeMutablePointer<T>, count: Int) {
+        if T.self == Float.self {
+            (rebind(x) as UnsafeMutablePointer<Float>).initialize(repeating: 0, count: count)
+        } else if T.self == Double.self {
+            (rebind(x) as UnsafeMutablePointer<Double>).initialize(repeating: 0, count: count)
+        } else {
+            x.initialize(repeating: 0, count: count)
+        }
+    }
+
+    /// The index of the first non-finite element, or nil.
+    public static func firstNonFinite<T: HostScalar>(
+        _ x: UnsafeBufferPointer<T>, threads: Int
+    ) -> Int? {
+        if T.self == Float.self {
+            return firstNonFiniteBody(UnsafeRawBufferPointer(x).assumingMemoryBound(to: Float.self), threads)
+        } else if T.self == Double.self {
+            return firstNonFiniteBody(UnsafeRawBufferPointer(x).assumingMemoryBound(to: Double.self), threads)
+        }
+        return firstNonFiniteBody(x, threads)
+    }
+
+    private static func axpyBody<U: HostScalar>(
+        _ a: Double, _ x: UnsafePointer<U>, _ y: UnsafeMutablePointer<U>, _ count: Int, _ threads: Int
+    ) {
+        let scalar = U(a), boxX = UncheckedBox(x), boxY = UncheckedBox(y)
+        forEachChunk(count: count, threads: threads) { range in
+            let px = boxX.value, py = boxY.value
+            for i in range { py[i] += scalar * px[i] }
+        }
+    }
+
+    private static func scaleBody<U: HostScalar>(
+        _ a: Double, _ x: UnsafeMutablePointer<U>, _ count: Int, _ threads: Int
+    ) {
+        let scalar = U(a), boxX = UncheckedBox(x)
+        forEachChunk(count: count, threads: threads) { range in
+            let px = boxX.value
+            for i in range { px[i] *= scalar }
+        }
+    }
+
+    private static func multiplyAccumulateBody<U: HostScalar>(
+        _ a: Double, _ x: UnsafePointer<U>, _ y: UnsafePointer<U>, _ acc: UnsafeMutablePointer<U>,
+        _ count: Int, _ threads: Int
+    ) {
+        let scalar = U(a), boxX = UncheckedBox(x), boxY = UncheckedBox(y), boxA = UncheckedBox(acc)
+        forEachChunk(count: count, threads: threads) { range in
+            let px = boxX.value, py = boxY.value, pa = boxA.value
+            for i in range { pa[i] += (scalar * px[i]) * py[i] }
+        }
+    }
+
+    private static func fillBody<U: HostScalar>(
+        _ x: UnsafeMutablePointer<U>, _ count: Int, _ rng: CounterRNG,
+        _ distribution: ProbeDistribution, _ threads: Int
+    ) {
+        let boxX = UncheckedBox(x)
+        forEachChunk(count: count, threads: threads) { range in
+            let px = boxX.value
+            switch distribution {
+            case .rademacher:
+                for i in range { px[i] = U(rng.rademacher(UInt64(i))) }
+            case .gaussian:
+                for i in range { px[i] = U(rng.gaussian(UInt64(i))) }
+            }
+        }
+    }
+
+    private static func firstNonFiniteBody<U: HostScalar>(_ x: UnsafeBufferPointer<U>, _ threads: Int) -> Int? {
+        let pieces = chunks(of: 0..<x.count)
+        var found = [Int](repeating: -1, count: pieces.count)
+        found.withUnsafeMutableBufferPointer { out in
+            let target = UncheckedBox(out)
+            perform(count: pieces.count, elements: x.count, threads: threads) { index in
+                for i in pieces[index] where !x[i].isFinite {
+                    target.value[index] = i
+                    return
+                }
+            }
+        }
+        return found.first { $0 >= 0 }
+    }
+
+    @inline(__always)
+    private static func rebind<T, U>(_ p: UnsafePointer<T>) -> UnsafePointer<U> {
+        UnsafeRawPointer(p).assumingMemoryBound(to: U.self)
+    }
+
+    @inline(__always)
+    private static func rebind<T, U>(_ p: UnsafeMutablePointer<T>) -> UnsafeMutablePointer<U> {
+        UnsafeMutableRawPointer(p).assumingMemoryBound(to: U.self)
+    }
+}
+
+/// Carries a value into a concurrently performed closure whose indices write disjoint state.
+struct UncheckedBox<Value>: @unchecked Sendable {
+    let value: Value
+    init(_ value: Value) { self.value = value }
+}

@@ -1,0 +1,260 @@
+/// Armijo backtracking line search (seed 002's baseline) as a state machine: one rate shared by
+/// all groups, searched at every step with forward losses (see `ArmijoRule` for the math).
+///
+/// Protocol at each step t (every step searches):
+///
+/// 1. `need(atStep: t)` is `.slope`: observe [L(w), g₀ᵀd₀, …, g_{K−1}ᵀd_{K−1}] (K + 1 values) at
+///    the current weights. This starts a search at η₀ (`ArmijoRule.firstTrial`).
+/// 2. `need(atStep: t)` is `.losses(probes: [[η, …, η]])` (one probe, the trial η for every
+///    group): observe [L(w − η·d)]. The tuner answers the next trial (η·decrease_factor) the same
+///    way until the Armijo condition holds or max_backtracks decreases were made.
+/// 3. `need(atStep: t)` is `.nothing`: `learningRate` is the accepted η; step the weights with it.
+///
+/// During a search `learningRate` still returns the previous step's rate (read it after `need`
+/// says nothing). A search left unfinished is abandoned when a later step observes its slope;
+/// the rate is then unchanged. Refused, changing nothing: another kind than the one needed or a
+/// step already done (`wrongState`), a wrong count (`invalidArgument`), NaN/±Inf values
+/// (`nonFinite`): a trainer whose trial loss overflows should report a large finite value
+/// (e.g. `Double.greatestFiniteMagnitude`), which fails the test and backtracks.
+public struct ArmijoTuner: Tuner {
+    /// The state of an unfinished search.
+    struct Search: Sendable, Equatable {
+        var step: UInt64
+        var loss0: Double
+        /// S = Σ_k g_kᵀd_k.
+        var slope: Double
+        var trial: Double
+        var backtracks: Int
+        var flags: DecisionFlags
+    }
+
+    public let groupCount: Int
+    public private(set) var options: ArmijoOptions
+
+    private var current: Double?
+    private var updates: UInt64 = 0
+    private var lastStep: UInt64?
+    private var search: Search?
+    private var lastSlope: [Double]
+    private var lastFlags: DecisionFlags = []
+    private var lastCandidate = Double.nan
+    private var referenceLoss = Double.nan
+    private var lastBacktracks = 0
+
+    public var method: Method { .armijo }
+    public var usesUpdateDirection: Bool { false }
+
+    public static let maxGroups = HessianLRTuner.maxGroups
+
+    public init(groups: Int) throws(HLRError) {
+        guard groups >= 1 && groups <= Self.maxGroups else {
+            throw .invalid("groups must be in [1, \(Self.maxGroups)], got \(groups)")
+        }
+        groupCount = groups
+        options = ArmijoOptions(groups: groups)
+        lastSlope = Array(repeating: .nan, count: groups)
+    }
+
+    /// The rate in use: the last accepted (or capped) rate, min(initial_lr, lr_max) before any.
+    public var rate: Double { current ?? min(options.initialLR, options.lrMax) }
+
+    public func need(atStep step: UInt64) -> Need {
+        if let search, search.step == step {
+            return .losses(probes: [Array(repeating: search.trial, count: groupCount)])
+        }
+        if let lastStep, step <= lastStep { return .nothing }
+        return .slope
+    }
+
+    public func requireObservation(_ kind: ObservationKind, atStep step: UInt64) throws(HLRError) {
+        try ObservationGuard.require(
+            kind, step: step, need: need(atStep: step), method: method, lastStep: lastStep,
+            schedule: "every step searches", nextStep: step)
+    }
+
+    public mutating func observe(step: UInt64, kind: ObservationKind, values: [Double]) throws(HLRError) {
+        let need = need(atStep: step)
+        try requireObservation(kind, atStep: step)
+        var next = self
+        switch kind {
+        case .slope:
+            try ObservationGuard.requireCount(
+                values, need: need, groups: groupCount, layout: "L(w), then gᵀd for each of \(groupCount) groups")
+            try ObservationGuard.requireFinite(values) { $0 == 0 ? "L(w)" : "gᵀd of group \($0 - 1)" }
+            var slope = 0.0
+            for value in values[1...] { slope += value }
+            guard slope.isFinite else {
+                throw HLRError(.nonFinite, "the total slope Σ gᵀd overflows")
+            }
+            var flags: DecisionFlags = []
+            if slope == 0 { flags.insert(.zeroGradient) }
+            if slope < 0 { flags.insert(.notDescent) }
+            next.search = Search(
+                step: step, loss0: values[0], slope: slope,
+                trial: ArmijoRule.firstTrial(previous: current, options: options), backtracks: 0,
+                flags: flags)
+            next.lastStep = step
+            next.lastSlope = Array(values[1...])
+            next.referenceLoss = values[0]
+        case .losses:
+            try ObservationGuard.requireCount(
+                values, need: need, groups: groupCount, layout: "the loss at the trial rate")
+            try ObservationGuard.requireFinite(values) { _ in "the trial loss" }
+            guard var search = next.search else { return }  // unreachable: need was losses
+            let verdict = ArmijoRule.judge(
+                loss0: search.loss0, slope: search.slope, rate: search.trial, trialLoss: values[0],
+                backtracks: search.backtracks, options: options)
+            next.lastCandidate = search.trial
+            switch verdict {
+            case .backtrack(let smaller):
+                search.trial = smaller
+                search.backtracks += 1
+                next.search = search
+            case .accept(let rate), .giveUp(let rate):
+                var flags = search.flags
+                if case .giveUp = verdict { flags.insert(.backtrackLimit) }
+                next.current = rate
+                next.updates = next.updates.incrementedSaturating()
+                next.lastFlags = flags
+                next.lastBacktracks = search.backtracks
+                next.search = nil
+            }
+        case .curvature:
+            return  // unreachable: requireObservation refused it
+        }
+        self = next
+    }
+
+    public func learningRate(group: Int, step: UInt64) throws(HLRError) -> Double {
+        try checkGroup(group)
+        return rate
+    }
+
+    public mutating func setParameter(_ key: ParameterKey, _ value: Double, group: Int?) throws(HLRError) {
+        if let group { try checkGroup(group) }
+        try options.set(key, value, group: group)
+    }
+
+    public func parameter(_ key: ParameterKey, group: Int) throws(HLRError) -> Double {
+        try checkGroup(group)
+        return try options.get(key, group: group)
+    }
+
+    public func info(_ key: InfoKey, group: Int) throws(HLRError) -> Double {
+        if key.perGroup { try checkGroup(group) }
+        switch key {
+        case .updates: return Double(updates)
+        case .lastStep: return lastStep.map { Double($0) } ?? -1
+        case .nextCurvatureStep: return -1
+        case .nextUpdateStep:
+            if let search { return Double(search.step) }
+            guard let lastStep else { return 0 }
+            return lastStep == .max ? -1 : Double(lastStep + 1)
+        case .lastCandidate: return lastCandidate
+        case .lastFlags: return Double(lastFlags.rawValue)
+        case .lastSlope: return lastSlope[group]
+        case .backtracks: return Double(search?.backtracks ?? lastBacktracks)
+        case .trialLR: return search?.trial ?? .nan
+        case .referenceLoss: return referenceLoss
+        default:
+            throw HLRError(.unknownKey, "method armijo has no info key \(key.name) (key \(key.rawValue))")
+        }
+    }
+
+    public mutating func reset(state: Bool, options resetOptions: Bool) {
+        if resetOptions { options = ArmijoOptions(groups: groupCount) }
+        if state {
+            current = nil
+            updates = 0
+            lastStep = nil
+            search = nil
+            lastSlope = Array(repeating: .nan, count: groupCount)
+            lastFlags = []
+            lastCandidate = .nan
+            referenceLoss = .nan
+            lastBacktracks = 0
+        }
+    }
+
+    public func encodePayload() -> [UInt8] {
+        var writer = SnapshotWriter()
+        writer.write(UInt64(groupCount))
+        options.encode(into: &writer)
+        writer.write(updates)
+        writer.write(lastStep != nil)
+        writer.write(lastStep ?? 0)
+        writer.write(current != nil)
+        writer.write(current ?? 0)
+        writer.write(search != nil)
+        writer.write(search?.step ?? 0)
+        writer.write(search?.loss0 ?? 0)
+        writer.write(search?.slope ?? 0)
+        writer.write(search?.trial ?? 0)
+        writer.write(UInt64(search?.backtracks ?? 0))
+        writer.write(search?.flags.rawValue ?? 0)
+        writer.write(lastSlope)
+        writer.write(lastFlags.rawValue)
+        writer.write(lastCandidate)
+        writer.write(referenceLoss)
+        writer.write(UInt64(lastBacktracks))
+        return writer.bytes
+    }
+
+    public mutating func restorePayload(_ payload: [UInt8]) throws(HLRError) {
+        var reader = SnapshotReader(payload)
+        let groups = try reader.readUInt64("groups")
+        guard groups == UInt64(groupCount) else {
+            throw HLRError(.snapshotMismatch, "snapshot has \(groups) groups, this tuner has \(groupCount)")
+        }
+        var next = try ArmijoTuner(groups: groupCount)
+        next.options = try ArmijoOptions.decode(from: &reader, groups: groupCount)
+        next.updates = try reader.readUInt64("updates")
+        let hasLastStep = try reader.readBool("has_last_step")
+        let step = try reader.readUInt64("last_step")
+        next.lastStep = hasLastStep ? step : nil
+        let hasCurrent = try reader.readBool("has_current")
+        let current = try reader.readDouble("current")
+        next.current = hasCurrent ? current : nil
+        let hasSearch = try reader.readBool("has_search")
+        let searchStep = try reader.readUInt64("search_step")
+        let loss0 = try reader.readDouble("search_loss0")
+        let slope = try reader.readDouble("search_slope")
+        let trial = try reader.readDouble("search_trial")
+        let backtracks = try reader.readUInt64("search_backtracks")
+        let searchFlags = DecisionFlags(rawValue: try reader.readUInt32("search_flags"))
+        next.lastSlope = try reader.readDoubles("last_slope", count: groupCount)
+        next.lastFlags = DecisionFlags(rawValue: try reader.readUInt32("last_flags"))
+        next.lastCandidate = try reader.readDouble("last_candidate")
+        next.referenceLoss = try reader.readDouble("reference_loss")
+        let lastBacktracks = try reader.readUInt64("last_backtracks")
+        try reader.finish()
+        let limit = UInt64(next.options.maxBacktracks)
+        guard lastBacktracks <= UInt64(ArmijoOptions.maxBacktracksLimit) else {
+            throw HLRError(.snapshotCorrupt, "snapshot holds \(lastBacktracks) backtracks, at most \(ArmijoOptions.maxBacktracksLimit)")
+        }
+        next.lastBacktracks = Int(lastBacktracks)
+        guard hasCurrent == (next.updates > 0) else {
+            throw HLRError(.snapshotCorrupt, "snapshot has \(next.updates) completed searches but \(hasCurrent ? "a" : "no") rate")
+        }
+        if hasCurrent && !(current.isFinite && current > 0) {
+            throw HLRError(.snapshotCorrupt, "snapshot holds an invalid learning rate \(current)")
+        }
+        if next.updates > 0 && !hasLastStep {
+            throw HLRError(.snapshotCorrupt, "snapshot has completed searches but no last step")
+        }
+        if hasSearch {
+            guard hasLastStep, searchStep == step, loss0.isFinite, slope.isFinite,
+                trial.isFinite, trial > 0, backtracks <= limit
+            else {
+                throw HLRError(
+                    .snapshotCorrupt,
+                    "snapshot holds an invalid search (step \(searchStep), L0 \(loss0), slope \(slope), "
+                        + "trial \(trial), backtracks \(backtracks))")
+            }
+            next.search = Search(
+                step: searchStep, loss0: loss0, slope: slope, trial: trial, backtracks: Int(backtracks),
+                flags: searchFlags)
+        }
+        self = next
+    }
+}

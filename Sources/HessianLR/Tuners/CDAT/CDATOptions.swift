@@ -1,0 +1,90 @@
+/// The knobs of CDAT (seed 002, Roulet et al. 2024, "Stepping on the Edge"). The paper has no
+/// public code; where it gives no value the library's conventions (seed 000) fill in.
+///
+/// | key              | default | range          | source                                        |
+/// |------------------|---------|----------------|-----------------------------------------------|
+/// | initial_lr (grp) | 1e-3    | (0, max]       | library default (seed 000); rate before the first observation |
+/// | update_period    | 1       | [1, 2⁵³]       | paper: the rule is applied at every step     |
+/// | lr_min           | 1e-8    | [0, max]       | library clamp (seed 000)                     |
+/// | lr_max           | 1.0     | (0, max]       | library clamp (seed 000)                     |
+/// | smoothing β      | 0.9     | [0, 1)         | paper smooths n and d by EMAs but gives no public β; 0.9 as the library's other EMAs; 0 = raw rule |
+/// | direction        | 1 (u)   | {0, 1}         | paper: u is the base optimizer's update      |
+/// | sigma σ          | 2.0     | (0, max]       | paper: σ = 2 "on edge"; σ = 1 quadratically greedy |
+/// | epsilon ε        | 1e-12   | (0, max]       | paper has ε > 0 without a value; units of uᵀHu |
+/// | sharpness (grp)  | 0       | [0, max]       | diagnostic only; 0 = not supplied            |
+public struct CDATOptions: TunerOptions {
+    public static let method = Method.cdat
+
+    /// η₀ per group: the rate before the first observation.
+    public var initialLR: [Double]
+    public var updatePeriod: UInt64 = 1
+    public var lrMin: Double = 1e-8
+    public var lrMax: Double = 1.0
+    /// β of the EMAs n̂ ← β·n̂ + (1 − β)·n and d̂ ← β·d̂ + (1 − β)·d.
+    public var smoothing: Double = 0.9
+    public var direction: Direction = .update
+    public var sigma: Double = 2.0
+    public var epsilon: Double = 1e-12
+    /// λ_max per group for the edge-of-stability diagnostic (0 = not supplied).
+    public var sharpness: [Double]
+
+    public var groupCount: Int { initialLR.count }
+
+    public init(groups: Int) {
+        initialLR = Array(repeating: Self.defaultValue(.initialLR), count: groups)
+        sharpness = Array(repeating: Self.defaultValue(.sharpness), count: groups)
+    }
+
+    public static let specs: [ParameterSpec] = [
+        ParameterSpec(
+            .initialLR, minimum: .leastNormalMagnitude, maximum: .greatestFiniteMagnitude,
+            default: 1e-3, scope: .group),
+        ParameterSpec(
+            .updatePeriod, minimum: 1, maximum: ParameterSpec.maxIntegral, default: 1, integral: true),
+        ParameterSpec(.lrMin, minimum: 0, maximum: .greatestFiniteMagnitude, default: 1e-8),
+        ParameterSpec(
+            .lrMax, minimum: .leastNormalMagnitude, maximum: .greatestFiniteMagnitude, default: 1.0),
+        ParameterSpec(.smoothing, minimum: 0, maximum: (1.0).nextDown, default: 0.9),
+        ParameterSpec(.direction, minimum: 0, maximum: 1, default: 1, integral: true),
+        ParameterSpec(
+            .sigma, minimum: .leastNormalMagnitude, maximum: .greatestFiniteMagnitude, default: 2.0),
+        ParameterSpec(
+            .epsilon, minimum: .leastNormalMagnitude, maximum: .greatestFiniteMagnitude, default: 1e-12),
+        ParameterSpec(
+            .sharpness, minimum: 0, maximum: .greatestFiniteMagnitude, default: 0, scope: .group),
+    ]
+
+    public func value(_ key: ParameterKey, group: Int) -> Double {
+        switch key {
+        case .initialLR: return initialLR[group]
+        case .updatePeriod: return Double(updatePeriod)
+        case .lrMin: return lrMin
+        case .lrMax: return lrMax
+        case .smoothing: return smoothing
+        case .direction: return Double(direction.rawValue)
+        case .sigma: return sigma
+        case .epsilon: return epsilon
+        case .sharpness: return sharpness[group]
+        default: return .nan
+        }
+    }
+
+    public mutating func store(_ key: ParameterKey, _ value: Double, group: Int?) {
+        switch key {
+        case .initialLR: Self.assign(&initialLR, value, group)
+        case .updatePeriod: updatePeriod = UInt64(value)
+        case .lrMin: lrMin = value
+        case .lrMax: lrMax = value
+        case .smoothing: smoothing = value
+        case .direction: direction = value == 0 ? .gradient : .update
+        case .sigma: sigma = value
+        case .epsilon: epsilon = value
+        case .sharpness: Self.assign(&sharpness, value, group)
+        default: break
+        }
+    }
+
+    public func checkConsistency() throws(HLRError) {
+        try checkRateClamp(lrMin: lrMin, lrMax: lrMax)
+    }
+}

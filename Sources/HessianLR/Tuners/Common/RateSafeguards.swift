@@ -1,0 +1,44 @@
+/// The safeguards GeN applies to a new rate, shared with Hi-DLR, in this order:
+///
+/// 1. **Relative bound.** candidate ← clamp(candidate, low·lr, high·lr) (GeN: low = ½, high = 2,
+///    i.e. clip(b/a, lr/2, 2·lr)).
+/// 2. **EMA.** lr' = β·lr + (1 − β)·candidate (GeN: β = 0.9).
+/// 3. **Absolute clamp.** lr' ← clamp(lr', lr_min, lr_max).
+///
+/// The flags record which stage changed the value.
+enum RateSafeguards {
+    static func update(
+        current: Double, candidate: Double, low: Double, high: Double, smoothing beta: Double,
+        lrMin: Double, lrMax: Double, flags: inout DecisionFlags
+    ) -> Double {
+        var bounded = candidate
+        if bounded < low * current {
+            bounded = low * current
+            flags.insert(.boundedLow)
+        } else if bounded > high * current {
+            bounded = high * current
+            flags.insert(.boundedHigh)
+        }
+        let smoothed = beta * current + (1 - beta) * bounded
+        return clamp(smoothed, lrMin: lrMin, lrMax: lrMax, flags: &flags)
+    }
+
+    /// The absolute clamp [lr_min, lr_max], recording which side applied.
+    static func clamp(_ value: Double, lrMin: Double, lrMax: Double, flags: inout DecisionFlags) -> Double {
+        if value < lrMin {
+            flags.insert(.clampedMin)
+            return lrMin
+        }
+        if value > lrMax {
+            flags.insert(.clampedMax)
+            return lrMax
+        }
+        return value
+    }
+
+    /// `clamp` without flags.
+    static func clamp(_ value: Double, lrMin: Double, lrMax: Double) -> Double {
+        var flags: DecisionFlags = []
+        return clamp(value, lrMin: lrMin, lrMax: lrMax, flags: &flags)
+    }
+}

@@ -1,0 +1,82 @@
+import Testing
+@testable import HessianLR
+
+/// The GeN state machine: lazy schedule, probes from the current rates, info, refusals.
+@Suite struct GeNTunerTests {
+    static func tuner(groups: Int = 1, _ settings: [(ParameterKey, Double)] = []) throws -> GeNTuner {
+        var tuner = try GeNTuner(groups: groups)
+        for (key, value) in settings { try tuner.setParameter(key, value, group: nil) }
+        return tuner
+    }
+
+    @Test func defaultsAreGeNs() throws {
+        let tuner = try Self.tuner()
+        let expected: [(ParameterKey, Double)] = [
+            (.initialLR, 1e-3), (.updatePeriod, 4), (.lrBoundLow, 0.5), (.lrBoundHigh, 2.0), (.lrMin, 1e-8),
+            (.lrMax, 1.0), (.smoothing, 0.9), (.probeCount, 3), (.probeScale, 1.0), (.r2Threshold, 0.99),
+            (.fitFailureDecay, 0.5),
+        ]
+        for (key, value) in expected {
+            #expect(try tuner.parameter(key, group: 0) == value, "\(key.name)")
+        }
+        #expect(Method.gen.parameterSpecs.map(\.key) == expected.map(\.0))
+    }
+
+    @Test func asksForLossesEveryPeriodAtTheCurrentRate() throws {
+        var tuner = try Self.tuner([(.initialLR, 0.2)])
+        #expect(tuner.need(atStep: 0) == .losses(probes: [[-0.2], [0], [0.2]]))
+        #expect((1..<12).filter { tuner.need(atStep: UInt64($0)) != .nothing } == [4, 8])
+        try tuner.observe(step: 0, kind: .losses, values: [1 + 0.6 + 0.24, 1, 1 - 0.6 + 0.24])  // b 3, a 12
+        #expect(tuner.need(atStep: 0) == .nothing)
+        let rate = try tuner.learningRate(group: 0, step: 0)
+        #expect(rate == 0.9 * 0.2 + (1 - 0.9) * (try tuner.info(.lastCandidate, group: 0)))
+        #expect(TunerCheck.close(try tuner.info(.lastCandidate, group: 0), 0.25, 1e-12))
+        #expect(tuner.need(atStep: 4) == .losses(probes: [[-rate], [0], [rate]]))
+        #expect(TunerCheck.close(try tuner.info(.fitSlope, group: 0), 3, 1e-12))
+        #expect(TunerCheck.close(try tuner.info(.fitCurvature, group: 0), 12, 1e-12))
+        #expect(TunerCheck.close(try tuner.info(.fitIntercept, group: 0), 1, 1e-12))
+        #expect(try tuner.info(.fitR2, group: 0) > 0.99)
+        #expect(try tuner.info(.nextUpdateStep, group: 0) == 4)
+        #expect(try tuner.info(.nextCurvatureStep, group: 0) == -1)
+        #expect(try tuner.info(.updates, group: 0) == 1)
+    }
+
+    @Test func probeCountShapesTheNeed() throws {
+        let tuner = try Self.tuner([(.initialLR, 0.5), (.probeCount, 5), (.probeScale, 2)])
+        #expect(tuner.need(atStep: 0) == .losses(probes: [[-1], [-0.5], [0], [0.5], [1]]))
+        #expect(tuner.need(atStep: 0).valueCount(groups: 1) == 5)
+    }
+
+    @Test func refusalsChangeNothing() throws {
+        var tuner = try Self.tuner(groups: 2)
+        let before = tuner.snapshot()
+        let cases: [(UInt64, ObservationKind, [Double], HLRError.Kind, String)] = [
+            (0, .curvature, [1, 2, 3, 4], .wrongState, "gen needs losses at step 0, not curvature"),
+            (0, .losses, [1, 2], .invalidArgument, "expected 3"),
+            (0, .losses, [1, .nan, 2], .nonFinite, "loss at probe 1"),
+            (1, .losses, [1, 2, 3], .wrongState, "next update step is 4"),
+        ]
+        for (step, kind, values, errorKind, fragment) in cases {
+            let error = #expect(throws: HLRError.self) { try tuner.observe(step: step, kind: kind, values: values) }
+            #expect(error?.kind == errorKind)
+            #expect(error?.message.contains(fragment) == true, "\(error?.message ?? "")")
+            #expect(tuner.snapshot() == before)
+        }
+        let unknown = #expect(throws: HLRError.self) { try tuner.info(.lastSlope, group: 0) }
+        #expect(unknown?.kind == .unknownKey)
+        #expect(unknown?.message.contains("gen has no info key last_slope") == true)
+        let noKey = #expect(throws: HLRError.self) { try tuner.setParameter(.sigma, 1, group: nil) }
+        #expect(noKey?.kind == .unknownKey)
+        #expect(noKey?.message.contains("key 11") == true)
+    }
+
+    @Test func repeatedRejectionsFloorAtLrMin() throws {
+        var tuner = try Self.tuner([(.updatePeriod, 1), (.initialLR, 1e-6)])
+        for step in UInt64(0)..<20 {
+            try tuner.observe(step: step, kind: .losses, values: [1, 1, 1])  // flat: rejected
+        }
+        #expect(try tuner.learningRate(group: 0, step: 20) == 1e-8)
+        #expect(try tuner.info(.lastFlags, group: 0)
+            == Double(DecisionFlags([.fitRejected, .negativeCurvature, .zeroGradient, .clampedMin]).rawValue))
+    }
+}

@@ -1,0 +1,209 @@
+// libFuzzer harness over the exported C surface (Sources/HessianLRABI), built with
+// `-sanitize=fuzzer,address` by `make fuzz-smoke` / `make fuzz`. libFuzzer supplies main().
+//
+// The input is a little program for one interpreter: each operation is an opcode byte followed by
+// its operands (doubles as 8 raw bytes, so NaN, ±Inf, denormals and huge values all occur). It
+// drives snapshot restore with arbitrary blobs, option setting with arbitrary keys and values, and
+// observation sequences (observation and host mode, good and bad callbacks), and checks after
+// every call the library's promises:
+//   - no trap (the process would die; ASan and libFuzzer report it);
+//   - a call that fails leaves the handle's snapshot byte-identical;
+//   - every learning rate handed out is finite and within [lr_min, lr_max].
+import HessianLRABI
+
+/// Reads operands from the fuzzer's bytes; past the end it yields zeros.
+struct Cursor {
+    let data: UnsafeBufferPointer<UInt8>
+    var offset = 0
+
+    var atEnd: Bool { offset >= data.count }
+
+    mutating func byte() -> UInt8 {
+        guard offset < data.count else { return 0 }
+        defer { offset += 1 }
+        return data[offset]
+    }
+
+    mutating func u64() -> UInt64 {
+        var value: UInt64 = 0
+        for index in 0..<8 { value |= UInt64(byte()) << (8 * UInt64(index)) }
+        return value
+    }
+
+    mutating func double() -> Double { Double(bitPattern: u64()) }
+
+    /// A small step, or occasionally an extreme one.
+    mutating func step() -> UInt64 {
+        let selector = byte()
+        return selector == 0xFF ? u64() : UInt64(selector)
+    }
+
+    mutating func bytes(_ count: Int) -> [UInt8] { (0..<count).map { _ in byte() } }
+}
+
+/// Everything an HVP callback needs, passed through ctx: a diagonal H and a failure mode.
+final class Oracle {
+    var lambda: [Double] = []
+    var mode: UInt8 = 0  // 0 ok, 1 fail, 2 NaN, 3 re-enter the library
+    var handle: OpaquePointer?
+}
+
+func snapshot(_ handle: OpaquePointer?) -> [UInt8] {
+    var size: UInt = 0
+    guard hlr_tuner_snapshot_size(handle, &size) == 0 else { return [] }
+    var bytes = [UInt8](repeating: 0, count: Int(size))
+    var written: UInt = 0
+    let status = bytes.withUnsafeMutableBytes { hlr_tuner_save(handle, $0.baseAddress, size, &written) }
+    precondition(status == 0 && written == size, "save failed on a live handle")
+    return bytes
+}
+
+/// Runs `call`; if it fails, the handle's snapshot must not have changed.
+func checked(_ handle: OpaquePointer?, _ name: String, _ call: () -> Int32) {
+    let before = snapshot(handle)
+    let status = call()
+    if status != 0 {
+        precondition(snapshot(handle) == before, "\(name) failed with \(status) but changed the state")
+        let message = String(cString: hlr_last_error())
+        precondition(!message.isEmpty, "\(name) failed without a message")
+    }
+}
+
+func checkRates(_ handle: OpaquePointer?, step: UInt64) {
+    var groups: UInt = 0
+    guard hlr_tuner_group_count(handle, &groups) == 0 else { return }
+    var lrMin = 0.0, lrMax = 0.0
+    guard hlr_tuner_get_param(handle, 6, &lrMin) == 0, hlr_tuner_get_param(handle, 7, &lrMax) == 0 else {
+        return
+    }
+    var rates = [Double](repeating: 0, count: Int(groups))
+    precondition(hlr_tuner_get_lrs(handle, step, &rates, groups) == 0, "get_lrs failed")
+    for rate in rates {
+        precondition(rate.isFinite && rate >= lrMin && rate <= lrMax, "rate \(rate) outside [\(lrMin), \(lrMax)]")
+    }
+}
+
+let hvp64: @convention(c) (UnsafeMutableRawPointer?, UnsafePointer<Double>?, UnsafeMutablePointer<Double>?, UInt) -> Int32 = {
+    context, v, out, n in
+    let oracle = Unmanaged<Oracle>.fromOpaque(context!).takeUnretainedValue()
+    if oracle.mode == 1 { return 7 }
+    for index in 0..<Int(n) {
+        let lambda = oracle.lambda.isEmpty ? 1 : oracle.lambda[index % oracle.lambda.count]
+        out![index] = oracle.mode == 2 ? .nan : lambda * v![index]
+    }
+    if oracle.mode == 3 {
+        var rate = 0.0
+        _ = hlr_tuner_get_lr(oracle.handle, 0, 0, &rate)
+    }
+    return 0
+}
+
+let hvp32: @convention(c) (UnsafeMutableRawPointer?, UnsafePointer<Float>?, UnsafeMutablePointer<Float>?, UInt) -> Int32 = {
+    context, v, out, n in
+    let oracle = Unmanaged<Oracle>.fromOpaque(context!).takeUnretainedValue()
+    if oracle.mode == 1 { return -1 }
+    for index in 0..<Int(n) {
+        let lambda = oracle.lambda.isEmpty ? 1 : oracle.lambda[index % oracle.lambda.count]
+        out![index] = oracle.mode == 2 ? .infinity : Float(lambda) * v![index]
+    }
+    return 0
+}
+
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
+    guard let data, size > 0 else { return 0 }
+    var cursor = Cursor(data: UnsafeBufferPointer(start: data, count: size))
+    var handle: OpaquePointer?
+    let groups = UInt(cursor.byte() % 4) + 1
+    guard hlr_tuner_create(1, groups, &handle) == 0 else { return 0 }
+    defer { precondition(hlr_tuner_free(handle) == 0, "free failed") }
+    let oracle = Oracle()
+    oracle.handle = handle
+    let context = Unmanaged.passUnretained(oracle).toOpaque()
+
+    var operations = 0
+    while !cursor.atEnd && operations < 256 {
+        operations += 1
+        let step = cursor.step()
+        switch cursor.byte() % 12 {
+        case 0:  // restore an arbitrary blob (length-prefixed)
+            let blob = cursor.bytes(Int(cursor.byte()) * 2)
+            checked(handle, "restore") { blob.withUnsafeBytes { hlr_tuner_restore(handle, $0.baseAddress, UInt($0.count)) } }
+        case 1:  // restore a valid snapshot with one byte changed
+            var blob = snapshot(handle)
+            if !blob.isEmpty { blob[Int(cursor.byte()) % blob.count] ^= cursor.byte() | 1 }
+            checked(handle, "restore-flipped") { blob.withUnsafeBytes { hlr_tuner_restore(handle, $0.baseAddress, UInt($0.count)) } }
+        case 2:  // set an option (any key, any value)
+            let key = Int32(Int8(bitPattern: cursor.byte()))
+            let value = cursor.double()
+            checked(handle, "set_param") { hlr_tuner_set_param(handle, key, value) }
+        case 3:  // set a group option (any group)
+            let group = UInt(cursor.byte())
+            let key = Int32(cursor.byte() % 12)
+            let value = cursor.double()
+            checked(handle, "set_group_param") { hlr_tuner_set_group_param(handle, group, key, value) }
+        case 4:  // observe curvature with arbitrary values and count
+            let count = Int(cursor.byte() % 10)
+            let values = (0..<count).map { _ in cursor.double() }
+            checked(handle, "observe_curvature") { hlr_tuner_observe_curvature(handle, step, values, UInt(count)) }
+        case 5:  // observe plausible curvature (mostly valid) at the step
+            var values: [Double] = []
+            for _ in 0..<Int(groups) { values += [Double(cursor.byte()) / 16, Double(Int8(bitPattern: cursor.byte())) / 8] }
+            checked(handle, "observe") { hlr_tuner_observe(handle, step, 1, values, UInt(values.count)) }
+        case 6:  // host mode f64 with a diagonal oracle in one of its modes
+            let n = Int(cursor.byte() % 16) + 1
+            let gradient = (0..<n).map { _ in Double(Int8(bitPattern: cursor.byte())) / 4 }
+            oracle.lambda = (0..<n).map { _ in Double(Int8(bitPattern: cursor.byte())) }
+            oracle.mode = cursor.byte() % 4
+            var offsets: [UInt] = [0]
+            for group in 1..<Int(groups) { offsets.append(UInt(min(n, group * n / Int(groups) + Int(cursor.byte() % 2)))) }
+            offsets.append(UInt(n))
+            let useOffsets = groups > 1 || cursor.byte() % 2 == 0
+            checked(handle, "observe_host_f64") {
+                hlr_tuner_observe_host_f64(
+                    handle, step, gradient, nil, UInt(n), useOffsets ? offsets : nil,
+                    useOffsets ? UInt(offsets.count) : 0, hvp64, context)
+            }
+        case 7:  // host mode f32, possibly with an update vector
+            let n = Int(cursor.byte() % 8) + 1
+            let gradient = (0..<n).map { _ in Float(Int8(bitPattern: cursor.byte())) / 4 }
+            let update = cursor.byte() % 2 == 0 ? gradient.map { $0 * 0.5 } : nil
+            oracle.lambda = [Double(cursor.byte())]
+            oracle.mode = cursor.byte() % 3
+            checked(handle, "observe_host_f32") {
+                if let update {
+                    return hlr_tuner_observe_host_f32(handle, step, gradient, update, UInt(n), nil, 0, hvp32, context)
+                }
+                return hlr_tuner_observe_host_f32(handle, step, gradient, nil, UInt(n), nil, 0, hvp32, context)
+            }
+        case 8:  // reset with any selector
+            let what = Int32(Int8(bitPattern: cursor.byte()))
+            checked(handle, "reset") { hlr_tuner_reset(handle, what) }
+        case 9:  // queries with arbitrary arguments
+            var value = 0.0
+            var wants: Int32 = 0
+            var need: Int32 = 0
+            var count: UInt = 0
+            _ = hlr_tuner_get_info(handle, Int32(cursor.byte() % 10), UInt(cursor.byte()), &value)
+            _ = hlr_tuner_wants_curvature(handle, step, &wants)
+            _ = hlr_tuner_need(handle, step, &need, &count)
+            _ = hlr_tuner_get_lr(handle, step, UInt(cursor.byte() % 6), &value)
+            var probes = [Double](repeating: 0, count: 8)
+            _ = hlr_tuner_get_probes(handle, step, &probes, UInt(cursor.byte() % 8))
+            var low = 0.0, high = 0.0
+            _ = hlr_param_bounds(Int32(cursor.byte() % 4), Int32(cursor.byte() % 14), &low, &high, &value)
+        case 10:  // save into a buffer of arbitrary capacity
+            var buffer = [UInt8](repeating: 0, count: 512)
+            var written: UInt = 0
+            let capacity = UInt(cursor.byte()) * 2
+            checked(handle, "save") { hlr_tuner_save(handle, &buffer, capacity, &written) }
+        default:  // calls on invalid handles must fail cleanly
+            var rate = 0.0
+            let bogus = OpaquePointer(bitPattern: UInt(cursor.u64() | 1))
+            guard bogus != handle else { break }
+            precondition(hlr_tuner_get_lr(bogus, 0, 0, &rate) != 0, "a bogus handle was accepted")
+        }
+        checkRates(handle, step: step)
+    }
+    return 0
+}
