@@ -32,7 +32,7 @@ LDFLAGS_LIB := -L$(LIBDIR) -lhessianlr -Wl,-rpath,$(LIBDIR) -lm -lpthread
 
 .PHONY: all lib venv python-package demo test test-swift test-c test-abi test-python \
         test-examples example-c example-swift valgrind-c test-fuzz-corpus fuzz-smoke fuzz \
-        test-sanitize test-asan test-tsan clean
+        test-sanitize test-asan test-tsan test-soak soak clean
 
 all: lib
 
@@ -79,7 +79,8 @@ demo: python-package
 # ---------------------------------------------------------------------------------------------
 # Tests.
 # ---------------------------------------------------------------------------------------------
-test: test-swift test-abi test-c test-python test-examples test-fuzz-corpus fuzz-smoke test-sanitize
+test: test-swift test-abi test-c test-python test-examples test-fuzz-corpus fuzz-smoke test-sanitize \
+      test-soak
 	@echo "make test: all suites passed"
 
 test-swift:
@@ -107,11 +108,12 @@ test-c: $(C_TESTS) $(BUILD)/tests/c/replay
 # leaks. The Swift runtime's metadata caches are suppressed (Tests/c/valgrind.supp).
 VALGRIND := valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite \
             --suppressions=$(ROOT)/Tests/c/valgrind.supp
-valgrind-c: $(C_TESTS) $(BUILD)/examples/logreg_c
+valgrind-c: $(C_TESTS) $(BUILD)/examples/logreg_c $(BUILD)/examples/protocol_c
 	@st=0; for t in $(C_TESTS); do echo "== valgrind $$t"; \
 	  HLR_TEST_THREADS_SCALE=0.1 $(VALGRIND) $$t >/dev/null || st=1; done; \
 	  echo "== valgrind logreg_c"; \
-	  $(VALGRIND) $(BUILD)/examples/logreg_c examples/data/breast_cancer.csv >/dev/null || st=1; exit $$st
+	  $(VALGRIND) $(BUILD)/examples/logreg_c examples/data/breast_cancer.csv >/dev/null || st=1; \
+	  echo "== valgrind protocol_c"; $(VALGRIND) $(BUILD)/examples/protocol_c >/dev/null || st=1; exit $$st
 
 test-python: python-package $(BUILD)/tests/c/replay
 	$(SWIFT) build --product hessianlr-replay
@@ -121,10 +123,11 @@ test-python: python-package $(BUILD)/tests/c/replay
 
 test-examples: example-c example-swift
 
-example-c: $(BUILD)/examples/logreg_c
+example-c: $(BUILD)/examples/logreg_c $(BUILD)/examples/protocol_c
 	$(BUILD)/examples/logreg_c examples/data/breast_cancer.csv
+	$(BUILD)/examples/protocol_c
 
-$(BUILD)/examples/logreg_c: examples/c/logreg.c $(HEADER) $(LIB)
+$(BUILD)/examples/%_c: examples/c/%.c $(HEADER) $(LIB)
 	mkdir -p $(dir $@)
 	$(CC) -std=c11 -Wall -Wextra -O2 -I$(ROOT)/include -o $@ $< $(LDFLAGS_LIB)
 
@@ -160,6 +163,30 @@ fuzz: $(FUZZ_BIN)
 	mkdir -p $(BUILD)/fuzz-corpus
 	$(FUZZ_BIN) $(FUZZ_FLAGS) -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
 	  $(BUILD)/fuzz-corpus Tests/fuzz/corpus
+
+# ---------------------------------------------------------------------------------------------
+# Soak (Tests/soak/): N observation steps on one handle through the C ABI and through the Swift
+# core directly; identical traces, no resident-memory growth. make test runs 10^6, soak 10^7.
+# ---------------------------------------------------------------------------------------------
+SOAK_STEPS ?= 10000000
+
+$(BUILD)/tests/soak: Tests/soak/soak.c $(HEADER) $(LIB)
+	mkdir -p $(dir $@)
+	$(CC) -std=c11 -Wall -Wextra -Werror -O2 -I$(ROOT)/include -o $@ $< $(LDFLAGS_LIB)
+
+define run_soak
+	$(SWIFT) build -c release --product hessianlr-soak
+	$(BUILD)/tests/soak $(1) > $(BUILD)/soak-c.txt
+	$$($(SWIFT) build -c release --show-bin-path)/hessianlr-soak $(1) > $(BUILD)/soak-swift.txt
+	cat $(BUILD)/soak-c.txt
+	cmp $(BUILD)/soak-c.txt $(BUILD)/soak-swift.txt && echo "== soak: C ABI and Swift core agree over $(1) steps"
+endef
+
+test-soak: $(BUILD)/tests/soak
+	$(call run_soak,1000000)
+
+soak: $(BUILD)/tests/soak
+	$(call run_soak,$(SOAK_STEPS))
 
 # ---------------------------------------------------------------------------------------------
 # Sanitizers: the C-surface tests against a library built with AddressSanitizer, themselves

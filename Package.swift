@@ -18,6 +18,7 @@ let package = Package(
         .executable(name: "hessianlr-swift-example", targets: ["SwiftExample"]),
         .executable(name: "hessianlr-replay", targets: ["HessianLRReplay"]),
         .executable(name: "hessianlr-fuzz", targets: ["HessianLRFuzz"]),
+        .executable(name: "hessianlr-soak", targets: ["HessianLRSoak"]),
     ],
     dependencies: [
         // RealModule: elementary functions (exp, log, cos, pow) as pure Swift API for the core.
@@ -34,6 +35,7 @@ let package = Package(
         .executableTarget(
             name: "HessianLRFuzz", dependencies: ["HessianLRABI"], path: "Tests/fuzz",
             exclude: ["corpus", "README.md"]),
+        .executableTarget(name: "HessianLRSoak", dependencies: ["HessianLR"], path: "Tests/soak/swift"),
         .testTarget(name: "HessianLRTests", dependencies: ["HessianLR"]),
     ]
 )

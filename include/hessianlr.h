@@ -13,10 +13,10 @@
  *     its value, e.g. "hlr_tuner_set_param: smoothing must be in [0, 0.9999999999999999], got 1.5".
  *   - A failed call changes nothing: no handle state, no option, no output other than the ones
  *     documented as written on failure.
- *   - Handles are opaque. A handle that is NULL, freed or was never returned by
- *     hlr_tuner_create gives HLR_ERR_INVALID_HANDLE, never a crash. hlr_tuner_free(NULL) is a
- *     no-op. Calls on one handle from several threads are serialised by the library; different
- *     handles are independent.
+ *   - Handles (tuners, schedules, estimators) are opaque ids, never reused. A handle that is
+ *     NULL, freed, of another kind or was never returned by a create function gives
+ *     HLR_ERR_INVALID_HANDLE, never a crash. The free functions accept NULL. Calls on one handle
+ *     from several threads are serialised by the library; different handles are independent.
  *   - Options are set by numeric key (HLR_PARAM_*), sticky until hlr_tuner_reset with
  *     HLR_RESET_OPTIONS. hlr_param_bounds reports each option's inclusive range and default.
  *     Adding an option adds a key; signatures and layouts never change (a changed signature
@@ -64,7 +64,7 @@ const char *hlr_version_string(void);
 
 #define HLR_OK                      0
 #define HLR_ERR_NULL_POINTER        1  /* a required pointer argument is NULL */
-#define HLR_ERR_INVALID_HANDLE      2  /* handle is NULL, freed or not from hlr_tuner_create */
+#define HLR_ERR_INVALID_HANDLE      2  /* handle is NULL, freed, foreign or of another kind */
 #define HLR_ERR_INVALID_ARGUMENT    3  /* out of range, not finite, not an integer, inconsistent */
 #define HLR_ERR_UNKNOWN_METHOD      4  /* method id not implemented by this library */
 #define HLR_ERR_UNKNOWN_KEY         5  /* parameter or info key this method does not have */
@@ -272,7 +272,8 @@ typedef int (*hlr_loss_f64)(void *ctx, const double *w, size_t n, double *loss);
  * losses at probe points L(w - sum_k xi_jk d_k) and the slope [L(w), g_k'd_k] through `loss`
  * (trial weights in a library-owned scratch buffer), with d = update, or the gradient when
  * update is NULL. weights and gradient are required; current_loss is L(w) if the caller has it
- * (NaN otherwise: then `loss` computes it). A callback the method never needs may be NULL.
+ * (NaN otherwise: then `loss` computes it). A callback the method never needs may be NULL; a
+ * needed one that is NULL (and a NULL update with direction update) is HLR_ERR_NULL_POINTER.
  * All or nothing: on any error (callback failure HLR_ERR_CALLBACK, NaN/Inf HLR_ERR_NONFINITE,
  * a needed callback missing, another call changing the tuner meanwhile HLR_ERR_WRONG_STATE)
  * nothing changes. *rounds (may be NULL) receives the number of observations made. The rates
@@ -412,6 +413,244 @@ int hlr_tuner_save(const hlr_tuner *tuner, void *buffer, size_t capacity, size_t
  * group count (HLR_ERR_SNAPSHOT_MISMATCH) is refused and the handle is left untouched. A
  * restored handle continues bit-identically to the one that was saved. */
 int hlr_tuner_restore(hlr_tuner *tuner, const void *buffer, size_t size);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Curvature estimators: eigenvalues, traces, diagonals, spectral densities of an HVP operator */
+/* ------------------------------------------------------------------------------------------ */
+
+/* An estimator is a configuration handle: create one by kind, set its parameters
+ * (HLR_EST_PARAM_*; ranges and defaults from hlr_estimator_param_bounds, the defaults being the
+ * estimators' documented ones), the probe seed and, for per-block results, block offsets; then
+ * run it on an operator H (symmetric, given only through Hessian-vector products) and read the
+ * results of the last run by key (HLR_RESULT_*). README.md "Curvature estimators" has the math
+ * and the stopping rules of each kind.
+ *
+ * Two backends:
+ *   - host: the library owns the vectors (n floats or doubles each, n <= 2^31) and calls the
+ *     caller's hlr_hvp_f32/_f64 callback (the host-mode callback type above; out is zeroed before
+ *     each call and scanned for NaN/Inf after it). Dot products accumulate in double in a fixed
+ *     order, so a run is reproducible bit for bit, whatever HLR_EST_PARAM_THREADS is.
+ *   - ops: the caller owns the vectors (GPU tensors, ...) and passes a table of operations on
+ *     uint64_t vector handles (hlr_vector_ops). Only scalars cross the boundary. If the callbacks
+ *     compute what the host backend computes (same reductions in the same order), an ops run
+ *     returns bit-identical results.
+ *
+ * Runs validate everything (parameters against each other and against n, block offsets, the
+ * callback table) before the first callback. A non-zero callback return aborts the run with
+ * HLR_ERR_CALLBACK, naming the callback and the value; a NaN/Inf HVP output or dot product gives
+ * HLR_ERR_NONFINITE; a non-symmetric operator makes Lanczos and the spectral density fail with
+ * HLR_ERR_INVALID_ARGUMENT. On every failure all vectors the run allocated are released, and the
+ * handle keeps its configuration and the results of its previous run. ctx is passed to every
+ * callback unchanged and used only during the run call. Callbacks may call the library, also on
+ * this handle (the run holds no lock while they run); they must not free it. Every callback is
+ * called on the thread that called the run (THREADS only parallelises the library's own vector
+ * loops). Concurrent runs on one handle are allowed: the results are those of the run that
+ * finished last.
+ */
+typedef struct hlr_estimator hlr_estimator;
+
+/* Kinds (hlr_estimator_create). */
+#define HLR_ESTIMATOR_LANCZOS          1  /* top-k eigenpairs, Lanczos with full reorthogonalisation */
+#define HLR_ESTIMATOR_POWER_ITERATION  2  /* top-|lambda| eigenpairs, power iteration + deflation    */
+#define HLR_ESTIMATOR_HUTCHINSON       3  /* tr(H) ~ mean z'Hz, optional per-block traces             */
+#define HLR_ESTIMATOR_HUTCH_PLUS_PLUS  4  /* tr(H) by Hutch++ (sketch + deflated Hutchinson)          */
+#define HLR_ESTIMATOR_DIAGONAL         5  /* diag(H) ~ mean z .* Hz, optional per-block means         */
+#define HLR_ESTIMATOR_SPECTRAL_DENSITY 6  /* stochastic Lanczos quadrature + Gaussian-smoothed grid   */
+
+/* Parameters (double values; counts, choices and flags reject fractions). Kinds in brackets,
+ * defaults in parentheses. */
+#define HLR_EST_PARAM_COUNT               1  /* [1,2] k eigenpairs, k <= n at run time          (1) */
+#define HLR_EST_PARAM_WHICH               2  /* [1] HLR_WHICH_*                 (LARGEST_MAGNITUDE) */
+#define HLR_EST_PARAM_TOLERANCE           3  /* [1] relative Ritz residual (1e-10);
+                                                [2] relative change of lambda (1e-3)                */
+#define HLR_EST_PARAM_MAX_DIMENSION       4  /* [1] Krylov dimension m >= k, capped at n      (128) */
+#define HLR_EST_PARAM_MAX_ITERATIONS      5  /* [2] HVPs per eigenpair at most                (100) */
+#define HLR_EST_PARAM_DISTRIBUTION        6  /* [1,2,3,4,6] HLR_PROBE_*: Gaussian for [1,2],
+                                                Rademacher for [3,4,6]; [5] is always Rademacher   */
+#define HLR_EST_PARAM_COMPUTE_VECTORS     7  /* [1,2] 1: return the eigenvectors                (0) */
+#define HLR_EST_PARAM_SYMMETRY_TOLERANCE  8  /* [1,6] max relative asymmetry, INFINITY: no check
+                                                                                             (1e-3) */
+#define HLR_EST_PARAM_SAMPLES             9  /* [3] probes (at most, if adaptive); [5] probes (100) */
+#define HLR_EST_PARAM_RELATIVE_TOLERANCE 10  /* [3,4] 0: fixed budget; > 0: stop once
+                                                standard error <= tol * |estimate|             (0) */
+#define HLR_EST_PARAM_MIN_SAMPLES        11  /* [3,4] probes before the adaptive rule may stop (10) */
+#define HLR_EST_PARAM_MATVECS            12  /* [4] HVP budget m                              (102) */
+#define HLR_EST_PARAM_SKETCH_SIZE        13  /* [4] sketch columns s; 0: automatic, m/3         (0) */
+#define HLR_EST_PARAM_RUNS               14  /* [6] independent Lanczos runs n_v                (1) */
+#define HLR_EST_PARAM_STEPS              15  /* [6] Lanczos steps per run, capped at n        (100) */
+#define HLR_EST_PARAM_GRID_POINTS        16  /* [6] density grid points, 2 .. 10^7           (1000) */
+#define HLR_EST_PARAM_SIGMA              17  /* [6] Gaussian width; 0: automatic, 1% of the
+                                                node spread                                     (0) */
+#define HLR_EST_PARAM_GRID_LOWER         18  /* [6] lower grid end; -INFINITY: automatic,
+                                                min node - 5 sigma                      (-INFINITY) */
+#define HLR_EST_PARAM_GRID_UPPER         19  /* [6] upper grid end; +INFINITY: automatic,
+                                                max node + 5 sigma                      (+INFINITY) */
+#define HLR_EST_PARAM_THREADS            20  /* [all] host runs: threads for vector operations,
+                                                1 .. 256; results do not depend on it           (1) */
+
+#define HLR_WHICH_LARGEST_MAGNITUDE  1  /* largest |lambda| first (ties: larger lambda first) */
+#define HLR_WHICH_LARGEST_ALGEBRAIC  2  /* largest lambda first (the sharpness)                */
+#define HLR_WHICH_SMALLEST_ALGEBRAIC 3  /* smallest lambda first (most negative curvature)     */
+
+#define HLR_PROBE_RADEMACHER 1  /* +-1 with probability 1/2 each */
+#define HLR_PROBE_GAUSSIAN   2  /* standard normal (Box-Muller)   */
+
+#define HLR_TERMINATION_CONVERGED       0  /* every wanted pair met the tolerance                  */
+#define HLR_TERMINATION_EXHAUSTED       1  /* invariant subspace or whole space: values are exact  */
+#define HLR_TERMINATION_ITERATION_LIMIT 2  /* max_dimension (or n) reached first                   */
+
+/* Results (arrays of doubles; a scalar is an array of 1, counts and flags are exact integers).
+ * Kinds in brackets; a key a run did not produce gives HLR_ERR_WRONG_STATE. */
+#define HLR_RESULT_EIGENVALUES        1  /* [1,2] k values (Lanczos in `which` order)              */
+#define HLR_RESULT_RESIDUALS          2  /* [1,2] k residual norms ||H y - theta y||               */
+#define HLR_RESULT_EIGENVECTORS       3  /* [1,2] with COMPUTE_VECTORS: host k*n row-major; ops k
+                                            vector handles (hlr_estimator_get_vectors)            */
+#define HLR_RESULT_ITERATIONS         4  /* [1] Krylov dimension m; [2] HVPs per eigenpair (k)     */
+#define HLR_RESULT_CONVERGED          5  /* [1,3,4] 1 or 0; [2] one flag per eigenpair (k)         */
+#define HLR_RESULT_TERMINATION        6  /* [1] HLR_TERMINATION_*                                  */
+#define HLR_RESULT_RESTARTS           7  /* [1] restarts after an invariant subspace               */
+#define HLR_RESULT_MAX_ASYMMETRY      8  /* [1,6] largest relative asymmetry measured              */
+#define HLR_RESULT_HVPS               9  /* [all] HVPs spent                                       */
+#define HLR_RESULT_TRACE             10  /* [3,4] tr(H) estimate; [5] mean z'Hz of its probes (the
+                                            sum of DIAGONAL up to rounding);
+                                            [6] n * mean v'Hv of the quadrature probes            */
+#define HLR_RESULT_STANDARD_ERROR    11  /* [3,4] of the trace (Hutch++: of its residual part;
+                                            INFINITY with a single probe)                         */
+#define HLR_RESULT_BLOCK_TRACES      12  /* [3,4] with blocks: one per block, they sum to TRACE    */
+#define HLR_RESULT_BLOCK_TRACE_ERRORS 13 /* [3,4] with blocks: standard error per block            */
+#define HLR_RESULT_SAMPLES           14  /* [3,5] probes; [4] residual probes                      */
+#define HLR_RESULT_SKETCH_RANK       15  /* [4] rank of the sketch basis Q                         */
+#define HLR_RESULT_DIAGONAL          16  /* [5] host: n values; ops: 1 vector handle               */
+#define HLR_RESULT_BLOCK_MEANS       17  /* [5] with blocks: mean of the diagonal per block        */
+#define HLR_RESULT_BLOCK_MEAN_ERRORS 18  /* [5] with blocks: standard error per block mean         */
+#define HLR_RESULT_DENSITY_NODES     19  /* [6] Ritz values of run 0, then run 1, ... (ascending
+                                            within a run); RUN_STEPS gives the run lengths        */
+#define HLR_RESULT_DENSITY_WEIGHTS   20  /* [6] quadrature weights aligned with the nodes; each
+                                            run's weights sum to 1                                */
+#define HLR_RESULT_RUN_STEPS         21  /* [6] nodes per run (fewer than STEPS after a breakdown) */
+#define HLR_RESULT_GRID              22  /* [6] GRID_POINTS ascending, uniformly spaced t_g        */
+#define HLR_RESULT_DENSITY           23  /* [6] smoothed density at t_g, trapezoid integral 1      */
+#define HLR_RESULT_SIGMA             24  /* [6] the Gaussian width used                            */
+
+/* Creates an estimator of `kind` with default parameters and seed 0 (*out = NULL on failure;
+ * HLR_ERR_UNKNOWN_METHOD for an unknown kind). */
+int hlr_estimator_create(int kind, hlr_estimator **out);
+/* Frees an estimator; NULL is a no-op. Vector handles an ops run returned stay the caller's. */
+int hlr_estimator_free(hlr_estimator *estimator);
+int hlr_estimator_kind(const hlr_estimator *estimator, int *kind);
+/* Inclusive range and default of parameter `key` of `kind` (outputs may be NULL).
+ * HLR_ERR_UNKNOWN_METHOD / HLR_ERR_UNKNOWN_KEY when the pair does not exist. A bound may be
+ * infinite: then that infinite value itself is accepted (see SYMMETRY_TOLERANCE, GRID_*). */
+int hlr_estimator_param_bounds(int kind, int key, double *min, double *max, double *default_value);
+/* Sets one parameter (range checked; NaN always refused; a refusal changes nothing). Constraints
+ * between parameters and against n (COUNT <= MAX_DIMENSION, COUNT <= n, Hutch++ MATVECS >=
+ * 2 * SKETCH_SIZE + 1 (+ MIN_SAMPLES - 1 when adaptive), GRID_LOWER < GRID_UPPER) are checked
+ * when a run starts, so parameters can be set in any order. */
+int hlr_estimator_set_param(hlr_estimator *estimator, int key, double value);
+int hlr_estimator_get_param(const hlr_estimator *estimator, int key, double *value);
+/* The probe seed (default 0), a full 64-bit value. */
+int hlr_estimator_set_seed(hlr_estimator *estimator, uint64_t seed);
+int hlr_estimator_get_seed(const hlr_estimator *estimator, uint64_t *seed);
+/* Block offsets for per-block results (HUTCHINSON, HUTCH_PLUS_PLUS, DIAGONAL; other kinds give
+ * HLR_ERR_INVALID_ARGUMENT): n_offsets = blocks + 1 (2 .. 2^20 + 1) non-decreasing values from 0
+ * to n; block b is [offsets[b], offsets[b+1]). The last offset must equal n at run time. NULL with
+ * n_offsets = 0 clears them. The offsets are copied. */
+int hlr_estimator_set_blocks(hlr_estimator *estimator, const size_t *offsets, size_t n_offsets);
+
+/* Runs on library-owned host vectors of n elements (1 <= n <= 2^31) with the caller's HVP
+ * callback. Vector results are copied into library-owned doubles, read with
+ * hlr_estimator_get_result (eigenvectors row-major k x n; k * n must be <= 2^31). */
+int hlr_estimator_run_host_f32(hlr_estimator *estimator, size_t n, hlr_hvp_f32 hvp, void *ctx);
+int hlr_estimator_run_host_f64(hlr_estimator *estimator, size_t n, hlr_hvp_f64 hvp, void *ctx);
+
+/* Vector operations on the caller's vectors, identified by uint64_t handles the caller chooses
+ * (any value, 0 included). Every callback but release returns 0 on success, anything else to
+ * abort the run (HLR_ERR_CALLBACK naming the callback and the value). Arguments may alias unless
+ * noted. Set struct_size = sizeof(hlr_vector_ops): fields are only ever appended, a larger
+ * struct_size from a newer header is accepted (the library reads the fields it knows), a smaller
+ * one than this version's is refused with HLR_ERR_INVALID_ARGUMENT. Every field is a size_t or a
+ * function pointer (no padding): field i lies at byte offset i * sizeof(void *). A required
+ * callback that is NULL gives HLR_ERR_NULL_POINTER before anything runs. */
+typedef struct hlr_vector_ops {
+    size_t struct_size; /* sizeof(hlr_vector_ops)                                            */
+    size_t n;           /* vector length, 1 <= n <= 2^48                                      */
+    /* *out = a new vector of n zeros, owned by the run until release (or, for result vectors,
+     * handed to the caller when the run succeeds). */
+    int (*alloc)(void *ctx, uint64_t *out);
+    /* Frees a vector. Cannot fail. Called for every vector the run allocated and does not
+     * return, on every exit path. */
+    void (*release)(void *ctx, uint64_t v);
+    /* dst <- src (never aliased). */
+    int (*copy)(void *ctx, uint64_t src, uint64_t dst);
+    /* *out = x'y, accumulated in double (deterministic reductions make runs reproducible). */
+    int (*dot)(void *ctx, uint64_t x, uint64_t y, double *out);
+    /* y <- y + a x. */
+    int (*axpy)(void *ctx, double a, uint64_t x, uint64_t y);
+    /* x <- a x. */
+    int (*scale)(void *ctx, double a, uint64_t x);
+    /* v[i] <- probe element i (0-based) of vector `index` in `stream` under `seed`, HLR_PROBE_*
+     * `distribution`, rounded to the element type. The formula (all uint64 arithmetic wrapping):
+     *   mix(z): z ^= z >> 30; z *= 0xBF58476D1CE4E5B9; z ^= z >> 27; z *= 0x94D049BB133111EB;
+     *           z ^= z >> 31  (SplitMix64's finalizer)
+     *   key     = mix(mix(mix(seed + 0x9E3779B97F4A7C15) ^ (stream * 0xD1B54A32D192ED03))
+     *                 ^ (index * 0x8CB92BA72F3D8DD7))
+     *   bits(i) = mix(key + (i + 1) * 0x9E3779B97F4A7C15)
+     *   Rademacher: +1 if bits(i) >> 63 == 0, else -1
+     *   Gaussian:   u1 = ((bits(i) >> 11) + 0.5) * 2^-53, u2 = (mix(bits(i)) >> 11) * 2^-53,
+     *               sqrt(-2 log u1) * cos(2 pi u2)   (in double, libm log and cos)
+     * hlr_probe_fill_f32/_f64 compute it on the host (fill there and upload). Streams are the
+     * library's: 1 Lanczos start, 2 power iteration, 3 Hutchinson, 4 Hutch++ sketch, 5 Hutch++
+     * residual, 6 diagonal, 7 spectral density. */
+    int (*fill_probe)(void *ctx, uint64_t v, uint64_t seed, uint64_t stream, uint64_t index,
+                      int distribution);
+    /* out <- H v (overwrite out; v and out never alias; v unchanged). */
+    int (*hvp)(void *ctx, uint64_t v, uint64_t out);
+    /* Optional (required by HLR_ESTIMATOR_DIAGONAL): acc <- acc + a (x .* y), elementwise. */
+    int (*mul_acc)(void *ctx, double a, uint64_t x, uint64_t y, uint64_t acc);
+    /* Optional (required when block offsets are set): out[b] = sum over i in [offsets[b],
+     * offsets[b+1]) of x_i y_i, in double, for b < n_offsets - 1. */
+    int (*block_dots)(void *ctx, uint64_t x, uint64_t y, const size_t *offsets, size_t n_offsets,
+                      double *out);
+} hlr_vector_ops;
+
+/* Runs on the caller's vectors. When it succeeds, the result vectors (EIGENVECTORS with
+ * COMPUTE_VECTORS, the DIAGONAL) belong to the caller, who releases them; every other vector was
+ * released before the call returned. The table is read during the call only. */
+int hlr_estimator_run_ops(hlr_estimator *estimator, const hlr_vector_ops *ops, void *ctx);
+
+/* Results of the last successful run. *n = the number of doubles of `key` (for the vector
+ * results of an ops run: the number of vector handles). HLR_ERR_WRONG_STATE before any run or for
+ * a key the last run did not produce (its message lists the keys it did), HLR_ERR_UNKNOWN_KEY for
+ * an unknown key. */
+int hlr_estimator_result_size(const hlr_estimator *estimator, int key, size_t *n);
+/* Copies the values of `key` into out[0 .. size); n >= size (HLR_ERR_BUFFER_TOO_SMALL
+ * otherwise). The vector results of an ops run give HLR_ERR_WRONG_STATE: they are handles. */
+int hlr_estimator_get_result(const hlr_estimator *estimator, int key, double *out, size_t n);
+/* The vector handles of EIGENVECTORS / DIAGONAL after an ops run (the caller owns them; reading
+ * them does not transfer anything twice). n >= the count; after a host run HLR_ERR_WRONG_STATE
+ * (read the copies with hlr_estimator_get_result). */
+int hlr_estimator_get_vectors(const hlr_estimator *estimator, int key, uint64_t *handles,
+                              size_t n);
+
+/* out[j] = probe element first + j of vector `index` in `stream` under `seed` (the fill_probe
+ * formula above), for j < n. */
+int hlr_probe_fill_f32(uint64_t seed, uint64_t stream, uint64_t index, int distribution,
+                       uint64_t first, float *out, size_t n);
+int hlr_probe_fill_f64(uint64_t seed, uint64_t stream, uint64_t index, int distribution,
+                       uint64_t first, double *out, size_t n);
+
+/* Stability diagnostics (lr > 0, every input finite; HLR_ERR_NONFINITE if the result overflows).
+ * *out = lr * lambda_max / 2: gradient descent is stable along the top eigenvector iff < 1
+ * (lr * lambda_max < 2, the edge of stability at 1). */
+int hlr_edge_of_stability(double lr, double lambda_max, double *out);
+/* *out = lr * trace / 2: > 1 means SGD cannot stay at this minimum (tr(H) <= 2/lr is necessary
+ * for its linear stability). */
+int hlr_sgd_trace_stability(double lr, double trace, double *out);
+
+#define HLR_BATCH_SCALING_LINEAR 1  /* SGD: lr * new/old            */
+#define HLR_BATCH_SCALING_SQRT   2  /* Adam: lr * sqrt(new/old)     */
+/* The learning rate for batch size new_batch given lr at old_batch (both > 0). */
+int hlr_scaled_lr(double lr, double old_batch, double new_batch, int rule, double *out);
 
 #ifdef __cplusplus
 }

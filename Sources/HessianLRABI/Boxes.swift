@@ -27,12 +27,13 @@ final class TunerBox: HandleBox {
         try cell.withLock { (cell) throws(E) -> R in try body(cell.tuner) }
     }
 
-    /// Runs a mutating body under the lock; the generation advances (whether or not it throws:
-    /// a throwing body leaves the tuner unchanged, and a spurious advance only costs a retry).
+    /// Runs a mutating body under the lock; the generation advances only when the body
+    /// succeeds (a throwing body leaves the tuner unchanged, so nothing was modified).
     func mutate<R, E: Error>(_ body: (inout ScheduledTuner) throws(E) -> R) throws(E) -> R {
         try cell.withLock { (cell) throws(E) -> R in
+            let result = try body(&cell.tuner)
             cell.generation &+= 1
-            return try body(&cell.tuner)
+            return result
         }
     }
 
@@ -70,5 +71,24 @@ final class ScheduleBox: HandleBox {
 
     func mutate<R, E: Error>(_ body: (inout Schedule) throws(E) -> R) throws(E) -> R {
         try cell.withLock { (schedule) throws(E) -> R in try body(&schedule) }
+    }
+}
+
+/// One live estimator: its configuration and the results of its last successful run. Runs call
+/// back into the caller outside the lock (on a copy of the configuration) and store their results
+/// under it.
+final class EstimatorBox: HandleBox {
+    static let kind = "estimator"
+
+    private let cell: Locked<EstimatorState>
+
+    init(_ config: EstimatorConfig) { cell = Locked(EstimatorState(config: config)) }
+
+    func read<R, E: Error>(_ body: (EstimatorState) throws(E) -> R) throws(E) -> R {
+        try cell.withLock { (state) throws(E) -> R in try body(state) }
+    }
+
+    func mutate<R, E: Error>(_ body: (inout EstimatorState) throws(E) -> R) throws(E) -> R {
+        try cell.withLock { (state) throws(E) -> R in try body(&state) }
     }
 }

@@ -65,6 +65,18 @@ private func stepHost<T: HostScalar>(
     let checkout = box.checkout()
     var tuner = checkout.tuner
     let layout = try hostLayout(groupOffsets, nOffsets, count: count, groups: tuner.groupCount)
+    // NULL pointers the step needs are NULL_POINTER, as in hlr_tuner_observe_host_* (a later round
+    // that needs a missing callback, e.g. a line search's trial losses, is caught the same way
+    // since losses and slopes both need `loss`).
+    if tuner.usesUpdateDirection && update == nil {
+        throw ABIError.null("update (direction is 'update')")
+    }
+    switch tuner.need(atStep: step) {
+    case .curvature where hvp == nil: throw ABIError.null("hvp (step \(step) needs curvature)")
+    case .losses where loss == nil: throw ABIError.null("loss (step \(step) needs losses at probes)")
+    case .slope where loss == nil: throw ABIError.null("loss (step \(step) needs the loss and trial losses)")
+    default: break
+    }
     var hvpOracle: QuadraticTerms.HVP<T>? = nil
     if let hvp {
         hvpOracle = { (v, out) throws(HLRError) in

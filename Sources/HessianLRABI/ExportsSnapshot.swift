@@ -53,7 +53,7 @@ func writeBlob(
     }
 }
 
-/// The caller's snapshot bytes (NULL only with size 0, which is then a truncated snapshot).
+/// The caller's snapshot bytes; a NULL buffer is HLR_ERR_NULL_POINTER whatever the size.
 func readBlob(_ buffer: UnsafeRawPointer?, _ size: UInt) throws(ABIError) -> [UInt8] {
     let count = try Arguments.count(size, "size", limit: 1 << 40)
     let buffer = try Arguments.pointer(buffer, "buffer")

@@ -58,6 +58,11 @@ enum Registry {
         try object(handle, as: ScheduleBox.self)
     }
 
+    /// The live estimator behind `handle`.
+    static func lookupEstimator(_ handle: OpaquePointer?) throws(ABIError) -> EstimatorBox {
+        try object(handle, as: EstimatorBox.self)
+    }
+
     static func object<Box: HandleBox>(_ handle: OpaquePointer?, as type: Box.Type) throws(ABIError) -> Box {
         guard let handle else { throw ABIError(Status.invalidHandle, "\(Box.kind) handle is NULL") }
         let id = UInt(bitPattern: UnsafeRawPointer(handle))

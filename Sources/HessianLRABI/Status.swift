@@ -24,7 +24,7 @@ enum Status {
         switch code {
         case ok: return "success\0"
         case nullPointer: return "a required pointer argument is NULL\0"
-        case invalidHandle: return "the handle is not a live tuner (NULL, freed or foreign)\0"
+        case invalidHandle: return "the handle is not a live handle of the expected kind (NULL, freed, foreign or another kind)\0"
         case invalidArgument: return "an argument is out of range or inconsistent\0"
         case unknownMethod: return "unknown method id\0"
         case unknownKey: return "unknown parameter or info key for this method\0"

@@ -8,13 +8,16 @@
  *   CHECK_OK(call)                 CHECK_STATUS(call, HLR_OK)
  *   CHECK_FAILS(call, expected)    CHECK_STATUS plus: hlr_last_error() is non-empty and changed
  *   CHECK_ERROR_HAS(text)          hlr_last_error() contains `text`
+ *   CHECK_NEAR(a, b, rel)          |a - b| <= rel * max(|a|, |b|) (both finite), or a == b
  *   CHECK_SUMMARY()                prints the totals; evaluates to the process exit status
  *
  * A failed check prints file:line, the expression, the values involved and hlr_last_error(),
  * then the test goes on. Counters are atomic, so checks may run on several threads.
  *
  * The snapshot helpers (hlrt_capture / hlrt_same_state) implement "the handle's state is
- * unchanged": a handle's full state (options + observations) is its hlr_tuner_save bytes.
+ * unchanged": a handle's full state (options + observations) is its hlr_tuner_save bytes; the
+ * same for schedules with hlr_schedule_save (hlrt_capture_schedule / hlrt_same_schedule,
+ * CHECK_FAILS_SCHEDULE_UNCHANGED).
  *
  * C11; compiles warning-free with -std=c11 -Wall -Wextra -Werror -pedantic.
  */
@@ -22,12 +25,21 @@
 #define HLR_TESTS_CHECK_H
 
 #include <inttypes.h>
+#include <math.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "hessianlr.h"
+
+/* The tests recompute the library's arithmetic and compare bit for bit. The library (Swift)
+ * rounds every operation; clang's default -ffp-contract=on would fuse a*b + c in the tests'
+ * reference formulas (and constant-fold them as one fma), so contraction is off here. GCC does
+ * not contract in -std=c11 mode and does not know the pragma. */
+#if defined(__clang__)
+#pragma STDC FP_CONTRACT OFF
+#endif
 
 static atomic_int check_passed_;
 static atomic_int check_failed_;
@@ -130,6 +142,17 @@ static inline int check_error_has_(const char *text, const char *file, int line)
     return 0;
 }
 
+static inline int check_near_(double a, double b, double rel, const char *file, int line,
+                              const char *ea, const char *eb) {
+    double scale = fabs(a) > fabs(b) ? fabs(a) : fabs(b);
+    if (a == b || (isfinite(a) && isfinite(b) && fabs(a - b) <= rel * scale))
+        return check_report_(1, file, line, "");
+    atomic_fetch_add(&check_failed_, 1);
+    fprintf(stderr, "%s:%d: FAILED: %s ~= %s (relative %g)\n    got %.17g (%a), expected %.17g (%a)\n",
+            file, line, ea, eb, rel, a, a, b, b);
+    return 0;
+}
+
 static inline int check_summary_(const char *file) {
     int passed = atomic_load(&check_passed_);
     int failed = atomic_load(&check_failed_);
@@ -147,6 +170,8 @@ static inline int check_summary_(const char *file) {
 #define CHECK_FAILS(call, expected) \
     (check_mark_error_(), check_fails_((call), (expected), __FILE__, __LINE__, #call " -> " #expected))
 #define CHECK_ERROR_HAS(text) check_error_has_((text), __FILE__, __LINE__)
+#define CHECK_NEAR(a, b, rel) \
+    check_near_((double)(a), (double)(b), (double)(rel), __FILE__, __LINE__, #a, #b)
 #define CHECK_SUMMARY() check_summary_(__FILE__)
 
 /* ------------------------------------------------------------------------------------------ */
@@ -237,6 +262,73 @@ static inline double hlrt_info(const hlr_tuner *tuner, int key, size_t group) {
         atomic_fetch_add(&check_failed_, 1);
     }
     return value;
+}
+
+/* Creates a handle of any method or aborts the test. */
+static inline hlr_tuner *hlrt_create_method(int method, size_t groups) {
+    hlr_tuner *tuner = NULL;
+    int status = hlr_tuner_create(method, groups, &tuner);
+    if (status != HLR_OK || tuner == NULL) {
+        fprintf(stderr, "hlr_tuner_create(method %d, %zu groups) failed: %d %s\n", method, groups,
+                status, hlr_last_error());
+        exit(2);
+    }
+    return tuner;
+}
+
+/* Sets an option that must be accepted (a refusal is a failed check). */
+#define HLRT_SET(tuner, key, value) CHECK_OK(hlr_tuner_set_param((tuner), (key), (value)))
+
+/* The full state of a schedule handle: its hlr_schedule_save bytes. */
+static inline hlrt_state hlrt_capture_schedule(const hlr_schedule *schedule) {
+    hlrt_state state = {NULL, 0};
+    size_t size = 0;
+    if (hlr_schedule_snapshot_size(schedule, &size) != HLR_OK || size == 0) return state;
+    state.bytes = malloc(size);
+    if (state.bytes == NULL) return state;
+    size_t written = 0;
+    if (hlr_schedule_save(schedule, state.bytes, size, &written) != HLR_OK || written != size) {
+        free(state.bytes);
+        state.bytes = NULL;
+        return state;
+    }
+    state.size = size;
+    return state;
+}
+
+static inline int hlrt_same_schedule(const hlr_schedule *schedule, const hlrt_state *before) {
+    hlrt_state now = hlrt_capture_schedule(schedule);
+    int same = before->bytes != NULL && now.bytes != NULL && now.size == before->size &&
+               memcmp(now.bytes, before->bytes, now.size) == 0;
+    hlrt_release(&now);
+    return same;
+}
+
+/* CHECK_FAILS_UNCHANGED for a schedule handle. */
+#define CHECK_FAILS_SCHEDULE_UNCHANGED(schedule, call, expected)                          \
+    do {                                                                                  \
+        hlrt_state before_ = hlrt_capture_schedule(schedule);                             \
+        CHECK(before_.bytes != NULL);                                                     \
+        CHECK_FAILS(call, expected);                                                      \
+        if (!hlrt_same_schedule((schedule), &before_)) {                                  \
+            atomic_fetch_add(&check_failed_, 1);                                          \
+            fprintf(stderr, "%s:%d: FAILED: %s changed the schedule's state\n", __FILE__, \
+                    __LINE__, #call);                                                     \
+        } else {                                                                          \
+            atomic_fetch_add(&check_passed_, 1);                                          \
+        }                                                                                 \
+        hlrt_release(&before_);                                                           \
+    } while (0)
+
+/* Creates a schedule of `kind` or aborts the test. */
+static inline hlr_schedule *hlrt_schedule(int kind) {
+    hlr_schedule *schedule = NULL;
+    int status = hlr_schedule_create(kind, &schedule);
+    if (status != HLR_OK || schedule == NULL) {
+        fprintf(stderr, "hlr_schedule_create(%d) failed: %d %s\n", kind, status, hlr_last_error());
+        exit(2);
+    }
+    return schedule;
 }
 
 #endif /* HLR_TESTS_CHECK_H */

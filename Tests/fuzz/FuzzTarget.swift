@@ -3,9 +3,11 @@
 //
 // The input is a little program for one interpreter: each operation is an opcode byte followed by
 // its operands (doubles as 8 raw bytes, so NaN, ±Inf, denormals and huge values all occur). It
-// drives snapshot restore with arbitrary blobs, option setting with arbitrary keys and values, and
-// observation sequences (observation and host mode, good and bad callbacks), and checks after
-// every call the library's promises:
+// drives snapshot restore with arbitrary blobs, option setting with arbitrary keys and values,
+// observation sequences (observation and host mode, good and bad callbacks), every method's need
+// protocol, schedules (any kind, any parameters, joins, warmups, attached to the tuner, blobs)
+// and estimators (any kind and parameters over a small diagonal operator, failing callbacks),
+// and checks after every call the library's promises:
 //   - no trap (the process would die; ASan and libFuzzer report it);
 //   - a call that fails leaves the handle's snapshot byte-identical;
 //   - every learning rate handed out is finite and within [lr_min, lr_max].
@@ -76,6 +78,11 @@ func checkRates(_ handle: OpaquePointer?, step: UInt64) {
     guard hlr_tuner_get_param(handle, 6, &lrMin) == 0, hlr_tuner_get_param(handle, 7, &lrMax) == 0 else {
         return
     }
+    // A base schedule multiplies the clamped rates by a factor in [0, 1].
+    var schedule: OpaquePointer?
+    precondition(hlr_tuner_get_schedule(handle, &schedule) == 0, "get_schedule failed")
+    if schedule != nil { lrMin = 0 }
+    _ = hlr_schedule_free(schedule)
     var rates = [Double](repeating: 0, count: Int(groups))
     precondition(hlr_tuner_get_lrs(handle, step, &rates, groups) == 0, "get_lrs failed")
     for rate in rates {
@@ -115,7 +122,8 @@ public func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
     var cursor = Cursor(data: UnsafeBufferPointer(start: data, count: size))
     var handle: OpaquePointer?
     let groups = UInt(cursor.byte() % 4) + 1
-    guard hlr_tuner_create(1, groups, &handle) == 0 else { return 0 }
+    let method = Int32(cursor.byte() % 6) + 1
+    guard hlr_tuner_create(method, groups, &handle) == 0 else { return 0 }
     defer { precondition(hlr_tuner_free(handle) == 0, "free failed") }
     let oracle = Oracle()
     oracle.handle = handle
@@ -125,7 +133,7 @@ public func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
     while !cursor.atEnd && operations < 256 {
         operations += 1
         let step = cursor.step()
-        switch cursor.byte() % 12 {
+        switch cursor.byte() % 16 {
         case 0:  // restore an arbitrary blob (length-prefixed)
             let blob = cursor.bytes(Int(cursor.byte()) * 2)
             checked(handle, "restore") { blob.withUnsafeBytes { hlr_tuner_restore(handle, $0.baseAddress, UInt($0.count)) } }
@@ -197,6 +205,36 @@ public func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
             var written: UInt = 0
             let capacity = UInt(cursor.byte()) * 2
             checked(handle, "save") { hlr_tuner_save(handle, &buffer, capacity, &written) }
+        case 12:  // the general protocol: whatever the method needs, with fuzzed values
+            var need: Int32 = 0
+            var count: UInt = 0
+            guard hlr_tuner_need(handle, step, &need, &count) == 0 else { break }
+            var probes = [Double](repeating: 0, count: Int(min(count, 64)) * Int(groups))
+            _ = hlr_tuner_get_probes(handle, step, &probes, UInt(probes.count))
+            let values = (0..<Int(min(count, 64))).map { _ in
+                cursor.byte() % 8 == 0 ? cursor.double() : Double(Int8(bitPattern: cursor.byte())) / 8
+            }
+            let kind = cursor.byte() % 5 == 0 ? Int32(cursor.byte() % 5) : need
+            checked(handle, "observe-need") { hlr_tuner_observe(handle, step, kind, values, UInt(values.count)) }
+        case 13:  // a schedule of any kind and parameters: values finite, attach, save/load
+            fuzzSchedule(&cursor, tuner: handle, step: step)
+        case 14:  // host step of any method with a quadratic loss and a diagonal HVP
+            let n = Int(cursor.byte() % 8) + Int(groups)
+            let weights = (0..<n).map { _ in Double(Int8(bitPattern: cursor.byte())) / 16 }
+            let gradient = weights.map { $0 * 2 }
+            oracle.lambda = [2]
+            oracle.mode = cursor.byte() % 4
+            var offsets: [UInt] = (0..<Int(groups)).map { UInt($0 * n / Int(groups)) }
+            offsets.append(UInt(n))
+            var rounds: UInt = 0
+            let currentLoss = cursor.byte() % 2 == 0 ? Double.nan : cursor.double()
+            checked(handle, "step_host_f64") {
+                hlr_tuner_step_host_f64(
+                    handle, step, weights, gradient, nil, UInt(n), offsets, UInt(offsets.count),
+                    currentLoss, hvp64, loss64, context, &rounds)
+            }
+        case 15:  // an estimator of any kind and parameters over a small diagonal operator
+            fuzzEstimator(&cursor, oracle: oracle, context: context)
         default:  // calls on invalid handles must fail cleanly
             var rate = 0.0
             let bogus = OpaquePointer(bitPattern: UInt(cursor.u64() | 1))
@@ -206,4 +244,80 @@ public func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
         checkRates(handle, step: step)
     }
     return 0
+}
+
+let loss64: @convention(c) (UnsafeMutableRawPointer?, UnsafePointer<Double>?, UInt, UnsafeMutablePointer<Double>?) -> Int32 = {
+    context, w, n, loss in
+    let oracle = Unmanaged<Oracle>.fromOpaque(context!).takeUnretainedValue()
+    if oracle.mode == 1 { return 3 }
+    var total = 0.0
+    for index in 0..<Int(n) { total += w![index] * w![index] }
+    loss!.pointee = oracle.mode == 2 ? .nan : total
+    return 0
+}
+
+/// Builds a schedule from fuzzed settings; every value it gives must be finite and ≥ 0.
+func fuzzSchedule(_ cursor: inout Cursor, tuner: OpaquePointer?, step: UInt64) {
+    var schedule: OpaquePointer?
+    guard hlr_schedule_create(Int32(cursor.byte() % 17), &schedule) == 0 else { return }
+    defer { _ = hlr_schedule_free(schedule) }
+    for _ in 0..<Int(cursor.byte() % 4) {
+        _ = hlr_schedule_set_param(schedule, Int32(cursor.byte() % 33), cursor.double())
+    }
+    let milestones = (0..<Int(cursor.byte() % 4)).map { _ in UInt64(cursor.byte()) }
+    _ = hlr_schedule_set_milestones(schedule, milestones, UInt(milestones.count))
+    var composed: OpaquePointer?
+    switch cursor.byte() % 3 {
+    case 0:
+        var pieces: [OpaquePointer?] = [schedule, schedule]
+        let boundaries = [UInt64(cursor.byte())]
+        _ = hlr_schedule_join(&pieces, 2, boundaries, 1, &composed)
+    case 1:
+        _ = hlr_schedule_warmup(schedule, UInt64(cursor.byte()), cursor.double(), &composed)
+    default:
+        break
+    }
+    defer { _ = hlr_schedule_free(composed) }
+    let target = composed ?? schedule
+    for probe in [step, 0, UInt64.max, UInt64(cursor.byte()) * 1000] {
+        var value = 0.0
+        precondition(hlr_schedule_value(target, probe, &value) == 0, "schedule_value failed")
+        precondition(value.isFinite && value >= 0, "schedule value \(value) at step \(probe)")
+    }
+    var size: UInt = 0
+    precondition(hlr_schedule_snapshot_size(target, &size) == 0, "schedule size failed")
+    var blob = [UInt8](repeating: 0, count: Int(size))
+    precondition(hlr_schedule_save(target, &blob, size, nil) == 0, "schedule save failed")
+    if !blob.isEmpty && cursor.byte() % 2 == 0 { blob[Int(cursor.byte()) % blob.count] ^= cursor.byte() }
+    var loaded: OpaquePointer?
+    _ = hlr_schedule_load(blob, UInt(blob.count), &loaded)
+    _ = hlr_schedule_free(loaded)
+    checked(tuner, "set_schedule") { hlr_tuner_set_schedule(tuner, cursor.byte() % 3 == 0 ? nil : target) }
+}
+
+/// Runs an estimator with fuzzed parameters on diag(λ) (n ≤ 24); results must be readable.
+func fuzzEstimator(_ cursor: inout Cursor, oracle: Oracle, context: UnsafeMutableRawPointer) {
+    var estimator: OpaquePointer?
+    guard hlr_estimator_create(Int32(cursor.byte() % 7), &estimator) == 0 else { return }
+    defer { _ = hlr_estimator_free(estimator) }
+    for _ in 0..<Int(cursor.byte() % 4) {
+        let key = Int32(cursor.byte() % 21)
+        let value = cursor.byte() % 2 == 0 ? cursor.double() : Double(cursor.byte() % 32)
+        _ = hlr_estimator_set_param(estimator, key, value)
+    }
+    _ = hlr_estimator_set_seed(estimator, cursor.u64())
+    let n = Int(cursor.byte() % 24) + 1
+    if cursor.byte() % 3 == 0 {
+        let offsets: [UInt] = [0, UInt(n / 2), UInt(n)]
+        _ = hlr_estimator_set_blocks(estimator, offsets, 3)
+    }
+    oracle.lambda = (0..<n).map { _ in Double(Int8(bitPattern: cursor.byte())) }
+    oracle.mode = cursor.byte() % 8 == 0 ? cursor.byte() % 3 : 0
+    _ = hlr_estimator_run_host_f64(estimator, UInt(n), hvp64, context)
+    for key in Int32(1)...24 {
+        var count: UInt = 0
+        guard hlr_estimator_result_size(estimator, key, &count) == 0, count <= 1 << 20 else { continue }
+        var values = [Double](repeating: 0, count: Int(count))
+        _ = hlr_estimator_get_result(estimator, key, &values, count)
+    }
 }

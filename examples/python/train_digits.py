@@ -52,7 +52,11 @@ def parse_args(argv=None):
     parser.add_argument("--lr-max", type=float, default=1.0, help="HessianLR lr_max (default 1.0, the seed's)")
     parser.add_argument("--update-period", type=int, default=10, help="HessianLR update_period (default 10)")
     parser.add_argument("--threads", type=int, default=2, help="torch CPU threads (default 2)")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    for name in ("steps", "batch", "seeds", "update_period", "threads"):
+        if getattr(args, name) < 1:
+            parser.error(f"--{name.replace('_', '-')} must be at least 1, got {getattr(args, name)}")
+    return args
 
 
 def load_data():

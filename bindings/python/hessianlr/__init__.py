@@ -1,23 +1,57 @@
 """hessianlr — curvature-aware learning rates from libhessianlr, through its C ABI (ctypes).
 
-HessianLR sets lr* = gᵀg / gᵀHg (the minimiser of the local quadratic model along −g; units:
-weight per gradient unit), bounded per update, EMA-smoothed and clamped, and asks for curvature
-only every ``update_period`` steps.
+Methods (one class each, options with the library's defaults): :class:`HessianLR`
+(lr* = gᵀd/dᵀHd), :class:`CDAT` (σ·EMA(gᵀu)/EMA(|uᵀHu|+ε)), :class:`GeN` and :class:`HiDLR`
+(quadratic fits of forward losses at probe steps), :class:`Armijo` (backtracking line search),
+:class:`Constant`. Rates are in weight units per unit of the step direction d (w ← w − lr·d).
+Every tuner speaks the general protocol ``need(t)`` / ``probes(t)`` / ``observe(t, kind, values)``
+/ ``lrs(t)`` (only scalars cross), or runs a whole step on numpy buffers with Python callbacks
+(``step_host``)::
 
     import hessianlr
-    with hessianlr.HessianLR(initial_lr=0.05, update_period=10) as tuner:
-        if tuner.wants_curvature(t):
-            tuner.observe_curvature(t, [g @ g, g @ (H @ g)])
+    with hessianlr.GeN(initial_lr=0.05) as tuner:
+        need, count = tuner.need(t)
+        while need != hessianlr.Need.NOTHING:
+            ...  # compute the observation (see hessianlr.tuner)
+            tuner.observe(t, need, values)
+            need, count = tuner.need(t)
         lr = tuner.lr(t)
 
-PyTorch: ``from hessianlr.torch import HessianLRScheduler`` (torch is imported only there).
-The library is found through ``$HESSIANLR_LIBRARY`` or next to this file (see ``_lib``).
+Schedules (torch.optim.lr_scheduler semantics, HyperbolicLR, joins and warmups):
+:class:`Schedule`, :func:`join`, :func:`warmup`; attach one to any tuner with
+``tuner.set_schedule``.
+
+PyTorch: ``from hessianlr.torch import LRTuner, HessianLRScheduler, ScheduleLR`` (torch is
+imported only there). The library is found through ``$HESSIANLR_LIBRARY`` or next to this file
+(see ``_lib``).
 """
 
 from ._lib import HEADER_VERSION_STRING as _HEADER_VERSION_STRING
 from ._lib import lib as _c
 from ._lib import library_path
-from .constants import Direction, Flag, Info, Method, Need, Param, Reset, Status
+from .constants import (
+    AnnealStrategy,
+    BatchScaling,
+    CyclicMode,
+    DecayShape,
+    Direction,
+    EstimatorKind,
+    EstimatorParam,
+    Flag,
+    Info,
+    Method,
+    Model,
+    Need,
+    Param,
+    ProbeDistribution,
+    Reset,
+    Result,
+    ScheduleKind,
+    ScheduleParam,
+    Status,
+    Termination,
+    Which,
+)
 from .errors import (
     BufferTooSmallError,
     CallbackError,
@@ -34,7 +68,15 @@ from .errors import (
     WrongStateError,
     check,
 )
-from .tuner import HessianLR, ParamBounds, Tuner, param_bounds
+from .schedule import Schedule, join, schedule_param_bounds, schedule_params, warmup
+from .tuner import ParamBounds, Tuner, method_params, param_bounds
+from .tuner_armijo import Armijo
+from .tuner_cdat import CDAT
+from .tuner_constant import Constant
+from .tuner_gen import GeN
+from .tuner_hessianlr import HessianLR
+from .tuner_hidlr import HiDLR
+from .tuners import TUNER_CLASSES, make_tuner, method_of
 
 #: Version of this Python package.
 __version__ = "0.1.0"
@@ -45,20 +87,37 @@ library_version_number = int(_c.hlr_version_number())
 #: Version of the C header this binding was written against.
 header_version = _HEADER_VERSION_STRING
 
+_TORCH_NAMES = ("HessianLRScheduler", "LRTuner", "ScheduleLR")
+
 __all__ = [
     "__version__",
     "library_version",
     "library_version_number",
     "header_version",
     "library_path",
+    # constants
+    "AnnealStrategy",
+    "CyclicMode",
+    "DecayShape",
     "Direction",
     "Flag",
     "Info",
     "Method",
+    "Model",
     "Need",
     "Param",
     "Reset",
+    "ScheduleKind",
+    "ScheduleParam",
     "Status",
+    "EstimatorKind",
+    "EstimatorParam",
+    "Which",
+    "ProbeDistribution",
+    "Termination",
+    "Result",
+    "BatchScaling",
+    # errors
     "HessianLRError",
     "NullPointerError",
     "InvalidHandleError",
@@ -73,18 +132,35 @@ __all__ = [
     "SnapshotVersionError",
     "SnapshotMismatchError",
     "check",
+    # tuners
     "Tuner",
     "HessianLR",
+    "CDAT",
+    "GeN",
+    "HiDLR",
+    "Armijo",
+    "Constant",
+    "TUNER_CLASSES",
+    "make_tuner",
+    "method_of",
     "ParamBounds",
     "param_bounds",
-    "HessianLRScheduler",
+    "method_params",
+    # schedules
+    "Schedule",
+    "join",
+    "warmup",
+    "schedule_param_bounds",
+    "schedule_params",
+    # torch (lazy)
+    *_TORCH_NAMES,
 ]
 
 
 def __getattr__(name):
-    # hessianlr.HessianLRScheduler without importing torch at package import time.
-    if name == "HessianLRScheduler":
-        from .torch import HessianLRScheduler
+    # hessianlr.LRTuner etc. without importing torch at package import time.
+    if name in _TORCH_NAMES:
+        from . import torch as _torch_integration
 
-        return HessianLRScheduler
+        return getattr(_torch_integration, name)
     raise AttributeError(f"module 'hessianlr' has no attribute {name!r}")

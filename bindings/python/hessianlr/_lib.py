@@ -13,8 +13,9 @@ At load, ``hlr_version_number()`` is compared with the header this binding was w
 (``include/hessianlr.h`` 0.1.0, ``HLR_VERSION_NUMBER = 100``): same major version and a number
 at least as large, else :class:`ImportError` naming both versions.
 
-Every one of the header's 24 functions gets explicit ``argtypes`` and ``restype`` here, so a
-wrong argument type fails in Python (``ctypes.ArgumentError``) instead of corrupting memory.
+Every function of the header gets explicit ``argtypes`` and ``restype`` here (``PROTOTYPES``; a
+test checks the set against the header), so a wrong argument type fails in Python
+(``ctypes.ArgumentError``) instead of corrupting memory.
 Note that ctypes silently wraps negative Python ints passed as ``c_size_t`` / ``c_uint64``; the
 public classes check signs before calling.
 """
@@ -46,6 +47,10 @@ __all__ = [
     "LIBRARY_NAME",
     "HVP_F32",
     "HVP_F64",
+    "LOSS_F32",
+    "LOSS_F64",
+    "VectorOps",
+    "PROTOTYPES",
     "lib",
     "library_path",
     "candidate_paths",
@@ -69,8 +74,52 @@ HVP_F32 = CFUNCTYPE(c_int, c_void_p, POINTER(c_float), POINTER(c_float), c_size_
 #: ``typedef int (*hlr_hvp_f64)(void *ctx, const double *v, double *out, size_t n);``
 HVP_F64 = CFUNCTYPE(c_int, c_void_p, POINTER(c_double), POINTER(c_double), c_size_t)
 
-# Opaque ``hlr_tuner *``: a plain void pointer (None is NULL).
+#: ``typedef int (*hlr_loss_f32)(void *ctx, const float *w, size_t n, double *loss);``
+LOSS_F32 = CFUNCTYPE(c_int, c_void_p, POINTER(c_float), c_size_t, POINTER(c_double))
+#: ``typedef int (*hlr_loss_f64)(void *ctx, const double *w, size_t n, double *loss);``
+LOSS_F64 = CFUNCTYPE(c_int, c_void_p, POINTER(c_double), c_size_t, POINTER(c_double))
+
+
+
+class VectorOps(ctypes.Structure):
+    """``hlr_vector_ops``: the caller's vector operations for ``hlr_estimator_run_ops``.
+
+    Every field is a size_t or a function pointer (field i at byte offset i·sizeof(void *)); set
+    ``struct_size = ctypes.sizeof(VectorOps)``. The field types below are the callback
+    prototypes (``VectorOps.ALLOC`` ...); keep the Python callables alive during the run.
+    """
+
+    ALLOC = CFUNCTYPE(c_int, c_void_p, POINTER(c_uint64))
+    RELEASE = CFUNCTYPE(None, c_void_p, c_uint64)
+    COPY = CFUNCTYPE(c_int, c_void_p, c_uint64, c_uint64)
+    DOT = CFUNCTYPE(c_int, c_void_p, c_uint64, c_uint64, POINTER(c_double))
+    AXPY = CFUNCTYPE(c_int, c_void_p, c_double, c_uint64, c_uint64)
+    SCALE = CFUNCTYPE(c_int, c_void_p, c_double, c_uint64)
+    FILL_PROBE = CFUNCTYPE(c_int, c_void_p, c_uint64, c_uint64, c_uint64, c_uint64, c_int)
+    HVP = CFUNCTYPE(c_int, c_void_p, c_uint64, c_uint64)
+    MUL_ACC = CFUNCTYPE(c_int, c_void_p, c_double, c_uint64, c_uint64, c_uint64)
+    BLOCK_DOTS = CFUNCTYPE(c_int, c_void_p, c_uint64, c_uint64, POINTER(c_size_t), c_size_t, POINTER(c_double))
+
+    _fields_ = [
+        ("struct_size", c_size_t),
+        ("n", c_size_t),
+        ("alloc", ALLOC),
+        ("release", RELEASE),
+        ("copy", COPY),
+        ("dot", DOT),
+        ("axpy", AXPY),
+        ("scale", SCALE),
+        ("fill_probe", FILL_PROBE),
+        ("hvp", HVP),
+        ("mul_acc", MUL_ACC),
+        ("block_dots", BLOCK_DOTS),
+    ]
+
+
+# Opaque ``hlr_tuner *`` / ``hlr_schedule *`` / ``hlr_estimator *``: plain void pointers (None is NULL).
 _handle = c_void_p
+_schedule = c_void_p
+_estimator = c_void_p
 _P = POINTER
 
 #: name -> (restype, argtypes), one entry per function of include/hessianlr.h, in header order.
@@ -105,9 +154,58 @@ PROTOTYPES = {
         c_int,
         [_handle, c_uint64, _P(c_double), _P(c_double), c_size_t, _P(c_size_t), c_size_t, HVP_F64, c_void_p],
     ),
+    "hlr_tuner_step_host_f32": (
+        c_int,
+        [_handle, c_uint64, _P(c_float), _P(c_float), _P(c_float), c_size_t, _P(c_size_t), c_size_t,
+         c_double, HVP_F32, LOSS_F32, c_void_p, _P(c_size_t)],
+    ),
+    "hlr_tuner_step_host_f64": (
+        c_int,
+        [_handle, c_uint64, _P(c_double), _P(c_double), _P(c_double), c_size_t, _P(c_size_t), c_size_t,
+         c_double, HVP_F64, LOSS_F64, c_void_p, _P(c_size_t)],
+    ),
+    "hlr_schedule_create": (c_int, [c_int, _P(_schedule)]),
+    "hlr_schedule_free": (c_int, [_schedule]),
+    "hlr_schedule_kind": (c_int, [_schedule, _P(c_int)]),
+    "hlr_schedule_param_bounds": (c_int, [c_int, c_int, _P(c_double), _P(c_double), _P(c_double)]),
+    "hlr_schedule_set_param": (c_int, [_schedule, c_int, c_double]),
+    "hlr_schedule_set_params": (c_int, [_schedule, _P(c_int), _P(c_double), c_size_t]),
+    "hlr_schedule_get_param": (c_int, [_schedule, c_int, _P(c_double)]),
+    "hlr_schedule_set_milestones": (c_int, [_schedule, _P(c_uint64), c_size_t]),
+    "hlr_schedule_join": (c_int, [_P(_schedule), c_size_t, _P(c_uint64), c_size_t, _P(_schedule)]),
+    "hlr_schedule_warmup": (c_int, [_schedule, c_uint64, c_double, _P(_schedule)]),
+    "hlr_schedule_value": (c_int, [_schedule, c_uint64, _P(c_double)]),
+    "hlr_schedule_values": (c_int, [_schedule, c_uint64, _P(c_double), c_size_t]),
+    "hlr_schedule_nominal": (c_int, [_schedule, _P(c_double)]),
+    "hlr_schedule_snapshot_size": (c_int, [_schedule, _P(c_size_t)]),
+    "hlr_schedule_save": (c_int, [_schedule, c_void_p, c_size_t, _P(c_size_t)]),
+    "hlr_schedule_load": (c_int, [c_void_p, c_size_t, _P(_schedule)]),
+    "hlr_tuner_set_schedule": (c_int, [_handle, _schedule]),
+    "hlr_tuner_get_schedule": (c_int, [_handle, _P(_schedule)]),
     "hlr_tuner_snapshot_size": (c_int, [_handle, _P(c_size_t)]),
     "hlr_tuner_save": (c_int, [_handle, c_void_p, c_size_t, _P(c_size_t)]),
     "hlr_tuner_restore": (c_int, [_handle, c_void_p, c_size_t]),
+    # Curvature estimators.
+    "hlr_estimator_create": (c_int, [c_int, _P(_estimator)]),
+    "hlr_estimator_free": (c_int, [_estimator]),
+    "hlr_estimator_kind": (c_int, [_estimator, _P(c_int)]),
+    "hlr_estimator_param_bounds": (c_int, [c_int, c_int, _P(c_double), _P(c_double), _P(c_double)]),
+    "hlr_estimator_set_param": (c_int, [_estimator, c_int, c_double]),
+    "hlr_estimator_get_param": (c_int, [_estimator, c_int, _P(c_double)]),
+    "hlr_estimator_set_seed": (c_int, [_estimator, c_uint64]),
+    "hlr_estimator_get_seed": (c_int, [_estimator, _P(c_uint64)]),
+    "hlr_estimator_set_blocks": (c_int, [_estimator, _P(c_size_t), c_size_t]),
+    "hlr_estimator_run_host_f32": (c_int, [_estimator, c_size_t, HVP_F32, c_void_p]),
+    "hlr_estimator_run_host_f64": (c_int, [_estimator, c_size_t, HVP_F64, c_void_p]),
+    "hlr_estimator_run_ops": (c_int, [_estimator, _P(VectorOps), c_void_p]),
+    "hlr_estimator_result_size": (c_int, [_estimator, c_int, _P(c_size_t)]),
+    "hlr_estimator_get_result": (c_int, [_estimator, c_int, _P(c_double), c_size_t]),
+    "hlr_estimator_get_vectors": (c_int, [_estimator, c_int, _P(c_uint64), c_size_t]),
+    "hlr_probe_fill_f32": (c_int, [c_uint64, c_uint64, c_uint64, c_int, c_uint64, _P(c_float), c_size_t]),
+    "hlr_probe_fill_f64": (c_int, [c_uint64, c_uint64, c_uint64, c_int, c_uint64, _P(c_double), c_size_t]),
+    "hlr_edge_of_stability": (c_int, [c_double, c_double, _P(c_double)]),
+    "hlr_sgd_trace_stability": (c_int, [c_double, c_double, _P(c_double)]),
+    "hlr_scaled_lr": (c_int, [c_double, c_double, c_double, c_int, _P(c_double)]),
 }
 
 

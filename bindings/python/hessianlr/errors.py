@@ -87,14 +87,15 @@ class NonFiniteError(HessianLRError):
 
 
 class CallbackError(HessianLRError):
-    """``HLR_ERR_CALLBACK``: the HVP callback failed; state unchanged. When the callback raised a
-    Python exception, it is this error's ``__cause__``."""
+    """``HLR_ERR_CALLBACK``: a callback (HVP, loss) failed; state unchanged. When the callback
+    raised a Python exception, it is this error's ``__cause__``."""
 
     status = Status.CALLBACK
 
 
 class WrongStateError(HessianLRError):
-    """``HLR_ERR_WRONG_STATE``: a valid call at the wrong moment (the step wants no curvature)."""
+    """``HLR_ERR_WRONG_STATE``: a valid call at the wrong moment (an observation the step does not
+    need, a step already done, the tuner changed by another call during a host step)."""
 
     status = Status.WRONG_STATE
 

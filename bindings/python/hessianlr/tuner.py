@@ -1,16 +1,21 @@
-"""Tuner handles: the Python face of ``hlr_tuner_*``.
+"""Tuner handles: the Python face of ``hlr_tuner_*``, for every method.
 
 A tuner turns a few scalars per parameter group into learning rates. The trainer drives it step
-by step (steps are 0-based optimizer steps, strictly increasing between observations):
+by step (steps are 0-based optimizer steps, increasing between observations) through the general
+protocol:
 
-1. ``tuner.wants_curvature(t)``: pay for curvature at step t? Only then build a double-backward
-   graph / run a Hessian-vector product (HVP).
-2. If so, measure and feed ``observe_curvature(t, [s_0, c_0, s_1, c_1, ...])`` with, per group k,
-   ``s_k = g_kᵀd_k`` (units [loss·d/w]) and ``c_k = d_kᵀ H d_k`` ([loss·d²/w²]), d = g or the
-   optimizer's update u; or let the library compute them from flat buffers and an HVP callback
-   (``observe_host``).
-3. ``tuner.lr(t, group)`` / ``tuner.lrs(t)``: the rate(s) for the update at step t, in weight
-   units per unit of d (w ← w − lr·d).
+1. ``need, count = tuner.need(t)``: what the tuner needs before the rates of step t are final —
+   ``Need.NOTHING`` (read them), ``Need.CURVATURE`` ([g_kᵀd_k, d_kᵀH d_k] per group: one
+   Hessian-vector product per group), ``Need.LOSSES`` (forward losses L(w − Σ_k ξ_jk·d_k) at the
+   probe rows ξ_j of ``tuner.probes(t)``) or ``Need.SLOPE`` ([L(w), g_0ᵀd_0, …]). d is the
+   direction the trainer steps along (w ← w − lr·d): the gradient g or the optimizer's update u.
+2. ``tuner.observe(t, need, values)``, and back to 1 (a line search asks several times).
+3. ``tuner.lrs(t)``: the rates for the update at step t, in weight units per unit of d.
+
+Units: gᵀd is [loss·d/w], dᵀHd [loss·d²/w²], so their ratio is a rate [w/d]; probe steps ξ are
+rates too. ``wants_curvature`` / ``observe_curvature`` are the curvature-only shorthands;
+host mode (:meth:`Tuner.observe_host`, :meth:`Tuner.step_host`) lets the library compute the
+observations from numpy buffers and Python callbacks.
 
 Errors raise :mod:`hessianlr.errors` exceptions; a failed call leaves the tuner unchanged.
 """
@@ -18,44 +23,25 @@ Errors raise :mod:`hessianlr.errors` exceptions; a failed call leaves the tuner 
 from __future__ import annotations
 
 import ctypes
-import operator
+import functools
 from collections import namedtuple
-from ctypes import POINTER, byref, c_double, c_int, c_size_t, c_void_p
-from typing import Callable, Iterable, Sequence, Union
+from ctypes import byref, c_double, c_int, c_size_t, c_void_p
+from typing import Iterable, Union
 
 import numpy as np
 
-from . import _lib
-from .constants import Direction, Info, Method, Need, Param, Reset
-from .errors import BufferTooSmallError, CallbackError, InvalidArgumentError, check
+from . import _args, _lib
+from ._options import apply_options, option_name, param_key
+from ._tuner_host import HostMode
+from .constants import Info, Method, Need, Param, Reset
+from .errors import BufferTooSmallError, InvalidHandleError, check
 
-__all__ = ["ParamBounds", "param_bounds", "Tuner", "HessianLR"]
+__all__ = ["ParamBounds", "param_bounds", "method_params", "Tuner"]
 
-_UINT64_MAX = (1 << 64) - 1
-_SIZE_MAX = (1 << (8 * ctypes.sizeof(c_size_t))) - 1
-
-KeyLike = Union[Param, int]
+KeyLike = Union[Param, int, str]
 
 #: Inclusive range and default of one option (``hlr_param_bounds``).
 ParamBounds = namedtuple("ParamBounds", ["min", "max", "default"])
-
-
-def _index(value, name: str, limit: int) -> int:
-    """An integer argument in [0, limit] (ctypes would silently wrap a negative one)."""
-    try:
-        value = operator.index(value)
-    except TypeError:
-        raise TypeError(f"{name} must be an integer, got {type(value).__name__} {value!r}") from None
-    if value < 0 or value > limit:
-        raise InvalidArgumentError(f"{name} must be in [0, {limit}], got {value}")
-    return value
-
-
-def _key(key: KeyLike, name: str = "key") -> int:
-    try:
-        return operator.index(key)
-    except TypeError:
-        raise TypeError(f"{name} must be an int or enum member, got {type(key).__name__} {key!r}") from None
 
 
 def param_bounds(method: Union[Method, int], key: KeyLike) -> ParamBounds:
@@ -64,43 +50,64 @@ def param_bounds(method: Union[Method, int], key: KeyLike) -> ParamBounds:
     Raises UnknownMethodError / UnknownKeyError when the pair does not exist.
     """
     low, high, default = c_double(), c_double(), c_double()
-    check(_lib.lib.hlr_param_bounds(_key(method, "method"), _key(key), byref(low), byref(high), byref(default)))
+    key = param_key(key) if isinstance(key, str) else _args.key(key)
+    check(_lib.lib.hlr_param_bounds(_args.key(method, "method"), key, byref(low), byref(high), byref(default)))
     return ParamBounds(low.value, high.value, default.value)
 
 
-_DTYPES = {
-    np.dtype(np.float32): ("hlr_tuner_observe_host_f32", _lib.HVP_F32, ctypes.c_float),
-    np.dtype(np.float64): ("hlr_tuner_observe_host_f64", _lib.HVP_F64, ctypes.c_double),
-}
+@functools.lru_cache(maxsize=None)
+def method_params(method: Union[Method, int]) -> dict:
+    """Every option of ``method`` this binding knows: {Param: ParamBounds}, in key order."""
+    result = {}
+    for key in Param:
+        low, high, default = c_double(), c_double(), c_double()
+        if _lib.lib.hlr_param_bounds(int(method), int(key), byref(low), byref(high), byref(default)) == 0:
+            result[key] = ParamBounds(low.value, high.value, default.value)
+    return result
 
 
-def _host_buffer(array, name: str, dtype=None) -> np.ndarray:
-    """Checks a host buffer for zero-copy use: a C-contiguous float32/float64 ndarray."""
-    if not isinstance(array, np.ndarray):
-        raise TypeError(f"{name} must be a numpy.ndarray of float32 or float64, got {type(array).__name__}")
-    if array.dtype not in _DTYPES:
-        raise TypeError(f"{name} must have dtype float32 or float64, got {array.dtype}")
-    if dtype is not None and array.dtype != dtype:
-        raise TypeError(f"{name} has dtype {array.dtype} but the gradient has {dtype}; they must match")
-    if not array.flags.c_contiguous:
-        raise ValueError(f"{name} must be C-contiguous (it is passed without copying); use numpy.ascontiguousarray")
-    return array
+@functools.lru_cache(maxsize=None)
+def _per_group_keys(method: int) -> frozenset:
+    """The options of ``method`` that are per group: those ``set_group_param`` accepts."""
+    keys = set()
+    handle = c_void_p()
+    check(_lib.lib.hlr_tuner_create(method, 1, byref(handle)))
+    try:
+        for key, bounds in method_params(method).items():
+            if _lib.lib.hlr_tuner_set_group_param(handle, 0, int(key), bounds.default) == 0:
+                keys.add(key)
+    finally:
+        _lib.lib.hlr_tuner_free(handle)
+    return frozenset(keys)
 
 
-class Tuner:
-    """One ``hlr_tuner`` handle: ``Tuner(method, groups=1)``.
+class Tuner(HostMode):
+    """One ``hlr_tuner`` handle: ``Tuner(method, groups=1, *, schedule=None, **options)``.
+
+    ``options`` are option names (``Param`` members in lower case) with values, as for
+    :meth:`configure`; ``schedule`` a :class:`~hessianlr.Schedule` to attach. The method classes (:class:`~hessianlr.HessianLR`,
+    :class:`~hessianlr.CDAT`, :class:`~hessianlr.GeN`, :class:`~hessianlr.HiDLR`,
+    :class:`~hessianlr.Armijo`, :class:`~hessianlr.Constant`) spell them out with their
+    defaults.
 
     Usable as a context manager; ``close()`` frees the handle (idempotent) and ``__del__`` frees
     it too. Calls on a closed tuner raise InvalidHandleError (the library sees a NULL handle).
     """
 
-    def __init__(self, method: Union[Method, int], groups: int = 1):
+    def __init__(self, method: Union[Method, int], groups: int = 1, *, schedule=None, **options):
         self._handle = None
-        groups = _index(groups, "groups", _SIZE_MAX)
+        groups = _args.index(groups, "groups")
         handle = c_void_p()
-        check(_lib.lib.hlr_tuner_create(_key(method, "method"), groups, byref(handle)))
+        check(_lib.lib.hlr_tuner_create(_args.key(method, "method"), groups, byref(handle)))
         self._handle = handle.value
         self._group_count = groups  # fixed for the handle's lifetime
+        try:
+            self.configure(**options)
+            if schedule is not None:
+                self.set_schedule(schedule)
+        except BaseException:
+            self.close()
+            raise
 
     # -- lifetime ----------------------------------------------------------------------------
 
@@ -133,7 +140,8 @@ class Tuner:
     def __repr__(self) -> str:
         if self.closed:
             return f"<{type(self).__name__} closed>"
-        return f"<{type(self).__name__} method={self.method.name} groups={self.groups}>"
+        method = self.method
+        return f"<{type(self).__name__} method={getattr(method, 'name', method)} groups={self.groups}>"
 
     # -- identity ----------------------------------------------------------------------------
 
@@ -158,42 +166,68 @@ class Tuner:
 
     def set_param(self, key: KeyLike, value: float) -> None:
         """Sets an option for every group (range-checked; lr_min ≤ lr_max enforced)."""
-        check(_lib.lib.hlr_tuner_set_param(self._handle, _key(key), float(value)))
+        key = param_key(key) if isinstance(key, str) else _args.key(key)
+        check(_lib.lib.hlr_tuner_set_param(self._handle, key, float(value)))
 
     def get_param(self, key: KeyLike) -> float:
         """Reads an option (group 0's value for per-group options)."""
+        key = param_key(key) if isinstance(key, str) else _args.key(key)
         value = c_double()
-        check(_lib.lib.hlr_tuner_get_param(self._handle, _key(key), byref(value)))
+        check(_lib.lib.hlr_tuner_get_param(self._handle, key, byref(value)))
         return value.value
 
     def set_group_param(self, group: int, key: KeyLike, value: float) -> None:
-        """Sets a per-group option (``Param.INITIAL_LR``) for one group."""
-        group = _index(group, "group", _SIZE_MAX)
-        check(_lib.lib.hlr_tuner_set_group_param(self._handle, group, _key(key), float(value)))
+        """Sets a per-group option (``initial_lr``, CDAT's ``sharpness``) for one group."""
+        group = _args.index(group, "group")
+        key = param_key(key) if isinstance(key, str) else _args.key(key)
+        check(_lib.lib.hlr_tuner_set_group_param(self._handle, group, key, float(value)))
 
     def get_group_param(self, group: int, key: KeyLike) -> float:
         """Reads an option of one group."""
-        group = _index(group, "group", _SIZE_MAX)
+        group = _args.index(group, "group")
+        key = param_key(key) if isinstance(key, str) else _args.key(key)
         value = c_double()
-        check(_lib.lib.hlr_tuner_get_group_param(self._handle, group, _key(key), byref(value)))
+        check(_lib.lib.hlr_tuner_get_group_param(self._handle, group, key, byref(value)))
         return value.value
 
+    def configure(self, **options) -> None:
+        """Sets options by name, e.g. ``configure(lr_max=0.5, initial_lr=[0.1, 0.01])``.
+
+        Per-group options take one value or one per group; ``direction`` / ``model`` take their
+        enum, int or name; None leaves an option as it is. All or nothing: if any value is
+        refused, nothing changes and the library's error is raised.
+        """
+        apply_options(self, options)
+
+    def options(self) -> dict:
+        """Every option of the method by name: a float, or a list per group for per-group
+        options."""
+        per_group = _per_group_keys(int(self.method))
+        result = {}
+        for key in method_params(self.method):
+            if key in per_group:
+                result[option_name(key)] = [self.get_group_param(k, key) for k in range(self._group_count)]
+            else:
+                result[option_name(key)] = self.get_param(key)
+        return result
+
     def reset(self, what: Union[Reset, int] = Reset.ALL) -> None:
-        """Forgets observations (``Reset.STATE``), options (``Reset.OPTIONS``) or both."""
-        check(_lib.lib.hlr_tuner_reset(self._handle, _key(what, "what")))
+        """Forgets observations (``Reset.STATE``), options and schedule (``Reset.OPTIONS``) or
+        both."""
+        check(_lib.lib.hlr_tuner_reset(self._handle, _args.key(what, "what")))
 
     def info(self, key: Union[Info, int], group: int = 0) -> float:
         """A diagnostic (``Info.*``); ``group`` is used by per-group keys only."""
-        group = _index(group, "group", _SIZE_MAX)
+        group = _args.index(group, "group")
         value = c_double()
-        check(_lib.lib.hlr_tuner_get_info(self._handle, _key(key), group, byref(value)))
+        check(_lib.lib.hlr_tuner_get_info(self._handle, _args.key(key), group, byref(value)))
         return value.value
 
     # -- observation mode --------------------------------------------------------------------
 
     def wants_curvature(self, step: int) -> bool:
         """Whether the tuner wants a curvature observation at ``step``."""
-        step = _index(step, "step", _UINT64_MAX)
+        step = _args.step(step)
         wants = c_int()
         check(_lib.lib.hlr_tuner_wants_curvature(self._handle, step, byref(wants)))
         return bool(wants.value)
@@ -205,136 +239,70 @@ class Tuner:
         wants none, NonFiniteError for NaN/Inf, InvalidArgumentError for a wrong count or a
         negative gᵀg; nothing changes on error.
         """
-        step = _index(step, "step", _UINT64_MAX)
-        array = np.ascontiguousarray(np.asarray(values, dtype=np.float64).reshape(-1))
-        pointer = array.ctypes.data_as(POINTER(c_double)) if array.size else None
-        check(_lib.lib.hlr_tuner_observe_curvature(self._handle, step, pointer, array.size))
+        step = _args.step(step)
+        array = _args.doubles(values)
+        check(_lib.lib.hlr_tuner_observe_curvature(self._handle, step, _args.double_pointer(array), array.size))
 
     def need(self, step: int) -> tuple[Need, int]:
         """What the tuner needs next at ``step`` and how many values that observation carries."""
-        step = _index(step, "step", _UINT64_MAX)
+        step = _args.step(step)
         need, count = c_int(), c_size_t()
         check(_lib.lib.hlr_tuner_need(self._handle, step, byref(need), byref(count)))
         return Need(need.value), count.value
 
     def probes(self, step: int) -> np.ndarray:
-        """When ``need(step)`` is LOSSES: the probe matrix (probes × groups) of step sizes ξ_jk;
-        evaluate L(w − Σ_k ξ_jk·d_k) for each row j."""
+        """When ``need(step)`` is LOSSES: the probe matrix (probes × groups) of step sizes ξ_jk
+        (rates); evaluate L(w − Σ_k ξ_jk·d_k) for each row j (a row of zeros is L(w))."""
         need, count = self.need(step)
         # Any other need: the library raises WrongStateError naming it.
         matrix = np.zeros((count if need == Need.LOSSES else 0, self._group_count), dtype=np.float64)
-        pointer = matrix.ctypes.data_as(POINTER(c_double)) if matrix.size else None
-        check(_lib.lib.hlr_tuner_get_probes(self._handle, step, pointer, matrix.size))
+        check(_lib.lib.hlr_tuner_get_probes(self._handle, step, _args.double_pointer(matrix), matrix.size))
         return matrix
 
     def observe(self, step: int, kind: Union[Need, int], values: Iterable[float]) -> None:
         """Feeds an observation of the kind ``need(step)`` asked for (see :class:`Need` for the
         layouts); nothing changes on error."""
-        step = _index(step, "step", _UINT64_MAX)
-        array = np.ascontiguousarray(np.asarray(values, dtype=np.float64).reshape(-1))
-        pointer = array.ctypes.data_as(POINTER(c_double)) if array.size else None
-        check(_lib.lib.hlr_tuner_observe(self._handle, step, int(kind), pointer, array.size))
+        step = _args.step(step)
+        array = _args.doubles(values)
+        check(_lib.lib.hlr_tuner_observe(self._handle, step, _args.key(kind, "kind"), _args.double_pointer(array), array.size))
 
     def lr(self, step: int, group: int = 0) -> float:
         """The learning rate of ``group`` for the update at ``step``."""
-        step = _index(step, "step", _UINT64_MAX)
-        group = _index(group, "group", _SIZE_MAX)
+        step = _args.step(step)
+        group = _args.index(group, "group")
         value = c_double()
         check(_lib.lib.hlr_tuner_get_lr(self._handle, step, group, byref(value)))
         return value.value
 
     def lrs(self, step: int) -> list[float]:
         """Every group's learning rate for the update at ``step``."""
-        step = _index(step, "step", _UINT64_MAX)
+        step = _args.step(step)
         count = self._group_count
         values = (c_double * count)()
         check(_lib.lib.hlr_tuner_get_lrs(self._handle, step, values, count))
         return list(values)
 
-    # -- host mode ---------------------------------------------------------------------------
+    # -- base schedule -----------------------------------------------------------------------
 
-    def observe_host(
-        self,
-        step: int,
-        gradient: np.ndarray,
-        hvp: Callable[[np.ndarray, np.ndarray], object],
-        update: np.ndarray | None = None,
-        group_offsets: Sequence[int] | None = None,
-    ) -> None:
-        """Lets the library compute the observation from flat host buffers and apply it.
+    def set_schedule(self, schedule) -> None:
+        """Attaches a copy of ``schedule`` (a :class:`~hessianlr.Schedule`) as the base schedule,
+        or detaches it with None: the rates become rate_k(t)·value(t)/nominal. The method
+        observes and decides as before; the snapshot carries the schedule."""
+        from .schedule import Schedule  # late: schedule.py does not need the tuner
 
-        ``gradient`` (and ``update``, required iff the direction is ``Direction.UPDATE``) are
-        C-contiguous float32 or float64 numpy arrays of the same dtype and size; they are passed
-        to the library WITHOUT copying. ``group_offsets`` (groups + 1 non-decreasing ints from 0
-        to n) splits them into groups; None means one group.
+        if schedule is not None and not isinstance(schedule, Schedule):
+            raise TypeError(f"schedule must be a hessianlr.Schedule or None, got {type(schedule).__name__}")
+        if schedule is not None and schedule.closed:  # its NULL handle would detach instead
+            raise InvalidHandleError("set_schedule: the schedule is closed")
+        check(_lib.lib.hlr_tuner_set_schedule(self._handle, None if schedule is None else schedule._handle))
 
-        ``hvp(v, out)`` is called once per group with numpy views over the library's buffers:
-        ``v`` (read-only, length n: d restricted to the group, zeros elsewhere; for one group it
-        is the caller's own direction buffer) and ``out`` (writable, zeroed, length n). It must
-        write H·v into ``out`` and return; the views are valid only during the call. Any
-        exception raised inside makes the library abort with nothing changed, and this method
-        raises CallbackError chained (``from``) to that exception (KeyboardInterrupt and other
-        non-Exception BaseExceptions are re-raised as they are). NaN/Inf in the buffers or in
-        ``out`` raise NonFiniteError.
-        """
-        step = _index(step, "step", _UINT64_MAX)
-        gradient = _host_buffer(gradient, "gradient")
-        if update is not None:
-            update = _host_buffer(update, "update", gradient.dtype)
-            if update.size != gradient.size:
-                raise ValueError(f"update has {update.size} elements, the gradient {gradient.size}; they must match")
-        if not callable(hvp):
-            raise TypeError(f"hvp must be callable, got {type(hvp).__name__}")
-        function_name, callback_type, ctype = _DTYPES[gradient.dtype]
-        pointer_type = POINTER(ctype)
+    def get_schedule(self):
+        """A copy of the attached base schedule (a new :class:`~hessianlr.Schedule`), or None."""
+        from .schedule import Schedule
 
-        offsets_array = None
-        if group_offsets is not None:
-            offsets_array = np.asarray(group_offsets)
-            if offsets_array.ndim != 1 or (offsets_array.size and offsets_array.dtype.kind not in "iu"):
-                raise TypeError(f"group_offsets must be a 1-D sequence of integers, got {group_offsets!r}")
-            if offsets_array.size and offsets_array.min() < 0:
-                raise InvalidArgumentError(f"group_offsets must be non-negative, got {offsets_array.tolist()}")
-            offsets_array = np.ascontiguousarray(offsets_array, dtype=np.uintp)
-
-        failure: list[BaseException] = []
-
-        def trampoline(_ctx, v_pointer, out_pointer, n):
-            try:
-                v = np.ctypeslib.as_array(v_pointer, shape=(n,))
-                v.flags.writeable = False
-                out = np.ctypeslib.as_array(out_pointer, shape=(n,))
-                hvp(v, out)
-                return 0
-            except BaseException as error:  # noqa: BLE001 - must never unwind through C
-                failure.append(error)
-                return 1
-
-        callback = callback_type(trampoline)  # kept alive by this frame during the call
-        offsets_pointer = offsets_array.ctypes.data_as(POINTER(c_size_t)) if offsets_array is not None and offsets_array.size else None
-        offsets_count = 0 if offsets_array is None else offsets_array.size
-        code = getattr(_lib.lib, function_name)(
-            self._handle,
-            step,
-            gradient.ctypes.data_as(pointer_type),
-            update.ctypes.data_as(pointer_type) if update is not None else None,
-            gradient.size,
-            offsets_pointer,
-            offsets_count,
-            callback,
-            None,
-        )
-        if failure:
-            error = failure[0]
-            if not isinstance(error, Exception):
-                raise error
-            try:
-                check(code)
-            except CallbackError as wrapped:
-                raise wrapped from error
-            # The library reported something else (or nothing): still surface the exception.
-            raise CallbackError(f"{function_name}: the hvp callback raised {error!r}", code) from error
-        check(code)
+        out = c_void_p()
+        check(_lib.lib.hlr_tuner_get_schedule(self._handle, byref(out)))
+        return None if out.value is None else Schedule._adopt(out.value)
 
     # -- snapshots ---------------------------------------------------------------------------
 
@@ -364,78 +332,14 @@ class Tuner:
         return written.value
 
     def save(self) -> bytes:
-        """The tuner's options and state as a versioned, checksummed snapshot."""
+        """The tuner's options, state and schedule as a versioned, checksummed snapshot."""
         buffer = bytearray(self.snapshot_size())
         written = self.save_into(buffer)
         return bytes(buffer[:written])
 
     def restore(self, data: bytes) -> None:
-        """Replaces options and state with a snapshot's; the restored tuner continues
+        """Replaces options, state and schedule with a snapshot's; the restored tuner continues
         bit-identically. SnapshotCorruptError / SnapshotVersionError / SnapshotMismatchError
         leave it untouched."""
         data = bytes(data)
         check(_lib.lib.hlr_tuner_restore(self._handle, data, len(data)))
-
-
-def _direction(value) -> int:
-    if isinstance(value, str):
-        try:
-            return Direction[value.upper()]
-        except KeyError:
-            raise InvalidArgumentError(f"direction must be 'gradient' or 'update', got {value!r}") from None
-    return _key(value, "direction")  # the library range-checks and names a bad value
-
-
-class HessianLR(Tuner):
-    """A HessianLR tuner configured with the seed's (QuixiAI/hessian-lr) option names.
-
-    Per update, for each group: candidate = s/c (= gᵀd/dᵀHd, the minimiser of the local quadratic
-    along −d; decay·lr when c ≤ 0; rate kept when s = 0 or s < 0), bounded to [low·lr, high·lr],
-    smoothed lr ← β·lr + (1 − β)·candidate, clamped to [lr_min, lr_max]. Warmup: lr(t) =
-    η₀·(t+1)/W for t < W. Curvature is wanted at t ≥ W with (t − W) % update_period == 0.
-
-    ``initial_lr`` may be one float or a list with one value per group.
-    """
-
-    def __init__(
-        self,
-        groups: int = 1,
-        initial_lr: Union[float, Sequence[float]] = 1e-3,
-        num_warmup_steps: int = 0,
-        update_period: int = 10,
-        lr_bounds: tuple[float, float] = (0.3, 3.0),
-        lr_min: float = 1e-8,
-        lr_max: float = 1.0,
-        smoothing_factor: float = 0.9,
-        negative_curvature_decay: float = 0.5,
-        direction: Union[str, Direction, int] = "gradient",
-    ):
-        super().__init__(Method.HESSIANLR, groups)
-        try:
-            if isinstance(initial_lr, (int, float, np.floating, np.integer)):
-                self.set_param(Param.INITIAL_LR, float(initial_lr))
-            else:
-                rates = [float(x) for x in initial_lr]
-                if len(rates) != self.groups:
-                    raise InvalidArgumentError(
-                        f"initial_lr has {len(rates)} values, the tuner has {self.groups} groups")
-                for group, rate in enumerate(rates):
-                    self.set_group_param(group, Param.INITIAL_LR, rate)
-            self.set_param(Param.WARMUP_STEPS, num_warmup_steps)
-            self.set_param(Param.UPDATE_PERIOD, update_period)
-            low, high = lr_bounds
-            self.set_param(Param.LR_BOUND_LOW, low)
-            self.set_param(Param.LR_BOUND_HIGH, high)
-            # lr_min ≤ lr_max is checked on every set: move the side that keeps it true first.
-            if float(lr_min) > self.get_param(Param.LR_MAX):
-                self.set_param(Param.LR_MAX, lr_max)
-                self.set_param(Param.LR_MIN, lr_min)
-            else:
-                self.set_param(Param.LR_MIN, lr_min)
-                self.set_param(Param.LR_MAX, lr_max)
-            self.set_param(Param.SMOOTHING, smoothing_factor)
-            self.set_param(Param.NEGATIVE_CURVATURE_DECAY, negative_curvature_decay)
-            self.set_param(Param.DIRECTION, _direction(direction))
-        except BaseException:
-            self.close()
-            raise

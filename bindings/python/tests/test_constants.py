@@ -1,6 +1,28 @@
-"""The IntEnums equal the header's macros, both ways."""
+"""The IntEnums equal the header's macros, both ways (every macro family is mirrored)."""
 
-from hessianlr import Direction, Flag, Info, Method, Need, Param, Reset, Status
+from hessianlr import (
+    AnnealStrategy,
+    BatchScaling,
+    CyclicMode,
+    DecayShape,
+    Direction,
+    EstimatorKind,
+    EstimatorParam,
+    Flag,
+    Info,
+    Method,
+    Model,
+    Need,
+    Param,
+    ProbeDistribution,
+    Reset,
+    Result,
+    ScheduleKind,
+    ScheduleParam,
+    Status,
+    Termination,
+    Which,
+)
 
 PREFIXES = [
     ("HLR_METHOD_", Method),
@@ -8,10 +30,28 @@ PREFIXES = [
     ("HLR_INFO_", Info),
     ("HLR_FLAG_", Flag),
     ("HLR_DIRECTION_", Direction),
+    ("HLR_MODEL_", Model),
     ("HLR_RESET_", Reset),
     ("HLR_ERR_", Status),
     ("HLR_NEED_", Need),
+    ("HLR_SCHEDULE_", ScheduleKind),
+    ("HLR_SCHED_PARAM_", ScheduleParam),
+    ("HLR_ANNEAL_", AnnealStrategy),
+    ("HLR_CYCLIC_", CyclicMode),
+    ("HLR_DECAY_", DecayShape),
+    ("HLR_ESTIMATOR_", EstimatorKind),
+    ("HLR_EST_PARAM_", EstimatorParam),
+    ("HLR_WHICH_", Which),
+    ("HLR_PROBE_", ProbeDistribution),
+    ("HLR_TERMINATION_", Termination),
+    ("HLR_RESULT_", Result),
+    ("HLR_BATCH_SCALING_", BatchScaling),
 ]
+
+
+def test_prefixes_are_unambiguous():
+    for prefix, _ in PREFIXES:
+        assert [p for p, _ in PREFIXES if p.startswith(prefix) or prefix.startswith(p)] == [prefix]
 
 
 def test_every_macro_has_its_member(header):
@@ -39,3 +79,4 @@ def test_every_macro_has_its_member(header):
 def test_flags_combine():
     combined = Flag.BOUNDED_HIGH | Flag.CLAMPED_MAX
     assert int(combined) == 10 and Flag(10) == combined
+    assert Flag.FIT_REJECTED | Flag.POOR_FIT == 384

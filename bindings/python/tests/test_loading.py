@@ -56,8 +56,10 @@ def test_version_check_refuses_other_major_or_older(number, shown):
 def test_every_header_function_has_a_prototype():
     import re
 
-    declared = set(re.findall(r"\b(hlr_\w+)\s*\(", HEADER.read_text())) - {"hlr_hvp_f32", "hlr_hvp_f64"}
-    # the two callback typedefs appear as "(*hlr_hvp_f32)"; everything else is a function
+    typedefs = set(re.findall(r"\(\s*\*\s*(hlr_\w+)\s*\)", HEADER.read_text()))
+    assert typedefs >= {"hlr_hvp_f32", "hlr_hvp_f64", "hlr_loss_f32", "hlr_loss_f64"}
+    declared = set(re.findall(r"\b(hlr_\w+)\s*\(", HEADER.read_text())) - typedefs
+    # callback typedefs appear as "(*hlr_hvp_f32)"; everything else is a function
     assert declared == set(_lib.PROTOTYPES), declared ^ set(_lib.PROTOTYPES)
     for name, (restype, argtypes) in _lib.PROTOTYPES.items():
         function = getattr(_lib.lib, name)
@@ -117,3 +119,49 @@ def test_import_does_not_import_torch(tmp_path):
 
 def test_repo_layout_is_found():
     assert (REPO_ROOT / "Makefile").exists()
+
+
+def _ctype_of(c_type: str):
+    """The ctypes type this binding uses for a C parameter or return type of the header."""
+    from ctypes import POINTER, c_char_p, c_double, c_float, c_int, c_size_t, c_uint, c_uint64, c_void_p
+
+    t = " ".join(c_type.replace("*", " * ").split())
+    t = t.replace("const ", "").replace(" const", "")
+    scalars = {"int": c_int, "unsigned": c_uint, "size_t": c_size_t, "uint64_t": c_uint64, "double": c_double,
+               "float": c_float}
+    callbacks = {"hlr_hvp_f32": _lib.HVP_F32, "hlr_hvp_f64": _lib.HVP_F64,
+                 "hlr_loss_f32": _lib.LOSS_F32, "hlr_loss_f64": _lib.LOSS_F64}
+    handles = {"hlr_tuner", "hlr_schedule", "hlr_estimator"}
+    if t in scalars:
+        return scalars[t]
+    if t in callbacks:
+        return callbacks[t]
+    if t == "char *":
+        return c_char_p
+    if t == "void *":
+        return c_void_p
+    if t == "hlr_vector_ops *":
+        return POINTER(_lib.VectorOps)
+    base, _, stars = t.partition(" ")
+    if base in handles:
+        return c_void_p if stars == "*" else POINTER(c_void_p)  # hlr_x * / hlr_x ** / hlr_x * *
+    if stars == "*" and base in scalars:
+        return POINTER(scalars[base])
+    raise AssertionError(f"no ctypes mapping for C type {c_type!r}")
+
+
+def test_prototypes_match_the_header_signatures():
+    """Each PROTOTYPES entry has the argument and return types of the header's declaration."""
+    import re
+
+    text = re.sub(r"/\*.*?\*/", " ", HEADER.read_text(), flags=re.S)
+    declarations = re.findall(r"^(int|unsigned|const char \*)\s*(hlr_\w+)\s*\(([^;]*?)\)\s*;", text, re.M)
+    assert {name for _, name, _ in declarations} == set(_lib.PROTOTYPES)
+    for returns, name, params in declarations:
+        restype, argtypes = _lib.PROTOTYPES[name]
+        assert restype is _ctype_of(returns), name
+        params = " ".join(params.split())
+        expected = [] if params == "void" else [_ctype_of(re.sub(r"\s*\w+$", "", p.strip())) for p in params.split(",")]
+        assert len(argtypes) == len(expected), name
+        for position, (ours, theirs) in enumerate(zip(argtypes, expected)):
+            assert ours is theirs, (name, position, ours, theirs)

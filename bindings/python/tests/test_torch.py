@@ -8,7 +8,7 @@ torch = pytest.importorskip("torch")
 
 import hessianlr as h  # noqa: E402
 from hessianlr import Info  # noqa: E402
-from hessianlr.torch import HessianLRScheduler  # noqa: E402
+from hessianlr.torch import HessianLRScheduler, LRTuner, UnsupportedOptimizerError  # noqa: E402
 
 
 def tiny(dtype=torch.float64, seed=0):
@@ -151,7 +151,38 @@ def test_options_checked():
     with pytest.raises(TypeError, match="initial_lr"):
         HessianLRScheduler(optimizer, initial_lr=0.3)
     with pytest.raises(ValueError, match="direction"):
-        HessianLRScheduler(optimizer, direction="update")
+        HessianLRScheduler(optimizer, direction="sideways")
+    with pytest.raises(UnsupportedOptimizerError, match="RMSprop"):
+        HessianLRScheduler(torch.optim.RMSprop(model.parameters()), direction="update")
+    assert HessianLRScheduler(optimizer, direction="update").direction == h.Direction.UPDATE
     with pytest.raises(h.InvalidArgumentError, match="smoothing"):
         HessianLRScheduler(optimizer, smoothing_factor=2.0)
-    assert h.HessianLRScheduler is HessianLRScheduler
+    assert h.HessianLRScheduler is HessianLRScheduler and issubclass(HessianLRScheduler, LRTuner)
+
+
+def test_direction_update_with_momentum_matches_a_dense_hessian():
+    """d = u, SGD-momentum's would-be update: s = gᵀu and c = uᵀHu per group."""
+    model, x, y = tiny()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
+    scheduler = HessianLRScheduler(optimizer, update_period=1, direction="update")
+    for _ in range(2):  # a first step fills the momentum buffer
+        scheduler.step(loss_of(model, x, y))
+        optimizer.step()
+    buffer = [optimizer.state[p]["momentum_buffer"].clone() for p in model.parameters()]
+    names = [name for name, _ in model.named_parameters()]
+    shapes = [p.shape for p in model.parameters()]
+    flat = torch.cat([p.detach().reshape(-1) for p in model.parameters()])
+
+    def f(vector):
+        params, start = {}, 0
+        for name, shape in zip(names, shapes):
+            params[name] = vector[start : start + shape.numel()].reshape(shape)
+            start += shape.numel()
+        return torch.nn.functional.mse_loss(torch.func.functional_call(model, params, (x,)), y)
+
+    H = torch.autograd.functional.hessian(f, flat)
+    g = torch.autograd.functional.jacobian(f, flat)
+    u = 0.9 * torch.cat([b.reshape(-1) for b in buffer]) + g
+    scheduler.step(loss_of(model, x, y))
+    assert scheduler.tuner.info(Info.LAST_SLOPE) == pytest.approx(float(g @ u), rel=1e-10)
+    assert scheduler.tuner.info(Info.LAST_CURVATURE) == pytest.approx(float(u @ H @ u), rel=1e-10)

@@ -114,3 +114,19 @@ func checkRateClamp(lrMin: Double, lrMax: Double) throws(HLRError) {
         throw .invalid("lr_min (\(lrMin)) must not exceed lr_max (\(lrMax))")
     }
 }
+
+/// The largest probe step s·lr a probing method (GeN, Hi-DLR) may take: 1e150, so that a step
+/// and its square (the quadratic fit's design matrix holds ξ²) stay finite.
+let maxProbeStep = 1e150
+
+/// The cross-constraint of the probing methods: s·lr ≤ `maxProbeStep` for every rate the tuner
+/// can hold (every initial rate and lr_max); the message names the offending product.
+func checkProbeSteps(scale: Double, initialLR: [Double], lrMax: Double) throws(HLRError) {
+    let largest = Swift.max(lrMax, initialLR.max() ?? 0)
+    let step = scale * largest
+    guard step <= maxProbeStep else {
+        throw .invalid(
+            "probe_scale (\(scale)) × the largest rate (\(largest)) = \(step) exceeds \(maxProbeStep): "
+                + "probe steps and their squares must stay finite")
+    }
+}

@@ -61,7 +61,7 @@ public struct ConstantTuner: Tuner {
         switch key {
         case .updates: return 0
         case .lastStep, .nextCurvatureStep, .nextUpdateStep: return -1
-        default: throw HLRError(.unknownKey, "method constant has no info \(key.name)")
+        default: throw HLRError(.unknownKey, "method constant has no info \(key.name) (key \(key.rawValue))")
         }
     }
 

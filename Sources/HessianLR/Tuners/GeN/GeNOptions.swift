@@ -94,5 +94,6 @@ public struct GeNOptions: TunerOptions {
 
     public func checkConsistency() throws(HLRError) {
         try checkRateClamp(lrMin: lrMin, lrMax: lrMax)
+        try checkProbeSteps(scale: probeScale, initialLR: initialLR, lrMax: lrMax)
     }
 }

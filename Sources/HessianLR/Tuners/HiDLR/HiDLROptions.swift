@@ -120,6 +120,7 @@ public struct HiDLROptions: TunerOptions {
 
     public func checkConsistency() throws(HLRError) {
         try checkRateClamp(lrMin: lrMin, lrMax: lrMax)
+        try checkProbeSteps(scale: probeScale, initialLR: initialLR, lrMax: lrMax)
         if model == .full && groupCount > Self.maxFullModelGroups {
             throw .invalid(
                 "model full needs at most \(Self.maxFullModelGroups) groups, this tuner has \(groupCount)")

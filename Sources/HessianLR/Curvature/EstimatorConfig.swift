@@ -1,0 +1,124 @@
+/// A curvature estimator as a value: its kind, its parameters (`EstimatorParameter`, each checked
+/// against its kind's `EstimatorParameterSpec`), the probe seed and, for the kinds with per-block
+/// results, block offsets. `run(on:)` (EstimatorDispatch.swift) runs it on any `OperatorBackend`
+/// and returns a uniform `EstimatorRun`; the typed options it passes on are in
+/// EstimatorOptions.swift.
+///
+/// Every setter validates first and changes nothing when it throws. Constraints that involve
+/// several parameters or the operator's dimension (count ≤ max_dimension, count ≤ n, the Hutch++
+/// budget, grid_lower < grid_upper, block offsets ending at n) are checked by
+/// `validate(dimension:)`, which `run(on:)` calls before the first backend operation, so the
+/// order in which parameters are set never matters.
+public struct EstimatorConfig: Sendable, Equatable {
+    public let kind: EstimatorKind
+    /// Every parameter of the kind, set or default.
+    public private(set) var values: [EstimatorParameter: Double]
+    /// The probe seed (default 0). Every probe is a pure function of (seed, stream, index), see
+    /// `CounterRNG`.
+    public var seed: UInt64 = 0
+    /// Block offsets (nil: none), for the kinds with `acceptsBlocks`. Their end must equal the
+    /// operator's dimension at run time.
+    public private(set) var blocks: GroupLayout?
+
+    /// A configuration of `kind` with every parameter at its default.
+    public init(_ kind: EstimatorKind) {
+        self.kind = kind
+        var values: [EstimatorParameter: Double] = [:]
+        for spec in kind.parameterSpecs { values[spec.parameter] = spec.defaultValue }
+        self.values = values
+    }
+
+    /// The value of `parameter` (`unknownKey` if the kind does not have it).
+    public func parameter(_ parameter: EstimatorParameter) throws(HLRError) -> Double {
+        let spec = try kind.spec(for: parameter)
+        return values[parameter] ?? spec.defaultValue
+    }
+
+    /// Sets one parameter after checking it against its spec (`unknownKey`, `invalidArgument`).
+    public mutating func set(_ parameter: EstimatorParameter, _ value: Double) throws(HLRError) {
+        let spec = try kind.spec(for: parameter)
+        try spec.validate(value, kind: kind)
+        values[parameter] = value
+    }
+
+    /// Sets (or, with nil, clears) the block offsets: at least 2 entries, starting at 0, never
+    /// decreasing; block b is [offsets[b], offsets[b+1]). Only for kinds with `acceptsBlocks`
+    /// (clearing is always allowed).
+    public mutating func setBlocks(_ offsets: [Int]?) throws(HLRError) {
+        guard let offsets else {
+            blocks = nil
+            return
+        }
+        guard kind.acceptsBlocks else {
+            throw .invalid(
+                "\(kind.name) has no per-block results; blocks apply to hutchinson, hutch_plus_plus and diagonal")
+        }
+        guard let last = offsets.last else {
+            throw .invalid("block offsets need at least 2 entries (0 and n), got 0")
+        }
+        blocks = try GroupLayout(offsets: offsets, elementCount: last)
+    }
+
+    /// Integral parameter as Int (validated values are exact and ≤ 2³¹).
+    func integer(_ parameter: EstimatorParameter) -> Int {
+        Int(values[parameter] ?? 0)
+    }
+
+    func double(_ parameter: EstimatorParameter) -> Double {
+        values[parameter] ?? 0
+    }
+
+    /// Host runs: threads for the vector operations.
+    public var threads: Int { Swift.max(1, integer(.threads)) }
+
+    /// Whether a run returns eigenvectors.
+    public var computesVectors: Bool {
+        (kind == .lanczos || kind == .powerIteration) && integer(.computeVectors) == 1
+    }
+
+    /// How many vectors a successful run returns (k eigenvectors, 1 diagonal, else 0).
+    public var resultVectorCount: Int {
+        if kind == .diagonal { return 1 }
+        return computesVectors ? integer(.count) : 0
+    }
+
+    /// Checks everything that involves several parameters or the dimension n, naming the values.
+    /// Throws `invalidArgument`; never touches a backend.
+    public func validate(dimension n: Int) throws(HLRError) {
+        guard n >= 1 else { throw .invalid("\(kind.name): operator dimension must be ≥ 1, got \(n)") }
+        if let blocks, blocks.elementCount != n {
+            throw .invalid(
+                "\(kind.name): block offsets end at \(blocks.elementCount), the dimension is \(n)")
+        }
+        switch kind {
+        case .lanczos, .powerIteration:
+            let k = integer(.count)
+            guard k <= n else {
+                throw .invalid("\(kind.name): count (k) must be in 1...\(n) (the dimension), got \(k)")
+            }
+            if kind == .lanczos {
+                let m = integer(.maxDimension)
+                guard m >= k else {
+                    throw .invalid("lanczos: max_dimension (\(m)) must be ≥ count (\(k))")
+                }
+            }
+        case .hutchPlusPlus:
+            let m = integer(.matvecs)
+            let sketch = integer(.sketchSize) == 0 ? m / 3 : integer(.sketchSize)
+            let adaptive = double(.relativeTolerance) > 0
+            let minimum = adaptive ? integer(.minSamples) : 1
+            guard sketch <= m / 2, m - 2 * sketch >= minimum else {
+                throw .invalid(
+                    "hutch_plus_plus: matvecs (\(m)) must be ≥ 2·sketch_size + "
+                        + "\(adaptive ? "min_samples" : "1") = \(2 * sketch + minimum) (sketch_size \(sketch))")
+            }
+        case .spectralDensity:
+            let lower = double(.gridLower), upper = double(.gridUpper)
+            if lower.isFinite && upper.isFinite && !(lower < upper) {
+                throw .invalid("spectral_density: grid_lower (\(lower)) must be < grid_upper (\(upper))")
+            }
+        case .hutchinson, .diagonal:
+            break
+        }
+    }
+}

@@ -1,0 +1,93 @@
+import HessianLR
+
+// Plain functions next to the estimators: the library's probe vectors (for vector backends that
+// fill on the host) and the stability diagnostics that turn estimates into learning-rate advice.
+
+@_cdecl("hlr_probe_fill_f32")
+public func hlr_probe_fill_f32(
+    _ seed: UInt64, _ stream: UInt64, _ index: UInt64, _ distribution: Int32, _ first: UInt64,
+    _ out: UnsafeMutablePointer<Float>?, _ n: UInt
+) -> Int32 {
+    exported("hlr_probe_fill_f32") {
+        try probeFill(seed, stream, index, distribution, first, out, n)
+    }
+}
+
+@_cdecl("hlr_probe_fill_f64")
+public func hlr_probe_fill_f64(
+    _ seed: UInt64, _ stream: UInt64, _ index: UInt64, _ distribution: Int32, _ first: UInt64,
+    _ out: UnsafeMutablePointer<Double>?, _ n: UInt
+) -> Int32 {
+    exported("hlr_probe_fill_f64") {
+        try probeFill(seed, stream, index, distribution, first, out, n)
+    }
+}
+
+/// out[j] = T(distribution.value(CounterRNG(seed, stream, index), first + j)) for j < n.
+private func probeFill<T: HostScalar>(
+    _ seed: UInt64, _ stream: UInt64, _ index: UInt64, _ distribution: Int32, _ first: UInt64,
+    _ out: UnsafeMutablePointer<T>?, _ n: UInt
+) throws {
+    guard let distribution = ProbeDistribution(rawValue: Int(distribution)) else {
+        throw ABIError.invalid(
+            "distribution must be HLR_PROBE_RADEMACHER (1) or HLR_PROBE_GAUSSIAN (2), got \(distribution)")
+    }
+    let count = try Arguments.count(n, "n")
+    guard UInt64(count) <= UInt64.max - first else {
+        throw ABIError.invalid("first + n = \(first) + \(count) exceeds 2^64 - 1")
+    }
+    guard count > 0 else { return }
+    let out = try Arguments.pointer(out, "out")
+    let rng = CounterRNG(seed: seed, stream: stream, index: index)
+    for j in 0..<count {
+        out[j] = T(distribution.value(rng, first + UInt64(j)))
+    }
+}
+
+/// Writes a diagnostic that must come out finite (an overflow is refused, naming the inputs).
+private func finite(
+    _ value: Double, _ what: String, _ out: UnsafeMutablePointer<Double>?
+) throws {
+    let out = try Arguments.pointer(out, "out")
+    guard value.isFinite else { throw ABIError(Status.nonFinite, "\(what) overflows (\(value))") }
+    out.pointee = value
+}
+
+@_cdecl("hlr_edge_of_stability")
+public func hlr_edge_of_stability(
+    _ learningRate: Double, _ lambdaMax: Double, _ out: UnsafeMutablePointer<Double>?
+) -> Int32 {
+    exported("hlr_edge_of_stability") {
+        _ = try Arguments.pointer(out, "out")
+        let value = try StabilityDiagnostics.edgeOfStability(learningRate: learningRate, lambdaMax: lambdaMax)
+        try finite(value, "lr · lambda_max / 2 = \(learningRate) · \(lambdaMax) / 2", out)
+    }
+}
+
+@_cdecl("hlr_sgd_trace_stability")
+public func hlr_sgd_trace_stability(
+    _ learningRate: Double, _ trace: Double, _ out: UnsafeMutablePointer<Double>?
+) -> Int32 {
+    exported("hlr_sgd_trace_stability") {
+        _ = try Arguments.pointer(out, "out")
+        let value = try StabilityDiagnostics.sgdTraceStability(learningRate: learningRate, trace: trace)
+        try finite(value, "lr · trace / 2 = \(learningRate) · \(trace) / 2", out)
+    }
+}
+
+@_cdecl("hlr_scaled_lr")
+public func hlr_scaled_lr(
+    _ learningRate: Double, _ oldBatch: Double, _ newBatch: Double, _ rule: Int32,
+    _ out: UnsafeMutablePointer<Double>?
+) -> Int32 {
+    exported("hlr_scaled_lr") {
+        _ = try Arguments.pointer(out, "out")
+        guard let rule = StabilityDiagnostics.BatchScaling(rawValue: Int(rule)) else {
+            throw ABIError.invalid(
+                "rule must be HLR_BATCH_SCALING_LINEAR (1) or HLR_BATCH_SCALING_SQRT (2), got \(rule)")
+        }
+        let value = try StabilityDiagnostics.scaledLearningRate(
+            learningRate, fromBatchSize: oldBatch, toBatchSize: newBatch, rule: rule)
+        try finite(value, "lr scaled from batch \(oldBatch) to \(newBatch)", out)
+    }
+}

@@ -1,0 +1,150 @@
+import HessianLR
+
+// The caller-supplied vector backend of hlr_estimator_run_ops: a C table of callbacks on uint64_t
+// vector handles (GPU tensors, host arrays, anything), adapted to the core's OperatorBackend.
+
+typealias OpsAlloc = @convention(c) (UnsafeMutableRawPointer?, UnsafeMutablePointer<UInt64>?) -> Int32
+typealias OpsRelease = @convention(c) (UnsafeMutableRawPointer?, UInt64) -> Void
+typealias OpsCopy = @convention(c) (UnsafeMutableRawPointer?, UInt64, UInt64) -> Int32
+typealias OpsDot = @convention(c) (UnsafeMutableRawPointer?, UInt64, UInt64, UnsafeMutablePointer<Double>?) -> Int32
+typealias OpsAxpy = @convention(c) (UnsafeMutableRawPointer?, Double, UInt64, UInt64) -> Int32
+typealias OpsScale = @convention(c) (UnsafeMutableRawPointer?, Double, UInt64) -> Int32
+typealias OpsFillProbe = @convention(c) (
+    UnsafeMutableRawPointer?, UInt64, UInt64, UInt64, UInt64, Int32
+) -> Int32
+typealias OpsHVP = @convention(c) (UnsafeMutableRawPointer?, UInt64, UInt64) -> Int32
+typealias OpsMulAcc = @convention(c) (UnsafeMutableRawPointer?, Double, UInt64, UInt64, UInt64) -> Int32
+typealias OpsBlockDots = @convention(c) (
+    UnsafeMutableRawPointer?, UInt64, UInt64, UnsafePointer<UInt>?, UInt, UnsafeMutablePointer<Double>?
+) -> Int32
+
+/// The fields of `hlr_vector_ops`, read from the caller's struct. Every field is pointer-sized
+/// (size_t or a function pointer), so field i lies at byte offset i · sizeof(void *); a field is
+/// read only when struct_size covers it, so the struct can grow at its end. Version 1 (the
+/// fields below) is the minimum accepted size.
+struct VectorOpsTable {
+    /// Fields of version 1: struct_size, n, alloc, release, copy, dot, axpy, scale, fill_probe,
+    /// hvp, mul_acc, block_dots.
+    static let version1Fields = 12
+    static var version1Size: Int { version1Fields * MemoryLayout<UInt>.size }
+
+    let n: UInt
+    let alloc: OpsAlloc
+    let release: OpsRelease
+    let copy: OpsCopy
+    let dot: OpsDot
+    let axpy: OpsAxpy
+    let scale: OpsScale
+    let fillProbe: OpsFillProbe
+    let hvp: OpsHVP
+    let mulAcc: OpsMulAcc?
+    let blockDots: OpsBlockDots?
+
+    /// Reads and checks the table: struct_size at least version 1's, every required callback
+    /// non-NULL (`HLR_ERR_NULL_POINTER` naming it).
+    init(_ raw: UnsafeRawPointer) throws(ABIError) {
+        let word = MemoryLayout<UInt>.size
+        let size = raw.loadUnaligned(as: UInt.self)
+        guard size >= UInt(Self.version1Size) else {
+            throw ABIError.invalid(
+                "ops->struct_size = \(size) is smaller than sizeof(hlr_vector_ops) = \(Self.version1Size) "
+                    + "(set it to sizeof(hlr_vector_ops))")
+        }
+        func field<F>(_ index: Int, _: F.Type) -> F? {
+            raw.loadUnaligned(fromByteOffset: index * word, as: Optional<F>.self)
+        }
+        func required<F>(_ index: Int, _ name: String, _ type: F.Type) throws(ABIError) -> F {
+            guard let value = field(index, type) else { throw ABIError.null("ops->\(name)") }
+            return value
+        }
+        n = raw.loadUnaligned(fromByteOffset: word, as: UInt.self)
+        alloc = try required(2, "alloc", OpsAlloc.self)
+        release = try required(3, "release", OpsRelease.self)
+        copy = try required(4, "copy", OpsCopy.self)
+        dot = try required(5, "dot", OpsDot.self)
+        axpy = try required(6, "axpy", OpsAxpy.self)
+        scale = try required(7, "scale", OpsScale.self)
+        fillProbe = try required(8, "fill_probe", OpsFillProbe.self)
+        hvp = try required(9, "hvp", OpsHVP.self)
+        mulAcc = field(10, OpsMulAcc.self)
+        blockDots = field(11, OpsBlockDots.self)
+    }
+}
+
+/// `OperatorBackend` over the caller's callbacks. Every non-zero return throws `callbackFailed`
+/// naming the callback and the value; `release` cannot fail. ctx is passed through untouched and
+/// used only during the run.
+struct CallbackVectorSpace: OperatorBackend {
+    typealias Vector = UInt64
+
+    let dimension: Int
+    let table: VectorOpsTable
+    let context: UnsafeMutableRawPointer?
+
+    private func check(_ status: Int32, _ name: String) throws(HLRError) {
+        guard status == 0 else {
+            throw HLRError(.callbackFailed, "ops->\(name) callback returned \(status)")
+        }
+    }
+
+    func makeVector() throws(HLRError) -> UInt64 {
+        var handle: UInt64 = 0
+        try check(table.alloc(context, &handle), "alloc")
+        return handle
+    }
+
+    func release(_ vector: UInt64) { table.release(context, vector) }
+
+    func copy(_ source: UInt64, to destination: UInt64) throws(HLRError) {
+        try check(table.copy(context, source, destination), "copy")
+    }
+
+    func dot(_ x: UInt64, _ y: UInt64) throws(HLRError) -> Double {
+        var value = Double.nan
+        try check(table.dot(context, x, y, &value), "dot")
+        return value
+    }
+
+    func axpy(_ a: Double, _ x: UInt64, _ y: UInt64) throws(HLRError) {
+        try check(table.axpy(context, a, x, y), "axpy")
+    }
+
+    func scale(_ a: Double, _ x: UInt64) throws(HLRError) {
+        try check(table.scale(context, a, x), "scale")
+    }
+
+    func fillProbe(
+        _ vector: UInt64, seed: UInt64, stream: UInt64, index: UInt64,
+        distribution: ProbeDistribution
+    ) throws(HLRError) {
+        try check(
+            table.fillProbe(context, vector, seed, stream, index, Int32(distribution.rawValue)),
+            "fill_probe")
+    }
+
+    func applyOperator(_ v: UInt64, into out: UInt64) throws(HLRError) {
+        try check(table.hvp(context, v, out), "hvp")
+    }
+
+    func multiplyAccumulate(_ a: Double, _ x: UInt64, _ y: UInt64, into acc: UInt64) throws(HLRError) {
+        guard let mulAcc = table.mulAcc else {
+            throw HLRError(.invalidArgument, "ops->mul_acc is NULL (needed by the diagonal estimator)")
+        }
+        try check(mulAcc(context, a, x, y, acc), "mul_acc")
+    }
+
+    func blockDots(_ x: UInt64, _ y: UInt64, blocks: GroupLayout) throws(HLRError) -> [Double] {
+        guard let blockDots = table.blockDots else {
+            throw HLRError(.invalidArgument, "ops->block_dots is NULL (needed with block offsets)")
+        }
+        let offsets = blocks.offsets.map { UInt($0) }
+        var values = [Double](repeating: .nan, count: blocks.groupCount)
+        let status = offsets.withUnsafeBufferPointer { offsets in
+            values.withUnsafeMutableBufferPointer { out in
+                blockDots(context, x, y, offsets.baseAddress, UInt(offsets.count), out.baseAddress)
+            }
+        }
+        try check(status, "block_dots")
+        return values
+    }
+}

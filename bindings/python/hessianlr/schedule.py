@@ -1,0 +1,316 @@
+"""Schedules: closed-form lr(step) values, composable, torch.optim.lr_scheduler semantics.
+
+A :class:`Schedule` is a value held by an ``hlr_schedule`` handle: an absolute learning rate for
+every 0-based optimizer step t (what torch's ``get_last_lr()`` reports after t calls of
+``scheduler.step()``; the multiplicative torch schedulers' base is ``base_lr``, torch's initial
+lr). Every schedule is defined for every step up to 2⁶⁴ − 1 (past its end it holds its final
+value) and every value is finite.
+
+    s = Schedule.cosine(base_lr=0.1, t_max=1000)            # or Schedule("cosine", base_lr=..., t_max=...)
+    s = warmup(s, steps=100, start_lr=0.0)                   # linear ramp 0 → s(0), then s(t − 100)
+    s = join([Schedule.constant(base_lr=0.1), s], [500])     # optax join_schedules: each piece counts from its boundary
+    s.value(10), s.values(0, 2000), s.nominal, s.save(), Schedule.load(blob)
+
+Parameters are passed by name (``ScheduleParam`` members in lower case). Choices take their enum,
+int or name (``anneal_strategy="cos"``, ``mode="triangular2"``, ``decay_shape="one_minus_sqrt"``);
+``three_phase`` a bool; CyclicLR's ``step_size_down=None`` means "same as step_size_up". All the
+parameters of one call are set together (constraints such as upper_bound ≥ max_iter are checked on
+the result); a refused call changes nothing and raises the library's error.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import functools
+from ctypes import byref, c_double, c_int, c_size_t, c_uint64, c_void_p
+from typing import Iterable, Sequence, Union
+
+import numpy as np
+
+from . import _args, _lib
+from ._schedule_kinds import ScheduleConstructors
+from .constants import AnnealStrategy, CyclicMode, DecayShape, ScheduleKind, ScheduleParam
+from .errors import BufferTooSmallError, InvalidArgumentError, UnknownKeyError, UnknownMethodError, check
+from .tuner import ParamBounds
+
+__all__ = ["Schedule", "schedule_param_bounds", "schedule_params", "join", "warmup"]
+
+_CHOICES = {
+    ScheduleParam.ANNEAL_STRATEGY: AnnealStrategy,
+    ScheduleParam.MODE: CyclicMode,
+    ScheduleParam.DECAY_SHAPE: DecayShape,
+}
+
+
+def _kind(kind) -> int:
+    if isinstance(kind, str):
+        try:
+            return ScheduleKind[kind.upper()]
+        except KeyError:
+            names = ", ".join(k.name.lower() for k in ScheduleKind)
+            raise UnknownMethodError(f"unknown schedule kind {kind!r}; kinds are: {names}") from None
+    return _args.key(kind, "kind")
+
+
+def _param(name) -> int:
+    if isinstance(name, str):
+        try:
+            return ScheduleParam[name.upper()]
+        except KeyError:
+            names = ", ".join(p.name.lower() for p in ScheduleParam)
+            raise UnknownKeyError(f"unknown schedule parameter {name!r}; parameters are: {names}") from None
+    return _args.key(name)
+
+
+def _value(key: int, value) -> float:
+    """The double the library takes for a parameter value."""
+    enum = _CHOICES.get(key)
+    if enum is not None and isinstance(value, str):
+        try:
+            return float(enum[value.upper()])
+        except KeyError:
+            names = "', '".join(m.name.lower() for m in enum)
+            raise InvalidArgumentError(f"{ScheduleParam(key).name.lower()} must be one of '{names}', got {value!r}") from None
+    if key == ScheduleParam.STEP_SIZE_DOWN and value is None:
+        return -1.0
+    if isinstance(value, bool):
+        return float(value)
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise TypeError(f"{ScheduleParam(key).name.lower()} must be a number, got {type(value).__name__} {value!r}") from None
+
+
+def schedule_param_bounds(kind, key) -> ParamBounds:
+    """``hlr_schedule_param_bounds``: (min, max, default) of parameter ``key`` of ``kind``."""
+    low, high, default = c_double(), c_double(), c_double()
+    check(_lib.lib.hlr_schedule_param_bounds(_kind(kind), _param(key), byref(low), byref(high), byref(default)))
+    return ParamBounds(low.value, high.value, default.value)
+
+
+@functools.lru_cache(maxsize=None)
+def schedule_params(kind) -> dict:
+    """Every parameter of ``kind``: {ScheduleParam: ParamBounds}, in key order."""
+    result = {}
+    for key in ScheduleParam:
+        low, high, default = c_double(), c_double(), c_double()
+        if _lib.lib.hlr_schedule_param_bounds(_kind(kind), int(key), byref(low), byref(high), byref(default)) == 0:
+            result[key] = ParamBounds(low.value, high.value, default.value)
+    return result
+
+
+class Schedule(ScheduleConstructors):
+    """A learning-rate schedule: ``Schedule(kind, milestones=None, **params)``.
+
+    ``kind`` is a :class:`ScheduleKind` (or its int or lower-case name); ``params`` are set on top
+    of the kind's defaults (``schedule_params(kind)``). The class methods (``Schedule.cosine``,
+    ``Schedule.one_cycle``, ...) spell out each kind's parameters with the library's defaults.
+    ``join`` and ``warmup`` build the composite kinds. Usable as a context manager; ``close()``
+    frees the handle (also done when the object is collected).
+    """
+
+    def __init__(self, kind: Union[ScheduleKind, int, str], milestones: Sequence[int] | None = None, **params):
+        self._handle = None
+        handle = c_void_p()
+        check(_lib.lib.hlr_schedule_create(_kind(kind), byref(handle)))
+        self._handle = handle.value
+        try:
+            self.set(**params)
+            if milestones is not None:
+                self.set_milestones(milestones)
+        except BaseException:
+            self.close()
+            raise
+
+    @classmethod
+    def _adopt(cls, handle: int) -> "Schedule":
+        """Wraps a handle the library just returned (ownership moves to the object)."""
+        schedule = object.__new__(cls)
+        schedule._handle = handle
+        return schedule
+
+    # -- lifetime ----------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Frees the handle (``hlr_schedule_free``); later calls raise InvalidHandleError."""
+        handle, self._handle = self._handle, None
+        if handle is not None:
+            check(_lib.lib.hlr_schedule_free(handle))
+
+    @property
+    def closed(self) -> bool:
+        return self._handle is None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+    def __del__(self):
+        handle = getattr(self, "_handle", None)
+        if handle is None:
+            return
+        self._handle = None
+        try:
+            _lib.lib.hlr_schedule_free(handle)
+        except Exception:  # interpreter shutdown
+            pass
+
+    def __repr__(self) -> str:
+        if self.closed:
+            return "<Schedule closed>"
+        kind = self.kind
+        params = ", ".join(f"{k}={v:g}" for k, v in self.params().items())
+        name = getattr(kind, "name", str(kind)).lower()
+        return f"<Schedule {name}({params}) nominal={self.nominal:g}>"
+
+    def __reduce__(self):  # pickle / copy.deepcopy / torch.save through the snapshot
+        return (Schedule.load, (self.save(),))
+
+    def __eq__(self, other) -> bool:
+        if not isinstance(other, Schedule):
+            return NotImplemented
+        return self.save() == other.save()
+
+    __hash__ = None
+
+    def copy(self) -> "Schedule":
+        """An independent copy (through a snapshot)."""
+        return Schedule.load(self.save())
+
+    # -- parameters --------------------------------------------------------------------------
+
+    @property
+    def kind(self) -> ScheduleKind:
+        """The kind (``JOIN`` / ``WARMUP`` for composites)."""
+        value = c_int()
+        check(_lib.lib.hlr_schedule_kind(self._handle, byref(value)))
+        try:
+            return ScheduleKind(value.value)
+        except ValueError:
+            return value.value
+
+    def set(self, **params) -> None:
+        """Sets parameters by name, all at once (``hlr_schedule_set_params``); nothing changes if
+        any is refused. None leaves a parameter as it is (for step_size_down it means −1)."""
+        pairs = []
+        for name, value in params.items():
+            key = _param(name)
+            if value is None and key != ScheduleParam.STEP_SIZE_DOWN:
+                continue
+            pairs.append((key, _value(key, value)))
+        if not pairs:
+            return
+        keys = (c_int * len(pairs))(*[k for k, _ in pairs])
+        values = (c_double * len(pairs))(*[v for _, v in pairs])
+        check(_lib.lib.hlr_schedule_set_params(self._handle, keys, values, len(pairs)))
+
+    def get(self, name) -> float:
+        """The value of one parameter (UnknownKeyError if the kind does not have it)."""
+        value = c_double()
+        check(_lib.lib.hlr_schedule_get_param(self._handle, _param(name), byref(value)))
+        return value.value
+
+    def params(self) -> dict:
+        """Every parameter of this node by name (empty for a join)."""
+        return {key.name.lower(): self.get(key) for key in schedule_params(int(self.kind))}
+
+    def set_milestones(self, milestones: Iterable[int]) -> None:
+        """MULTI_STEP only: the steps at which the rate is multiplied by gamma (any order, repeats
+        count as in torch's Counter; at most 4096)."""
+        values = [_args.step(m, "milestone") for m in milestones]
+        array = (c_uint64 * max(len(values), 1))(*values)
+        check(_lib.lib.hlr_schedule_set_milestones(self._handle, array if values else None, len(values)))
+
+    @property
+    def nominal(self) -> float:
+        """The largest rate the schedule names (base_lr, max_lr, ...): value/nominal is the factor
+        an attached schedule multiplies a tuner's rates by."""
+        value = c_double()
+        check(_lib.lib.hlr_schedule_nominal(self._handle, byref(value)))
+        return value.value
+
+    # -- values ------------------------------------------------------------------------------
+
+    def value(self, step: int) -> float:
+        """The rate of the update at 0-based ``step``."""
+        value = c_double()
+        check(_lib.lib.hlr_schedule_value(self._handle, _args.step(step), byref(value)))
+        return value.value
+
+    __call__ = value
+
+    def values(self, first: int, n: int) -> np.ndarray:
+        """The rates of steps first … first + n − 1 as a float64 array (steps past 2⁶⁴ − 1 repeat
+        the last one)."""
+        first = _args.step(first, "first")
+        n = _args.index(n, "n")
+        out = np.empty(n, dtype=np.float64)
+        check(_lib.lib.hlr_schedule_values(self._handle, first, _args.double_pointer(out), n))
+        return out
+
+    def factor(self, step: int) -> float:
+        """value(step)/nominal ∈ [0, 1] (0 when the nominal rate is 0)."""
+        nominal = self.nominal
+        return self.value(step) / nominal if nominal > 0 else 0.0
+
+    # -- composition -------------------------------------------------------------------------
+
+    def with_warmup(self, steps: int, start_lr: float = 0.0) -> "Schedule":
+        """``warmup(self, steps, start_lr)``."""
+        return warmup(self, steps, start_lr)
+
+    # -- snapshots ---------------------------------------------------------------------------
+
+    def save(self) -> bytes:
+        """The schedule as a versioned, checksummed snapshot (magic "HLSC")."""
+        size = c_size_t()
+        check(_lib.lib.hlr_schedule_snapshot_size(self._handle, byref(size)))
+        buffer = (ctypes.c_char * max(size.value, 1))()
+        written = c_size_t()
+        try:
+            check(_lib.lib.hlr_schedule_save(self._handle, buffer, size.value, byref(written)))
+        except BufferTooSmallError as error:
+            error.needed = written.value
+            raise
+        return bytes(buffer.raw[: written.value])
+
+    @classmethod
+    def load(cls, data: bytes) -> "Schedule":
+        """A new schedule from ``save()`` bytes; SnapshotCorruptError / SnapshotVersionError for
+        damaged or newer blobs."""
+        data = bytes(data)
+        out = c_void_p()
+        check(_lib.lib.hlr_schedule_load(data, len(data), byref(out)))
+        return cls._adopt(out.value)
+
+
+def _handle_of(schedule, name: str):
+    if not isinstance(schedule, Schedule):
+        raise TypeError(f"{name} must be a hessianlr.Schedule, got {type(schedule).__name__}")
+    return schedule._handle
+
+
+def join(pieces: Sequence[Schedule], boundaries: Sequence[int]) -> Schedule:
+    """optax ``join_schedules``: piece i runs from boundaries[i − 1] (0 for the first), counting
+    its steps from there; len(boundaries) = len(pieces) − 1, strictly increasing. The pieces are
+    copied (they stay usable and independent)."""
+    pieces = list(pieces)
+    handles = (c_void_p * max(len(pieces), 1))(*[_handle_of(p, f"pieces[{i}]") for i, p in enumerate(pieces)])
+    bounds = [_args.step(b, "boundary") for b in boundaries]
+    bounds_array = (c_uint64 * max(len(bounds), 1))(*bounds)
+    out = c_void_p()
+    check(_lib.lib.hlr_schedule_join(
+        handles if pieces else None, len(pieces), bounds_array if bounds else None, len(bounds), byref(out)))
+    return Schedule._adopt(out.value)
+
+
+def warmup(child: Schedule, steps: int, start_lr: float = 0.0) -> Schedule:
+    """Linear warmup from ``start_lr`` to child(0) over ``steps`` steps, then child(t − steps)
+    (the child is copied). torch: ``SequentialLR([LinearLR(start_factor=start_lr/base_lr,
+    total_iters=steps), child], milestones=[steps])``."""
+    out = c_void_p()
+    check(_lib.lib.hlr_schedule_warmup(
+        _handle_of(child, "child"), _args.step(steps, "steps"), float(start_lr), byref(out)))
+    return Schedule._adopt(out.value)

@@ -1,0 +1,161 @@
+"""The update direction u of a torch optimizer, computed WITHOUT stepping it.
+
+For a step ``optimizer.step()`` at learning rate η the supported optimizers move every parameter
+by an amount linear in η: p ← p − η·u. This module computes that u (per unit of learning rate)
+from the gradient just computed and the optimizer's current state, changing nothing (no state is
+created, no buffer updated). The quadratic models of the tuners along u (gᵀu, uᵀHu, losses at
+w − ξ·u) then describe exactly the step the optimizer will take with the rate the tuner returns.
+
+Supported, with every option of the param group honoured (torch 2.x semantics, single-tensor
+math; foreach/fused/capturable implementations compute the same quantities):
+
+- ``torch.optim.SGD``: d = g (−g with maximize) + weight_decay·p; with momentum μ,
+  b = d on the first step, else μ·b_prev + (1 − dampening)·d; u = d + μ·b (nesterov) or b.
+  Without momentum and weight decay, u is g itself (no copy).
+- ``torch.optim.Adam`` / ``torch.optim.AdamW``: with t = state step + 1, d = g (−g with
+  maximize) + weight_decay·p unless decoupled, m = lerp(m_prev, d, 1 − β₁),
+  v = β₂·v_prev + (1 − β₂)·d², v̂ = max(v_max_prev, v) with amsgrad,
+  u = (m / (1 − β₁ᵗ)) / (√v̂ / √(1 − β₂ᵗ) + ε), plus weight_decay·p when decoupled (AdamW,
+  or Adam(decoupled_weight_decay=True)): AdamW's p·(1 − η·λ) is p − η·λ·p.
+
+Other optimizers (RMSprop, Adagrad, LBFGS, ...) are refused with UnsupportedOptimizerError;
+:func:`register_update_rule` adds a rule for another class. Exact subclasses of the supported
+classes are matched only if they do not override ``step``. Complex and sparse parameters are
+refused. u agrees with the optimizer's actual step to rounding (float64: ~1e-15 relative).
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+__all__ = ["UnsupportedOptimizerError", "register_update_rule", "update_rule", "is_plain_sgd", "update_directions"]
+
+
+class UnsupportedOptimizerError(TypeError):
+    """The optimizer's update direction cannot be computed without stepping it."""
+
+
+#: class → rule(optimizer, group, params, grads) → list of u (None where the grad is None).
+_RULES: dict[type, Callable] = {}
+
+
+def register_update_rule(cls: type, rule: Callable) -> None:
+    """Registers ``rule(optimizer, group, params, grads) -> list[Tensor | None]`` for optimizer
+    class ``cls``: for each parameter the u with p_new = p − lr·u of ``optimizer.step()``
+    (None for parameters whose gradient is None). It must not change the optimizer."""
+    _RULES[cls] = rule
+
+
+def _float(x) -> float:
+    return float(x.item()) if hasattr(x, "item") else float(x)
+
+
+def _check_param(p, g) -> None:
+    if p.is_complex():
+        raise UnsupportedOptimizerError("complex parameters are not supported for direction 'update'")
+    if g.is_sparse:
+        raise UnsupportedOptimizerError("sparse gradients are not supported for direction 'update'")
+
+
+def is_plain_sgd(optimizer, group) -> bool:
+    """SGD without momentum, weight decay or maximize: u = g."""
+    import torch
+
+    return (
+        type(optimizer).step is torch.optim.SGD.step
+        and isinstance(optimizer, torch.optim.SGD)
+        and _float(group.get("momentum", 0)) == 0
+        and _float(group.get("weight_decay", 0)) == 0
+        and not group.get("maximize", False)
+    )
+
+
+def _sgd(optimizer, group, params, grads):
+    momentum = _float(group.get("momentum", 0))
+    dampening = _float(group.get("dampening", 0))
+    weight_decay = group.get("weight_decay", 0)
+    nesterov = bool(group.get("nesterov", False))
+    maximize = bool(group.get("maximize", False))
+    out = []
+    for p, g in zip(params, grads):
+        if g is None:
+            out.append(None)
+            continue
+        _check_param(p, g)
+        d = -g if maximize else g
+        if _float(weight_decay) != 0:
+            d = d.add(p.detach(), alpha=_float(weight_decay))
+        if momentum != 0:
+            buf = optimizer.state.get(p, {}).get("momentum_buffer")
+            new = d.clone() if buf is None else buf.mul(momentum).add(d, alpha=1 - dampening)
+            d = d.add(new, alpha=momentum) if nesterov else new
+        out.append(d)
+    return out
+
+
+def _adam(optimizer, group, params, grads):
+    import torch
+
+    beta1, beta2 = (_float(b) for b in group["betas"])
+    eps = _float(group["eps"])
+    weight_decay = _float(group.get("weight_decay", 0))
+    amsgrad = bool(group.get("amsgrad", False))
+    maximize = bool(group.get("maximize", False))
+    decoupled = bool(group.get("decoupled_weight_decay", False)) or isinstance(optimizer, torch.optim.AdamW)
+    out = []
+    for p, g in zip(params, grads):
+        if g is None:
+            out.append(None)
+            continue
+        _check_param(p, g)
+        state = optimizer.state.get(p, {})
+        t = _float(state["step"]) + 1 if "step" in state else 1.0
+        d = -g if maximize else g
+        if weight_decay != 0 and not decoupled:
+            d = d.add(p.detach(), alpha=weight_decay)
+        m_prev = state.get("exp_avg")
+        v_prev = state.get("exp_avg_sq")
+        m = d.mul(1 - beta1) if m_prev is None else torch.lerp(m_prev, d, 1 - beta1)
+        v = d.mul(d).mul_(1 - beta2) if v_prev is None else v_prev.mul(beta2).addcmul_(d, d, value=1 - beta2)
+        if amsgrad and state.get("max_exp_avg_sq") is not None:
+            v = torch.maximum(state["max_exp_avg_sq"], v)
+        bias1 = 1 - beta1**t
+        bias2_sqrt = (1 - beta2**t) ** 0.5
+        u = (m / bias1) / (v.sqrt() / bias2_sqrt + eps)
+        if weight_decay != 0 and decoupled:
+            u = u.add(p.detach(), alpha=weight_decay)
+        out.append(u)
+    return out
+
+
+def update_rule(optimizer) -> Callable:
+    """The rule of ``optimizer``'s class, or UnsupportedOptimizerError naming the supported ones."""
+    import torch
+
+    for base, rule in ((torch.optim.SGD, _sgd), (torch.optim.Adam, _adam), (torch.optim.AdamW, _adam)):
+        _RULES.setdefault(base, rule)  # the built-in rules, unless registered over
+    cls = type(optimizer)
+    if cls in _RULES:
+        return _RULES[cls]
+    for base, rule in _RULES.items():
+        if isinstance(optimizer, base) and cls.step is base.step:
+            return rule
+    names = ", ".join(sorted(c.__name__ for c in _RULES))
+    raise UnsupportedOptimizerError(
+        f"direction 'update' needs the update direction of {cls.__name__} without stepping it; "
+        f"supported: {names} (hessianlr.torch_directions.register_update_rule adds others), "
+        f"or use direction 'gradient'")
+
+
+def update_directions(optimizer, groups, grads_by_group) -> list[list]:
+    """u per parameter, per param group (``groups`` are the param-group dicts, ``grads_by_group``
+    the detached gradients of their trainable parameters, None where unused)."""
+    rule = update_rule(optimizer)
+    result = []
+    for group, grads in zip(groups, grads_by_group):
+        params = [p for p in group["params"] if p.requires_grad]
+        if is_plain_sgd(optimizer, group):
+            result.append(list(grads))
+        else:
+            result.append(rule(optimizer, group, params, grads))
+    return result

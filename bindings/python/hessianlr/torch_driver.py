@@ -1,0 +1,300 @@
+""":class:`LRTuner`: any libhessianlr method drives a torch optimizer's learning rates.
+
+One library group per optimizer param group. Each ``step`` runs the general protocol of the
+library (``need`` → compute → ``observe``, until the step needs nothing) with torch doing the
+work on the tensors' device and only scalars crossing to the host; see :class:`LRTuner`.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Union
+
+from . import torch_observations as observations
+from .constants import Direction, Method, Need, Param
+from .errors import WrongStateError
+from .torch_directions import is_plain_sgd, update_directions, update_rule
+from .tuner import Tuner, method_params
+from .tuners import make_tuner, method_of
+
+__all__ = ["LRTuner"]
+
+
+def _torch():
+    import torch  # lazy: torch is an optional dependency
+
+    return torch
+
+
+def _direction(value) -> Direction:
+    if isinstance(value, str):
+        try:
+            return Direction[value.upper()]
+        except KeyError:
+            raise ValueError(f"direction must be 'gradient' or 'update', got {value!r}") from None
+    return Direction(int(value))
+
+
+class LRTuner:
+    """Learning rates from a libhessianlr tuner for a torch optimizer, every method supported.
+
+    ``LRTuner(optimizer, tuner="hessianlr", *, direction=None, **options)``: ``tuner`` is a
+    :class:`~hessianlr.Tuner` with one group per param group, or a method (``"cdat"``,
+    ``Method.GEN``, ``hessianlr.HiDLR``, ...) built here with ``options`` (the library's option
+    names) and, unless given, ``initial_lr`` from each group's ``initial_lr`` (set to its ``lr``
+    as torch schedulers do). Armijo's single ``initial_lr`` is the groups' common lr.
+
+    The loop (do not call ``loss.backward()`` yourself: ``step`` computes the gradient, so it can
+    ask for the double-backward graph only on the steps that need curvature, and writes it into
+    ``p.grad``, replacing it; parameters the loss does not reach get ``p.grad = None``)::
+
+        driver = LRTuner(optimizer, "gen", update_period=4)
+        for x, y in loader:
+            closure = lambda: loss_fn(model(x), y)      # forward only, same batch
+            driver.step(closure=closure)                # gradient, observations, rates
+            optimizer.step()                            # w ← w − lr_k·u with the rates just set
+
+    What ``step(loss=None, closure=None)`` does at its step t (0-based, one per call):
+
+    1. ``need = tuner.need(t)``. ``loss`` is the step's loss with its graph; when it is None,
+       ``closure()`` computes it (with grad enabled). Methods that need losses (GeN, Hi-DLR,
+       Armijo) need ``closure``: it is checked before anything changes.
+    2. ``g = autograd.grad(loss, params, create_graph=(need is CURVATURE))``; ``p.grad = g``.
+    3. The direction d per parameter: g, or u, the optimizer's would-be update computed from its
+       state without stepping it (:mod:`hessianlr.torch_directions`: SGD with any momentum,
+       dampening, nesterov, weight decay, maximize; Adam/AdamW with amsgrad, weight decay
+       (coupled or decoupled), maximize; plain SGD's u is g itself).
+    4. Until the step needs nothing: CURVATURE → [g_kᵀd_k, d_kᵀHd_k] with one HVP per group;
+       SLOPE → [L(w), g_kᵀd_k]; LOSSES → the closure's loss at w − Σ_k ξ_jk·d_k for each probe
+       row (weights perturbed in place under no_grad and restored bit for bit). Each
+       observation crosses to the host as one small float64 vector. If anything fails the
+       tuner is restored to its state before the step, the weights are restored, the step is
+       not counted (call ``step`` again to retry) and the error propagates.
+    5. Each ``param_group['lr']`` is set to the tuner's rate for step t.
+
+    Direction: for HessianLR and CDAT it is the tuner's ``direction`` option (HessianLR
+    gradient, CDAT update, by default); for GeN, Hi-DLR and Armijo it is the optimizer's update
+    (what the optimizer will step along), or ``direction="gradient"`` to probe along g (exact for
+    plain SGD, a heuristic otherwise). Direction update with an optimizer other than SGD, Adam,
+    AdamW raises UnsupportedOptimizerError at construction.
+
+    Memory: on a step with loss probes the perturbed parameters are saved once (one copy of
+    them on their device) and restored from that copy; curvature steps keep the double-backward
+    graph until the group HVPs are done.
+
+    Closure: a deterministic forward pass on the step's batch returning the loss (a scalar
+    tensor or float). It runs under ``torch.no_grad()``; modules with side effects in train mode
+    (BatchNorm running statistics, dropout) make probes noisy and update buffers: evaluate
+    probes with such modules in eval mode, or accept it.
+    """
+
+    #: Cap on the observations of one step (Armijo needs at most 1 + max_backtracks + 1).
+    max_rounds = 4096
+
+    def __init__(
+        self,
+        optimizer,
+        tuner: Union[Tuner, Method, int, str, type] = "hessianlr",
+        *,
+        direction: Union[str, Direction, int, None] = None,
+        **options: Any,
+    ):
+        torch = _torch()
+        if not isinstance(optimizer, torch.optim.Optimizer):
+            raise TypeError(f"optimizer must be a torch.optim.Optimizer, got {type(optimizer).__name__}")
+        self.optimizer = optimizer
+        groups = len(optimizer.param_groups)
+        initial = []
+        for group in optimizer.param_groups:
+            group.setdefault("initial_lr", float(group["lr"]))
+            initial.append(float(group["initial_lr"]))
+        if isinstance(tuner, Tuner):
+            if options:
+                raise TypeError("options are for a tuner built here; configure the given tuner instead")
+            if tuner.groups != groups:
+                raise ValueError(f"the tuner has {tuner.groups} groups, the optimizer {groups} param groups")
+            self.tuner = tuner
+        else:
+            self.tuner = self._build(method_of(tuner), groups, initial, direction, options)
+        self.direction = self._resolve_direction(direction)
+        if self.direction == Direction.UPDATE:
+            update_rule(optimizer)  # fail now, not at the first step
+        self._step = 0
+        #: Hessian-vector products computed so far (one per group with a gradient, per curvature).
+        self.hvp_count = 0
+        #: Forward passes of the closure for loss probes so far.
+        self.probe_count = 0
+        #: Observations fed to the tuner so far.
+        self.observation_count = 0
+        self._last_lr = self.tuner.lrs(0)
+        self._apply(self._last_lr)
+
+    # -- construction --------------------------------------------------------------------------
+
+    @staticmethod
+    def _build(method, groups, initial, direction, options) -> Tuner:
+        params = method_params(method)
+        options = dict(options)
+        if "initial_lr" not in options and Param.INITIAL_LR in params:
+            if method == Method.ARMIJO:
+                if len(set(initial)) != 1:
+                    raise ValueError(f"armijo has one rate for all groups; the param groups' lrs differ "
+                                     f"({initial}): pass initial_lr")
+                options["initial_lr"] = initial[0]
+            else:
+                options["initial_lr"] = initial
+        if direction is not None and Param.DIRECTION in params:
+            options.setdefault("direction", _direction(direction))
+        return make_tuner(method, groups, **options)
+
+    def _resolve_direction(self, direction) -> Direction:
+        if Param.DIRECTION in method_params(self.tuner.method):
+            own = Direction(int(self.tuner.get_param(Param.DIRECTION)))
+            if direction is not None and _direction(direction) != own:
+                raise ValueError(f"direction={direction!r} disagrees with the tuner's direction option ({own.name.lower()})")
+            return own
+        return Direction.UPDATE if direction is None else _direction(direction)
+
+    # -- queries -------------------------------------------------------------------------------
+
+    @property
+    def step_count(self) -> int:
+        """Steps taken so far (the step the next ``step`` call will be)."""
+        return self._step
+
+    def need(self) -> tuple[Need, int]:
+        """What the next ``step`` will need first."""
+        return self.tuner.need(self._step)
+
+    def wants_curvature(self) -> bool:
+        """Whether the next ``step`` will compute curvature (and build the graph)."""
+        return self.tuner.need(self._step)[0] == Need.CURVATURE
+
+    def get_last_lr(self) -> list[float]:
+        """The rates last set on the optimizer's param groups, one per group."""
+        return list(self._last_lr)
+
+    # -- the step ------------------------------------------------------------------------------
+
+    def _apply(self, lrs) -> None:
+        torch = _torch()
+        for group, lr in zip(self.optimizer.param_groups, lrs):
+            if isinstance(group["lr"], torch.Tensor):
+                group["lr"].fill_(lr)
+            else:
+                group["lr"] = lr
+
+    def _directions(self, groups, grads_by_group):
+        detached = [[None if g is None else g.detach() for g in grads] for grads in grads_by_group]
+        if self.direction == Direction.GRADIENT:
+            return detached, detached
+        if all(is_plain_sgd(self.optimizer, group) for group in groups):
+            return detached, detached
+        return detached, update_directions(self.optimizer, groups, detached)
+
+    @staticmethod
+    def _host(torch, scalars, device) -> list[float]:
+        """One transfer of a few device scalars to host float64."""
+        if not scalars:
+            return []
+        dtype = observations.accumulation_dtype(torch, device)
+        stacked = torch.stack([s.reshape(()).to(device=device, dtype=dtype) for s in scalars])
+        return stacked.cpu().to(torch.float64).tolist()
+
+    def step(self, loss=None, closure: Callable | None = None) -> list[float]:
+        """One training step's gradient and learning rates (see the class docstring); returns the
+        rates set on the optimizer."""
+        torch = _torch()
+        t = self._step
+        need, _ = self.tuner.need(t)
+        if need in (Need.LOSSES, Need.SLOPE) and closure is None:
+            raise ValueError(f"step {t} needs {need.name.lower()} of the loss at probe weights: pass closure=")
+        if loss is None:
+            if closure is None:
+                raise TypeError("step needs the loss (with its graph) or a closure computing it")
+            with torch.enable_grad():
+                loss = closure()
+        groups = self.optimizer.param_groups
+        params_by_group = [[p for p in group["params"] if p.requires_grad] for group in groups]
+        params = [p for ps in params_by_group for p in ps]
+        if not params:
+            raise ValueError("the optimizer has no parameters that require grad")
+        graph = need == Need.CURVATURE
+        grads = torch.autograd.grad(loss, params, create_graph=graph, allow_unused=True)
+        for p, g in zip(params, grads):
+            p.grad = None if g is None else g.detach()
+        grads_by_group, start = [], 0
+        for ps in params_by_group:
+            grads_by_group.append(list(grads[start : start + len(ps)]))
+            start += len(ps)
+        if need != Need.NOTHING:
+            self._observe(torch, t, need, loss, closure, groups, params_by_group, grads_by_group, graph)
+        del grads, grads_by_group  # frees the double-backward graph
+        lrs = self.tuner.lrs(t)
+        self._apply(lrs)
+        self._last_lr = lrs
+        self._step = t + 1
+        return list(lrs)
+
+    def _observe(self, torch, t, need, loss, closure, groups, params_by_group, grads_by_group, graph) -> None:
+        device = next(p.device for ps in params_by_group for p in ps)
+        detached, dirs = self._directions(groups, grads_by_group)
+        current = loss.detach().reshape(())
+        before = self.tuner.save()
+        counts = (self.hvp_count, self.probe_count, self.observation_count)
+        try:
+            rounds = 0
+            while need != Need.NOTHING:
+                if rounds >= self.max_rounds:
+                    raise WrongStateError(f"step {t} still needs {need.name.lower()} after {rounds} observations")
+                if need == Need.CURVATURE:
+                    if not graph:
+                        raise WrongStateError(f"step {t} needs curvature after another observation; no graph was built")
+                    s = observations.slopes(torch, detached, dirs, device)
+                    c, hvps = observations.curvatures(torch, params_by_group, grads_by_group, dirs, device)
+                    self.hvp_count += hvps
+                    values = self._host(torch, [x for pair in zip(s, c) for x in pair], device)
+                elif need == Need.SLOPE:
+                    s = observations.slopes(torch, detached, dirs, device)
+                    values = self._host(torch, [current] + s, device)
+                elif need == Need.LOSSES:
+                    probes = self.tuner.probes(t)
+                    losses, calls = observations.probe_losses(torch, params_by_group, dirs, probes, closure, current)
+                    self.probe_count += calls
+                    values = self._host(torch, losses, device)
+                else:
+                    raise WrongStateError(f"step {t} needs observation kind {int(need)}, unknown to this binding")
+                self.tuner.observe(t, need, values)
+                self.observation_count += 1
+                rounds += 1
+                need, _ = self.tuner.need(t)
+        except BaseException:
+            self.tuner.restore(before)
+            self.hvp_count, self.probe_count, self.observation_count = counts
+            raise
+
+    # -- checkpoints ---------------------------------------------------------------------------
+
+    def state_dict(self) -> dict:
+        """The library snapshot (bytes: options, state, schedule) plus the step counter and the
+        counters; pair it with the optimizer's state_dict."""
+        return {
+            "tuner": self.tuner.save(),
+            "step": self._step,
+            "hvp_count": self.hvp_count,
+            "probe_count": self.probe_count,
+            "observation_count": self.observation_count,
+            "last_lr": list(self._last_lr),
+        }
+
+    def load_state_dict(self, state: dict) -> None:
+        """Restores ``state_dict()`` output: the tuner continues bit-identically."""
+        self.tuner.restore(state["tuner"])
+        self._step = int(state["step"])
+        self.hvp_count = int(state.get("hvp_count", 0))
+        self.probe_count = int(state.get("probe_count", 0))
+        self.observation_count = int(state.get("observation_count", 0))
+        self._last_lr = list(state.get("last_lr", self.tuner.lrs(self._step)))
+
+    def close(self) -> None:
+        """Frees the library handle now (otherwise when the driver is collected)."""
+        self.tuner.close()

@@ -1,0 +1,55 @@
+""":class:`HessianLRScheduler`: the seed's HessianLR scheduler, a specialisation of LRTuner."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .torch_driver import LRTuner, _torch
+from .tuner_hessianlr import HessianLR
+
+__all__ = ["HessianLRScheduler"]
+
+
+class HessianLRScheduler(LRTuner):
+    """HessianLR learning rates for a torch optimizer, one library group per param group.
+
+    The loop::
+
+        optimizer = torch.optim.SGD(model.parameters(), lr=0.03)
+        scheduler = HessianLRScheduler(optimizer, update_period=10)
+        for x, y in loader:
+            loss = loss_fn(model(x), y)
+            scheduler.step(loss)   # p.grad = ∂loss/∂p; curvature on wanted steps; sets each lr
+            optimizer.step()       # the update w ← w − lr·d with the rates just set
+
+    Do not call ``loss.backward()`` yourself: ``step`` replaces ``p.grad``. On the steps where
+    the tuner wants curvature (t ≥ W, (t − W) % update_period == 0) the gradient is built with
+    ``create_graph=True`` and, per param group k, s_k = g_kᵀd_k and c_k = d_kᵀH d_k are computed
+    with one Hessian-vector product per group; the 2·G scalars reach the host in one transfer.
+    On every other step no double-backward graph is built. See :class:`LRTuner` for the details.
+
+    ``hessianlr_options`` are the keyword arguments of :class:`hessianlr.HessianLR` except
+    ``groups`` and ``initial_lr`` (taken from the optimizer's param groups): ``update_period``,
+    ``num_warmup_steps``, ``lr_bounds``, ``lr_min``, ``lr_max`` (default 1.0: larger optimizer
+    LRs are clamped), ``smoothing_factor``, ``negative_curvature_decay``, ``direction``
+    (``"gradient"``, the exact quadratic model of plain SGD, or ``"update"``: d = the optimizer's
+    update u, for SGD with momentum / weight decay and Adam/AdamW), ``schedule``.
+    """
+
+    def __init__(self, optimizer, **hessianlr_options: Any):
+        torch = _torch()
+        for name in ("groups", "initial_lr"):
+            if name in hessianlr_options:
+                raise TypeError(f"{name} is taken from the optimizer's param groups; do not pass it")
+        if not isinstance(optimizer, torch.optim.Optimizer):
+            raise TypeError(f"optimizer must be a torch.optim.Optimizer, got {type(optimizer).__name__}")
+        initial = []
+        for group in optimizer.param_groups:
+            group.setdefault("initial_lr", float(group["lr"]))
+            initial.append(float(group["initial_lr"]))
+        tuner = HessianLR(groups=len(initial), initial_lr=initial, **hessianlr_options)
+        try:
+            super().__init__(optimizer, tuner)
+        except BaseException:
+            tuner.close()
+            raise

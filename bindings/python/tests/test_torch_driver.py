@@ -1,0 +1,354 @@
+"""hessianlr.torch.LRTuner for every method, the optimizer update directions, loss probes that
+restore the weights bit for bit, HVPs only on needed steps, checkpoints, ScheduleLR."""
+
+from __future__ import annotations
+
+import copy
+import io
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+import hessianlr as h  # noqa: E402
+from hessianlr import Need  # noqa: E402
+from hessianlr.torch import LRTuner, ScheduleLR, UnsupportedOptimizerError, update_directions  # noqa: E402
+
+
+DEVICES = ["cpu", pytest.param("cuda", marks=pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA"))]
+
+
+def tiny(dtype=torch.float64, seed=0, device="cpu"):
+    torch.manual_seed(seed)
+    model = torch.nn.Sequential(torch.nn.Linear(3, 6), torch.nn.Tanh(), torch.nn.Linear(6, 2)).to(dtype)
+    x = torch.randn(24, 3, dtype=dtype)
+    y = torch.randn(24, 2, dtype=dtype)
+    model, x, y = model.to(device), x.to(device), y.to(device)
+    return model, (lambda: torch.nn.functional.mse_loss(model(x), y))
+
+
+def two_groups(model):
+    return [{"params": model[0].parameters()}, {"params": model[2].parameters()}]
+
+
+def weight_bits(model):
+    return [p.detach().clone().view(torch.int64 if p.dtype == torch.float64 else torch.int32) for p in model.parameters()]
+
+
+def same_bits(a, b):
+    return all(torch.equal(x, y) for x, y in zip(a, b))
+
+
+# -- the update direction ------------------------------------------------------------------------
+
+OPTIMIZERS = {
+    "sgd": lambda p: torch.optim.SGD(p, lr=0.1),
+    "sgd-wd-maximize": lambda p: torch.optim.SGD(p, lr=0.1, weight_decay=0.01, maximize=True),
+    "sgd-momentum": lambda p: torch.optim.SGD(p, lr=0.1, momentum=0.9, dampening=0.1, weight_decay=1e-3),
+    "sgd-nesterov": lambda p: torch.optim.SGD(p, lr=0.1, momentum=0.8, nesterov=True, foreach=True),
+    "adam": lambda p: torch.optim.Adam(p, lr=0.01),
+    "adam-amsgrad-wd": lambda p: torch.optim.Adam(p, lr=0.01, betas=(0.8, 0.9), weight_decay=0.1, amsgrad=True),
+    "adam-decoupled": lambda p: torch.optim.Adam(p, lr=0.01, weight_decay=0.1, decoupled_weight_decay=True),
+    "adamw": lambda p: torch.optim.AdamW(p, lr=0.01, eps=1e-6, foreach=False),
+    "adamw-maximize": lambda p: torch.optim.AdamW(p, lr=0.02, maximize=True, amsgrad=True),
+}
+
+
+def state_snapshot(optimizer):
+    return copy.deepcopy(optimizer.state_dict()["state"])
+
+
+def states_equal(a, b):
+    if a.keys() != b.keys():
+        return False
+    for key in a:
+        if a[key].keys() != b[key].keys():
+            return False
+        for name in a[key]:
+            x, y = a[key][name], b[key][name]
+            if isinstance(x, torch.Tensor) and not torch.equal(x, y):
+                return False
+    return True
+
+
+@pytest.mark.parametrize("name", sorted(OPTIMIZERS))
+def test_update_direction_is_the_optimizers_step_without_taking_it(name):
+    model, closure = tiny()
+    optimizer = OPTIMIZERS[name](two_groups(model))
+    groups = optimizer.param_groups
+    for _ in range(4):
+        optimizer.zero_grad()
+        closure().backward()
+        grads = [[p.grad.detach().clone() for p in g["params"]] for g in groups]
+        before_state = state_snapshot(optimizer)
+        before = [p.detach().clone() for p in model.parameters()]
+        directions = update_directions(optimizer, groups, grads)
+        assert states_equal(state_snapshot(optimizer), before_state)  # nothing was changed
+        assert same_bits(weight_bits(model), [b.view(torch.int64) for b in before])
+        optimizer.step()
+        flat = [u for us in directions for u in us]
+        for p, p0, u in zip(model.parameters(), before, flat):
+            lr = next(g["lr"] for g in groups if any(q is p for q in g["params"]))
+            torch.testing.assert_close((p0 - p.detach()) / lr, u, rtol=1e-9, atol=1e-12)
+
+
+def test_unsupported_optimizer():
+    model, closure = tiny()
+    optimizer = torch.optim.RMSprop(model.parameters(), lr=0.01)
+    with pytest.raises(UnsupportedOptimizerError, match="RMSprop.*supported: Adam, AdamW, SGD"):
+        LRTuner(optimizer, "gen")
+    with pytest.raises(UnsupportedOptimizerError):
+        LRTuner(optimizer, "cdat")  # CDAT's default direction is the update
+    driver = LRTuner(optimizer, "gen", direction="gradient", update_period=1)  # a heuristic, but allowed
+    driver.step(closure=closure)
+    assert driver.direction == h.Direction.GRADIENT and driver.probe_count == 2
+    with pytest.raises(ValueError, match="disagrees"):
+        LRTuner(torch.optim.SGD(model.parameters(), lr=0.1), h.CDAT(), direction="gradient")
+
+
+# -- every method on a tiny model ------------------------------------------------------------------
+
+METHODS = {
+    "hessianlr": (lambda p: torch.optim.SGD(p, lr=0.05), dict(update_period=3)),
+    "hessianlr-update": (lambda p: torch.optim.SGD(p, lr=0.05, momentum=0.9), dict(update_period=2, direction="update")),
+    "cdat": (lambda p: torch.optim.Adam(p, lr=0.01), dict(update_period=2)),
+    "gen": (lambda p: torch.optim.SGD(p, lr=0.05, momentum=0.5), dict(update_period=2, probe_count=4)),
+    "hidlr": (lambda p: torch.optim.AdamW(p, lr=0.01), dict(update_period=3, model="full")),
+    "armijo": (lambda p: torch.optim.SGD(p, lr=0.5), {}),
+    "constant": (lambda p: torch.optim.SGD(p, lr=0.05), dict(schedule=h.Schedule.cosine(0.05, 10))),
+}
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("name", sorted(METHODS))
+def test_every_method_drives_a_torch_optimizer(name, device, monkeypatch):
+    model, closure = tiny(torch.float32, seed=1, device=device)
+    make_optimizer, options = METHODS[name]
+    optimizer = make_optimizer(two_groups(model))
+    method = name.split("-")[0]
+    driver = LRTuner(optimizer, method, **options)
+    tuner = driver.tuner
+    assert isinstance(tuner, h.TUNER_CLASSES[h.method_of(method)]) and tuner.groups == 2
+
+    calls, probes_seen = [], []
+    original = torch.autograd.grad
+
+    def recording(outputs, inputs, *args, **kwargs):
+        calls.append((driver.step_count, kwargs.get("create_graph", False), kwargs.get("grad_outputs") is not None))
+        return original(outputs, inputs, *args, **kwargs)
+
+    monkeypatch.setattr(torch.autograd, "grad", recording)
+
+    def probing_closure():
+        if not torch.is_grad_enabled():
+            probes_seen.append(driver.step_count)
+        return closure()
+
+    curvature_steps, start = [], closure().item()
+    for t in range(9):
+        need, _ = tuner.need(t)
+        if need == Need.CURVATURE:
+            curvature_steps.append(t)
+        before = weight_bits(model)
+        rates = driver.step(closure=probing_closure)
+        assert same_bits(weight_bits(model), before)  # probes restored the weights exactly
+        assert tuner.need(t) == (Need.NOTHING, 0)  # every need was satisfied
+        assert rates == tuner.lrs(t) == [g["lr"] for g in optimizer.param_groups] == driver.get_last_lr()
+        assert all(np.isfinite(rates)) and all(r > 0 for r in rates)
+        optimizer.step()
+    gradients = [c for c in calls if not c[2]]
+    assert [c[0] for c in gradients] == list(range(9))  # one gradient per step
+    assert [c[0] for c in gradients if c[1]] == curvature_steps  # double-backward graph only when needed
+    hvps = [c[0] for c in calls if c[2]]
+    assert hvps == [t for t in curvature_steps for _ in range(2)] and driver.hvp_count == len(hvps)
+    assert driver.probe_count == len(probes_seen)
+    if method in ("hessianlr", "cdat"):
+        assert curvature_steps and not probes_seen
+    elif method in ("gen", "hidlr", "armijo"):
+        assert probes_seen and not curvature_steps
+        assert tuner.info(h.Info.UPDATES) >= 3
+    else:
+        assert not probes_seen and not curvature_steps
+        assert driver.get_last_lr() == pytest.approx([h.Schedule.cosine(0.05, 10).value(8)] * 2)
+    assert closure().item() < start  # it trained
+
+
+def test_probe_points_are_w_minus_xi_d_and_zero_rows_reuse_the_loss():
+    model, closure = tiny(torch.float32)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    driver = LRTuner(optimizer, "gen", update_period=1)
+    w = [p.detach().clone() for p in model.parameters()]
+    seen = []
+
+    def recording():
+        seen.append([p.detach().clone() for p in model.parameters()])
+        return closure()
+
+    loss = closure()
+    driver.step(loss, closure=recording)
+    g = [p.grad for p in model.parameters()]
+    assert len(seen) == 2  # ρ = −1 and +1; ρ = 0 is the step's loss
+    for trial, xi in zip(seen, (-0.1, 0.1)):
+        for t, w0, g0 in zip(trial, w, g):
+            expected = (w0.double() - g0.double() * xi).float()  # one rounding, as the library's host mode
+            assert torch.equal(t, expected)
+
+
+class Boom(Exception):
+    pass
+
+
+def test_failure_mid_step_restores_weights_and_tuner():
+    model, closure = tiny(torch.float64)
+    optimizer = torch.optim.SGD(two_groups(model), lr=0.05)
+    driver = LRTuner(optimizer, "hidlr", update_period=1)
+    driver.step(closure=closure)
+    optimizer.step()
+    before_tuner, before_weights = driver.tuner.save(), weight_bits(model)
+    counts = (driver.probe_count, driver.hvp_count, driver.step_count)
+    calls = []
+
+    def failing():
+        calls.append(1)
+        if len(calls) == 3:
+            raise Boom("third forward pass")
+        return closure()
+
+    with pytest.raises(Boom):
+        driver.step(closure=failing)
+    assert same_bits(weight_bits(model), before_weights)
+    assert driver.tuner.save() == before_tuner
+    assert (driver.probe_count, driver.hvp_count, driver.step_count) == counts
+    driver.step(closure=closure)  # the same step again
+    assert driver.step_count == counts[2] + 1
+
+
+def test_closure_is_required_when_losses_are():
+    model, closure = tiny()
+    driver = LRTuner(torch.optim.SGD(model.parameters(), lr=0.1), "armijo")
+    before = driver.tuner.save()
+    with pytest.raises(ValueError, match="needs slope.*closure="):
+        driver.step(closure())
+    with pytest.raises(TypeError, match="loss"):
+        LRTuner(torch.optim.SGD(model.parameters(), lr=0.1)).step()
+    assert driver.tuner.save() == before and driver.step_count == 0
+
+
+def test_construction_checks():
+    model, _ = tiny()
+    sgd = torch.optim.SGD(two_groups(model), lr=0.1)
+    with pytest.raises(ValueError, match="the tuner has 1 groups, the optimizer 2"):
+        LRTuner(sgd, h.GeN())
+    with pytest.raises(TypeError, match="configure the given tuner"):
+        LRTuner(sgd, h.GeN(groups=2), lr_max=0.5)
+    with pytest.raises(TypeError, match="torch.optim.Optimizer"):
+        LRTuner(object(), "gen")
+    with pytest.raises(ValueError, match="armijo has one rate"):
+        LRTuner(torch.optim.SGD([{"params": model[0].parameters(), "lr": 0.1},
+                                 {"params": model[2].parameters(), "lr": 0.2}]), "armijo")
+    driver = LRTuner(sgd, "hidlr", lr_max=0.5, initial_lr=[0.01, 0.02])
+    assert driver.tuner.options()["initial_lr"] == [0.01, 0.02] and driver.get_last_lr() == [0.01, 0.02]
+    assert [g["initial_lr"] for g in sgd.param_groups] == [0.1, 0.1]
+
+
+def test_state_dict_round_trip_continues_identically():
+    def run(steps, driver, optimizer, closure):
+        out = []
+        for _ in range(steps):
+            driver.step(closure=closure)
+            optimizer.step()
+            out.append(driver.get_last_lr())
+        return out
+
+    model, closure = tiny(torch.float64, seed=3)
+    optimizer = torch.optim.Adam(two_groups(model), lr=0.01)
+    driver = LRTuner(optimizer, "gen", update_period=2, schedule=h.Schedule.exponential(0.01, 0.9))
+    run(5, driver, optimizer, closure)
+    buffer = io.BytesIO()
+    torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "driver": driver.state_dict()}, buffer)
+    expected = run(6, driver, optimizer, closure)
+
+    model2, closure2 = tiny(torch.float64, seed=3)
+    buffer.seek(0)
+    checkpoint = torch.load(buffer, weights_only=False)
+    model2.load_state_dict(checkpoint["model"])
+    optimizer2 = torch.optim.Adam(two_groups(model2), lr=0.5)
+    optimizer2.load_state_dict(checkpoint["optimizer"])
+    driver2 = LRTuner(optimizer2, "gen", update_period=9)
+    driver2.load_state_dict(checkpoint["driver"])
+    assert driver2.step_count == 5 and driver2.tuner.get_schedule() == h.Schedule.exponential(0.01, 0.9)
+    assert run(6, driver2, optimizer2, closure2) == expected
+
+
+# -- ScheduleLR ---------------------------------------------------------------------------------
+
+
+def test_schedule_lr_scales_each_group_like_lambda_lr():
+    model, _ = tiny()
+    schedule = h.warmup(h.Schedule.cosine(0.1, 40, 0.001), 5, 0.0)
+    optimizer = torch.optim.SGD([{"params": model[0].parameters(), "lr": 0.1},
+                                 {"params": model[2].parameters(), "lr": 0.02}], lr=0.1)
+    reference_optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1)), ], lr=0.1)
+    scheduler = ScheduleLR(optimizer, schedule)
+    own = scheduler.schedule
+    reference = torch.optim.lr_scheduler.LambdaLR(reference_optimizer, lambda t: own.value(t) / own.nominal)
+    schedule.close()  # the scheduler keeps its own copy
+    for t in range(60):
+        value = scheduler.schedule.value(t)
+        assert scheduler.get_last_lr() == [g["lr"] for g in optimizer.param_groups]
+        assert scheduler.get_last_lr()[0] == value  # initial lr = nominal: exactly the schedule
+        assert scheduler.get_last_lr()[1] == pytest.approx(value / 5, rel=1e-15)
+        assert scheduler.get_last_lr()[0] == pytest.approx(reference.get_last_lr()[0], rel=1e-15)
+        optimizer.step()
+        scheduler.step()
+        reference_optimizer.step()
+        reference.step()
+
+
+def test_schedule_lr_state_dict():
+    model, _ = tiny()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.3)
+    scheduler = ScheduleLR(optimizer, h.Schedule.one_cycle(0.3, 50))
+    for _ in range(7):
+        optimizer.step()
+        scheduler.step()
+    buffer = io.BytesIO()
+    torch.save(scheduler.state_dict(), buffer)
+    assert isinstance(scheduler.state_dict()["schedule"], bytes)
+    optimizer2 = torch.optim.SGD(model.parameters(), lr=0.3)
+    scheduler2 = ScheduleLR(optimizer2, h.Schedule.constant(0.3))
+    buffer.seek(0)
+    scheduler2.load_state_dict(torch.load(buffer, weights_only=False))
+    assert scheduler2.last_epoch == 7 and scheduler2.schedule == scheduler.schedule
+    optimizer2.step()
+    scheduler2.step()
+    assert scheduler2.get_last_lr() == [scheduler.schedule.value(8)]
+    with pytest.raises(TypeError, match="hessianlr.Schedule"):
+        ScheduleLR(optimizer, lambda t: 1.0)
+
+
+def test_register_update_rule_for_another_optimizer():
+    from hessianlr.torch import register_update_rule
+
+    class SignSGD(torch.optim.Optimizer):
+        def __init__(self, params, lr):
+            super().__init__(params, {"lr": lr})
+
+        @torch.no_grad()
+        def step(self):
+            for group in self.param_groups:
+                for p in group["params"]:
+                    if p.grad is not None:
+                        p.add_(p.grad.sign(), alpha=-group["lr"])
+
+    model, closure = tiny()
+    optimizer = SignSGD(model.parameters(), lr=0.01)
+    with pytest.raises(UnsupportedOptimizerError, match="SignSGD"):
+        LRTuner(optimizer, "armijo")
+    register_update_rule(SignSGD, lambda opt, group, params, grads: [None if g is None else g.sign() for g in grads])
+    driver = LRTuner(optimizer, "armijo")
+    driver.step(closure=closure)
+    g = [p.grad for p in model.parameters()]
+    assert driver.tuner.info(h.Info.LAST_SLOPE) == pytest.approx(sum(float(x.abs().sum()) for x in g), rel=1e-12)
+    assert LRTuner(torch.optim.SGD(model.parameters(), lr=0.1), "gen").direction == h.Direction.UPDATE  # built-ins kept
