@@ -80,7 +80,7 @@ demo: python-package
 # Tests.
 # ---------------------------------------------------------------------------------------------
 test: test-swift test-abi test-c test-python test-examples test-fuzz-corpus fuzz-smoke test-sanitize \
-      test-soak
+      test-soak valgrind-c
 	@echo "make test: all suites passed"
 
 test-swift:
@@ -106,7 +106,7 @@ test-c: $(C_TESTS) $(BUILD)/tests/c/replay
 
 # Every C-surface test (and the C example) under valgrind memcheck: zero errors, zero definite
 # leaks. The Swift runtime's metadata caches are suppressed (Tests/c/valgrind.supp).
-VALGRIND := valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite \
+VALGRIND := valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite,possible \
             --suppressions=$(ROOT)/Tests/c/valgrind.supp
 valgrind-c: $(C_TESTS) $(BUILD)/examples/logreg_c $(BUILD)/examples/protocol_c
 	@st=0; for t in $(C_TESTS); do echo "== valgrind $$t"; \

@@ -21,6 +21,11 @@ Schedules (torch.optim.lr_scheduler semantics, HyperbolicLR, joins and warmups):
 :class:`Schedule`, :func:`join`, :func:`warmup`; attach one to any tuner with
 ``tuner.set_schedule``.
 
+Curvature estimators (:mod:`hessianlr.estimators`): :class:`Lanczos`, :class:`PowerIteration`,
+:class:`Hutchinson`, :class:`HutchPlusPlus`, :class:`Diagonal`, :class:`SpectralDensity`, run on
+numpy HVP callbacks (``run_host``) or on torch tensors (``run_torch`` with
+:class:`~hessianlr.torch_curvature.TorchOperator`), and the stability helpers.
+
 PyTorch: ``from hessianlr.torch import LRTuner, HessianLRScheduler, ScheduleLR`` (torch is
 imported only there). The library is found through ``$HESSIANLR_LIBRARY`` or next to this file
 (see ``_lib``).
@@ -68,6 +73,28 @@ from .errors import (
     WrongStateError,
     check,
 )
+from .estimators import (
+    DensityResult,
+    Diagonal,
+    DiagonalResult,
+    Estimator,
+    Hutchinson,
+    HutchPlusPlus,
+    Lanczos,
+    LanczosResult,
+    PowerIteration,
+    PowerIterationResult,
+    ProbeStream,
+    SpectralDensity,
+    Timing,
+    TraceResult,
+    edge_of_stability,
+    estimator_param_bounds,
+    estimator_params,
+    probe,
+    scaled_lr,
+    sgd_trace_stability,
+)
 from .schedule import Schedule, join, schedule_param_bounds, schedule_params, warmup
 from .tuner import ParamBounds, Tuner, method_params, param_bounds
 from .tuner_armijo import Armijo
@@ -88,6 +115,7 @@ library_version_number = int(_c.hlr_version_number())
 header_version = _HEADER_VERSION_STRING
 
 _TORCH_NAMES = ("HessianLRScheduler", "LRTuner", "ScheduleLR")
+_TORCH_CURVATURE_NAMES = ("TorchOperator", "TorchVectors")
 
 __all__ = [
     "__version__",
@@ -152,8 +180,30 @@ __all__ = [
     "warmup",
     "schedule_param_bounds",
     "schedule_params",
+    # curvature estimators
+    "Estimator",
+    "Lanczos",
+    "PowerIteration",
+    "Hutchinson",
+    "HutchPlusPlus",
+    "Diagonal",
+    "SpectralDensity",
+    "LanczosResult",
+    "PowerIterationResult",
+    "TraceResult",
+    "DiagonalResult",
+    "DensityResult",
+    "Timing",
+    "ProbeStream",
+    "estimator_param_bounds",
+    "estimator_params",
+    "probe",
+    "edge_of_stability",
+    "sgd_trace_stability",
+    "scaled_lr",
     # torch (lazy)
     *_TORCH_NAMES,
+    *_TORCH_CURVATURE_NAMES,
 ]
 
 
@@ -163,4 +213,8 @@ def __getattr__(name):
         from . import torch as _torch_integration
 
         return getattr(_torch_integration, name)
+    if name in _TORCH_CURVATURE_NAMES:
+        from . import torch_curvature as _torch_curvature
+
+        return getattr(_torch_curvature, name)
     raise AttributeError(f"module 'hessianlr' has no attribute {name!r}")

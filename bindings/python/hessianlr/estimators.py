@@ -1,0 +1,680 @@
+"""Curvature estimators over a Hessian-vector-product operator H (``hlr_estimator_*``).
+
+One class per kind, with the library's defaults spelled out (``hlr_estimator_param_bounds``
+reports the same; a test checks it):
+
+================  =======================================================================
+:class:`Lanczos`  k extreme eigenpairs, Lanczos with full reorthogonalisation. Stops when every
+                  wanted Ritz pair has |β_m s_{m,i}| ≤ tolerance·max(|θᵢ|, 1e-8·max|θ|); the
+                  eigenvalue error is then about residual²/gap. Defaults: count 1, which
+                  largest magnitude, tolerance 1e-10, max_dimension 128, Gaussian start.
+:class:`PowerIteration`  top-|λ| pairs with deflation (PyHessian's rule: stop when
+                  |λ_t − λ_{t−1}| / (|λ_{t−1}| + 1e-6) < tolerance; 1e-3, max 100 HVPs/pair).
+:class:`Hutchinson`  tr(H) ≈ (1/m) Σ z_sᵀHz_s, Rademacher z; standard error from the sample
+                  variance; per-block traces from the same probes; optional adaptive stop
+                  (se ≤ relative_tolerance·|estimate| after ≥ min_samples probes). 100 probes.
+:class:`HutchPlusPlus`  Hutch++: Q = orth(HS) with s = m/3 sign columns, tr ≈ tr(QᵀHQ) +
+                  mean gᵀ(I−QQᵀ)H(I−QQᵀ)g over the remaining m − 2s probes. m = 102 HVPs.
+:class:`Diagonal`  diag(H) ≈ (1/m) Σ z_s ⊙ Hz_s with true Rademacher z (exact for diagonal H),
+                  per-block means. 100 probes.
+:class:`SpectralDensity`  stochastic Lanczos quadrature: per run, Ritz values (nodes) and squared
+                  first eigenvector components (weights, sum 1); φ(t) = (1/n_v) Σ_r Σ_i w_ri
+                  N(t; θ_ri, σ²) on a grid (σ = 1% of the node spread by default). 1 run, 100 steps.
+================  =======================================================================
+
+Each estimator is a configuration handle (create, set, run, read). Runs:
+
+- :meth:`Estimator.run_host` ``(n, hvp, dtype=float64)``: the library owns the vectors and calls
+  ``hvp(v, out)`` with numpy views (v read-only, out zeroed) — float32 or float64.
+- :meth:`Estimator.run_ops` ``(backend)``: the caller's vectors (see :mod:`hessianlr._vector_ops`);
+  only scalars cross.
+- :meth:`Estimator.run_torch` ``(operator)``: a :class:`hessianlr.torch_curvature.TorchOperator`
+  — vectors stay torch tensors on their device.
+
+Each run returns a result object (:class:`LanczosResult`, :class:`PowerIterationResult`,
+:class:`TraceResult`, :class:`DiagonalResult`, :class:`DensityResult`) with the HVP count and a
+:class:`Timing` (wall time split into HVP callbacks, the backend's vector callbacks and the
+library). Probes come from the library's counter-based generator, so a run is a pure function of
+(H, parameters, seed). Errors raise the library's exceptions with its message (a bad parameter
+names itself and its value); an exception inside a callback raises
+:class:`~hessianlr.CallbackError` chained to it; a failed run keeps the handle's configuration.
+
+Stability helpers: :func:`edge_of_stability` (lr·λ_max/2), :func:`sgd_trace_stability`
+(lr·tr(H)/2) and :func:`scaled_lr` (batch-size scaling, linear for SGD, square root for Adam).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import math
+import time
+from collections import namedtuple
+from ctypes import byref, c_double, c_int, c_size_t, c_uint64, c_void_p
+from dataclasses import dataclass, field
+from enum import IntEnum
+from typing import Optional, Sequence, Union
+
+import numpy as np
+
+from . import _args, _lib
+from ._callbacks import CallbackSession
+from ._vector_ops import NumpyVectors, OpsRun, host_probe
+from .constants import BatchScaling, EstimatorKind, EstimatorParam, ProbeDistribution, Result, Termination, Which
+from .errors import InvalidArgumentError, UnknownKeyError, WrongStateError, check
+
+__all__ = [
+    "ProbeStream",
+    "Timing",
+    "LanczosResult",
+    "PowerIterationResult",
+    "TraceResult",
+    "DiagonalResult",
+    "DensityResult",
+    "Estimator",
+    "Lanczos",
+    "PowerIteration",
+    "Hutchinson",
+    "HutchPlusPlus",
+    "Diagonal",
+    "SpectralDensity",
+    "NumpyVectors",
+    "estimator_param_bounds",
+    "estimator_params",
+    "probe",
+    "edge_of_stability",
+    "sgd_trace_stability",
+    "scaled_lr",
+]
+
+#: Inclusive range and default of one estimator parameter (``hlr_estimator_param_bounds``).
+ParamBounds = namedtuple("ParamBounds", ["min", "max", "default"])
+
+
+class ProbeStream(IntEnum):
+    """The library's probe streams (``fill_probe``'s ``stream`` argument)."""
+
+    LANCZOS_START = 1
+    POWER_ITERATION = 2
+    HUTCHINSON = 3
+    HUTCH_PLUS_PLUS_SKETCH = 4
+    HUTCH_PLUS_PLUS_RESIDUAL = 5
+    DIAGONAL = 6
+    SPECTRAL_DENSITY = 7
+
+
+# -- parameters -------------------------------------------------------------------------------
+
+_CHOICES = {EstimatorParam.WHICH: Which, EstimatorParam.DISTRIBUTION: ProbeDistribution}
+_WHICH_ALIASES = {"LM": Which.LARGEST_MAGNITUDE, "LA": Which.LARGEST_ALGEBRAIC, "SA": Which.SMALLEST_ALGEBRAIC}
+#: None means "automatic" for these keys; the library's encoding of that.
+_NONE_MEANS = {
+    EstimatorParam.SKETCH_SIZE: 0.0,
+    EstimatorParam.SIGMA: 0.0,
+    EstimatorParam.GRID_LOWER: -math.inf,
+    EstimatorParam.GRID_UPPER: math.inf,
+}
+
+
+def _param_key(name) -> EstimatorParam:
+    if isinstance(name, str):
+        try:
+            return EstimatorParam[name.upper()]
+        except KeyError:
+            names = ", ".join(p.name.lower() for p in EstimatorParam)
+            raise UnknownKeyError(f"unknown estimator parameter {name!r}; parameters are: {names}") from None
+    return EstimatorParam(_args.key(name))
+
+
+def _param_value(key: EstimatorParam, value) -> float:
+    if value is None and key in _NONE_MEANS:
+        return _NONE_MEANS[key]
+    enum = _CHOICES.get(key)
+    if enum is not None and isinstance(value, str):
+        upper = value.upper()
+        if key == EstimatorParam.WHICH and upper in _WHICH_ALIASES:
+            return float(_WHICH_ALIASES[upper])
+        try:
+            return float(enum[upper])
+        except KeyError:
+            names = "', '".join(m.name.lower() for m in enum)
+            raise InvalidArgumentError(f"{key.name.lower()} must be one of '{names}', got {value!r}") from None
+    if isinstance(value, bool):
+        return float(value)
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise TypeError(f"{key.name.lower()} must be a number, got {type(value).__name__} {value!r}") from None
+
+
+def estimator_param_bounds(kind: Union[EstimatorKind, int], key) -> ParamBounds:
+    """(min, max, default) of parameter ``key`` of ``kind``; UnknownMethodError / UnknownKeyError
+    when the pair does not exist."""
+    low, high, default = c_double(), c_double(), c_double()
+    check(_lib.lib.hlr_estimator_param_bounds(_args.key(kind, "kind"), int(_param_key(key)),
+                                              byref(low), byref(high), byref(default)))
+    return ParamBounds(low.value, high.value, default.value)
+
+
+def estimator_params(kind: Union[EstimatorKind, int]) -> dict:
+    """Every parameter of ``kind``: {name: ParamBounds}, in key order."""
+    out = {}
+    for key in EstimatorParam:
+        low, high, default = c_double(), c_double(), c_double()
+        if _lib.lib.hlr_estimator_param_bounds(int(kind), int(key), byref(low), byref(high), byref(default)) == 0:
+            out[key.name.lower()] = ParamBounds(low.value, high.value, default.value)
+    return out
+
+
+def probe(seed: int, stream: Union[ProbeStream, int], index: int, n: int,
+          distribution: Union[ProbeDistribution, int, str] = ProbeDistribution.RADEMACHER,
+          dtype=np.float64, first: int = 0) -> np.ndarray:
+    """Elements ``first .. first+n`` of the library's probe vector ``index`` of ``stream`` under
+    ``seed`` (``hlr_probe_fill_f32/_f64``): what ``fill_probe`` must reproduce."""
+    dist = int(_param_value(EstimatorParam.DISTRIBUTION, distribution))
+    return host_probe(_args.step(seed, "seed"), _args.step(stream, "stream"), _args.step(index, "index"),
+                      dist, _args.index(n, "n"), dtype, _args.step(first, "first"))
+
+
+# -- results ----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Timing:
+    """Where a run's wall time went (seconds): inside the HVP callback, inside the backend's
+    other vector callbacks (ops and torch runs; 0 for host runs, whose vector work is the
+    library's), and the rest — the library's own work plus the binding's call overhead."""
+
+    wall: float
+    hvp: float
+    vector_ops: float = 0.0
+
+    @property
+    def library(self) -> float:
+        return max(self.wall - self.hvp - self.vector_ops, 0.0)
+
+    @property
+    def library_share(self) -> float:
+        """library / wall (0 for an empty run)."""
+        return self.library / self.wall if self.wall > 0 else 0.0
+
+
+@dataclass(frozen=True)
+class _Common:
+    hvps: int
+    timing: Timing = field(repr=False)
+
+
+@dataclass(frozen=True)
+class LanczosResult(_Common):
+    """Lanczos: ``eigenvalues`` in ``which`` order, ``residuals`` ‖Hy − θy‖, ``eigenvectors``
+    (host: k×n float64 array; ops/torch: list of the backend's vectors; None unless
+    ``compute_vectors``), Krylov dimension ``iterations``, ``converged``, ``termination``,
+    ``restarts``, ``max_asymmetry``."""
+
+    eigenvalues: np.ndarray = None
+    residuals: np.ndarray = None
+    iterations: int = 0
+    converged: bool = False
+    termination: Termination = Termination.ITERATION_LIMIT
+    restarts: int = 0
+    max_asymmetry: float = 0.0
+    eigenvectors: object = field(default=None, repr=False)
+
+
+@dataclass(frozen=True)
+class PowerIterationResult(_Common):
+    """Power iteration: ``eigenvalues`` in the order found, ``residuals`` (from ‖Hv‖² − λ²),
+    ``iterations`` and ``converged`` per pair, ``eigenvectors`` as for Lanczos."""
+
+    eigenvalues: np.ndarray = None
+    residuals: np.ndarray = None
+    iterations: np.ndarray = None
+    converged: np.ndarray = None
+    eigenvectors: object = field(default=None, repr=False)
+
+
+@dataclass(frozen=True)
+class TraceResult(_Common):
+    """Hutchinson / Hutch++: ``trace``, its ``standard_error`` (Hutch++: of the residual part),
+    ``samples`` (Hutch++: residual probes), ``converged`` (adaptive rule met, or fixed budget),
+    ``sketch_rank`` (Hutch++; None for Hutchinson), per-block ``block_traces`` /
+    ``block_trace_errors`` (None without blocks)."""
+
+    trace: float = 0.0
+    standard_error: float = math.inf
+    samples: int = 0
+    converged: bool = False
+    sketch_rank: Optional[int] = None
+    block_traces: Optional[np.ndarray] = None
+    block_trace_errors: Optional[np.ndarray] = None
+
+    @property
+    def relative_standard_error(self) -> float:
+        return self.standard_error / abs(self.trace) if self.trace else math.inf
+
+
+@dataclass(frozen=True)
+class DiagonalResult(_Common):
+    """Diagonal: ``diagonal`` (host: n float64; ops/torch: the backend's vector), ``trace``
+    (mean zᵀHz of the same probes), ``samples``, ``block_means`` / ``block_mean_errors``."""
+
+    diagonal: object = field(default=None, repr=False)
+    trace: float = 0.0
+    samples: int = 0
+    block_means: Optional[np.ndarray] = None
+    block_mean_errors: Optional[np.ndarray] = None
+
+
+@dataclass(frozen=True)
+class DensityResult(_Common):
+    """Spectral density (SLQ): per-run ``nodes`` and ``weights`` (lists of arrays, each run's
+    weights sum to 1), ``trace`` = n·mean vᵀHv, the smoothed ``density`` on ``grid`` (trapezoid
+    integral 1) with width ``sigma``, ``max_asymmetry``."""
+
+    nodes: list = field(default=None, repr=False)
+    weights: list = field(default=None, repr=False)
+    trace: float = 0.0
+    grid: np.ndarray = field(default=None, repr=False)
+    density: np.ndarray = field(default=None, repr=False)
+    sigma: float = 0.0
+    max_asymmetry: float = 0.0
+
+    @property
+    def runs(self) -> int:
+        return len(self.nodes)
+
+    def measure(self) -> tuple[np.ndarray, np.ndarray]:
+        """The quadrature measure (1/n_v) Σ_r Σ_i w_ri δ(θ_ri): (nodes ascending, weights summing
+        to 1), the estimate of the spectral measure (1/n) Σ_j δ(λ_j)."""
+        nodes = np.concatenate(self.nodes)
+        weights = np.concatenate(self.weights) / len(self.nodes)
+        order = np.argsort(nodes, kind="stable")
+        return nodes[order], weights[order]
+
+    def smoothed(self, grid, sigma: Optional[float] = None) -> np.ndarray:
+        """φ(t) = Σ w N(t; θ, σ²) of :meth:`measure` at ``grid`` (σ defaults to ``self.sigma``),
+        without renormalisation."""
+        sigma = self.sigma if sigma is None else float(sigma)
+        nodes, weights = self.measure()
+        t = np.asarray(grid, dtype=np.float64)[:, None]
+        return (np.exp(-0.5 * ((t - nodes) / sigma) ** 2) @ weights) / (sigma * math.sqrt(2 * math.pi))
+
+
+# -- the handle -------------------------------------------------------------------------------
+
+class Estimator:
+    """One ``hlr_estimator`` handle: ``Estimator(kind, *, seed=0, blocks=None, **params)``.
+
+    ``params`` are parameter names (``EstimatorParam`` members in lower case) with values;
+    ``which`` and ``distribution`` also take names ("largest_algebraic" or scipy's "LA",
+    "rademacher"); None means "automatic" for ``sketch_size``, ``sigma``, ``grid_lower``,
+    ``grid_upper``. ``blocks``: n_blocks + 1 non-decreasing offsets from 0 to n (per-block
+    traces / diagonal means), or None. Usable as a context manager; ``close()`` frees it.
+    """
+
+    kind: EstimatorKind
+
+    def __init__(self, kind: Union[EstimatorKind, int], *, seed: int = 0, blocks: Optional[Sequence[int]] = None,
+                 **params):
+        self._handle = None
+        handle = c_void_p()
+        check(_lib.lib.hlr_estimator_create(_args.key(kind, "kind"), byref(handle)))
+        self._handle = handle.value
+        try:
+            self.kind = self._read_kind()
+            for name, value in params.items():
+                self.set_param(name, value)
+            self.seed = seed
+            if blocks is not None:
+                self.set_blocks(blocks)
+        except BaseException:
+            self.close()
+            raise
+
+    # lifetime
+    def close(self) -> None:
+        handle, self._handle = self._handle, None
+        if handle is not None:
+            check(_lib.lib.hlr_estimator_free(handle))
+
+    @property
+    def closed(self) -> bool:
+        return self._handle is None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+    def __del__(self):
+        handle = getattr(self, "_handle", None)
+        if handle is not None:
+            self._handle = None
+            try:
+                _lib.lib.hlr_estimator_free(handle)
+            except Exception:  # interpreter shutdown
+                pass
+
+    def __repr__(self) -> str:
+        if self.closed:
+            return f"<{type(self).__name__} closed>"
+        shown = ", ".join(f"{k}={v:g}" for k, v in self.params().items())
+        return f"<{type(self).__name__} seed={self.seed} {shown}>"
+
+    def _read_kind(self):
+        value = c_int()
+        check(_lib.lib.hlr_estimator_kind(self._handle, byref(value)))
+        try:
+            return EstimatorKind(value.value)
+        except ValueError:
+            return value.value
+
+    # configuration
+    def set_param(self, key, value) -> None:
+        """Sets one parameter (range-checked by the library; a refusal changes nothing)."""
+        key = _param_key(key)
+        check(_lib.lib.hlr_estimator_set_param(self._handle, int(key), _param_value(key, value)))
+
+    def get_param(self, key) -> float:
+        value = c_double()
+        check(_lib.lib.hlr_estimator_get_param(self._handle, int(_param_key(key)), byref(value)))
+        return value.value
+
+    def params(self) -> dict:
+        """Every parameter of this kind by name."""
+        return {name: self.get_param(name) for name in estimator_params(self.kind)}
+
+    @property
+    def seed(self) -> int:
+        value = c_uint64()
+        check(_lib.lib.hlr_estimator_get_seed(self._handle, byref(value)))
+        return value.value
+
+    @seed.setter
+    def seed(self, value: int) -> None:
+        check(_lib.lib.hlr_estimator_set_seed(self._handle, _args.step(value, "seed")))
+
+    def set_blocks(self, offsets: Optional[Sequence[int]]) -> None:
+        """Block offsets (n_blocks + 1 values from 0 to n), or None to clear them."""
+        if offsets is None:
+            check(_lib.lib.hlr_estimator_set_blocks(self._handle, None, 0))
+            return
+        pointer, count, _keep = _args.host_offsets(offsets)
+        check(_lib.lib.hlr_estimator_set_blocks(self._handle, pointer, count))
+
+    # runs
+    def run_host(self, n: int, hvp, *, dtype=np.float64):
+        """Runs on library-owned host vectors of ``n`` elements of ``dtype`` (float32/float64),
+        calling ``hvp(v, out)`` (v read-only, out zeroed: write H·v into it)."""
+        n = _args.index(n, "n")
+        dtype = np.dtype(dtype)
+        if dtype not in _args.HOST_DTYPES:
+            raise TypeError(f"dtype must be float32 or float64, got {dtype}")
+        if not callable(hvp):
+            raise TypeError(f"hvp must be callable, got {type(hvp).__name__}")
+        clock = time.perf_counter
+        spent = [0.0]
+
+        def timed(v, out):
+            start = clock()
+            try:
+                hvp(v, out)
+            finally:
+                spent[0] += clock() - start
+
+        session = CallbackSession(dtype)
+        callback = session.hvp(timed)
+        name = "hlr_estimator_run_host_f32" if dtype == np.float32 else "hlr_estimator_run_host_f64"
+        start = clock()
+        code = getattr(_lib.lib, name)(self._handle, n, callback, None)
+        wall = clock() - start
+        session.check(code, name)
+        return self._result(Timing(wall, spent[0]), host_n=n)
+
+    def run_ops(self, backend):
+        """Runs on the caller's vectors through a vector backend (see
+        :mod:`hessianlr._vector_ops`); vector results come back as the backend's vectors."""
+        run = OpsRun(backend)
+        start = time.perf_counter()
+        try:
+            run.run(self._handle)
+            wall = time.perf_counter() - start
+            result = self._result(Timing(wall, run.hvp_seconds, run.vector_seconds), ops=run)
+        finally:
+            leaked, run.vectors = run.live, {}
+        if leaked:  # the library releases every vector it does not return; say so if it did not
+            raise RuntimeError(f"hlr_estimator_run_ops left {leaked} vectors allocated")
+        return result
+
+    def run_torch(self, operator):
+        """Runs on torch tensors: ``operator`` is a
+        :class:`~hessianlr.torch_curvature.TorchOperator` (vectors stay on its device)."""
+        from .torch_curvature import TorchVectors  # late: torch is optional
+
+        return self.run_ops(operator if hasattr(operator, "fill_probe") else TorchVectors(operator))
+
+    # results
+    def _values(self, key: Result) -> np.ndarray:
+        size = c_size_t()
+        check(_lib.lib.hlr_estimator_result_size(self._handle, int(key), byref(size)))
+        out = np.empty(size.value, dtype=np.float64)
+        check(_lib.lib.hlr_estimator_get_result(self._handle, int(key), _args.double_pointer(out), out.size))
+        return out
+
+    def _optional(self, key: Result) -> Optional[np.ndarray]:
+        size = c_size_t()
+        if _lib.lib.hlr_estimator_result_size(self._handle, int(key), byref(size)) != 0:
+            return None
+        return self._values(key)
+
+    def _scalar(self, key: Result) -> float:
+        return float(self._values(key)[0])
+
+    def _vectors(self, key: Result, ops: Optional[OpsRun], host_n: Optional[int], rows: bool):
+        size = c_size_t()
+        if _lib.lib.hlr_estimator_result_size(self._handle, int(key), byref(size)) != 0:
+            return None
+        if ops is not None:
+            vectors = ops.take(OpsRun.result_handles(self._handle, key))
+            return vectors if rows else vectors[0]
+        values = self._values(key)
+        return values.reshape(-1, host_n) if rows else values
+
+    def _result(self, timing: Timing, ops: Optional[OpsRun] = None, host_n: Optional[int] = None):
+        # Overridden per kind; a plain Estimator(kind, ...) reads its results like its kind's class.
+        cls = ESTIMATOR_CLASSES.get(self.kind)
+        if cls is None:
+            raise WrongStateError(f"this binding does not know the results of estimator kind {self.kind}")
+        return cls._result(self, timing, ops, host_n)
+
+    # convenience
+    def __call__(self, *args, **kwargs):
+        """Shorthand: ``est(operator)`` = run_torch, ``est(n, hvp)`` = run_host."""
+        if len(args) == 1 and not kwargs:
+            return self.run_torch(args[0])
+        return self.run_host(*args, **kwargs)
+
+
+def _common(est: Estimator, timing: Timing) -> dict:
+    return dict(hvps=int(est._scalar(Result.HVPS)), timing=timing)
+
+
+class Lanczos(Estimator):
+    __doc__ = """Extreme eigenpairs by Lanczos with full reorthogonalisation (``HLR_ESTIMATOR_LANCZOS``).
+
+    Stopping rule (checked after every HVP): every wanted Ritz pair has
+    |β_m s_{m,i}| ≤ tolerance·max(|θᵢ|, 1e-8·max_j|θ_j|) → converged; an invariant subspace that
+    no restart probe can leave → exhausted (values exact); m = min(max_dimension, n) →
+    iteration limit. The eigenvalue error at stop is about residual²/gap, so tolerance 1e-3 already
+    gives ~1e-6·|θ|·(|θ|/gap). Start vector: probe 0 of stream 1 (Gaussian).
+    """
+
+    def __init__(self, count: int = 1, which: Union[str, Which, int] = "largest_magnitude", tolerance: float = 1e-10,
+                 max_dimension: int = 128, distribution: Union[str, ProbeDistribution, int] = "gaussian",
+                 compute_vectors: bool = False, symmetry_tolerance: float = 1e-3, threads: int = 1, *,
+                 seed: int = 0):
+        super().__init__(EstimatorKind.LANCZOS, seed=seed, count=count, which=which, tolerance=tolerance,
+                         max_dimension=max_dimension, distribution=distribution, compute_vectors=compute_vectors,
+                         symmetry_tolerance=symmetry_tolerance, threads=threads)
+
+    def _result(self, timing, ops=None, host_n=None):
+        return LanczosResult(
+            **_common(self, timing),
+            eigenvalues=self._values(Result.EIGENVALUES), residuals=self._values(Result.RESIDUALS),
+            iterations=int(self._scalar(Result.ITERATIONS)), converged=bool(self._scalar(Result.CONVERGED)),
+            termination=Termination(int(self._scalar(Result.TERMINATION))),
+            restarts=int(self._scalar(Result.RESTARTS)), max_asymmetry=self._scalar(Result.MAX_ASYMMETRY),
+            eigenvectors=self._vectors(Result.EIGENVECTORS, ops, host_n, rows=True))
+
+
+class PowerIteration(Estimator):
+    """Top-|λ| eigenpairs by power iteration with deflation, PyHessian's method and stopping rule
+    (``HLR_ESTIMATOR_POWER_ITERATION``): per pair, stop when |λ_t − λ_{t−1}| / (|λ_{t−1}| + 1e-6)
+    < tolerance or after max_iterations HVPs. Converges at rate |λ₂/λ₁| per HVP; kept for
+    comparison — :class:`Lanczos` reaches far higher accuracy per HVP."""
+
+    def __init__(self, count: int = 1, tolerance: float = 1e-3, max_iterations: int = 100,
+                 distribution: Union[str, ProbeDistribution, int] = "gaussian", compute_vectors: bool = False,
+                 threads: int = 1, *, seed: int = 0):
+        super().__init__(EstimatorKind.POWER_ITERATION, seed=seed, count=count, tolerance=tolerance,
+                         max_iterations=max_iterations, distribution=distribution, compute_vectors=compute_vectors,
+                         threads=threads)
+
+    def _result(self, timing, ops=None, host_n=None):
+        return PowerIterationResult(
+            **_common(self, timing),
+            eigenvalues=self._values(Result.EIGENVALUES), residuals=self._values(Result.RESIDUALS),
+            iterations=self._values(Result.ITERATIONS).astype(np.int64),
+            converged=self._values(Result.CONVERGED).astype(bool),
+            eigenvectors=self._vectors(Result.EIGENVECTORS, ops, host_n, rows=True))
+
+
+def _trace_result(est: Estimator, timing: Timing, hutch_plus_plus: bool) -> TraceResult:
+    rank = est._optional(Result.SKETCH_RANK) if hutch_plus_plus else None
+    return TraceResult(
+        **_common(est, timing), trace=est._scalar(Result.TRACE), standard_error=est._scalar(Result.STANDARD_ERROR),
+        samples=int(est._scalar(Result.SAMPLES)), converged=bool(est._scalar(Result.CONVERGED)),
+        sketch_rank=None if rank is None else int(rank[0]),
+        block_traces=est._optional(Result.BLOCK_TRACES), block_trace_errors=est._optional(Result.BLOCK_TRACE_ERRORS))
+
+
+class Hutchinson(Estimator):
+    """Hutchinson's trace estimator tr(H) ≈ (1/m) Σ_s z_sᵀHz_s (``HLR_ESTIMATOR_HUTCHINSON``):
+    Rademacher probes (variance 2Σ_{i≠j}H_ij² per probe), standard error from the sample variance,
+    per-block traces from the same probes (HAWQ-V2). ``samples`` probes (fixed budget), or with
+    ``relative_tolerance`` > 0 at most that many, stopping after ≥ ``min_samples`` once
+    se ≤ relative_tolerance·|estimate|. Probe s: probe s of stream 3."""
+
+    def __init__(self, samples: int = 100, relative_tolerance: float = 0.0, min_samples: int = 10,
+                 distribution: Union[str, ProbeDistribution, int] = "rademacher", threads: int = 1, *,
+                 seed: int = 0, blocks: Optional[Sequence[int]] = None):
+        super().__init__(EstimatorKind.HUTCHINSON, seed=seed, blocks=blocks, samples=samples,
+                         relative_tolerance=relative_tolerance, min_samples=min_samples, distribution=distribution,
+                         threads=threads)
+
+    def _result(self, timing, ops=None, host_n=None):
+        return _trace_result(self, timing, hutch_plus_plus=False)
+
+
+class HutchPlusPlus(Estimator):
+    """Hutch++ (Meyer, Musco, Musco, Woodruff 2021; ``HLR_ESTIMATOR_HUTCH_PLUS_PLUS``): with HVP
+    budget m and s = m/3 sketch columns (``sketch_size=None``), Q = orth(H·S) and
+    tr(H) ≈ tr(QᵀHQ) + mean over the remaining m − 2s probes of gᵀ(I−QQᵀ)H(I−QQᵀ)g. Relative
+    error O(1/m) for PSD H (Hutchinson: O(1/√m)). With ``relative_tolerance`` > 0 the residual
+    probes stop early (after ≥ ``min_samples``) once se ≤ tol·|estimate|; m is then a cap."""
+
+    def __init__(self, matvecs: int = 102, sketch_size: Optional[int] = None, relative_tolerance: float = 0.0,
+                 min_samples: int = 10, distribution: Union[str, ProbeDistribution, int] = "rademacher",
+                 threads: int = 1, *, seed: int = 0, blocks: Optional[Sequence[int]] = None):
+        super().__init__(EstimatorKind.HUTCH_PLUS_PLUS, seed=seed, blocks=blocks, matvecs=matvecs,
+                         sketch_size=sketch_size, relative_tolerance=relative_tolerance, min_samples=min_samples,
+                         distribution=distribution, threads=threads)
+
+    def _result(self, timing, ops=None, host_n=None):
+        return _trace_result(self, timing, hutch_plus_plus=True)
+
+
+class Diagonal(Estimator):
+    """Hutchinson's diagonal estimator diag(H) ≈ (1/m) Σ_s z_s ⊙ Hz_s with true Rademacher z
+    (``HLR_ESTIMATOR_DIAGONAL``): unbiased, per-element variance Σ_{j≠i}H_ij²/m, exact for diagonal
+    H. ``trace`` comes free from the same probes; ``blocks`` add per-block means (AdaHessian's
+    spatial averaging). An ops/torch run needs the backend's ``mul_acc``."""
+
+    def __init__(self, samples: int = 100, threads: int = 1, *, seed: int = 0,
+                 blocks: Optional[Sequence[int]] = None):
+        super().__init__(EstimatorKind.DIAGONAL, seed=seed, blocks=blocks, samples=samples, threads=threads)
+
+    def _result(self, timing, ops=None, host_n=None):
+        return DiagonalResult(
+            **_common(self, timing), diagonal=self._vectors(Result.DIAGONAL, ops, host_n, rows=False),
+            trace=self._scalar(Result.TRACE), samples=int(self._scalar(Result.SAMPLES)),
+            block_means=self._optional(Result.BLOCK_MEANS), block_mean_errors=self._optional(Result.BLOCK_MEAN_ERRORS))
+
+
+class SpectralDensity(Estimator):
+    """Stochastic Lanczos quadrature (``HLR_ESTIMATOR_SPECTRAL_DENSITY``; PyHessian's ``density``):
+    ``runs`` unit Rademacher probes (probe r of stream 7), ``steps`` Lanczos steps each (full
+    reorthogonalisation, capped at n); nodes = Ritz values, weights = squared first components of
+    T's eigenvectors. The smoothed density uses a Gaussian of width ``sigma`` (None: 1% of the
+    node spread) on ``grid_points`` points over [grid_lower, grid_upper] (None: min/max node ∓ 5σ)
+    and integrates to 1 (trapezoid)."""
+
+    def __init__(self, runs: int = 1, steps: int = 100, grid_points: int = 1000, sigma: Optional[float] = None,
+                 grid_lower: Optional[float] = None, grid_upper: Optional[float] = None,
+                 distribution: Union[str, ProbeDistribution, int] = "rademacher", symmetry_tolerance: float = 1e-3,
+                 threads: int = 1, *, seed: int = 0):
+        super().__init__(EstimatorKind.SPECTRAL_DENSITY, seed=seed, runs=runs, steps=steps, grid_points=grid_points,
+                         sigma=sigma, grid_lower=grid_lower, grid_upper=grid_upper, distribution=distribution,
+                         symmetry_tolerance=symmetry_tolerance, threads=threads)
+
+    def _result(self, timing, ops=None, host_n=None):
+        lengths = self._values(Result.RUN_STEPS).astype(np.int64)
+        cuts = np.cumsum(lengths)[:-1]
+        return DensityResult(
+            **_common(self, timing), nodes=np.split(self._values(Result.DENSITY_NODES), cuts),
+            weights=np.split(self._values(Result.DENSITY_WEIGHTS), cuts), trace=self._scalar(Result.TRACE),
+            grid=self._values(Result.GRID), density=self._values(Result.DENSITY), sigma=self._scalar(Result.SIGMA),
+            max_asymmetry=self._scalar(Result.MAX_ASYMMETRY))
+
+
+ESTIMATOR_CLASSES = {
+    EstimatorKind.LANCZOS: Lanczos,
+    EstimatorKind.POWER_ITERATION: PowerIteration,
+    EstimatorKind.HUTCHINSON: Hutchinson,
+    EstimatorKind.HUTCH_PLUS_PLUS: HutchPlusPlus,
+    EstimatorKind.DIAGONAL: Diagonal,
+    EstimatorKind.SPECTRAL_DENSITY: SpectralDensity,
+}
+__all__.append("ESTIMATOR_CLASSES")
+
+
+# -- stability helpers ------------------------------------------------------------------------
+
+def edge_of_stability(lr: float, lambda_max: float) -> float:
+    """lr·λ_max/2 (``hlr_edge_of_stability``): gradient descent is stable along the top
+    eigenvector iff < 1; 1 is the edge of stability."""
+    out = c_double()
+    check(_lib.lib.hlr_edge_of_stability(float(lr), float(lambda_max), byref(out)))
+    return out.value
+
+
+def sgd_trace_stability(lr: float, trace: float) -> float:
+    """lr·tr(H)/2 (``hlr_sgd_trace_stability``): > 1 means SGD cannot stay at this minimum
+    (tr(H) ≤ 2/lr is necessary for its linear stability)."""
+    out = c_double()
+    check(_lib.lib.hlr_sgd_trace_stability(float(lr), float(trace), byref(out)))
+    return out.value
+
+
+def scaled_lr(lr: float, old_batch: float, new_batch: float,
+              rule: Union[str, BatchScaling, int] = BatchScaling.LINEAR) -> float:
+    """The learning rate for batch size ``new_batch`` given ``lr`` at ``old_batch``
+    (``hlr_scaled_lr``): rule "linear" (SGD, lr·new/old) or "sqrt" (Adam, lr·√(new/old))."""
+    if isinstance(rule, str):
+        try:
+            rule = BatchScaling[rule.upper()]
+        except KeyError:
+            raise InvalidArgumentError(f"rule must be 'linear' or 'sqrt', got {rule!r}") from None
+    out = c_double()
+    check(_lib.lib.hlr_scaled_lr(float(lr), float(old_batch), float(new_batch), _args.key(rule, "rule"), byref(out)))
+    return out.value

@@ -1,0 +1,170 @@
+"""Estimators on a real small PyTorch model: a tanh MLP 64-4-10 (310 parameters, float64) on 300
+digits from scikit-learn, whose dense Hessian (torch.autograd.functional.hessian) gives the exact
+spectrum, trace and diagonal. The torch backend (vectors stay tensors, only scalars cross) must
+agree with those, and with a host run over the dense matrix; probes must be the library's, and no
+vector may leak.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+from sklearn.datasets import load_digits  # noqa: E402
+
+import hessianlr as h  # noqa: E402
+from hessianlr.torch_curvature import TorchOperator, TorchVectors  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def problem():
+    torch.manual_seed(0)
+    x, y = load_digits(return_X_y=True)
+    inputs = torch.tensor(x[:300] / 16.0, dtype=torch.float64)
+    targets = torch.tensor(y[:300])
+    model = torch.nn.Sequential(torch.nn.Linear(64, 4), torch.nn.Tanh(), torch.nn.Linear(4, 10)).double()
+    optimizer = torch.optim.Adam(model.parameters(), lr=0.05)
+    for _ in range(30):  # a few steps, so the Hessian is not the one at initialisation
+        optimizer.zero_grad()
+        torch.nn.functional.cross_entropy(model(inputs), targets).backward()
+        optimizer.step()
+    names = [name for name, _ in model.named_parameters()]
+    shapes = [p.shape for p in model.parameters()]
+    flat = torch.cat([p.detach().reshape(-1) for p in model.parameters()])
+
+    def loss_of(w):
+        pieces, start = {}, 0
+        for name, shape in zip(names, shapes):
+            count = int(np.prod(shape))
+            pieces[name] = w[start:start + count].view(shape)
+            start += count
+        out = torch.func.functional_call(model, pieces, (inputs,))
+        return torch.nn.functional.cross_entropy(out, targets)
+
+    dense = torch.autograd.functional.hessian(loss_of, flat).numpy()
+    dense = 0.5 * (dense + dense.T)
+    op = TorchOperator.from_model(model, torch.nn.functional.cross_entropy, inputs, targets)
+    return dict(op=op, dense=dense, eigenvalues=np.linalg.eigvalsh(dense), model=model)
+
+
+def test_operator_matches_the_dense_hessian(problem):
+    op, dense = problem["op"], problem["dense"]
+    assert op.n == dense.shape[0] == 310
+    assert op.offsets == [0, 256, 260, 300, 310] and op.names == ["0.weight", "0.bias", "2.weight", "2.bias"]
+    v = torch.randn(op.n, dtype=torch.float64)
+    np.testing.assert_allclose(op.matvec(v).numpy(), dense @ v.numpy(), rtol=1e-10, atol=1e-12)
+    assert [t.shape for t in op.unflatten(v)] == [p.shape for p in op.params]
+    assert torch.equal(op.flatten(op.unflatten(v)), v)
+
+
+def test_lanczos_top_eigenvalues_torch_and_host(problem):
+    op, dense, ev = problem["op"], problem["dense"], problem["eigenvalues"]
+    est = h.Lanczos(count=3, which="largest_algebraic", tolerance=1e-10, compute_vectors=True, seed=1)
+    torch_result = est.run_torch(op)
+    np.testing.assert_allclose(torch_result.eigenvalues, ev[::-1][:3], rtol=1e-9)
+    host_result = est.run_host(op.n, lambda v, out: np.matmul(dense, v, out=out))
+    np.testing.assert_allclose(host_result.eigenvalues, torch_result.eigenvalues, rtol=1e-10)
+    assert torch_result.hvps == host_result.hvps
+    top = torch_result.eigenvectors[0]
+    assert isinstance(top, torch.Tensor) and top.device == op.device and top.dtype == op.dtype
+    assert (op.matvec(top) - torch_result.eigenvalues[0] * top).norm() < 1e-8
+    assert torch_result.timing.hvp > 0 and torch_result.timing.vector_ops > 0
+    lowest = h.Lanczos(which="SA", tolerance=1e-10).run_torch(op)
+    assert lowest.eigenvalues[0] == pytest.approx(ev[0], rel=1e-8, abs=1e-12)
+    # Edge of stability for gradient descent at lr 1: lr·λ_max/2.
+    assert h.edge_of_stability(1.0, torch_result.eigenvalues[0]) == pytest.approx(ev[-1] / 2, rel=1e-9)
+
+
+def test_hutch_plus_plus_and_per_layer_traces(problem):
+    op, dense = problem["op"], problem["dense"]
+    exact = np.trace(dense)
+    plus = h.HutchPlusPlus(matvecs=150, seed=3).run_torch(op)
+    assert plus.hvps == 150
+    assert abs(plus.trace - exact) <= 4 * plus.standard_error + 1e-12  # 4σ of the residual part
+    assert abs(plus.trace - exact) / exact < 0.05
+    blocks = h.Hutchinson(samples=200, seed=4, blocks=op.offsets).run_torch(op)
+    exact_blocks = [np.trace(dense[a:b, a:b]) for a, b in zip(op.offsets[:-1], op.offsets[1:])]
+    assert np.all(np.abs(blocks.block_traces - exact_blocks) <= 4 * blocks.block_trace_errors + 1e-12)
+    assert blocks.block_traces.sum() == pytest.approx(blocks.trace, rel=1e-10)
+
+
+def test_diagonal_is_a_tensor_close_to_the_exact_diagonal(problem):
+    op, dense = problem["op"], problem["dense"]
+    m = 400
+    result = h.Diagonal(samples=m, seed=5, blocks=op.offsets).run_torch(op)
+    diagonal = result.diagonal
+    assert isinstance(diagonal, torch.Tensor) and diagonal.shape == (op.n,)
+    sigma = np.sqrt(np.maximum((dense**2).sum(axis=1) - np.diag(dense) ** 2, 0) / m)
+    assert np.all(np.abs(diagonal.numpy() - np.diag(dense)) <= 5 * sigma + 1e-12)  # 5σ per element
+    assert result.trace == pytest.approx(float(diagonal.sum()), rel=1e-10)
+    host = h.Diagonal(samples=m, seed=5).run_host(op.n, lambda v, out: np.matmul(dense, v, out=out))
+    np.testing.assert_allclose(diagonal.numpy(), host.diagonal, rtol=1e-9, atol=1e-12)
+
+
+def test_spectral_density_against_the_exact_spectrum(problem):
+    op, ev = problem["op"], problem["eigenvalues"]
+    result = h.SpectralDensity(runs=4, steps=60, seed=6).run_torch(op)
+    nodes, weights = result.measure()
+    assert weights.sum() == pytest.approx(1.0)
+    assert nodes.min() >= ev[0] - 1e-9 and nodes.max() <= ev[-1] + 1e-9
+    assert max(n.max() for n in result.nodes) == pytest.approx(ev[-1], rel=1e-8)  # extreme Ritz value
+    # Wasserstein-1 between the quadrature measure and the exact spectral measure, relative to the
+    # spectral width: a few percent for 4 probes (random: the bound is loose).
+    grid = np.union1d(nodes, ev)
+    cdf_q = np.searchsorted(nodes, grid, side="right")
+    quadrature_cdf = np.concatenate([[0.0], np.cumsum(weights)])[cdf_q]
+    exact_cdf = np.searchsorted(ev, grid, side="right") / ev.size
+    w1 = np.sum(np.abs(quadrature_cdf - exact_cdf)[:-1] * np.diff(grid))
+    assert w1 / (ev[-1] - ev[0]) < 0.05
+    assert result.trace == pytest.approx(np.sum(ev), rel=0.5)  # 4 probes: a rough trace
+
+
+def test_torch_probes_are_the_library_probes(problem):
+    op = problem["op"]
+    vectors = TorchVectors(op)
+    v = vectors.zeros()
+    for distribution in (h.ProbeDistribution.RADEMACHER, h.ProbeDistribution.GAUSSIAN):
+        vectors.fill_probe(v, 123, 3, 7, int(distribution))
+        expected = h.probe(123, 3, 7, op.n, distribution)
+        assert np.array_equal(v.numpy(), expected)
+
+
+def test_torch_runs_leak_nothing_and_chain_errors(problem):
+    op = problem["op"]
+
+    class Failing:
+        n, dtype, device = op.n, op.dtype, op.device
+
+        def __init__(self):
+            self.calls = 0
+
+        def hvp(self, v, out):
+            self.calls += 1
+            if self.calls == 4:
+                raise RuntimeError("CUDA out of memory (pretend)")
+            op.hvp(v, out)
+
+    for make, returned in [(lambda: h.Lanczos(count=2, compute_vectors=True), 2),
+                           (lambda: h.Diagonal(samples=5), 1), (lambda: h.SpectralDensity(steps=8), 0)]:
+        est = make()
+        vectors = TorchVectors(op)
+        est.run_ops(vectors)
+        assert vectors.live == returned and vectors.allocated > returned
+        failing = TorchVectors(Failing())
+        with pytest.raises(h.CallbackError) as info:
+            est.run_ops(failing)
+        assert isinstance(info.value.__cause__, RuntimeError) and failing.live == 0
+
+
+def test_float32_model():
+    torch.manual_seed(1)
+    model = torch.nn.Sequential(torch.nn.Linear(5, 3), torch.nn.Tanh(), torch.nn.Linear(3, 1))
+    x, y = torch.randn(40, 5), torch.randn(40, 1)
+    op = TorchOperator.from_model(model, torch.nn.functional.mse_loss, x, y)
+    assert op.dtype == torch.float32 and op.n == 22
+    dense = op.dense().double().numpy()
+    result = h.Lanczos(which="LA", tolerance=1e-5).run_torch(op)
+    assert result.eigenvalues[0] == pytest.approx(np.linalg.eigvalsh(dense)[-1], rel=1e-4)
+    with pytest.raises(TypeError, match="exactly one"):
+        TorchOperator(model.parameters())
