@@ -32,7 +32,8 @@ LDFLAGS_LIB := -L$(LIBDIR) -lhessianlr -Wl,-rpath,$(LIBDIR) -lm -lpthread
 
 .PHONY: all lib venv python-package demo test test-swift test-c test-abi test-python \
         test-examples example-c example-swift valgrind-c test-fuzz-corpus fuzz-smoke fuzz \
-        test-sanitize test-asan test-tsan test-soak soak clean
+        test-sanitize test-asan test-tsan test-soak soak bench-curvature bench-training \
+        bench-training-quick clean
 
 all: lib
 
@@ -231,6 +232,25 @@ test-tsan:
 	  $(BUILD)/thread/test_threads \
 	  > $(BUILD)/thread/test_threads.log 2>&1 || { tail -40 $(BUILD)/thread/test_threads.log; exit 1; }
 	@echo "== tsan test_threads: no data race reported"
+
+# ---------------------------------------------------------------------------------------------
+# Benchmarks: programs (not tests) that compare with the peer packages installed from PyPI in the
+# same run and print tables and write plots. Pins: benchmarks/requirements.txt (curvature peers)
+# and benchmarks/training/requirements.txt (gen-optim). The READMEs next to them record a run.
+# ---------------------------------------------------------------------------------------------
+$(VENV)/.bench-stamp: $(ROOT)/benchmarks/requirements.txt $(ROOT)/benchmarks/training/requirements.txt $(VENV)/.stamp
+	$(VPY) -m pip install --disable-pip-version-check -q -r $(ROOT)/benchmarks/requirements.txt
+	$(VPY) -m pip install --disable-pip-version-check -q -r $(ROOT)/benchmarks/training/requirements.txt
+	touch $@
+
+bench-curvature: python-package $(VENV)/.bench-stamp
+	cd $(ROOT) && $(VPY) benchmarks/curvature/bench_curvature.py --out $(BUILD)/bench-curvature
+
+bench-training: python-package $(VENV)/.bench-stamp
+	cd $(ROOT) && $(VPY) benchmarks/training/bench_training.py --out $(BUILD)/bench-training
+
+bench-training-quick: python-package $(VENV)/.bench-stamp
+	cd $(ROOT) && $(VPY) benchmarks/training/bench_training.py --quick --out $(BUILD)/bench-training-quick
 
 clean:
 	rm -rf .build .build-lib .build-fuzz .build-address .build-thread $(BUILD) \

@@ -133,6 +133,8 @@ def run(setting, method: str, lr: float, seed: int) -> dict:
         "diverged": diverged,
         "error": error,
         "failed_fits": stepper.failed_fits,
+        "updates": stepper.updates,
+        "rejected": stepper.rejected,
         "groups": group_names(model, spec.grouping),
         "final_rates": rates[-1] if rates else [],
         "max_rate": max((max(r) for r in rates), default=math.nan),

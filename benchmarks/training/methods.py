@@ -12,11 +12,16 @@ Families:
 - ``baseline``: cosine (torch ``CosineAnnealingLR``, to 0 at the last step), HyperbolicLR (the
   library's ``Schedule.hyperbolic`` through ``hessianlr.torch.ScheduleLR``), and GeN from the
   PyPI package ``gen-optim`` (its ``lr_parabola`` called as its authors' examples do);
-- ``ours``: libhessianlr tuners driven by ``hessianlr.torch.LRTuner``.
+- ``ours``: libhessianlr tuners driven by ``hessianlr.torch.LRTuner``;
+- ``diagnostic``: GeN (ours) with fit_failure_decay 1.0 (explains a result; not used for targets);
+- ``ablation``: every rule of ours with the library's default lr_max = 1.0.
 
 ``OURS_LR_MAX`` is the only option of ours changed from the library default (1.0, the seed's
 HessianLR clamp): the constant grid reaches 10, so a clamp at 1.0 would forbid our rules rates the
-constants may use. 100 is far above every stable rate here, i.e. a safety net, not a tuning knob.
+constants may use. 100 was fixed before any run, ten times the grid's top. It is NOT inert: on
+digits (cross-entropy on separable data, where the curvature vanishes as the loss goes to 0) the
+rules climb to it; the ``*_lrmax1`` ablation reruns every rule of ours with the default 1.0.
+gen-optim has no clamp at all.
 """
 
 from __future__ import annotations
@@ -54,6 +59,8 @@ class Context:
 class Stepper:
     hvps = 0
     failed_fits = 0  # gen-optim: exceptions caught (and printed) inside lr_parabola
+    updates = 0  # steps on which the rule measured something (HVP or probes)
+    rejected = 0  # of those: fit rejected / c ≤ 0 (ours), rate left unchanged or fit raised (gen-optim)
 
     def __init__(self, ctx: Context, grouping: str = "all"):
         self.ctx = ctx
@@ -116,8 +123,11 @@ class GenOptim(Stepper):
                 self._lr_parabola(self.ctx.model, self.optimizer, criterion=self.ctx.loss_fn,
                                   grad_accumulation_steps=1, tr_iter=self.ctx.probe_stream,
                                   device="cpu", task="image_cls", scale=self.scale)
+            self.updates += 1
             if printed.getvalue().strip():
                 self.failed_fits += 1
+            if printed.getvalue().strip() or self.optimizer.param_groups[0]["lr"] == self.rates[0]:
+                self.rejected += 1  # it keeps the rate when a ≤ 0, b ≤ 0 or R² ≤ 0.99
         self.rates = [g["lr"] for g in self.optimizer.param_groups]
         self.optimizer.step()
         self.t += 1
@@ -145,7 +155,16 @@ class Ours(Stepper):
     def step(self, x, y) -> float:
         model, loss_fn = self.ctx.model, self.ctx.loss_fn
         loss = loss_fn(model(x), y)
+        measured = self.driver.need()[0] != hessianlr.Need.NOTHING
         self.rates = self.driver.step(loss, closure=lambda: loss_fn(model(x), y))
+        if measured:
+            self.updates += 1
+            tuner = self.driver.tuner
+            flags = 0
+            for k in range(tuner.groups):
+                flags |= int(tuner.info(hessianlr.Info.LAST_FLAGS, k))
+            if flags & (hessianlr.Flag.FIT_REJECTED | hessianlr.Flag.NEGATIVE_CURVATURE):
+                self.rejected += 1
         self.optimizer.step()
         return loss.item()
 

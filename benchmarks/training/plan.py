@@ -16,8 +16,12 @@ GRID = (0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
 INITIAL_LRS = (0.01, 0.1, 1.0)
 MINI_BATCH = 64
 #: Optimizer steps per run (every method, both regimes) and seeds.
-STEPS = 2000
+STEPS = 1500
 SEEDS = 3
+#: The lr_max = 1 ablation runs where that clamp binds: on digits the best constant (3) is above 1;
+#: on diabetes every rule's rate stays below 1 (a full 2000-step run with the ablation on both
+#: data sets gave identical numbers there, except for starts at lr0 = 1, which sit on the clamp).
+ABLATION_DATASETS = ("digits",)
 
 
 @dataclass(frozen=True)
@@ -45,14 +49,16 @@ class Plan:
     grid: tuple[float, ...]
     initial_lrs: tuple[float, ...]
     rules: tuple[str, ...]
+    ablation: tuple[str, ...] = ()
 
     def tasks(self):
         """(setting, method, lr, seed) for every run, the expensive ones first."""
         out = []
         for s in self.settings:
+            rules = self.rules + (self.ablation if s.dataset in ABLATION_DATASETS else ())
             for seed in self.seeds:
                 out += [(s, "constant", lr, seed) for lr in self.grid]
-                out += [(s, m, lr, seed) for m in self.rules for lr in self.initial_lrs]
+                out += [(s, m, lr, seed) for m in rules for lr in self.initial_lrs]
         cost = lambda m: 3 if m.startswith("cdat") else 2 if m.startswith("hidlr") else 1  # noqa: E731
         return sorted(out, key=lambda t: -cost(t[1]) * t[0].steps * (3 if t[0].dataset == "digits" and t[0].batch is None else 1))
 
@@ -66,5 +72,5 @@ def make_plan(quick: bool = False, seeds: int | None = None, steps_full: int | N
         Setting(d, r, full if r == "full" else mini, None if r == "full" else MINI_BATCH, 10 if not quick else 5)
         for d in ("digits", "diabetes") for r in ("full", "mini"))
     n_seeds = seeds or (1 if quick else SEEDS)
-    rules = tuple(RULES) + (tuple(ABLATION) if ablate_lr_max and not quick else ())
-    return Plan(settings, tuple(range(n_seeds)), GRID, INITIAL_LRS, rules)
+    ablation = tuple(ABLATION) if ablate_lr_max and not quick else ()
+    return Plan(settings, tuple(range(n_seeds)), GRID, INITIAL_LRS, tuple(RULES), ablation)

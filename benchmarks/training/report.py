@@ -51,6 +51,8 @@ def aggregate(runs: list[dict]) -> dict:
             "final_rates": final_rates,
             "at_lr_max": statistics.mean(shares) if shares else math.nan,
             "failed_fits": statistics.mean(r["failed_fits"] for r in rs),
+            "rejected_share": (sum(r.get("rejected", 0) for r in rs) / sum(r.get("updates", 0) for r in rs)
+                               if sum(r.get("updates", 0) for r in rs) else math.nan),
             "errors": [r["error"] for r in rs if r["error"]],
         }
     return out
@@ -100,8 +102,8 @@ def setting_table(agg: dict, setting, plan) -> str:
         lines.append(f"Best grid constant (chosen after the runs): lr = {best['initial_lr']:g}, final train loss "
                      f"{_g(best['loss_mean'], 4)}. `× best` = mean final train loss / that loss.")
         lines.append("")
-    lines.append(f"| method | lr0 | final train loss | × best | {metric} | wall s | HVPs | forwards | final lr | at lr_max |")
-    lines.append("|---|---:|---|---:|---|---:|---:|---:|---|---:|")
+    lines.append(f"| method | lr0 | final train loss | × best | {metric} | wall s | HVPs | forwards | final lr | at lr_max | rejected |")
+    lines.append("|---|---:|---|---:|---|---:|---:|---:|---|---:|---:|")
     for method in _ordered_methods(agg, setting.key):
         for lr in sorted({a["initial_lr"] for a in agg.values() if a["setting"] == setting.key and a["method"] == method}):
             a = agg[(setting.key, method, lr)]
@@ -109,10 +111,17 @@ def setting_table(agg: dict, setting, plan) -> str:
             name = METHODS[method].label + (" ★" if best is not None and a is best else "")
             rates = "/".join(_g(r, 2) for r in a["final_rates"])
             at_max = "–" if math.isnan(a["at_lr_max"]) else f"{100 * a['at_lr_max']:.0f}%"
+            rejected = "–" if math.isnan(a["rejected_share"]) else f"{100 * a['rejected_share']:.0f}%"
             lines.append(
                 f"| {name} | {lr:g} | {_loss_cell(a)} | {_g(ratio, 2)} | {_metric_cell(a, setting.dataset)} | "
                 f"{a['wall_mean']:.2f} | {a['hvps']:.0f} | {a['forwards']:.0f} | {rates} | "
-                f"{at_max} |")
+                f"{at_max} | {rejected} |")
+    lines.append("")
+    lines.append("Columns: means over seeds; wall s = time in the training steps only; HVPs and forwards per run "
+                 "(forwards: the step's own plus every probe); final lr per group (median over seeds); at lr_max = "
+                 "share of steps at the tuner's clamp; rejected = share of the rule's measuring steps whose fit "
+                 "was rejected or saw c ≤ 0 (ours: library flags FIT_REJECTED / NEGATIVE_CURVATURE), or, for "
+                 "gen-optim, that left the rate unchanged (its a ≤ 0, b ≤ 0, R² ≤ 0.99 branch) or raised.")
     errors = sorted({(m, lr, e.split(':')[1].strip() if ':' in e else e)
                      for (s, m, lr), a in agg.items() if s == setting.key for e in a["errors"]})
     if errors:
@@ -130,6 +139,9 @@ def target1(agg: dict, plan, methods: list[str]) -> tuple[str, dict]:
         cells = []
         for s in plan.settings:
             best = best_constant(agg, s.key)
+            if not any((s.key, method, lr) in agg for lr in plan.initial_lrs):
+                cells.append("not run")
+                continue
             ratios = []
             for lr in plan.initial_lrs:
                 a = agg.get((s.key, method, lr))
@@ -165,12 +177,12 @@ def target2(agg: dict, plan) -> tuple[str, dict]:
 
 def write_runs_csv(runs: list[dict], path: str) -> None:
     fields = ["setting", "method", "initial_lr", "seed", "final_train_loss", "test_metric", "wall_s", "hvps",
-              "forwards", "steps_done", "diverged", "failed_fits", "max_rate", "share_at_lr_max", "final_rates", "error"]
+              "forwards", "steps_done", "diverged", "failed_fits", "updates", "rejected", "max_rate", "share_at_lr_max", "final_rates", "error"]
     with open(path, "w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=fields)
         w.writeheader()
         for r in runs:
-            row = {k: r[k] for k in fields}
+            row = {k: r.get(k, "") for k in fields}
             row["final_rates"] = "/".join(f"{x:.6g}" for x in r["final_rates"])
             w.writerow(row)
 

@@ -100,6 +100,12 @@ public enum InfoKey: Int, CaseIterable, Sendable {
         }
         return key
     }
+
+    /// The `unknownKey` error of a method that has no such info, naming the key (name and
+    /// number) and the method.
+    func unknown(in method: Method) -> HLRError {
+        HLRError(.unknownKey, "method \(method.name) has no info key \(name) (key \(rawValue))")
+    }
 }
 
 /// What happened to one group's learning rate in one update (`HLR_FLAG_*` bits).

@@ -4,37 +4,23 @@
 /// disables the check; grid_lower = −∞ and grid_upper = +∞ mean automatic). Integral parameters
 /// (counts, choices, flags) reject fractions and are exact in a Double.
 ///
-/// Mirrors `ScheduleParameterSpec`: a key may have a different range or default in different
-/// kinds (tolerance is 1e-10 for Lanczos and 1e-3 for power iteration).
-public struct EstimatorParameterSpec: Sendable, Equatable {
-    public let parameter: EstimatorParameter
-    /// Smallest accepted value (inclusive).
-    public let minimum: Double
-    /// Largest accepted value (inclusive).
-    public let maximum: Double
-    /// The value a new configuration of the kind starts with (the estimator's own default).
-    public let defaultValue: Double
-    /// Whether only integers are accepted.
-    public let integral: Bool
+/// A key may have a different range or default in different kinds (tolerance is 1e-10 for
+/// Lanczos and 1e-3 for power iteration); the default is the estimator's own.
+public typealias EstimatorParameterSpec = OptionSpec<EstimatorParameter>
 
-    public init(
-        _ parameter: EstimatorParameter, minimum: Double, maximum: Double,
-        default defaultValue: Double, integral: Bool = false
-    ) {
-        self.parameter = parameter
-        self.minimum = minimum
-        self.maximum = maximum
-        self.defaultValue = defaultValue
-        self.integral = integral
-    }
+extension EstimatorParameter: OptionKey {}
+
+extension OptionSpec where Key == EstimatorParameter {
+    /// The parameter this spec describes.
+    public var parameter: EstimatorParameter { key }
 
     /// Largest count of vectors a parameter may ask the backend to hold at once (k, Krylov
     /// dimension, sketch columns, SLQ steps), and largest SLQ run count: 2¹⁶.
-    public static let maxVectors = 65_536
+    public static var maxVectors: Int { 65_536 }
     /// Largest count of HVPs or probes (samples, iterations, matvecs): 2³¹.
-    public static let maxCount = 2_147_483_648
+    public static var maxCount: Int { 2_147_483_648 }
     /// Largest thread count of host runs.
-    public static let maxThreads = 256
+    public static var maxThreads: Int { 256 }
 
     static func count(
         _ parameter: EstimatorParameter, minimum: Int, maximum: Int, default value: Int
@@ -57,16 +43,6 @@ public struct EstimatorParameterSpec: Sendable, Equatable {
 
     /// Checks one value; the message names the kind, the parameter and the value.
     public func validate(_ value: Double, kind: EstimatorKind) throws(HLRError) {
-        let name = "\(kind.name): \(parameter.name)"
-        guard !value.isNaN else { throw .invalid("\(name) must be a number, got nan") }
-        guard value.isFinite || value == minimum || value == maximum else {
-            throw .invalid("\(name) must be finite, got \(value)")
-        }
-        guard value >= minimum && value <= maximum else {
-            throw .invalid("\(name) must be in [\(minimum), \(maximum)], got \(value)")
-        }
-        if integral && value.rounded(.towardZero) != value {
-            throw .invalid("\(name) must be an integer, got \(value)")
-        }
+        try check(value, name: "\(kind.name): \(parameter.name)", infiniteBounds: true)
     }
 }

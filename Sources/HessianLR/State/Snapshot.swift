@@ -11,8 +11,9 @@
 /// | 16        | L    | payload, written by the method (`SnapshotWriter`)      |
 /// | 16 + L    | 4    | CRC-32 of bytes [0, 16 + L)                            |
 ///
-/// `open` checks, in this order: length ≥ header, magic, version (0 is corrupt, newer than
-/// `formatVersion` is `snapshotVersion`), exact total length, checksum, known method.
+/// The framing is `SnapshotContainer`'s. `open` checks, in this order: length ≥ header, magic,
+/// version (0 is corrupt, newer than `formatVersion` is `snapshotVersion`), exact total length,
+/// checksum, known method.
 ///
 /// A tuner with a base schedule (`ScheduledTuner`) sets bit 15 of the method field and appends
 /// the schedule's own container (`ScheduleSnapshot`) after the CRC; the bit is covered by the
@@ -20,23 +21,18 @@
 public enum Snapshot {
     public static let magic: [UInt8] = [0x48, 0x4C, 0x52, 0x53]  // "HLRS"
     public static let formatVersion: UInt16 = 1
-    public static let headerSize = 16
-    public static let trailerSize = 4
+    public static let headerSize = SnapshotContainer.headerSize
+    public static let trailerSize = SnapshotContainer.trailerSize
     /// Bit of the method field announcing a schedule container after this one.
     public static let scheduleFollows: UInt16 = 0x8000
 
+    static let container = SnapshotContainer(
+        magic: magic, formatVersion: formatVersion, noun: "snapshot", namesChecksums: true)
+
     /// Wraps a method's payload into a complete snapshot.
     public static func seal(method: Method, payload: [UInt8], scheduleFollows: Bool = false) -> [UInt8] {
-        var header = SnapshotWriter()
-        for byte in magic { header.write(byte) }
-        header.write(formatVersion)
-        header.write(UInt16(method.rawValue) | (scheduleFollows ? Self.scheduleFollows : 0))
-        header.write(UInt64(payload.count))
-        var bytes = header.bytes + payload
-        var trailer = SnapshotWriter()
-        trailer.write(CRC32.checksum(bytes))
-        bytes += trailer.bytes
-        return bytes
+        container.seal(
+            field: UInt16(method.rawValue) | (scheduleFollows ? Self.scheduleFollows : 0), payload: payload)
     }
 
     /// Validates a complete snapshot and returns its method and payload.
@@ -67,44 +63,20 @@ public enum Snapshot {
                 "snapshot is truncated: \(bytes.count) bytes, a snapshot has at least "
                     + "\(headerSize + trailerSize)")
         }
-        guard Array(bytes[0..<4]) == magic else {
-            throw HLRError(.snapshotCorrupt, "not a libhessianlr snapshot (bad magic)")
-        }
-        var reader = SnapshotReader(Array(bytes[4..<headerSize]))
-        let version = try reader.readUInt16("version")
-        let methodField = try reader.readUInt16("method")
-        let methodID = methodField & ~scheduleFollows
-        let payloadLength = try reader.readUInt64("payload length")
-        guard version != 0 else {
-            throw HLRError(.snapshotCorrupt, "snapshot format version 0 is invalid")
-        }
-        guard version <= formatVersion else {
-            throw HLRError(
-                .snapshotVersion,
-                "snapshot format version \(version) is newer than this library's \(formatVersion)")
-        }
-        let total = UInt64(headerSize + trailerSize).addingReportingOverflow(payloadLength)
+        let header = try container.header(of: bytes)
+        let methodID = header.field & ~scheduleFollows
+        let total = UInt64(headerSize + trailerSize).addingReportingOverflow(header.payloadLength)
         guard !total.overflow, total.partialValue <= UInt64(bytes.count) else {
             throw HLRError(
                 .snapshotCorrupt,
-                "snapshot is truncated: its header announces a \(payloadLength)-byte payload, "
+                "snapshot is truncated: its header announces a \(header.payloadLength)-byte payload, "
                     + "\(bytes.count) bytes in all")
         }
         let end = Int(total.partialValue) - trailerSize
-        var trailer = SnapshotReader(Array(bytes[end..<(end + trailerSize)]))
-        let stored = try trailer.readUInt32("checksum")
-        let actual = CRC32.checksum(bytes[0..<end])
-        guard stored == actual else {
-            throw HLRError(.snapshotCorrupt, "snapshot checksum mismatch (stored \(hex(stored)), computed \(hex(actual)))")
-        }
+        try container.verifyChecksum(of: bytes, end: end)
         guard let method = Method(rawValue: Int(methodID)) else {
             throw HLRError(.snapshotMismatch, "snapshot of unknown method id \(methodID)")
         }
-        return (method, Array(bytes[headerSize..<end]), end + trailerSize, methodField & scheduleFollows != 0)
-    }
-
-    private static func hex(_ value: UInt32) -> String {
-        let digits = String(value, radix: 16)
-        return "0x" + String(repeating: "0", count: max(0, 8 - digits.count)) + digits
+        return (method, Array(bytes[headerSize..<end]), end + trailerSize, header.field & scheduleFollows != 0)
     }
 }

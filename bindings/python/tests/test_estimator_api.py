@@ -375,3 +375,11 @@ def test_stability_helpers():
         h.edge_of_stability(-0.1, 30.0)
     with pytest.raises(h.InvalidArgumentError, match="'linear' or 'sqrt'"):
         h.scaled_lr(0.1, 32, 128, "cubic")
+
+
+def test_plain_estimator_by_kind_reads_its_results():
+    a = symmetric()
+    with h.Estimator(EstimatorKind.HUTCHINSON, samples=7, seed=3) as est:
+        result = est.run_host(N, hvp_of(a))
+    assert isinstance(result, h.TraceResult) and result.samples == 7 and result.sketch_rank is None
+    assert result.trace == h.Hutchinson(samples=7, seed=3).run_host(N, hvp_of(a)).trace

@@ -66,6 +66,11 @@ def test_lanczos_top_eigenvalues_torch_and_host(problem):
     host_result = est.run_host(op.n, lambda v, out: np.matmul(dense, v, out=out))
     np.testing.assert_allclose(host_result.eigenvalues, torch_result.eigenvalues, rtol=1e-10)
     assert torch_result.hvps == host_result.hvps
+    # Host mode with the autograd HVP itself (numpy buffers shared with torch, no copies).
+    autograd_host = est.run_host(op.n, op.host_hvp())
+    np.testing.assert_allclose(autograd_host.eigenvalues, torch_result.eigenvalues, rtol=1e-12)
+    np.testing.assert_allclose(np.abs(autograd_host.eigenvectors[0]), np.abs(torch_result.eigenvectors[0].numpy()),
+                               atol=1e-8)
     top = torch_result.eigenvectors[0]
     assert isinstance(top, torch.Tensor) and top.device == op.device and top.dtype == op.dtype
     assert (op.matvec(top) - torch_result.eigenvalues[0] * top).norm() < 1e-8

@@ -32,8 +32,8 @@ public struct ArmijoTuner: Tuner {
     public private(set) var options: ArmijoOptions
 
     private var current: Double?
-    private var updates: UInt64 = 0
-    private var lastStep: UInt64?
+    /// Updates are finished searches; the last step is that of the last slope observation.
+    private var history = UpdateHistory()
     private var search: Search?
     private var lastSlope: [Double]
     private var lastFlags: DecisionFlags = []
@@ -47,9 +47,7 @@ public struct ArmijoTuner: Tuner {
     public static let maxGroups = HessianLRTuner.maxGroups
 
     public init(groups: Int) throws(HLRError) {
-        guard groups >= 1 && groups <= Self.maxGroups else {
-            throw .invalid("groups must be in [1, \(Self.maxGroups)], got \(groups)")
-        }
+        try checkGroupCount(groups, maximum: Self.maxGroups)
         groupCount = groups
         options = ArmijoOptions(groups: groups)
         lastSlope = Array(repeating: .nan, count: groups)
@@ -62,13 +60,13 @@ public struct ArmijoTuner: Tuner {
         if let search, search.step == step {
             return .losses(probes: [Array(repeating: search.trial, count: groupCount)])
         }
-        if let lastStep, step <= lastStep { return .nothing }
+        if history.isStale(step) { return .nothing }
         return .slope
     }
 
     public func requireObservation(_ kind: ObservationKind, atStep step: UInt64) throws(HLRError) {
         try ObservationGuard.require(
-            kind, step: step, need: need(atStep: step), method: method, lastStep: lastStep,
+            kind, step: step, need: need(atStep: step), method: method, lastStep: history.lastStep,
             schedule: "every step searches", nextStep: step)
     }
 
@@ -93,7 +91,7 @@ public struct ArmijoTuner: Tuner {
                 step: step, loss0: values[0], slope: slope,
                 trial: ArmijoRule.firstTrial(previous: current, options: options), backtracks: 0,
                 flags: flags)
-            next.lastStep = step
+            next.history.observe(step: step)
             next.lastSlope = Array(values[1...])
             next.referenceLoss = values[0]
         case .losses:
@@ -114,7 +112,7 @@ public struct ArmijoTuner: Tuner {
                 var flags = search.flags
                 if case .giveUp = verdict { flags.insert(.backtrackLimit) }
                 next.current = rate
-                next.updates = next.updates.incrementedSaturating()
+                next.history.countUpdate()
                 next.lastFlags = flags
                 next.lastBacktracks = search.backtracks
                 next.search = nil
@@ -142,13 +140,12 @@ public struct ArmijoTuner: Tuner {
 
     public func info(_ key: InfoKey, group: Int) throws(HLRError) -> Double {
         if key.perGroup { try checkGroup(group) }
+        if let value = history.info(key) { return value }
         switch key {
-        case .updates: return Double(updates)
-        case .lastStep: return lastStep.map { Double($0) } ?? -1
         case .nextCurvatureStep: return -1
         case .nextUpdateStep:
             if let search { return Double(search.step) }
-            guard let lastStep else { return 0 }
+            guard let lastStep = history.lastStep else { return 0 }
             return lastStep == .max ? -1 : Double(lastStep + 1)
         case .lastCandidate: return lastCandidate
         case .lastFlags: return Double(lastFlags.rawValue)
@@ -157,7 +154,7 @@ public struct ArmijoTuner: Tuner {
         case .trialLR: return search?.trial ?? .nan
         case .referenceLoss: return referenceLoss
         default:
-            throw HLRError(.unknownKey, "method armijo has no info key \(key.name) (key \(key.rawValue))")
+            throw key.unknown(in: method)
         }
     }
 
@@ -165,8 +162,7 @@ public struct ArmijoTuner: Tuner {
         if resetOptions { options = ArmijoOptions(groups: groupCount) }
         if state {
             current = nil
-            updates = 0
-            lastStep = nil
+            history = UpdateHistory()
             search = nil
             lastSlope = Array(repeating: .nan, count: groupCount)
             lastFlags = []
@@ -177,12 +173,9 @@ public struct ArmijoTuner: Tuner {
     }
 
     public func encodePayload() -> [UInt8] {
-        var writer = SnapshotWriter()
-        writer.write(UInt64(groupCount))
+        var writer = TunerPayload.writer(groups: groupCount)
         options.encode(into: &writer)
-        writer.write(updates)
-        writer.write(lastStep != nil)
-        writer.write(lastStep ?? 0)
+        history.encode(into: &writer)
         writer.write(current != nil)
         writer.write(current ?? 0)
         writer.write(search != nil)
@@ -201,17 +194,10 @@ public struct ArmijoTuner: Tuner {
     }
 
     public mutating func restorePayload(_ payload: [UInt8]) throws(HLRError) {
-        var reader = SnapshotReader(payload)
-        let groups = try reader.readUInt64("groups")
-        guard groups == UInt64(groupCount) else {
-            throw HLRError(.snapshotMismatch, "snapshot has \(groups) groups, this tuner has \(groupCount)")
-        }
+        var reader = try TunerPayload.reader(payload, groups: groupCount)
         var next = try ArmijoTuner(groups: groupCount)
         next.options = try ArmijoOptions.decode(from: &reader, groups: groupCount)
-        next.updates = try reader.readUInt64("updates")
-        let hasLastStep = try reader.readBool("has_last_step")
-        let step = try reader.readUInt64("last_step")
-        next.lastStep = hasLastStep ? step : nil
+        next.history = try UpdateHistory.decode(from: &reader)
         let hasCurrent = try reader.readBool("has_current")
         let current = try reader.readDouble("current")
         next.current = hasCurrent ? current : nil
@@ -233,17 +219,18 @@ public struct ArmijoTuner: Tuner {
             throw HLRError(.snapshotCorrupt, "snapshot holds \(lastBacktracks) backtracks, at most \(ArmijoOptions.maxBacktracksLimit)")
         }
         next.lastBacktracks = Int(lastBacktracks)
-        guard hasCurrent == (next.updates > 0) else {
-            throw HLRError(.snapshotCorrupt, "snapshot has \(next.updates) completed searches but \(hasCurrent ? "a" : "no") rate")
+        let updates = next.history.updates
+        guard hasCurrent == (updates > 0) else {
+            throw HLRError(.snapshotCorrupt, "snapshot has \(updates) completed searches but \(hasCurrent ? "a" : "no") rate")
         }
         if hasCurrent && !(current.isFinite && current > 0) {
             throw HLRError(.snapshotCorrupt, "snapshot holds an invalid learning rate \(current)")
         }
-        if next.updates > 0 && !hasLastStep {
+        if updates > 0 && next.history.lastStep == nil {
             throw HLRError(.snapshotCorrupt, "snapshot has completed searches but no last step")
         }
         if hasSearch {
-            guard hasLastStep, searchStep == step, loss0.isFinite, slope.isFinite,
+            guard next.history.lastStep == searchStep, loss0.isFinite, slope.isFinite,
                 trial.isFinite, trial > 0, backtracks <= limit
             else {
                 throw HLRError(

@@ -12,7 +12,7 @@
 /// | sigma σ          | 2.0     | (0, max]       | paper: σ = 2 "on edge"; σ = 1 quadratically greedy |
 /// | epsilon ε        | 1e-12   | (0, max]       | paper has ε > 0 without a value; units of uᵀHu |
 /// | sharpness (grp)  | 0       | [0, max]       | diagnostic only; 0 = not supplied            |
-public struct CDATOptions: TunerOptions {
+public struct CDATOptions: TunerOptions, SpecOrderedOptions {
     public static let method = Method.cdat
 
     /// η₀ per group: the rate before the first observation.

@@ -26,12 +26,9 @@ public struct CDATTuner: Tuner {
     private var current: [Double]
     private var numerator: [Double]
     private var denominator: [Double]
-    private var updates: UInt64 = 0
-    private var lastStep: UInt64?
-    private var lastCandidate: [Double]
-    private var lastFlags: [DecisionFlags]
-    private var lastSlope: [Double]
-    private var lastCurvature: [Double]
+    private var history = UpdateHistory()
+    private var decisions: DecisionLog
+    private var observed: CurvatureLog
 
     public var method: Method { .cdat }
     public var usesUpdateDirection: Bool { options.direction == .update }
@@ -39,30 +36,26 @@ public struct CDATTuner: Tuner {
     public static let maxGroups = HessianLRTuner.maxGroups
 
     public init(groups: Int) throws(HLRError) {
-        guard groups >= 1 && groups <= Self.maxGroups else {
-            throw .invalid("groups must be in [1, \(Self.maxGroups)], got \(groups)")
-        }
+        try checkGroupCount(groups, maximum: Self.maxGroups)
         groupCount = groups
         options = CDATOptions(groups: groups)
         current = Array(repeating: .nan, count: groups)
         numerator = Array(repeating: 0, count: groups)
         denominator = Array(repeating: 0, count: groups)
-        lastCandidate = Array(repeating: .nan, count: groups)
-        lastFlags = Array(repeating: [], count: groups)
-        lastSlope = Array(repeating: .nan, count: groups)
-        lastCurvature = Array(repeating: .nan, count: groups)
+        decisions = DecisionLog(groups: groups)
+        observed = CurvatureLog(groups: groups)
     }
 
     var schedule: PeriodicSchedule { PeriodicSchedule(period: options.updatePeriod) }
 
     public func need(atStep step: UInt64) -> Need {
-        if let lastStep, step <= lastStep { return .nothing }
+        if history.isStale(step) { return .nothing }
         return schedule.isScheduled(step) ? .curvature : .nothing
     }
 
     public func requireObservation(_ kind: ObservationKind, atStep step: UInt64) throws(HLRError) {
         try ObservationGuard.require(
-            kind, step: step, need: need(atStep: step), method: method, lastStep: lastStep,
+            kind, step: step, need: need(atStep: step), method: method, lastStep: history.lastStep,
             schedule: "update_period \(options.updatePeriod)",
             nextStep: schedule.next(from: step))
     }
@@ -94,13 +87,10 @@ public struct CDATTuner: Tuner {
             next.current[group] = decision.learningRate
             next.numerator[group] = decision.numerator
             next.denominator[group] = decision.denominator
-            next.lastCandidate[group] = decision.candidate
-            next.lastFlags[group] = decision.flags
-            next.lastSlope[group] = slope
-            next.lastCurvature[group] = curvature
+            next.decisions.record(group: group, candidate: decision.candidate, flags: decision.flags)
+            next.observed.record(group: group, slope: slope, curvature: curvature)
         }
-        next.updates = next.updates.incrementedSaturating()
-        next.lastStep = step
+        next.history.recordUpdate(atStep: step)
         self = next
     }
 
@@ -112,7 +102,7 @@ public struct CDATTuner: Tuner {
     /// The current rate of `group`: clamp(initial_lr) before the first observation.
     func rate(_ group: Int) -> Double {
         RateSafeguards.clamp(
-            updates > 0 ? current[group] : options.initialLR[group], lrMin: options.lrMin,
+            history.updates > 0 ? current[group] : options.initialLR[group], lrMin: options.lrMin,
             lrMax: options.lrMax)
     }
 
@@ -128,21 +118,18 @@ public struct CDATTuner: Tuner {
 
     public func info(_ key: InfoKey, group: Int) throws(HLRError) -> Double {
         if key.perGroup { try checkGroup(group) }
+        if let value = history.info(key) ?? decisions.info(key, group: group) ?? observed.info(key, group: group) {
+            return value
+        }
         switch key {
-        case .updates: return Double(updates)
-        case .lastStep: return lastStep.map { Double($0) } ?? -1
-        case .nextCurvatureStep, .nextUpdateStep: return schedule.infoValue(after: lastStep)
-        case .lastCandidate: return lastCandidate[group]
-        case .lastFlags: return Double(lastFlags[group].rawValue)
-        case .lastCurvature: return lastCurvature[group]
-        case .lastSlope: return lastSlope[group]
+        case .nextCurvatureStep, .nextUpdateStep: return schedule.infoValue(after: history.lastStep)
         case .smoothedNumerator: return numerator[group]
         case .smoothedDenominator: return denominator[group]
         case .edgeOfStability:
             let sharpness = options.sharpness[group]
             return sharpness > 0 ? rate(group) * sharpness : .nan
         default:
-            throw HLRError(.unknownKey, "method cdat has no info key \(key.name) (key \(key.rawValue))")
+            throw key.unknown(in: method)
         }
     }
 
@@ -152,69 +139,45 @@ public struct CDATTuner: Tuner {
             current = Array(repeating: .nan, count: groupCount)
             numerator = Array(repeating: 0, count: groupCount)
             denominator = Array(repeating: 0, count: groupCount)
-            updates = 0
-            lastStep = nil
-            lastCandidate = Array(repeating: .nan, count: groupCount)
-            lastFlags = Array(repeating: [], count: groupCount)
-            lastSlope = Array(repeating: .nan, count: groupCount)
-            lastCurvature = Array(repeating: .nan, count: groupCount)
+            history = UpdateHistory()
+            decisions = DecisionLog(groups: groupCount)
+            observed = CurvatureLog(groups: groupCount)
         }
     }
 
+    /// Payload: groups, options, history, current rates, the EMAs n̂ and d̂, decisions, last
+    /// observation.
     public func encodePayload() -> [UInt8] {
-        var writer = SnapshotWriter()
-        writer.write(UInt64(groupCount))
+        var writer = TunerPayload.writer(groups: groupCount)
         options.encode(into: &writer)
-        writer.write(updates)
-        writer.write(lastStep != nil)
-        writer.write(lastStep ?? 0)
+        history.encode(into: &writer)
         writer.write(current)
         writer.write(numerator)
         writer.write(denominator)
-        writer.write(lastCandidate)
-        for flags in lastFlags { writer.write(flags.rawValue) }
-        writer.write(lastSlope)
-        writer.write(lastCurvature)
+        decisions.encode(into: &writer)
+        observed.encode(into: &writer)
         return writer.bytes
     }
 
     public mutating func restorePayload(_ payload: [UInt8]) throws(HLRError) {
-        var reader = SnapshotReader(payload)
-        let groups = try reader.readUInt64("groups")
-        guard groups == UInt64(groupCount) else {
-            throw HLRError(.snapshotMismatch, "snapshot has \(groups) groups, this tuner has \(groupCount)")
-        }
+        var reader = try TunerPayload.reader(payload, groups: groupCount)
         var next = try CDATTuner(groups: groupCount)
         next.options = try CDATOptions.decode(from: &reader, groups: groupCount)
-        next.updates = try reader.readUInt64("updates")
-        let hasLastStep = try reader.readBool("has_last_step")
-        let step = try reader.readUInt64("last_step")
-        next.lastStep = hasLastStep ? step : nil
+        next.history = try UpdateHistory.decode(from: &reader)
         next.current = try reader.readDoubles("current", count: groupCount)
         next.numerator = try reader.readDoubles("numerator", count: groupCount)
         next.denominator = try reader.readDoubles("denominator", count: groupCount)
-        next.lastCandidate = try reader.readDoubles("last_candidate", count: groupCount)
-        for group in 0..<groupCount {
-            next.lastFlags[group] = DecisionFlags(rawValue: try reader.readUInt32("last_flags"))
-        }
-        next.lastSlope = try reader.readDoubles("last_slope", count: groupCount)
-        next.lastCurvature = try reader.readDoubles("last_curvature", count: groupCount)
+        next.decisions = try DecisionLog.decode(from: &reader, groups: groupCount)
+        next.observed = try CurvatureLog.decode(from: &reader, groups: groupCount)
         try reader.finish()
-        guard (next.updates > 0) == hasLastStep else {
-            throw HLRError(.snapshotCorrupt, "snapshot has \(next.updates) updates but \(hasLastStep ? "a" : "no") last step")
-        }
+        try next.history.requireLastStepExactlyWhenUpdated()
         for group in 0..<groupCount {
             let n = next.numerator[group]
             let d = next.denominator[group]
             guard n.isFinite && n >= 0 && d.isFinite && d >= 0 else {
                 throw HLRError(.snapshotCorrupt, "snapshot holds invalid EMAs n̂ = \(n), d̂ = \(d) for group \(group)")
             }
-            if next.updates > 0 {
-                let rate = next.current[group]
-                guard rate.isFinite && rate >= 0 else {
-                    throw HLRError(.snapshotCorrupt, "snapshot holds an invalid learning rate \(rate) for group \(group)")
-                }
-            }
+            if next.history.updates > 0 { try TunerPayload.requireValidRate(next.current[group], group: group) }
         }
         self = next
     }

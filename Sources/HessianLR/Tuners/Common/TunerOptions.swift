@@ -1,5 +1,5 @@
 /// The options of one tuner as typed fields behind the uniform key/value interface of
-/// `Tuner.setParameter`, with snapshot encoding that re-validates on restore.
+/// `Tuner.setParameter`.
 ///
 /// A conforming struct lists its keys in `specs` (ranges, defaults, scope) and implements raw
 /// access (`value`, `store`) plus its cross-constraints (`checkConsistency`); the extension adds
@@ -8,10 +8,10 @@
 /// - `set` validates the value against its spec (finite, inclusive range, integral), the scope
 ///   (group-scoped keys only for one group), then the cross-constraints on a copy, and commits
 ///   only when everything passed, so a refused value changes nothing.
-/// - `encode` writes every option in spec order (a group-scoped option as K doubles, a
-///   handle-scoped one as one double; integers are exact in a double).
-/// - `decode` reads them back and re-validates each value and the cross-constraints exactly as
-///   `set` does: a crafted snapshot cannot smuggle in an option `set` refuses.
+/// - `get` reads one option after checking that the method has it.
+///
+/// Snapshot coding that re-validates on restore comes with `SpecOrderedOptions` for every method
+/// but HessianLR, whose older layout is its own (`HessianLROptions.encode`).
 public protocol TunerOptions: Sendable, Equatable {
     /// The method these options belong to (names it in messages).
     static var method: Method { get }
@@ -67,7 +67,17 @@ extension TunerOptions {
         let spec = try Self.method.spec(for: key)
         return value(key, group: spec.scope == .group ? group : 0)
     }
+}
 
+/// Options whose snapshot form is every option in spec order (CDAT, GeN, Hi-DLR, Armijo):
+///
+/// - `encode` writes every option in spec order (a group-scoped option as K doubles, a
+///   handle-scoped one as one double; integers are exact in a double).
+/// - `decode` reads them back and re-validates each value and the cross-constraints exactly as
+///   `set` does: a crafted snapshot cannot smuggle in an option `set` refuses.
+protocol SpecOrderedOptions: TunerOptions {}
+
+extension SpecOrderedOptions {
     /// Every option in spec order, for snapshots.
     func encode(into writer: inout SnapshotWriter) {
         for spec in Self.specs {

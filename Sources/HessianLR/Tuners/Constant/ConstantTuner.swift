@@ -17,9 +17,7 @@ public struct ConstantTuner: Tuner {
     ]
 
     public init(groups: Int) throws(HLRError) {
-        guard groups >= 1 && groups <= HessianLRTuner.maxGroups else {
-            throw .invalid("groups must be in [1, \(HessianLRTuner.maxGroups)], got \(groups)")
-        }
+        try checkGroupCount(groups, maximum: HessianLRTuner.maxGroups)
         groupCount = groups
         initialLR = Array(repeating: Self.specs[0].defaultValue, count: groups)
     }
@@ -70,18 +68,13 @@ public struct ConstantTuner: Tuner {
     }
 
     public func encodePayload() -> [UInt8] {
-        var writer = SnapshotWriter()
-        writer.write(UInt64(groupCount))
+        var writer = TunerPayload.writer(groups: groupCount)
         writer.write(initialLR)
         return writer.bytes
     }
 
     public mutating func restorePayload(_ payload: [UInt8]) throws(HLRError) {
-        var reader = SnapshotReader(payload)
-        let groups = try reader.readUInt64("groups")
-        guard groups == UInt64(groupCount) else {
-            throw HLRError(.snapshotMismatch, "snapshot has \(groups) groups, this tuner has \(groupCount)")
-        }
+        var reader = try TunerPayload.reader(payload, groups: groupCount)
         let rates = try reader.readDoubles("initial_lr", count: groupCount)
         try reader.finish()
         for rate in rates {

@@ -17,14 +17,9 @@ public struct GeNTuner: Tuner {
     public private(set) var options: GeNOptions
 
     private var current: [Double]
-    private var updates: UInt64 = 0
-    private var lastStep: UInt64?
-    private var lastCandidate: [Double]
-    private var lastFlags: [DecisionFlags]
-    private var fitIntercept = Double.nan
-    private var fitSlope: [Double]
-    private var fitCurvature: [Double]
-    private var fitR2 = Double.nan
+    private var history = UpdateHistory()
+    private var decisions: DecisionLog
+    private var fit: FitLog
 
     public var method: Method { .gen }
     /// The losses are taken along whatever direction the trainer steps (given to the host
@@ -34,16 +29,12 @@ public struct GeNTuner: Tuner {
     public static let maxGroups = HessianLRTuner.maxGroups
 
     public init(groups: Int) throws(HLRError) {
-        guard groups >= 1 && groups <= Self.maxGroups else {
-            throw .invalid("groups must be in [1, \(Self.maxGroups)], got \(groups)")
-        }
+        try checkGroupCount(groups, maximum: Self.maxGroups)
         groupCount = groups
         options = GeNOptions(groups: groups)
         current = Array(repeating: .nan, count: groups)
-        lastCandidate = Array(repeating: .nan, count: groups)
-        lastFlags = Array(repeating: [], count: groups)
-        fitSlope = Array(repeating: .nan, count: groups)
-        fitCurvature = Array(repeating: .nan, count: groups)
+        decisions = DecisionLog(groups: groups)
+        fit = FitLog(groups: groups, shape: .perGroup)
     }
 
     var schedule: PeriodicSchedule { PeriodicSchedule(period: options.updatePeriod) }
@@ -53,19 +44,19 @@ public struct GeNTuner: Tuner {
 
     func rate(_ group: Int) -> Double {
         RateSafeguards.clamp(
-            updates > 0 ? current[group] : options.initialLR[group], lrMin: options.lrMin,
+            history.updates > 0 ? current[group] : options.initialLR[group], lrMin: options.lrMin,
             lrMax: options.lrMax)
     }
 
     public func need(atStep step: UInt64) -> Need {
-        if let lastStep, step <= lastStep { return .nothing }
+        if history.isStale(step) { return .nothing }
         guard schedule.isScheduled(step) else { return .nothing }
         return .losses(probes: GeNRule.probes(rates: rates, options: options))
     }
 
     public func requireObservation(_ kind: ObservationKind, atStep step: UInt64) throws(HLRError) {
         try ObservationGuard.require(
-            kind, step: step, need: need(atStep: step), method: method, lastStep: lastStep,
+            kind, step: step, need: need(atStep: step), method: method, lastStep: history.lastStep,
             schedule: "update_period \(options.updatePeriod)", nextStep: schedule.next(from: step))
     }
 
@@ -78,14 +69,11 @@ public struct GeNTuner: Tuner {
         let decision = try GeNRule.decide(current: rates, losses: values, options: options)
         var next = self
         next.current = decision.learningRates
-        next.lastCandidate = decision.candidates
-        next.lastFlags = decision.flags
-        next.fitIntercept = decision.model.intercept
-        next.fitSlope = decision.slopes
-        next.fitCurvature = decision.curvatures
-        next.fitR2 = decision.model.r2
-        next.updates = next.updates.incrementedSaturating()
-        next.lastStep = step
+        next.decisions = DecisionLog(candidates: decision.candidates, flags: decision.flags)
+        next.fit.record(
+            intercept: decision.model.intercept, slope: decision.slopes, curvature: decision.curvatures,
+            r2: decision.model.r2)
+        next.history.recordUpdate(atStep: step)
         self = next
     }
 
@@ -106,19 +94,14 @@ public struct GeNTuner: Tuner {
 
     public func info(_ key: InfoKey, group: Int) throws(HLRError) -> Double {
         if key.perGroup { try checkGroup(group) }
+        if let value = history.info(key) ?? decisions.info(key, group: group) ?? fit.info(key, group: group) {
+            return value
+        }
         switch key {
-        case .updates: return Double(updates)
-        case .lastStep: return lastStep.map { Double($0) } ?? -1
         case .nextCurvatureStep: return -1
-        case .nextUpdateStep: return schedule.infoValue(after: lastStep)
-        case .lastCandidate: return lastCandidate[group]
-        case .lastFlags: return Double(lastFlags[group].rawValue)
-        case .fitIntercept: return fitIntercept
-        case .fitSlope: return fitSlope[group]
-        case .fitCurvature: return fitCurvature[group]
-        case .fitR2: return fitR2
+        case .nextUpdateStep: return schedule.infoValue(after: history.lastStep)
         default:
-            throw HLRError(.unknownKey, "method gen has no info key \(key.name) (key \(key.rawValue))")
+            throw key.unknown(in: method)
         }
     }
 
@@ -126,64 +109,34 @@ public struct GeNTuner: Tuner {
         if resetOptions { options = GeNOptions(groups: groupCount) }
         if state {
             current = Array(repeating: .nan, count: groupCount)
-            updates = 0
-            lastStep = nil
-            lastCandidate = Array(repeating: .nan, count: groupCount)
-            lastFlags = Array(repeating: [], count: groupCount)
-            fitIntercept = .nan
-            fitSlope = Array(repeating: .nan, count: groupCount)
-            fitCurvature = Array(repeating: .nan, count: groupCount)
-            fitR2 = .nan
+            history = UpdateHistory()
+            decisions = DecisionLog(groups: groupCount)
+            fit = FitLog(groups: groupCount, shape: .perGroup)
         }
     }
 
+    /// Payload: groups, options, history, current rates, decisions, fit.
     public func encodePayload() -> [UInt8] {
-        var writer = SnapshotWriter()
-        writer.write(UInt64(groupCount))
+        var writer = TunerPayload.writer(groups: groupCount)
         options.encode(into: &writer)
-        writer.write(updates)
-        writer.write(lastStep != nil)
-        writer.write(lastStep ?? 0)
+        history.encode(into: &writer)
         writer.write(current)
-        writer.write(lastCandidate)
-        for flags in lastFlags { writer.write(flags.rawValue) }
-        writer.write(fitIntercept)
-        writer.write(fitSlope)
-        writer.write(fitCurvature)
-        writer.write(fitR2)
+        decisions.encode(into: &writer)
+        fit.encode(into: &writer)
         return writer.bytes
     }
 
     public mutating func restorePayload(_ payload: [UInt8]) throws(HLRError) {
-        var reader = SnapshotReader(payload)
-        let groups = try reader.readUInt64("groups")
-        guard groups == UInt64(groupCount) else {
-            throw HLRError(.snapshotMismatch, "snapshot has \(groups) groups, this tuner has \(groupCount)")
-        }
+        var reader = try TunerPayload.reader(payload, groups: groupCount)
         var next = try GeNTuner(groups: groupCount)
         next.options = try GeNOptions.decode(from: &reader, groups: groupCount)
-        next.updates = try reader.readUInt64("updates")
-        let hasLastStep = try reader.readBool("has_last_step")
-        let step = try reader.readUInt64("last_step")
-        next.lastStep = hasLastStep ? step : nil
+        next.history = try UpdateHistory.decode(from: &reader)
         next.current = try reader.readDoubles("current", count: groupCount)
-        next.lastCandidate = try reader.readDoubles("last_candidate", count: groupCount)
-        for group in 0..<groupCount {
-            next.lastFlags[group] = DecisionFlags(rawValue: try reader.readUInt32("last_flags"))
-        }
-        next.fitIntercept = try reader.readDouble("fit_intercept")
-        next.fitSlope = try reader.readDoubles("fit_slope", count: groupCount)
-        next.fitCurvature = try reader.readDoubles("fit_curvature", count: groupCount)
-        next.fitR2 = try reader.readDouble("fit_r2")
+        next.decisions = try DecisionLog.decode(from: &reader, groups: groupCount)
+        next.fit = try FitLog.decode(from: &reader, groups: groupCount, shape: .perGroup)
         try reader.finish()
-        guard (next.updates > 0) == hasLastStep else {
-            throw HLRError(.snapshotCorrupt, "snapshot has \(next.updates) updates but \(hasLastStep ? "a" : "no") last step")
-        }
-        if next.updates > 0 {
-            for (group, rate) in next.current.enumerated() where !(rate.isFinite && rate >= 0) {
-                throw HLRError(.snapshotCorrupt, "snapshot holds an invalid learning rate \(rate) for group \(group)")
-            }
-        }
+        try next.history.requireLastStepExactlyWhenUpdated()
+        if next.history.updates > 0 { try TunerPayload.requireValidRates(next.current) }
         self = next
     }
 }

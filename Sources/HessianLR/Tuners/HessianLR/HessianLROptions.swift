@@ -7,7 +7,12 @@ public enum Direction: Int, Sendable, CaseIterable {
 }
 
 /// All knobs of HessianLR (seed 000's README, same defaults) plus the direction.
-public struct HessianLROptions: Sendable, Equatable {
+///
+/// `set` and `get` are `TunerOptions`'; the snapshot layout is HessianLR's own (`encode`), older
+/// than the spec-order layout of the other methods (`SpecOrderedOptions`).
+public struct HessianLROptions: TunerOptions {
+    public static let method = Method.hessianLR
+
     /// η₀ per group (default 1e-3).
     public var initialLR: [Double]
     /// W (default 0).
@@ -26,8 +31,10 @@ public struct HessianLROptions: Sendable, Equatable {
     public var negativeCurvatureDecay: Double = 0.5
     public var direction: Direction = .gradient
 
+    public var groupCount: Int { initialLR.count }
+
     public init(groups: Int) {
-        initialLR = Array(repeating: Self.spec(.initialLR)!.defaultValue, count: groups)
+        initialLR = Array(repeating: Self.defaultValue(.initialLR), count: groups)
     }
 
     /// Ranges and defaults of every HessianLR option (`hlr_param_bounds`).
@@ -55,47 +62,7 @@ public struct HessianLROptions: Sendable, Equatable {
         specs.first { $0.key == key }
     }
 
-    static func requireSpec(_ key: ParameterKey) throws(HLRError) -> ParameterSpec {
-        try Method.hessianLR.spec(for: key)
-    }
-
-    /// Sets one option after checking its range and the cross-constraint lr_min ≤ lr_max.
-    /// `group` selects one group for group-scoped keys; nil sets every group.
-    public mutating func set(_ key: ParameterKey, _ value: Double, group: Int?) throws(HLRError) {
-        let spec = try Self.requireSpec(key)
-        try spec.validate(value)
-        if group != nil && spec.scope != .group {
-            throw .invalid("\(key.name) is set for the whole tuner, not per group")
-        }
-        var next = self
-        switch key {
-        case .initialLR:
-            if let group {
-                next.initialLR[group] = value
-            } else {
-                next.initialLR = Array(repeating: value, count: initialLR.count)
-            }
-        case .warmupSteps: next.warmupSteps = UInt64(value)
-        case .updatePeriod: next.updatePeriod = UInt64(value)
-        case .lrBoundLow: next.lrBoundLow = value
-        case .lrBoundHigh: next.lrBoundHigh = value
-        case .lrMin: next.lrMin = value
-        case .lrMax: next.lrMax = value
-        case .smoothing: next.smoothing = value
-        case .negativeCurvatureDecay: next.negativeCurvatureDecay = value
-        case .direction: next.direction = Direction(rawValue: Int(value))!
-        default: break  // unreachable: requireSpec refused every key HessianLR does not have
-        }
-        guard next.lrMin <= next.lrMax else {
-            throw .invalid(
-                "lr_min (\(next.lrMin)) must not exceed lr_max (\(next.lrMax)): set \(key.name) = \(value) rejected")
-        }
-        self = next
-    }
-
-    /// The value of one option (for group-scoped keys, of `group`).
-    public func get(_ key: ParameterKey, group: Int) throws(HLRError) -> Double {
-        _ = try Self.requireSpec(key)
+    public func value(_ key: ParameterKey, group: Int) -> Double {
         switch key {
         case .initialLR: return initialLR[group]
         case .warmupSteps: return Double(warmupSteps)
@@ -107,9 +74,28 @@ public struct HessianLROptions: Sendable, Equatable {
         case .smoothing: return smoothing
         case .negativeCurvatureDecay: return negativeCurvatureDecay
         case .direction: return Double(direction.rawValue)
-        default:  // unreachable: requireSpec refused every key HessianLR does not have
-            throw HLRError(.unknownKey, "method hessianlr has no parameter \(key.name) (key \(key.rawValue))")
+        default: return .nan
         }
+    }
+
+    public mutating func store(_ key: ParameterKey, _ value: Double, group: Int?) {
+        switch key {
+        case .initialLR: Self.assign(&initialLR, value, group)
+        case .warmupSteps: warmupSteps = UInt64(value)
+        case .updatePeriod: updatePeriod = UInt64(value)
+        case .lrBoundLow: lrBoundLow = value
+        case .lrBoundHigh: lrBoundHigh = value
+        case .lrMin: lrMin = value
+        case .lrMax: lrMax = value
+        case .smoothing: smoothing = value
+        case .negativeCurvatureDecay: negativeCurvatureDecay = value
+        case .direction: direction = value == 0 ? .gradient : .update
+        default: break
+        }
+    }
+
+    public func checkConsistency() throws(HLRError) {
+        try checkRateClamp(lrMin: lrMin, lrMax: lrMax)
     }
 
     /// Every option, in a fixed order, for snapshots.

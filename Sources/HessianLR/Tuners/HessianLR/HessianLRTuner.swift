@@ -13,14 +13,11 @@ public struct HessianLRTuner: Tuner {
     public let groupCount: Int
     public private(set) var options: HessianLROptions
 
-    /// Current rate per group; meaningful once `updates > 0`.
+    /// Current rate per group; meaningful once `history.updates > 0`.
     private var current: [Double]
-    private var updates: UInt64 = 0
-    private var lastStep: UInt64?
-    private var lastCandidate: [Double]
-    private var lastFlags: [DecisionFlags]
-    private var lastSlope: [Double]
-    private var lastCurvature: [Double]
+    private var history = UpdateHistory()
+    private var decisions: DecisionLog
+    private var observed: CurvatureLog
 
     public var method: Method { .hessianLR }
     public var usesUpdateDirection: Bool { options.direction == .update }
@@ -29,16 +26,12 @@ public struct HessianLRTuner: Tuner {
     public static let maxGroups = 1 << 20
 
     public init(groups: Int) throws(HLRError) {
-        guard groups >= 1 && groups <= Self.maxGroups else {
-            throw .invalid("groups must be in [1, \(Self.maxGroups)], got \(groups)")
-        }
+        try checkGroupCount(groups, maximum: Self.maxGroups)
         groupCount = groups
         options = HessianLROptions(groups: groups)
         current = Array(repeating: .nan, count: groups)
-        lastCandidate = Array(repeating: .nan, count: groups)
-        lastFlags = Array(repeating: [], count: groups)
-        lastSlope = Array(repeating: .nan, count: groups)
-        lastCurvature = Array(repeating: .nan, count: groups)
+        decisions = DecisionLog(groups: groups)
+        observed = CurvatureLog(groups: groups)
     }
 
     /// Whether the schedule (ignoring the last observed step) asks for curvature at `step`:
@@ -59,17 +52,14 @@ public struct HessianLRTuner: Tuner {
     }
 
     public func need(atStep step: UInt64) -> Need {
-        if let lastStep, step <= lastStep { return .nothing }
+        if history.isStale(step) { return .nothing }
         return isScheduled(step) ? .curvature : .nothing
     }
 
     public mutating func observe(step: UInt64, kind: ObservationKind, values: [Double]) throws(HLRError) {
         try requireObservation(kind, atStep: step)
-        guard values.count == curvatureValueCount else {
-            throw .invalid(
-                "expected \(curvatureValueCount) curvature values (gᵀd, dᵀHd for each of "
-                    + "\(groupCount) groups), got \(values.count)")
-        }
+        try ObservationGuard.requireCount(
+            values, need: .curvature, groups: groupCount, layout: "gᵀd, dᵀHd for each of \(groupCount) groups")
         for group in 0..<groupCount {
             let slope = values[2 * group]
             let curvature = values[2 * group + 1]
@@ -86,20 +76,18 @@ public struct HessianLRTuner: Tuner {
         }
         var next = self
         for group in 0..<groupCount {
-            let rate = updates > 0
+            let slope = values[2 * group]
+            let curvature = values[2 * group + 1]
+            let rate = history.updates > 0
                 ? current[group]
                 : HessianLRRule.scheduled(initial: options.initialLR[group], step: step, options: options)
             let decision = HessianLRRule.decide(
-                current: rate, slope: values[2 * group], curvature: values[2 * group + 1],
-                options: options)
+                current: rate, slope: slope, curvature: curvature, options: options)
             next.current[group] = decision.learningRate
-            next.lastCandidate[group] = decision.candidate
-            next.lastFlags[group] = decision.flags
-            next.lastSlope[group] = values[2 * group]
-            next.lastCurvature[group] = values[2 * group + 1]
+            next.decisions.record(group: group, candidate: decision.candidate, flags: decision.flags)
+            next.observed.record(group: group, slope: slope, curvature: curvature)
         }
-        next.updates = next.updates == .max ? .max : next.updates + 1  // saturating: a crafted snapshot may hold .max
-        next.lastStep = step
+        next.history.recordUpdate(atStep: step)
         self = next
     }
 
@@ -108,7 +96,7 @@ public struct HessianLRTuner: Tuner {
             throw HLRError(.wrongState, "hessianlr observes curvature only, not \(kind.name)")
         }
         if wantsCurvature(atStep: step) { return }
-        if let lastStep, step <= lastStep {
+        if let lastStep = history.lastStep, step <= lastStep {
             throw HLRError(
                 .wrongState,
                 "step \(step) does not want curvature: steps must increase and step \(lastStep) "
@@ -123,7 +111,7 @@ public struct HessianLRTuner: Tuner {
 
     public func learningRate(group: Int, step: UInt64) throws(HLRError) -> Double {
         try checkGroup(group)
-        if step < options.warmupSteps || updates == 0 {
+        if step < options.warmupSteps || history.updates == 0 {
             return HessianLRRule.scheduled(initial: options.initialLR[group], step: step, options: options)
         }
         var flags: DecisionFlags = []
@@ -142,21 +130,18 @@ public struct HessianLRTuner: Tuner {
 
     public func info(_ key: InfoKey, group: Int) throws(HLRError) -> Double {
         if key.perGroup { try checkGroup(group) }
+        if let value = history.info(key) ?? decisions.info(key, group: group) ?? observed.info(key, group: group) {
+            return value
+        }
         switch key {
-        case .updates: return Double(updates)
-        case .lastStep: return lastStep.map { Double($0) } ?? -1
         case .nextCurvatureStep:
             // −1 when no step after the last observed one fits in a UInt64.
-            guard let from = lastStep.map({ $0 == .max ? nil : $0 + 1 }) ?? 0,
+            guard let from = history.lastStep.map({ $0 == .max ? nil : $0 + 1 }) ?? 0,
                 let next = nextScheduledStep(from: from)
             else { return -1 }
             return Double(next)
-        case .lastCandidate: return lastCandidate[group]
-        case .lastFlags: return Double(lastFlags[group].rawValue)
-        case .lastCurvature: return lastCurvature[group]
-        case .lastSlope: return lastSlope[group]
         default:
-            throw HLRError(.unknownKey, "method hessianlr has no info key \(key.name) (key \(key.rawValue))")
+            throw key.unknown(in: method)
         }
     }
 
@@ -164,60 +149,37 @@ public struct HessianLRTuner: Tuner {
         if resetOptions { options = HessianLROptions(groups: groupCount) }
         if state {
             current = Array(repeating: .nan, count: groupCount)
-            updates = 0
-            lastStep = nil
-            lastCandidate = Array(repeating: .nan, count: groupCount)
-            lastFlags = Array(repeating: [], count: groupCount)
-            lastSlope = Array(repeating: .nan, count: groupCount)
-            lastCurvature = Array(repeating: .nan, count: groupCount)
+            history = UpdateHistory()
+            decisions = DecisionLog(groups: groupCount)
+            observed = CurvatureLog(groups: groupCount)
         }
     }
 
+    /// Payload: groups, options, history, current rates, decisions, last observation.
     public func encodePayload() -> [UInt8] {
-        var writer = SnapshotWriter()
-        writer.write(UInt64(groupCount))
+        var writer = TunerPayload.writer(groups: groupCount)
         options.encode(into: &writer)
-        writer.write(updates)
-        writer.write(lastStep != nil)
-        writer.write(lastStep ?? 0)
+        history.encode(into: &writer)
         writer.write(current)
-        writer.write(lastCandidate)
-        for flags in lastFlags { writer.write(flags.rawValue) }
-        writer.write(lastSlope)
-        writer.write(lastCurvature)
+        decisions.encode(into: &writer)
+        observed.encode(into: &writer)
         return writer.bytes
     }
 
     public mutating func restorePayload(_ payload: [UInt8]) throws(HLRError) {
-        var reader = SnapshotReader(payload)
-        let groups = try reader.readUInt64("groups")
-        guard groups == UInt64(groupCount) else {
-            throw HLRError(
-                .snapshotMismatch,
-                "snapshot has \(groups) groups, this tuner has \(groupCount)")
-        }
+        var reader = try TunerPayload.reader(payload, groups: groupCount)
         var next = try HessianLRTuner(groups: groupCount)
         next.options = try HessianLROptions.decode(from: &reader, groups: groupCount)
-        next.updates = try reader.readUInt64("updates")
-        let hasLastStep = try reader.readBool("has_last_step")
-        let step = try reader.readUInt64("last_step")
-        next.lastStep = hasLastStep ? step : nil
+        next.history = try UpdateHistory.decode(from: &reader)
         next.current = try reader.readDoubles("current", count: groupCount)
-        next.lastCandidate = try reader.readDoubles("last_candidate", count: groupCount)
-        for group in 0..<groupCount {
-            next.lastFlags[group] = DecisionFlags(rawValue: try reader.readUInt32("last_flags"))
-        }
-        next.lastSlope = try reader.readDoubles("last_slope", count: groupCount)
-        next.lastCurvature = try reader.readDoubles("last_curvature", count: groupCount)
+        next.decisions = try DecisionLog.decode(from: &reader, groups: groupCount)
+        next.observed = try CurvatureLog.decode(from: &reader, groups: groupCount)
         try reader.finish()
-        if next.updates > 0 {
-            guard hasLastStep else {
+        if next.history.updates > 0 {
+            guard next.history.lastStep != nil else {
                 throw HLRError(.snapshotCorrupt, "snapshot has updates but no last step")
             }
-            for (group, rate) in next.current.enumerated() where !(rate.isFinite && rate >= 0) {
-                throw HLRError(
-                    .snapshotCorrupt, "snapshot holds an invalid learning rate \(rate) for group \(group)")
-            }
+            try TunerPayload.requireValidRates(next.current)
         }
         self = next
     }

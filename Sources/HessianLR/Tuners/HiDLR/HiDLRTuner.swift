@@ -20,15 +20,10 @@ public struct HiDLRTuner: Tuner {
     public private(set) var options: HiDLROptions
 
     private var current: [Double]
-    private var updates: UInt64 = 0
-    private var lastStep: UInt64?
-    private var lastCandidate: [Double]
-    private var lastFlags: [DecisionFlags]
-    private var fitIntercept = Double.nan
-    private var fitSlope: [Double]
-    /// A, K×K row-major, step units.
-    private var fitCurvature: [Double]
-    private var fitR2 = Double.nan
+    private var history = UpdateHistory()
+    private var decisions: DecisionLog
+    /// The last fit, with A K×K row-major in step units.
+    private var fit: FitLog
     private var fitInfluence: [Double]
 
     public var method: Method { .hidlr }
@@ -37,16 +32,12 @@ public struct HiDLRTuner: Tuner {
     public static let maxGroups = 256
 
     public init(groups: Int) throws(HLRError) {
-        guard groups >= 1 && groups <= Self.maxGroups else {
-            throw .invalid("groups must be in [1, \(Self.maxGroups)] for hidlr, got \(groups)")
-        }
+        try checkGroupCount(groups, maximum: Self.maxGroups, method: .hidlr)
         groupCount = groups
         options = HiDLROptions(groups: groups)
         current = Array(repeating: .nan, count: groups)
-        lastCandidate = Array(repeating: .nan, count: groups)
-        lastFlags = Array(repeating: [], count: groups)
-        fitSlope = Array(repeating: .nan, count: groups)
-        fitCurvature = Array(repeating: .nan, count: groups * groups)
+        decisions = DecisionLog(groups: groups)
+        fit = FitLog(groups: groups, shape: .matrix)
         fitInfluence = Array(repeating: .nan, count: groups)
     }
 
@@ -57,15 +48,15 @@ public struct HiDLRTuner: Tuner {
 
     func rate(_ group: Int) -> Double {
         RateSafeguards.clamp(
-            updates > 0 ? current[group] : options.initialLR[group], lrMin: options.lrMin,
+            history.updates > 0 ? current[group] : options.initialLR[group], lrMin: options.lrMin,
             lrMax: options.lrMax)
     }
 
     /// The fitted quadratic of the last update in step units, nil before the first (or after a
     /// rank-deficient one): c, b (K), A (K×K row-major), R².
     public var lastFit: (intercept: Double, slope: [Double], curvature: [Double], r2: Double)? {
-        guard updates > 0, !fitR2.isNaN else { return nil }
-        return (fitIntercept, fitSlope, fitCurvature, fitR2)
+        guard history.updates > 0, !fit.r2.isNaN else { return nil }
+        return (fit.intercept, fit.slope, fit.curvature, fit.r2)
     }
 
     /// PPI of every group from the last fit (see `Influence`); NaN before the first.
@@ -78,14 +69,14 @@ public struct HiDLRTuner: Tuner {
     }
 
     public func need(atStep step: UInt64) -> Need {
-        if let lastStep, step <= lastStep { return .nothing }
+        if history.isStale(step) { return .nothing }
         guard schedule.isScheduled(step) else { return .nothing }
-        return .losses(probes: HiDLRRule.probes(rates: rates, options: options, round: updates))
+        return .losses(probes: HiDLRRule.probes(rates: rates, options: options, round: history.updates))
     }
 
     public func requireObservation(_ kind: ObservationKind, atStep step: UInt64) throws(HLRError) {
         try ObservationGuard.require(
-            kind, step: step, need: need(atStep: step), method: method, lastStep: lastStep,
+            kind, step: step, need: need(atStep: step), method: method, lastStep: history.lastStep,
             schedule: "update_period \(options.updatePeriod)", nextStep: schedule.next(from: step))
     }
 
@@ -96,18 +87,15 @@ public struct HiDLRTuner: Tuner {
             throw .invalid("expected \(m) losses values (one loss per probe, in probe order), got \(values.count)")
         }
         try ObservationGuard.requireFinite(values) { "loss at probe \($0)" }
-        let decision = try HiDLRRule.decide(current: rates, losses: values, options: options, round: updates)
+        let decision = try HiDLRRule.decide(current: rates, losses: values, options: options, round: history.updates)
         var next = self
         next.current = decision.learningRates
-        next.lastCandidate = decision.candidates
-        next.lastFlags = decision.flags
-        next.fitIntercept = decision.model.intercept
-        next.fitSlope = decision.slopes
-        next.fitCurvature = decision.curvature
-        next.fitR2 = decision.model.r2
+        next.decisions = DecisionLog(candidates: decision.candidates, flags: decision.flags)
+        next.fit.record(
+            intercept: decision.model.intercept, slope: decision.slopes, curvature: decision.curvature,
+            r2: decision.model.r2)
         next.fitInfluence = decision.influence
-        next.updates = next.updates.incrementedSaturating()
-        next.lastStep = step
+        next.history.recordUpdate(atStep: step)
         self = next
     }
 
@@ -128,23 +116,18 @@ public struct HiDLRTuner: Tuner {
 
     public func info(_ key: InfoKey, group: Int) throws(HLRError) -> Double {
         if key.perGroup { try checkGroup(group) }
+        if let value = history.info(key) ?? decisions.info(key, group: group) ?? fit.info(key, group: group) {
+            return value
+        }
         switch key {
-        case .updates: return Double(updates)
-        case .lastStep: return lastStep.map { Double($0) } ?? -1
         case .nextCurvatureStep: return -1
-        case .nextUpdateStep: return schedule.infoValue(after: lastStep)
-        case .lastCandidate: return lastCandidate[group]
-        case .lastFlags: return Double(lastFlags[group].rawValue)
-        case .fitIntercept: return fitIntercept
-        case .fitSlope: return fitSlope[group]
-        case .fitCurvature: return fitCurvature[group * groupCount + group]
-        case .fitR2: return fitR2
+        case .nextUpdateStep: return schedule.infoValue(after: history.lastStep)
         case .influence: return fitInfluence[group]
         case .influenceRank:
             let ranking = influenceRanking()
             return ranking.isEmpty ? -1 : Double(Influence.ranks(fitInfluence)[group])
         default:
-            throw HLRError(.unknownKey, "method hidlr has no info key \(key.name) (key \(key.rawValue))")
+            throw key.unknown(in: method)
         }
     }
 
@@ -152,67 +135,37 @@ public struct HiDLRTuner: Tuner {
         if resetOptions { options = HiDLROptions(groups: groupCount) }
         if state {
             current = Array(repeating: .nan, count: groupCount)
-            updates = 0
-            lastStep = nil
-            lastCandidate = Array(repeating: .nan, count: groupCount)
-            lastFlags = Array(repeating: [], count: groupCount)
-            fitIntercept = .nan
-            fitSlope = Array(repeating: .nan, count: groupCount)
-            fitCurvature = Array(repeating: .nan, count: groupCount * groupCount)
-            fitR2 = .nan
+            history = UpdateHistory()
+            decisions = DecisionLog(groups: groupCount)
+            fit = FitLog(groups: groupCount, shape: .matrix)
             fitInfluence = Array(repeating: .nan, count: groupCount)
         }
     }
 
+    /// Payload: groups, options, history, current rates, decisions, fit, influence.
     public func encodePayload() -> [UInt8] {
-        var writer = SnapshotWriter()
-        writer.write(UInt64(groupCount))
+        var writer = TunerPayload.writer(groups: groupCount)
         options.encode(into: &writer)
-        writer.write(updates)
-        writer.write(lastStep != nil)
-        writer.write(lastStep ?? 0)
+        history.encode(into: &writer)
         writer.write(current)
-        writer.write(lastCandidate)
-        for flags in lastFlags { writer.write(flags.rawValue) }
-        writer.write(fitIntercept)
-        writer.write(fitSlope)
-        writer.write(fitCurvature)
-        writer.write(fitR2)
+        decisions.encode(into: &writer)
+        fit.encode(into: &writer)
         writer.write(fitInfluence)
         return writer.bytes
     }
 
     public mutating func restorePayload(_ payload: [UInt8]) throws(HLRError) {
-        var reader = SnapshotReader(payload)
-        let groups = try reader.readUInt64("groups")
-        guard groups == UInt64(groupCount) else {
-            throw HLRError(.snapshotMismatch, "snapshot has \(groups) groups, this tuner has \(groupCount)")
-        }
+        var reader = try TunerPayload.reader(payload, groups: groupCount)
         var next = try HiDLRTuner(groups: groupCount)
         next.options = try HiDLROptions.decode(from: &reader, groups: groupCount)
-        next.updates = try reader.readUInt64("updates")
-        let hasLastStep = try reader.readBool("has_last_step")
-        let step = try reader.readUInt64("last_step")
-        next.lastStep = hasLastStep ? step : nil
+        next.history = try UpdateHistory.decode(from: &reader)
         next.current = try reader.readDoubles("current", count: groupCount)
-        next.lastCandidate = try reader.readDoubles("last_candidate", count: groupCount)
-        for group in 0..<groupCount {
-            next.lastFlags[group] = DecisionFlags(rawValue: try reader.readUInt32("last_flags"))
-        }
-        next.fitIntercept = try reader.readDouble("fit_intercept")
-        next.fitSlope = try reader.readDoubles("fit_slope", count: groupCount)
-        next.fitCurvature = try reader.readDoubles("fit_curvature", count: groupCount * groupCount)
-        next.fitR2 = try reader.readDouble("fit_r2")
+        next.decisions = try DecisionLog.decode(from: &reader, groups: groupCount)
+        next.fit = try FitLog.decode(from: &reader, groups: groupCount, shape: .matrix)
         next.fitInfluence = try reader.readDoubles("fit_influence", count: groupCount)
         try reader.finish()
-        guard (next.updates > 0) == hasLastStep else {
-            throw HLRError(.snapshotCorrupt, "snapshot has \(next.updates) updates but \(hasLastStep ? "a" : "no") last step")
-        }
-        if next.updates > 0 {
-            for (group, rate) in next.current.enumerated() where !(rate.isFinite && rate >= 0) {
-                throw HLRError(.snapshotCorrupt, "snapshot holds an invalid learning rate \(rate) for group \(group)")
-            }
-        }
+        try next.history.requireLastStepExactlyWhenUpdated()
+        if next.history.updates > 0 { try TunerPayload.requireValidRates(next.current) }
         self = next
     }
 }
