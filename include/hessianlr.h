@@ -113,7 +113,7 @@ const char *hlr_last_error(void);
 #define HLR_PARAM_PROBE_COUNT              14  /* GeN (>= 3), Hi-DLR (0: automatic): probes      */
 #define HLR_PARAM_PROBE_SCALE              15  /* GeN, Hi-DLR: probe steps are +-scale*lr        */
 #define HLR_PARAM_R2_THRESHOLD             16  /* GeN, Hi-DLR: fits need R^2 above this (0.99)   */
-#define HLR_PARAM_FIT_FAILURE_DECAY        17  /* GeN, Hi-DLR: rate factor on a rejected fit     */
+#define HLR_PARAM_FIT_FAILURE_DECAY        17  /* GeN, Hi-DLR: rate factor on a failed fit       */
 #define HLR_PARAM_SEED                     18  /* Hi-DLR: seed of the random probes              */
 #define HLR_PARAM_MODEL                    19  /* Hi-DLR: HLR_MODEL_DIAGONAL or HLR_MODEL_FULL   */
 #define HLR_PARAM_EIGEN_FLOOR              20  /* Hi-DLR full model: eigenvalue floor (relative) */
@@ -158,11 +158,12 @@ const char *hlr_last_error(void);
 #define HLR_FLAG_NEGATIVE_CURVATURE 16  /* d'Hd <= 0: candidate was decay*lr         */
 #define HLR_FLAG_ZERO_GRADIENT      32  /* g'd == 0: rate kept                       */
 #define HLR_FLAG_NOT_DESCENT        64  /* g'd < 0 (direction update): rate kept     */
-#define HLR_FLAG_FIT_REJECTED      128  /* quadratic fit failed a gate: rate decayed */
+#define HLR_FLAG_FIT_REJECTED      128  /* fit unused: gate -> rate kept; RANK_DEFICIENT -> decayed */
 #define HLR_FLAG_POOR_FIT          256  /* R^2 below the threshold                   */
 #define HLR_FLAG_RANK_DEFICIENT    512  /* probes did not determine the fit          */
 #define HLR_FLAG_PROJECTED        1024  /* full A was projected to positive definite */
 #define HLR_FLAG_BACKTRACK_LIMIT  2048  /* line search hit max_backtracks            */
+#define HLR_FLAG_OBSERVATION_FAILED 4096 /* hlr_tuner_observe_failure: loss unmeasurable */
 
 /* Inclusive range and default of option `key` of `method`. Any of the output pointers may be
  * NULL. HLR_ERR_UNKNOWN_METHOD / HLR_ERR_UNKNOWN_KEY when the pair does not exist. */
@@ -233,6 +234,14 @@ int hlr_tuner_get_probes(const hlr_tuner *tuner, uint64_t step, double *probes, 
 /* Feeds an observation of the kind (HLR_NEED_*) the step needs, with the count hlr_tuner_need
  * reported. Same errors as hlr_tuner_observe_curvature; nothing changes on failure. */
 int hlr_tuner_observe(hlr_tuner *tuner, uint64_t step, int kind, const double *values, size_t n);
+/* The caller could not measure the losses the step needs (HLR_NEED_LOSSES): a probe or trial loss
+ * was NaN or +-Inf, or its forward pass failed. hlr_tuner_observe refuses such values
+ * (HLR_ERR_NON_FINITE, nothing changes); this reports the failure instead, as GeN's reference
+ * does when its fit raises. GeN, Hi-DLR: the fit failed, every rate *= fit_failure_decay
+ * (clamped), flags FIT_REJECTED | OBSERVATION_FAILED, counted as an update. Armijo: the trial
+ * fails the sufficient-decrease test (backtrack, or give up at max_backtracks).
+ * HLR_ERR_WRONG_STATE, nothing changed, unless the step needs losses. */
+int hlr_tuner_observe_failure(hlr_tuner *tuner, uint64_t step);
 
 /* The learning rate of `group` for the update at `step`. */
 int hlr_tuner_get_lr(const hlr_tuner *tuner, uint64_t step, size_t group, double *lr);
@@ -487,6 +496,9 @@ typedef struct hlr_estimator hlr_estimator;
                                                 max node + 5 sigma                      (+INFINITY) */
 #define HLR_EST_PARAM_THREADS            20  /* [all] host runs: threads for vector operations,
                                                 1 .. 256; results do not depend on it           (1) */
+#define HLR_EST_PARAM_EIGENVALUE_TOLERANCE 21 /* [1] 0: off; > 0: also stop once every wanted
+                                                value's estimated error min(r, r^2/gap)
+                                                <= tol * |theta| (HLR_RESULT_ERROR_BOUNDS)      (0) */
 
 #define HLR_WHICH_LARGEST_MAGNITUDE  1  /* largest |lambda| first (ties: larger lambda first) */
 #define HLR_WHICH_LARGEST_ALGEBRAIC  2  /* largest lambda first (the sharpness)                */
@@ -495,7 +507,7 @@ typedef struct hlr_estimator hlr_estimator;
 #define HLR_PROBE_RADEMACHER 1  /* +-1 with probability 1/2 each */
 #define HLR_PROBE_GAUSSIAN   2  /* standard normal (Box-Muller)   */
 
-#define HLR_TERMINATION_CONVERGED       0  /* every wanted pair met the tolerance                  */
+#define HLR_TERMINATION_CONVERGED       0  /* every wanted pair met TOLERANCE or EIGENVALUE_TOLERANCE */
 #define HLR_TERMINATION_EXHAUSTED       1  /* invariant subspace or whole space: values are exact  */
 #define HLR_TERMINATION_ITERATION_LIMIT 2  /* max_dimension (or n) reached first                   */
 
@@ -531,6 +543,8 @@ typedef struct hlr_estimator hlr_estimator;
 #define HLR_RESULT_GRID              22  /* [6] GRID_POINTS ascending, uniformly spaced t_g        */
 #define HLR_RESULT_DENSITY           23  /* [6] smoothed density at t_g, trapezoid integral 1      */
 #define HLR_RESULT_SIGMA             24  /* [6] the Gaussian width used                            */
+#define HLR_RESULT_ERROR_BOUNDS      25  /* [1] k estimated eigenvalue errors min(r, r^2/gap), gap:
+                                            to the other Ritz values less their residuals         */
 
 /* Creates an estimator of `kind` with default parameters and seed 0 (*out = NULL on failure;
  * HLR_ERR_UNKNOWN_METHOD for an unknown kind). */

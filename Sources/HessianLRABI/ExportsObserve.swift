@@ -73,6 +73,14 @@ public func hlr_tuner_observe(
     }
 }
 
+@_cdecl("hlr_tuner_observe_failure")
+public func hlr_tuner_observe_failure(_ handle: OpaquePointer?, _ step: UInt64) -> Int32 {
+    exported("hlr_tuner_observe_failure") {
+        let box = try Registry.lookup(handle)
+        try box.mutate { (tuner) throws(HLRError) in try tuner.observeFailure(step: step) }
+    }
+}
+
 /// Shared body of the observe functions. The step, the kind and the count are validated before
 /// a single value is read: n is the caller's claim about its buffer and must not drive a copy
 /// until it is known to be right.

@@ -1304,6 +1304,15 @@ static void case_hlr_tuner_get_probes(void) {
     for (int i = 0; i < 16; i++) CHECK(probes[i] == 0.0); /* nothing written on failure */
 }
 
+static void case_hlr_tuner_observe_failure(void) {
+    BAD_HANDLES("handle:tuner", H_TUNER, 1, hlr_tuner_observe_failure(H, 0));
+    BAD("extreme:step", hlr_tuner_observe_failure(fx.gen, UINT64_MAX), HLR_ERR_WRONG_STATE, "needs nothing");
+    BAD("state", hlr_tuner_observe_failure(fx.gen, 1), HLR_ERR_WRONG_STATE, "next update step is 4");
+    BAD("state", hlr_tuner_observe_failure(fx.tuner, 0), HLR_ERR_WRONG_STATE, "not losses");
+    BAD("state", hlr_tuner_observe_failure(fx.armijo, 1), HLR_ERR_WRONG_STATE, "needs slope");
+    BAD("state", hlr_tuner_observe_failure(fx.cdat, 0), HLR_ERR_WRONG_STATE, "not losses");
+}
+
 static void case_hlr_tuner_observe(void) {
     const double losses[3] = {1.0, 0.9, 1.1};
     BAD_HANDLES("handle:tuner", H_TUNER, 1, hlr_tuner_observe(H, 0, HLR_NEED_LOSSES, losses, 3));
@@ -1824,7 +1833,9 @@ static void case_hlr_estimator_param_bounds(void) {
     BAD("bad:kind", hlr_estimator_param_bounds(0, HLR_EST_PARAM_COUNT, &lo, &hi, &def), HLR_ERR_UNKNOWN_METHOD, "0");
     BAD("bad:kind", hlr_estimator_param_bounds(7, HLR_EST_PARAM_COUNT, &lo, &hi, &def), HLR_ERR_UNKNOWN_METHOD, "7");
     BAD("bad:key", hlr_estimator_param_bounds(HLR_ESTIMATOR_LANCZOS, 0, &lo, &hi, &def), HLR_ERR_UNKNOWN_KEY, "0");
-    BAD("bad:key", hlr_estimator_param_bounds(HLR_ESTIMATOR_LANCZOS, 21, &lo, &hi, &def), HLR_ERR_UNKNOWN_KEY, "21");
+    BAD("bad:key", hlr_estimator_param_bounds(HLR_ESTIMATOR_LANCZOS, 22, &lo, &hi, &def), HLR_ERR_UNKNOWN_KEY, "22");
+    BAD("bad:key", hlr_estimator_param_bounds(HLR_ESTIMATOR_POWER_ITERATION, HLR_EST_PARAM_EIGENVALUE_TOLERANCE, &lo, &hi,
+                                              &def), HLR_ERR_UNKNOWN_KEY, "eigenvalue_tolerance");
     BAD("bad:key", hlr_estimator_param_bounds(HLR_ESTIMATOR_LANCZOS, HLR_EST_PARAM_SAMPLES, &lo, &hi, &def),
         HLR_ERR_UNKNOWN_KEY, "samples");
     BAD("optional:min", hlr_estimator_param_bounds(HLR_ESTIMATOR_HUTCHINSON, HLR_EST_PARAM_SAMPLES, NULL, &hi, &def),
@@ -1848,6 +1859,8 @@ static void case_hlr_estimator_set_param(void) {
     BAD("range:value", hlr_estimator_set_param(fx.lanczos, HLR_EST_PARAM_COUNT, 0), HLR_ERR_INVALID_ARGUMENT, "count");
     BAD("range:value", hlr_estimator_set_param(fx.lanczos, HLR_EST_PARAM_COUNT, 1.5), HLR_ERR_INVALID_ARGUMENT, "1.5");
     BAD("range:value", hlr_estimator_set_param(fx.lanczos, HLR_EST_PARAM_THREADS, 257), HLR_ERR_INVALID_ARGUMENT, "257");
+    BAD("range:value", hlr_estimator_set_param(fx.lanczos, HLR_EST_PARAM_EIGENVALUE_TOLERANCE, -1e-6),
+        HLR_ERR_INVALID_ARGUMENT, "eigenvalue_tolerance");
     /* Documented infinite bounds are accepted (on a scratch handle). */
     hlr_estimator *local = NULL;
     CHECK_OK(hlr_estimator_create(HLR_ESTIMATOR_LANCZOS, &local));
@@ -2028,7 +2041,7 @@ static void case_hlr_estimator_result_size(void) {
     size_t n = 0;
     BAD_HANDLES("handle:estimator", H_ESTIMATOR, 1, hlr_estimator_result_size(H, HLR_RESULT_EIGENVALUES, &n));
     BAD("bad:key", hlr_estimator_result_size(fx.lanczos, 0, &n), HLR_ERR_UNKNOWN_KEY, "0");
-    BAD("bad:key", hlr_estimator_result_size(fx.lanczos, 25, &n), HLR_ERR_UNKNOWN_KEY, "25");
+    BAD("bad:key", hlr_estimator_result_size(fx.lanczos, 26, &n), HLR_ERR_UNKNOWN_KEY, "26");
     BAD("state", hlr_estimator_result_size(fx.lanczos, HLR_RESULT_TRACE, &n), HLR_ERR_WRONG_STATE, "trace");
     hlr_estimator *fresh = NULL;
     CHECK_OK(hlr_estimator_create(HLR_ESTIMATOR_LANCZOS, &fresh));
@@ -2167,6 +2180,7 @@ static const matrix_row matrix[] = {
     ROW(hlr_tuner_get_probes, "handle:tuner extreme:step state null:probes zero:n huge:n mismatch"),
     ROW(hlr_tuner_observe, "handle:tuner bad:kind state extreme:step null:values zero:n huge:n mismatch "
                            "nonfinite:values denormal:values"),
+    ROW(hlr_tuner_observe_failure, "handle:tuner extreme:step state"),
     ROW(hlr_tuner_get_lr, "handle:tuner extreme:step zero:group huge:group null:lr"),
     ROW(hlr_tuner_get_lrs, "handle:tuner extreme:step null:lrs zero:n huge:n mismatch"),
     ROW(hlr_tuner_observe_host_f32, "handle:tuner extreme:step state null:gradient null:update mismatch zero:n huge:n "

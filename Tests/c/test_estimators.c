@@ -685,6 +685,28 @@ static void test_lanczos(void) {
            scalar(e, HLR_RESULT_HVPS));
     free(values);
 
+    /* A requested eigenvalue accuracy (rule 1b): fewer HVPs than the residual rule, values within
+     * it, ERROR_BOUNDS at most the residuals and above the actual errors. */
+    set(e, HLR_EST_PARAM_COUNT, 1);
+    set(e, HLR_EST_PARAM_TOLERANCE, 1e-10);
+    host_op strict_op = {.m = &m};
+    CHECK_OK(hlr_estimator_run_host_f64(e, N, hvp_f64, &strict_op));
+    double strict_hvps = scalar(e, HLR_RESULT_HVPS);
+    set(e, HLR_EST_PARAM_EIGENVALUE_TOLERANCE, 1e-6);
+    host_op accuracy_op = {.m = &m};
+    CHECK_OK(hlr_estimator_run_host_f64(e, N, hvp_f64, &accuracy_op));
+    double top = scalar(e, HLR_RESULT_EIGENVALUES), bound = scalar(e, HLR_RESULT_ERROR_BOUNDS);
+    double accuracy_hvps = scalar(e, HLR_RESULT_HVPS);
+    CHECK(accuracy_hvps < strict_hvps);
+    CHECK(fabs(top - sorted[0]) <= 1e-6 * sorted[0]);
+    CHECK(fabs(top - sorted[0]) <= bound + 1e-15 * sorted[0]);
+    CHECK(bound <= scalar(e, HLR_RESULT_RESIDUALS));
+    CHECK_EQ_DBL(scalar(e, HLR_RESULT_TERMINATION), HLR_TERMINATION_CONVERGED);
+    printf("lanczos lambda_max, eigenvalue_tolerance 1e-6: error %.1e (estimate %.1e), %.0f HVPs "
+           "(residual rule 1e-10: %.0f)\n", fabs(top - sorted[0]) / sorted[0], bound / sorted[0], accuracy_hvps,
+           strict_hvps);
+    set(e, HLR_EST_PARAM_EIGENVALUE_TOLERANCE, 0);
+
     /* Callbacks may call the library on the handle being run. */
     host_op reenter = {.m = &m, .reenter = e};
     CHECK_OK(hlr_estimator_run_host_f64(e, N, hvp_f64, &reenter));

@@ -802,7 +802,8 @@ static void test_gen_exact(void) {
         hlr_tuner_free(t);
     }
 
-    /* A concave loss (a < 0): the fit is rejected, the rate is halved, flags say why. */
+    /* A concave loss (a < 0): the fit is rejected, the rate is kept (GeN's reference), flags
+     * say why. Only a failed fit (hlr_tuner_observe_failure) decays it. */
     {
         const double concave[4] = {-2.0, 0.0, 0.0, -1.0};
         problem pc;
@@ -816,11 +817,11 @@ static void test_gen_exact(void) {
         CHECK(flags & HLR_FLAG_FIT_REJECTED);
         CHECK(flags & HLR_FLAG_NEGATIVE_CURVATURE);
         CHECK(isnan(hlrt_info(t, HLR_INFO_LAST_CANDIDATE, 0)));
-        CHECK_EQ_DBL(hlrt_lr(t, 0, 0), 0.5 * 0.1);
-        /* fit_failure_decay 1: the reference's "keep the rate". */
-        HLRT_SET(t, HLR_PARAM_FIT_FAILURE_DECAY, 1.0);
+        CHECK_EQ_DBL(hlrt_lr(t, 0, 0), 0.1);
+        /* Whatever fit_failure_decay is. */
+        HLRT_SET(t, HLR_PARAM_FIT_FAILURE_DECAY, 0.25);
         observe_quadratic_losses(t, 4, &pc, w, gc, one, 1);
-        CHECK_EQ_DBL(hlrt_lr(t, 4, 0), 0.05);
+        CHECK_EQ_DBL(hlrt_lr(t, 4, 0), 0.1);
         /* Ascent direction (d = -g): b < 0, not a descent direction. */
         double minus[2] = {-gc[0], -gc[1]};
         problem_quadratic(&pc, 2, a, bvec);
@@ -842,13 +843,20 @@ static void test_gen_exact(void) {
         flags = (unsigned)hlrt_info(t, HLR_INFO_LAST_FLAGS, 0);
         CHECK(flags & HLR_FLAG_FIT_REJECTED);
         CHECK(flags & HLR_FLAG_NEGATIVE_CURVATURE);
-        /* Clamp: lr_min above the halved rate. */
+        CHECK_EQ_DBL(hlrt_lr(t, 12, 0), 0.1);
+        /* A failed observation decays: 0.1 * 0.5, then the clamp at lr_min. */
         HLRT_SET(t, HLR_PARAM_FIT_FAILURE_DECAY, 0.5);
+        CHECK_OK(hlr_tuner_observe_failure(t, 16));
+        flags = (unsigned)hlrt_info(t, HLR_INFO_LAST_FLAGS, 0);
+        CHECK(flags == (HLR_FLAG_FIT_REJECTED | HLR_FLAG_OBSERVATION_FAILED));
+        CHECK_EQ_DBL(hlrt_lr(t, 16, 0), 0.05);
+        CHECK(isnan(hlrt_info(t, HLR_INFO_FIT_R2, 0)));
         HLRT_SET(t, HLR_PARAM_LR_MIN, 0.04);
-        observe_quadratic_losses(t, 16, &pl, w, gl, one, 1);
+        CHECK_OK(hlr_tuner_observe_failure(t, 20));
         flags = (unsigned)hlrt_info(t, HLR_INFO_LAST_FLAGS, 0);
         CHECK(flags & HLR_FLAG_CLAMPED_MIN);
-        CHECK_EQ_DBL(hlrt_lr(t, 16, 0), 0.04);
+        CHECK_EQ_DBL(hlrt_lr(t, 20, 0), 0.04);
+        CHECK_EQ_DBL(hlrt_info(t, HLR_INFO_UPDATES, 0), 6.0);
         hlr_tuner_free(t);
     }
     /* R^2 gate with m >= 4: a loss with a cubic term fails r2_threshold 0.9999999. */

@@ -205,7 +205,7 @@ public func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
             var written: UInt = 0
             let capacity = UInt(cursor.byte()) * 2
             checked(handle, "save") { hlr_tuner_save(handle, &buffer, capacity, &written) }
-        case 12:  // the general protocol: whatever the method needs, with fuzzed values
+        case 12:  // the general protocol: whatever the method needs, with fuzzed values (or a failure)
             var need: Int32 = 0
             var count: UInt = 0
             guard hlr_tuner_need(handle, step, &need, &count) == 0 else { break }
@@ -213,6 +213,10 @@ public func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
             _ = hlr_tuner_get_probes(handle, step, &probes, UInt(probes.count))
             let values = (0..<Int(min(count, 64))).map { _ in
                 cursor.byte() % 8 == 0 ? cursor.double() : Double(Int8(bitPattern: cursor.byte())) / 8
+            }
+            if cursor.byte() % 6 == 0 {  // or report the measurement as failed
+                checked(handle, "observe-failure") { hlr_tuner_observe_failure(handle, step) }
+                break
             }
             let kind = cursor.byte() % 5 == 0 ? Int32(cursor.byte() % 5) : need
             checked(handle, "observe-need") { hlr_tuner_observe(handle, step, kind, values, UInt(values.count)) }

@@ -13,7 +13,7 @@ Families:
   library's ``Schedule.hyperbolic`` through ``hessianlr.torch.ScheduleLR``), and GeN from the
   PyPI package ``gen-optim`` (its ``lr_parabola`` called as its authors' examples do);
 - ``ours``: libhessianlr tuners driven by ``hessianlr.torch.LRTuner``;
-- ``diagnostic``: GeN (ours) with fit_failure_decay 1.0 (explains a result; not used for targets);
+- ``diagnostic``: variants that explain a result, not used for the targets (none at present);
 - ``ablation``: every rule of ours with the library's default lr_max = 1.0.
 
 ``OURS_LR_MAX`` is the only option of ours changed from the library default (1.0, the seed's
@@ -215,11 +215,12 @@ _OURS = [
      "CDAT: sigma 2, otherwise as CDAT σ=1"),
     ("gen", "GeN (ours)", "gen", "all", {},
      "GeN: update_period 4, probes ξ ∈ {−1, 0, +1}·lr on the current batch, r2_threshold 0.99, "
-     "bounds [lr/2, 2·lr], smoothing 0.9, fit_failure_decay 0.5"),
+     "bounds [lr/2, 2·lr], smoothing 0.9; a rejected fit keeps the rate, a failed one (NaN/Inf "
+     "probe loss) halves it"),
     ("hidlr_bw", "Hi-DLR bias/weights", "hidlr", "bias_weights", {},
      "Hi-DLR: 2 groups (weights, biases), update_period 10, model diagonal, probe_count auto "
      "(4K = 8 rows, 7 forwards), probe_scale 1, r2_threshold 0.99, bounds [lr/2, 2·lr], "
-     "smoothing 0.9, fit_failure_decay 0.5, seed = run seed"),
+     "smoothing 0.9 (R² rejection keeps the rates, a failed fit halves them), seed = run seed"),
     ("hidlr_layer", "Hi-DLR per layer", "hidlr", "per_layer", {},
      "Hi-DLR: 3 groups (one per Linear layer), probe_count auto (4K = 12 rows, 11 forwards), "
      "otherwise as Hi-DLR bias/weights"),
@@ -243,13 +244,6 @@ METHODS: dict[str, MethodSpec] = {m.name: m for m in [
 for _name, _label, _method, _grouping, _options, _text in _OURS:
     METHODS[_name] = MethodSpec(_name, _label, "ours", f"{_text}, lr_max {OURS_LR_MAX:g}",
                                 _ours(_method, _grouping, **_options), _grouping)
-# Diagnostic variant (not used for the targets; it explains a result): GeN (ours) with
-# fit_failure_decay 1.0 keeps the rate on a rejected fit, as gen-optim's code does when its fit
-# succeeds but a ≤ 0, b ≤ 0 or R² ≤ 0.99 (gen-optim halves only when the fit raises).
-METHODS["gen_keep"] = MethodSpec(
-    "gen_keep", "GeN (ours, decay 1)", "diagnostic",
-    f"GeN (ours) with fit_failure_decay 1.0, otherwise as GeN (ours), lr_max {OURS_LR_MAX:g}",
-    _ours("gen", fit_failure_decay=1.0))
 # Ablation (--ablate-lr-max): every rule of ours with the library's default lr_max = 1.0.
 for _name, _label, _method, _grouping, _options, _text in _OURS:
     METHODS[_name + "_lrmax1"] = MethodSpec(

@@ -132,7 +132,9 @@ public struct DecisionFlags: OptionSet, Sendable, Hashable {
     /// rejected the fit; Hi-DLR: b_k ≤ 0 or a full-model η_k ≤ 0, the group kept its rate;
     /// Armijo searched anyway).
     public static let notDescent = DecisionFlags(rawValue: 64)
-    /// The quadratic fit was not used: every rate was multiplied by fit_failure_decay.
+    /// The quadratic fit was not used (GeN, Hi-DLR). Rejected by a gate (with `negativeCurvature`,
+    /// `zeroGradient`, `notDescent` or `poorFit`): every rate was kept. Failed (with
+    /// `rankDeficient` or `observationFailed`): every rate was multiplied by fit_failure_decay.
     public static let fitRejected = DecisionFlags(rawValue: 128)
     /// The fit's R² did not exceed r2_threshold.
     public static let poorFit = DecisionFlags(rawValue: 256)
@@ -143,4 +145,8 @@ public struct DecisionFlags: OptionSet, Sendable, Hashable {
     /// Armijo: max_backtracks decreases did not reach sufficient decrease; the last trial rate
     /// was used.
     public static let backtrackLimit = DecisionFlags(rawValue: 2048)
+    /// The caller reported that it could not measure the losses the step needed
+    /// (`Tuner.observeFailure`): GeN and Hi-DLR decayed every rate by fit_failure_decay; Armijo
+    /// treated the trial as a failed sufficient-decrease test.
+    public static let observationFailed = DecisionFlags(rawValue: 4096)
 }

@@ -28,6 +28,15 @@ public protocol Tuner: Sendable {
     /// `need(atStep: step).valueCount(groups:)` values (layouts in `ObservationKind`).
     mutating func observe(step: UInt64, kind: ObservationKind, values: [Double]) throws(HLRError)
 
+    /// The caller could not measure the losses `need(atStep: step)` asks for (a probe or trial
+    /// loss was NaN or ±Inf, or its forward pass failed): the reference GeN's failure path.
+    /// GeN and Hi-DLR: the fit failed, every rate × fit_failure_decay (clamped), flagged
+    /// `fitRejected` + `observationFailed`, counted as an update. Armijo: the trial rate fails
+    /// the sufficient-decrease test (the search backtracks, or gives up at max_backtracks).
+    /// Throws `wrongState`, changing nothing, unless the step needs losses (a curvature or slope
+    /// observation has no failure rule: skip the observation and the rates stay as they are).
+    mutating func observeFailure(step: UInt64) throws(HLRError)
+
     /// The learning rate of `group` for the update at `step`.
     func learningRate(group: Int, step: UInt64) throws(HLRError) -> Double
 

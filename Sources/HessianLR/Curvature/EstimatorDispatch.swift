@@ -16,6 +16,7 @@ extension EstimatorConfig {
             let result = try Lanczos.eigenpairs(of: backend, options: options)
             run.values[.eigenvalues] = result.eigenvalues
             run.values[.residuals] = result.residuals
+            run.values[.errorBounds] = result.errorBounds
             run.values[.iterations] = [Double(result.iterations)]
             run.values[.converged] = [flag(result.converged)]
             run.values[.termination] = [Double(result.termination.rawValue)]

@@ -62,6 +62,7 @@ public enum EstimatorKind: Int, CaseIterable, Sendable {
                 Spec.flag(.computeVectors, default: d.computeVectors),
                 Spec(.symmetryTolerance, minimum: .leastNormalMagnitude, maximum: .infinity, default: d.symmetryTolerance),
                 threads,
+                Spec(.eigenvalueTolerance, minimum: 0, maximum: .greatestFiniteMagnitude, default: d.eigenvalueTolerance),
             ]
         case .powerIteration:
             let d = PowerIterationOptions()

@@ -13,6 +13,7 @@ extension EstimatorConfig {
         options.distribution = ProbeDistribution(rawValue: integer(.distribution)) ?? options.distribution
         options.computeVectors = integer(.computeVectors) == 1
         options.symmetryTolerance = double(.symmetryTolerance)
+        options.eigenvalueTolerance = double(.eigenvalueTolerance)
         return options
     }
 

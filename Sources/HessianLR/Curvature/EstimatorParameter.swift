@@ -46,6 +46,9 @@ public enum EstimatorParameter: Int, CaseIterable, Sendable {
     case gridUpper = 19
     /// Host runs: threads for the vector operations (results do not depend on it).
     case threads = 20
+    /// Lanczos: 0 (off) or a requested relative eigenvalue accuracy ε: also stop once every
+    /// wanted Ritz value's error estimate min(r, r²/gap) is ≤ ε·|θ| (`Lanczos`).
+    case eigenvalueTolerance = 21
 
     /// The snake_case name used in messages and by the bindings.
     public var name: String {
@@ -70,6 +73,7 @@ public enum EstimatorParameter: Int, CaseIterable, Sendable {
         case .gridLower: return "grid_lower"
         case .gridUpper: return "grid_upper"
         case .threads: return "threads"
+        case .eigenvalueTolerance: return "eigenvalue_tolerance"
         }
     }
 

@@ -55,6 +55,9 @@ public enum EstimatorResultKey: Int, CaseIterable, Sendable {
     case density = 23
     /// SLQ: [σ used for the smoothing].
     case sigma = 24
+    /// Lanczos: estimated eigenvalue errors min(rᵢ, rᵢ²/gapᵢ), one per eigenvalue (see
+    /// `Lanczos`).
+    case errorBounds = 25
 
     /// The snake_case name used in messages and by the bindings.
     public var name: String {
@@ -83,6 +86,7 @@ public enum EstimatorResultKey: Int, CaseIterable, Sendable {
         case .grid: return "grid"
         case .density: return "density"
         case .sigma: return "sigma"
+        case .errorBounds: return "error_bounds"
         }
     }
 
@@ -105,7 +109,7 @@ extension EstimatorKind {
         switch self {
         case .lanczos:
             return [.eigenvalues, .residuals, .eigenvectors, .iterations, .converged, .termination,
-                    .restarts, .maxAsymmetry, .hvps]
+                    .restarts, .maxAsymmetry, .hvps, .errorBounds]
         case .powerIteration:
             return [.eigenvalues, .residuals, .eigenvectors, .iterations, .converged, .hvps]
         case .hutchinson:

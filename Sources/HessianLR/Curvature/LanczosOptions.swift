@@ -41,6 +41,11 @@ public struct LanczosOptions: Sendable, Equatable {
     /// Largest tolerated asymmetry max|q_iᵀHq_j − (Hq_i)ᵀq_j| / max‖Hq‖ (default 1e-3; float32
     /// HVPs deviate by about 1e-6, an asymmetric operator by O(1)); `.infinity` disables the check.
     public var symmetryTolerance = 1e-3
+    /// Requested relative eigenvalue accuracy ε (default 0: off). When > 0 the run also stops
+    /// once every wanted Ritz value has an error estimate min(rᵢ, rᵢ²/gapᵢ) ≤ ε·max(|θᵢ|,
+    /// 10⁻⁸·max_j|θ_j|) (`Lanczos`, rule 1b), which needs far fewer HVPs than a residual
+    /// tolerance giving the same accuracy: the eigenvalue error is quadratic in the residual.
+    public var eigenvalueTolerance = 0.0
 
     public init() {}
 
@@ -55,6 +60,9 @@ public struct LanczosOptions: Sendable, Equatable {
         guard maxDimension >= count else {
             throw .invalid("Lanczos: maxDimension (\(maxDimension)) must be ≥ count (\(count))")
         }
+        guard eigenvalueTolerance >= 0, eigenvalueTolerance.isFinite else {
+            throw .invalid("Lanczos: eigenvalueTolerance must be finite and ≥ 0, got \(eigenvalueTolerance)")
+        }
         guard symmetryTolerance > 0, !symmetryTolerance.isNaN else {
             throw .invalid("Lanczos: symmetryTolerance must be > 0, got \(symmetryTolerance)")
         }
@@ -63,7 +71,8 @@ public struct LanczosOptions: Sendable, Equatable {
 
 /// Why an iterative eigensolver stopped.
 public enum EigenTermination: Int, Sendable {
-    /// Every wanted pair met the tolerance.
+    /// Every wanted pair met the residual tolerance, or every wanted value the eigenvalue
+    /// tolerance.
     case converged = 0
     /// The Krylov space reached the whole space or an invariant subspace that no further probe
     /// could leave: the Ritz values are exact eigenvalues.
@@ -78,6 +87,8 @@ public struct LanczosResult<Vector> {
     public var eigenvalues: [Double]
     /// Estimated absolute residuals ‖H yᵢ − θᵢ yᵢ‖ = |β·s_{last,i}| (exact in exact arithmetic).
     public var residuals: [Double]
+    /// Estimated absolute eigenvalue errors min(rᵢ, rᵢ²/δᵢ) (see `Lanczos`, rule 1b).
+    public var errorBounds: [Double]
     /// Unit Ritz vectors yᵢ (empty unless `computeVectors`); the caller owns them and releases them
     /// through the backend.
     public var eigenvectors: [Vector]

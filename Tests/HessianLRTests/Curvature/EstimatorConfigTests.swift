@@ -43,14 +43,14 @@ import Testing
 
     @Test func stableRawValues() {
         #expect(EstimatorKind.allCases.map(\.rawValue) == Array(1...6))
-        #expect(EstimatorParameter.allCases.map(\.rawValue) == Array(1...20))
-        #expect(EstimatorResultKey.allCases.map(\.rawValue) == Array(1...24))
+        #expect(EstimatorParameter.allCases.map(\.rawValue) == Array(1...21))
+        #expect(EstimatorResultKey.allCases.map(\.rawValue) == Array(1...25))
         #expect(EigenTarget.largestMagnitude.rawValue == 1 && EigenTarget.smallestAlgebraic.rawValue == 3)
         #expect(ProbeDistribution.rademacher.rawValue == 1 && ProbeDistribution.gaussian.rawValue == 2)
         #expect(EigenTermination.converged.rawValue == 0 && EigenTermination.iterationLimit.rawValue == 2)
         #expect(throws: HLRError(.unknownMethod, "unknown estimator kind 7")) { try EstimatorKind.from(rawValue: 7) }
         #expect(throws: HLRError(.unknownKey, "unknown estimator parameter 0")) { try EstimatorParameter.from(rawValue: 0) }
-        #expect(throws: HLRError(.unknownKey, "unknown estimator result 25")) { try EstimatorResultKey.from(rawValue: 25) }
+        #expect(throws: HLRError(.unknownKey, "unknown estimator result 26")) { try EstimatorResultKey.from(rawValue: 26) }
     }
 
     @Test func settersValidateNameTheValueAndChangeNothingOnFailure() throws {

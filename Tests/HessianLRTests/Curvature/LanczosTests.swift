@@ -147,6 +147,43 @@ import Testing
         #expect(values[0] == values[2])
     }
 
+    /// Rule 1b: a requested eigenvalue accuracy stops far earlier than the residual rule, and
+    /// the reported error estimates bound the actual errors on these spectra.
+    @Test(arguments: [
+        ([Double](LanczosTests.geometric), EigenTarget.largestAlgebraic, 1),
+        ([Double](LanczosTests.uniform), EigenTarget.smallestAlgebraic, 1),
+        ([Double](LanczosTests.geometric), EigenTarget.largestMagnitude, 3),
+        ((0..<300).map { 1.0 / Double($0 + 1) }, EigenTarget.largestAlgebraic, 2),
+    ])
+    func eigenvalueToleranceStopsAtTheRequestedAccuracy(spectrum: [Double], which: EigenTarget, k: Int) throws {
+        let a = DenseOperator(spectrum: spectrum)
+        let strict = try Self.run(a) { $0.count = k; $0.which = which }
+        for epsilon in [1e-4, 1e-6, 1e-9] {
+            let result = try Self.run(a) { $0.count = k; $0.which = which; $0.eigenvalueTolerance = epsilon }
+            #expect(result.converged && result.termination == .converged)
+            #expect(result.hvpCount < strict.hvpCount, "ε = \(epsilon): \(result.hvpCount) vs \(strict.hvpCount)")
+            let exact = Self.expected(a, which, k)
+            for (index, value) in result.eigenvalues.enumerated() {
+                let error = (value - exact[index]).magnitude
+                #expect(error <= epsilon * exact[index].magnitude, "ε = \(epsilon): error \(error)")
+                #expect(error <= result.errorBounds[index] * (1 + 1e-9) + 1e-15 * exact[index].magnitude,
+                        "ε = \(epsilon): error \(error) above its estimate \(result.errorBounds[index])")
+                #expect(result.errorBounds[index] <= result.residuals[index])
+            }
+        }
+        #expect(zip(strict.errorBounds, strict.residuals).allSatisfy { $0 <= $1 })
+    }
+
+    @Test func errorEstimateFallsBackToTheResidual() {
+        typealias C = Lanczos.RitzCandidate
+        let alone = C(value: 2, residual: 0.1, block: 0, index: 0)
+        #expect(Lanczos.errorEstimate(alone, among: [alone]) == 0.1)
+        let far = C(value: 1, residual: 0.05, block: 0, index: 1)
+        #expect(Lanczos.errorEstimate(alone, among: [alone, far]) == 0.1 * 0.1 / 0.95)
+        let overlapping = C(value: 1.95, residual: 0.1, block: 1, index: 0)  // δ ≤ 0
+        #expect(Lanczos.errorEstimate(alone, among: [alone, far, overlapping]) == 0.1)
+    }
+
     @Test func badArgumentsThrowWithMessages() throws {
         let a = DenseOperator(spectrum: [1, 2, 3])
         let cases: [((inout LanczosOptions) -> Void, String)] = [
@@ -155,6 +192,8 @@ import Testing
             ({ $0.tolerance = 0 }, "tolerance"),
             ({ $0.count = 2; $0.maxDimension = 1 }, "maxDimension (1) must be ≥ count (2)"),
             ({ $0.symmetryTolerance = .nan }, "symmetryTolerance"),
+            ({ $0.eigenvalueTolerance = -1 }, "eigenvalueTolerance must be finite and ≥ 0, got -1"),
+            ({ $0.eigenvalueTolerance = .infinity }, "eigenvalueTolerance"),
         ]
         for (configure, fragment) in cases {
             let error = #expect(throws: HLRError.self) { try Self.run(a, configure) }

@@ -70,13 +70,53 @@ import Testing
         #expect(noKey?.message.contains("key 11") == true)
     }
 
-    @Test func repeatedRejectionsFloorAtLrMin() throws {
-        var tuner = try Self.tuner([(.updatePeriod, 1), (.initialLR, 1e-6)])
-        for step in UInt64(0)..<20 {
-            try tuner.observe(step: step, kind: .losses, values: [1, 1, 1])  // flat: rejected
+    @Test func repeatedRejectionsKeepTheRate() throws {
+        var tuner = try Self.tuner([(.updatePeriod, 4), (.initialLR, 0.1)])
+        for step in stride(from: UInt64(0), to: 40, by: 4) {
+            try tuner.observe(step: step, kind: .losses, values: [1.0, 0.9, 0.7])  // concave: rejected
         }
-        #expect(try tuner.learningRate(group: 0, step: 20) == 1e-8)
+        #expect(try tuner.learningRate(group: 0, step: 40) == 0.1)
+        #expect(try tuner.info(.updates, group: 0) == 10)
         #expect(try tuner.info(.lastFlags, group: 0)
-            == Double(DecisionFlags([.fitRejected, .negativeCurvature, .zeroGradient, .clampedMin]).rawValue))
+            == Double(DecisionFlags([.fitRejected, .negativeCurvature]).rawValue))
+    }
+
+    @Test func failedObservationsDecayAndFloorAtLrMin() throws {
+        var tuner = try Self.tuner([(.updatePeriod, 1), (.initialLR, 1e-6), (.fitFailureDecay, 0.25)])
+        try tuner.observeFailure(step: 0)
+        #expect(try tuner.learningRate(group: 0, step: 0) == 0.25e-6)
+        #expect(try tuner.info(.lastFlags, group: 0)
+            == Double(DecisionFlags([.fitRejected, .observationFailed]).rawValue))
+        #expect(try tuner.info(.fitR2, group: 0).isNaN)
+        #expect(try tuner.info(.lastCandidate, group: 0).isNaN)
+        for step in UInt64(1)..<20 { try tuner.observeFailure(step: step) }
+        #expect(try tuner.learningRate(group: 0, step: 20) == 1e-8)
+        #expect(try tuner.info(.updates, group: 0) == 20)
+        #expect(try tuner.info(.lastFlags, group: 0)
+            == Double(DecisionFlags([.fitRejected, .observationFailed, .clampedMin]).rawValue))
+        // A failed fit after an accepted one forgets the fit, and the next fit starts from the
+        // decayed rate.
+        try tuner.setParameter(.fitFailureDecay, 0.5, group: nil)
+        let probes = GeNRule.probes(rates: tuner.rates, options: tuner.options)
+        try tuner.observe(step: 20, kind: .losses, values: probes.map { 1 - 3 * $0[0] + 6 * $0[0] * $0[0] })
+        #expect(!(try tuner.info(.fitR2, group: 0)).isNaN)
+        let before = try tuner.learningRate(group: 0, step: 21)
+        try tuner.observeFailure(step: 21)
+        #expect(try tuner.learningRate(group: 0, step: 21) == max(0.5 * before, 1e-8))
+        #expect(try tuner.info(.fitR2, group: 0).isNaN)
+    }
+
+    @Test func failuresAreRefusedWhereNoLossesAreNeeded() throws {
+        var tuner = try Self.tuner([(.updatePeriod, 4)])
+        let before = tuner.snapshot()
+        for (step, fragment) in [(UInt64(1), "needs nothing"), (UInt64.max, "needs nothing")] {
+            let error = #expect(throws: HLRError.self) { try tuner.observeFailure(step: step) }
+            #expect(error?.kind == .wrongState)
+            #expect(error?.message.contains(fragment) == true, "\(error?.message ?? "")")
+        }
+        #expect(tuner.snapshot() == before)
+        try tuner.observeFailure(step: 0)
+        let again = #expect(throws: HLRError.self) { try tuner.observeFailure(step: 0) }
+        #expect(again?.message.contains("steps must increase") == true)
     }
 }

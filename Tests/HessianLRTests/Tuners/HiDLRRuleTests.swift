@@ -145,11 +145,11 @@ import Testing
         #expect(decision.flags == [.projected, .projected])
         #expect(TunerCheck.close(decision.learningRates[0], 1.0 / 3, 1e-9))
         #expect(TunerCheck.close(decision.learningRates[1], 1.0 / 3, 1e-9))
-        // No positive curvature at all: rejected.
+        // No positive curvature at all: rejected, rates kept.
         let concave = Self.quadratic(c: 0, b: [1, 1], a: [-1, 0, 0, -2], probes: probes)
         let rejected = try HiDLRRule.decide(current: rates, losses: concave, options: options, round: 0)
         #expect(rejected.flags == [[.fitRejected, .negativeCurvature], [.fitRejected, .negativeCurvature]])
-        #expect(rejected.learningRates == [0.5, 0.5])
+        #expect(rejected.learningRates == rates)
     }
 
     @Test func diagonalModelSkipsGroupsWithoutAPositiveQuadratic() throws {
@@ -167,7 +167,7 @@ import Testing
         #expect(decision.candidates[0].isNaN && decision.candidates[2].isNaN)
     }
 
-    @Test func poorFitsDecayEveryGroup() throws {
+    @Test func poorFitsKeepEveryGroup() throws {
         let rates = [0.1, 0.2]
         let options = HiDLROptions(groups: 2)  // r2_threshold 0.99, decay 0.5
         let probes = HiDLRRule.probes(rates: rates, options: options, round: 0)
@@ -175,7 +175,7 @@ import Testing
         for j in losses.indices { losses[j] += j % 2 == 0 ? 0.05 : -0.05 }
         let decision = try HiDLRRule.decide(current: rates, losses: losses, options: options, round: 0)
         #expect(decision.model.r2 < 0.99)
-        #expect(decision.learningRates == [0.05, 0.1])
+        #expect(decision.learningRates == [0.1, 0.2])
         #expect(decision.flags == [[.fitRejected, .poorFit], [.fitRejected, .poorFit]])
         #expect(decision.influence.allSatisfy { !$0.isNaN })  // a full-rank fit still ranks groups
     }

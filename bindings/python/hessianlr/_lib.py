@@ -144,6 +144,7 @@ PROTOTYPES = {
     "hlr_tuner_need": (c_int, [_handle, c_uint64, _P(c_int), _P(c_size_t)]),
     "hlr_tuner_get_probes": (c_int, [_handle, c_uint64, _P(c_double), c_size_t]),
     "hlr_tuner_observe": (c_int, [_handle, c_uint64, c_int, _P(c_double), c_size_t]),
+    "hlr_tuner_observe_failure": (c_int, [_handle, c_uint64]),
     "hlr_tuner_get_lr": (c_int, [_handle, c_uint64, c_size_t, _P(c_double)]),
     "hlr_tuner_get_lrs": (c_int, [_handle, c_uint64, _P(c_double), c_size_t]),
     "hlr_tuner_observe_host_f32": (

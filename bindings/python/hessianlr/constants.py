@@ -179,7 +179,8 @@ class Flag(IntFlag):
     ZERO_GRADIENT = 32
     #: gᵀd < 0 (direction update): rate kept.
     NOT_DESCENT = 64
-    #: quadratic fit failed a gate: rate decayed.
+    #: quadratic fit unused: rejected by a gate (rate kept) or failed (RANK_DEFICIENT or
+    #: OBSERVATION_FAILED: rate × fit_failure_decay).
     FIT_REJECTED = 128
     #: R² below the threshold.
     POOR_FIT = 256
@@ -189,6 +190,8 @@ class Flag(IntFlag):
     PROJECTED = 1024
     #: line search hit max_backtracks.
     BACKTRACK_LIMIT = 2048
+    #: the caller reported unmeasurable losses (:meth:`Tuner.observe_failure`).
+    OBSERVATION_FAILED = 4096
 
 
 class Direction(IntEnum):
@@ -396,6 +399,7 @@ class EstimatorParam(IntEnum):
     GRID_LOWER = 18
     GRID_UPPER = 19
     THREADS = 20
+    EIGENVALUE_TOLERANCE = 21
 
 
 class Which(IntEnum):
@@ -453,6 +457,7 @@ class Result(IntEnum):
     GRID = 22
     DENSITY = 23
     SIGMA = 24
+    ERROR_BOUNDS = 25
 
 
 class BatchScaling(IntEnum):

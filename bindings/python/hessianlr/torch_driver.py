@@ -7,6 +7,7 @@ work on the tensors' device and only scalars crossing to the host; see :class:`L
 
 from __future__ import annotations
 
+import math
 from typing import Any, Callable, Union
 
 from . import torch_observations as observations
@@ -65,8 +66,10 @@ class LRTuner:
        (coupled or decoupled), maximize; plain SGD's u is g itself).
     4. Until the step needs nothing: CURVATURE → [g_kᵀd_k, d_kᵀHd_k] with one HVP per group;
        SLOPE → [L(w), g_kᵀd_k]; LOSSES → the closure's loss at w − Σ_k ξ_jk·d_k for each probe
-       row (weights perturbed in place under no_grad and restored bit for bit). Each
-       observation crosses to the host as one small float64 vector. If anything fails the
+       row (weights perturbed in place under no_grad and restored bit for bit); if a probe
+       loss is NaN or ±Inf the step reports ``tuner.observe_failure(t)`` instead (GeN, Hi-DLR:
+       rate × fit_failure_decay; Armijo: backtrack; counted in ``failed_observation_count``).
+       Each observation crosses to the host as one small float64 vector. If anything fails the
        tuner is restored to its state before the step, the weights are restored, the step is
        not counted (call ``step`` again to retry) and the error propagates.
     5. Each ``param_group['lr']`` is set to the tuner's rate for step t.
@@ -123,8 +126,10 @@ class LRTuner:
         self.hvp_count = 0
         #: Forward passes of the closure for loss probes so far.
         self.probe_count = 0
-        #: Observations fed to the tuner so far.
+        #: Observations fed to the tuner so far (failed ones included).
         self.observation_count = 0
+        #: Loss observations reported as failed (a NaN/±Inf probe loss) so far.
+        self.failed_observation_count = 0
         self._last_lr = self.tuner.lrs(0)
         self._apply(self._last_lr)
 
@@ -240,7 +245,7 @@ class LRTuner:
         detached, dirs = self._directions(groups, grads_by_group)
         current = loss.detach().reshape(())
         before = self.tuner.save()
-        counts = (self.hvp_count, self.probe_count, self.observation_count)
+        counts = (self.hvp_count, self.probe_count, self.observation_count, self.failed_observation_count)
         try:
             rounds = 0
             while need != Need.NOTHING:
@@ -261,6 +266,15 @@ class LRTuner:
                     losses, calls = observations.probe_losses(torch, params_by_group, dirs, probes, closure, current)
                     self.probe_count += calls
                     values = self._host(torch, losses, device)
+                    if not all(math.isfinite(v) for v in values):
+                        # A diverged probe: the fit failed (GeN, Hi-DLR decay the rate; Armijo
+                        # backtracks), as the reference GeN does when its fit raises.
+                        self.tuner.observe_failure(t)
+                        self.failed_observation_count += 1
+                        self.observation_count += 1
+                        rounds += 1
+                        need, _ = self.tuner.need(t)
+                        continue
                 else:
                     raise WrongStateError(f"step {t} needs observation kind {int(need)}, unknown to this binding")
                 self.tuner.observe(t, need, values)
@@ -269,7 +283,7 @@ class LRTuner:
                 need, _ = self.tuner.need(t)
         except BaseException:
             self.tuner.restore(before)
-            self.hvp_count, self.probe_count, self.observation_count = counts
+            self.hvp_count, self.probe_count, self.observation_count, self.failed_observation_count = counts
             raise
 
     # -- checkpoints ---------------------------------------------------------------------------
@@ -283,6 +297,7 @@ class LRTuner:
             "hvp_count": self.hvp_count,
             "probe_count": self.probe_count,
             "observation_count": self.observation_count,
+            "failed_observation_count": self.failed_observation_count,
             "last_lr": list(self._last_lr),
         }
 
@@ -293,6 +308,7 @@ class LRTuner:
         self.hvp_count = int(state.get("hvp_count", 0))
         self.probe_count = int(state.get("probe_count", 0))
         self.observation_count = int(state.get("observation_count", 0))
+        self.failed_observation_count = int(state.get("failed_observation_count", 0))
         self._last_lr = list(state.get("last_lr", self.tuner.lrs(self._step)))
 
     def close(self) -> None:

@@ -266,6 +266,15 @@ class Tuner(HostMode):
         array = _args.doubles(values)
         check(_lib.lib.hlr_tuner_observe(self._handle, step, _args.key(kind, "kind"), _args.double_pointer(array), array.size))
 
+    def observe_failure(self, step: int) -> None:
+        """Reports that the losses ``need(step)`` asked for could not be measured (a probe or
+        trial loss was NaN/±Inf, or its forward pass failed): GeN and Hi-DLR multiply every rate
+        by fit_failure_decay (GeN's reference halves when its fit raises), Armijo rejects the
+        trial (backtracks). Raises WrongStateError, changing nothing, unless the step needs
+        losses."""
+        step = _args.step(step)
+        check(_lib.lib.hlr_tuner_observe_failure(self._handle, step))
+
     def lr(self, step: int, group: int = 0) -> float:
         """The learning rate of ``group`` for the update at ``step``."""
         step = _args.step(step)

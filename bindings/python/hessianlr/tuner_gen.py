@@ -19,8 +19,9 @@ class GeN(Tuner):
 
     Accepted iff full rank, a > 0, b > 0 and R² > r2_threshold: candidate b_k/a_k (the fitted
     minimiser), clipped to [lr_bound_low·lr, lr_bound_high·lr] (GeN: [lr/2, 2·lr]), smoothed
-    lr ← β·lr + (1 − β)·clip, clamped to [lr_min, lr_max]. Rejected: every rate × fit_failure_decay
-    (GeN halves). One shared scale: with K groups all move together and keep their ratios (use
+    lr ← β·lr + (1 − β)·clip, clamped to [lr_min, lr_max]. Rejected by a gate (a ≤ 0, b ≤ 0,
+    R² ≤ r2_threshold): every rate kept, as in GeN's code. Failed (rank-deficient design): every
+    rate × fit_failure_decay (GeN halves). One shared scale: with K groups all move together and keep their ratios (use
     :class:`HiDLR` for per-group rates). The optimizer is stepped once, with the new rates.
     """
 

@@ -19,8 +19,8 @@ class HiDLR(Tuner):
 
     Least squares of L ≈ c − Σ_k b_k ξ_k + ½ ξᵀAξ: ``model="diagonal"`` (A diagonal, 2K + 1
     unknowns) or ``"full"`` (symmetric A, K ≤ 16, projected to positive definite by raising
-    eigenvalues below eigen_floor·λ_max). Rejected (rank-deficient or R² ≤ r2_threshold): every
-    rate × fit_failure_decay. Accepted: η_k = b_k/a_k (diagonal) or η = A₊⁻¹b (full) for the
+    eigenvalues below eigen_floor·λ_max). Rejected (R² ≤ r2_threshold): every rate kept. Failed
+    (rank-deficient design): every rate × fit_failure_decay. Accepted: η_k = b_k/a_k (diagonal) or η = A₊⁻¹b (full) for the
     groups where it is a descent step, then GeN's safeguards (clip to [low·lr, high·lr], EMA β,
     clamp); other groups keep their rate. b_k is a loss per unit step, A_kl a loss per unit
     step². ``info(Info.INFLUENCE, k)`` ranks groups by the fitted decrease (PPI).

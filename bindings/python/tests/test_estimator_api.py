@@ -185,6 +185,21 @@ def test_lanczos_matches_eigvalsh(which, pick):
     assert result.timing.wall >= result.timing.hvp > 0
 
 
+@pytest.mark.parametrize("epsilon", [1e-4, 1e-6, 1e-9])
+def test_lanczos_eigenvalue_tolerance_meets_the_requested_accuracy(epsilon):
+    a = symmetric(seed=7)
+    exact = np.linalg.eigvalsh(a)[::-1][:2]
+    strict = h.Lanczos(count=2, which="LA", seed=1).run_host(N, hvp_of(a))
+    result = h.Lanczos(count=2, which="LA", eigenvalue_tolerance=epsilon, seed=1).run_host(N, hvp_of(a))
+    assert result.converged and result.termination == Termination.CONVERGED
+    assert result.hvps < strict.hvps
+    errors = np.abs(result.eigenvalues - exact)
+    assert np.all(errors <= epsilon * np.abs(exact))
+    assert np.all(errors <= result.error_bounds + 1e-15 * np.abs(exact))
+    assert np.all(result.error_bounds <= result.residuals)
+    assert h.Lanczos().params()["eigenvalue_tolerance"] == 0.0
+
+
 def test_lanczos_float32_and_ops_backends_agree_with_host():
     a = symmetric(seed=5)
     exact = np.linalg.eigvalsh(a)[::-1][:2]

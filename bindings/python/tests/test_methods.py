@@ -186,3 +186,33 @@ def test_generic_tuner_and_repr():
     assert repr(tuner) == "<Tuner closed>"
     with pytest.raises(h.InvalidHandleError):
         tuner.options()
+
+
+@pytest.mark.parametrize("cls", [h.GeN, h.HiDLR])
+def test_observe_failure_decays_every_rate(cls):
+    tuner = cls(groups=2, initial_lr=[0.1, 0.4], fit_failure_decay=0.5)
+    need, _ = tuner.need(0)
+    assert need == h.Need.LOSSES
+    tuner.observe_failure(0)
+    assert tuner.lrs(0) == [0.05, 0.2]
+    assert h.Flag(int(tuner.info(h.Info.LAST_FLAGS, 1))) == h.Flag.FIT_REJECTED | h.Flag.OBSERVATION_FAILED
+    assert tuner.info(h.Info.UPDATES, 0) == 1
+
+
+def test_observe_failure_rejects_an_armijo_trial():
+    tuner = h.Armijo(initial_lr=1.0)
+    tuner.observe(0, h.Need.SLOPE, [5.0, 100.0])
+    tuner.observe_failure(0)
+    assert np.array_equal(tuner.probes(0), [[0.8]])
+
+
+@pytest.mark.parametrize("cls", [h.HessianLR, h.CDAT, h.Constant])
+def test_observe_failure_is_refused_without_a_loss_need(cls):
+    tuner = cls()
+    before = tuner.save()
+    for step in (0, 1, 2**64 - 1):
+        with pytest.raises(h.WrongStateError):
+            tuner.observe_failure(step)
+    assert tuner.save() == before
+    with pytest.raises(h.InvalidArgumentError):
+        tuner.observe_failure(-1)

@@ -224,6 +224,50 @@ def test_failure_mid_step_restores_weights_and_tuner():
     assert driver.step_count == counts[2] + 1
 
 
+@pytest.mark.parametrize("method", ["gen", "hidlr"])
+def test_a_non_finite_probe_loss_is_a_failed_fit_that_decays_the_rates(method):
+    model, closure = tiny(torch.float64)
+    groups = two_groups(model) if method == "hidlr" else model.parameters()
+    optimizer = torch.optim.SGD(groups, lr=0.05)
+    driver = LRTuner(optimizer, method, update_period=1, fit_failure_decay=0.25)
+    before = driver.tuner.lrs(0)
+    weights = weight_bits(model)
+    calls = []
+
+    def diverging():
+        calls.append(1)
+        return closure() * float("inf") if len(calls) == 2 else closure()
+
+    rates = driver.step(closure=diverging)
+    assert rates == [0.25 * r for r in before]
+    assert [g["lr"] for g in optimizer.param_groups] == rates
+    assert driver.failed_observation_count == 1 and driver.observation_count == 1
+    assert same_bits(weight_bits(model), weights)  # probes restored the weights
+    flags = h.Flag(int(driver.tuner.info(h.Info.LAST_FLAGS, 0)))
+    assert flags == h.Flag.FIT_REJECTED | h.Flag.OBSERVATION_FAILED
+    assert driver.state_dict()["failed_observation_count"] == 1
+    optimizer.step()
+    driver.step(closure=closure)  # a finite step fits again
+    assert driver.failed_observation_count == 1
+    assert not h.Flag(int(driver.tuner.info(h.Info.LAST_FLAGS, 0))) & h.Flag.OBSERVATION_FAILED
+
+
+def test_armijo_backtracks_past_a_non_finite_trial_loss():
+    model, closure = tiny(torch.float64)
+    optimizer = torch.optim.SGD(model.parameters(), lr=1.0)
+    driver = LRTuner(optimizer, "armijo", initial_lr=1.0)
+    calls = []
+
+    def first_trial_overflows():
+        calls.append(1)
+        return closure() * float("nan") if len(calls) == 1 else closure()
+
+    rates = driver.step(closure(), closure=first_trial_overflows)  # the step's own loss is finite
+    assert driver.failed_observation_count == 1
+    assert rates[0] <= 0.8  # the first trial (1.0) was rejected
+    assert h.Flag(int(driver.tuner.info(h.Info.LAST_FLAGS, 0))) & h.Flag.OBSERVATION_FAILED
+
+
 def test_closure_is_required_when_losses_are():
     model, closure = tiny()
     driver = LRTuner(torch.optim.SGD(model.parameters(), lr=0.1), "armijo")

@@ -98,29 +98,43 @@ public struct ArmijoTuner: Tuner {
             try ObservationGuard.requireCount(
                 values, need: need, groups: groupCount, layout: "the loss at the trial rate")
             try ObservationGuard.requireFinite(values) { _ in "the trial loss" }
-            guard var search = next.search else { return }  // unreachable: need was losses
-            let verdict = ArmijoRule.judge(
-                loss0: search.loss0, slope: search.slope, rate: search.trial, trialLoss: values[0],
-                backtracks: search.backtracks, options: options)
-            next.lastCandidate = search.trial
-            switch verdict {
-            case .backtrack(let smaller):
-                search.trial = smaller
-                search.backtracks += 1
-                next.search = search
-            case .accept(let rate), .giveUp(let rate):
-                var flags = search.flags
-                if case .giveUp = verdict { flags.insert(.backtrackLimit) }
-                next.current = rate
-                next.history.countUpdate()
-                next.lastFlags = flags
-                next.lastBacktracks = search.backtracks
-                next.search = nil
-            }
+            next.judgeTrial(loss: values[0], failed: false)
         case .curvature:
             return  // unreachable: requireObservation refused it
         }
         self = next
+    }
+
+    /// The trial loss could not be measured (see `Tuner.observeFailure`): the trial fails the
+    /// sufficient-decrease test as if its loss were +∞ (flag `observationFailed` on the
+    /// search's outcome).
+    public mutating func observeFailure(step: UInt64) throws(HLRError) {
+        try requireObservation(.losses, atStep: step)
+        judgeTrial(loss: .infinity, failed: true)
+    }
+
+    /// One trial of the active search: backtrack, or end the search with its rate.
+    private mutating func judgeTrial(loss: Double, failed: Bool) {
+        guard var search else { return }  // unreachable: the need was losses
+        let verdict = ArmijoRule.judge(
+            loss0: search.loss0, slope: search.slope, rate: search.trial, trialLoss: loss,
+            backtracks: search.backtracks, options: options)
+        lastCandidate = search.trial
+        if failed { search.flags.insert(.observationFailed) }
+        switch verdict {
+        case .backtrack(let smaller):
+            search.trial = smaller
+            search.backtracks += 1
+            self.search = search
+        case .accept(let rate), .giveUp(let rate):
+            var flags = search.flags
+            if case .giveUp = verdict { flags.insert(.backtrackLimit) }
+            current = rate
+            history.countUpdate()
+            lastFlags = flags
+            lastBacktracks = search.backtracks
+            self.search = nil
+        }
     }
 
     public func learningRate(group: Int, step: UInt64) throws(HLRError) -> Double {

@@ -94,6 +94,11 @@ public struct CDATTuner: Tuner {
         self = next
     }
 
+    /// Never needs losses: refused (`wrongState`), see `Tuner.observeFailure`.
+    public mutating func observeFailure(step: UInt64) throws(HLRError) {
+        try ObservationGuard.refuseFailure(of: self, step: step)
+    }
+
     public func learningRate(group: Int, step: UInt64) throws(HLRError) -> Double {
         try checkGroup(group)
         return rate(group)

@@ -27,6 +27,13 @@ enum ObservationGuard {
                 + (nextStep.map { "\($0)" } ?? "beyond 2^64 − 1"))
     }
 
+    /// `Tuner.observeFailure` of a method that never needs losses: always throws `wrongState`,
+    /// saying what the step needs instead (or that it needs nothing).
+    static func refuseFailure(of tuner: some Tuner, step: UInt64) throws(HLRError) {
+        try tuner.requireObservation(.losses, atStep: step)
+        throw HLRError(.wrongState, "\(tuner.method.name) has no failed-observation rule")
+    }
+
     /// Throws `invalidArgument` unless `values` has the count `need` implies.
     static func requireCount(_ values: [Double], need: Need, groups: Int, layout: String) throws(HLRError) {
         let expected = need.valueCount(groups: groups)

@@ -36,6 +36,22 @@ enum RateSafeguards {
         return value
     }
 
+    /// A failed observation (`Tuner.observeFailure`): every rate × `factor` (GeN's halving),
+    /// clamped; the decision log has no candidates and flags `fitRejected`, `observationFailed`
+    /// plus the clamp that applied.
+    static func failedObservation(
+        _ rates: [Double], factor: Double, lrMin: Double, lrMax: Double
+    ) -> (rates: [Double], log: DecisionLog) {
+        var flags: [DecisionFlags] = []
+        let decayed = rates.map { rate in
+            var groupFlags: DecisionFlags = [.fitRejected, .observationFailed]
+            let value = clamp(factor * rate, lrMin: lrMin, lrMax: lrMax, flags: &groupFlags)
+            flags.append(groupFlags)
+            return value
+        }
+        return (decayed, DecisionLog(candidates: Array(repeating: .nan, count: rates.count), flags: flags))
+    }
+
     /// `clamp` without flags.
     static func clamp(_ value: Double, lrMin: Double, lrMax: Double) -> Double {
         var flags: DecisionFlags = []

@@ -32,6 +32,11 @@ public struct ConstantTuner: Tuner {
         try requireObservation(kind, atStep: step)
     }
 
+    /// Never needs losses: refused (`wrongState`), see `Tuner.observeFailure`.
+    public mutating func observeFailure(step: UInt64) throws(HLRError) {
+        try ObservationGuard.refuseFailure(of: self, step: step)
+    }
+
     public func learningRate(group: Int, step: UInt64) throws(HLRError) -> Double {
         try checkGroup(group)
         return initialLR[group]

@@ -13,7 +13,7 @@
 /// | probe_count m      | 3       | [3, 65536]   | GeN: lr_factor = [−1, 0, 1]                    |
 /// | probe_scale s      | 1.0     | (0, max]     | GeN: probes at ±1·lr                           |
 /// | r2_threshold       | 0.99    | [0, 1)       | GeN: accept only if R² > 0.99                  |
-/// | fit_failure_decay  | 0.5     | (0, 1]       | GeN: a failed fit halves the lr                |
+/// | fit_failure_decay  | 0.5     | (0, 1]       | GeN: a failed (rank-deficient) fit halves the lr |
 public struct GeNOptions: TunerOptions, SpecOrderedOptions {
     public static let method = Method.gen
 

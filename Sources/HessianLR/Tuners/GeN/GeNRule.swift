@@ -19,17 +19,21 @@
 ///
 /// **Decision.** The fit is accepted iff it has full rank, α > 0 (a > 0), β > 0 (b > 0) and
 /// R² > r2_threshold, where "> 0" means beyond rounding noise (`QuadraticModel.resolution`: an
-/// exactly linear loss is a = 0, rejected, whatever the sign of its rounding error). Then the candidate of group k is b_k/a_k = h_k·β/α (the minimiser of the
-/// fitted quadratic) and the rate follows `RateSafeguards`: clip to [low·lr, high·lr] (GeN:
-/// [lr/2, 2·lr]), EMA lr' = β_s·lr + (1 − β_s)·clip (GeN: 0.9), absolute clamp. Otherwise every
-/// rate is multiplied by fit_failure_decay (GeN: halved) and clamped, with `fitRejected` and the
-/// reasons (`rankDeficient`, `negativeCurvature` for a ≤ 0, `zeroGradient`/`notDescent` for
-/// b = 0 / b < 0, `poorFit`).
+/// exactly linear loss is a = 0, rejected, whatever the sign of its rounding error). Then the
+/// candidate of group k is b_k/a_k = h_k·β/α (the minimiser of the fitted quadratic) and the rate
+/// follows `RateSafeguards`: clip to [low·lr, high·lr] (GeN: [lr/2, 2·lr]), EMA
+/// lr' = β_s·lr + (1 − β_s)·clip (GeN: 0.9), absolute clamp.
 ///
-/// Differences from the reference code, on purpose: a rejected fit always decays the rate (the
-/// reference halves only when scipy's `curve_fit` raises and keeps the rate when the gates
-/// reject; set fit_failure_decay = 1 for that), the intercept c is fitted rather than pinned to
-/// L₀ (identical for 3 probes), and the base optimizer is not stepped twice.
+/// **Rejected vs failed.** As in the reference code, a fit that the gates reject (a ≤ 0
+/// `negativeCurvature`, b = 0 `zeroGradient`, b < 0 `notDescent`, R² ≤ r2_threshold `poorFit`)
+/// leaves every rate unchanged (only clamped), flagged `fitRejected` with the reasons. A fit that
+/// *fails* (the design is rank-deficient, `rankDeficient`: the analogue of the reference's
+/// `curve_fit` raising) multiplies every rate by fit_failure_decay (GeN: halves). The
+/// reference's other failure, a non-finite probe loss, is an invalid observation here
+/// (`nonFinite`, state unchanged), so the caller decides what a diverged probe means.
+///
+/// Differences from the reference code, on purpose: the intercept c is fitted rather than pinned
+/// to L₀ (identical for 3 probes), and the base optimizer is not stepped twice.
 public enum GeNRule {
     public struct Decision: Sendable, Equatable {
         public let learningRates: [Double]
@@ -91,9 +95,9 @@ public enum GeNRule {
                 candidates.append(candidate)
             } else {
                 groupFlags.insert(.fitRejected)
+                let factor = reasons.contains(.rankDeficient) ? options.fitFailureDecay : 1
                 rates.append(RateSafeguards.clamp(
-                    options.fitFailureDecay * lr, lrMin: options.lrMin, lrMax: options.lrMax,
-                    flags: &groupFlags))
+                    factor * lr, lrMin: options.lrMin, lrMax: options.lrMax, flags: &groupFlags))
                 candidates.append(.nan)
             }
             flags.append(groupFlags)

@@ -11,7 +11,8 @@
 ///
 /// Before the first update the rate is clamp(initial_lr). Refused, changing nothing: a step that
 /// does not need losses or another kind (`wrongState`), a wrong count (`invalidArgument`),
-/// NaN/±Inf losses (`nonFinite`).
+/// NaN/±Inf losses (`nonFinite`). A caller that cannot measure the losses reports it with
+/// `observeFailure(step:)` instead: the rate is multiplied by fit_failure_decay (GeN halves).
 public struct GeNTuner: Tuner {
     public let groupCount: Int
     public private(set) var options: GeNOptions
@@ -75,6 +76,14 @@ public struct GeNTuner: Tuner {
             r2: decision.model.r2)
         next.history.recordUpdate(atStep: step)
         self = next
+    }
+
+    public mutating func observeFailure(step: UInt64) throws(HLRError) {
+        try requireObservation(.losses, atStep: step)  // nothing below throws
+        (current, decisions) = RateSafeguards.failedObservation(
+            rates, factor: options.fitFailureDecay, lrMin: options.lrMin, lrMax: options.lrMax)
+        fit = FitLog(groups: groupCount, shape: .perGroup)
+        history.recordUpdate(atStep: step)
     }
 
     public func learningRate(group: Int, step: UInt64) throws(HLRError) -> Double {

@@ -109,6 +109,11 @@ public struct HessianLRTuner: Tuner {
                 + (nextScheduledStep(from: step).map { "\($0)" } ?? "beyond 2^64 − 1"))
     }
 
+    /// Never needs losses: refused (`wrongState`), see `Tuner.observeFailure`.
+    public mutating func observeFailure(step: UInt64) throws(HLRError) {
+        try ObservationGuard.refuseFailure(of: self, step: step)
+    }
+
     public func learningRate(group: Int, step: UInt64) throws(HLRError) -> Double {
         try checkGroup(group)
         if step < options.warmupSteps || history.updates == 0 {

@@ -14,7 +14,7 @@
 /// | probe_count m      | 0       | 0 or [p, 65536]| 0 = automatic max(4K, p + K) (seed: "about 4K"); p = unknowns of the model |
 /// | probe_scale s      | 1.0     | (0, max]       | probes as large as GeN's ±lr                  |
 /// | r2_threshold       | 0.99    | [0, 1)         | GeN                                           |
-/// | fit_failure_decay  | 0.5     | (0, 1]         | GeN halves on a failed fit                    |
+/// | fit_failure_decay  | 0.5     | (0, 1]         | GeN halves on a failed (rank-deficient) fit   |
 /// | seed               | 0       | [0, 2⁵³]       | RNG seed (stream `perturbation`)              |
 /// | model              | 0       | {0, 1}         | 0 diagonal (paper's default approximation), 1 full A (K ≤ 16) |
 /// | eigen_floor        | 1e-3    | (0, 1]         | full A: eigenvalues raised to ≥ eigen_floor·λ_max (library choice) |

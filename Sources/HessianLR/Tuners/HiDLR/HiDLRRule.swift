@@ -15,8 +15,10 @@
 /// converted to step units with h_k = s·lr_k: b_k = β_k/h_k, A_kl = α_kl/(h_k·h_l), so
 /// L(w − Σ ξ_k d_k) ≈ c − Σ b_k ξ_k + ½ ξᵀAξ.
 ///
-/// **Decision.** A fit that is rank-deficient or has R² ≤ r2_threshold is rejected: every rate
-/// is multiplied by fit_failure_decay (GeN's halving). Otherwise:
+/// **Decision.** A fit that fails (rank-deficient design: `rankDeficient`) multiplies every rate
+/// by fit_failure_decay (GeN's halving). A fit with R² ≤ r2_threshold (`poorFit`) is rejected
+/// and every rate is kept (only clamped), as GeN's reference does for its gates; both are
+/// flagged `fitRejected`. Otherwise:
 /// - diagonal: η_k = b_k/a_k (a_k = A_kk) for the groups with a_k > 0 and b_k > 0; a group with
 ///   a_k ≤ 0 (`negativeCurvature`) or b_k ≤ 0 (`zeroGradient`/`notDescent`) keeps its rate ("> 0"
 ///   beyond rounding noise, `QuadraticModel.resolution`).
@@ -132,8 +134,9 @@ public enum HiDLRRule {
             if !reasons.isEmpty {
                 groupFlag.formUnion(reasons)
                 groupFlag.insert(.fitRejected)
+                let factor = reasons.contains(.rankDeficient) ? options.fitFailureDecay : 1
                 rates.append(RateSafeguards.clamp(
-                    options.fitFailureDecay * lr, lrMin: options.lrMin, lrMax: options.lrMax, flags: &groupFlag))
+                    factor * lr, lrMin: options.lrMin, lrMax: options.lrMax, flags: &groupFlag))
                 candidates.append(.nan)
             } else if target[group].isNaN {
                 rates.append(RateSafeguards.clamp(lr, lrMin: options.lrMin, lrMax: options.lrMax, flags: &groupFlag))

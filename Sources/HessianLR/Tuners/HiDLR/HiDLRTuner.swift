@@ -99,6 +99,18 @@ public struct HiDLRTuner: Tuner {
         self = next
     }
 
+    /// A failed fit (see `Tuner.observeFailure`): every rate × fit_failure_decay; the last fit
+    /// and the influence are forgotten (NaN), the update counter advances (the next round draws
+    /// new probes).
+    public mutating func observeFailure(step: UInt64) throws(HLRError) {
+        try requireObservation(.losses, atStep: step)  // nothing below throws
+        (current, decisions) = RateSafeguards.failedObservation(
+            rates, factor: options.fitFailureDecay, lrMin: options.lrMin, lrMax: options.lrMax)
+        fit = FitLog(groups: groupCount, shape: .matrix)
+        fitInfluence = Array(repeating: .nan, count: groupCount)
+        history.recordUpdate(atStep: step)
+    }
+
     public func learningRate(group: Int, step: UInt64) throws(HLRError) -> Double {
         try checkGroup(group)
         return rate(group)

@@ -34,6 +34,10 @@ public struct ScheduledTuner: Tuner {
         try base.observe(step: step, kind: kind, values: values)
     }
 
+    public mutating func observeFailure(step: UInt64) throws(HLRError) {
+        try base.observeFailure(step: step)
+    }
+
     public func learningRate(group: Int, step: UInt64) throws(HLRError) -> Double {
         let rate = try base.learningRate(group: group, step: step)
         guard let schedule else { return rate }
