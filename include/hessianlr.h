@@ -465,6 +465,7 @@ typedef struct hlr_estimator hlr_estimator;
 #define HLR_ESTIMATOR_HUTCH_PLUS_PLUS  4  /* tr(H) by Hutch++ (sketch + deflated Hutchinson)          */
 #define HLR_ESTIMATOR_DIAGONAL         5  /* diag(H) ~ mean z .* Hz, optional per-block means         */
 #define HLR_ESTIMATOR_SPECTRAL_DENSITY 6  /* stochastic Lanczos quadrature + Gaussian-smoothed grid   */
+#define HLR_ESTIMATOR_XTRACE           7  /* tr(H) by XTrace, the exchangeable Hutch++ (Epperly et al.) */
 
 /* Parameters (double values; counts, choices and flags reject fractions). Kinds in brackets,
  * defaults in parentheses. */
@@ -474,8 +475,8 @@ typedef struct hlr_estimator hlr_estimator;
                                                 [2] relative change of lambda (1e-3)                */
 #define HLR_EST_PARAM_MAX_DIMENSION       4  /* [1] Krylov dimension m >= k, capped at n      (128) */
 #define HLR_EST_PARAM_MAX_ITERATIONS      5  /* [2] HVPs per eigenpair at most                (100) */
-#define HLR_EST_PARAM_DISTRIBUTION        6  /* [1,2,3,4,6] HLR_PROBE_*: Gaussian for [1,2],
-                                                Rademacher for [3,4,6]; [5] is always Rademacher   */
+#define HLR_EST_PARAM_DISTRIBUTION        6  /* [1,2,3,4,6,7] HLR_PROBE_*: Gaussian for [1,2],
+                                                Rademacher for [3,4,6,7]; [5] is always Rademacher */
 #define HLR_EST_PARAM_COMPUTE_VECTORS     7  /* [1,2] 1: return the eigenvectors                (0) */
 #define HLR_EST_PARAM_SYMMETRY_TOLERANCE  8  /* [1,6] max relative asymmetry, INFINITY: no check
                                                                                              (1e-3) */
@@ -483,7 +484,8 @@ typedef struct hlr_estimator hlr_estimator;
 #define HLR_EST_PARAM_RELATIVE_TOLERANCE 10  /* [3,4] 0: fixed budget; > 0: stop once
                                                 standard error <= tol * |estimate|             (0) */
 #define HLR_EST_PARAM_MIN_SAMPLES        11  /* [3,4] probes before the adaptive rule may stop (10) */
-#define HLR_EST_PARAM_MATVECS            12  /* [4] HVP budget m                              (102) */
+#define HLR_EST_PARAM_MATVECS            12  /* [4] HVP budget m; [7] m/2 test vectors, 2*(m/2)
+                                                HVPs, 2 .. 131072                              (102) */
 #define HLR_EST_PARAM_SKETCH_SIZE        13  /* [4] sketch columns s; 0: automatic, m/3         (0) */
 #define HLR_EST_PARAM_RUNS               14  /* [6] independent Lanczos runs n_v                (1) */
 #define HLR_EST_PARAM_STEPS              15  /* [6] Lanczos steps per run, capped at n        (100) */
@@ -518,20 +520,22 @@ typedef struct hlr_estimator hlr_estimator;
 #define HLR_RESULT_EIGENVECTORS       3  /* [1,2] with COMPUTE_VECTORS: host k*n row-major; ops k
                                             vector handles (hlr_estimator_get_vectors)            */
 #define HLR_RESULT_ITERATIONS         4  /* [1] Krylov dimension m; [2] HVPs per eigenpair (k)     */
-#define HLR_RESULT_CONVERGED          5  /* [1,3,4] 1 or 0; [2] one flag per eigenpair (k)         */
+#define HLR_RESULT_CONVERGED          5  /* [1,3,4,7] 1 or 0; [2] one flag per eigenpair (k)         */
 #define HLR_RESULT_TERMINATION        6  /* [1] HLR_TERMINATION_*                                  */
 #define HLR_RESULT_RESTARTS           7  /* [1] restarts after an invariant subspace               */
 #define HLR_RESULT_MAX_ASYMMETRY      8  /* [1,6] largest relative asymmetry measured              */
 #define HLR_RESULT_HVPS               9  /* [all] HVPs spent                                       */
-#define HLR_RESULT_TRACE             10  /* [3,4] tr(H) estimate; [5] mean z'Hz of its probes (the
+#define HLR_RESULT_TRACE             10  /* [3,4,7] tr(H) estimate; [5] mean z'Hz of its probes (the
                                             sum of DIAGONAL up to rounding);
                                             [6] n * mean v'Hv of the quadrature probes            */
-#define HLR_RESULT_STANDARD_ERROR    11  /* [3,4] of the trace (Hutch++: of its residual part;
+#define HLR_RESULT_STANDARD_ERROR    11  /* [3,4,7] of the trace (Hutch++: of its residual part;
+                                            XTrace: std of the leave-one-out estimates / sqrt(s);
                                             INFINITY with a single probe)                         */
 #define HLR_RESULT_BLOCK_TRACES      12  /* [3,4] with blocks: one per block, they sum to TRACE    */
 #define HLR_RESULT_BLOCK_TRACE_ERRORS 13 /* [3,4] with blocks: standard error per block            */
-#define HLR_RESULT_SAMPLES           14  /* [3,5] probes; [4] residual probes                      */
-#define HLR_RESULT_SKETCH_RANK       15  /* [4] rank of the sketch basis Q                         */
+#define HLR_RESULT_SAMPLES           14  /* [3,5] probes; [4] residual probes; [7] test vectors s (or
+                                            the fallback's residual probes if A*Omega is rank-deficient) */
+#define HLR_RESULT_SKETCH_RANK       15  /* [4,7] rank of the sketch basis Q                       */
 #define HLR_RESULT_DIAGONAL          16  /* [5] host: n values; ops: 1 vector handle               */
 #define HLR_RESULT_BLOCK_MEANS       17  /* [5] with blocks: mean of the diagonal per block        */
 #define HLR_RESULT_BLOCK_MEAN_ERRORS 18  /* [5] with blocks: standard error per block mean         */

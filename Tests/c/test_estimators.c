@@ -478,12 +478,12 @@ static void test_bounds_and_defaults(void) {
     CHECK(isinf(def) && def > 0 && isinf(hi));
     CHECK_OK(hlr_estimator_param_bounds(HLR_ESTIMATOR_SPECTRAL_DENSITY, HLR_EST_PARAM_SIGMA, NULL, NULL, &def));
     CHECK_EQ_DBL(def, 0);
-    for (int kind = HLR_ESTIMATOR_LANCZOS; kind <= HLR_ESTIMATOR_SPECTRAL_DENSITY; kind++) {
+    for (int kind = HLR_ESTIMATOR_LANCZOS; kind <= HLR_ESTIMATOR_XTRACE; kind++) {
         CHECK_OK(hlr_estimator_param_bounds(kind, HLR_EST_PARAM_THREADS, &lo, &hi, &def));
         CHECK(lo == 1 && def == 1 && hi >= 16);
         /* Every parameter a kind has: the default is accepted and reads back. */
         hlr_estimator *e = make(kind);
-        for (int key = 1; key <= 20; key++) {
+        for (int key = 1; key <= HLR_EST_PARAM_EIGENVALUE_TOLERANCE + 1; key++) {
             if (hlr_estimator_param_bounds(kind, key, &lo, &hi, &def) != HLR_OK) {
                 CHECK_FAILS(hlr_estimator_set_param(e, key, 1), HLR_ERR_UNKNOWN_KEY);
                 continue;
@@ -499,7 +499,7 @@ static void test_bounds_and_defaults(void) {
         CHECK_OK(hlr_estimator_free(e));
     }
     CHECK_FAILS(hlr_estimator_param_bounds(0, HLR_EST_PARAM_COUNT, NULL, NULL, NULL), HLR_ERR_UNKNOWN_METHOD);
-    CHECK_FAILS(hlr_estimator_param_bounds(7, HLR_EST_PARAM_COUNT, NULL, NULL, NULL), HLR_ERR_UNKNOWN_METHOD);
+    CHECK_FAILS(hlr_estimator_param_bounds(8, HLR_EST_PARAM_COUNT, NULL, NULL, NULL), HLR_ERR_UNKNOWN_METHOD);
     CHECK_FAILS(hlr_estimator_param_bounds(HLR_ESTIMATOR_LANCZOS, HLR_EST_PARAM_MATVECS, NULL, NULL, NULL), HLR_ERR_UNKNOWN_KEY);
     CHECK_ERROR_HAS("matvecs");
     CHECK_FAILS(hlr_estimator_param_bounds(HLR_ESTIMATOR_LANCZOS, 999, NULL, NULL, NULL), HLR_ERR_UNKNOWN_KEY);
@@ -846,6 +846,24 @@ static void test_traces(void) {
     CHECK(fabs(plus - truth) / truth < 5e-3);
     printf("hutch++ m=102: %.8f vs %.8f (rel err %.2e), se %.2e\n", plus, truth,
            fabs(plus - truth) / truth, plus_se);
+    /* XTrace at the same budget: every test vector in both parts. */
+    hlr_estimator *x = make(HLR_ESTIMATOR_XTRACE);
+    CHECK_OK(hlr_estimator_set_seed(x, 2024));
+    CHECK_OK(hlr_estimator_run_host_f64(x, N, hvp_f64, &op));
+    double xt = scalar(x, HLR_RESULT_TRACE), xt_se = scalar(x, HLR_RESULT_STANDARD_ERROR);
+    CHECK_EQ_DBL(scalar(x, HLR_RESULT_HVPS), 102);
+    CHECK_EQ_DBL(scalar(x, HLR_RESULT_SKETCH_RANK), 51);
+    CHECK_EQ_DBL(scalar(x, HLR_RESULT_SAMPLES), 51);
+    CHECK_EQ_DBL(scalar(x, HLR_RESULT_CONVERGED), 1);
+    CHECK(fabs(xt - truth) <= 4 * xt_se + 1e-12);
+    CHECK(fabs(xt - truth) / truth < 5e-3);
+    printf("xtrace m=102: %.8f vs %.8f (rel err %.2e), se %.2e\n", xt, truth, fabs(xt - truth) / truth, xt_se);
+    CHECK_FAILS(hlr_estimator_set_blocks(x, (const size_t[]){0, 30, 100}, 3), HLR_ERR_INVALID_ARGUMENT);
+    CHECK_ERROR_HAS("xtrace");
+    CHECK_FAILS(hlr_estimator_set_param(x, HLR_EST_PARAM_MATVECS, 1), HLR_ERR_INVALID_ARGUMENT);
+    CHECK_ERROR_HAS("matvecs");
+    CHECK_OK(hlr_estimator_free(x));
+
     CHECK_OK(hlr_estimator_set_blocks(p, (const size_t[]){0, 30, 100}, 3));
     CHECK_OK(hlr_estimator_run_host_f64(p, N, hvp_f64, &op));
     size_t npb = 0;
@@ -1032,7 +1050,7 @@ static void test_host_equals_ops(void) {
     for (int i = 0; i < N; i++) lambda[i] = 3.0 * pow(0.9, i) - 0.4;
     matrix m = matrix_make(lambda, N, 4, 51);
     const size_t offsets[] = {0, 7, 40, 70};
-    for (int kind = HLR_ESTIMATOR_LANCZOS; kind <= HLR_ESTIMATOR_SPECTRAL_DENSITY; kind++) {
+    for (int kind = HLR_ESTIMATOR_LANCZOS; kind <= HLR_ESTIMATOR_XTRACE; kind++) {
         hlr_estimator *host = make(kind), *ops_e = make(kind);
         hlr_estimator *both[2] = {host, ops_e};
         for (int j = 0; j < 2; j++) {
@@ -1046,6 +1064,7 @@ static void test_host_equals_ops(void) {
                 CHECK_OK(hlr_estimator_set_blocks(both[j], offsets, 4));
                 set(both[j], kind == HLR_ESTIMATOR_HUTCH_PLUS_PLUS ? HLR_EST_PARAM_MATVECS : HLR_EST_PARAM_SAMPLES, 30);
             }
+            if (kind == HLR_ESTIMATOR_XTRACE) set(both[j], HLR_EST_PARAM_MATVECS, 30);
             if (kind == HLR_ESTIMATOR_SPECTRAL_DENSITY) {
                 set(both[j], HLR_EST_PARAM_RUNS, 2);
                 set(both[j], HLR_EST_PARAM_STEPS, 25);

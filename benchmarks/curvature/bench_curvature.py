@@ -253,6 +253,9 @@ def bench_trace(pb, ph, seeds, log, extended_seeds):
                lambda s: ph.trace(PEER_SEED_OFFSET + s, max_iter=budget, tol=-math.inf))
         record("curvlinops hutchinson_trace", budget, lambda s: cl.hutchinson(PEER_SEED_OFFSET + s, budget))
         record("curvlinops hutchpp_trace", budget, lambda s: cl.hutchpp(PEER_SEED_OFFSET + s, budget))
+        record("ours XTrace", budget, lambda s: (lambda r: (r.trace, r.hvps, r.timing.wall))(
+            h.XTrace(matvecs=budget, seed=s).run_torch(op)))
+        record("curvlinops xtrace", budget, lambda s: cl.xtrace(PEER_SEED_OFFSET + s, budget))
         log(f"trace: budget {budget} done")
     rows = [ph.trace(PEER_SEED_OFFSET + s) for s in seeds]  # its own stopping rule (maxIter=100, tol=1e-3)
     out["pyhessian_default"] = {"errors": [relative_error(r[0], exact) for r in rows], "hvps": [r[1] for r in rows]}
@@ -286,12 +289,18 @@ def extended_hutchpp(pb, cl, seeds, budget=99):
     def hvp(v, out):
         torch.mv(dense, torch.from_numpy(v), out=torch.from_numpy(out))
 
+    from curvlinops.trace.epperly2024xtrace import xtrace
+
     ours = [relative_error(h.HutchPlusPlus(matvecs=budget, seed=s).run_host(pb.n, hvp).trace, pb.trace)
             for s in seeds]
-    theirs = []
+    ours_x = [relative_error(h.XTrace(matvecs=budget, seed=s).run_host(pb.n, hvp).trace, pb.trace)
+              for s in seeds]
+    theirs, theirs_x = [], []
     for s in seeds:
         torch.manual_seed(PEER_SEED_OFFSET + s)
         theirs.append(relative_error(float(hutchpp_trace(dense, budget)), pb.trace))
+        torch.manual_seed(PEER_SEED_OFFSET + s)
+        theirs_x.append(relative_error(float(xtrace(dense, 2 * (budget // 2))), pb.trace))
     rng = np.random.default_rng(0)
 
     def ci(values):  # bootstrap 95% interval of the median
@@ -300,7 +309,9 @@ def extended_hutchpp(pb, cl, seeds, budget=99):
         return [float(np.percentile(medians, 2.5)), float(np.percentile(medians, 97.5))]
 
     return {"seeds": len(seeds), "budget": budget, "ours": ours, "curvlinops": theirs,
-            "ours_ci": ci(ours), "curvlinops_ci": ci(theirs)}
+            "ours_ci": ci(ours), "curvlinops_ci": ci(theirs),
+            "ours_xtrace": ours_x, "curvlinops_xtrace": theirs_x,
+            "ours_xtrace_ci": ci(ours_x), "curvlinops_xtrace_ci": ci(theirs_x)}
 
 
 def trace_tables(tr):
@@ -310,7 +321,9 @@ def trace_tables(tr):
         row = [name]
         for b in tr["budgets"]:
             s = summary(per_budget[str(b)]["errors"])
-            assert set(per_budget[str(b)]["hvps"]) == {b}, (name, b, set(per_budget[str(b)]["hvps"]))
+            # XTrace spends 2·⌊b/2⌋ (98 of 99); every other estimator exactly b.
+            assert set(per_budget[str(b)]["hvps"]) == {2 * (b // 2) if "xtrace" in name.lower() else b}, (
+                name, b, set(per_budget[str(b)]["hvps"]))
             row.append(f"{percent(s['median'])} / {percent(s['p90'])}")
         row.append(fmt(1e3 * float(np.median(per_budget["99"]["wall"]))))
         rows.append(row)
@@ -329,10 +342,13 @@ def trace_tables(tr):
                                      "rel. error (median)", "rel. error (p90)", "seeds with error ≤ 1%"], rows)
     ext = tr["extended"]
     rows = []
-    for name, key in (("ours Hutch++", "ours"), ("curvlinops hutchpp_trace", "curvlinops")):
+    for name, key, hvps in (("ours Hutch++", "ours", ext["budget"]),
+                            ("curvlinops hutchpp_trace", "curvlinops", ext["budget"]),
+                            ("ours XTrace", "ours_xtrace", 2 * (ext["budget"] // 2)),
+                            ("curvlinops xtrace", "curvlinops_xtrace", 2 * (ext["budget"] // 2))):
         s = summary(ext[key])
         low, high = ext[key + "_ci"]
-        rows.append([name, ext["budget"], ext["seeds"], percent(s["median"]), f"[{percent(low)}, {percent(high)}]",
+        rows.append([name, hvps, ext["seeds"], percent(s["median"]), f"[{percent(low)}, {percent(high)}]",
                      percent(s["p90"])])
     extended_table = markdown_table(["estimator", "HVPs", "seeds", "rel. error (median)",
                                      "95% bootstrap interval of the median", "rel. error (p90)"], rows)
@@ -408,6 +424,7 @@ def bench_overhead(pb, seeds):
         ("Lanczos λ_max, tolerance 1e-3", lambda s: h.Lanczos(which="LA", tolerance=1e-3, seed=s)),
         ("Lanczos λ_max, tolerance 1e-10 (default)", lambda s: h.Lanczos(which="LA", seed=s)),
         ("Hutch++, 99 HVPs", lambda s: h.HutchPlusPlus(matvecs=99, seed=s)),
+        ("XTrace, 98 HVPs", lambda s: h.XTrace(matvecs=99, seed=s)),
         ("Hutchinson, 99 HVPs", lambda s: h.Hutchinson(samples=99, seed=s)),
         ("SLQ, 1 run × 100 steps", lambda s: h.SpectralDensity(steps=100, seed=s)),
     )
@@ -530,6 +547,14 @@ def main(argv=None) -> int:
                                     "median_extended": float(np.median(tr["extended"]["ours"])),
                                     "extended_seeds": tr["extended"]["seeds"],
                                     "extended_ci": tr["extended"]["ours_ci"]},
+        "trace_xtrace_99_median": {
+            "hvps": 98,
+            "median_20_seeds": summary(tr["methods"]["ours XTrace"]["99"]["errors"])["median"],
+            "met_20_seeds": summary(tr["methods"]["ours XTrace"]["99"]["errors"])["median"] <= 0.005,
+            "curvlinops_xtrace_median_20_seeds": summary(tr["methods"]["curvlinops xtrace"]["99"]["errors"])["median"],
+            "median_extended": float(np.median(tr["extended"]["ours_xtrace"])),
+            "extended_seeds": tr["extended"]["seeds"],
+            "extended_ci": tr["extended"]["ours_xtrace_ci"]},
     }
     results["targets"] = targets
 
@@ -569,7 +594,7 @@ def main(argv=None) -> int:
         "",
         trace_budget_table,
         "",
-        "## Trace: Hutch++ at 99 HVPs over more seeds (dense-matrix HVPs)",
+        "## Trace: Hutch++ at 99 HVPs and XTrace at 98 over more seeds (dense-matrix HVPs)",
         "",
         trace_extended_table,
         "",

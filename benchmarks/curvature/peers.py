@@ -146,6 +146,7 @@ def eigsh_lambda_max(problem, seed, *, which="LM", ncv=None, tol=1e-6, maxiter=2
 class Curvlinops:
     def __init__(self, problem):
         from curvlinops import HessianLinearOperator, hutchinson_trace, hutchpp_trace
+        from curvlinops.trace.epperly2024xtrace import xtrace
 
         params = [p for p in problem.model.parameters() if p.requires_grad]
         self.operator = HessianLinearOperator(problem.model, problem.loss_fn, params,
@@ -158,7 +159,7 @@ class Curvlinops:
             return original(matrix)
 
         self.operator._matmat = counted
-        self._hutchinson, self._hutchpp = hutchinson_trace, hutchpp_trace
+        self._hutchinson, self._hutchpp, self._xtrace = hutchinson_trace, hutchpp_trace, xtrace
 
     def check(self, problem) -> float:
         """max |A v − H v| / max |H v| for a random v (A: curvlinops, H: the dense Hessian)."""
@@ -179,3 +180,7 @@ class Curvlinops:
 
     def hutchpp(self, seed, budget):
         return self._run(self._hutchpp, seed, budget)
+
+    def xtrace(self, seed, budget):
+        """curvlinops' XTrace needs an even budget: 2·⌊budget/2⌋ HVPs, like ours."""
+        return self._run(self._xtrace, seed, 2 * (budget // 2))

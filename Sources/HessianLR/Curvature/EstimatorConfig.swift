@@ -117,7 +117,7 @@ public struct EstimatorConfig: Sendable, Equatable {
             if lower.isFinite && upper.isFinite && !(lower < upper) {
                 throw .invalid("spectral_density: grid_lower (\(lower)) must be < grid_upper (\(upper))")
             }
-        case .hutchinson, .diagonal:
+        case .hutchinson, .diagonal, .xtrace:
             break
         }
     }

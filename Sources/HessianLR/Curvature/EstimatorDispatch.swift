@@ -39,6 +39,14 @@ extension EstimatorConfig {
             let result = try HutchPlusPlus.trace(of: backend, options: hutchPlusPlusOptions)
             record(result, into: &run)
             run.values[.sketchRank] = [Double(result.sketchRank)]
+        case .xtrace:
+            let result = try XTrace.trace(of: backend, options: xtraceOptions)
+            run.values[.trace] = [result.estimate]
+            run.values[.standardError] = [result.standardError]
+            run.values[.samples] = [Double(result.samples)]
+            run.values[.sketchRank] = [Double(result.sketchRank)]
+            run.values[.converged] = [flag(result.converged)]
+            run.values[.hvps] = [Double(result.hvpCount)]
         case .diagonal:
             let result = try HutchinsonDiagonal.estimate(of: backend, options: diagonalOptions)
             run.vectors[.diagonal] = [result.diagonal]

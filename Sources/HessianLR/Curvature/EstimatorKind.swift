@@ -14,6 +14,8 @@ public enum EstimatorKind: Int, CaseIterable, Sendable {
     /// Spectral density by stochastic Lanczos quadrature, smoothed on a grid
     /// (`SpectralDensity.quadrature`, then `DensityGrid`).
     case spectralDensity = 6
+    /// tr(H) by XTrace, the exchangeable Hutch++ (`XTrace.trace`).
+    case xtrace = 7
 
     /// The snake_case name used in messages and by the bindings.
     public var name: String {
@@ -24,6 +26,7 @@ public enum EstimatorKind: Int, CaseIterable, Sendable {
         case .hutchPlusPlus: return "hutch_plus_plus"
         case .diagonal: return "diagonal"
         case .spectralDensity: return "spectral_density"
+        case .xtrace: return "xtrace"
         }
     }
 
@@ -31,7 +34,7 @@ public enum EstimatorKind: Int, CaseIterable, Sendable {
     public var acceptsBlocks: Bool {
         switch self {
         case .hutchinson, .hutchPlusPlus, .diagonal: return true
-        case .lanczos, .powerIteration, .spectralDensity: return false
+        case .lanczos, .powerIteration, .spectralDensity, .xtrace: return false
         }
     }
 
@@ -111,6 +114,13 @@ public enum EstimatorKind: Int, CaseIterable, Sendable {
                 Spec(.sigma, minimum: 0, maximum: .greatestFiniteMagnitude, default: g.sigma ?? 0),
                 Spec(.gridLower, minimum: -.infinity, maximum: .greatestFiniteMagnitude, default: g.lower ?? -.infinity),
                 Spec(.gridUpper, minimum: -.greatestFiniteMagnitude, maximum: .infinity, default: g.upper ?? .infinity),
+                threads,
+            ]
+        case .xtrace:
+            let d = XTraceOptions()
+            return [
+                Spec.count(.matvecs, minimum: 2, maximum: 2 * Spec.maxVectors, default: d.matvecs),
+                Spec.choice(.distribution, ProbeDistribution.self, default: d.distribution.rawValue),
                 threads,
             ]
         }

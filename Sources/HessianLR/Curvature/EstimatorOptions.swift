@@ -52,6 +52,14 @@ extension EstimatorConfig {
         return options
     }
 
+    public var xtraceOptions: XTraceOptions {
+        var options = XTraceOptions()
+        options.matvecs = integer(.matvecs)
+        options.distribution = ProbeDistribution(rawValue: integer(.distribution)) ?? options.distribution
+        options.seed = seed
+        return options
+    }
+
     public var diagonalOptions: DiagonalOptions {
         var options = DiagonalOptions()
         options.samples = integer(.samples)

@@ -122,6 +122,8 @@ extension EstimatorKind {
         case .spectralDensity:
             return [.densityNodes, .densityWeights, .runSteps, .trace, .grid, .density, .sigma,
                     .maxAsymmetry, .hvps]
+        case .xtrace:
+            return [.trace, .standardError, .samples, .sketchRank, .converged, .hvps]
         }
     }
 }

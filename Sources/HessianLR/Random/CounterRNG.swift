@@ -85,4 +85,5 @@ public enum RandomStream: UInt64, CaseIterable, Sendable {
     case diagonal = 6
     case spectralDensity = 7
     case perturbation = 8
+    case xtrace = 9
 }

@@ -36,19 +36,20 @@ import Testing
         #expect(EstimatorConfig(.powerIteration).powerIterationOptions == PowerIterationOptions())
         #expect(EstimatorConfig(.hutchinson).hutchinsonOptions == HutchinsonOptions())
         #expect(EstimatorConfig(.hutchPlusPlus).hutchPlusPlusOptions == HutchPlusPlusOptions())
+        #expect(EstimatorConfig(.xtrace).xtraceOptions == XTraceOptions())
         #expect(EstimatorConfig(.diagonal).diagonalOptions == DiagonalOptions())
         #expect(EstimatorConfig(.spectralDensity).spectralDensityOptions == SpectralDensityOptions())
         #expect(EstimatorConfig(.spectralDensity).densityGridOptions == DensityGridOptions())
     }
 
     @Test func stableRawValues() {
-        #expect(EstimatorKind.allCases.map(\.rawValue) == Array(1...6))
+        #expect(EstimatorKind.allCases.map(\.rawValue) == Array(1...7))
         #expect(EstimatorParameter.allCases.map(\.rawValue) == Array(1...21))
         #expect(EstimatorResultKey.allCases.map(\.rawValue) == Array(1...25))
         #expect(EigenTarget.largestMagnitude.rawValue == 1 && EigenTarget.smallestAlgebraic.rawValue == 3)
         #expect(ProbeDistribution.rademacher.rawValue == 1 && ProbeDistribution.gaussian.rawValue == 2)
         #expect(EigenTermination.converged.rawValue == 0 && EigenTermination.iterationLimit.rawValue == 2)
-        #expect(throws: HLRError(.unknownMethod, "unknown estimator kind 7")) { try EstimatorKind.from(rawValue: 7) }
+        #expect(throws: HLRError(.unknownMethod, "unknown estimator kind 8")) { try EstimatorKind.from(rawValue: 8) }
         #expect(throws: HLRError(.unknownKey, "unknown estimator parameter 0")) { try EstimatorParameter.from(rawValue: 0) }
         #expect(throws: HLRError(.unknownKey, "unknown estimator result 26")) { try EstimatorResultKey.from(rawValue: 26) }
     }
@@ -195,6 +196,15 @@ import Testing
         #expect(plusRun.values[.trace] == [plusDirect.estimate])
         #expect(plusRun.values[.sketchRank] == [Double(plusDirect.sketchRank)])
         #expect(plusRun.values[.blockTraces] == nil)
+
+        var exchangeable = EstimatorConfig(.xtrace)
+        try exchangeable.set(.matvecs, 21)
+        let xRun = try exchangeable.run(on: space)
+        let xDirect = try XTrace.trace(of: space, options: exchangeable.xtraceOptions)
+        #expect(xRun.values[.trace] == [xDirect.estimate])
+        #expect(xRun.values[.standardError] == [xDirect.standardError])
+        #expect(xRun.values[.samples] == [10] && xRun.values[.sketchRank] == [10] && xRun.hvpCount == 20)
+        #expect(Set(xRun.values.keys) == Set(EstimatorKind.xtrace.resultKeys))
 
         var diagonal = EstimatorConfig(.diagonal)
         try diagonal.set(.samples, 12)

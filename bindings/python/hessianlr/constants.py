@@ -371,6 +371,7 @@ class EstimatorKind(IntEnum):
     DIAGONAL = 5
     #: stochastic Lanczos quadrature + Gaussian-smoothed grid.
     SPECTRAL_DENSITY = 6
+    XTRACE = 7
 
 
 class EstimatorParam(IntEnum):

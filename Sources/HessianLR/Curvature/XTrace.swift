@@ -1,0 +1,189 @@
+/// Options of `XTrace.trace`.
+public struct XTraceOptions: Sendable, Equatable {
+    /// HVP budget m (default 102): s = ⌊m/2⌋ test vectors, 2s HVPs (fewer when AΩ has rank < s).
+    /// Memory: 3s + 1 vectors.
+    public var matvecs = 102
+    /// Distribution of the test vectors (default Rademacher, as the paper and curvlinops: lower
+    /// variance than Gaussian, measured 0.51% vs 0.56% median error over 1000 seeds on a
+    /// 200×200 matrix with λᵢ = i^−1.5, m = 40). Caveat: in a small dimension (n ≲ 60) sign
+    /// vectors are dependent with non-negligible probability (about s²·2^(1−n)); the run then
+    /// takes the rank-deficient fallback, and that selection biases the estimate. Use Gaussian
+    /// test vectors for tiny operators.
+    public var distribution = ProbeDistribution.rademacher
+    /// Probe seed (default 0): test vector i is probe i of stream `.xtrace`.
+    public var seed: UInt64 = 0
+
+    public init() {}
+}
+
+/// XTrace (Epperly, Tropp, Webber, SIMAX 2024), the exchangeable version of Hutch++: every test
+/// vector serves both the low-rank sketch and the residual estimate. With test vectors
+/// Ω = [ω_1 … ω_s], Y = AΩ = QR and, for each i, Q_(i) the orthonormal basis of AΩ without
+/// column i,
+///
+///     t_i = tr(Q_(i)ᵀ A Q_(i)) + ω_iᵀ (I − Q_(i)Q_(i)ᵀ) A (I − Q_(i)Q_(i)ᵀ) ω_i,
+///     tr(A) ≈ (1/s) Σ_i t_i,   standard error = std(t_i)/√s,
+///
+/// each t_i being a Hutch++ estimate whose sketch is Ω without ω_i and whose residual probe is
+/// ω_i. The leave-one-out bases follow from one QR: Q_(i)Q_(i)ᵀ = Q(I − ŝ_i ŝ_iᵀ)Qᵀ with ŝ_i the
+/// i-th column of R⁻ᵀ normalised to unit length. With Z = AQ (s more HVPs), H = QᵀZ, C = QᵀΩ,
+/// G = ZᵀΩ and e_i = ω_iᵀy_i, everything reduces to s×s algebra (3s² + s dot products):
+///
+///     d = (I − ŝŝᵀ)C_{:,i},   u = R_{:,i} − H d,
+///     t_i = tr(H) − ŝᵀHŝ + e_i − G_{:,i}ᵀd − dᵀu.
+///
+/// Unbiased; for PSD A the error decays like Hutch++'s O(1/m) with a smaller constant, because
+/// no matvec is spent on only one of the two parts. Q is formed by classical Gram–Schmidt applied
+/// twice.
+///
+/// Rank deficiency: when AΩ has numerical rank k < s (a column's norm falls below 10⁻¹⁰ of
+/// ‖Aω_i‖: A has rank < s, or s ≥ n) the
+/// leave-one-out rule is undefined. The run then falls back to Hutch++ with sketch basis Q: the
+/// exact tr(QᵀAQ) (k HVPs) plus Hutchinson on (I−QQᵀ)A(I−QQᵀ) with the s − k HVPs left, probes
+/// s, s+1, … of stream `.xtrace` (exact when Q spans range(A); no probe when k = n).
+public enum XTrace {
+    public static func trace<B: OperatorBackend>(
+        of backend: B, options: XTraceOptions = XTraceOptions()
+    ) throws(HLRError) -> TraceEstimate {
+        let n = backend.dimension
+        guard n >= 1 else { throw .invalid("XTrace: operator dimension must be ≥ 1, got \(n)") }
+        guard options.matvecs >= 2 else {
+            throw .invalid("XTrace: matvecs must be ≥ 2 (two per test vector), got \(options.matvecs)")
+        }
+        let s = options.matvecs / 2
+        let session = BackendSession(backend, estimator: "XTrace")
+        defer { session.close() }
+
+        // Ω, e_i = ω_iᵀAω_i, and Q R = AΩ by Gram–Schmidt twice (R accumulates both passes).
+        var omega: [B.Vector] = []
+        var basis: [B.Vector] = []
+        var e = [Double](repeating: 0, count: s)
+        var r = [Double](repeating: 0, count: s * s)  // R[a, i] at a·s + i
+        var fullRank = true
+        for i in 0..<s {
+            let w = try session.scratch()
+            try session.probe(w, seed: options.seed, stream: .xtrace, index: i, distribution: options.distribution)
+            omega.append(w)
+            let y = try session.scratch()
+            try session.apply(w, into: y)
+            e[i] = try session.dot(w, y, "ω\(i)ᵀAω\(i)")
+            let before = try session.norm(y, "Aω\(i)")
+            let first = try session.project(y, against: basis, "orth(AΩ) column \(i), pass 1")
+            let second = try session.project(y, against: basis, "orth(AΩ) column \(i), pass 2")
+            let after = try session.norm(y, "orthogonalised Aω\(i)")
+            guard after > 1e-10 * before, after > 0 else {
+                fullRank = false
+                continue
+            }
+            for a in basis.indices { r[a * s + i] = first[a] + second[a] }
+            r[basis.count * s + i] = after
+            try backend.scale(1 / after, y)
+            basis.append(y)
+        }
+
+        // Z = AQ and H = QᵀAQ.
+        let k = basis.count
+        var z: [B.Vector] = []
+        var h = [Double](repeating: 0, count: k * k)
+        for q in basis {
+            let product = try session.scratch()
+            try session.apply(q, into: product)
+            z.append(product)
+        }
+        for a in 0..<k {
+            for b in 0..<k { h[a * k + b] = try session.dot(basis[a], z[b], "q\(a)ᵀAq\(b)") }
+        }
+        var lowRank = 0.0
+        for a in 0..<k { lowRank += h[a * k + a] }
+        guard fullRank else {
+            return try fallback(session, basis: basis, lowRank: lowRank, budget: 2 * s, options: options)
+        }
+
+        // C = QᵀΩ, G = ZᵀΩ.
+        var c = [Double](repeating: 0, count: s * s)
+        var g = [Double](repeating: 0, count: s * s)
+        for a in 0..<s {
+            for i in 0..<s {
+                c[a * s + i] = try session.dot(basis[a], omega[i], "q\(a)ᵀω\(i)")
+                g[a * s + i] = try session.dot(z[a], omega[i], "(Aq\(a))ᵀω\(i)")
+            }
+        }
+        let normalised = try leaveOneOutDirections(r, size: s)
+        var moments = RunningMoments(series: 1)
+        for i in 0..<s {
+            let hat = normalised[i]
+            var d = (0..<s).map { c[$0 * s + i] }
+            let along = zip(hat, d).reduce(0) { $0 + $1.0 * $1.1 }
+            for a in 0..<s { d[a] -= along * hat[a] }
+            var hHat = 0.0
+            var dG = 0.0
+            var dU = 0.0
+            for a in 0..<s {
+                var hRowHat = 0.0
+                var hRowD = 0.0
+                for b in 0..<s {
+                    hRowHat += h[a * s + b] * hat[b]
+                    hRowD += h[a * s + b] * d[b]
+                }
+                hHat += hat[a] * hRowHat
+                dG += g[a * s + i] * d[a]
+                dU += d[a] * (r[a * s + i] - hRowD)
+            }
+            let t = lowRank - hHat + e[i] - dG - dU
+            guard t.isFinite else { throw session.nonFinite("the leave-one-out estimate t\(i)", t) }
+            moments.add([t])
+        }
+        return TraceEstimate(
+            estimate: moments.mean[0], standardError: moments.standardErrors[0], blockEstimates: [],
+            blockStandardErrors: [], samples: s, sketchRank: k, hvpCount: session.hvpCount, converged: true)
+    }
+
+    /// Rank-deficient AΩ: tr(QᵀAQ) plus Hutchinson on the deflated operator with the remaining
+    /// budget (`samples` = those residual probes; standard error 0 when Q spans everything).
+    static func fallback<B: OperatorBackend>(
+        _ session: BackendSession<B>, basis: [B.Vector], lowRank: Double, budget: Int, options: XTraceOptions
+    ) throws(HLRError) -> TraceEstimate {
+        var moments = RunningMoments(series: 1)
+        if basis.count < session.dimension {
+            let probe = try session.scratch()
+            let product = try session.scratch()
+            var index = budget / 2
+            while session.hvpCount < budget {
+                try session.probe(probe, seed: options.seed, stream: .xtrace, index: index, distribution: options.distribution)
+                _ = try session.project(probe, against: basis, "residual probe \(index), pass 1")
+                _ = try session.project(probe, against: basis, "residual probe \(index), pass 2")
+                try session.apply(probe, into: product)
+                moments.add([try session.dot(probe, product, "pᵀAp (residual probe \(index))")])
+                index += 1
+            }
+        }
+        let residual = moments.count == 0 ? 0 : moments.mean[0]
+        let error = moments.count == 0 ? 0 : moments.standardErrors[0]
+        return TraceEstimate(
+            estimate: lowRank + residual, standardError: error, blockEstimates: [], blockStandardErrors: [],
+            samples: moments.count, sketchRank: basis.count, hvpCount: session.hvpCount, converged: true)
+    }
+
+    /// The columns of R⁻ᵀ normalised to unit length (ŝ_i), for upper-triangular R (s×s, row-major)
+    /// with a positive diagonal: column i of R⁻ᵀ is the solution x of Rᵀx = e_i (forward
+    /// substitution; x_a = 0 for a < i).
+    static func leaveOneOutDirections(_ r: [Double], size s: Int) throws(HLRError) -> [[Double]] {
+        var columns: [[Double]] = []
+        columns.reserveCapacity(s)
+        for i in 0..<s {
+            var x = [Double](repeating: 0, count: s)
+            for a in i..<s {
+                // (Rᵀx)_a = Σ_{b ≤ a} R[b, a]·x_b = δ_ai.
+                var sum = a == i ? 1.0 : 0.0
+                for b in i..<a { sum -= r[b * s + a] * x[b] }
+                x[a] = sum / r[a * s + a]
+            }
+            let norm = x.reduce(0) { $0 + $1 * $1 }.squareRoot()
+            guard norm.isFinite, norm > 0 else {
+                throw HLRError(.nonFinite, "XTrace: column \(i) of R⁻ᵀ is not finite (AΩ is numerically singular)")
+            }
+            columns.append(x.map { $0 / norm })
+        }
+        return columns
+    }
+}
