@@ -140,9 +140,13 @@ class Ours(Stepper):
     loss probes (forwards on the SAME batch, weights restored bit for bit) on the steps the tuner
     asks for, and sets the rates; then ``optimizer.step()``."""
 
-    def __init__(self, ctx: Context, method: str, grouping: str, options: dict):
+    def __init__(self, ctx: Context, method: str, grouping: str, options: dict, next_batch_probes: bool = False):
         super().__init__(ctx, grouping)
         self.driver = LRTuner(self.optimizer, method, **options)
+        # GeN's reference probes the next batch of an independent stream (gen-optim's tr_iter):
+        # with this on, a step that needs loss probes draws one batch from ctx.probe_stream and
+        # evaluates every probe row on it (driver.step's probe_closure).
+        self.next_batch_probes = next_batch_probes
 
     @property
     def hvps(self) -> int:
@@ -155,8 +159,13 @@ class Ours(Stepper):
     def step(self, x, y) -> float:
         model, loss_fn = self.ctx.model, self.ctx.loss_fn
         loss = loss_fn(model(x), y)
-        measured = self.driver.need()[0] != hessianlr.Need.NOTHING
-        self.rates = self.driver.step(loss, closure=lambda: loss_fn(model(x), y))
+        need = self.driver.need()[0]
+        measured = need != hessianlr.Need.NOTHING
+        probe_closure = None
+        if self.next_batch_probes and need == hessianlr.Need.LOSSES:
+            px, py = next(self.ctx.probe_stream)
+            probe_closure = lambda: loss_fn(model(px), py)  # noqa: E731
+        self.rates = self.driver.step(loss, closure=lambda: loss_fn(model(x), y), probe_closure=probe_closure)
         if measured:
             self.updates += 1
             tuner = self.driver.tuner
@@ -193,12 +202,12 @@ def _hyperbolic(optimizer, ctx):
     return ScheduleLR(optimizer, schedule)
 
 
-def _ours(method, grouping="all", **options):
+def _ours(method, grouping="all", next_batch_probes=False, **options):
     options = {"lr_max": OURS_LR_MAX, **options}  # an explicit lr_max (the ablation) wins
 
     def build(ctx):
         extra = {"seed": ctx.seed} if method == "hidlr" else {}  # Hi-DLR's probe RNG: the run's seed
-        return Ours(ctx, method, grouping, {**options, **extra})
+        return Ours(ctx, method, grouping, {**options, **extra}, next_batch_probes=next_batch_probes)
 
     return build
 
@@ -217,6 +226,9 @@ _OURS = [
      "GeN: update_period 4, probes ξ ∈ {−1, 0, +1}·lr on the current batch, r2_threshold 0.99, "
      "bounds [lr/2, 2·lr], smoothing 0.9; a rejected fit keeps the rate, a failed one (NaN/Inf "
      "probe loss) halves it"),
+    ("gen_nb", "GeN (ours, next-batch probes)", "gen", "all", {"next_batch_probes": True},
+     "GeN as GeN (ours), but every probe row (ρ = −1, 0, +1: 3 forwards) on the next batch of an "
+     "independent stream, as gen-optim's tr_iter (driver.step(probe_closure=...))"),
     ("hidlr_bw", "Hi-DLR bias/weights", "hidlr", "bias_weights", {},
      "Hi-DLR: 2 groups (weights, biases), update_period 10, model diagonal, probe_count auto "
      "(4K = 8 rows, 7 forwards), probe_scale 1, r2_threshold 0.99, bounds [lr/2, 2·lr], "

@@ -66,7 +66,7 @@ class LRTuner:
        (coupled or decoupled), maximize; plain SGD's u is g itself).
     4. Until the step needs nothing: CURVATURE → [g_kᵀd_k, d_kᵀHd_k] with one HVP per group;
        SLOPE → [L(w), g_kᵀd_k]; LOSSES → the closure's loss at w − Σ_k ξ_jk·d_k for each probe
-       row (weights perturbed in place under no_grad and restored bit for bit); if a probe
+       row (or ``probe_closure``'s, on an independent batch, for every row: GeN, Hi-DLR) (weights perturbed in place under no_grad and restored bit for bit); if a probe
        loss is NaN or ±Inf the step reports ``tuner.observe_failure(t)`` instead (GeN, Hi-DLR:
        rate × fit_failure_decay; Armijo: backtrack; counted in ``failed_observation_count``).
        Each observation crosses to the host as one small float64 vector. If anything fails the
@@ -205,13 +205,23 @@ class LRTuner:
         stacked = torch.stack([s.reshape(()).to(device=device, dtype=dtype) for s in scalars])
         return stacked.cpu().to(torch.float64).tolist()
 
-    def step(self, loss=None, closure: Callable | None = None) -> list[float]:
+    def step(self, loss=None, closure: Callable | None = None, probe_closure: Callable | None = None) -> list[float]:
         """One training step's gradient and learning rates (see the class docstring); returns the
-        rates set on the optimizer."""
+        rates set on the optimizer.
+
+        ``probe_closure`` (GeN, Hi-DLR only): a forward-only loss on an independent batch, used for
+        every loss probe (the zero row included) instead of ``closure``. GeN's reference probes
+        the next batch: the fit then estimates the expected loss along the step rather than the
+        step's own batch loss, whose slope gᵀg is biased upwards by the gradient noise."""
         torch = _torch()
         t = self._step
         need, _ = self.tuner.need(t)
-        if need in (Need.LOSSES, Need.SLOPE) and closure is None:
+        if probe_closure is not None and self.tuner.method not in (Method.GEN, Method.HIDLR):
+            raise ValueError(
+                f"probe_closure is for GeN and Hi-DLR; {self.tuner.method.name.lower()} compares its probe "
+                "losses with the step's own loss and slope, so they must come from the same batch")
+        measures_with_closure = need == Need.SLOPE or (need == Need.LOSSES and probe_closure is None)
+        if measures_with_closure and closure is None:
             raise ValueError(f"step {t} needs {need.name.lower()} of the loss at probe weights: pass closure=")
         if loss is None:
             if closure is None:
@@ -232,7 +242,8 @@ class LRTuner:
             grads_by_group.append(list(grads[start : start + len(ps)]))
             start += len(ps)
         if need != Need.NOTHING:
-            self._observe(torch, t, need, loss, closure, groups, params_by_group, grads_by_group, graph)
+            self._observe(torch, t, need, loss, closure, probe_closure, groups, params_by_group, grads_by_group,
+                          graph)
         del grads, grads_by_group  # frees the double-backward graph
         lrs = self.tuner.lrs(t)
         self._apply(lrs)
@@ -240,7 +251,8 @@ class LRTuner:
         self._step = t + 1
         return list(lrs)
 
-    def _observe(self, torch, t, need, loss, closure, groups, params_by_group, grads_by_group, graph) -> None:
+    def _observe(self, torch, t, need, loss, closure, probe_closure, groups, params_by_group, grads_by_group,
+                 graph) -> None:
         device = next(p.device for ps in params_by_group for p in ps)
         detached, dirs = self._directions(groups, grads_by_group)
         current = loss.detach().reshape(())
@@ -263,7 +275,12 @@ class LRTuner:
                     values = self._host(torch, [current] + s, device)
                 elif need == Need.LOSSES:
                     probes = self.tuner.probes(t)
-                    losses, calls = observations.probe_losses(torch, params_by_group, dirs, probes, closure, current)
+                    if probe_closure is None:
+                        losses, calls = observations.probe_losses(
+                            torch, params_by_group, dirs, probes, closure, current)
+                    else:  # every row on the independent batch, the zero row too
+                        losses, calls = observations.probe_losses(
+                            torch, params_by_group, dirs, probes, probe_closure, None)
                     self.probe_count += calls
                     values = self._host(torch, losses, device)
                     if not all(math.isfinite(v) for v in values):

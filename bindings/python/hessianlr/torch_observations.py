@@ -79,7 +79,8 @@ def _work_dtype(torch, p):
 
 
 def probe_losses(torch, params_by_group, dirs_by_group, probes, closure, current_loss) -> tuple[list, int]:
-    """(losses as device scalars, closure calls) at the probe rows ``probes`` (m × K numpy)."""
+    """(losses as device scalars, closure calls) at the probe rows ``probes`` (m × K numpy).
+    Zero rows reuse ``current_loss``, or, when it is None, call the closure at w itself."""
     moved = [(p, d) for params, dirs in zip(params_by_group, dirs_by_group)
              for p, d in zip(params, dirs) if d is not None]
     group_of = {}
@@ -92,7 +93,7 @@ def probe_losses(torch, params_by_group, dirs_by_group, probes, closure, current
     try:
         with torch.no_grad():
             for row in probes:
-                if not row.any():
+                if not row.any() and current_loss is not None:
                     losses.append(current_loss)
                     continue
                 for p, d in moved:

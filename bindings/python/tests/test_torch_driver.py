@@ -252,6 +252,41 @@ def test_a_non_finite_probe_loss_is_a_failed_fit_that_decays_the_rates(method):
     assert not h.Flag(int(driver.tuner.info(h.Info.LAST_FLAGS, 0))) & h.Flag.OBSERVATION_FAILED
 
 
+def test_probe_closure_evaluates_every_probe_row_on_its_own_batch():
+    model, closure = tiny(torch.float64)
+    torch.manual_seed(5)
+    x2, y2 = torch.randn(24, 3, dtype=torch.float64), torch.randn(24, 2, dtype=torch.float64)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.05)
+    driver = LRTuner(optimizer, "gen", update_period=1)
+    reference = h.GeN(initial_lr=0.05, update_period=1, lr_max=1.0)
+    seen = []
+
+    def other_batch():
+        seen.append([p.detach().clone() for p in model.parameters()])
+        return torch.nn.functional.mse_loss(model(x2), y2)
+
+    w = [p.detach().clone() for p in model.parameters()]
+    rates = driver.step(closure(), probe_closure=other_batch)
+    g = [p.grad for p in model.parameters()]
+    assert len(seen) == 3 and driver.probe_count == 3  # ρ = −1, 0, +1, all on the other batch
+    assert all(torch.equal(a, b) for a, b in zip(seen[1], w))  # the zero row at w itself
+    # The same losses, computed by hand, give the library the same rates.
+    losses = []
+    for xi in (-0.05, 0.0, 0.05):
+        with torch.no_grad():
+            for p, w0, g0 in zip(model.parameters(), w, g):
+                p.copy_(w0 - xi * g0)
+            losses.append(float(torch.nn.functional.mse_loss(model(x2), y2)))
+        with torch.no_grad():
+            for p, w0 in zip(model.parameters(), w):
+                p.copy_(w0)
+    reference.observe(0, Need.LOSSES, losses)
+    assert rates == reference.lrs(0)
+    with pytest.raises(ValueError, match="probe_closure is for GeN and Hi-DLR"):
+        LRTuner(torch.optim.SGD(model.parameters(), lr=0.1), "armijo").step(closure(), closure=closure,
+                                                                             probe_closure=other_batch)
+
+
 def test_armijo_backtracks_past_a_non_finite_trial_loss():
     model, closure = tiny(torch.float64)
     optimizer = torch.optim.SGD(model.parameters(), lr=1.0)
