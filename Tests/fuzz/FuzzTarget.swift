@@ -302,10 +302,10 @@ func fuzzSchedule(_ cursor: inout Cursor, tuner: OpaquePointer?, step: UInt64) {
 /// Runs an estimator with fuzzed parameters on diag(λ) (n ≤ 24); results must be readable.
 func fuzzEstimator(_ cursor: inout Cursor, oracle: Oracle, context: UnsafeMutableRawPointer) {
     var estimator: OpaquePointer?
-    guard hlr_estimator_create(Int32(cursor.byte() % 7), &estimator) == 0 else { return }
+    guard hlr_estimator_create(Int32(cursor.byte() % 9), &estimator) == 0 else { return }
     defer { _ = hlr_estimator_free(estimator) }
     for _ in 0..<Int(cursor.byte() % 4) {
-        let key = Int32(cursor.byte() % 21)
+        let key = Int32(cursor.byte() % 23)
         let value = cursor.byte() % 2 == 0 ? cursor.double() : Double(cursor.byte() % 32)
         _ = hlr_estimator_set_param(estimator, key, value)
     }

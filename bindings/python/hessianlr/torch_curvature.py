@@ -2,8 +2,9 @@
 the parameters' device (torch is imported only when this module is).
 
     op = TorchOperator.from_model(model, loss_fn, inputs, targets)   # or TorchOperator(params, closure)
-    top = hessianlr.Lanczos(count=3, which="largest_algebraic", tolerance=1e-4).run_torch(op)
-    tr = hessianlr.HutchPlusPlus(matvecs=99, blocks=op.offsets).run_torch(op)     # per-layer traces
+    top = hessianlr.Lanczos(count=3, which="largest_algebraic", eigenvalue_tolerance=1e-6).run_torch(op)
+    tr = hessianlr.XTrace(matvecs=100).run_torch(op).trace                        # most accurate per HVP
+    per_layer = hessianlr.HutchPlusPlus(matvecs=99, blocks=op.offsets).run_torch(op)  # per-layer traces
     d = hessianlr.Diagonal(samples=50).run_torch(op).diagonal                        # a flat tensor
     op.unflatten(d)                                                                  # one per parameter
 
