@@ -60,6 +60,7 @@ import numpy as np
 
 from . import _args, _lib
 from ._callbacks import CallbackSession
+from ._handle import OwnedHandle
 from ._vector_ops import NumpyVectors, OpsRun, host_probe
 from .constants import BatchScaling, EstimatorKind, EstimatorParam, ProbeDistribution, Result, Termination, Which
 from .errors import InvalidArgumentError, UnknownKeyError, WrongStateError, check
@@ -308,7 +309,7 @@ class DensityResult(_Common):
 
 # -- the handle -------------------------------------------------------------------------------
 
-class Estimator:
+class Estimator(OwnedHandle):
     """One ``hlr_estimator`` handle: ``Estimator(kind, *, seed=0, blocks=None, **params)``.
 
     ``params`` are parameter names (``EstimatorParam`` members in lower case) with values;
@@ -319,6 +320,8 @@ class Estimator:
     """
 
     kind: EstimatorKind
+
+    _free_function = "hlr_estimator_free"
 
     def __init__(self, kind: Union[EstimatorKind, int], *, seed: int = 0, blocks: Optional[Sequence[int]] = None,
                  **params):
@@ -336,31 +339,6 @@ class Estimator:
         except BaseException:
             self.close()
             raise
-
-    # lifetime
-    def close(self) -> None:
-        handle, self._handle = self._handle, None
-        if handle is not None:
-            check(_lib.lib.hlr_estimator_free(handle))
-
-    @property
-    def closed(self) -> bool:
-        return self._handle is None
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc_info) -> None:
-        self.close()
-
-    def __del__(self):
-        handle = getattr(self, "_handle", None)
-        if handle is not None:
-            self._handle = None
-            try:
-                _lib.lib.hlr_estimator_free(handle)
-            except Exception:  # interpreter shutdown
-                pass
 
     def __repr__(self) -> str:
         if self.closed:

@@ -28,6 +28,7 @@ from typing import Iterable, Sequence, Union
 import numpy as np
 
 from . import _args, _lib
+from ._handle import OwnedHandle
 from ._schedule_kinds import ScheduleConstructors
 from .constants import AnnealStrategy, CyclicMode, DecayShape, ScheduleKind, ScheduleParam
 from .errors import BufferTooSmallError, InvalidArgumentError, UnknownKeyError, UnknownMethodError, check
@@ -99,7 +100,7 @@ def schedule_params(kind) -> dict:
     return result
 
 
-class Schedule(ScheduleConstructors):
+class Schedule(ScheduleConstructors, OwnedHandle):
     """A learning-rate schedule: ``Schedule(kind, milestones=None, **params)``.
 
     ``kind`` is a :class:`ScheduleKind` (or its int or lower-case name); ``params`` are set on top
@@ -108,6 +109,8 @@ class Schedule(ScheduleConstructors):
     ``join`` and ``warmup`` build the composite kinds. Usable as a context manager; ``close()``
     frees the handle (also done when the object is collected).
     """
+
+    _free_function = "hlr_schedule_free"
 
     def __init__(self, kind: Union[ScheduleKind, int, str], milestones: Sequence[int] | None = None, **params):
         self._handle = None
@@ -129,33 +132,7 @@ class Schedule(ScheduleConstructors):
         schedule._handle = handle
         return schedule
 
-    # -- lifetime ----------------------------------------------------------------------------
-
-    def close(self) -> None:
-        """Frees the handle (``hlr_schedule_free``); later calls raise InvalidHandleError."""
-        handle, self._handle = self._handle, None
-        if handle is not None:
-            check(_lib.lib.hlr_schedule_free(handle))
-
-    @property
-    def closed(self) -> bool:
-        return self._handle is None
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc_info) -> None:
-        self.close()
-
-    def __del__(self):
-        handle = getattr(self, "_handle", None)
-        if handle is None:
-            return
-        self._handle = None
-        try:
-            _lib.lib.hlr_schedule_free(handle)
-        except Exception:  # interpreter shutdown
-            pass
+    # -- lifetime: close(), closed, with, __del__ come from OwnedHandle -------------------------
 
     def __repr__(self) -> str:
         if self.closed:

@@ -32,6 +32,7 @@ import numpy as np
 
 from . import _args, _lib
 from ._options import apply_options, option_name, param_key
+from ._handle import OwnedHandle
 from ._tuner_host import HostMode
 from .constants import Info, Method, Need, Param, Reset
 from .errors import BufferTooSmallError, InvalidHandleError, check
@@ -81,7 +82,7 @@ def _per_group_keys(method: int) -> frozenset:
     return frozenset(keys)
 
 
-class Tuner(HostMode):
+class Tuner(HostMode, OwnedHandle):
     """One ``hlr_tuner`` handle: ``Tuner(method, groups=1, *, schedule=None, **options)``.
 
     ``options`` are option names (``Param`` members in lower case) with values, as for
@@ -93,6 +94,8 @@ class Tuner(HostMode):
     Usable as a context manager; ``close()`` frees the handle (idempotent) and ``__del__`` frees
     it too. Calls on a closed tuner raise InvalidHandleError (the library sees a NULL handle).
     """
+
+    _free_function = "hlr_tuner_free"
 
     def __init__(self, method: Union[Method, int], groups: int = 1, *, schedule=None, **options):
         self._handle = None
@@ -109,33 +112,7 @@ class Tuner(HostMode):
             self.close()
             raise
 
-    # -- lifetime ----------------------------------------------------------------------------
-
-    def close(self) -> None:
-        """Frees the handle (``hlr_tuner_free``); later calls raise InvalidHandleError."""
-        handle, self._handle = self._handle, None
-        if handle is not None:
-            check(_lib.lib.hlr_tuner_free(handle))
-
-    @property
-    def closed(self) -> bool:
-        return self._handle is None
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc_info) -> None:
-        self.close()
-
-    def __del__(self):
-        handle = getattr(self, "_handle", None)
-        if handle is None:
-            return
-        self._handle = None
-        try:
-            _lib.lib.hlr_tuner_free(handle)
-        except Exception:  # interpreter shutdown: modules may already be torn down
-            pass
+    # -- lifetime: close(), closed, with, __del__ come from OwnedHandle -------------------------
 
     def __repr__(self) -> str:
         if self.closed:
