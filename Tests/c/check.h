@@ -206,31 +206,39 @@ static inline void hlrt_release(hlrt_state *state) {
     state->size = 0;
 }
 
-/* 1 if the handle's snapshot equals `before` byte for byte. */
-static inline int hlrt_same_state(const hlr_tuner *tuner, const hlrt_state *before) {
-    hlrt_state now = hlrt_capture(tuner);
+/* 1 if `now` (released here) equals `before` byte for byte (both captured). */
+static inline int hlrt_same_bytes(hlrt_state now, const hlrt_state *before) {
     int same = before->bytes != NULL && now.bytes != NULL && now.size == before->size &&
                memcmp(now.bytes, before->bytes, now.size) == 0;
     hlrt_release(&now);
     return same;
 }
 
-/* A failing call on a live handle: expected status, a new non-empty message, and the handle's
- * snapshot byte for byte the same before and after. */
-#define CHECK_FAILS_UNCHANGED(tuner, call, expected)                                      \
+/* 1 if the handle's snapshot equals `before` byte for byte. */
+static inline int hlrt_same_state(const hlr_tuner *tuner, const hlrt_state *before) {
+    return hlrt_same_bytes(hlrt_capture(tuner), before);
+}
+
+/* A failing call on a live handle whose state `capture(handle)` reads: expected status, a new
+ * non-empty message, and the state byte for byte the same before and after. */
+#define CHECK_FAILS_UNCHANGED_BY(capture, handle, what, call, expected)                   \
     do {                                                                                  \
-        hlrt_state before_ = hlrt_capture(tuner);                                         \
+        hlrt_state before_ = capture(handle);                                             \
         CHECK(before_.bytes != NULL);                                                     \
         CHECK_FAILS(call, expected);                                                      \
-        if (!hlrt_same_state((tuner), &before_)) {                                        \
+        if (!hlrt_same_bytes(capture(handle), &before_)) {                                \
             atomic_fetch_add(&check_failed_, 1);                                          \
-            fprintf(stderr, "%s:%d: FAILED: %s changed the handle's state\n", __FILE__,   \
-                    __LINE__, #call);                                                     \
+            fprintf(stderr, "%s:%d: FAILED: %s changed the %s's state\n", __FILE__,       \
+                    __LINE__, #call, what);                                               \
         } else {                                                                          \
             atomic_fetch_add(&check_passed_, 1);                                          \
         }                                                                                 \
         hlrt_release(&before_);                                                           \
     } while (0)
+
+/* CHECK_FAILS_UNCHANGED_BY for a tuner handle. */
+#define CHECK_FAILS_UNCHANGED(tuner, call, expected) \
+    CHECK_FAILS_UNCHANGED_BY(hlrt_capture, tuner, "handle", call, expected)
 
 /* Creates a HessianLR handle or aborts the test (nothing else can be checked without one). */
 static inline hlr_tuner *hlrt_create(size_t groups) {
@@ -297,28 +305,12 @@ static inline hlrt_state hlrt_capture_schedule(const hlr_schedule *schedule) {
 }
 
 static inline int hlrt_same_schedule(const hlr_schedule *schedule, const hlrt_state *before) {
-    hlrt_state now = hlrt_capture_schedule(schedule);
-    int same = before->bytes != NULL && now.bytes != NULL && now.size == before->size &&
-               memcmp(now.bytes, before->bytes, now.size) == 0;
-    hlrt_release(&now);
-    return same;
+    return hlrt_same_bytes(hlrt_capture_schedule(schedule), before);
 }
 
 /* CHECK_FAILS_UNCHANGED for a schedule handle. */
-#define CHECK_FAILS_SCHEDULE_UNCHANGED(schedule, call, expected)                          \
-    do {                                                                                  \
-        hlrt_state before_ = hlrt_capture_schedule(schedule);                             \
-        CHECK(before_.bytes != NULL);                                                     \
-        CHECK_FAILS(call, expected);                                                      \
-        if (!hlrt_same_schedule((schedule), &before_)) {                                  \
-            atomic_fetch_add(&check_failed_, 1);                                          \
-            fprintf(stderr, "%s:%d: FAILED: %s changed the schedule's state\n", __FILE__, \
-                    __LINE__, #call);                                                     \
-        } else {                                                                          \
-            atomic_fetch_add(&check_passed_, 1);                                          \
-        }                                                                                 \
-        hlrt_release(&before_);                                                           \
-    } while (0)
+#define CHECK_FAILS_SCHEDULE_UNCHANGED(schedule, call, expected) \
+    CHECK_FAILS_UNCHANGED_BY(hlrt_capture_schedule, schedule, "schedule", call, expected)
 
 /* Creates a schedule of `kind` or aborts the test. */
 static inline hlr_schedule *hlrt_schedule(int kind) {
