@@ -37,9 +37,21 @@ final class TunerBox: HandleBox {
         }
     }
 
-    /// A copy of the tuner and its generation, for work done outside the lock.
-    func checkout() -> (tuner: ScheduledTuner, generation: UInt64) {
-        cell.withLock { ($0.tuner, $0.generation) }
+    /// A copy of the tuner and its generation, for work done outside the lock (host-mode steps
+    /// that call back into the caller). The copy shares no storage with the stored tuner: it is
+    /// rebuilt from the tuner's snapshot (taken under the lock), so nothing this thread reads or
+    /// writes while the lock is not held can be memory another thread mutates in place under it.
+    /// A plain copy would be safe too (copy-on-write), but its synchronisation lives in the
+    /// reference counts of the statically linked, uninstrumented Swift runtime, which
+    /// ThreadSanitizer cannot see; it reported such a copy as a race (test_threads, one-handle
+    /// hammer, an observe_host copy read while set_param mutated the shared storage).
+    func checkout() throws(HLRError) -> (tuner: ScheduledTuner, generation: UInt64) {
+        let (bytes, method, groups, generation) = cell.withLock {
+            ($0.tuner.snapshot(), $0.tuner.method, $0.tuner.groupCount, $0.generation)
+        }
+        var tuner = ScheduledTuner(base: try makeTuner(method: method, groups: groups))
+        try tuner.restore(snapshot: bytes)
+        return (tuner, generation)
     }
 
     /// Replaces the tuner with `tuner` if no mutation happened since `checkout`; otherwise

@@ -51,9 +51,10 @@ private func observeHost<T: HostScalar>(
     let count = try Arguments.count(n, "n", limit: 1 << 48)
     guard count > 0 else { throw ABIError.invalid("n must be ≥ 1, got 0") }
     let gradient = try Arguments.pointer(gradient, "gradient")
-    // A copy of the tuner (value type) does the validation and calls the oracle outside the
-    // lock; the observation itself is applied under the lock and re-checks the step.
-    let copy = box.read { $0 }
+    // A copy of the tuner does the validation and calls the oracle outside the lock (sharing no
+    // storage with the stored tuner, see `TunerBox.checkout`); the observation itself is applied
+    // under the lock and re-checks the step.
+    let copy = try box.checkout().tuner
     let layout = try hostLayout(groupOffsets, nOffsets, count: count, groups: copy.groupCount)
     if copy.usesUpdateDirection && update == nil {
         throw ABIError.null("update (direction is 'update')")

@@ -62,7 +62,7 @@ private func stepHost<T: HostScalar>(
     guard currentLoss.isFinite || currentLoss.isNaN else {
         throw ABIError(Status.nonFinite, "current_loss must be finite (or NaN for none), got \(currentLoss)")
     }
-    let checkout = box.checkout()
+    let checkout = try box.checkout()
     var tuner = checkout.tuner
     let layout = try hostLayout(groupOffsets, nOffsets, count: count, groups: tuner.groupCount)
     // NULL pointers the step needs are NULL_POINTER, as in hlr_tuner_observe_host_* (a later round
