@@ -103,7 +103,10 @@ const char *hlr_last_error(void);
 #define HLR_PARAM_LR_BOUND_LOW              4  /* candidate >= low*lr, in (0, 1]           (0.3) */
 #define HLR_PARAM_LR_BOUND_HIGH             5  /* candidate <= high*lr, >= 1               (3.0) */
 #define HLR_PARAM_LR_MIN                    6  /* absolute floor, <= lr_max               (1e-8) */
-#define HLR_PARAM_LR_MAX                    7  /* absolute ceiling                         (1.0) */
+#define HLR_PARAM_LR_MAX                    7  /* absolute ceiling; +INFINITY = none     (1.0) */
+/* lr_max defaults: 1.0 for HessianLR (seed 000) and Armijo (optax); +INFINITY (no ceiling)
+ * for CDAT, GeN and Hi-DLR, whose sources have none. A rate handed out is always finite (at
+ * most DBL_MAX; GeN and Hi-DLR also keep probe_scale * lr <= 1e150). */
 #define HLR_PARAM_SMOOTHING                 8  /* beta of lr <- beta*lr + (1-beta)*cand, [0,1) (0.9) */
 #define HLR_PARAM_NEGATIVE_CURVATURE_DECAY  9  /* candidate = decay*lr when d'Hd <= 0     (0.5) */
 #define HLR_PARAM_DIRECTION                10  /* HLR_DIRECTION_GRADIENT or _UPDATE          (0) */

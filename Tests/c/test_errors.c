@@ -302,11 +302,19 @@ static void test_param_errors(void) {
         CHECK(value == 3.25);
     }
 
-    /* NaN and +-Inf for every option, through both setters. */
+    /* NaN and +-Inf for every option, through both setters; an infinity is taken only where it
+     * is the option's bound (hlr_param_bounds: lr_max = +inf, no ceiling). */
     for (int key = FIRST_PARAM; key <= LAST_PARAM; key++) {
         const double values[] = {NAN, INFINITY, -INFINITY};
         const char *spelled[] = {"nan", "inf", "-inf"};
+        double lo = 0, hi = 0, def = 0;
+        CHECK_OK(hlr_param_bounds(HLR_METHOD_HESSIANLR, key, &lo, &hi, &def));
         for (int v = 0; v < 3; v++) {
+            if (values[v] == hi || values[v] == lo) {
+                CHECK_OK(hlr_tuner_set_param(t, key, values[v]));
+                CHECK_OK(hlr_tuner_set_param(t, key, def));
+                continue;
+            }
             CHECK_FAILS_UNCHANGED(t, hlr_tuner_set_param(t, key, values[v]),
                                   HLR_ERR_INVALID_ARGUMENT);
             CHECK_ERROR_HAS(param_names[key]);
@@ -1161,7 +1169,8 @@ static void case_hlr_tuner_set_param(void) {
     hlr_tuner *all[4] = {fx.tuner, fx.gen, fx.armijo, fx.cdat};
     for (int i = 0; i < 4; i++) {
         BAD("nan:value", hlr_tuner_set_param(all[i], HLR_PARAM_INITIAL_LR, NAN), HLR_ERR_INVALID_ARGUMENT, "nan");
-        BAD("inf:value", hlr_tuner_set_param(all[i], HLR_PARAM_LR_MAX, INFINITY), HLR_ERR_INVALID_ARGUMENT, "inf");
+        /* +inf is refused except where it is the bound (lr_max = +inf: no ceiling, test_methods). */
+        BAD("inf:value", hlr_tuner_set_param(all[i], HLR_PARAM_INITIAL_LR, INFINITY), HLR_ERR_INVALID_ARGUMENT, "inf");
         BAD("inf:value", hlr_tuner_set_param(all[i], HLR_PARAM_LR_MAX, -INFINITY), HLR_ERR_INVALID_ARGUMENT, "-inf");
         /* Denormal: below the smallest normal, the lower bound of strictly positive options. */
         BAD("range:value", hlr_tuner_set_param(all[i], HLR_PARAM_INITIAL_LR, 4.9406564584124654e-324),
@@ -1174,7 +1183,7 @@ static void case_hlr_tuner_set_param(void) {
     BAD("range:value", hlr_tuner_set_param(fx.gen, HLR_PARAM_PROBE_COUNT, 65537), HLR_ERR_INVALID_ARGUMENT, "65537");
     BAD("range:value", hlr_tuner_set_param(fx.armijo, HLR_PARAM_MAX_BACKTRACKS, 1001), HLR_ERR_INVALID_ARGUMENT, "1001");
     BAD("range:value", hlr_tuner_set_param(fx.cdat, HLR_PARAM_DIRECTION, 2), HLR_ERR_INVALID_ARGUMENT, "direction");
-    BAD("constraint", hlr_tuner_set_param(fx.gen, HLR_PARAM_LR_MIN, 5.0), HLR_ERR_INVALID_ARGUMENT, "lr_max");
+    BAD("constraint", hlr_tuner_set_param(fx.tuner, HLR_PARAM_LR_MIN, 5.0), HLR_ERR_INVALID_ARGUMENT, "lr_max");
 }
 
 static void case_hlr_tuner_get_param(void) {

@@ -1064,6 +1064,10 @@ static void test_cdat_exact(void) {
     CHECK_EQ_DBL(hlrt_info(t, HLR_INFO_SMOOTHED_DENOMINATOR, 0), 0.0);
     CHECK(isnan(hlrt_info(t, HLR_INFO_EDGE_OF_STABILITY, 0)));
     CHECK_EQ_DBL(hlrt_lr(t, 0, 0), 1e-3); /* clamp(initial_lr) before the first observation */
+    double lr_max = 0;
+    CHECK_OK(hlr_tuner_get_param(t, HLR_PARAM_LR_MAX, &lr_max));
+    CHECK(lr_max == INFINITY); /* CDAT's default: no ceiling; 1.0 below exercises the clamp */
+    HLRT_SET(t, HLR_PARAM_LR_MAX, 1.0);
     CHECK_OK(hlr_tuner_set_group_param(t, 0, HLR_PARAM_SHARPNESS, 40.0));
     /* group 0: ordinary; group 1: not a descent direction; group 2: negative curvature. */
     const double obs[6] = {0.6, 0.05, -0.3, 2.0, 0.1, -0.5};
@@ -1650,16 +1654,21 @@ static void test_step_host_all_or_nothing(void) {
 
 /* Regression: probe steps s * lr must stay finite. lr_max = initial_lr = DBL_MAX with
  * probe_scale = 4 made the probe steps of GeN and Hi-DLR overflow (hlr_tuner_get_probes gave
- * -inf/NaN/+inf and every host step was refused). Now s * lr <= 1e150 is a cross-constraint:
- * lr_max = DBL_MAX is refused outright, and 1e150 rates with probe_scale = 4 are refused when the
- * last option is set, naming probe_scale and the product. */
+ * -inf/NaN/+inf and every host step was refused). Now their rates obey min(lr_max, 1e150 / s), so
+ * lr_max may be DBL_MAX or +inf (no ceiling), and s * initial_lr <= 1e150, s * lr_min <= 1e150
+ * are cross-constraints: 1e150 rates with probe_scale = 4 are refused when the last option is
+ * set, naming probe_scale and the product. */
 static void test_probe_steps_stay_finite(void) {
     const int methods[2] = {HLR_METHOD_GEN, HLR_METHOD_HIDLR};
     for (int i = 0; i < 2; i++) {
         hlr_tuner *t = hlrt_create_method(methods[i], 1);
-        CHECK_FAILS(hlr_tuner_set_param(t, HLR_PARAM_LR_MAX, DBL_MAX), HLR_ERR_INVALID_ARGUMENT);
+        CHECK_OK(hlr_tuner_set_param(t, HLR_PARAM_LR_MAX, DBL_MAX));
+        CHECK_OK(hlr_tuner_set_param(t, HLR_PARAM_LR_MAX, INFINITY));
+        double value = 0;
+        CHECK_OK(hlr_tuner_get_param(t, HLR_PARAM_LR_MAX, &value));
+        CHECK(value == INFINITY);
+        CHECK_FAILS(hlr_tuner_set_param(t, HLR_PARAM_INITIAL_LR, DBL_MAX), HLR_ERR_INVALID_ARGUMENT);
         CHECK_ERROR_HAS("probe_scale");
-        CHECK_OK(hlr_tuner_set_param(t, HLR_PARAM_LR_MAX, 1e150));
         CHECK_OK(hlr_tuner_set_param(t, HLR_PARAM_INITIAL_LR, 1e150));
         hlrt_state before = hlrt_capture(t);
         CHECK_FAILS(hlr_tuner_set_param(t, HLR_PARAM_PROBE_SCALE, 4.0), HLR_ERR_INVALID_ARGUMENT);

@@ -459,7 +459,8 @@ static void test_crafted_payloads(void) {
             {at_min, -1.0, "lr_min"},
             {at_min, 2.0, "lr_min"}, /* > lr_max */
             {at_max, 1e-9, "lr_max"}, /* < lr_min */
-            {at_max, INFINITY, "lr_max"},
+            {at_max, -INFINITY, "lr_max"}, /* +inf is valid: no ceiling */
+            {at_max, NAN, "lr_max"},
             {at_decay, 0.0, "negative_curvature_decay"},
             {at_decay, 1.5, "negative_curvature_decay"},
             {at_eta1, 0.0, "initial_lr"},

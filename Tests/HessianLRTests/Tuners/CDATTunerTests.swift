@@ -12,7 +12,7 @@ import Testing
     @Test func defaultsAreTheDocumentedOnes() throws {
         let tuner = try Self.tuner()
         let expected: [(ParameterKey, Double)] = [
-            (.initialLR, 1e-3), (.updatePeriod, 1), (.lrMin, 1e-8), (.lrMax, 1.0), (.smoothing, 0.9),
+            (.initialLR, 1e-3), (.updatePeriod, 1), (.lrMin, 1e-8), (.lrMax, .infinity), (.smoothing, 0.9),
             (.direction, 1), (.sigma, 2.0), (.epsilon, 1e-12), (.sharpness, 0),
         ]
         for (key, value) in expected {

@@ -13,7 +13,7 @@ import Testing
         let tuner = try Self.tuner()
         let expected: [(ParameterKey, Double)] = [
             (.initialLR, 1e-3), (.updatePeriod, 4), (.lrBoundLow, 0.5), (.lrBoundHigh, 2.0), (.lrMin, 1e-8),
-            (.lrMax, 1.0), (.smoothing, 0.9), (.probeCount, 3), (.probeScale, 1.0), (.r2Threshold, 0.99),
+            (.lrMax, .infinity), (.smoothing, 0.9), (.probeCount, 3), (.probeScale, 1.0), (.r2Threshold, 0.99),
             (.fitFailureDecay, 0.5),
         ]
         for (key, value) in expected {

@@ -108,7 +108,7 @@ import Testing
             (.lrBoundHigh, 0.5, "lr_bound_high"), (.updatePeriod, 0, "update_period"),
             (.updatePeriod, 2.5, "integer"), (.warmupSteps, -1, "warmup_steps"),
             (.lrMin, 2, "lr_min"), (.initialLR, 0, "initial_lr"), (.direction, 2, "direction"),
-            (.lrMax, .infinity, "finite"),
+            (.lrMax, -.infinity, "finite"), (.lrMax, .nan, "nan"),
         ]
         let before = tuner.snapshot()
         for (key, value, fragment) in cases {

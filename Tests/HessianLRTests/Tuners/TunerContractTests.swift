@@ -120,10 +120,11 @@ import Testing
             #expect(throws: HLRError.self) { try tuner.setParameter(spec.key, spec.defaultValue, group: 2) }
         }
         if method != .armijo {
+            let lrMax = try tuner.parameter(.lrMax, group: 0)
             try tuner.setParameter(.lrMax, 0.5, group: nil)
             let cross = #expect(throws: HLRError.self) { try tuner.setParameter(.lrMin, 0.6, group: nil) }
             #expect(cross?.message.contains("lr_min (0.6) must not exceed lr_max (0.5)") == true)
-            try tuner.setParameter(.lrMax, 1, group: nil)
+            try tuner.setParameter(.lrMax, lrMax, group: nil)
         }
         let unknown = #expect(throws: HLRError.self) { try tuner.setParameter(.negativeCurvatureDecay, 0.5, group: nil) }
         #expect(unknown?.kind == .unknownKey)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from typing import Sequence, Union
 
 from .constants import Direction, Method
@@ -21,7 +23,10 @@ class CDAT(Tuner):
     u = g). σ = 1 is the minimiser of the local quadratic along −u ("quadratically greedy");
     σ = 2 (default) keeps η·uᵀHu/uᵀu at 2, the edge of stability. Observation: Need.CURVATURE,
     [g_kᵀu_k, u_kᵀHu_k] per group, at t % update_period == 0 (default every step). Before the
-    first observation the rate is clamp(initial_lr).
+    first observation the rate is clamp(initial_lr); with the default update_period 1 the first
+    observation is at step 0, so initial_lr is never used (the rule sets every rate, as in the
+    paper). ``lr_max`` defaults to ``math.inf``: no ceiling, as in the paper (a rate is always
+    finite: the largest double caps it).
 
     ``sharpness`` (per group, λ_max from e.g. a Lanczos estimate; 0 = none) only feeds the
     diagnostic ``info(Info.EDGE_OF_STABILITY, k)`` = η_k·λ_max,k (2 = edge).
@@ -35,7 +40,7 @@ class CDAT(Tuner):
         initial_lr: Union[float, Sequence[float]] = 1e-3,
         update_period: int = 1,
         lr_min: float = 1e-8,
-        lr_max: float = 1.0,
+        lr_max: float = math.inf,
         smoothing: float = 0.9,
         direction: Union[str, Direction, int] = "update",
         sigma: float = 2.0,

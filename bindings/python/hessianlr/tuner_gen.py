@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from typing import Sequence, Union
 
 from .constants import Method
@@ -23,6 +25,10 @@ class GeN(Tuner):
     R² ≤ r2_threshold): every rate kept, as in GeN's code. Failed (rank-deficient design): every
     rate × fit_failure_decay (GeN halves). One shared scale: with K groups all move together and keep their ratios (use
     :class:`HiDLR` for per-group rates). The optimizer is stepped once, with the new rates.
+    ``lr_max`` defaults to ``math.inf`` (no ceiling, as GeN's code); rates also stay at most
+    1e150/probe_scale so probe steps are finite. In mini-batch training, evaluate the probes on
+    an independent batch (``LRTuner.step(probe_closure=...)``, GeN's protocol): probes on the
+    step's own batch over-estimate b by the gradient noise and can drive the rate up.
     """
 
     def __init__(
@@ -34,7 +40,7 @@ class GeN(Tuner):
         lr_bound_low: float = 0.5,
         lr_bound_high: float = 2.0,
         lr_min: float = 1e-8,
-        lr_max: float = 1.0,
+        lr_max: float = math.inf,
         smoothing: float = 0.9,
         probe_count: int = 3,
         probe_scale: float = 1.0,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from typing import Sequence, Union
 
 from .constants import Method, Model
@@ -24,7 +26,10 @@ class HiDLR(Tuner):
     groups where it is a descent step, then GeN's safeguards (clip to [low·lr, high·lr], EMA β,
     clamp); other groups keep their rate. b_k is a loss per unit step, A_kl a loss per unit
     step². ``info(Info.INFLUENCE, k)`` ranks groups by the fitted decrease (PPI).
-    At most 256 groups.
+    At most 256 groups. ``lr_max`` defaults to ``math.inf`` (no ceiling, as GeN's code); rates
+    also stay at most 1e150/probe_scale. In mini-batch training, evaluate the probes on an
+    independent batch (``LRTuner.step(probe_closure=...)``): on the step's own batch a group's
+    b_k is biased upwards by the gradient noise and its rate can run away (benchmarks/training).
     """
 
     def __init__(
@@ -36,7 +41,7 @@ class HiDLR(Tuner):
         lr_bound_low: float = 0.5,
         lr_bound_high: float = 2.0,
         lr_min: float = 1e-8,
-        lr_max: float = 1.0,
+        lr_max: float = math.inf,
         smoothing: float = 0.9,
         probe_count: int = 0,
         probe_scale: float = 1.0,

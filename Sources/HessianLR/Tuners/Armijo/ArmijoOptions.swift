@@ -30,7 +30,7 @@ public struct ArmijoOptions: TunerOptions, SpecOrderedOptions {
         ParameterSpec(
             .initialLR, minimum: .leastNormalMagnitude, maximum: .greatestFiniteMagnitude, default: 1.0),
         ParameterSpec(
-            .lrMax, minimum: .leastNormalMagnitude, maximum: .greatestFiniteMagnitude, default: 1.0),
+            .lrMax, minimum: .leastNormalMagnitude, maximum: .infinity, default: 1.0),
         ParameterSpec(.sufficientDecrease, minimum: 0, maximum: (1.0).nextDown, default: 1e-4),
         ParameterSpec(.decreaseFactor, minimum: .leastNormalMagnitude, maximum: (1.0).nextDown, default: 0.8),
         ParameterSpec(.increaseFactor, minimum: 1, maximum: .greatestFiniteMagnitude, default: 1.5),

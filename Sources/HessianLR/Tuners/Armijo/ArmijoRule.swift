@@ -6,7 +6,8 @@
 ///     accept η  ⇔  L(w − η·d) ≤ L(w) − c·η·S      (evaluated as `loss0 - c * eta * slope`)
 ///
 /// A search starts at η₀ = min(initial_lr, lr_max) the first time and min(η_prev·increase_factor,
-/// lr_max) afterwards (η_prev = the last rate used), and multiplies η by decrease_factor after each
+/// lr_max) afterwards (η_prev = the last rate used; with lr_max = +∞ the largest finite Double
+/// caps it, so a trial is always finite), and multiplies η by decrease_factor after each
 /// failed test. After max_backtracks decreases without success the last trial is used (optax
 /// does the same, `backtrackLimit`); a decrease that would underflow to 0 also ends the search
 /// there. S ≤ 0 (−d not a descent direction) is searched all the same, as optax does
@@ -25,7 +26,7 @@ public enum ArmijoRule {
     /// The first trial of a search; `previous` is the last rate used, nil before any search.
     public static func firstTrial(previous: Double?, options: ArmijoOptions) -> Double {
         guard let previous else { return min(options.initialLR, options.lrMax) }
-        return min(previous * options.increaseFactor, options.lrMax)
+        return min(previous * options.increaseFactor, options.lrMax, .greatestFiniteMagnitude)
     }
 
     /// The Armijo test L(η) ≤ L₀ − c·η·S.

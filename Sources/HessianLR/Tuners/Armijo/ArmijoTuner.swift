@@ -54,7 +54,7 @@ public struct ArmijoTuner: Tuner {
     }
 
     /// The rate in use: the last accepted (or capped) rate, min(initial_lr, lr_max) before any.
-    public var rate: Double { current ?? min(options.initialLR, options.lrMax) }
+    public var rate: Double { current ?? ArmijoRule.firstTrial(previous: nil, options: options) }
 
     public func need(atStep step: UInt64) -> Need {
         if let search, search.step == step {

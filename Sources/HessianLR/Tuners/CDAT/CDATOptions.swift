@@ -6,7 +6,7 @@
 /// | initial_lr (grp) | 1e-3    | (0, max]       | library default (seed 000); rate before the first observation |
 /// | update_period    | 1       | [1, 2⁵³]       | paper: the rule is applied at every step     |
 /// | lr_min           | 1e-8    | [0, max]       | library clamp (seed 000)                     |
-/// | lr_max           | 1.0     | (0, max]       | library clamp (seed 000)                     |
+/// | lr_max           | +∞      | (0, +∞]        | none: the paper's rule has no ceiling (η = σ·n̂/d̂ is the rate); a rate is always finite (the largest Double caps it). The library's first default, 1.0 (seed 000's), held CDAT below the best constant on digits (benchmarks/training) |
 /// | smoothing β      | 0.9     | [0, 1)         | paper smooths n and d by EMAs but gives no public β; 0.9 as the library's other EMAs; 0 = raw rule |
 /// | direction        | 1 (u)   | {0, 1}         | paper: u is the base optimizer's update      |
 /// | sigma σ          | 2.0     | (0, max]       | paper: σ = 2 "on edge"; σ = 1 quadratically greedy |
@@ -19,7 +19,7 @@ public struct CDATOptions: TunerOptions, SpecOrderedOptions {
     public var initialLR: [Double]
     public var updatePeriod: UInt64 = 1
     public var lrMin: Double = 1e-8
-    public var lrMax: Double = 1.0
+    public var lrMax: Double = .infinity
     /// β of the EMAs n̂ ← β·n̂ + (1 − β)·n and d̂ ← β·d̂ + (1 − β)·d.
     public var smoothing: Double = 0.9
     public var direction: Direction = .update
@@ -43,7 +43,7 @@ public struct CDATOptions: TunerOptions, SpecOrderedOptions {
             .updatePeriod, minimum: 1, maximum: ParameterSpec.maxIntegral, default: 1, integral: true),
         ParameterSpec(.lrMin, minimum: 0, maximum: .greatestFiniteMagnitude, default: 1e-8),
         ParameterSpec(
-            .lrMax, minimum: .leastNormalMagnitude, maximum: .greatestFiniteMagnitude, default: 1.0),
+            .lrMax, minimum: .leastNormalMagnitude, maximum: .infinity, default: .infinity),
         ParameterSpec(.smoothing, minimum: 0, maximum: (1.0).nextDown, default: 0.9),
         ParameterSpec(.direction, minimum: 0, maximum: 1, default: 1, integral: true),
         ParameterSpec(

@@ -23,15 +23,18 @@ enum RateSafeguards {
         return clamp(smoothed, lrMin: lrMin, lrMax: lrMax, flags: &flags)
     }
 
-    /// The absolute clamp [lr_min, lr_max], recording which side applied.
+    /// The absolute clamp [lr_min, lr_max], recording which side applied. lr_max may be +∞ (no
+    /// ceiling); a rate handed out is finite all the same: the largest finite Double caps it
+    /// (flag `clampedMax`), so an infinite candidate (σ·n̂/d̂ with d̂ → 0) never reaches a trainer.
     static func clamp(_ value: Double, lrMin: Double, lrMax: Double, flags: inout DecisionFlags) -> Double {
         if value < lrMin {
             flags.insert(.clampedMin)
             return lrMin
         }
-        if value > lrMax {
+        let ceiling = Swift.min(lrMax, .greatestFiniteMagnitude)
+        if value > ceiling {
             flags.insert(.clampedMax)
-            return lrMax
+            return ceiling
         }
         return value
     }

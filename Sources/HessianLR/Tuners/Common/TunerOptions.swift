@@ -129,10 +129,18 @@ func checkRateClamp(lrMin: Double, lrMax: Double) throws(HLRError) {
 /// and its square (the quadratic fit's design matrix holds ξ²) stay finite.
 let maxProbeStep = 1e150
 
-/// The cross-constraint of the probing methods: s·lr ≤ `maxProbeStep` for every rate the tuner
-/// can hold (every initial rate and lr_max); the message names the offending product.
-func checkProbeSteps(scale: Double, initialLR: [Double], lrMax: Double) throws(HLRError) {
-    let largest = Swift.max(lrMax, initialLR.max() ?? 0)
+/// The ceiling a probing method's rates obey: min(lr_max, 1e150 / s). With lr_max = +∞ (no
+/// ceiling, the GeN and Hi-DLR default) the probe bound is what keeps a probe step finite; it
+/// applies like lr_max (flag `clampedMax`).
+func probeRateCeiling(scale: Double, lrMax: Double) -> Double {
+    Swift.min(lrMax, maxProbeStep / scale)
+}
+
+/// The cross-constraint of the probing methods: s·lr ≤ `maxProbeStep` for the rates a tuner
+/// starts from and the floor it may be clamped to (every initial rate and lr_min; later rates
+/// obey `probeRateCeiling`); the message names the offending product.
+func checkProbeSteps(scale: Double, initialLR: [Double], lrMin: Double) throws(HLRError) {
+    let largest = Swift.max(lrMin, initialLR.max() ?? 0)
     let step = scale * largest
     guard step <= maxProbeStep else {
         throw .invalid(

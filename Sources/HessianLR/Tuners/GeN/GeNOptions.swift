@@ -8,7 +8,7 @@
 /// | lr_bound_low       | 0.5     | (0, 1]       | GeN: clip(b/a, lr/2, 2·lr)                     |
 /// | lr_bound_high      | 2.0     | [1, max]     | GeN: clip(b/a, lr/2, 2·lr)                     |
 /// | lr_min             | 1e-8    | [0, max]     | library clamp (seed 000); GeN has none, a floor keeps repeated halving from reaching 0 |
-/// | lr_max             | 1.0     | (0, max]     | library clamp (seed 000)                       |
+/// | lr_max             | +∞      | (0, +∞]      | none, as GeN's code (its rate is unbounded); rates also obey min(lr_max, 1e150/probe_scale) so probe steps stay finite |
 /// | smoothing β        | 0.9     | [0, 1)       | GeN: smooth = 0.9                              |
 /// | probe_count m      | 3       | [3, 65536]   | GeN: lr_factor = [−1, 0, 1]                    |
 /// | probe_scale s      | 1.0     | (0, max]     | GeN: probes at ±1·lr                           |
@@ -22,7 +22,7 @@ public struct GeNOptions: TunerOptions, SpecOrderedOptions {
     public var lrBoundLow: Double = 0.5
     public var lrBoundHigh: Double = 2.0
     public var lrMin: Double = 1e-8
-    public var lrMax: Double = 1.0
+    public var lrMax: Double = .infinity
     public var smoothing: Double = 0.9
     public var probeCount: Int = 3
     public var probeScale: Double = 1.0
@@ -30,6 +30,10 @@ public struct GeNOptions: TunerOptions, SpecOrderedOptions {
     public var fitFailureDecay: Double = 0.5
 
     public var groupCount: Int { initialLR.count }
+
+    /// The ceiling every rate obeys: min(lr_max, 1e150 / probe_scale), so that probe steps stay
+    /// finite when lr_max is +∞ (`probeRateCeiling`).
+    var rateCeiling: Double { probeRateCeiling(scale: probeScale, lrMax: lrMax) }
 
     /// Largest probe count of GeN and Hi-DLR.
     public static let maxProbes = 65536
@@ -48,7 +52,7 @@ public struct GeNOptions: TunerOptions, SpecOrderedOptions {
         ParameterSpec(.lrBoundHigh, minimum: 1, maximum: .greatestFiniteMagnitude, default: 2.0),
         ParameterSpec(.lrMin, minimum: 0, maximum: .greatestFiniteMagnitude, default: 1e-8),
         ParameterSpec(
-            .lrMax, minimum: .leastNormalMagnitude, maximum: .greatestFiniteMagnitude, default: 1.0),
+            .lrMax, minimum: .leastNormalMagnitude, maximum: .infinity, default: .infinity),
         ParameterSpec(.smoothing, minimum: 0, maximum: (1.0).nextDown, default: 0.9),
         ParameterSpec(
             .probeCount, minimum: 3, maximum: Double(maxProbes), default: 3, integral: true),
@@ -94,6 +98,6 @@ public struct GeNOptions: TunerOptions, SpecOrderedOptions {
 
     public func checkConsistency() throws(HLRError) {
         try checkRateClamp(lrMin: lrMin, lrMax: lrMax)
-        try checkProbeSteps(scale: probeScale, initialLR: initialLR, lrMax: lrMax)
+        try checkProbeSteps(scale: probeScale, initialLR: initialLR, lrMin: lrMin)
     }
 }

@@ -90,14 +90,14 @@ public enum GeNRule {
                 let candidate = units[group] * (beta / alpha)
                 rates.append(RateSafeguards.update(
                     current: lr, candidate: candidate, low: options.lrBoundLow, high: options.lrBoundHigh,
-                    smoothing: options.smoothing, lrMin: options.lrMin, lrMax: options.lrMax,
+                    smoothing: options.smoothing, lrMin: options.lrMin, lrMax: options.rateCeiling,
                     flags: &groupFlags))
                 candidates.append(candidate)
             } else {
                 groupFlags.insert(.fitRejected)
                 let factor = reasons.contains(.rankDeficient) ? options.fitFailureDecay : 1
                 rates.append(RateSafeguards.clamp(
-                    factor * lr, lrMin: options.lrMin, lrMax: options.lrMax, flags: &groupFlags))
+                    factor * lr, lrMin: options.lrMin, lrMax: options.rateCeiling, flags: &groupFlags))
                 candidates.append(.nan)
             }
             flags.append(groupFlags)

@@ -46,7 +46,7 @@ public struct GeNTuner: Tuner {
     func rate(_ group: Int) -> Double {
         RateSafeguards.clamp(
             history.updates > 0 ? current[group] : options.initialLR[group], lrMin: options.lrMin,
-            lrMax: options.lrMax)
+            lrMax: options.rateCeiling)
     }
 
     public func need(atStep step: UInt64) -> Need {
@@ -81,7 +81,7 @@ public struct GeNTuner: Tuner {
     public mutating func observeFailure(step: UInt64) throws(HLRError) {
         try requireObservation(.losses, atStep: step)  // nothing below throws
         (current, decisions) = RateSafeguards.failedObservation(
-            rates, factor: options.fitFailureDecay, lrMin: options.lrMin, lrMax: options.lrMax)
+            rates, factor: options.fitFailureDecay, lrMin: options.lrMin, lrMax: options.rateCeiling)
         fit = FitLog(groups: groupCount, shape: .perGroup)
         history.recordUpdate(atStep: step)
     }

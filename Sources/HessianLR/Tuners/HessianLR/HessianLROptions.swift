@@ -51,7 +51,7 @@ public struct HessianLROptions: TunerOptions {
         ParameterSpec(.lrBoundHigh, minimum: 1, maximum: .greatestFiniteMagnitude, default: 3.0),
         ParameterSpec(.lrMin, minimum: 0, maximum: .greatestFiniteMagnitude, default: 1e-8),
         ParameterSpec(
-            .lrMax, minimum: .leastNormalMagnitude, maximum: .greatestFiniteMagnitude, default: 1.0),
+            .lrMax, minimum: .leastNormalMagnitude, maximum: .infinity, default: 1.0),
         ParameterSpec(.smoothing, minimum: 0, maximum: (1.0).nextDown, default: 0.9),
         ParameterSpec(
             .negativeCurvatureDecay, minimum: .leastNormalMagnitude, maximum: 1, default: 0.5),

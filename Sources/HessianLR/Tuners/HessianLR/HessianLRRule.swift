@@ -60,19 +60,12 @@ public enum HessianLRRule {
         return Decision(learningRate: clamp(smoothed, options, &flags), candidate: raw, flags: flags)
     }
 
-    /// The absolute clamp [lr_min, lr_max], recording which side applied.
+    /// The absolute clamp [lr_min, lr_max] (the one every rule shares: a rate is finite even
+    /// with lr_max = +∞), recording which side applied.
     public static func clamp(
         _ value: Double, _ options: HessianLROptions, _ flags: inout DecisionFlags
     ) -> Double {
-        if value < options.lrMin {
-            flags.insert(.clampedMin)
-            return options.lrMin
-        }
-        if value > options.lrMax {
-            flags.insert(.clampedMax)
-            return options.lrMax
-        }
-        return value
+        RateSafeguards.clamp(value, lrMin: options.lrMin, lrMax: options.lrMax, flags: &flags)
     }
 
     /// lr(t) before any curvature update: linear warmup η₀·(t+1)/W for t < W, then η₀; always

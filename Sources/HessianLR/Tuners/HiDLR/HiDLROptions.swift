@@ -9,7 +9,7 @@
 /// | lr_bound_low       | 0.5     | (0, 1]         | GeN's clip(η, lr/2, 2·lr)                     |
 /// | lr_bound_high      | 2.0     | [1, max]       | GeN's clip                                    |
 /// | lr_min             | 1e-8    | [0, max]       | library clamp (seed 000)                      |
-/// | lr_max             | 1.0     | (0, max]       | library clamp (seed 000)                      |
+/// | lr_max             | +∞      | (0, +∞]        | none, as GeN's code; rates also obey min(lr_max, 1e150/probe_scale) so probe steps stay finite |
 /// | smoothing β        | 0.9     | [0, 1)         | GeN's EMA                                     |
 /// | probe_count m      | 0       | 0 or [p, 65536]| 0 = automatic max(4K, p + K) (seed: "about 4K"); p = unknowns of the model |
 /// | probe_scale s      | 1.0     | (0, max]       | probes as large as GeN's ±lr                  |
@@ -26,7 +26,7 @@ public struct HiDLROptions: TunerOptions, SpecOrderedOptions {
     public var lrBoundLow: Double = 0.5
     public var lrBoundHigh: Double = 2.0
     public var lrMin: Double = 1e-8
-    public var lrMax: Double = 1.0
+    public var lrMax: Double = .infinity
     public var smoothing: Double = 0.9
     /// 0 = automatic.
     public var probeCount: Int = 0
@@ -38,6 +38,10 @@ public struct HiDLROptions: TunerOptions, SpecOrderedOptions {
     public var eigenFloor: Double = 1e-3
 
     public var groupCount: Int { initialLR.count }
+
+    /// The ceiling every rate obeys: min(lr_max, 1e150 / probe_scale), so that probe steps stay
+    /// finite when lr_max is +∞ (`probeRateCeiling`).
+    var rateCeiling: Double { probeRateCeiling(scale: probeScale, lrMax: lrMax) }
 
     /// Largest group count of the full-A model (K(K+1)/2 + K + 1 = 153 unknowns at K = 16).
     public static let maxFullModelGroups = 16
@@ -65,7 +69,7 @@ public struct HiDLROptions: TunerOptions, SpecOrderedOptions {
         ParameterSpec(.lrBoundHigh, minimum: 1, maximum: .greatestFiniteMagnitude, default: 2.0),
         ParameterSpec(.lrMin, minimum: 0, maximum: .greatestFiniteMagnitude, default: 1e-8),
         ParameterSpec(
-            .lrMax, minimum: .leastNormalMagnitude, maximum: .greatestFiniteMagnitude, default: 1.0),
+            .lrMax, minimum: .leastNormalMagnitude, maximum: .infinity, default: .infinity),
         ParameterSpec(.smoothing, minimum: 0, maximum: (1.0).nextDown, default: 0.9),
         ParameterSpec(
             .probeCount, minimum: 0, maximum: Double(GeNOptions.maxProbes), default: 0, integral: true),
@@ -120,7 +124,7 @@ public struct HiDLROptions: TunerOptions, SpecOrderedOptions {
 
     public func checkConsistency() throws(HLRError) {
         try checkRateClamp(lrMin: lrMin, lrMax: lrMax)
-        try checkProbeSteps(scale: probeScale, initialLR: initialLR, lrMax: lrMax)
+        try checkProbeSteps(scale: probeScale, initialLR: initialLR, lrMin: lrMin)
         if model == .full && groupCount > Self.maxFullModelGroups {
             throw .invalid(
                 "model full needs at most \(Self.maxFullModelGroups) groups, this tuner has \(groupCount)")

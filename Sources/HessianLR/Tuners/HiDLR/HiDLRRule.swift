@@ -136,16 +136,16 @@ public enum HiDLRRule {
                 groupFlag.insert(.fitRejected)
                 let factor = reasons.contains(.rankDeficient) ? options.fitFailureDecay : 1
                 rates.append(RateSafeguards.clamp(
-                    factor * lr, lrMin: options.lrMin, lrMax: options.lrMax, flags: &groupFlag))
+                    factor * lr, lrMin: options.lrMin, lrMax: options.rateCeiling, flags: &groupFlag))
                 candidates.append(.nan)
             } else if target[group].isNaN {
-                rates.append(RateSafeguards.clamp(lr, lrMin: options.lrMin, lrMax: options.lrMax, flags: &groupFlag))
+                rates.append(RateSafeguards.clamp(lr, lrMin: options.lrMin, lrMax: options.rateCeiling, flags: &groupFlag))
                 candidates.append(.nan)
             } else {
                 let candidate = h[group] * target[group]
                 rates.append(RateSafeguards.update(
                     current: lr, candidate: candidate, low: options.lrBoundLow, high: options.lrBoundHigh,
-                    smoothing: options.smoothing, lrMin: options.lrMin, lrMax: options.lrMax,
+                    smoothing: options.smoothing, lrMin: options.lrMin, lrMax: options.rateCeiling,
                     flags: &groupFlag))
                 candidates.append(candidate)
             }

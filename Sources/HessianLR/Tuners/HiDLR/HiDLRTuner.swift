@@ -49,7 +49,7 @@ public struct HiDLRTuner: Tuner {
     func rate(_ group: Int) -> Double {
         RateSafeguards.clamp(
             history.updates > 0 ? current[group] : options.initialLR[group], lrMin: options.lrMin,
-            lrMax: options.lrMax)
+            lrMax: options.rateCeiling)
     }
 
     /// The fitted quadratic of the last update in step units, nil before the first (or after a
@@ -105,7 +105,7 @@ public struct HiDLRTuner: Tuner {
     public mutating func observeFailure(step: UInt64) throws(HLRError) {
         try requireObservation(.losses, atStep: step)  // nothing below throws
         (current, decisions) = RateSafeguards.failedObservation(
-            rates, factor: options.fitFailureDecay, lrMin: options.lrMin, lrMax: options.lrMax)
+            rates, factor: options.fitFailureDecay, lrMin: options.lrMin, lrMax: options.rateCeiling)
         fit = FitLog(groups: groupCount, shape: .matrix)
         fitInfluence = Array(repeating: .nan, count: groupCount)
         history.recordUpdate(atStep: step)
