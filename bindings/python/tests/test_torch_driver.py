@@ -258,7 +258,7 @@ def test_probe_closure_evaluates_every_probe_row_on_its_own_batch():
     x2, y2 = torch.randn(24, 3, dtype=torch.float64), torch.randn(24, 2, dtype=torch.float64)
     optimizer = torch.optim.SGD(model.parameters(), lr=0.05)
     driver = LRTuner(optimizer, "gen", update_period=1)
-    reference = h.GeN(initial_lr=0.05, update_period=1, lr_max=1.0)
+    reference = h.GeN(initial_lr=0.05, update_period=1)
     seen = []
 
     def other_batch():
@@ -285,6 +285,27 @@ def test_probe_closure_evaluates_every_probe_row_on_its_own_batch():
     with pytest.raises(ValueError, match="probe_closure is for GeN and Hi-DLR"):
         LRTuner(torch.optim.SGD(model.parameters(), lr=0.1), "armijo").step(closure(), closure=closure,
                                                                              probe_closure=other_batch)
+
+
+def test_probe_closure_serves_every_hidlr_probe_row_and_restores_the_weights():
+    model, closure = tiny(torch.float64)
+    torch.manual_seed(6)
+    x2, y2 = torch.randn(24, 3, dtype=torch.float64), torch.randn(24, 2, dtype=torch.float64)
+    optimizer = torch.optim.SGD(two_groups(model), lr=0.05)
+    driver = LRTuner(optimizer, "hidlr", update_period=1, seed=3)
+    need, rows = driver.tuner.need(0)
+    assert need == Need.LOSSES
+    before = weight_bits(model)
+    seen = []
+
+    def other_batch():
+        seen.append([p.detach().clone() for p in model.parameters()])
+        return torch.nn.functional.mse_loss(model(x2), y2)
+
+    driver.step(closure(), probe_closure=other_batch)
+    assert len(seen) == rows == driver.probe_count == 4 * 2  # every row, the origin included
+    assert any(all(torch.equal(a, b.view(a.dtype)) for a, b in zip(row, before)) for row in seen)
+    assert all(torch.equal(a, b) for a, b in zip(weight_bits(model), before))  # restored bit for bit
 
 
 def test_armijo_backtracks_past_a_non_finite_trial_loss():
