@@ -248,6 +248,8 @@ bench-curvature: python-package $(VENV)/.bench-stamp
 
 bench-training: python-package $(VENV)/.bench-stamp
 	cd $(ROOT) && $(VPY) benchmarks/training/bench_training.py --out $(BUILD)/bench-training
+	cd $(ROOT) && $(VPY) benchmarks/training/sharpness.py --out $(BUILD)/bench-training
+	cd $(ROOT) && $(VPY) benchmarks/training/edge_budget.py --out $(BUILD)/bench-training
 
 bench-training-quick: python-package $(VENV)/.bench-stamp
 	cd $(ROOT) && $(VPY) benchmarks/training/bench_training.py --quick --out $(BUILD)/bench-training-quick

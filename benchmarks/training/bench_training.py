@@ -38,7 +38,7 @@ def parse_args(argv=None):
     p.add_argument("--jobs", type=int, default=2, help="worker processes, 1 torch thread each (default 2)")
     p.add_argument("--seeds", type=int, default=None, help="seeds (default 3; 1 with --quick)")
     p.add_argument("--steps", type=int, default=None, help="steps per run, both regimes (default 1500)")
-    p.add_argument("--no-ablation", action="store_true", help="skip the lr_max = 1 (library default) ablation on digits")
+    p.add_argument("--no-ablation", action="store_true", help="skip the lr_max ablation on digits (HessianLR without ceiling, CDAT σ=2 with ceiling 1)")
     p.add_argument("--from-results", default=None, help="re-render tables and plots from a results.json")
     return p.parse_args(argv)
 

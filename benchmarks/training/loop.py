@@ -66,8 +66,8 @@ def _lr_max(stepper):
 
 
 def _share_at(rates, lr_max) -> float:
-    """Share of the steps with some group's rate at the tuner's lr_max (NaN: no clamp)."""
-    if lr_max is None or not rates:
+    """Share of the steps with some group's rate at the tuner's lr_max (NaN: no ceiling)."""
+    if lr_max is None or not math.isfinite(lr_max) or not rates:
         return math.nan
     return sum(max(r) >= lr_max * (1 - 1e-9) for r in rates) / len(rates)
 
