@@ -34,6 +34,15 @@ struct Cursor {
 
     mutating func double() -> Double { Double(bitPattern: u64()) }
 
+    /// An option value: a selector byte below 8 picks a boundary value (±∞ — lr_max accepts +∞ —,
+    /// NaN, the largest finite, 0, the probe-step bound 1e150, a subnormal, 1), otherwise any
+    /// bit pattern.
+    mutating func optionValue() -> Double {
+        let specials: [Double] = [.infinity, -.infinity, .nan, .greatestFiniteMagnitude, 0, 1e150, 5e-324, 1]
+        let selector = byte()
+        return selector < specials.count ? specials[Int(selector)] : double()
+    }
+
     /// A small step, or occasionally an extreme one.
     mutating func step() -> UInt64 {
         let selector = byte()
@@ -143,7 +152,7 @@ public func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
             checked(handle, "restore-flipped") { blob.withUnsafeBytes { hlr_tuner_restore(handle, $0.baseAddress, UInt($0.count)) } }
         case 2:  // set an option (any key, any value)
             let key = Int32(Int8(bitPattern: cursor.byte()))
-            let value = cursor.double()
+            let value = cursor.optionValue()
             checked(handle, "set_param") { hlr_tuner_set_param(handle, key, value) }
         case 3:  // set a group option (any group)
             let group = UInt(cursor.byte())
