@@ -73,6 +73,29 @@ def test_linear(start, end, total):
           lambda o: L.LinearLR(o, start_factor=start, end_factor=end, total_iters=total), 0.1, 150)
 
 
+def test_linear_to_zero_is_never_negative():
+    """Issue 11 item 5: torch's closed form s + (e − s)·T/T rounds to −1.1e−16 for these factors
+    (its stepped form to +6.2e−17). The library follows the closed form bit for bit where that
+    stays within [min(s, e), max(s, e)] and clamps it there otherwise, so past the ramp the rate
+    is exactly base·e = 0, and a tuner never receives a negative rate."""
+    s, base, total = 0.9313166610544982, 1e-3, 5
+    p = torch.nn.Parameter(torch.zeros(1, dtype=torch.float64))
+    scheduler = L.LinearLR(torch.optim.SGD([p], lr=base), start_factor=s, end_factor=0.0, total_iters=total)
+    scheduler.last_epoch = total
+    assert scheduler._get_closed_form_lr()[0] < 0  # the overshoot this guards against
+    stepped = torch_rates(lambda o: L.LinearLR(o, start_factor=s, end_factor=0.0, total_iters=total), base, 12)
+    with Schedule.linear(base, s, 0.0, total) as schedule:
+        values = schedule.values(0, 12).tolist()
+        for t in range(total):
+            assert values[t] == base * (s + (0.0 - s) * t / total)  # torch's closed form
+            assert values[t] == pytest.approx(stepped[t], rel=RTOL)
+        assert values[total:] == [0.0] * (12 - total)
+        assert all(abs(x) < 1e-18 for x in stepped[total:])  # torch's stepped form: ≈ 0 too
+        with h.Constant(initial_lr=1.0, schedule=schedule) as tuner:
+            rates = [tuner.lr(t) for t in range(12)]
+    assert min(rates) >= 0.0 and rates[total:] == [0.0] * (12 - total), rates
+
+
 @pytest.mark.parametrize("step_size, gamma", [(30, 0.1), (7, 0.5), (1, 0.97)])
 def test_step(step_size, gamma):
     check(Schedule.step(0.2, step_size, gamma), lambda o: L.StepLR(o, step_size, gamma), 0.2, 300)
