@@ -5,12 +5,21 @@ A subclass names its ``hlr_*_free`` function in ``_free_function`` and keeps the
 ``self._handle`` (None once freed). ``close()`` frees it and is idempotent; the object is a
 context manager; ``__del__`` frees a handle that was never closed. Calls on a closed object pass
 a NULL handle to the library, which answers InvalidHandleError.
+
+Copies (``pickle``, ``copy.copy``, ``copy.deepcopy``, ``torch.save``, multiprocessing) never
+share the handle: ``__reduce__`` rebuilds the object on a new, independent handle from what the
+subclass's ``_rebuild()`` returns (a callable and its arguments: a snapshot for tuners and
+schedules, the configuration for estimators), so the copy continues bit-identically and closing
+one never frees the other. A raw handle value means nothing in another process, so it is never
+pickled. A subclass without ``_rebuild`` refuses to be copied with a TypeError; a closed object
+refuses with InvalidHandleError. Attributes other than the handle (``__dict__``) are copied as
+Python copies them.
 """
 
 from __future__ import annotations
 
 from . import _lib
-from .errors import check
+from .errors import InvalidHandleError, check
 
 __all__ = ["OwnedHandle"]
 
@@ -35,6 +44,18 @@ class OwnedHandle:
 
     def __exit__(self, *exc_info) -> None:
         self.close()
+
+    def _rebuild(self):
+        """(callable, args) building an independent equal object on a new handle; subclasses
+        that can be copied override this."""
+        raise TypeError(f"{type(self).__name__} objects cannot be pickled or copied")
+
+    def __reduce__(self):
+        if self._handle is None:
+            raise InvalidHandleError(f"cannot pickle or copy a closed {type(self).__name__}")
+        rebuild, args = self._rebuild()
+        state = {name: value for name, value in self.__dict__.items() if name != "_handle"}
+        return (rebuild, args, state or None)
 
     def __del__(self):
         handle = getattr(self, "_handle", None)

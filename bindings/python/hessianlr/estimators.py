@@ -317,6 +317,8 @@ class Estimator(OwnedHandle):
     "rademacher"); None means "automatic" for ``sketch_size``, ``sigma``, ``grid_lower``,
     ``grid_upper``. ``blocks``: n_blocks + 1 non-decreasing offsets from 0 to n (per-block
     traces / diagonal means), or None. Usable as a context manager; ``close()`` frees it.
+    ``pickle`` and ``copy`` give an independent estimator on a new handle with the same kind,
+    parameters, seed and blocks (all that determines a run, so its runs give the same results).
     """
 
     kind: EstimatorKind
@@ -329,6 +331,7 @@ class Estimator(OwnedHandle):
         handle = c_void_p()
         check(_lib.lib.hlr_estimator_create(_args.key(kind, "kind"), byref(handle)))
         self._handle = handle.value
+        self._blocks = None  # the offsets last set (the library has no getter): copies need them
         try:
             self.kind = self._read_kind()
             for name, value in params.items():
@@ -345,6 +348,12 @@ class Estimator(OwnedHandle):
             return f"<{type(self).__name__} closed>"
         shown = ", ".join(f"{k}={v:g}" for k, v in self.params().items())
         return f"<{type(self).__name__} seed={self.seed} {shown}>"
+
+    def _rebuild(self):
+        # pickle / copy / deepcopy: an estimator is a configuration handle (kind, parameters,
+        # seed, blocks determine every run), so a new handle with the same configuration is an
+        # exact copy. The results of the last run stay behind: run_* returns them as Python objects.
+        return (_rebuild_estimator, (type(self), int(self.kind), self.params(), self.seed, self._blocks))
 
     def _read_kind(self):
         value = c_int()
@@ -383,9 +392,11 @@ class Estimator(OwnedHandle):
         """Block offsets (n_blocks + 1 values from 0 to n), or None to clear them."""
         if offsets is None:
             check(_lib.lib.hlr_estimator_set_blocks(self._handle, None, 0))
+            self._blocks = None
             return
-        pointer, count, _keep = _args.host_offsets(offsets)
+        pointer, count, keep = _args.host_offsets(offsets)
         check(_lib.lib.hlr_estimator_set_blocks(self._handle, pointer, count))
+        self._blocks = tuple(int(x) for x in keep) if count else None
 
     # runs
     def run_host(self, n: int, hvp, *, dtype=np.float64):
@@ -471,6 +482,13 @@ class Estimator(OwnedHandle):
         if cls is None:
             raise WrongStateError(f"this binding does not know the results of estimator kind {self.kind}")
         return cls._result(self, timing, ops, host_n)
+
+
+def _rebuild_estimator(cls, kind: int, params: dict, seed: int, blocks) -> Estimator:
+    """The copy ``Estimator.__reduce__`` describes: a fresh handle with the same configuration."""
+    estimator = object.__new__(cls)
+    Estimator.__init__(estimator, kind, seed=seed, blocks=blocks, **params)
+    return estimator
 
 
 def _common(est: Estimator, timing: Timing) -> dict:

@@ -142,8 +142,8 @@ class Schedule(ScheduleConstructors, OwnedHandle):
         name = getattr(kind, "name", str(kind)).lower()
         return f"<Schedule {name}({params}) nominal={self.nominal:g}>"
 
-    def __reduce__(self):  # pickle / copy.deepcopy / torch.save through the snapshot
-        return (Schedule.load, (self.save(),))
+    def _rebuild(self):  # pickle / copy / torch.save through the snapshot (see OwnedHandle)
+        return (type(self).load, (self.save(),))
 
     def __eq__(self, other) -> bool:
         if not isinstance(other, Schedule):

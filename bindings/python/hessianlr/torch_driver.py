@@ -88,6 +88,11 @@ class LRTuner:
     tensor or float). It runs under ``torch.no_grad()``; modules with side effects in train mode
     (BatchNorm running statistics, dropout) make probes noisy and update buffers: evaluate
     probes with such modules in eval mode, or accept it.
+
+    Copies: ``pickle`` / ``copy.deepcopy`` copy the optimizer with the driver (as for torch's
+    own schedulers) and the tuner through its snapshot (a new, independent handle); copy the
+    model, optimizer and driver in one call to keep them connected. For checkpoints use
+    ``state_dict`` / ``load_state_dict``.
     """
 
     #: Cap on the observations of one step (Armijo needs at most 1 + max_backtracks + 1).

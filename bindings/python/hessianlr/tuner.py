@@ -93,6 +93,8 @@ class Tuner(HostMode, OwnedHandle):
 
     Usable as a context manager; ``close()`` frees the handle (idempotent) and ``__del__`` frees
     it too. Calls on a closed tuner raise InvalidHandleError (the library sees a NULL handle).
+    ``pickle``, ``copy.copy`` and ``copy.deepcopy`` give an independent tuner on a new handle,
+    restored from this one's snapshot, that continues bit-identically.
     """
 
     _free_function = "hlr_tuner_free"
@@ -119,6 +121,11 @@ class Tuner(HostMode, OwnedHandle):
             return f"<{type(self).__name__} closed>"
         method = self.method
         return f"<{type(self).__name__} method={getattr(method, 'name', method)} groups={self.groups}>"
+
+    def _rebuild(self):
+        # pickle / copy / deepcopy: a new handle of the same method and groups, restored from
+        # this one's snapshot (options, state, schedule), continuing bit-identically.
+        return (_rebuild_tuner, (type(self), int(self.method), self.groups, self.save()))
 
     # -- identity ----------------------------------------------------------------------------
 
@@ -329,3 +336,15 @@ class Tuner(HostMode, OwnedHandle):
         leave it untouched."""
         data = bytes(data)
         check(_lib.lib.hlr_tuner_restore(self._handle, data, len(data)))
+
+
+def _rebuild_tuner(cls, method: int, groups: int, snapshot: bytes) -> Tuner:
+    """The copy ``Tuner.__reduce__`` describes: a fresh handle, then ``restore(snapshot)``."""
+    tuner = object.__new__(cls)
+    Tuner.__init__(tuner, method, groups)  # the library's own defaults, whatever cls's signature
+    try:
+        tuner.restore(snapshot)
+    except BaseException:
+        tuner.close()
+        raise
+    return tuner
