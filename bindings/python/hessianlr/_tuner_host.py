@@ -5,11 +5,13 @@ them flat) and are passed to the library WITHOUT copying; float32 buffers use th
 functions, float64 the ``_f64`` ones. Dot products accumulate in float64 in a fixed order, so
 results are reproducible bit for bit and equal to observation mode fed the same numbers.
 
-Callbacks (valid only during the call; views alias library or caller memory):
+Callbacks (the arrays they get are Python-owned and may be kept; see :mod:`hessianlr._callbacks`):
 
 - ``hvp(v, out)``: writes H·v into ``out`` (zeroed, writable, length n); ``v`` is read-only
-  (d restricted to one group, zeros elsewhere).
-- ``loss(w) -> float``: the loss at the trial weights ``w`` (read-only view, length n).
+  (d restricted to one group, zeros elsewhere). With one group ``v`` is a view of the caller's
+  own direction buffer; otherwise a copy of the library's.
+- ``loss(w) -> float``: the loss at the trial weights ``w`` (read-only, length n): a view of the
+  caller's weights when the library evaluates L(w), a copy of its trial buffer otherwise.
 
 An exception inside a callback aborts the call with nothing changed and is raised as
 :class:`~hessianlr.CallbackError` chained (``from``) to it; ``KeyboardInterrupt`` and other
@@ -69,7 +71,7 @@ class HostMode:
         if not callable(hvp):
             raise TypeError(f"hvp must be callable, got {type(hvp).__name__}")
         offsets, n_offsets, _keep = _args.host_offsets(group_offsets)
-        session = CallbackSession(gradient.dtype)
+        session = CallbackSession(gradient.dtype, own=(gradient, update))
         callback = session.hvp(hvp)  # kept alive by this frame during the call
         name = "hlr_tuner_observe_host_f32" if gradient.dtype == np.float32 else "hlr_tuner_observe_host_f64"
         pointer = session.pointer_type
@@ -127,7 +129,7 @@ class HostMode:
             if math.isnan(current):
                 raise NonFiniteError("step_host: current_loss is NaN; pass None when L(w) is not known")
         offsets, n_offsets, _keep = _args.host_offsets(group_offsets)
-        session = CallbackSession(weights.dtype)
+        session = CallbackSession(weights.dtype, own=(weights, gradient, update))
         hvp_callback = session.hvp(hvp)  # kept alive by this frame during the call
         loss_callback = session.loss(loss)
         rounds = c_size_t()

@@ -401,7 +401,9 @@ class Estimator(OwnedHandle):
     # runs
     def run_host(self, n: int, hvp, *, dtype=np.float64):
         """Runs on library-owned host vectors of ``n`` elements of ``dtype`` (float32/float64),
-        calling ``hvp(v, out)`` (v read-only, out zeroed: write H·v into it)."""
+        calling ``hvp(v, out)`` (v read-only, out zeroed: write H·v into it). v and out are
+        Python-owned copies of the library's vectors (:mod:`hessianlr._callbacks`), so ``hvp``
+        may keep them."""
         n = _args.index(n, "n")
         dtype = np.dtype(dtype)
         if dtype not in _args.HOST_DTYPES:
