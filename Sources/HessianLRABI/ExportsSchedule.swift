@@ -218,7 +218,7 @@ public func hlr_schedule_load(
     exported("hlr_schedule_load") {
         let out = try Arguments.pointer(out, "out")
         out.pointee = nil
-        let bytes = try readBlob(buffer, size)
+        let bytes = try readScheduleBlob(buffer, size)
         try newSchedule(try Schedule(snapshot: bytes), out)
     }
 }

@@ -29,7 +29,7 @@ public func hlr_tuner_restore(
 ) -> Int32 {
     exported("hlr_tuner_restore") {
         let box = try Registry.lookup(handle)
-        let bytes = try readBlob(buffer, size)
+        let bytes = try readTunerBlob(buffer, size)
         try box.mutate { (tuner) throws(HLRError) in
             try tuner.restore(snapshot: bytes)
         }
@@ -53,9 +53,40 @@ func writeBlob(
     }
 }
 
-/// The caller's snapshot bytes; a NULL buffer is HLR_ERR_NULL_POINTER whatever the size.
-func readBlob(_ buffer: UnsafeRawPointer?, _ size: UInt) throws(ABIError) -> [UInt8] {
+/// The caller's snapshot bytes, read as the data declares them: the 16-byte header first, then
+/// only the length it announces (`declaredLength`), so a `size` larger than the real buffer is
+/// never read past the snapshot. A size above what the header declares is refused
+/// (`HLR_ERR_SNAPSHOT_CORRUPT`, naming both) without reading the excess; a smaller one is handed
+/// on for the core to report as truncated. A NULL buffer is HLR_ERR_NULL_POINTER whatever the size.
+func readBlob(
+    _ buffer: UnsafeRawPointer?, _ size: UInt, noun: String,
+    declaredLength: ((Int) -> [UInt8]?) -> Int?
+) throws(ABIError) -> [UInt8] {
     let count = try Arguments.count(size, "size", limit: 1 << 40)
     let buffer = try Arguments.pointer(buffer, "buffer")
+    let headerSize = Snapshot.headerSize
+    let header = { (offset: Int) -> [UInt8]? in
+        guard offset >= 0, offset <= count - headerSize else { return nil }
+        return Array(UnsafeRawBufferPointer(start: buffer + offset, count: headerSize))
+    }
+    guard let declared = declaredLength(header) else {
+        return Array(UnsafeRawBufferPointer(start: buffer, count: min(count, headerSize)))
+    }
+    guard count <= declared else {
+        throw ABIError(
+            Status.snapshotCorrupt,
+            "size \(count) disagrees with the \(noun), whose header declares \(declared) bytes "
+                + "(\(count - declared) trailing bytes)")
+    }
     return Array(UnsafeRawBufferPointer(start: buffer, count: count))
+}
+
+/// A tuner snapshot (`Snapshot`, with its schedule container when it announces one).
+func readTunerBlob(_ buffer: UnsafeRawPointer?, _ size: UInt) throws(ABIError) -> [UInt8] {
+    try readBlob(buffer, size, noun: "snapshot", declaredLength: Snapshot.declaredLength)
+}
+
+/// A schedule snapshot (`ScheduleSnapshot`).
+func readScheduleBlob(_ buffer: UnsafeRawPointer?, _ size: UInt) throws(ABIError) -> [UInt8] {
+    try readBlob(buffer, size, noun: "schedule snapshot", declaredLength: ScheduleSnapshot.declaredLength)
 }

@@ -35,6 +35,21 @@ public enum Snapshot {
             field: UInt16(method.rawValue) | (scheduleFollows ? Self.scheduleFollows : 0), payload: payload)
     }
 
+    /// The number of bytes the snapshot at the start of a caller's buffer declares: its own
+    /// container (16 + L + 4) plus, when bit 15 of its method field says so, the schedule
+    /// container after it (`ScheduleSnapshot.declaredLength`). `header(offset)` returns the 16
+    /// bytes at `offset`, or nil where they lie beyond what the caller passed; a schedule header
+    /// beyond it declares nothing more (the snapshot is then reported truncated). nil: the first
+    /// header declares no length (too short, wrong magic, overflow); read only the header.
+    public static func declaredLength(header: (Int) -> [UInt8]?) -> Int? {
+        guard let first = header(0), let own = container.declaredLength(header: first) else { return nil }
+        guard own.field & scheduleFollows != 0,
+            let scheduleLength = ScheduleSnapshot.declaredLength(header: { header(own.length + $0) })
+        else { return own.length }
+        let total = own.length.addingReportingOverflow(scheduleLength)
+        return total.overflow ? own.length : total.partialValue
+    }
+
     /// Validates a complete snapshot and returns its method and payload.
     public static func open(_ bytes: [UInt8]) throws(HLRError) -> (method: Method, payload: [UInt8]) {
         let (method, payload, consumed, followed) = try openPrefix(bytes)
@@ -57,7 +72,7 @@ public enum Snapshot {
     public static func openPrefix(_ bytes: [UInt8]) throws(HLRError) -> (
         method: Method, payload: [UInt8], consumed: Int, scheduleFollows: Bool
     ) {
-        guard bytes.count >= headerSize + trailerSize else {
+        guard bytes.count >= headerSize else {
             throw HLRError(
                 .snapshotCorrupt,
                 "snapshot is truncated: \(bytes.count) bytes, a snapshot has at least "

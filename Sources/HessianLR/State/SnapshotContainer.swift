@@ -47,7 +47,23 @@ struct SnapshotContainer: Sendable {
         return bytes
     }
 
-    /// Checks the magic and the version of `bytes`, which hold at least a header and a trailer:
+    /// The length (header + payload + CRC) that the 16 header bytes `header` declare for a
+    /// container with this magic, and its header field; nil when the bytes are not this
+    /// container's header (wrong magic, fewer than 16 bytes) or the length overflows `Int`.
+    /// A reader of a caller's buffer uses it to take no byte beyond what the data declares.
+    func declaredLength(header: [UInt8]) -> (length: Int, field: UInt16)? {
+        guard header.count >= Self.headerSize, Array(header[0..<magic.count]) == magic else { return nil }
+        var reader = SnapshotReader(Array(header[magic.count..<Self.headerSize]))
+        guard (try? reader.readUInt16("version")) != nil,
+            let field = try? reader.readUInt16("header field"),
+            let payload = try? reader.readUInt64("payload length")
+        else { return nil }
+        let total = UInt64(Self.headerSize + Self.trailerSize).addingReportingOverflow(payload)
+        guard !total.overflow, let length = Int(exactly: total.partialValue) else { return nil }
+        return (length, field)
+    }
+
+    /// Checks the magic and the version of `bytes`, which hold at least a header:
     /// a bad magic or version 0 is `snapshotCorrupt`, a version newer than `formatVersion`
     /// `snapshotVersion`.
     func header(of bytes: [UInt8]) throws(HLRError) -> Header {

@@ -10,7 +10,7 @@
 /// | 16     | L    | the tree (`Schedule.encode(into:)`)               |
 /// | 16 + L | 4    | CRC-32 of bytes [0, 16 + L)                       |
 ///
-/// Opening checks, in order: length ≥ 20, magic, version (0 corrupt, newer `snapshotVersion`),
+/// Opening checks, in order: length ≥ 16, magic, version (0 corrupt, newer `snapshotVersion`),
 /// reserved = 0, exact total length, checksum, then decodes the whole payload.
 public enum ScheduleSnapshot {
     /// The first four bytes of every schedule snapshot, "HLSC".
@@ -28,13 +28,20 @@ public enum ScheduleSnapshot {
         return container.seal(field: 0, payload: payload.bytes)
     }
 
+    /// The number of bytes the schedule snapshot at the start of a caller's buffer declares
+    /// (16 + L + 4); `header(offset)` returns the 16 bytes at `offset` or nil beyond the
+    /// caller's size. nil: no length is declared (too short, wrong magic, overflow).
+    public static func declaredLength(header: (Int) -> [UInt8]?) -> Int? {
+        header(0).flatMap { container.declaredLength(header: $0)?.length }
+    }
+
     /// Checks a complete snapshot (see the type's table for the order of the checks) and
     /// returns its schedule, re-validated as by the constructors; throws `snapshotCorrupt` or
     /// `snapshotVersion` and returns nothing on any defect.
     public static func open(_ bytes: [UInt8]) throws(HLRError) -> Schedule {
         let headerSize = SnapshotContainer.headerSize
         let trailerSize = SnapshotContainer.trailerSize
-        guard bytes.count >= headerSize + trailerSize else {
+        guard bytes.count >= headerSize else {
             throw HLRError(
                 .snapshotCorrupt,
                 "schedule snapshot is truncated: \(bytes.count) bytes, at least "
