@@ -1186,7 +1186,13 @@ static void test_tuner_with_schedule(void) {
                 double base = hlrt_lr(plain, step, k);
                 double rate = hlrt_lr(scheduled, step, k);
                 double value = value_at(sched, step);
-                CHECK_EQ_DBL(rate, base * (value / nominal));
+                /* The scaled rate, clamped once more to the method's [lr_min, lr_max]. */
+                double expected = base * (value / nominal), bound;
+                if (hlr_tuner_get_param(scheduled, HLR_PARAM_LR_MIN, &bound) == HLR_OK && expected < bound)
+                    expected = bound;
+                if (hlr_tuner_get_param(scheduled, HLR_PARAM_LR_MAX, &bound) == HLR_OK && expected > bound)
+                    expected = bound;
+                CHECK_EQ_DBL(rate, expected);
             }
             /* The schedule scales rates only: observations and decisions are the same. */
             CHECK_EQ_DBL(hlrt_info(scheduled, HLR_INFO_UPDATES, 0), hlrt_info(plain, HLR_INFO_UPDATES, 0));
@@ -1305,7 +1311,8 @@ static void test_tuner_with_schedule(void) {
         hlr_tuner_free(t);
         hlr_schedule_free(s);
     }
-    /* A schedule whose nominal rate is 0 scales every rate to 0. */
+    /* A schedule whose nominal rate is 0 scales every rate to 0, then lr_min applies (0 when
+     * lr_min is 0). */
     {
         const int zk[] = {HLR_SCHED_PARAM_BASE_LR};
         const double zv[] = {0.0};
@@ -1313,6 +1320,10 @@ static void test_tuner_with_schedule(void) {
         CHECK_EQ_DBL(nominal_of(zero), 0.0);
         hlr_tuner *t = hlrt_create_method(HLR_METHOD_HESSIANLR, 1);
         CHECK_OK(hlr_tuner_set_schedule(t, zero));
+        double lr_min = 0;
+        CHECK_OK(hlr_tuner_get_param(t, HLR_PARAM_LR_MIN, &lr_min));
+        CHECK_EQ_DBL(hlrt_lr(t, 5, 0), lr_min);
+        HLRT_SET(t, HLR_PARAM_LR_MIN, 0.0);
         CHECK_EQ_DBL(hlrt_lr(t, 5, 0), 0.0);
         hlr_tuner_free(t);
         hlr_schedule_free(zero);
