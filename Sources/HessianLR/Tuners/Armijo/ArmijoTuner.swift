@@ -142,9 +142,24 @@ public struct ArmijoTuner: Tuner {
         return rate
     }
 
+    /// Sets an option. A lowered lr_max applies at once: the rate in use and the trial of an
+    /// unfinished search are capped to it, so every state keeps rate, trial ≤ lr_max (which
+    /// `restorePayload` checks). A lowered max_backtracks ends a search that has already made
+    /// more decreases at its next failed trial (`ArmijoRule.judge`).
     public mutating func setParameter(_ key: ParameterKey, _ value: Double, group: Int?) throws(HLRError) {
         if let group { try checkGroup(group) }
         try options.set(key, value, group: group)
+        capToRateLimit()
+    }
+
+    /// Keeps the state's invariant rate, trial ≤ lr_max after the options changed (a set or a
+    /// reset of the options).
+    private mutating func capToRateLimit() {
+        current = current.map { Swift.min($0, options.lrMax) }
+        if var active = search {
+            active.trial = Swift.min(active.trial, options.lrMax)
+            search = active
+        }
     }
 
     public func parameter(_ key: ParameterKey, group: Int) throws(HLRError) -> Double {
@@ -173,7 +188,10 @@ public struct ArmijoTuner: Tuner {
     }
 
     public mutating func reset(state: Bool, options resetOptions: Bool) {
-        if resetOptions { options = ArmijoOptions(groups: groupCount) }
+        if resetOptions {
+            options = ArmijoOptions(groups: groupCount)
+            capToRateLimit()
+        }
         if state {
             current = nil
             history = UpdateHistory()
@@ -228,7 +246,7 @@ public struct ArmijoTuner: Tuner {
         next.referenceLoss = try reader.readDouble("reference_loss")
         let lastBacktracks = try reader.readUInt64("last_backtracks")
         try reader.finish()
-        let limit = UInt64(next.options.maxBacktracks)
+        let limit = UInt64(ArmijoOptions.maxBacktracksLimit)
         guard lastBacktracks <= UInt64(ArmijoOptions.maxBacktracksLimit) else {
             throw HLRError(.snapshotCorrupt, "snapshot holds \(lastBacktracks) backtracks, at most \(ArmijoOptions.maxBacktracksLimit)")
         }
@@ -237,15 +255,18 @@ public struct ArmijoTuner: Tuner {
         guard hasCurrent == (updates > 0) else {
             throw HLRError(.snapshotCorrupt, "snapshot has \(updates) completed searches but \(hasCurrent ? "a" : "no") rate")
         }
-        if hasCurrent && !(current.isFinite && current > 0) {
-            throw HLRError(.snapshotCorrupt, "snapshot holds an invalid learning rate \(current)")
+        if hasCurrent && !(current.isFinite && current > 0 && current <= next.options.lrMax) {
+            throw HLRError(
+                .snapshotCorrupt,
+                "snapshot holds an invalid learning rate \(current) (it must be finite, > 0 and "
+                    + "<= its lr_max \(next.options.lrMax))")
         }
         if updates > 0 && next.history.lastStep == nil {
             throw HLRError(.snapshotCorrupt, "snapshot has completed searches but no last step")
         }
         if hasSearch {
             guard next.history.lastStep == searchStep, loss0.isFinite, slope.isFinite,
-                trial.isFinite, trial > 0, backtracks <= limit
+                trial.isFinite, trial > 0, trial <= next.options.lrMax, backtracks <= limit
             else {
                 throw HLRError(
                     .snapshotCorrupt,
