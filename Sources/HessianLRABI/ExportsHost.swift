@@ -40,8 +40,8 @@ public func hlr_tuner_observe_host_f64(
 }
 
 /// Shared body of both precisions. The handle's lock is not held while the callback runs, so a
-/// callback that calls into the library cannot deadlock; the final observation re-checks the
-/// step under the lock.
+/// callback that calls into the library cannot deadlock; the observation commits only if the
+/// tuner is unchanged since the checkout (`TunerBox.commit`).
 private func observeHost<T: HostScalar>(
     _ handle: OpaquePointer?, _ step: UInt64, _ gradient: UnsafePointer<T>?,
     _ update: UnsafePointer<T>?, _ n: UInt, _ groupOffsets: UnsafePointer<UInt>?,
@@ -54,7 +54,8 @@ private func observeHost<T: HostScalar>(
     // A copy of the tuner does the validation and calls the oracle outside the lock (sharing no
     // storage with the stored tuner, see `TunerBox.checkout`); the observation itself is applied
     // under the lock and re-checks the step.
-    let copy = try box.checkout().tuner
+    let checkout = try box.checkout()
+    var copy = checkout.tuner
     let layout = try hostLayout(groupOffsets, nOffsets, count: count, groups: copy.groupCount)
     if copy.usesUpdateDirection && update == nil {
         throw ABIError.null("update (direction is 'update')")
@@ -70,9 +71,12 @@ private func observeHost<T: HostScalar>(
             throw HLRError(.callbackFailed, "HVP callback returned \(status)")
         }
     }
-    try box.mutate { (tuner) throws(HLRError) in
-        try tuner.observeCurvature(step: step, values: values)
-    }
+    // Applied to the checked-out copy and committed only if no call changed the tuner while the
+    // callback ran (e.g. the callback set another direction): the scalars were computed for the
+    // settings of the checkout, so otherwise HLR_ERR_WRONG_STATE and nothing is applied, exactly
+    // as in hlr_tuner_step_host_*.
+    try copy.observeCurvature(step: step, values: values)
+    try box.commit(copy, ifGeneration: checkout.generation)
 }
 
 /// Group layout from C offsets: NULL with n_offsets = 0 means one group over all n elements.
