@@ -120,5 +120,78 @@ public struct EstimatorConfig: Sendable, Equatable {
         case .hutchinson, .diagonal, .xtrace:
             break
         }
+        let work = workBound(dimension: n)
+        guard work.hvps <= Self.maxRunHVPs else {
+            throw .invalid(
+                "\(kind.name): this run could make \(work.hvps) HVPs (\(work.hvpFormula)), "
+                    + "more than the \(Self.maxRunHVPs) one run may make")
+        }
+        guard work.smoothingPairs <= Self.maxSmoothingPairs else {
+            throw .invalid(
+                "spectral_density: smoothing runs × min(steps, n) × grid_points = \(work.smoothingPairs) "
+                    + "Gaussian terms is more than \(Self.maxSmoothingPairs); lower runs or grid_points")
+        }
+    }
+
+    /// Most HVPs one run may make: 2³¹ (`EstimatorParameterSpec.maxCount`).
+    public static var maxRunHVPs: Int { EstimatorParameterSpec.maxCount }
+    /// Most node × grid-point Gaussian terms one spectral-density smoothing may evaluate: 2³⁴
+    /// (about a minute of one core), so grid_points and runs cannot multiply into hours of
+    /// dense work on a small operator.
+    public static var maxSmoothingPairs: Int { 1 << 34 }
+
+    /// The worst case of one run on an operator of dimension n, as a function of the parameters.
+    /// Dense work is in multiply-adds of host scalars (vector kernels of length n, or the small
+    /// dense algebra); m = min(max_dimension, n), s = the sketch or test-vector count capped at
+    /// n, k = count, I = max_iterations, r = runs, p = grid_points:
+    ///
+    /// | kind             | HVPs (at most)       | dense work (order of)                 | vectors held |
+    /// |------------------|----------------------|---------------------------------------|--------------|
+    /// | lanczos          | m                    | m²·n (full reorthogonalisation) + m³  | m + 2        |
+    /// | power_iteration  | k·I                  | k²·I·n (deflation)                    | k + 2        |
+    /// | hutchinson       | samples              | samples·n                             | 2            |
+    /// | hutch_plus_plus  | matvecs              | matvecs·s·n + s³                      | 2s + 2       |
+    /// | xtrace           | matvecs              | s·min(s, n)·n + min(s, n)³, s = ⌊matvecs/2⌋ | 3s + 1 |
+    /// | diagonal         | samples              | samples·n                             | 3            |
+    /// | spectral_density | r·min(steps, n)      | r·m²·n + r·m·p (smoothing), m = min(steps, n) | m + 2 |
+    ///
+    /// `validate(dimension:)` refuses a run whose HVP bound exceeds `maxRunHVPs` or whose
+    /// smoothing exceeds `maxSmoothingPairs`; every count whose dense work would grow past n (Krylov
+    /// dimension, sketch, SLQ steps, the rows of XTrace's R) is capped at n by the estimator.
+    public struct WorkBound: Sendable, Equatable {
+        /// Most HVPs the run makes.
+        public var hvps: Int
+        /// The formula of `hvps` in words (for messages).
+        public var hvpFormula: String
+        /// Node × grid-point terms of the density smoothing (0 for other kinds).
+        public var smoothingPairs: Int
+    }
+
+    /// `WorkBound` of this configuration on an operator of dimension n (saturating: products
+    /// that overflow are reported as `Int.max`).
+    public func workBound(dimension n: Int) -> WorkBound {
+        func times(_ a: Int, _ b: Int) -> Int {
+            let (product, overflow) = a.multipliedReportingOverflow(by: b)
+            return overflow ? .max : product
+        }
+        let n = Swift.max(n, 1)
+        switch kind {
+        case .lanczos:
+            return WorkBound(hvps: Swift.min(integer(.maxDimension), n), hvpFormula: "min(max_dimension, n)", smoothingPairs: 0)
+        case .powerIteration:
+            return WorkBound(
+                hvps: times(integer(.count), integer(.maxIterations)), hvpFormula: "count × max_iterations",
+                smoothingPairs: 0)
+        case .hutchinson, .diagonal:
+            return WorkBound(hvps: integer(.samples), hvpFormula: "samples", smoothingPairs: 0)
+        case .hutchPlusPlus:
+            return WorkBound(hvps: integer(.matvecs), hvpFormula: "matvecs", smoothingPairs: 0)
+        case .xtrace:
+            return WorkBound(hvps: integer(.matvecs), hvpFormula: "matvecs", smoothingPairs: 0)
+        case .spectralDensity:
+            let nodes = times(integer(.runs), Swift.min(integer(.steps), n))
+            return WorkBound(
+                hvps: nodes, hvpFormula: "runs × min(steps, n)", smoothingPairs: times(nodes, integer(.gridPoints)))
+        }
     }
 }

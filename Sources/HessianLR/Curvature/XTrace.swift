@@ -58,7 +58,10 @@ public enum XTrace {
         var omega: [B.Vector] = []
         var basis: [B.Vector] = []
         var e = [Double](repeating: 0, count: s)
-        var r = [Double](repeating: 0, count: s * s)  // R[a, i] at a·s + i
+        // R[a, i] at a·s + i. AΩ has rank ≤ n, so only rows a < min(s, n) can be filled: R takes
+        // min(s, n)·s doubles, never s² (a budget far above 2n on a small operator stays cheap;
+        // the s×s leave-one-out algebra runs only in the full-rank case, where s ≤ n).
+        var r = [Double](repeating: 0, count: Swift.min(s, n) * s)
         var fullRank = true
         for i in 0..<s {
             let w = try session.scratch()
@@ -71,7 +74,9 @@ public enum XTrace {
             let first = try session.project(y, against: basis, "orth(AΩ) column \(i), pass 1")
             let second = try session.project(y, against: basis, "orth(AΩ) column \(i), pass 2")
             let after = try session.norm(y, "orthogonalised Aω\(i)")
-            guard after > 1e-10 * before, after > 0 else {
+            // n orthonormal vectors span the space: a further column is in their span whatever
+            // rounding leaves of it (and R has only min(s, n) rows).
+            guard basis.count < n, after > 1e-10 * before, after > 0 else {
                 fullRank = false
                 continue
             }
