@@ -32,7 +32,7 @@ LDFLAGS_LIB := -L$(LIBDIR) -lhessianlr -Wl,-rpath,$(LIBDIR) -lm -lpthread
 
 .PHONY: all lib venv python-package demo test test-swift test-c test-abi test-python \
         test-examples example-c example-swift valgrind-c test-fuzz-corpus fuzz-smoke fuzz \
-        test-sanitize test-asan test-tsan test-soak soak bench-curvature bench-training \
+        test-sanitize test-asan test-tsan test-soak soak test-properties-long bench-curvature bench-training \
         bench-training-quick clean
 
 all: lib
@@ -104,6 +104,12 @@ $(BUILD)/tests/c/replay: Tests/determinism/c/replay.c $(HEADER) $(LIB)
 test-c: $(C_TESTS) $(BUILD)/tests/c/replay
 	@st=0; for t in $(C_TESTS); do echo "== $$t"; $$t || st=1; done; \
 	  echo "== replay"; Tests/c/replay/run.sh $(BUILD)/tests/c/replay || st=1; exit $$st
+
+# The property tests of Tests/c/test_properties.c (rates within bounds, save/restore identity over
+# random call sequences, every method) run 1000 sequences in test-c; this runs PROPERTY_ITERATIONS.
+PROPERTY_ITERATIONS ?= 1000000
+test-properties-long: $(BUILD)/tests/c/test_properties
+	HLR_PROPERTY_ITERATIONS=$(PROPERTY_ITERATIONS) $(BUILD)/tests/c/test_properties
 
 # Every C-surface test (and the C example) under valgrind memcheck: zero errors, zero definite
 # leaks. The Swift runtime's metadata caches are suppressed (Tests/c/valgrind.supp).
