@@ -404,7 +404,8 @@ int hlr_schedule_save(const hlr_schedule *schedule, void *buffer, size_t capacit
 int hlr_schedule_load(const void *buffer, size_t size, hlr_schedule **out);
 
 /* Attaches a copy of `schedule` as the tuner's base schedule (NULL detaches): the tuner's rates
- * become rate_k(t) * value(t) / nominal. The method still observes and decides as before; with
+ * become rate_k(t) * value(t) / nominal, clamped once more to the method's [lr_min, lr_max] (so
+ * every rate stays finite and within them; a schedule decaying to 0 ends at lr_min). The method still observes and decides as before; with
  * HLR_METHOD_CONSTANT and initial_lr = nominal the rates are the schedule's values (to within an
  * ulp). The tuner's snapshot carries the schedule; HLR_RESET_OPTIONS detaches it. */
 int hlr_tuner_set_schedule(hlr_tuner *tuner, const hlr_schedule *schedule);
@@ -420,7 +421,9 @@ int hlr_tuner_snapshot_size(const hlr_tuner *tuner, size_t *size);
 /* Writes the snapshot into buffer[0, capacity); *written (may be NULL) receives its size, also
  * on HLR_ERR_BUFFER_TOO_SMALL. */
 int hlr_tuner_save(const hlr_tuner *tuner, void *buffer, size_t capacity, size_t *written);
-/* Replaces the handle's options and state with a snapshot's. A truncated or corrupt blob
+/* Replaces the handle's options and state with a snapshot's. The library reads the 16-byte
+ * header first and then only the length it declares: a `size` larger than that is refused
+ * (HLR_ERR_SNAPSHOT_CORRUPT) without reading past the declared end. A truncated or corrupt blob
  * (HLR_ERR_SNAPSHOT_CORRUPT), a newer format (HLR_ERR_SNAPSHOT_VERSION) or another method or
  * group count (HLR_ERR_SNAPSHOT_MISMATCH) is refused and the handle is left untouched. A
  * restored handle continues bit-identically to the one that was saved. */
@@ -446,6 +449,17 @@ int hlr_tuner_restore(hlr_tuner *tuner, const void *buffer, size_t size);
  *     uint64_t vector handles (hlr_vector_ops). Only scalars cross the boundary. If the callbacks
  *     compute what the host backend computes (same reductions in the same order), an ops run
  *     returns bit-identical results.
+ *
+ * Worst-case work of one run (m = min(max_dimension, n), k = count, I = max_iterations,
+ * s = sketch or test vectors, r = runs, p = grid_points; dense work in multiply-adds):
+ *   lanczos          m HVPs,               m^2 n + m^3
+ *   power_iteration  k I HVPs,             k^2 I n
+ *   hutchinson       samples HVPs,         samples n          (diagonal: the same)
+ *   hutch_plus_plus  matvecs HVPs,         matvecs min(s,n) n + min(s,n)^3
+ *   xtrace           matvecs HVPs,         s min(s,n) n + min(s,n)^3, s = matvecs/2
+ *   spectral_density r min(steps,n) HVPs,  r m^2 n + r m p (smoothing), m = min(steps, n)
+ * A run whose HVP bound exceeds 2^31, or whose smoothing exceeds 2^34 terms, is refused with
+ * HLR_ERR_INVALID_ARGUMENT before the first callback.
  *
  * Runs validate everything (parameters against each other and against n, block offsets, the
  * callback table) before the first callback. A non-zero callback return aborts the run with
