@@ -10,9 +10,7 @@
  *
  * The property tests (test_properties.c) and test_bounds.c cover their siblings.
  */
-#define _POSIX_C_SOURCE 199309L
 #include <float.h>
-#include <time.h>
 
 #include "check.h"
 
@@ -163,12 +161,6 @@ static int scaled_identity(void *ctx, const double *v, double *out, size_t n) {
     return 0;
 }
 
-static double seconds(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 static void test_estimator_work(void) {
     enum { N = 41 };
     /* XTrace: 131072 matvecs on n = 41 used to allocate s^2 doubles (34 GB) and abort. With
@@ -176,14 +168,12 @@ static void test_estimator_work(void) {
     hlr_estimator *e = NULL;
     CHECK_OK(hlr_estimator_create(HLR_ESTIMATOR_XTRACE, &e));
     CHECK_OK(hlr_estimator_set_param(e, HLR_EST_PARAM_MATVECS, 131072));
-    double start = seconds();
     CHECK_OK(hlr_estimator_run_host_f64(e, N, scaled_identity, NULL));
-    CHECK(seconds() - start < 5.0);
     double trace = 0, hvps = 0;
     CHECK_OK(hlr_estimator_get_result(e, HLR_RESULT_TRACE, &trace, 1));
     CHECK_OK(hlr_estimator_get_result(e, HLR_RESULT_HVPS, &hvps, 1));
     CHECK_NEAR(trace, N * (N + 1) / 2.0, 1e-9);
-    CHECK(hvps <= 131072);
+    CHECK(hvps <= 131072 / 2 + N); /* s columns, then Z = AQ for the min(s, n) basis vectors */
     hlr_estimator_free(e);
 
     /* Power iteration: count x max_iterations above 2^31 HVPs is refused before any HVP. */
