@@ -397,6 +397,14 @@ int hlr_schedule_values(const hlr_schedule *schedule, uint64_t first_step, doubl
 /* The largest rate the schedule names (its base_lr, max_lr, ...): value / nominal is the factor
  * a schedule attached to a tuner multiplies the tuner's rates by. */
 int hlr_schedule_nominal(const hlr_schedule *schedule, double *rate);
+/* A new schedule: `schedule` for a parameter group whose learning rate is `nominal` (finite, in
+ * [0, 1e300]), what a torch scheduler runs for each param group of an optimizer. With N the
+ * schedule's nominal rate, every rate parameter x of every node becomes `nominal` if x == N,
+ * else x * (nominal / N), except ETA_MIN of COSINE and COSINE_WARM_RESTARTS, which torch keeps
+ * absolute; step counts, factors and choices are unchanged. A schedule whose N is 0 is copied as
+ * it is; a HYPERBOLIC / EXP_HYPERBOLIC node rescaled to 0 becomes the constant 0.
+ * HLR_ERR_INVALID_ARGUMENT, naming the value, for a bad `nominal` or a rescaled rate out of range. */
+int hlr_schedule_rescale(const hlr_schedule *schedule, double nominal, hlr_schedule **out);
 /* Snapshots of a schedule (magic "HLSC", version, CRC-32) and a new handle from one. */
 int hlr_schedule_snapshot_size(const hlr_schedule *schedule, size_t *size);
 int hlr_schedule_save(const hlr_schedule *schedule, void *buffer, size_t capacity,

@@ -152,6 +152,18 @@ public func hlr_schedule_warmup(
     }
 }
 
+@_cdecl("hlr_schedule_rescale")
+public func hlr_schedule_rescale(
+    _ handle: OpaquePointer?, _ nominal: Double, _ out: UnsafeMutablePointer<OpaquePointer?>?
+) -> Int32 {
+    exported("hlr_schedule_rescale") {
+        let out = try Arguments.pointer(out, "out")
+        out.pointee = nil
+        let schedule = try Registry.lookupSchedule(handle).read { $0 }
+        try newSchedule(try schedule.rescaled(toNominal: nominal), out)
+    }
+}
+
 @_cdecl("hlr_schedule_value")
 public func hlr_schedule_value(
     _ handle: OpaquePointer?, _ step: UInt64, _ value: UnsafeMutablePointer<Double>?

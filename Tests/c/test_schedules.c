@@ -1382,6 +1382,72 @@ static void test_handle_kinds(void) {
     hlrt_release(&ss);
 }
 
+/* hlr_schedule_rescale: the schedule torch runs for a param group of another initial lr. */
+static double param_of(const hlr_schedule *s, int key) {
+    double v = NAN;
+    CHECK_OK(hlr_schedule_get_param(s, key, &v));
+    return v;
+}
+
+static void test_rescale(void) {
+    /* Multiplicative kinds: base_lr = the group's lr exactly (torch's closed form). */
+    const int lk[] = {HLR_SCHED_PARAM_BASE_LR, HLR_SCHED_PARAM_START_FACTOR, HLR_SCHED_PARAM_END_FACTOR,
+                      HLR_SCHED_PARAM_TOTAL_ITERS};
+    const double lv[] = {0.05, 0.1, 0.9, 40};
+    hlr_schedule *linear = make(HLR_SCHEDULE_LINEAR, lk, lv, 4);
+    hlr_schedule *group = NULL;
+    CHECK_OK(hlr_schedule_rescale(linear, 0.5, &group));
+    CHECK_EQ_DBL(param_of(group, HLR_SCHED_PARAM_BASE_LR), 0.5);
+    CHECK_EQ_DBL(param_of(group, HLR_SCHED_PARAM_START_FACTOR), 0.1);
+    for (int t = 0; t < 50; t++) CHECK_VALUE(group, (uint64_t)t, 0.5 * (0.1 + (0.9 - 0.1) * (t < 40 ? t : 40) / 40.0));
+    hlr_schedule_free(group);
+    /* Cosine: eta_min stays absolute (torch's test_cos_anneal_lr: group 0.5 ends at 1e-10). */
+    const int ck[] = {HLR_SCHED_PARAM_BASE_LR, HLR_SCHED_PARAM_T_MAX, HLR_SCHED_PARAM_ETA_MIN};
+    const double cv[] = {0.05, 10, 1e-10};
+    hlr_schedule *cosine = make(HLR_SCHEDULE_COSINE, ck, cv, 3);
+    CHECK_OK(hlr_schedule_rescale(cosine, 0.5, &group));
+    CHECK_EQ_DBL(param_of(group, HLR_SCHED_PARAM_BASE_LR), 0.5);
+    CHECK_EQ_DBL(param_of(group, HLR_SCHED_PARAM_ETA_MIN), 1e-10);
+    CHECK_VALUE(group, 10, 1e-10);
+    hlr_schedule_free(group);
+    /* A warmup scales its start and its child; the original is unchanged. */
+    hlr_schedule *warm = NULL;
+    CHECK_OK(hlr_schedule_warmup(cosine, 4, 0.01, &warm));
+    hlrt_state before = hlrt_capture_schedule(warm);
+    CHECK_OK(hlr_schedule_rescale(warm, 0.2, &group));
+    CHECK(hlrt_same_schedule(warm, &before));
+    CHECK_EQ_DBL(nominal_of(group), 0.2);
+    CHECK_EQ_DBL(param_of(group, HLR_SCHED_PARAM_START_LR), 0.01 * (0.2 / 0.05));
+    CHECK_VALUE_NEAR(group, 4, 0.2, 0.2);   /* the child's base_lr is the group's lr */
+    CHECK_VALUE(group, 14, 1e-10);
+    hlr_schedule_free(group);
+    /* The same nominal: the same schedule, byte for byte. */
+    CHECK_OK(hlr_schedule_rescale(warm, 0.05, &group));
+    CHECK(hlrt_same_schedule(group, &before));
+    hlr_schedule_free(group);
+    hlrt_release(&before);
+    /* Refused: NaN, infinities, negative, above 1e300; *out = NULL and nothing allocated. */
+    const double bad[] = {NAN, INFINITY, -INFINITY, -1e-3, 2e300};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        group = (hlr_schedule *)(uintptr_t)0x1;
+        CHECK_FAILS(hlr_schedule_rescale(cosine, bad[i], &group), HLR_ERR_INVALID_ARGUMENT);
+        CHECK(group == NULL);
+    }
+    CHECK_ERROR_HAS("nominal");
+    CHECK_FAILS(hlr_schedule_rescale(cosine, 0.1, NULL), HLR_ERR_NULL_POINTER);
+    CHECK_FAILS(hlr_schedule_rescale(NULL, 0.1, &group), HLR_ERR_INVALID_HANDLE);
+    /* A rescaled rate out of range is refused naming it. */
+    const int yk[] = {HLR_SCHED_PARAM_BASE_LR, HLR_SCHED_PARAM_MAX_LR};
+    const double yv[] = {1e-300, 1e-299};
+    hlr_schedule *tiny = make(HLR_SCHEDULE_CYCLIC, yk, yv, 2);
+    CHECK_FAILS(hlr_schedule_rescale(tiny, 1e300, &group), HLR_ERR_INVALID_ARGUMENT);
+    CHECK_ERROR_HAS("base_lr");
+    hlr_schedule_free(tiny);
+    hlr_schedule_free(warm);
+    hlr_schedule_free(cosine);
+    hlr_schedule_free(linear);
+}
+
 int main(void) {
     test_leaf_formulas();
     test_milestones();
@@ -1392,5 +1458,6 @@ int main(void) {
     test_save_load();
     test_tuner_with_schedule();
     test_handle_kinds();
+    test_rescale();
     return CHECK_SUMMARY();
 }

@@ -178,6 +178,7 @@ PROTOTYPES = {
     "hlr_schedule_value": (c_int, [_schedule, c_uint64, _P(c_double)]),
     "hlr_schedule_values": (c_int, [_schedule, c_uint64, _P(c_double), c_size_t]),
     "hlr_schedule_nominal": (c_int, [_schedule, _P(c_double)]),
+    "hlr_schedule_rescale": (c_int, [_schedule, c_double, _P(_schedule)]),
     "hlr_schedule_snapshot_size": (c_int, [_schedule, _P(c_size_t)]),
     "hlr_schedule_save": (c_int, [_schedule, c_void_p, c_size_t, _P(c_size_t)]),
     "hlr_schedule_load": (c_int, [c_void_p, c_size_t, _P(_schedule)]),

@@ -227,6 +227,17 @@ class Schedule(ScheduleConstructors, OwnedHandle):
         check(_lib.lib.hlr_schedule_values(self._handle, first, _args.double_pointer(out), n))
         return out
 
+    def rescaled(self, nominal: float) -> "Schedule":
+        """A new schedule: this one for a param group whose learning rate is ``nominal``
+        (``hlr_schedule_rescale``), what a torch scheduler runs for each param group. Every rate
+        parameter x becomes ``nominal`` where x equals :attr:`nominal`, else x·(nominal/N), except
+        the cosine kinds' ``eta_min``, which torch keeps absolute; steps and factors are unchanged
+        and composites rescale every node. InvalidArgumentError for a NaN, infinite or negative
+        ``nominal`` or a rescaled rate out of range."""
+        out = c_void_p()
+        check(_lib.lib.hlr_schedule_rescale(self._handle, float(nominal), byref(out)))
+        return Schedule._adopt(out.value)
+
     def factor(self, step: int) -> float:
         """value(step)/nominal ∈ [0, 1] (0 when the nominal rate is 0)."""
         nominal = self.nominal

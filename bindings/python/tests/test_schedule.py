@@ -286,3 +286,26 @@ def test_tuner_with_schedule_saved_mid_run_continues_bit_identically(make):
     with make() as plain:
         with pytest.raises(h.SnapshotCorruptError):
             plain.restore(blob[: len(blob) - 10])  # the schedule section cut short
+
+
+def test_rescaled_is_the_schedule_for_another_group_lr():
+    """Schedule.rescaled(lr) (hlr_schedule_rescale): rate parameters follow the new nominal rate,
+    exactly where they equal the old one; eta_min of the cosine kinds stays absolute."""
+    cosine = Schedule.cosine(0.1, 50, 1e-3)
+    group = cosine.rescaled(0.02)
+    assert group.params() == dict(cosine.params(), base_lr=0.02) and group._handle != cosine._handle
+    assert cosine.get("base_lr") == 0.1  # the original is unchanged
+    assert cosine.rescaled(cosine.nominal) == cosine
+    cycle = Schedule.one_cycle(0.4, 100)
+    assert cycle.rescaled(0.04).params() == dict(cycle.params(), max_lr=0.04)
+    wsd = Schedule.warmup_stable_decay(base_lr=0.1, start_lr=0.01, final_lr=0.001)
+    scaled = wsd.rescaled(0.3)
+    assert scaled.get("base_lr") == 0.3 and scaled.get("start_lr") == 0.01 * (0.3 / 0.1)
+    assert scaled.get("final_lr") == 0.001 * (0.3 / 0.1)
+    composite = h.join([h.warmup(cosine, 5, 0.01), Schedule.constant(0.05)], [40])
+    expected = h.join([h.warmup(group, 5, 0.01 * (0.02 / 0.1)), Schedule.constant(0.05 * (0.02 / 0.1))], [40])
+    assert composite.rescaled(0.02) == expected
+    for bad in (math.nan, math.inf, -math.inf, -0.1, 2e300):
+        with pytest.raises(h.InvalidArgumentError, match="nominal"):
+            cosine.rescaled(bad)
+    assert Schedule.hyperbolic(base_lr=0.1).rescaled(0.0).values(0, 10).tolist() == [0.0] * 10
