@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import io
+import math
 
 import numpy as np
 import pytest
@@ -384,26 +385,110 @@ def test_state_dict_round_trip_continues_identically():
 # -- ScheduleLR ---------------------------------------------------------------------------------
 
 
-def test_schedule_lr_scales_each_group_like_lambda_lr():
+def test_schedule_lr_gives_each_group_the_schedule_rescaled_to_its_lr():
+    """Group k follows schedule.rescaled(initial_lr_k): the group at the nominal rate gets the
+    schedule exactly, the others torch's schedule for their lr (eta_min stays absolute; the
+    side-by-side comparisons with torch are in test_schedule_torch.py)."""
     model, _ = tiny()
     schedule = h.warmup(h.Schedule.cosine(0.1, 40, 0.001), 5, 0.0)
     optimizer = torch.optim.SGD([{"params": model[0].parameters(), "lr": 0.1},
                                  {"params": model[2].parameters(), "lr": 0.02}], lr=0.1)
-    reference_optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1)), ], lr=0.1)
     scheduler = ScheduleLR(optimizer, schedule)
-    own = scheduler.schedule
-    reference = torch.optim.lr_scheduler.LambdaLR(reference_optimizer, lambda t: own.value(t) / own.nominal)
+    second = schedule.rescaled(0.02)
     schedule.close()  # the scheduler keeps its own copy
+    rates = []
     for t in range(60):
         value = scheduler.schedule.value(t)
         assert scheduler.get_last_lr() == [g["lr"] for g in optimizer.param_groups]
-        assert scheduler.get_last_lr()[0] == value  # initial lr = nominal: exactly the schedule
-        assert scheduler.get_last_lr()[1] == pytest.approx(value / 5, rel=1e-15)
-        assert scheduler.get_last_lr()[0] == pytest.approx(reference.get_last_lr()[0], rel=1e-15)
+        assert scheduler.get_last_lr() == [value, second.value(t)]  # initial lr = nominal: exactly the schedule
+        rates.append(scheduler.get_last_lr())
         optimizer.step()
         scheduler.step()
-        reference_optimizer.step()
+    assert rates[45] == [0.001, 0.001]  # at the cosine's end both groups are at the absolute eta_min
+    # The documented LambdaLR alternative scales the whole schedule, eta_min included.
+    reference = torch.optim.SGD([{"params": [torch.nn.Parameter(torch.zeros(1))], "lr": lr} for lr in (0.1, 0.02)])
+    lambda_like = torch.optim.lr_scheduler.LambdaLR(reference, scheduler.schedule.factor)
+    for _ in range(45):
         reference.step()
+        lambda_like.step()
+    assert lambda_like.get_last_lr() == pytest.approx([0.001, 0.02 * 0.001 / 0.1], rel=1e-12)
+
+
+BAD_LRS = [math.nan, math.inf, -math.inf, -1e-3]
+
+
+@pytest.mark.parametrize("bad", BAD_LRS)
+def test_schedule_lr_refuses_a_bad_group_lr_at_construction(bad):
+    model, _ = tiny()
+    optimizer = torch.optim.SGD([{"params": model[0].parameters(), "lr": 0.1},
+                                 {"params": model[2].parameters(), "lr": bad}], lr=0.1)
+    with pytest.raises(ValueError, match=r"param group 1's initial lr is -?(nan|inf|-0\.001)"):
+        ScheduleLR(optimizer, h.Schedule.cosine(0.1, 40))
+    assert all("initial_lr" not in group for group in optimizer.param_groups)  # nothing written
+
+
+@pytest.mark.parametrize("bad", BAD_LRS)
+def test_schedule_lr_refuses_a_bad_group_lr_at_a_step(bad):
+    model, _ = tiny()
+    optimizer = torch.optim.SGD([{"params": model[0].parameters(), "lr": 0.1},
+                                 {"params": model[2].parameters(), "lr": 0.05}], lr=0.1)
+    scheduler = ScheduleLR(optimizer, h.Schedule.cosine(0.1, 40))
+    optimizer.step()
+    scheduler.step()
+    optimizer.param_groups[0]["lr"] = bad
+    with pytest.raises(ValueError, match="param group 0's lr"):
+        scheduler.step()
+    scheduler.base_lrs[1] = bad  # the scheduler's own copy of the bases, edited
+    optimizer.param_groups[0]["lr"] = 0.1
+    with pytest.raises(ValueError, match="param group 1's base lr"):
+        scheduler.step()
+    scheduler.base_lrs[1] = 0.07  # a good new base: the group's schedule is rebuilt for it
+    scheduler.step()
+    assert scheduler.get_last_lr()[1] == h.Schedule.cosine(0.07, 40).value(scheduler.last_epoch)
+
+
+def test_schedule_lr_load_state_dict_is_all_or_nothing():
+    model, _ = tiny()
+    optimizer = torch.optim.SGD([{"params": model[0].parameters(), "lr": 0.1},
+                                 {"params": model[2].parameters(), "lr": 0.05}], lr=0.1)
+    scheduler = ScheduleLR(optimizer, h.Schedule.cosine(0.1, 40, 1e-3))
+    for _ in range(3):
+        optimizer.step()
+        scheduler.step()
+    other_optimizer = torch.optim.SGD([{"params": model[0].parameters(), "lr": 0.3},
+                                       {"params": model[2].parameters(), "lr": 0.2}], lr=0.3)
+    other = ScheduleLR(other_optimizer, h.Schedule.step(0.3, 5))
+    for _ in range(9):
+        other_optimizer.step()
+        other.step()
+    good = other.state_dict()
+    assert "_rescaled" not in good and isinstance(good["schedule"], bytes)
+    before = scheduler.state_dict()
+    corrupt = bytearray(good["schedule"])
+    corrupt[len(corrupt) // 2] ^= 0x40
+    bad_states = [
+        (dict(good, schedule=bytes(corrupt)), h.SnapshotCorruptError),
+        (dict(good, schedule=good["schedule"][:-3]), h.SnapshotCorruptError),
+        (dict(good, base_lrs=[0.3, math.nan]), ValueError),
+        (dict(good, base_lrs=[0.3, -0.2]), ValueError),
+        (dict(good, base_lrs=[0.3]), ValueError),
+        (dict(good, last_epoch=2.5), ValueError),
+        (dict(good, last_epoch=-7), ValueError),
+    ]
+    for state, error in bad_states:
+        with pytest.raises(error):
+            scheduler.load_state_dict(state)
+        after = scheduler.state_dict()
+        assert after == before  # last_epoch, base_lrs, the schedule: all as they were
+    expected = [h.Schedule.cosine(0.1, 40, 1e-3).rescaled(lr).value(4) for lr in (0.1, 0.05)]
+    optimizer.step()
+    scheduler.step()
+    assert scheduler.get_last_lr() == expected
+    scheduler.load_state_dict(good)
+    assert scheduler.last_epoch == 9 and scheduler.schedule == h.Schedule.step(0.3, 5)
+    optimizer.step()
+    scheduler.step()
+    assert scheduler.get_last_lr() == [h.Schedule.step(0.3, 5).rescaled(lr).value(10) for lr in (0.3, 0.2)]
 
 
 def test_schedule_lr_state_dict():
