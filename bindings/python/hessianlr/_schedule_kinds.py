@@ -115,7 +115,9 @@ class ScheduleConstructors:
         h(x) = √((N − x)/U·(2 − (N + x)/U)), η = η₀ + (η₀ − η_inf)·(h(x) − h(0)), held after N.
 
         ``warmup_steps`` W > 0 builds the reference's warmup variant: a linear ramp from η_inf
-        to η₀ over W steps, then the curve with N = max_iter − W.
+        to η₀ over W steps, then the curve with N = max_iter − W. Step 0 runs at η_inf, as the
+        formula says (the reference's step 0 runs at η₀ because it never writes the lr before its
+        first step(); from step 1 on they agree).
         """
         return cls._hyperbolic(ScheduleKind.HYPERBOLIC, base_lr, max_iter, upper_bound, infimum_lr, warmup_steps)
 

@@ -115,3 +115,15 @@ def test_constraints():
         assert schedule.get("max_iter") == 300
         schedule.set(max_iter=100, upper_bound=250.0)
         assert schedule.save() == before
+
+
+@pytest.mark.parametrize("kind", ["hyperbolic", "exp_hyperbolic"])
+def test_warmup_step_zero_is_the_infimum_and_step_one_the_first_ramp_step(kind):
+    """Decided (issue 11, item 12): step 0 runs at η_inf, as the formula η_inf + (η₀ − η_inf)·x/W
+    and torch's warmups do. The reference runs step 0 at η₀ only because it never writes the lr
+    before its first step(); from step 1 on it agrees."""
+    eta0, inf, w = 0.1, 1e-4, 10
+    with getattr(Schedule, kind)(eta0, 100, 250.0, inf, warmup_steps=w) as schedule:
+        assert schedule.value(0) == inf
+        assert schedule.value(1) == inf + (eta0 - inf) * (1 / w)
+        assert schedule.value(w) == eta0

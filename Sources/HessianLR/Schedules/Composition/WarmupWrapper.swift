@@ -7,7 +7,8 @@
 /// torch's `SequentialLR([LinearLR(opt, start_factor=f, end_factor=1, total_iters=W), child],
 /// milestones=[W])` with η_s = f·base_lr, optax's `join_schedules([linear_schedule(η_s, c(0),
 /// W), c], [W])`, and the reference HyperbolicLR warmup with η_s = infimum_lr and the child's
-/// max_iter = max_iter − W. W = 0 is the child itself.
+/// max_iter = max_iter − W (except at step 0, where the reference runs at η₀: see
+/// `HyperbolicSchedule`). W = 0 is the child itself.
 enum WarmupWrapper {
     static let specs: [ScheduleParameterSpec] = [
         .steps(.warmupSteps, minimum: 0, default: 0),

@@ -10,7 +10,18 @@
 /// t = N, which is held after (the reference takes the square root of a negative number past
 /// N and raises). Constraints as the reference: U ≥ N, 0 ≤ η_inf < η₀, and η_inf > 0 for the
 /// exponential form (its ratio η₀/η_inf). The reference's warmup (η_inf → η₀ over W steps, then
-/// the curve with N = max_iter − W) is `Schedule.warmup(hyperbolic(max_iter − W), W, η_inf)`.
+/// the curve with N = max_iter − W) is `Schedule.warmup(hyperbolic(max_iter − W), W, η_inf)`:
+///
+///     t < W:  η(t) = η_inf + (η₀ − η_inf)·t/W       (step 0 at η_inf, step 1 at η_inf + (η₀ − η_inf)/W)
+///
+/// Step 0 is decided here, deliberately unlike the reference: the reference never writes the
+/// optimizer's lr before its first `step()`, so its update 0 runs at the optimizer's own lr
+/// (init_lr = η₀) and its ramp starts at update 1; its own formula gives η_inf at x = 0. That is
+/// an artifact, not a design: a warmup whose first update runs at the peak rate defeats the
+/// warmup (the first updates are the least stable ones), and torch's warmups (LinearLR,
+/// SequentialLR) set their start value at construction, so step 0 = the start value. From step 1
+/// on the two agree. A trainer that wants the reference's step 0 sets its optimizer's lr itself
+/// for that one update.
 ///
 /// Epoch insensitivity (what the tests check): for fixed U and x, the drop η₀ − η(x) decreases
 /// as N grows and is at least (η₀ − η_inf)·x/U, its limit at N = U, where the curve is the

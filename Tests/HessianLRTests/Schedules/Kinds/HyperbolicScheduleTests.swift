@@ -108,4 +108,17 @@ import Testing
             }
         }
     }
+
+    /// Step 0 of the warmup variant is η_inf (the formula; the reference runs it at η₀ only
+    /// because it never writes the lr before its first step()), step 1 the first ramp step.
+    @Test func warmupStepZeroIsTheInfimum() throws {
+        let (e0, inf, warmup) = (0.1, 1e-4, UInt64(10))
+        for kind in [ScheduleKind.hyperbolic, .expHyperbolic] {
+            let curve = try Self.make(kind, e0, inf, 90, 250)
+            let schedule = try Schedule.warmup(curve, steps: warmup, startValue: inf)
+            #expect(schedule.value(at: 0) == inf)
+            #expect(schedule.value(at: 1) == inf + (e0 - inf) * (1 / Double(warmup)))
+            #expect(schedule.value(at: warmup) == e0)
+        }
+    }
 }
