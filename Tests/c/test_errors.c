@@ -1708,6 +1708,17 @@ static void case_hlr_schedule_warmup(void) {
     hlr_schedule_free(out);
 }
 
+static void case_hlr_schedule_rescale(void) {
+    hlr_schedule *out = (hlr_schedule *)(uintptr_t)0x1;
+    BAD_HANDLES("handle:schedule", H_SCHEDULE, 1, hlr_schedule_rescale(H, 0.5, &out));
+    CHECK(out == NULL);
+    BAD("null:out", hlr_schedule_rescale(fx.multi, 0.5, NULL), HLR_ERR_NULL_POINTER, "out");
+    BAD("nan:nominal", hlr_schedule_rescale(fx.multi, NAN, &out), HLR_ERR_INVALID_ARGUMENT, "nan");
+    BAD("inf:nominal", hlr_schedule_rescale(fx.multi, INFINITY, &out), HLR_ERR_INVALID_ARGUMENT, "inf");
+    BAD("range:nominal", hlr_schedule_rescale(fx.multi, -0.5, &out), HLR_ERR_INVALID_ARGUMENT, "-0.5");
+    CHECK(out == NULL);
+}
+
 static void case_hlr_schedule_value(void) {
     double v = 0;
     BAD_HANDLES("handle:schedule", H_SCHEDULE, 1, hlr_schedule_value(H, 0, &v));
@@ -2225,6 +2236,7 @@ static const matrix_row matrix[] = {
     ROW(hlr_schedule_join, "null:out null:pieces handle:pieces zero:n_pieces huge:n_pieces null:boundaries "
                            "zero:n_boundaries huge:n_boundaries mismatch constraint optional:boundaries"),
     ROW(hlr_schedule_warmup, "handle:child null:out extreme:steps nan:start_lr inf:start_lr range:start_lr"),
+    ROW(hlr_schedule_rescale, "handle:schedule null:out nan:nominal inf:nominal range:nominal"),
     ROW(hlr_schedule_value, "handle:schedule extreme:step null:value"),
     ROW(hlr_schedule_values, "handle:schedule extreme:first_step null:values huge:n zero:n optional:values"),
     ROW(hlr_schedule_nominal, "handle:schedule null:rate"),
