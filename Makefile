@@ -32,7 +32,7 @@ LDFLAGS_LIB := -L$(LIBDIR) -lhessianlr -Wl,-rpath,$(LIBDIR) -lm -lpthread
 
 .PHONY: all lib venv python-package demo test test-swift test-c test-abi test-python \
         test-examples example-c example-swift valgrind-c test-fuzz-corpus fuzz-smoke fuzz \
-        test-sanitize test-asan test-tsan test-soak soak test-properties-long bench-curvature bench-training \
+        test-sanitize test-asan test-tsan test-soak soak test-properties-long bench-curvature bench-models bench-training \
         bench-training-quick clean
 
 all: lib
@@ -251,6 +251,9 @@ $(VENV)/.bench-stamp: $(ROOT)/benchmarks/requirements.txt $(ROOT)/benchmarks/tra
 
 bench-curvature: python-package $(VENV)/.bench-stamp
 	cd $(ROOT) && $(VPY) benchmarks/curvature/bench_curvature.py --out $(BUILD)/bench-curvature
+
+bench-models: python-package $(VENV)/.bench-stamp
+	cd $(ROOT) && $(VPY) benchmarks/curvature/bench_models.py --out $(BUILD)/bench-models
 
 bench-training: python-package $(VENV)/.bench-stamp
 	cd $(ROOT) && $(VPY) benchmarks/training/bench_training.py --out $(BUILD)/bench-training
