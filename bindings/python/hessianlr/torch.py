@@ -15,7 +15,7 @@
 from __future__ import annotations
 
 from .torch_directions import UnsupportedOptimizerError, register_update_rule, update_directions
-from .torch_driver import LRTuner
+from .torch_driver import LRTuner, UnsupportedTrainingError
 from .torch_schedule import ScheduleLR
 from .torch_scheduler import HessianLRScheduler
 
@@ -24,6 +24,7 @@ __all__ = [
     "HessianLRScheduler",
     "ScheduleLR",
     "UnsupportedOptimizerError",
+    "UnsupportedTrainingError",
     "register_update_rule",
     "update_directions",
 ]

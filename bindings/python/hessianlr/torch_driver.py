@@ -8,6 +8,8 @@ work on the tensors' device and only scalars crossing to the host; see :class:`L
 from __future__ import annotations
 
 import math
+import sys
+import weakref
 from typing import Any, Callable, Union
 
 from . import torch_observations as observations
@@ -17,7 +19,34 @@ from .torch_directions import is_plain_sgd, update_directions, update_rule
 from .tuner import Tuner, method_params
 from .tuners import make_tuner, method_of
 
-__all__ = ["LRTuner"]
+__all__ = ["LRTuner", "UnsupportedTrainingError"]
+
+
+class UnsupportedTrainingError(RuntimeError):
+    """A training setup :class:`LRTuner` recognises but cannot serve correctly yet: data-parallel
+    or sharded training (torch.distributed with more than one process, FSDP / DTensor
+    parameters) and gradients written into ``p.grad`` by someone else between its steps
+    (``loss.backward()``, gradient accumulation). Raised before anything changes."""
+
+
+def _world_size(torch) -> int:
+    """torch.distributed's world size, 1 when it is unavailable or not initialised."""
+    dist = getattr(torch, "distributed", None)
+    if dist is None or not dist.is_available() or not dist.is_initialized():
+        return 1
+    return int(dist.get_world_size())
+
+
+def _sharded(p) -> str | None:
+    """What makes ``p`` a sharded parameter (FSDP's FlatParameter, a DTensor), or None. Only
+    modules already imported are consulted: without them no such parameter can exist."""
+    flat = sys.modules.get("torch.distributed.fsdp._flat_param")
+    if flat is not None and isinstance(p, getattr(flat, "FlatParameter", ())):
+        return "an FSDP FlatParameter (FullyShardedDataParallel)"
+    tensor = sys.modules.get("torch.distributed.tensor")
+    if tensor is not None and isinstance(p, getattr(tensor, "DTensor", ())):
+        return "a DTensor (FSDP2 fully_shard, tensor or sequence parallelism)"
+    return None
 
 
 def _torch():
@@ -89,6 +118,21 @@ class LRTuner:
     (BatchNorm running statistics, dropout) make probes noisy and update buffers: evaluate
     probes with such modules in eval mode, or accept it.
 
+    Not supported yet, refused with :class:`UnsupportedTrainingError` (at construction and at
+    every ``step``, before anything changes) rather than trained wrongly:
+
+    - data-parallel and sharded training: torch.distributed initialised with more than one
+      process (DistributedDataParallel, FSDP, ...), or FSDP / DTensor parameters. ``step``
+      computes the gradient with ``torch.autograd.grad`` and writes it into ``p.grad``, which
+      bypasses DDP's gradient all-reduce: every process would step on its local gradient and
+      the processes' rates would differ.
+    - gradients written into ``p.grad`` by someone else since the previous ``step`` (a
+      ``loss.backward()``, gradient accumulation over micro-batches): ``step`` would replace
+      them silently. Detected when ``p.grad`` is another tensor than the one ``step`` wrote (or
+      None replaced by a tensor); changes in place (``zero_grad(set_to_none=False)``, gradient
+      clipping, ``GradScaler.unscale_``) are fine. Before the first ``step`` nothing is known,
+      so nothing is checked.
+
     Copies: ``pickle`` / ``copy.deepcopy`` copy the optimizer with the driver (as for torch's
     own schedulers) and the tuner through its snapshot (a new, independent handle); copy the
     model, optimizer and driver in one call to keep them connected. For checkpoints use
@@ -110,6 +154,8 @@ class LRTuner:
         if not isinstance(optimizer, torch.optim.Optimizer):
             raise TypeError(f"optimizer must be a torch.optim.Optimizer, got {type(optimizer).__name__}")
         self.optimizer = optimizer
+        self._written_grads: dict = {}  # id(p) → (weakref to p, weakref to the grad step wrote or None)
+        self._check_supported(torch, "LRTuner")
         groups = len(optimizer.param_groups)
         initial = []
         for group in optimizer.param_groups:
@@ -163,6 +209,55 @@ class LRTuner:
                 raise ValueError(f"direction={direction!r} disagrees with the tuner's direction option ({own.name.lower()})")
             return own
         return Direction.UPDATE if direction is None else _direction(direction)
+
+    # -- what is not supported yet ---------------------------------------------------------------
+
+    def _check_supported(self, torch, where: str) -> None:
+        world = _world_size(torch)
+        if world > 1:
+            raise UnsupportedTrainingError(
+                f"{where}: torch.distributed is initialised with {world} processes; data-parallel training "
+                "(DistributedDataParallel, FSDP) is not supported yet: LRTuner computes the gradient with "
+                "torch.autograd.grad and writes it into p.grad, bypassing DDP's gradient all-reduce, so every "
+                "process would step on its own local gradient with its own rates. Train in one process for now.")
+        for k, group in enumerate(self.optimizer.param_groups):
+            for i, p in enumerate(group["params"]):
+                what = _sharded(p)
+                if what is not None:
+                    raise UnsupportedTrainingError(
+                        f"{where}: parameter {i} of param group {k} is {what}; sharded training is not "
+                        "supported yet (the gradient LRTuner computes would be the local shard's, without the "
+                        "reduce-scatter).")
+
+    def _check_gradients_untouched(self, params_by_group) -> None:
+        """Raises if a p.grad this driver wrote at its previous step was replaced since."""
+        written = self._written_grads
+        if not written:
+            return
+        for k, ps in enumerate(params_by_group):
+            for i, p in enumerate(ps):
+                entry = written.get(id(p))
+                if entry is None or entry[0]() is not p:
+                    continue  # a parameter this driver has not written yet
+                expected = None if entry[1] is None else entry[1]()
+                if p.grad is not None and p.grad is not expected:
+                    raise UnsupportedTrainingError(
+                        f"LRTuner.step: the gradient of parameter {i} of param group {k} was written by something "
+                        "else since the previous step (loss.backward()? gradient accumulation over micro-batches?). "
+                        "step computes the gradient of its own loss and replaces p.grad, so those gradients would "
+                        "be discarded silently; gradient accumulation is not supported yet. Call driver.step(loss) "
+                        "instead of loss.backward() once per optimizer step (optimizer.zero_grad() before it if "
+                        "another backward pass ran).")
+
+    def __getstate__(self):  # pickle / deepcopy: the weak references of the last step stay behind
+        state = dict(self.__dict__)
+        state["_written_grads"] = {}
+        return state
+
+    def _record_written(self, params) -> None:
+        self._written_grads = {
+            id(p): (weakref.ref(p), None if p.grad is None else weakref.ref(p.grad)) for p in params
+        }
 
     # -- queries -------------------------------------------------------------------------------
 
@@ -219,6 +314,10 @@ class LRTuner:
         the next batch: the fit then estimates the expected loss along the step rather than the
         step's own batch loss, whose slope gᵀg is biased upwards by the gradient noise."""
         torch = _torch()
+        self._check_supported(torch, "LRTuner.step")
+        groups = self.optimizer.param_groups
+        params_by_group = [[p for p in group["params"] if p.requires_grad] for group in groups]
+        self._check_gradients_untouched(params_by_group)
         t = self._step
         need, _ = self.tuner.need(t)
         if probe_closure is not None and self.tuner.method not in (Method.GEN, Method.HIDLR):
@@ -233,8 +332,6 @@ class LRTuner:
                 raise TypeError("step needs the loss (with its graph) or a closure computing it")
             with torch.enable_grad():
                 loss = closure()
-        groups = self.optimizer.param_groups
-        params_by_group = [[p for p in group["params"] if p.requires_grad] for group in groups]
         params = [p for ps in params_by_group for p in ps]
         if not params:
             raise ValueError("the optimizer has no parameters that require grad")
@@ -242,6 +339,7 @@ class LRTuner:
         grads = torch.autograd.grad(loss, params, create_graph=graph, allow_unused=True)
         for p, g in zip(params, grads):
             p.grad = None if g is None else g.detach()
+        self._record_written(params)
         grads_by_group, start = [], 0
         for ps in params_by_group:
             grads_by_group.append(list(grads[start : start + len(ps)]))
