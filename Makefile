@@ -53,7 +53,8 @@ $(SWIFT_LIB): $(SWIFT_SOURCES)
 
 $(LIB): $(SWIFT_LIB)
 	mkdir -p $(LIBDIR)
-	cp $(SWIFT_LIB) $(LIBDIR)/libhessianlr.so.$(VERSION)
+	cp $(SWIFT_LIB) $(LIBDIR)/libhessianlr.so.$(VERSION).tmp
+	mv -f $(LIBDIR)/libhessianlr.so.$(VERSION).tmp $(LIBDIR)/libhessianlr.so.$(VERSION)
 	ln -sf libhessianlr.so.$(VERSION) $(LIBDIR)/libhessianlr.so.$(VERSION_MAJOR)
 	ln -sf libhessianlr.so.$(VERSION_MAJOR) $(LIB)
 
@@ -69,7 +70,8 @@ $(VENV)/.stamp: $(PYPKG)/requirements.txt $(PYPKG)/pyproject.toml
 	touch $@
 
 python-package: $(LIB) venv
-	cp -L $(LIB) $(PYPKG)/hessianlr/libhessianlr.so
+	cp -L $(LIB) $(PYPKG)/hessianlr/libhessianlr.so.tmp  # then rename: a running process keeps its mapping
+	mv -f $(PYPKG)/hessianlr/libhessianlr.so.tmp $(PYPKG)/hessianlr/libhessianlr.so
 
 # ---------------------------------------------------------------------------------------------
 # The main job.
