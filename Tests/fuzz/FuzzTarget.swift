@@ -280,13 +280,15 @@ func fuzzSchedule(_ cursor: inout Cursor, tuner: OpaquePointer?, step: UInt64) {
     let milestones = (0..<Int(cursor.byte() % 4)).map { _ in UInt64(cursor.byte()) }
     _ = hlr_schedule_set_milestones(schedule, milestones, UInt(milestones.count))
     var composed: OpaquePointer?
-    switch cursor.byte() % 3 {
+    switch cursor.byte() % 4 {
     case 0:
         var pieces: [OpaquePointer?] = [schedule, schedule]
         let boundaries = [UInt64(cursor.byte())]
         _ = hlr_schedule_join(&pieces, 2, boundaries, 1, &composed)
     case 1:
         _ = hlr_schedule_warmup(schedule, UInt64(cursor.byte()), cursor.double(), &composed)
+    case 2:
+        _ = hlr_schedule_rescale(schedule, cursor.double(), &composed)
     default:
         break
     }
