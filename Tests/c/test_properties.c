@@ -9,6 +9,8 @@
  *   P2 (snapshots) for every state reached, save -> restore into a fresh handle -> save gives
  *                  the same bytes, and the restored handle hands out the same rates.
  *   P3 (no crash)  nothing in the sequence crashes; a refused call changes nothing.
+ *   P4 (crafted)   a reachable state's snapshot with one field overwritten by an extreme value
+ *                  and a valid CRC is refused (changing nothing) or keeps P1 and P2 after restore.
  *
  * The sequence mixes everything a trainer or a careless caller does: observations of the kind
  * asked for (consistent quadratic losses, noisy, negative or huge values), failures, option
@@ -21,6 +23,7 @@
 #include "check.h"
 
 static uint64_t rng_state;
+static long crafted_tried, crafted_accepted;
 
 static uint64_t next_u64(void) {
     uint64_t z = (rng_state += 0x9E3779B97F4A7C15ull);
@@ -208,6 +211,54 @@ static void random_observation(hlr_tuner *t, uint64_t step, size_t groups) {
     (void)hlr_tuner_observe(t, step, need, values, count);
 }
 
+/* CRC-32 (IEEE 802.3), as the snapshot trailer. */
+static uint32_t crc32_of(const unsigned char *bytes, size_t n) {
+    uint32_t crc = 0xFFFFFFFFu;
+    for (size_t i = 0; i < n; i++) {
+        crc ^= bytes[i];
+        for (int b = 0; b < 8; b++) crc = (crc >> 1) ^ (0xEDB88320u & (0u - (crc & 1u)));
+    }
+    return crc ^ 0xFFFFFFFFu;
+}
+
+/* P4 (crafted snapshots): a reachable state's snapshot with one payload field overwritten by an
+ * extreme value and the CRC recomputed. Restore may refuse it (nothing changes) or accept it; an
+ * accepted state must keep P1 and P2 and survive further calls. Tuner snapshots without a
+ * schedule only (the payload is the bytes between the 16-byte header and the CRC). */
+static int crafted_ok(const hlr_tuner *t, int method, size_t groups, uint64_t step, int iteration) {
+    static const double extremes[] = {DBL_MAX, -DBL_MAX, INFINITY, -INFINITY, NAN, 0.0, -1.0, 1e300, 1e-320, 2.0};
+    hlrt_state snap = hlrt_capture(t);
+    if (snap.bytes == NULL || snap.size < 28 || (snap.bytes[7] & 0x80)) {
+        hlrt_release(&snap);
+        return 1;
+    }
+    size_t payload = snap.size - 20;
+    size_t at = 16 + (payload >= 8 ? (size_t)(next_u64() % (payload - 7)) : 0);
+    double value = extremes[below((int)(sizeof extremes / sizeof extremes[0]))];
+    if (payload >= 8) memcpy(snap.bytes + at, &value, sizeof value);
+    uint32_t crc = crc32_of(snap.bytes, snap.size - 4);
+    for (int b = 0; b < 4; b++) snap.bytes[snap.size - 4 + b] = (unsigned char)(crc >> (8 * b));
+    hlr_tuner *target = hlrt_create_method(method, groups);
+    hlrt_state before = hlrt_capture(target);
+    int ok = 1;
+    crafted_tried++;
+    if (hlr_tuner_restore(target, snap.bytes, snap.size) == HLR_OK) {
+        crafted_accepted++;
+        for (uint64_t s = step; s < step + 3 && ok; s++) {
+            ok = rates_ok(target, groups, s, method, iteration) && roundtrip_ok(target, method, groups, s, iteration);
+            random_observation(target, s, groups);
+        }
+        if (!ok) fprintf(stderr, "  (crafted: byte %zu of %zu set to %g)\n", at, snap.size, value);
+    } else if (!hlrt_same_state(target, &before)) {
+        fprintf(stderr, "iteration %d method %d: a refused crafted snapshot changed the handle\n", iteration, method);
+        ok = 0;
+    }
+    hlrt_release(&before);
+    hlrt_release(&snap);
+    hlr_tuner_free(target);
+    return ok;
+}
+
 int main(void) {
     const char *env = getenv("HLR_PROPERTY_ITERATIONS");
     const char *seed_env = getenv("HLR_PROPERTY_SEED");
@@ -242,12 +293,14 @@ int main(void) {
                 for (int i = 0; i < 4; i++)
                     if (!rates_ok(t, groups, probe_steps[i], method, it)) failures++;
                 if (!roundtrip_ok(t, method, groups, step, it)) failures++;
+                if (!crafted_ok(t, method, groups, step, it)) failures++;
             }
         }
         if (!rates_ok(t, groups, step, method, it) || !roundtrip_ok(t, method, groups, step, it)) failures++;
         hlr_tuner_free(t);
     }
     CHECK_EQ_INT(failures, 0);
-    printf("test_properties: %d sequences (seed %" PRIu64 ")\n", iterations, seed);
+    printf("test_properties: %d sequences (seed %" PRIu64 "), %ld crafted snapshots, %ld accepted\n", iterations,
+           seed, crafted_tried, crafted_accepted);
     return CHECK_SUMMARY();
 }
