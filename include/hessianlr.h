@@ -465,6 +465,7 @@ int hlr_tuner_restore(hlr_tuner *tuner, const void *buffer, size_t size);
  *   hutchinson       samples HVPs,         samples n          (diagonal: the same)
  *   hutch_plus_plus  matvecs HVPs,         matvecs min(s,n) n + min(s,n)^3
  *   xtrace           matvecs HVPs,         s min(s,n) n + min(s,n)^3, s = matvecs/2
+ *   xdiag            matvecs HVPs,         s min(s,n) n + min(s,n)^3, s = matvecs/2 (2s + 5 vectors)
  *   spectral_density r min(steps,n) HVPs,  r m^2 n + r m p (smoothing), m = min(steps, n)
  * A run whose HVP bound exceeds 2^31, or whose smoothing exceeds 2^34 terms, is refused with
  * HLR_ERR_INVALID_ARGUMENT before the first callback.
@@ -472,8 +473,15 @@ int hlr_tuner_restore(hlr_tuner *tuner, const void *buffer, size_t size);
  * Runs validate everything (parameters against each other and against n, block offsets, the
  * callback table) before the first callback. A non-zero callback return aborts the run with
  * HLR_ERR_CALLBACK, naming the callback and the value; a NaN/Inf HVP output or dot product gives
- * HLR_ERR_NONFINITE; a non-symmetric operator makes Lanczos and the spectral density fail with
- * HLR_ERR_INVALID_ARGUMENT. On every failure all vectors the run allocated are released, and the
+ * HLR_ERR_NONFINITE; a non-symmetric operator makes a run fail with HLR_ERR_INVALID_ARGUMENT
+ * ("the operator is not symmetric: ...") where the kind checks symmetry (SYMMETRY_TOLERANCE):
+ * for free, from pairs of vectors and their HVPs the method has anyway, in Lanczos and the
+ * spectral density (the Krylov basis), power iteration (consecutive iterates: v'Hw = (Hv)'w),
+ * Hutch++, XTrace and XDiag (Q'HQ is symmetric); on request in Hutchinson and the diagonal
+ * (SYMMETRY_TOLERANCE finite: consecutive probes z, z' must give z'(Hz') = (Hz)'z', no extra HVP
+ * but 2 more vectors and 2 dot products per probe; off by default). The check sees the
+ * asymmetry the vectors reveal: power iteration's iterates align as it converges, so it catches
+ * asymmetry in the first iterations only. On every failure all vectors the run allocated are released, and the
  * handle keeps its configuration and the results of its previous run. ctx is passed to every
  * callback unchanged and used only during the run call. Callbacks may call the library, also on
  * this handle (the run holds no lock while they run); they must not free it. Every callback is
@@ -491,6 +499,17 @@ typedef struct hlr_estimator hlr_estimator;
 #define HLR_ESTIMATOR_DIAGONAL         5  /* diag(H) ~ mean z .* Hz, optional per-block means         */
 #define HLR_ESTIMATOR_SPECTRAL_DENSITY 6  /* stochastic Lanczos quadrature + Gaussian-smoothed grid   */
 #define HLR_ESTIMATOR_XTRACE           7  /* tr(H) by XTrace, the exchangeable Hutch++ (Epperly et al.) */
+/* diag(H) by XDiag (Epperly, Tropp, Webber 2024), the exchangeable Diag++, symmetric form: with
+ * s = MATVECS/2 test vectors w_i (probes 0..s-1 of stream 10), H*Omega = QR, P_i the projector
+ * onto range(H*Omega) without column i and B_i = (I - P_i) H (I - P_i),
+ *     d = (1/s) sum_i [ diag(H - B_i) + w_i .* (B_i w_i) ],
+ * unbiased; diag(H - B_i) is exact given P_i, only the deflated remainder is sampled (relative
+ * error ~ ||B_i||_F, small when the spectrum decays; the one-sided form of the paper and
+ * curvlinops, diag(P_i H) + w_i .* (I - P_i) H w_i, has error ~ ||(I - P_i) H||_F). 2s HVPs,
+ * per-block means with blocks; TRACE is XTrace's estimate from the same vectors. Rank-deficient
+ * H*Omega (s >= n, rank(H) < s): exact diag(PH + HP - PHP) plus Hutchinson on the remainder
+ * with the s - rank HVPs left (probes s, s+1, ...). */
+#define HLR_ESTIMATOR_XDIAG            8
 
 /* Parameters (double values; counts, choices and flags reject fractions). Kinds in brackets,
  * defaults in parentheses. */
@@ -500,8 +519,9 @@ typedef struct hlr_estimator hlr_estimator;
                                                 [2] relative change of lambda (1e-3)                */
 #define HLR_EST_PARAM_MAX_DIMENSION       4  /* [1] Krylov dimension m >= k, capped at n      (128) */
 #define HLR_EST_PARAM_MAX_ITERATIONS      5  /* [2] HVPs per eigenpair at most                (100) */
-#define HLR_EST_PARAM_DISTRIBUTION        6  /* [1,2,3,4,6,7] HLR_PROBE_*: Gaussian for [1,2],
-                                                Rademacher for [3,4,6,7]; [5] is always Rademacher */
+#define HLR_EST_PARAM_DISTRIBUTION        6  /* [1,2,3,4,6,7,8] HLR_PROBE_*: Gaussian for [1,2],
+                                                Rademacher for [3,4,6,7,8]; [5] is always
+                                                Rademacher                                         */
 #define HLR_EST_PARAM_COMPUTE_VECTORS     7  /* [1,2] 1: return the eigenvectors                (0) */
 #define HLR_EST_PARAM_SYMMETRY_TOLERANCE  8  /* [1,6] max relative asymmetry, INFINITY: no check
                                                                                              (1e-3) */
@@ -509,7 +529,7 @@ typedef struct hlr_estimator hlr_estimator;
 #define HLR_EST_PARAM_RELATIVE_TOLERANCE 10  /* [3,4] 0: fixed budget; > 0: stop once
                                                 standard error <= tol * |estimate|             (0) */
 #define HLR_EST_PARAM_MIN_SAMPLES        11  /* [3,4] probes before the adaptive rule may stop (10) */
-#define HLR_EST_PARAM_MATVECS            12  /* [4] HVP budget m; [7] m/2 test vectors, 2*(m/2)
+#define HLR_EST_PARAM_MATVECS            12  /* [4] HVP budget m; [7,8] m/2 test vectors, 2*(m/2)
                                                 HVPs, 2 .. 131072                              (102) */
 #define HLR_EST_PARAM_SKETCH_SIZE        13  /* [4] sketch columns s; 0: automatic, m/3         (0) */
 #define HLR_EST_PARAM_RUNS               14  /* [6] independent Lanczos runs n_v                (1) */
@@ -548,21 +568,23 @@ typedef struct hlr_estimator hlr_estimator;
 #define HLR_RESULT_CONVERGED          5  /* [1,3,4,7] 1 or 0; [2] one flag per eigenpair (k)         */
 #define HLR_RESULT_TERMINATION        6  /* [1] HLR_TERMINATION_*                                  */
 #define HLR_RESULT_RESTARTS           7  /* [1] restarts after an invariant subspace               */
-#define HLR_RESULT_MAX_ASYMMETRY      8  /* [1,6] largest relative asymmetry measured              */
+#define HLR_RESULT_MAX_ASYMMETRY      8  /* [1,6,8] largest relative asymmetry measured            */
 #define HLR_RESULT_HVPS               9  /* [all] HVPs spent                                       */
 #define HLR_RESULT_TRACE             10  /* [3,4,7] tr(H) estimate; [5] mean z'Hz of its probes (the
-                                            sum of DIAGONAL up to rounding);
+                                            sum of DIAGONAL up to rounding); [8] the XTrace
+                                            estimate of its test vectors (the sum of DIAGONAL up
+                                            to rounding);
                                             [6] n * mean v'Hv of the quadrature probes            */
 #define HLR_RESULT_STANDARD_ERROR    11  /* [3,4,7] of the trace (Hutch++: of its residual part;
                                             XTrace: std of the leave-one-out estimates / sqrt(s);
                                             INFINITY with a single probe)                         */
 #define HLR_RESULT_BLOCK_TRACES      12  /* [3,4] with blocks: one per block, they sum to TRACE    */
 #define HLR_RESULT_BLOCK_TRACE_ERRORS 13 /* [3,4] with blocks: standard error per block            */
-#define HLR_RESULT_SAMPLES           14  /* [3,5] probes; [4] residual probes; [7] test vectors s (or
+#define HLR_RESULT_SAMPLES           14  /* [3,5] probes; [4] residual probes; [7,8] test vectors s (or
                                             the fallback's residual probes if A*Omega is rank-deficient) */
-#define HLR_RESULT_SKETCH_RANK       15  /* [4,7] rank of the sketch basis Q                       */
-#define HLR_RESULT_DIAGONAL          16  /* [5] host: n values; ops: 1 vector handle               */
-#define HLR_RESULT_BLOCK_MEANS       17  /* [5] with blocks: mean of the diagonal per block        */
+#define HLR_RESULT_SKETCH_RANK       15  /* [4,7,8] rank of the sketch basis Q                     */
+#define HLR_RESULT_DIAGONAL          16  /* [5,8] host: n values; ops: 1 vector handle             */
+#define HLR_RESULT_BLOCK_MEANS       17  /* [5,8] with blocks: mean of the diagonal per block      */
 #define HLR_RESULT_BLOCK_MEAN_ERRORS 18  /* [5] with blocks: standard error per block mean         */
 #define HLR_RESULT_DENSITY_NODES     19  /* [6] Ritz values of run 0, then run 1, ... (ascending
                                             within a run); RUN_STEPS gives the run lengths        */
@@ -594,7 +616,7 @@ int hlr_estimator_get_param(const hlr_estimator *estimator, int key, double *val
 /* The probe seed (default 0), a full 64-bit value. */
 int hlr_estimator_set_seed(hlr_estimator *estimator, uint64_t seed);
 int hlr_estimator_get_seed(const hlr_estimator *estimator, uint64_t *seed);
-/* Block offsets for per-block results (HUTCHINSON, HUTCH_PLUS_PLUS, DIAGONAL; other kinds give
+/* Block offsets for per-block results (HUTCHINSON, HUTCH_PLUS_PLUS, DIAGONAL, XDIAG; other kinds give
  * HLR_ERR_INVALID_ARGUMENT): n_offsets = blocks + 1 (2 .. 2^20 + 1) non-decreasing values from 0
  * to n; block b is [offsets[b], offsets[b+1]). The last offset must equal n at run time. NULL with
  * n_offsets = 0 clears them. The offsets are copied. */
@@ -643,12 +665,12 @@ typedef struct hlr_vector_ops {
      *               sqrt(-2 log u1) * cos(2 pi u2)   (in double, libm log and cos)
      * hlr_probe_fill_f32/_f64 compute it on the host (fill there and upload). Streams are the
      * library's: 1 Lanczos start, 2 power iteration, 3 Hutchinson, 4 Hutch++ sketch, 5 Hutch++
-     * residual, 6 diagonal, 7 spectral density. */
+     * residual, 6 diagonal, 7 spectral density, 9 XTrace, 10 XDiag. */
     int (*fill_probe)(void *ctx, uint64_t v, uint64_t seed, uint64_t stream, uint64_t index,
                       int distribution);
     /* out <- H v (overwrite out; v and out never alias; v unchanged). */
     int (*hvp)(void *ctx, uint64_t v, uint64_t out);
-    /* Optional (required by HLR_ESTIMATOR_DIAGONAL): acc <- acc + a (x .* y), elementwise. */
+    /* Optional (required by HLR_ESTIMATOR_DIAGONAL and HLR_ESTIMATOR_XDIAG): acc <- acc + a (x .* y), elementwise. */
     int (*mul_acc)(void *ctx, double a, uint64_t x, uint64_t y, uint64_t acc);
     /* Optional (required when block offsets are set): out[b] = sum over i in [offsets[b],
      * offsets[b+1]) of x_i y_i, in double, for b < n_offsets - 1. */

@@ -68,8 +68,8 @@ public func hlr_estimator_run_ops(
         let count = try Arguments.count(table.n, "ops->n", limit: 1 << 48)
         let config = box.read { $0.config }
         try config.validate(dimension: count)
-        if config.kind == .diagonal && table.mulAcc == nil {
-            throw ABIError.null("ops->mul_acc (the diagonal estimator needs it)")
+        if (config.kind == .diagonal || config.kind == .xdiag) && table.mulAcc == nil {
+            throw ABIError.null("ops->mul_acc (the \(config.kind.name) estimator needs it)")
         }
         if config.blocks != nil && table.blockDots == nil {
             throw ABIError.null("ops->block_dots (block offsets are set)")

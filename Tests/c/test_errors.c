@@ -1829,8 +1829,8 @@ static void case_hlr_tuner_restore(void) {
 static void case_hlr_estimator_create(void) {
     hlr_estimator *out = (hlr_estimator *)(uintptr_t)0x1;
     BAD("null:out", hlr_estimator_create(HLR_ESTIMATOR_LANCZOS, NULL), HLR_ERR_NULL_POINTER, "out");
-    const int kinds[] = {0, 8, -1, INT32_MIN};
-    const char *spelled[] = {"0", "8", "-1", "-2147483648"};
+    const int kinds[] = {0, 9, -1, INT32_MIN};
+    const char *spelled[] = {"0", "9", "-1", "-2147483648"};
     for (int i = 0; i < 4; i++) {
         BAD("bad:kind", hlr_estimator_create(kinds[i], &out), HLR_ERR_UNKNOWN_METHOD, spelled[i]);
         CHECK(out == NULL);
@@ -1851,7 +1851,7 @@ static void case_hlr_estimator_kind(void) {
 static void case_hlr_estimator_param_bounds(void) {
     double lo, hi, def;
     BAD("bad:kind", hlr_estimator_param_bounds(0, HLR_EST_PARAM_COUNT, &lo, &hi, &def), HLR_ERR_UNKNOWN_METHOD, "0");
-    BAD("bad:kind", hlr_estimator_param_bounds(8, HLR_EST_PARAM_COUNT, &lo, &hi, &def), HLR_ERR_UNKNOWN_METHOD, "8");
+    BAD("bad:kind", hlr_estimator_param_bounds(9, HLR_EST_PARAM_COUNT, &lo, &hi, &def), HLR_ERR_UNKNOWN_METHOD, "9");
     BAD("bad:key", hlr_estimator_param_bounds(HLR_ESTIMATOR_LANCZOS, 0, &lo, &hi, &def), HLR_ERR_UNKNOWN_KEY, "0");
     BAD("bad:key", hlr_estimator_param_bounds(HLR_ESTIMATOR_LANCZOS, 22, &lo, &hi, &def), HLR_ERR_UNKNOWN_KEY, "22");
     BAD("bad:key", hlr_estimator_param_bounds(HLR_ESTIMATOR_POWER_ITERATION, HLR_EST_PARAM_EIGENVALUE_TOLERANCE, &lo, &hi,

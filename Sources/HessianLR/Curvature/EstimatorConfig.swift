@@ -51,7 +51,7 @@ public struct EstimatorConfig: Sendable, Equatable {
         }
         guard kind.acceptsBlocks else {
             throw .invalid(
-                "\(kind.name) has no per-block results; blocks apply to hutchinson, hutch_plus_plus and diagonal")
+                "\(kind.name) has no per-block results; blocks apply to hutchinson, hutch_plus_plus, diagonal and xdiag")
         }
         guard let last = offsets.last else {
             throw .invalid("block offsets need at least 2 entries (0 and n), got 0")
@@ -78,7 +78,7 @@ public struct EstimatorConfig: Sendable, Equatable {
 
     /// How many vectors a successful run returns (k eigenvectors, 1 diagonal, else 0).
     public var resultVectorCount: Int {
-        if kind == .diagonal { return 1 }
+        if kind == .diagonal || kind == .xdiag { return 1 }
         return computesVectors ? integer(.count) : 0
     }
 
@@ -117,7 +117,7 @@ public struct EstimatorConfig: Sendable, Equatable {
             if lower.isFinite && upper.isFinite && !(lower < upper) {
                 throw .invalid("spectral_density: grid_lower (\(lower)) must be < grid_upper (\(upper))")
             }
-        case .hutchinson, .diagonal, .xtrace:
+        case .hutchinson, .diagonal, .xtrace, .xdiag:
             break
         }
         let work = workBound(dimension: n)
@@ -153,6 +153,7 @@ public struct EstimatorConfig: Sendable, Equatable {
     /// | hutch_plus_plus  | matvecs              | matvecs·s·n + s³                      | 2s + 2       |
     /// | xtrace           | matvecs              | s·min(s, n)·n + min(s, n)³, s = ⌊matvecs/2⌋ | 3s + 1 |
     /// | diagonal         | samples              | samples·n                             | 3            |
+    /// | xdiag            | matvecs              | s·min(s, n)·n + min(s, n)³, s = ⌊matvecs/2⌋ | 2s + 5 |
     /// | spectral_density | r·min(steps, n)      | r·m²·n + r·m·p (smoothing), m = min(steps, n) | m + 2 |
     ///
     /// `validate(dimension:)` refuses a run whose HVP bound exceeds `maxRunHVPs` or whose
@@ -186,7 +187,7 @@ public struct EstimatorConfig: Sendable, Equatable {
             return WorkBound(hvps: integer(.samples), hvpFormula: "samples", smoothingPairs: 0)
         case .hutchPlusPlus:
             return WorkBound(hvps: integer(.matvecs), hvpFormula: "matvecs", smoothingPairs: 0)
-        case .xtrace:
+        case .xtrace, .xdiag:
             return WorkBound(hvps: integer(.matvecs), hvpFormula: "matvecs", smoothingPairs: 0)
         case .spectralDensity:
             let nodes = times(integer(.runs), Swift.min(integer(.steps), n))

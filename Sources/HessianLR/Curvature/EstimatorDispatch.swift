@@ -57,6 +57,15 @@ extension EstimatorConfig {
             }
             run.values[.samples] = [Double(result.samples)]
             run.values[.hvps] = [Double(result.hvpCount)]
+        case .xdiag:
+            let result = try XDiag.estimate(of: backend, options: xdiagOptions)
+            run.vectors[.diagonal] = [result.diagonal]
+            run.values[.trace] = [result.traceEstimate]
+            if blocks != nil { run.values[.blockMeans] = result.blockMeans }
+            run.values[.samples] = [Double(result.samples)]
+            run.values[.sketchRank] = [Double(result.sketchRank)]
+            run.values[.maxAsymmetry] = [result.maxAsymmetry]
+            run.values[.hvps] = [Double(result.hvpCount)]
         case .spectralDensity:
             let quadrature = try SpectralDensity.quadrature(of: backend, options: spectralDensityOptions)
             let grid = try DensityGrid(smoothing: quadrature, options: densityGridOptions)

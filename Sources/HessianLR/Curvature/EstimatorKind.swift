@@ -16,6 +16,8 @@ public enum EstimatorKind: Int, CaseIterable, Sendable {
     case spectralDensity = 6
     /// tr(H) by XTrace, the exchangeable Hutch++ (`XTrace.trace`).
     case xtrace = 7
+    /// diag(H) by XDiag, the exchangeable diagonal estimator (`XDiag.estimate`).
+    case xdiag = 8
 
     /// The snake_case name used in messages and by the bindings.
     public var name: String {
@@ -27,13 +29,14 @@ public enum EstimatorKind: Int, CaseIterable, Sendable {
         case .diagonal: return "diagonal"
         case .spectralDensity: return "spectral_density"
         case .xtrace: return "xtrace"
+        case .xdiag: return "xdiag"
         }
     }
 
     /// Whether the kind estimates per-block quantities when given block offsets.
     public var acceptsBlocks: Bool {
         switch self {
-        case .hutchinson, .hutchPlusPlus, .diagonal: return true
+        case .hutchinson, .hutchPlusPlus, .diagonal, .xdiag: return true
         case .lanczos, .powerIteration, .spectralDensity, .xtrace: return false
         }
     }
@@ -121,6 +124,14 @@ public enum EstimatorKind: Int, CaseIterable, Sendable {
             return [
                 Spec.count(.matvecs, minimum: 2, maximum: 2 * Spec.maxVectors, default: d.matvecs),
                 Spec.choice(.distribution, ProbeDistribution.self, default: d.distribution.rawValue),
+                threads,
+            ]
+        case .xdiag:
+            let d = XDiagOptions()
+            return [
+                Spec.count(.matvecs, minimum: 2, maximum: 2 * Spec.maxVectors, default: d.matvecs),
+                Spec.choice(.distribution, ProbeDistribution.self, default: d.distribution.rawValue),
+                Spec(.symmetryTolerance, minimum: .leastNormalMagnitude, maximum: .infinity, default: d.symmetryTolerance),
                 threads,
             ]
         }

@@ -60,6 +60,16 @@ extension EstimatorConfig {
         return options
     }
 
+    public var xdiagOptions: XDiagOptions {
+        var options = XDiagOptions()
+        options.matvecs = integer(.matvecs)
+        options.distribution = ProbeDistribution(rawValue: integer(.distribution)) ?? options.distribution
+        options.symmetryTolerance = double(.symmetryTolerance)
+        options.seed = seed
+        options.blocks = blocks
+        return options
+    }
+
     public var diagonalOptions: DiagonalOptions {
         var options = DiagonalOptions()
         options.samples = integer(.samples)

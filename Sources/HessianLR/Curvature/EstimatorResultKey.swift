@@ -20,12 +20,13 @@ public enum EstimatorResultKey: Int, CaseIterable, Sendable {
     case termination = 6
     /// Lanczos: [restarts after an invariant subspace].
     case restarts = 7
-    /// Lanczos, SLQ: [largest relative asymmetry measured].
+    /// Lanczos, SLQ, XDiag: [largest relative asymmetry measured].
     case maxAsymmetry = 8
     /// Every kind: [HVPs spent].
     case hvps = 9
     /// Hutchinson, Hutch++: [tr(H) estimate]; diagonal: [Σᵢ d̂ᵢ, the Hutchinson trace of the same
-    /// probes]; SLQ: [n · mean_r vᵣᵀHvᵣ, the trace the quadrature rules imply].
+    /// probes]; XDiag: [the XTrace estimate from the same test vectors]; SLQ: [n · mean_r vᵣᵀHvᵣ,
+    /// the trace the quadrature rules imply].
     case trace = 10
     /// Hutchinson, Hutch++: [standard error of the trace estimate].
     case standardError = 11
@@ -33,13 +34,13 @@ public enum EstimatorResultKey: Int, CaseIterable, Sendable {
     case blockTraces = 12
     /// Hutchinson, Hutch++ with blocks: per-block standard errors.
     case blockTraceErrors = 13
-    /// Hutchinson, Hutch++ (residual probes), diagonal: [probes drawn].
+    /// Hutchinson, Hutch++ (residual probes), diagonal, XTrace, XDiag: [probes drawn].
     case samples = 14
-    /// Hutch++: [rank of the sketch basis Q].
+    /// Hutch++, XTrace, XDiag: [rank of the sketch basis Q].
     case sketchRank = 15
-    /// Diagonal: the estimate d̂ (one vector).
+    /// Diagonal, XDiag: the estimate d̂ (one vector).
     case diagonal = 16
-    /// Diagonal with blocks: per-block means of d̂.
+    /// Diagonal, XDiag with blocks: per-block means of d̂.
     case blockMeans = 17
     /// Diagonal with blocks: standard errors of the block means.
     case blockMeanErrors = 18
@@ -124,6 +125,8 @@ extension EstimatorKind {
                     .maxAsymmetry, .hvps]
         case .xtrace:
             return [.trace, .standardError, .samples, .sketchRank, .converged, .hvps]
+        case .xdiag:
+            return [.diagonal, .trace, .blockMeans, .samples, .sketchRank, .maxAsymmetry, .hvps]
         }
     }
 }

@@ -173,8 +173,18 @@ public enum XTrace {
     /// with a positive diagonal: column i of R⁻ᵀ is the solution x of Rᵀx = e_i (forward
     /// substitution; x_a = 0 for a < i).
     static func leaveOneOutDirections(_ r: [Double], size s: Int) throws(HLRError) -> [[Double]] {
+        try leaveOneOutColumns(r, size: s).directions
+    }
+
+    /// `leaveOneOutDirections` and the norms ‖x_i‖ of the unnormalised columns (ŝ_iᵀR_{:,i} =
+    /// 1/‖x_i‖, used by XDiag).
+    static func leaveOneOutColumns(
+        _ r: [Double], size s: Int, estimator: String = "XTrace"
+    ) throws(HLRError) -> (directions: [[Double]], norms: [Double]) {
         var columns: [[Double]] = []
+        var norms: [Double] = []
         columns.reserveCapacity(s)
+        norms.reserveCapacity(s)
         for i in 0..<s {
             var x = [Double](repeating: 0, count: s)
             for a in i..<s {
@@ -185,10 +195,11 @@ public enum XTrace {
             }
             let norm = x.reduce(0) { $0 + $1 * $1 }.squareRoot()
             guard norm.isFinite, norm > 0 else {
-                throw HLRError(.nonFinite, "XTrace: column \(i) of R⁻ᵀ is not finite (AΩ is numerically singular)")
+                throw HLRError(.nonFinite, "\(estimator): column \(i) of R⁻ᵀ is not finite (AΩ is numerically singular)")
             }
             columns.append(x.map { $0 / norm })
+            norms.append(norm)
         }
-        return columns
+        return (columns, norms)
     }
 }

@@ -86,4 +86,5 @@ public enum RandomStream: UInt64, CaseIterable, Sendable {
     case spectralDensity = 7
     case perturbation = 8
     case xtrace = 9
+    case xdiag = 10
 }

@@ -38,18 +38,19 @@ import Testing
         #expect(EstimatorConfig(.hutchPlusPlus).hutchPlusPlusOptions == HutchPlusPlusOptions())
         #expect(EstimatorConfig(.xtrace).xtraceOptions == XTraceOptions())
         #expect(EstimatorConfig(.diagonal).diagonalOptions == DiagonalOptions())
+        #expect(EstimatorConfig(.xdiag).xdiagOptions == XDiagOptions())
         #expect(EstimatorConfig(.spectralDensity).spectralDensityOptions == SpectralDensityOptions())
         #expect(EstimatorConfig(.spectralDensity).densityGridOptions == DensityGridOptions())
     }
 
     @Test func stableRawValues() {
-        #expect(EstimatorKind.allCases.map(\.rawValue) == Array(1...7))
+        #expect(EstimatorKind.allCases.map(\.rawValue) == Array(1...8))
         #expect(EstimatorParameter.allCases.map(\.rawValue) == Array(1...21))
         #expect(EstimatorResultKey.allCases.map(\.rawValue) == Array(1...25))
         #expect(EigenTarget.largestMagnitude.rawValue == 1 && EigenTarget.smallestAlgebraic.rawValue == 3)
         #expect(ProbeDistribution.rademacher.rawValue == 1 && ProbeDistribution.gaussian.rawValue == 2)
         #expect(EigenTermination.converged.rawValue == 0 && EigenTermination.iterationLimit.rawValue == 2)
-        #expect(throws: HLRError(.unknownMethod, "unknown estimator kind 8")) { try EstimatorKind.from(rawValue: 8) }
+        #expect(throws: HLRError(.unknownMethod, "unknown estimator kind 9")) { try EstimatorKind.from(rawValue: 9) }
         #expect(throws: HLRError(.unknownKey, "unknown estimator parameter 0")) { try EstimatorParameter.from(rawValue: 0) }
         #expect(throws: HLRError(.unknownKey, "unknown estimator result 26")) { try EstimatorResultKey.from(rawValue: 26) }
     }
@@ -205,6 +206,17 @@ import Testing
         #expect(xRun.values[.standardError] == [xDirect.standardError])
         #expect(xRun.values[.samples] == [10] && xRun.values[.sketchRank] == [10] && xRun.hvpCount == 20)
         #expect(Set(xRun.values.keys) == Set(EstimatorKind.xtrace.resultKeys))
+
+        var xdiag = EstimatorConfig(.xdiag)
+        try xdiag.set(.matvecs, 21)
+        try xdiag.setBlocks([0, 20, 40])
+        let xdiagRun = try xdiag.run(on: space)
+        let xdiagDirect = try XDiag.estimate(of: space, options: xdiag.xdiagOptions)
+        #expect(try xdiagRun.vectors(.diagonal).map(\.elements) == [xdiagDirect.diagonal.elements])
+        #expect(xdiagRun.values[.trace] == [xdiagDirect.traceEstimate])
+        #expect(xdiagRun.values[.blockMeans] == xdiagDirect.blockMeans)
+        #expect(xdiagRun.values[.samples] == [10] && xdiagRun.values[.sketchRank] == [10] && xdiagRun.hvpCount == 20)
+        #expect(Set(xdiagRun.values.keys).union(xdiagRun.vectors.keys) == Set(EstimatorKind.xdiag.resultKeys))
 
         var diagonal = EstimatorConfig(.diagonal)
         try diagonal.set(.samples, 12)

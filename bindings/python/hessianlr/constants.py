@@ -371,7 +371,10 @@ class EstimatorKind(IntEnum):
     DIAGONAL = 5
     #: stochastic Lanczos quadrature + Gaussian-smoothed grid.
     SPECTRAL_DENSITY = 6
+    #: tr(H) by XTrace, the exchangeable Hutch++.
     XTRACE = 7
+    #: diag(H) by XDiag, the exchangeable diagonal estimator; optional per-block means.
+    XDIAG = 8
 
 
 class EstimatorParam(IntEnum):

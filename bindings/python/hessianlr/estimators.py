@@ -20,6 +20,10 @@ reports the same; a test checks it):
                   Hutch++ estimates; se from their spread. m = 102 HVPs.
 :class:`Diagonal`  diag(H) ≈ (1/m) Σ z_s ⊙ Hz_s with true Rademacher z (exact for diagonal H),
                   per-block means. 100 probes.
+:class:`XDiag`  the exchangeable diagonal estimator (Epperly, Tropp, Webber 2024), symmetric form:
+                  s = m/2 sign test vectors each serve the sketch and the residual; exact
+                  diag(H − B_i) plus ω_i ⊙ B_iω_i with B_i the doubly deflated H; per-block means.
+                  m = 102 HVPs.
 :class:`SpectralDensity`  stochastic Lanczos quadrature: per run, Ritz values (nodes) and squared
                   first eigenvector components (weights, sum 1); φ(t) = (1/n_v) Σ_r Σ_i w_ri
                   N(t; θ_ri, σ²) on a grid (σ = 1% of the node spread by default). 1 run, 100 steps.
@@ -80,6 +84,7 @@ __all__ = [
     "HutchPlusPlus",
     "XTrace",
     "Diagonal",
+    "XDiag",
     "SpectralDensity",
     "NumpyVectors",
     "estimator_param_bounds",
@@ -105,6 +110,7 @@ class ProbeStream(IntEnum):
     DIAGONAL = 6
     SPECTRAL_DENSITY = 7
     XTRACE = 9
+    XDIAG = 10
 
 
 # -- parameters -------------------------------------------------------------------------------
@@ -262,14 +268,18 @@ class TraceResult(_Common):
 
 @dataclass(frozen=True)
 class DiagonalResult(_Common):
-    """Diagonal: ``diagonal`` (host: n float64; ops/torch: the backend's vector), ``trace``
-    (mean zᵀHz of the same probes), ``samples``, ``block_means`` / ``block_mean_errors``."""
+    """Diagonal / XDiag: ``diagonal`` (host: n float64; ops/torch: the backend's vector),
+    ``trace`` (Diagonal: mean zᵀHz of the same probes; XDiag: the XTrace estimate of its test
+    vectors), ``samples``, ``block_means`` / ``block_mean_errors`` (None without blocks; XDiag
+    has no block errors), XDiag's ``sketch_rank`` and ``max_asymmetry`` (None for Diagonal)."""
 
     diagonal: object = field(default=None, repr=False)
     trace: float = 0.0
     samples: int = 0
     block_means: Optional[np.ndarray] = None
     block_mean_errors: Optional[np.ndarray] = None
+    sketch_rank: Optional[int] = None
+    max_asymmetry: Optional[float] = None
 
 
 @dataclass(frozen=True)
@@ -634,6 +644,32 @@ class Diagonal(Estimator):
             block_means=self._optional(Result.BLOCK_MEANS), block_mean_errors=self._optional(Result.BLOCK_MEAN_ERRORS))
 
 
+class XDiag(Estimator):
+    """XDiag (Epperly, Tropp, Webber 2024; ``HLR_ESTIMATOR_XDIAG``), the exchangeable diagonal
+    estimator in its symmetric form: s = ⌊m/2⌋ test vectors ω_i (probe i of stream 10), HΩ = QR,
+    P_i the projector onto range(HΩ) without column i, B_i = (I − P_i)H(I − P_i):
+    diag(H) ≈ (1/s) Σ_i [diag(H − B_i) + ω_i ⊙ B_iω_i], 2s HVPs. Unbiased; only the doubly
+    deflated remainder is sampled, so it beats the one-sided form of the paper and curvlinops
+    (diag(P_iH) + ω_i ⊙ (I − P_i)Hω_i) on symmetric H. ``trace`` is XTrace's estimate from the
+    same vectors; ``blocks`` add per-block means; QᵀHQ must be symmetric within
+    ``symmetry_tolerance`` (free check). Rank-deficient HΩ (s ≥ n or rank H < s): exact on the
+    sketch plus Hutchinson on the remainder with the HVPs left. An ops/torch run needs the
+    backend's ``mul_acc``."""
+
+    def __init__(self, matvecs: int = 102, distribution: Union[str, ProbeDistribution, int] = "rademacher",
+                 symmetry_tolerance: float = 1e-3, threads: int = 1, *, seed: int = 0,
+                 blocks: Optional[Sequence[int]] = None):
+        super().__init__(EstimatorKind.XDIAG, seed=seed, blocks=blocks, matvecs=matvecs, distribution=distribution,
+                         symmetry_tolerance=symmetry_tolerance, threads=threads)
+
+    def _result(self, timing, ops=None, host_n=None):
+        return DiagonalResult(
+            **_common(self, timing), diagonal=self._vectors(Result.DIAGONAL, ops, host_n, rows=False),
+            trace=self._scalar(Result.TRACE), samples=int(self._scalar(Result.SAMPLES)),
+            block_means=self._optional(Result.BLOCK_MEANS), sketch_rank=int(self._scalar(Result.SKETCH_RANK)),
+            max_asymmetry=self._scalar(Result.MAX_ASYMMETRY))
+
+
 class SpectralDensity(Estimator):
     """Stochastic Lanczos quadrature (``HLR_ESTIMATOR_SPECTRAL_DENSITY``; PyHessian's ``density``):
     ``runs`` unit Rademacher probes (probe r of stream 7), ``steps`` Lanczos steps each (full
@@ -668,6 +704,7 @@ ESTIMATOR_CLASSES = {
     EstimatorKind.DIAGONAL: Diagonal,
     EstimatorKind.SPECTRAL_DENSITY: SpectralDensity,
     EstimatorKind.XTRACE: XTrace,
+    EstimatorKind.XDIAG: XDiag,
 }
 __all__.append("ESTIMATOR_CLASSES")
 

@@ -160,6 +160,7 @@ ESTIMATORS = {
     EstimatorKind.HUTCH_PLUS_PLUS: lambda: h.HutchPlusPlus(matvecs=12, sketch_size=3, seed=14, blocks=[0, 5, 12]),
     EstimatorKind.XTRACE: lambda: h.XTrace(matvecs=10, seed=15),
     EstimatorKind.DIAGONAL: lambda: h.Diagonal(samples=6, seed=16, blocks=[0, 6, 12]),
+    EstimatorKind.XDIAG: lambda: h.XDiag(matvecs=8, seed=18, blocks=[0, 6, 12]),
     EstimatorKind.SPECTRAL_DENSITY: lambda: h.SpectralDensity(runs=2, steps=6, grid_points=50, sigma=0.3,
                                                               grid_lower=-5.0, seed=17),
 }

@@ -313,6 +313,49 @@ def test_diagonal_ops_requires_mul_acc():
         h.Diagonal(samples=2).run_ops(NoMulAcc(N, hvp_of(symmetric())))
 
 
+def test_xdiag_beats_hutchinson_diagonal_and_is_exact_on_low_rank():
+    n = 120
+    rng = np.random.default_rng(5)
+    u, _ = np.linalg.qr(rng.standard_normal((n, n)))
+    a = (u * ((-1.0) ** np.arange(n) / (np.arange(n) + 1))) @ u.T
+    exact = np.diag(a)
+
+    def error(d):
+        return np.linalg.norm(d - exact) / np.linalg.norm(exact)
+
+    x = [h.XDiag(matvecs=40, seed=s).run_host(n, hvp_of(a)) for s in range(10)]
+    plain = [h.Diagonal(samples=40, seed=s).run_host(n, hvp_of(a)) for s in range(10)]
+    assert all(r.hvps == 40 and r.samples == 20 and r.sketch_rank == 20 and r.max_asymmetry < 1e-10 for r in x)
+    # Measured: median relative L2 error 0.245 (XDiag) vs 0.913 (Hutchinson's diagonal), 40 HVPs.
+    assert np.median([error(r.diagonal) for r in x]) < 0.5 * np.median([error(r.diagonal) for r in plain])
+    assert x[0].trace == pytest.approx(x[0].diagonal.sum(), rel=1e-10)
+    # Same estimate through the ops backend and in float32 (up to rounding).
+    ops = h.XDiag(matvecs=40, seed=0).run_ops(NumpyVectors(n, hvp_of(a)))
+    np.testing.assert_allclose(ops.diagonal, x[0].diagonal, rtol=0, atol=1e-12)
+    single = h.XDiag(matvecs=40, seed=0).run_host(n, hvp_of(a), dtype=np.float32)
+    np.testing.assert_allclose(single.diagonal, x[0].diagonal, rtol=0, atol=1e-4)
+    blocked = h.XDiag(matvecs=40, seed=0, blocks=[0, 50, n]).run_host(n, hvp_of(a))
+    np.testing.assert_array_equal(blocked.diagonal, x[0].diagonal)
+    np.testing.assert_allclose(blocked.block_means, [x[0].diagonal[:50].mean(), x[0].diagonal[50:].mean()],
+                               rtol=1e-12)
+    assert blocked.block_mean_errors is None
+    # Low rank: exact through the fallback, the whole budget spent.
+    low = (u[:, :4] * [3.0, 1.0, -0.5, 0.25]) @ u[:, :4].T
+    r = h.XDiag(matvecs=20).run_host(n, hvp_of(low))
+    assert r.sketch_rank == 4 and r.hvps == 20
+    np.testing.assert_allclose(r.diagonal, np.diag(low), rtol=0, atol=1e-12)
+    with pytest.raises(h.InvalidArgumentError, match="matvecs"):
+        h.XDiag(matvecs=1)
+    with pytest.raises(h.InvalidArgumentError, match="not symmetric"):
+        h.XDiag(matvecs=20).run_host(N, hvp_of(np.random.default_rng(1).normal(size=(N, N))))
+
+    class NoMulAcc(NumpyVectors):
+        mul_acc = None
+
+    with pytest.raises(h.NullPointerError, match="mul_acc"):
+        h.XDiag(matvecs=4).run_ops(NoMulAcc(N, hvp_of(symmetric())))
+
+
 # -- spectral density ---------------------------------------------------------------------------
 
 def test_spectral_density_quadrature_is_exact_at_full_dimension():
@@ -356,6 +399,7 @@ def test_spectral_density_ops_matches_host_and_options():
     lambda: h.Hutchinson(samples=20, blocks=[0, 10, N]),
     lambda: h.HutchPlusPlus(matvecs=30),
     lambda: h.Diagonal(samples=10),
+    lambda: h.XDiag(matvecs=20, blocks=[0, 10, N]),
     lambda: h.SpectralDensity(runs=2, steps=10),
 ])
 def test_ops_runs_leak_nothing_on_success_or_failure(make):
@@ -363,7 +407,8 @@ def test_ops_runs_leak_nothing_on_success_or_failure(make):
     with make() as est:
         backend = CountingVectors(N, hvp_of(a))
         result = est.run_ops(backend)
-        returned = {EstimatorKind.LANCZOS: 2, EstimatorKind.POWER_ITERATION: 2, EstimatorKind.DIAGONAL: 1}
+        returned = {EstimatorKind.LANCZOS: 2, EstimatorKind.POWER_ITERATION: 2, EstimatorKind.DIAGONAL: 1,
+                    EstimatorKind.XDIAG: 1}
         assert backend.live == returned.get(est.kind, 0)
         assert result.hvps == backend.calls
         assert result.timing.vector_ops > 0
