@@ -7,13 +7,12 @@ public final class HostVector<T: HostScalar>: @unchecked Sendable {
 
     init(count: Int) {
         self.count = count
-        base = UnsafeMutablePointer<T>.allocate(capacity: Swift.max(count, 1))
-        ChunkedKernels.zero(base, count: Swift.max(count, 1))  // trivial type: zeroing initialises
+        base = HostMemory.allocateZeroed(T.self, capacity: count)  // trivial type: zeroed = initialised
     }
 
     deinit {
         base.deinitialize(count: Swift.max(count, 1))
-        base.deallocate()
+        HostMemory.deallocate(base)
     }
 
     /// A copy of the elements.

@@ -40,7 +40,9 @@ public struct HostVectorSpace<T: HostScalar>: OperatorBackend {
         }
         let vector = HostVector<T>(count: dimension)
         elements.withUnsafeBufferPointer { source in
-            if let start = source.baseAddress { vector.base.update(from: start, count: dimension) }
+            if let start = source.baseAddress {
+                ChunkedKernels.copy(from: start, to: vector.base, count: dimension, threads: threads)
+            }
         }
         return vector
     }
@@ -51,7 +53,8 @@ public struct HostVectorSpace<T: HostScalar>: OperatorBackend {
         try check(source, "copy source")
         try check(destination, "copy destination")
         guard source !== destination else { return }
-        destination.base.update(from: source.base, count: dimension)
+        ChunkedKernels.copy(
+            from: source.base, to: destination.base, count: dimension, threads: threads)
     }
 
     public func dot(_ x: HostVector<T>, _ y: HostVector<T>) throws(HLRError) -> Double {
@@ -85,7 +88,7 @@ public struct HostVectorSpace<T: HostScalar>: OperatorBackend {
         try check(v, "HVP input")
         try check(out, "HVP output")
         guard v !== out else { throw .invalid("HVP input and output must be different vectors") }
-        ChunkedKernels.zero(out.base, count: dimension)
+        ChunkedKernels.zero(out.base, count: dimension, threads: threads)
         try hvp(v.buffer, out.mutableBuffer)
         if let bad = ChunkedKernels.firstNonFinite(out.buffer, threads: threads) {
             throw HLRError(.nonFinite, "HVP output element \(bad) is not finite (\(out.base[bad]))")

@@ -24,8 +24,15 @@ public enum QuadraticTerms {
         }
         var values: [Double] = []
         values.reserveCapacity(2 * layout.groupCount)
-        var product = [T](repeating: 0, count: n)
-        var masked = [T](repeating: 0, count: layout.groupCount > 1 ? n : 0)
+        // Library scratch as raw buffers handled by ChunkedKernels (memset / memcpy for Float and
+        // Double): no per-element generic Array code runs on n-element buffers.
+        let product = HostMemory.allocateZeroed(T.self, capacity: n)
+        defer { HostMemory.deallocate(product) }
+        let masking = layout.groupCount > 1
+        let masked = HostMemory.allocateZeroed(T.self, capacity: masking ? n : 1)
+        defer { HostMemory.deallocate(masked) }
+        let out = UnsafeMutableBufferPointer(start: product, count: n)
+        var productIsZero = true  // calloc'd; written by each HVP
         for group in 0..<layout.groupCount {
             let range = layout.range(of: group)
             let slope = T.dot(
@@ -38,25 +45,19 @@ public enum QuadraticTerms {
                 values += [0, 0]
                 continue
             }
-            for index in product.indices { product[index] = 0 }
-            if layout.groupCount == 1 {
-                try product.withUnsafeMutableBufferPointer { (out) throws(HLRError) in
-                    try hvp(direction, out)
-                }
-            } else {
-                for index in range { masked[index] = direction[index] }
-                try masked.withUnsafeBufferPointer { (v) throws(HLRError) in
-                    try product.withUnsafeMutableBufferPointer { (out) throws(HLRError) in
-                        try hvp(v, out)
-                    }
-                }
-                for index in range { masked[index] = 0 }
+            if !productIsZero { ChunkedKernels.zero(product, count: n) }
+            productIsZero = false
+            if !masking {
+                try hvp(direction, out)
+            } else if let start = direction.baseAddress {
+                ChunkedKernels.copy(
+                    from: start + range.lowerBound, to: masked + range.lowerBound, count: range.count)
+                try hvp(UnsafeBufferPointer(start: masked, count: n), out)
+                ChunkedKernels.zero(masked + range.lowerBound, count: range.count)
             }
-            let curvature = product.withUnsafeBufferPointer { out in
-                T.dot(
-                    UnsafeBufferPointer(rebasing: direction[range]),
-                    UnsafeBufferPointer(rebasing: out[range]))
-            }
+            let curvature = T.dot(
+                UnsafeBufferPointer(rebasing: direction[range]),
+                UnsafeBufferPointer(start: product + range.lowerBound, count: range.count))
             guard curvature.isFinite else {
                 throw HLRError(.nonFinite, "dᵀHd of group \(group) is not finite (\(curvature)): the HVP output holds NaN or Inf")
             }

@@ -131,17 +131,28 @@ public enum ChunkedKernels {
         }
     }
 
-    /// x[i] ← T(distribution.value(rng, i)) for i in 0..<count.
+    /// x[j] ← T(distribution.value(rng, first + j)) for j in 0..<count: exactly the values of
+    /// `ProbeDistribution.value` rounded once to T (Rademacher: ±1 built from the sign bit, no
+    /// conversion; Gaussian: the float64 Box–Muller value rounded to T).
     public static func fill<T: HostScalar>(
         _ x: UnsafeMutablePointer<T>, count: Int, rng: CounterRNG,
-        distribution: ProbeDistribution, threads: Int
+        distribution: ProbeDistribution, first: UInt64 = 0, threads: Int
     ) {
         if T.self == Float.self {
-            fillBody(rebind(x) as UnsafeMutablePointer<Float>, count, rng, distribution, threads)
+            let p = UncheckedBox(rebind(x) as UnsafeMutablePointer<Float>)
+            forEachChunk(count: count, threads: threads) { range in
+                fillChunk(p.value, range, rng, distribution, first)
+            }
         } else if T.self == Double.self {
-            fillBody(rebind(x) as UnsafeMutablePointer<Double>, count, rng, distribution, threads)
+            let p = UncheckedBox(rebind(x) as UnsafeMutablePointer<Double>)
+            forEachChunk(count: count, threads: threads) { range in
+                fillChunk(p.value, range, rng, distribution, first)
+            }
         } else {
-            fillBody(x, count, rng, distribution, threads)
+            let p = UncheckedBox(x)
+            forEachChunk(count: count, threads: threads) { range in
+                for i in range { p.value[i] = T(distribution.value(rng, first &+ UInt64(i))) }
+            }
         }
     }
 
@@ -156,16 +167,48 @@ public enum ChunkedKernels {
         }
     }
 
-    /// The index of the first non-finite element, or nil.
+    /// x[i] ← 0 for i in 0..<count, chunk-parallel on up to `threads` threads.
+    public static func zero<T: HostScalar>(_ x: UnsafeMutablePointer<T>, count: Int, threads: Int) {
+        let p = UncheckedBox(x)
+        forEachChunk(count: count, threads: threads) { range in
+            zero(p.value + range.lowerBound, count: range.count)
+        }
+    }
+
+    /// destination[i] ← source[i] for i in 0..<count (memory that does not overlap),
+    /// chunk-parallel on up to `threads` threads. Float and Double are copied as bytes.
+    public static func copy<T: HostScalar>(
+        from source: UnsafePointer<T>, to destination: UnsafeMutablePointer<T>, count: Int,
+        threads: Int = 1
+    ) {
+        let s = UncheckedBox(source), d = UncheckedBox(destination)
+        forEachChunk(count: count, threads: threads) { range in
+            let from = s.value + range.lowerBound, to = d.value + range.lowerBound
+            if T.self == Float.self || T.self == Double.self {
+                UnsafeMutableRawPointer(to).copyMemory(
+                    from: UnsafeRawPointer(from), byteCount: range.count * MemoryLayout<T>.stride)
+            } else {
+                to.update(from: from, count: range.count)
+            }
+        }
+    }
+
+    /// The index of the first non-finite element, or nil. Each chunk is first screened with
+    /// SIMD arithmetic (x − x is 0 exactly for finite x), and only a chunk that fails the screen
+    /// is searched element by element.
     public static func firstNonFinite<T: HostScalar>(
         _ x: UnsafeBufferPointer<T>, threads: Int
     ) -> Int? {
         if T.self == Float.self {
-            return firstNonFiniteBody(UnsafeRawBufferPointer(x).assumingMemoryBound(to: Float.self), threads)
+            let p = UnsafeRawBufferPointer(x).assumingMemoryBound(to: Float.self)
+            return firstIndex(count: x.count, threads: threads) { range in firstNonFiniteChunk(p, range) }
         } else if T.self == Double.self {
-            return firstNonFiniteBody(UnsafeRawBufferPointer(x).assumingMemoryBound(to: Double.self), threads)
+            let p = UnsafeRawBufferPointer(x).assumingMemoryBound(to: Double.self)
+            return firstIndex(count: x.count, threads: threads) { range in firstNonFiniteChunk(p, range) }
         }
-        return firstNonFiniteBody(x, threads)
+        return firstIndex(count: x.count, threads: threads) { range in
+            range.first { !x[$0].isFinite }
+        }
     }
 
     private static func axpyBody<U: HostScalar>(
@@ -199,35 +242,91 @@ public enum ChunkedKernels {
         }
     }
 
-    private static func fillBody<U: HostScalar>(
-        _ x: UnsafeMutablePointer<U>, _ count: Int, _ rng: CounterRNG,
-        _ distribution: ProbeDistribution, _ threads: Int
-    ) {
-        let boxX = UncheckedBox(x)
-        forEachChunk(count: count, threads: threads) { range in
-            let px = boxX.value
-            switch distribution {
-            case .rademacher:
-                for i in range { px[i] = U(rng.rademacher(UInt64(i))) }
-            case .gaussian:
-                for i in range { px[i] = U(rng.gaussian(UInt64(i))) }
-            }
-        }
-    }
-
-    private static func firstNonFiniteBody<U: HostScalar>(_ x: UnsafeBufferPointer<U>, _ threads: Int) -> Int? {
-        let pieces = chunks(of: 0..<x.count)
+    /// The first index found by `search` over the chunks of 0..<count (chunks searched in
+    /// parallel, the lowest chunk with a hit wins).
+    private static func firstIndex(
+        count: Int, threads: Int, _ search: (Range<Int>) -> Int?
+    ) -> Int? {
+        let pieces = chunks(of: 0..<count)
         var found = [Int](repeating: -1, count: pieces.count)
         found.withUnsafeMutableBufferPointer { out in
             let target = UncheckedBox(out)
-            perform(count: pieces.count, elements: x.count, threads: threads) { index in
-                for i in pieces[index] where !x[i].isFinite {
-                    target.value[index] = i
-                    return
-                }
+            perform(count: pieces.count, elements: count, threads: threads) { index in
+                if let hit = search(pieces[index]) { target.value[index] = hit }
             }
         }
         return found.first { $0 >= 0 }
+    }
+
+    @inline(__always)
+    private static func firstNonFiniteChunk(_ x: UnsafeBufferPointer<Float>, _ range: Range<Int>) -> Int? {
+        guard let base = x.baseAddress else { return nil }
+        let raw = UnsafeRawPointer(base)
+        var screen = SIMD16<Float>(repeating: 0)
+        var i = range.lowerBound
+        while i + 16 <= range.upperBound {
+            let v = raw.loadUnaligned(fromByteOffset: i &* 4, as: SIMD16<Float>.self)
+            screen += v - v
+            i &+= 16
+        }
+        var clean = screen == SIMD16<Float>(repeating: 0)
+        while i < range.upperBound {
+            if !base[i].isFinite { clean = false }
+            i &+= 1
+        }
+        return clean ? nil : range.first { !base[$0].isFinite }
+    }
+
+    @inline(__always)
+    private static func firstNonFiniteChunk(_ x: UnsafeBufferPointer<Double>, _ range: Range<Int>) -> Int? {
+        guard let base = x.baseAddress else { return nil }
+        let raw = UnsafeRawPointer(base)
+        var screen = SIMD8<Double>(repeating: 0)
+        var i = range.lowerBound
+        while i + 8 <= range.upperBound {
+            let v = raw.loadUnaligned(fromByteOffset: i &* 8, as: SIMD8<Double>.self)
+            screen += v - v
+            i &+= 8
+        }
+        var clean = screen == SIMD8<Double>(repeating: 0)
+        while i < range.upperBound {
+            if !base[i].isFinite { clean = false }
+            i &+= 1
+        }
+        return clean ? nil : range.first { !base[$0].isFinite }
+    }
+
+    /// Rademacher from the sign bit of bits(i): +1 for 0, −1 for 1 (`CounterRNG.rademacher`).
+    @inline(__always)
+    private static func fillChunk(
+        _ x: UnsafeMutablePointer<Float>, _ range: Range<Int>, _ rng: CounterRNG,
+        _ distribution: ProbeDistribution, _ first: UInt64
+    ) {
+        switch distribution {
+        case .rademacher:
+            for i in range {
+                let sign = UInt32(truncatingIfNeeded: rng.bits(first &+ UInt64(i)) >> 32) & 0x8000_0000
+                x[i] = Float(bitPattern: sign | 0x3F80_0000)
+            }
+        case .gaussian:
+            for i in range { x[i] = Float(rng.gaussian(first &+ UInt64(i))) }
+        }
+    }
+
+    @inline(__always)
+    private static func fillChunk(
+        _ x: UnsafeMutablePointer<Double>, _ range: Range<Int>, _ rng: CounterRNG,
+        _ distribution: ProbeDistribution, _ first: UInt64
+    ) {
+        switch distribution {
+        case .rademacher:
+            for i in range {
+                let sign = rng.bits(first &+ UInt64(i)) & 0x8000_0000_0000_0000
+                x[i] = Double(bitPattern: sign | 0x3FF0_0000_0000_0000)
+            }
+        case .gaussian:
+            for i in range { x[i] = rng.gaussian(first &+ UInt64(i)) }
+        }
     }
 
     @inline(__always)

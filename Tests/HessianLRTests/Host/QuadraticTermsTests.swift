@@ -47,6 +47,30 @@ import Testing
         #expect(oracle.calls == [[1, 1, 0, 0, 0], [0, 0, 1, 1, 1]])  // the empty group costs nothing
     }
 
+    @Test func everyGroupGetsAZeroedOutputAndItsOwnMaskedDirection() throws {
+        // The oracle checks that out is zero on entry and then writes every element, so a
+        // second group would see the first group's output if it were not zeroed again.
+        let n = 20_003
+        var seen: [(zeroed: Bool, support: Int)] = []
+        func oracle(_ v: UnsafeBufferPointer<Float>, _ out: UnsafeMutableBufferPointer<Float>) throws(HLRError) {
+            seen.append((out.allSatisfy { $0 == 0 }, v.filter { $0 != 0 }.count))
+            for index in out.indices { out[index] = 2 * v[index] }
+            for index in out.indices where v[index] == 0 { out[index] = 7 }  // garbage outside the group
+        }
+        let g = (0..<n).map { Float($0 % 5) + 1 }
+        let layout = try GroupLayout(offsets: [0, 3, 3, 10_000, n], elementCount: n)
+        let values = try g.withUnsafeBufferPointer { (pg) throws(HLRError) in
+            try QuadraticTerms.compute(gradient: pg, direction: pg, layout: layout, hvp: oracle)
+        }
+        #expect(seen.map(\.zeroed) == [true, true, true])
+        #expect(seen.map(\.support) == [3, 9_997, n - 10_000])
+        for (group, range) in [0..<3, 3..<3, 3..<10_000, 10_000..<n].enumerated() {
+            let slope = range.reduce(0.0) { $0 + Double(g[$1]) * Double(g[$1]) }
+            #expect(values[2 * group] == slope)  // small integers: exact in any order
+            #expect(values[2 * group + 1] == 2 * slope)
+        }
+    }
+
     @Test func updateDirection() throws {
         let oracle = Diagonal<Double>([2, 2])
         let values = try Self.terms([1, 2], [3, -1], oracle: oracle)
