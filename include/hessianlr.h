@@ -132,7 +132,7 @@ const char *hlr_last_error(void);
 #define HLR_MODEL_FULL     1  /* Hi-DLR: full symmetric A, projected to positive definite        */
 
 /* Diagnostics (hlr_tuner_get_info). Per-group keys use the group argument; others ignore it. */
-#define HLR_INFO_UPDATES              1  /* curvature observations applied                    */
+#define HLR_INFO_UPDATES              1  /* updates: curvature observations, fits, searches     */
 #define HLR_INFO_LAST_STEP            2  /* step of the last observation, -1 if none           */
 #define HLR_INFO_NEXT_CURVATURE_STEP  3  /* next step that will want curvature (-1: none < 2^64) */
 #define HLR_INFO_LAST_CANDIDATE       4  /* per group: raw g'd/d'Hd of the last update, or NaN */
@@ -239,7 +239,7 @@ int hlr_tuner_get_probes(const hlr_tuner *tuner, uint64_t step, double *probes, 
 int hlr_tuner_observe(hlr_tuner *tuner, uint64_t step, int kind, const double *values, size_t n);
 /* The caller could not measure the losses the step needs (HLR_NEED_LOSSES): a probe or trial loss
  * was NaN or +-Inf, or its forward pass failed. hlr_tuner_observe refuses such values
- * (HLR_ERR_NON_FINITE, nothing changes); this reports the failure instead, as GeN's reference
+ * (HLR_ERR_NONFINITE, nothing changes); this reports the failure instead, as GeN's reference
  * does when its fit raises. GeN, Hi-DLR: the fit failed, every rate *= fit_failure_decay
  * (clamped), flags FIT_REJECTED | OBSERVATION_FAILED, counted as an update. Armijo: the trial
  * fails the sufficient-decrease test (backtrack, or give up at max_backtracks).
@@ -665,7 +665,8 @@ typedef struct hlr_vector_ops {
      *               sqrt(-2 log u1) * cos(2 pi u2)   (in double, libm log and cos)
      * hlr_probe_fill_f32/_f64 compute it on the host (fill there and upload). Streams are the
      * library's: 1 Lanczos start, 2 power iteration, 3 Hutchinson, 4 Hutch++ sketch, 5 Hutch++
-     * residual, 6 diagonal, 7 spectral density, 9 XTrace, 10 XDiag. */
+     * residual, 6 diagonal, 7 spectral density, 8 Hi-DLR perturbations (tuner probes), 9 XTrace,
+     * 10 XDiag. */
     int (*fill_probe)(void *ctx, uint64_t v, uint64_t seed, uint64_t stream, uint64_t index,
                       int distribution);
     /* out <- H v (overwrite out; v and out never alias; v unchanged). */
