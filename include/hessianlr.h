@@ -576,7 +576,9 @@ typedef struct hlr_estimator hlr_estimator;
                                             to rounding);
                                             [6] n * mean v'Hv of the quadrature probes            */
 #define HLR_RESULT_STANDARD_ERROR    11  /* [3,4,7] of the trace (Hutch++: of its residual part;
-                                            XTrace: std of the leave-one-out estimates / sqrt(s);
+                                            XTrace: the jackknife's, over the s estimates that
+                                            leave one test vector out (conservative; the
+                                            std/sqrt(s) of the leave-one-out terms under-covers);
                                             INFINITY with a single probe)                         */
 #define HLR_RESULT_BLOCK_TRACES      12  /* [3,4] with blocks: one per block, they sum to TRACE    */
 #define HLR_RESULT_BLOCK_TRACE_ERRORS 13 /* [3,4] with blocks: standard error per block            */

@@ -22,10 +22,11 @@ public struct XTraceOptions: Sendable, Equatable {
 /// column i,
 ///
 ///     t_i = tr(Q_(i)ᵀ A Q_(i)) + ω_iᵀ (I − Q_(i)Q_(i)ᵀ) A (I − Q_(i)Q_(i)ᵀ) ω_i,
-///     tr(A) ≈ (1/s) Σ_i t_i,   standard error = std(t_i)/√s,
+///     tr(A) ≈ (1/s) Σ_i t_i,
 ///
 /// each t_i being a Hutch++ estimate whose sketch is Ω without ω_i and whose residual probe is
-/// ω_i. The leave-one-out bases follow from one QR: Q_(i)Q_(i)ᵀ = Q(I − ŝ_i ŝ_iᵀ)Qᵀ with ŝ_i the
+/// ω_i. The reported standard error is the jackknife's (`jackknifeStandardError`), not the
+/// std(t_i)/√s of the paper's code, which under-covers. The leave-one-out bases follow from one QR: Q_(i)Q_(i)ᵀ = Q(I − ŝ_i ŝ_iᵀ)Qᵀ with ŝ_i the
 /// i-th column of R⁻ᵀ normalised to unit length. With Z = AQ (s more HVPs), H = QᵀZ, C = QᵀΩ,
 /// G = ZᵀΩ and e_i = ω_iᵀy_i, everything reduces to s×s algebra (3s² + s dot products):
 ///
@@ -113,7 +114,8 @@ public enum XTrace {
                 g[a * s + i] = try session.dot(z[a], omega[i], "(Aq\(a))ᵀω\(i)")
             }
         }
-        let normalised = try leaveOneOutDirections(r, size: s)
+        let columns = try leaveOneOutColumns(r, size: s)
+        let normalised = columns.directions
         var moments = RunningMoments(series: 1)
         for i in 0..<s {
             let hat = normalised[i]
@@ -138,9 +140,92 @@ public enum XTrace {
             guard t.isFinite else { throw session.nonFinite("the leave-one-out estimate t\(i)", t) }
             moments.add([t])
         }
+        let error = try jackknifeStandardError(
+            session, h: h, r: r, c: c, g: g, e: e, columns: columns, size: s)
         return TraceEstimate(
-            estimate: moments.mean[0], standardError: moments.standardErrors[0], blockEstimates: [],
+            estimate: moments.mean[0], standardError: error, blockEstimates: [],
             blockStandardErrors: [], samples: s, sketchRank: k, hvpCount: session.hvpCount, converged: true)
+    }
+
+    /// The jackknife standard error of the estimate (s ≥ 2; +∞ for s = 1):
+    ///
+    ///     se² = ((s−1)/s) Σ_j (θ_(j) − θ̄)²,   θ_(j) = (1/(s−1)) Σ_{i≠j} t_ij,
+    ///
+    /// θ_(j) being the XTrace estimate from the test vectors without ω_j and t_ij its
+    /// leave-ω_i-out term. The naive std(t_i)/√s ignores that the t_i are positively correlated
+    /// (each ω_j enters every other t_i through the sketch): pooled over 200 seeds it covered the
+    /// true error within 1 se 42–59% of the time (nominal 68%) and within 2 se 69–90% (95%) on
+    /// flat, decaying and indefinite spectra; the jackknife covers 70–95% / 92–100% (Efron–Stein:
+    /// it is conservative). Costs O(s³) scalar work, no HVP and no vector operation: with
+    /// x_i = R⁻ᵀe_i, the sketch without ω_i and ω_j leaves Q·span(x_i, x_j) out, so
+    /// Q_(ij)Q_(ij)ᵀ = Q(I − UUᵀ)Qᵀ with U an orthonormal basis of span(ŝ_i, ŝ_j), and t_ij is
+    /// XTrace's t_i with the rank-2 U in place of ŝ_i; every product with U reduces to entries of
+    /// ŜᵀC, ŜᵀG, ŜᵀHŜ, ŜᵀHC and CᵀHŜ, formed once.
+    static func jackknifeStandardError<B>(
+        _ session: BackendSession<B>, h: [Double], r: [Double], c: [Double], g: [Double], e: [Double],
+        columns: (directions: [[Double]], norms: [Double]), size s: Int
+    ) throws(HLRError) -> Double {
+        guard s >= 2 else { return .infinity }
+        let hats = columns.directions
+        // Column b of C, G and R: c[a·s + b], g[a·s + b], r[a·s + b].
+        func column(_ m: [Double], _ b: Int) -> [Double] { (0..<s).map { m[$0 * s + b] } }
+        func dot(_ x: [Double], _ y: [Double]) -> Double { zip(x, y).reduce(0) { $0 + $1.0 * $1.1 } }
+        func multiplyH(_ v: [Double]) -> [Double] { (0..<s).map { a in (0..<s).reduce(0.0) { $0 + h[a * s + $1] * v[$1] } } }
+        func multiplyHT(_ v: [Double]) -> [Double] { (0..<s).map { a in (0..<s).reduce(0.0) { $0 + h[$1 * s + a] * v[$1] } } }
+        let cs = (0..<s).map { column(c, $0) }
+        let gs = (0..<s).map { column(g, $0) }
+        let hHats = hats.map(multiplyH)
+        let hcs = cs.map(multiplyH)
+        let hTcs = cs.map(multiplyHT)
+        var traceH = 0.0
+        for a in 0..<s { traceH += h[a * s + a] }
+        // [a][b] tables: ŝ_aᵀŝ_b, ŝ_aᵀc_b, ŝ_aᵀg_b, ŝ_aᵀHŝ_b, ŝ_aᵀHc_b, c_bᵀHŝ_a.
+        var gamma = [[Double]](), sc = [[Double]](), sg = [[Double]](), shs = [[Double]](), shc = [[Double]](),
+            chs = [[Double]]()
+        for a in 0..<s {
+            gamma.append(hats.map { dot(hats[a], $0) })
+            sc.append(cs.map { dot(hats[a], $0) })
+            sg.append(gs.map { dot(hats[a], $0) })
+            shs.append(hHats.map { dot(hats[a], $0) })
+            shc.append(hcs.map { dot(hats[a], $0) })
+            chs.append(hTcs.map { dot(hats[a], $0) })
+        }
+        var cHc = [Double](), gc = [Double](), cR = [Double]()
+        for i in 0..<s {
+            cHc.append(dot(cs[i], hcs[i]))
+            gc.append(dot(gs[i], cs[i]))
+            cR.append(dot(cs[i], column(r, i)))
+        }
+        var left = [Double](repeating: 0, count: s)  // θ_(j)
+        for j in 0..<s {
+            var sum = 0.0
+            for i in 0..<s where i != j {
+                let gammaIJ = gamma[i][j]
+                let nu = Swift.max(1 - gammaIJ * gammaIJ, 0).squareRoot()
+                // Uᵀv from (ŝ_iᵀv, ŝ_jᵀv).
+                func project(_ pi: Double, _ pj: Double) -> (Double, Double) { (pi, (pj - gammaIJ * pi) / nu) }
+                let alpha = project(sc[i][i], sc[j][i])
+                let u11 = shs[i][i]
+                let u12 = (shs[i][j] - gammaIJ * shs[i][i]) / nu
+                let u21 = (shs[j][i] - gammaIJ * shs[i][i]) / nu
+                let u22 = (shs[j][j] - gammaIJ * shs[j][i] - gammaIJ * shs[i][j] + gammaIJ * gammaIJ * shs[i][i]) / (nu * nu)
+                let uG = project(sg[i][i], sg[j][i])
+                let uR = project(1 / columns.norms[i], 0)
+                let cHU = project(chs[i][i], chs[j][i])
+                let uHc = project(shc[i][i], shc[j][i])
+                let gd = gc[i] - (uG.0 * alpha.0 + uG.1 * alpha.1)
+                let dR = cR[i] - (alpha.0 * uR.0 + alpha.1 * uR.1)
+                let dHd = cHc[i] - (cHU.0 * alpha.0 + cHU.1 * alpha.1) - (alpha.0 * uHc.0 + alpha.1 * uHc.1)
+                    + alpha.0 * (u11 * alpha.0 + u12 * alpha.1) + alpha.1 * (u21 * alpha.0 + u22 * alpha.1)
+                sum += traceH - (u11 + u22) + e[i] - gd - dR + dHd
+            }
+            left[j] = sum / Double(s - 1)
+        }
+        let mean = left.reduce(0, +) / Double(s)
+        let variance = Double(s - 1) / Double(s) * left.reduce(0) { $0 + ($1 - mean) * ($1 - mean) }
+        let error = variance.squareRoot()
+        guard error.isFinite else { throw session.nonFinite("the jackknife standard error", error) }
+        return error
     }
 
     /// Rank-deficient AΩ: tr(QᵀAQ) plus Hutchinson on the deflated operator with the remaining

@@ -16,16 +16,11 @@ import Testing
 
     /// t_i evaluated from its definition with dense matrices: Q_(i) = orth(AΩ without column i),
     /// t_i = tr(Q_(i)ᵀAQ_(i)) + ω_iᵀ(I − Q_(i)Q_(i)ᵀ)A(I − Q_(i)Q_(i)ᵀ)ω_i.
-    static func direct(_ a: DenseOperator, matvecs: Int, seed: UInt64) throws -> (mean: Double, se: Double) {
+    static func leaveOneOut(_ a: DenseOperator, omega: [[Double]]) -> [Double] {
         let n = a.n
-        let s = matvecs / 2
-        let omega = (0..<s).map { i in
-            let rng = CounterRNG(seed: seed, stream: RandomStream.xtrace.rawValue, index: UInt64(i))
-            return (0..<n).map { rng.rademacher(UInt64($0)) }
-        }
         let y = omega.map { a.apply($0) }
         var t: [Double] = []
-        for i in 0..<s {
+        for i in omega.indices {
             var q: [[Double]] = []
             for (j, column) in y.enumerated() where j != i {
                 var v = column
@@ -51,9 +46,25 @@ import Testing
             value += zip(p, a.apply(p)).reduce(0) { $0 + $1.0 * $1.1 }
             t.append(value)
         }
+        return t
+    }
+
+    /// The estimate and its jackknife standard error from the definitions: θ_(j) = the XTrace
+    /// estimate of the test vectors without ω_j, se² = ((s−1)/s) Σ_j (θ_(j) − θ̄)².
+    static func direct(_ a: DenseOperator, matvecs: Int, seed: UInt64) throws -> (mean: Double, se: Double) {
+        let s = matvecs / 2
+        let omega = (0..<s).map { i in
+            let rng = CounterRNG(seed: seed, stream: RandomStream.xtrace.rawValue, index: UInt64(i))
+            return (0..<a.n).map { rng.rademacher(UInt64($0)) }
+        }
+        let t = leaveOneOut(a, omega: omega)
         let mean = t.reduce(0, +) / Double(s)
-        let variance = t.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(s - 1)
-        return (mean, (variance / Double(s)).squareRoot())
+        let left = (0..<s).map { j in
+            leaveOneOut(a, omega: omega.enumerated().filter { $0.offset != j }.map(\.element)).reduce(0, +) / Double(s - 1)
+        }
+        let centre = left.reduce(0, +) / Double(s)
+        let variance = Double(s - 1) / Double(s) * left.reduce(0) { $0 + ($1 - centre) * ($1 - centre) }
+        return (mean, variance.squareRoot())
     }
 
     @Test(arguments: [(TraceTests.decaying, UInt64(0)), (TraceTests.indefinite, UInt64(3))])

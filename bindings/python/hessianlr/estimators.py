@@ -248,7 +248,7 @@ class PowerIterationResult(_Common):
 @dataclass(frozen=True)
 class TraceResult(_Common):
     """Hutchinson / Hutch++ / XTrace: ``trace``, its ``standard_error`` (Hutch++: of the residual
-    part; XTrace: of the mean of its leave-one-out estimates),
+    part; XTrace: the jackknife's over leaving one test vector out),
     ``samples`` (Hutch++: residual probes), ``converged`` (adaptive rule met, or fixed budget),
     ``sketch_rank`` (Hutch++; None for Hutchinson), per-block ``block_traces`` /
     ``block_trace_errors`` (None without blocks)."""
@@ -613,8 +613,9 @@ class XTrace(Estimator):
     ω_i (probe i of stream 9, Rademacher by default; use Gaussian for tiny n, where sign vectors
     can be dependent), Y = HΩ = QR, Z = HQ (2s HVPs); the estimate
     is the mean over i of the Hutch++ estimate whose sketch is Ω without ω_i and whose residual
-    probe is ω_i, all from one QR (3s² + s dot products); ``standard_error`` = std/√s of those
-    s estimates. Unbiased; for PSD H more accurate than Hutch++ at the same budget because no
+    probe is ω_i, all from one QR (3s² + s dot products); ``standard_error`` is the jackknife's
+    over the s estimates that each leave one test vector out (O(s³) scalar work, conservative;
+    std/√s of the leave-one-out terms under-covers because they are correlated). Unbiased; for PSD H more accurate than Hutch++ at the same budget because no
     HVP serves only one part. If HΩ is numerically rank-deficient (rank H < s, or s ≥ n) it
     falls back to Hutch++ on Q with the HVPs left (exact when Q spans range(H))."""
 
