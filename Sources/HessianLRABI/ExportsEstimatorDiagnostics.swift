@@ -39,9 +39,8 @@ private func probeFill<T: HostScalar>(
     guard count > 0 else { return }
     let out = try Arguments.pointer(out, "out")
     let rng = CounterRNG(seed: seed, stream: stream, index: index)
-    for j in 0..<count {
-        out[j] = T(distribution.value(rng, first + UInt64(j)))
-    }
+    // The core's vectorised fill (the same values bit for bit as the per-element formula).
+    ChunkedKernels.fill(out, count: count, rng: rng, distribution: distribution, first: first, threads: 1)
 }
 
 /// Writes a diagnostic that must come out finite (an overflow is refused, naming the inputs).
