@@ -523,8 +523,8 @@ typedef struct hlr_estimator hlr_estimator;
                                                 Rademacher for [3,4,6,7,8]; [5] is always
                                                 Rademacher                                         */
 #define HLR_EST_PARAM_COMPUTE_VECTORS     7  /* [1,2] 1: return the eigenvectors                (0) */
-#define HLR_EST_PARAM_SYMMETRY_TOLERANCE  8  /* [1,6] max relative asymmetry, INFINITY: no check
-                                                                                             (1e-3) */
+#define HLR_EST_PARAM_SYMMETRY_TOLERANCE  8  /* [all] max relative asymmetry, INFINITY: no check
+                                               (1e-3; [3,5]: INFINITY, the check is opt-in) */
 #define HLR_EST_PARAM_SAMPLES             9  /* [3] probes (at most, if adaptive); [5] probes (100) */
 #define HLR_EST_PARAM_RELATIVE_TOLERANCE 10  /* [3,4] 0: fixed budget; > 0: stop once
                                                 standard error <= tol * |estimate|             (0) */
@@ -568,7 +568,7 @@ typedef struct hlr_estimator hlr_estimator;
 #define HLR_RESULT_CONVERGED          5  /* [1,3,4,7] 1 or 0; [2] one flag per eigenpair (k)         */
 #define HLR_RESULT_TERMINATION        6  /* [1] HLR_TERMINATION_*                                  */
 #define HLR_RESULT_RESTARTS           7  /* [1] restarts after an invariant subspace               */
-#define HLR_RESULT_MAX_ASYMMETRY      8  /* [1,6,8] largest relative asymmetry measured            */
+#define HLR_RESULT_MAX_ASYMMETRY      8  /* [all] largest relative asymmetry measured (0: no check) */
 #define HLR_RESULT_HVPS               9  /* [all] HVPs spent                                       */
 #define HLR_RESULT_TRACE             10  /* [3,4,7] tr(H) estimate; [5] mean z'Hz of its probes (the
                                             sum of DIAGONAL up to rounding); [8] the XTrace

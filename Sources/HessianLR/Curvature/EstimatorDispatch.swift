@@ -31,6 +31,7 @@ extension EstimatorConfig {
             run.values[.residuals] = result.residuals
             run.values[.iterations] = result.iterations.map(Double.init)
             run.values[.converged] = result.converged.map(flag)
+            run.values[.maxAsymmetry] = [result.maxAsymmetry]
             run.values[.hvps] = [Double(result.hvpCount)]
             if options.computeVectors { run.vectors[.eigenvectors] = result.eigenvectors }
         case .hutchinson:
@@ -46,6 +47,7 @@ extension EstimatorConfig {
             run.values[.samples] = [Double(result.samples)]
             run.values[.sketchRank] = [Double(result.sketchRank)]
             run.values[.converged] = [flag(result.converged)]
+            run.values[.maxAsymmetry] = [result.maxAsymmetry]
             run.values[.hvps] = [Double(result.hvpCount)]
         case .diagonal:
             let result = try HutchinsonDiagonal.estimate(of: backend, options: diagonalOptions)
@@ -56,6 +58,7 @@ extension EstimatorConfig {
                 run.values[.blockMeanErrors] = result.blockStandardErrors
             }
             run.values[.samples] = [Double(result.samples)]
+            run.values[.maxAsymmetry] = [result.maxAsymmetry]
             run.values[.hvps] = [Double(result.hvpCount)]
         case .xdiag:
             let result = try XDiag.estimate(of: backend, options: xdiagOptions)
@@ -91,6 +94,7 @@ extension EstimatorConfig {
         }
         run.values[.samples] = [Double(result.samples)]
         run.values[.converged] = [result.converged ? 1 : 0]
+        run.values[.maxAsymmetry] = [result.maxAsymmetry]
         run.values[.hvps] = [Double(result.hvpCount)]
     }
 }

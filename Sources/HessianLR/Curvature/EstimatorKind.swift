@@ -78,6 +78,7 @@ public enum EstimatorKind: Int, CaseIterable, Sendable {
                 Spec.count(.maxIterations, minimum: 1, maximum: Spec.maxCount, default: d.maxIterations),
                 Spec.choice(.distribution, ProbeDistribution.self, default: d.distribution.rawValue),
                 Spec.flag(.computeVectors, default: d.computeVectors),
+                Spec(.symmetryTolerance, minimum: .leastNormalMagnitude, maximum: .infinity, default: d.symmetryTolerance),
                 threads,
             ]
         case .hutchinson:
@@ -87,6 +88,7 @@ public enum EstimatorKind: Int, CaseIterable, Sendable {
                 Spec(.relativeTolerance, minimum: 0, maximum: .greatestFiniteMagnitude, default: d.relativeTolerance),
                 Spec.count(.minSamples, minimum: 2, maximum: Spec.maxCount, default: d.minSamples),
                 Spec.choice(.distribution, ProbeDistribution.self, default: d.distribution.rawValue),
+                Spec(.symmetryTolerance, minimum: .leastNormalMagnitude, maximum: .infinity, default: d.symmetryTolerance),
                 threads,
             ]
         case .hutchPlusPlus:
@@ -97,12 +99,14 @@ public enum EstimatorKind: Int, CaseIterable, Sendable {
                 Spec(.relativeTolerance, minimum: 0, maximum: .greatestFiniteMagnitude, default: d.relativeTolerance),
                 Spec.count(.minSamples, minimum: 2, maximum: Spec.maxCount, default: d.minResidualSamples),
                 Spec.choice(.distribution, ProbeDistribution.self, default: d.distribution.rawValue),
+                Spec(.symmetryTolerance, minimum: .leastNormalMagnitude, maximum: .infinity, default: d.symmetryTolerance),
                 threads,
             ]
         case .diagonal:
             let d = DiagonalOptions()
             return [
                 Spec.count(.samples, minimum: 1, maximum: Spec.maxCount, default: d.samples),
+                Spec(.symmetryTolerance, minimum: .leastNormalMagnitude, maximum: .infinity, default: d.symmetryTolerance),
                 threads,
             ]
         case .spectralDensity:
@@ -124,6 +128,7 @@ public enum EstimatorKind: Int, CaseIterable, Sendable {
             return [
                 Spec.count(.matvecs, minimum: 2, maximum: 2 * Spec.maxVectors, default: d.matvecs),
                 Spec.choice(.distribution, ProbeDistribution.self, default: d.distribution.rawValue),
+                Spec(.symmetryTolerance, minimum: .leastNormalMagnitude, maximum: .infinity, default: d.symmetryTolerance),
                 threads,
             ]
         case .xdiag:

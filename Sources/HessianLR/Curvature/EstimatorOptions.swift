@@ -22,6 +22,7 @@ extension EstimatorConfig {
         options.count = integer(.count)
         options.tolerance = double(.tolerance)
         options.maxIterations = integer(.maxIterations)
+        options.symmetryTolerance = double(.symmetryTolerance)
         options.seed = seed
         options.distribution = ProbeDistribution(rawValue: integer(.distribution)) ?? options.distribution
         options.computeVectors = integer(.computeVectors) == 1
@@ -34,6 +35,7 @@ extension EstimatorConfig {
         options.relativeTolerance = double(.relativeTolerance)
         options.minSamples = integer(.minSamples)
         options.distribution = ProbeDistribution(rawValue: integer(.distribution)) ?? options.distribution
+        options.symmetryTolerance = double(.symmetryTolerance)
         options.seed = seed
         options.blocks = blocks
         return options
@@ -47,6 +49,7 @@ extension EstimatorConfig {
         options.relativeTolerance = double(.relativeTolerance)
         options.minResidualSamples = integer(.minSamples)
         options.distribution = ProbeDistribution(rawValue: integer(.distribution)) ?? options.distribution
+        options.symmetryTolerance = double(.symmetryTolerance)
         options.seed = seed
         options.blocks = blocks
         return options
@@ -56,6 +59,7 @@ extension EstimatorConfig {
         var options = XTraceOptions()
         options.matvecs = integer(.matvecs)
         options.distribution = ProbeDistribution(rawValue: integer(.distribution)) ?? options.distribution
+        options.symmetryTolerance = double(.symmetryTolerance)
         options.seed = seed
         return options
     }
@@ -73,6 +77,7 @@ extension EstimatorConfig {
     public var diagonalOptions: DiagonalOptions {
         var options = DiagonalOptions()
         options.samples = integer(.samples)
+        options.symmetryTolerance = double(.symmetryTolerance)
         options.seed = seed
         options.blocks = blocks
         return options

@@ -112,19 +112,20 @@ extension EstimatorKind {
             return [.eigenvalues, .residuals, .eigenvectors, .iterations, .converged, .termination,
                     .restarts, .maxAsymmetry, .hvps, .errorBounds]
         case .powerIteration:
-            return [.eigenvalues, .residuals, .eigenvectors, .iterations, .converged, .hvps]
+            return [.eigenvalues, .residuals, .eigenvectors, .iterations, .converged, .maxAsymmetry, .hvps]
         case .hutchinson:
-            return [.trace, .standardError, .blockTraces, .blockTraceErrors, .samples, .converged, .hvps]
+            return [.trace, .standardError, .blockTraces, .blockTraceErrors, .samples, .converged,
+                    .maxAsymmetry, .hvps]
         case .hutchPlusPlus:
             return [.trace, .standardError, .blockTraces, .blockTraceErrors, .samples, .sketchRank,
-                    .converged, .hvps]
+                    .converged, .maxAsymmetry, .hvps]
         case .diagonal:
-            return [.diagonal, .trace, .blockMeans, .blockMeanErrors, .samples, .hvps]
+            return [.diagonal, .trace, .blockMeans, .blockMeanErrors, .samples, .maxAsymmetry, .hvps]
         case .spectralDensity:
             return [.densityNodes, .densityWeights, .runSteps, .trace, .grid, .density, .sigma,
                     .maxAsymmetry, .hvps]
         case .xtrace:
-            return [.trace, .standardError, .samples, .sketchRank, .converged, .hvps]
+            return [.trace, .standardError, .samples, .sketchRank, .converged, .maxAsymmetry, .hvps]
         case .xdiag:
             return [.diagonal, .trace, .blockMeans, .samples, .sketchRank, .maxAsymmetry, .hvps]
         }

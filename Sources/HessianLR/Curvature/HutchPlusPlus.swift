@@ -18,6 +18,10 @@ public struct HutchPlusPlusOptions: Sendable, Equatable {
     public var seed: UInt64 = 0
     /// Parameter blocks for per-block traces (nil: none).
     public var blocks: GroupLayout?
+    /// Largest tolerated relative asymmetry of consecutive sketch columns,
+    /// |q_cᵀ(Aq_{c+1}) − (Aq_c)ᵀq_{c+1}| / max(‖Aq_c‖, ‖Aq_{c+1}‖) (default 1e-3, as Lanczos;
+    /// `.infinity` disables it). No extra HVP: one more vector and three dots per column.
+    public var symmetryTolerance = 1e-3
 
     public init() {}
 }
@@ -64,6 +68,7 @@ public enum HutchPlusPlus {
                 "Hutch++: matvecs (\(m)) must be ≥ 2·sketchSize + \(adaptive ? "minResidualSamples" : "1") = \(needed)")
         }
         try TraceBlocks.check(options.blocks, dimension: n, estimator: "Hutch++")
+        try SymmetryCheck.validate(options.symmetryTolerance, estimator: "Hutch++")
         let session = BackendSession(backend, estimator: "Hutch++")
         defer { session.close() }
         let series = 1 + (options.blocks?.groupCount ?? 0)
@@ -86,13 +91,30 @@ public enum HutchPlusPlus {
             basis.append(y)
         }
 
-        // Exact part: tr(QᵀAQ), per block Σ_c q_cᵀ P_b A q_c.
+        // Exact part: tr(QᵀAQ), per block Σ_c q_cᵀ P_b A q_c; the free symmetry check on
+        // consecutive columns (their HVPs are made anyway).
         var lowRank = [Double](repeating: 0, count: series)
-        let product = try session.scratch()
+        var product = try session.scratch()
+        let checking = options.symmetryTolerance.isFinite
+        var previous = checking ? try session.scratch() : nil
+        var previousNorm = 0.0
+        var symmetry = SymmetryCheck(tolerance: options.symmetryTolerance)
         for (column, q) in basis.enumerated() {
             try session.apply(q, into: product)
             let values = try TraceBlocks.quadratic(session, q, product, blocks: options.blocks, "q\(column)ᵀAq\(column)")
             for index in lowRank.indices { lowRank[index] += values[index] }
+            guard checking, let last = previous else { continue }
+            let norm = try session.norm(product, "Aq\(column)")
+            if column > 0 {
+                try symmetry.check(
+                    session, x: "q\(column - 1)", y: "q\(column)",
+                    xHy: try session.dot(basis[column - 1], product, "q\(column - 1)ᵀAq\(column)"),
+                    hxY: try session.dot(last, q, "(Aq\(column - 1))ᵀq\(column)"),
+                    scale: Swift.max(previousNorm, norm))
+            }
+            previous = product  // keep A q_c; the next column's product goes to the other vector
+            product = last
+            previousNorm = norm
         }
 
         // Residual part: Hutchinson on (I−QQᵀ)A(I−QQᵀ).
@@ -126,6 +148,6 @@ public enum HutchPlusPlus {
             estimate: estimates[0], standardError: errors[0],
             blockEstimates: Array(estimates.dropFirst()), blockStandardErrors: Array(errors.dropFirst()),
             samples: moments.count, sketchRank: basis.count, hvpCount: session.hvpCount,
-            converged: converged)
+            converged: converged, maxAsymmetry: symmetry.maxAsymmetry)
     }
 }

@@ -15,6 +15,9 @@ public struct HutchinsonOptions: Sendable, Equatable {
     public var seed: UInt64 = 0
     /// Parameter blocks for per-block traces (nil: none). Each probe serves all blocks.
     public var blocks: GroupLayout?
+    /// Symmetry check on consecutive probes (`ProbeSymmetry`): off by default (+∞), as it costs
+    /// two more vectors and four dots per probe (no HVP).
+    public var symmetryTolerance = Double.infinity
 
     public init() {}
 }
@@ -46,9 +49,11 @@ public enum Hutchinson {
         let hz = try session.scratch()
         var moments = RunningMoments(series: 1 + (options.blocks?.groupCount ?? 0))
         var converged = !adaptive
+        var symmetry = try ProbeSymmetry(session, tolerance: options.symmetryTolerance)
         for sample in 0..<options.maxSamples {
             try session.probe(z, seed: options.seed, stream: .hutchinson, index: sample, distribution: options.distribution)
             try session.apply(z, into: hz)
+            try symmetry.record(session, z: z, hz: hz, sample: sample)
             moments.add(try TraceBlocks.quadratic(session, z, hz, blocks: options.blocks, "zᵀHz (probe \(sample))"))
             if adaptive && moments.count >= options.minSamples
                 && moments.standardErrors[0] <= options.relativeTolerance * moments.mean[0].magnitude
@@ -61,7 +66,8 @@ public enum Hutchinson {
         return TraceEstimate(
             estimate: moments.mean[0], standardError: errors[0],
             blockEstimates: Array(moments.mean.dropFirst()), blockStandardErrors: Array(errors.dropFirst()),
-            samples: moments.count, sketchRank: 0, hvpCount: session.hvpCount, converged: converged)
+            samples: moments.count, sketchRank: 0, hvpCount: session.hvpCount, converged: converged,
+            maxAsymmetry: symmetry.maxAsymmetry)
     }
 }
 

@@ -8,6 +8,10 @@ public struct DiagonalOptions: Sendable, Equatable {
     /// averaging; broadcast them over each block to get the block-averaged diagonal).
     public var blocks: GroupLayout?
 
+    /// Symmetry check on consecutive probes (`ProbeSymmetry`): off by default (+∞), as it costs
+    /// two more vectors and four dots per probe (no HVP).
+    public var symmetryTolerance = Double.infinity
+
     public init() {}
 }
 
@@ -24,6 +28,9 @@ public struct DiagonalEstimate<Vector> {
     public var traceEstimate: Double
     public var samples: Int
     public var hvpCount: Int
+    /// The largest relative asymmetry measured (0 unless `DiagonalOptions.symmetryTolerance` is
+    /// finite).
+    public var maxAsymmetry = 0.0
 }
 
 /// Hutchinson's diagonal estimator (Bekas, Kokiopoulou, Saad 2007; AdaHessian, Sophia-H):
@@ -49,9 +56,11 @@ public enum HutchinsonDiagonal {
         let hz = try session.scratch()
         let sum = try session.result()
         var moments = RunningMoments(series: 1 + (options.blocks?.groupCount ?? 0))
+        var symmetry = try ProbeSymmetry(session, tolerance: options.symmetryTolerance)
         for sample in 0..<options.samples {
             try session.probe(z, seed: options.seed, stream: .diagonal, index: sample, distribution: .rademacher)
             try session.apply(z, into: hz)
+            try symmetry.record(session, z: z, hz: hz, sample: sample)
             moments.add(try TraceBlocks.quadratic(session, z, hz, blocks: options.blocks, "zᵀHz (probe \(sample))"))
             try backend.multiplyAccumulate(1, z, hz, into: sum)
         }
@@ -69,7 +78,7 @@ public enum HutchinsonDiagonal {
         session.commit()
         return DiagonalEstimate(
             diagonal: sum, blockMeans: means, blockStandardErrors: errors, traceEstimate: moments.mean[0],
-            samples: options.samples, hvpCount: session.hvpCount)
+            samples: options.samples, hvpCount: session.hvpCount, maxAsymmetry: symmetry.maxAsymmetry)
     }
 }
 

@@ -13,6 +13,12 @@ public struct PowerIterationOptions: Sendable, Equatable {
     public var distribution = ProbeDistribution.gaussian
     /// Whether to return the eigenvectors (default false).
     public var computeVectors = false
+    /// Largest tolerated relative asymmetry of consecutive iterates,
+    /// |v_tᵀ(H v_{t+1}) − (H v_t)ᵀv_{t+1}| / max(‖Hv_t‖, ‖Hv_{t+1}‖) (default 1e-3, as Lanczos;
+    /// `.infinity` disables it). No extra HVP: two more vectors, two copies and two dots per
+    /// iteration. The iterates align as the iteration converges, so the check sees asymmetry in
+    /// the first iterations mostly.
+    public var symmetryTolerance = 1e-3
 
     public init() {}
 }
@@ -23,6 +29,8 @@ public struct PowerIterationResult<Vector> {
     public var eigenvalues: [Double]
     /// ‖H v − λ v‖ of each pair's last iterate v, from ‖Hv‖² − λ² (no extra HVP).
     public var residuals: [Double]
+    /// The largest relative asymmetry measured (see `PowerIterationOptions.symmetryTolerance`).
+    public var maxAsymmetry = 0.0
     /// Unit eigenvector estimates (empty unless `computeVectors`); owned by the caller.
     public var eigenvectors: [Vector]
     /// HVPs spent on each pair.
@@ -57,12 +65,18 @@ public enum PowerIteration {
         guard options.maxIterations >= 1 else {
             throw .invalid("power iteration: maxIterations must be ≥ 1, got \(options.maxIterations)")
         }
+        try SymmetryCheck.validate(options.symmetryTolerance, estimator: "power iteration")
         let session = BackendSession(backend, estimator: "power iteration")
         defer { session.close() }
         var found: [B.Vector] = []
         var result = PowerIterationResult<B.Vector>(
             eigenvalues: [], residuals: [], eigenvectors: [], iterations: [], converged: [], hvpCount: 0)
         let w = try session.scratch()
+        // The previous iterate and its product, for the free symmetry check.
+        let checking = options.symmetryTolerance.isFinite
+        let previousV = checking ? try session.scratch() : nil
+        let previousW = checking ? try session.scratch() : nil
+        var symmetry = SymmetryCheck(tolerance: options.symmetryTolerance)
         for pair in 0..<options.count {
             let v = options.computeVectors ? try session.result() : try session.scratch()
             try session.probe(
@@ -72,6 +86,7 @@ public enum PowerIteration {
             var lambda = 0.0, residual = 0.0
             var iterations = 0
             var converged = false
+            var previousNorm = 0.0
             while iterations < options.maxIterations {
                 for (index, u) in found.enumerated() {
                     let c = try session.dot(u, v, "u\(index)ᵀv (deflation, pair \(pair))")
@@ -85,6 +100,18 @@ public enum PowerIteration {
                 lambda = try session.dot(v, w, "vᵀHv (pair \(pair), iteration \(iterations))")
                 let hvNorm = try session.norm(w, "Hv (pair \(pair), iteration \(iterations))")
                 residual = Swift.max(hvNorm * hvNorm - lambda * lambda, 0).squareRoot()
+                if let previousV, let previousW {
+                    if iterations > 1 {
+                        try symmetry.check(
+                            session, x: "v\(iterations - 1)", y: "v\(iterations)",
+                            xHy: try session.dot(previousV, w, "v\(iterations - 1)ᵀHv\(iterations) (pair \(pair))"),
+                            hxY: try session.dot(previousW, v, "(Hv\(iterations - 1))ᵀv\(iterations) (pair \(pair))"),
+                            scale: Swift.max(previousNorm, hvNorm))
+                    }
+                    try backend.copy(v, to: previousV)
+                    try backend.copy(w, to: previousW)
+                    previousNorm = hvNorm
+                }
                 if hvNorm == 0 {
                     converged = true
                     break
@@ -105,6 +132,7 @@ public enum PowerIteration {
             if options.computeVectors { result.eigenvectors.append(v) }
         }
         result.hvpCount = session.hvpCount
+        result.maxAsymmetry = symmetry.maxAsymmetry
         session.commit()
         return result
     }

@@ -20,6 +20,9 @@ public struct TraceEstimate: Sendable, Equatable {
     /// Fixed budget: true. Adaptive: whether standardError ≤ relativeTolerance·|estimate| was
     /// reached before the budget ran out.
     public var converged: Bool
+    /// The largest relative asymmetry the run measured (0 where the kind checks none; see the
+    /// kinds' `symmetryTolerance`).
+    public var maxAsymmetry = 0.0
 }
 
 /// Welford's running mean and variance of a fixed number of series (the total and each block),

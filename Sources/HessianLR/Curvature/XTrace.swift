@@ -12,6 +12,9 @@ public struct XTraceOptions: Sendable, Equatable {
     public var distribution = ProbeDistribution.rademacher
     /// Probe seed (default 0): test vector i is probe i of stream `.xtrace`.
     public var seed: UInt64 = 0
+    /// Largest tolerated relative asymmetry of QᵀAQ, |q_aᵀ(Aq_b) − (Aq_a)ᵀq_b| / max_b ‖Aq_b‖
+    /// (default 1e-3, as Lanczos; `.infinity` disables the check). Free: XTrace forms QᵀAQ anyway.
+    public var symmetryTolerance = 1e-3
 
     public init() {}
 }
@@ -51,6 +54,7 @@ public enum XTrace {
         guard options.matvecs >= 2 else {
             throw .invalid("XTrace: matvecs must be ≥ 2 (two per test vector), got \(options.matvecs)")
         }
+        try SymmetryCheck.validate(options.symmetryTolerance, estimator: "XTrace")
         let s = options.matvecs / 2
         let session = BackendSession(backend, estimator: "XTrace")
         defer { session.close() }
@@ -91,18 +95,27 @@ public enum XTrace {
         let k = basis.count
         var z: [B.Vector] = []
         var h = [Double](repeating: 0, count: k * k)
-        for q in basis {
+        var scale = 0.0
+        for (b, q) in basis.enumerated() {
             let product = try session.scratch()
             try session.apply(q, into: product)
             z.append(product)
+            if options.symmetryTolerance.isFinite {
+                scale = Swift.max(scale, try session.norm(product, "Aq\(b)"))
+            }
         }
         for a in 0..<k {
             for b in 0..<k { h[a * k + b] = try session.dot(basis[a], z[b], "q\(a)ᵀAq\(b)") }
         }
+        // The free symmetry check: QᵀAQ is symmetric for a symmetric A.
+        var symmetry = SymmetryCheck(tolerance: options.symmetryTolerance)
+        try symmetry.checkProjection(session, h, size: k, scale: scale)
         var lowRank = 0.0
         for a in 0..<k { lowRank += h[a * k + a] }
         guard fullRank else {
-            return try fallback(session, basis: basis, lowRank: lowRank, budget: 2 * s, options: options)
+            return try fallback(
+                session, basis: basis, lowRank: lowRank, budget: 2 * s, options: options,
+                maxAsymmetry: symmetry.maxAsymmetry)
         }
 
         // C = QᵀΩ, G = ZᵀΩ.
@@ -144,7 +157,8 @@ public enum XTrace {
             session, h: h, r: r, c: c, g: g, e: e, columns: columns, size: s)
         return TraceEstimate(
             estimate: moments.mean[0], standardError: error, blockEstimates: [],
-            blockStandardErrors: [], samples: s, sketchRank: k, hvpCount: session.hvpCount, converged: true)
+            blockStandardErrors: [], samples: s, sketchRank: k, hvpCount: session.hvpCount, converged: true,
+            maxAsymmetry: symmetry.maxAsymmetry)
     }
 
     /// The jackknife standard error of the estimate (s ≥ 2; +∞ for s = 1):
@@ -231,7 +245,8 @@ public enum XTrace {
     /// Rank-deficient AΩ: tr(QᵀAQ) plus Hutchinson on the deflated operator with the remaining
     /// budget (`samples` = those residual probes; standard error 0 when Q spans everything).
     static func fallback<B: OperatorBackend>(
-        _ session: BackendSession<B>, basis: [B.Vector], lowRank: Double, budget: Int, options: XTraceOptions
+        _ session: BackendSession<B>, basis: [B.Vector], lowRank: Double, budget: Int, options: XTraceOptions,
+        maxAsymmetry: Double
     ) throws(HLRError) -> TraceEstimate {
         var moments = RunningMoments(series: 1)
         if basis.count < session.dimension {
@@ -251,7 +266,8 @@ public enum XTrace {
         let error = moments.count == 0 ? 0 : moments.standardErrors[0]
         return TraceEstimate(
             estimate: lowRank + residual, standardError: error, blockEstimates: [], blockStandardErrors: [],
-            samples: moments.count, sketchRank: basis.count, hvpCount: session.hvpCount, converged: true)
+            samples: moments.count, sketchRank: basis.count, hvpCount: session.hvpCount, converged: true,
+            maxAsymmetry: maxAsymmetry)
     }
 
     /// The columns of R⁻ᵀ normalised to unit length (ŝ_i), for upper-triangular R (s×s, row-major)

@@ -245,7 +245,7 @@ import Testing
         let run = try EstimatorConfig(.hutchinson).run(on: try Self.matrix.space(Double.self))
         #expect(throws: HLRError(
             .wrongState,
-            "the last hutchinson run produced no block_traces (set block offsets); it produced: trace, standard_error, samples, converged, hvps")) {
+            "the last hutchinson run produced no block_traces (set block offsets); it produced: trace, standard_error, samples, converged, max_asymmetry, hvps")) {
             try run.value(.blockTraces)
         }
         #expect(throws: HLRError.self) { try run.value(.eigenvalues) }

@@ -243,6 +243,7 @@ class PowerIterationResult(_Common):
     iterations: np.ndarray = None
     converged: np.ndarray = None
     eigenvectors: object = field(default=None, repr=False)
+    max_asymmetry: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -251,7 +252,8 @@ class TraceResult(_Common):
     part; XTrace: the jackknife's over leaving one test vector out),
     ``samples`` (Hutch++: residual probes), ``converged`` (adaptive rule met, or fixed budget),
     ``sketch_rank`` (Hutch++; None for Hutchinson), per-block ``block_traces`` /
-    ``block_trace_errors`` (None without blocks)."""
+    ``block_trace_errors`` (None without blocks), ``max_asymmetry`` (the largest relative
+    asymmetry the symmetry check measured; 0 when it was off)."""
 
     trace: float = 0.0
     standard_error: float = math.inf
@@ -260,6 +262,7 @@ class TraceResult(_Common):
     sketch_rank: Optional[int] = None
     block_traces: Optional[np.ndarray] = None
     block_trace_errors: Optional[np.ndarray] = None
+    max_asymmetry: float = 0.0
 
     @property
     def relative_standard_error(self) -> float:
@@ -271,7 +274,8 @@ class DiagonalResult(_Common):
     """Diagonal / XDiag: ``diagonal`` (host: n float64; ops/torch: the backend's vector),
     ``trace`` (Diagonal: mean zᵀHz of the same probes; XDiag: the XTrace estimate of its test
     vectors), ``samples``, ``block_means`` / ``block_mean_errors`` (None without blocks; XDiag
-    has no block errors), XDiag's ``sketch_rank`` and ``max_asymmetry`` (None for Diagonal)."""
+    has no block errors), XDiag's ``sketch_rank`` (None for Diagonal), ``max_asymmetry`` (0 when
+    the check was off)."""
 
     diagonal: object = field(default=None, repr=False)
     trace: float = 0.0
@@ -549,10 +553,10 @@ class PowerIteration(Estimator):
 
     def __init__(self, count: int = 1, tolerance: float = 1e-3, max_iterations: int = 100,
                  distribution: Union[str, ProbeDistribution, int] = "gaussian", compute_vectors: bool = False,
-                 threads: int = 1, *, seed: int = 0):
+                 threads: int = 1, *, seed: int = 0, symmetry_tolerance: float = 1e-3):
         super().__init__(EstimatorKind.POWER_ITERATION, seed=seed, count=count, tolerance=tolerance,
                          max_iterations=max_iterations, distribution=distribution, compute_vectors=compute_vectors,
-                         threads=threads)
+                         symmetry_tolerance=symmetry_tolerance, threads=threads)
 
     def _result(self, timing, ops=None, host_n=None):
         return PowerIterationResult(
@@ -560,7 +564,8 @@ class PowerIteration(Estimator):
             eigenvalues=self._values(Result.EIGENVALUES), residuals=self._values(Result.RESIDUALS),
             iterations=self._values(Result.ITERATIONS).astype(np.int64),
             converged=self._values(Result.CONVERGED).astype(bool),
-            eigenvectors=self._vectors(Result.EIGENVECTORS, ops, host_n, rows=True))
+            eigenvectors=self._vectors(Result.EIGENVECTORS, ops, host_n, rows=True),
+            max_asymmetry=self._scalar(Result.MAX_ASYMMETRY))
 
 
 def _trace_result(est: Estimator, timing: Timing, hutch_plus_plus: bool) -> TraceResult:
@@ -569,7 +574,8 @@ def _trace_result(est: Estimator, timing: Timing, hutch_plus_plus: bool) -> Trac
         **_common(est, timing), trace=est._scalar(Result.TRACE), standard_error=est._scalar(Result.STANDARD_ERROR),
         samples=int(est._scalar(Result.SAMPLES)), converged=bool(est._scalar(Result.CONVERGED)),
         sketch_rank=None if rank is None else int(rank[0]),
-        block_traces=est._optional(Result.BLOCK_TRACES), block_trace_errors=est._optional(Result.BLOCK_TRACE_ERRORS))
+        block_traces=est._optional(Result.BLOCK_TRACES), block_trace_errors=est._optional(Result.BLOCK_TRACE_ERRORS),
+        max_asymmetry=est._scalar(Result.MAX_ASYMMETRY))
 
 
 class Hutchinson(Estimator):
@@ -581,10 +587,10 @@ class Hutchinson(Estimator):
 
     def __init__(self, samples: int = 100, relative_tolerance: float = 0.0, min_samples: int = 10,
                  distribution: Union[str, ProbeDistribution, int] = "rademacher", threads: int = 1, *,
-                 seed: int = 0, blocks: Optional[Sequence[int]] = None):
+                 seed: int = 0, blocks: Optional[Sequence[int]] = None, symmetry_tolerance: float = math.inf):
         super().__init__(EstimatorKind.HUTCHINSON, seed=seed, blocks=blocks, samples=samples,
                          relative_tolerance=relative_tolerance, min_samples=min_samples, distribution=distribution,
-                         threads=threads)
+                         symmetry_tolerance=symmetry_tolerance, threads=threads)
 
     def _result(self, timing, ops=None, host_n=None):
         return _trace_result(self, timing, hutch_plus_plus=False)
@@ -599,10 +605,11 @@ class HutchPlusPlus(Estimator):
 
     def __init__(self, matvecs: int = 102, sketch_size: Optional[int] = None, relative_tolerance: float = 0.0,
                  min_samples: int = 10, distribution: Union[str, ProbeDistribution, int] = "rademacher",
-                 threads: int = 1, *, seed: int = 0, blocks: Optional[Sequence[int]] = None):
+                 threads: int = 1, *, seed: int = 0, blocks: Optional[Sequence[int]] = None,
+                 symmetry_tolerance: float = 1e-3):
         super().__init__(EstimatorKind.HUTCH_PLUS_PLUS, seed=seed, blocks=blocks, matvecs=matvecs,
                          sketch_size=sketch_size, relative_tolerance=relative_tolerance, min_samples=min_samples,
-                         distribution=distribution, threads=threads)
+                         distribution=distribution, symmetry_tolerance=symmetry_tolerance, threads=threads)
 
     def _result(self, timing, ops=None, host_n=None):
         return _trace_result(self, timing, hutch_plus_plus=True)
@@ -620,9 +627,9 @@ class XTrace(Estimator):
     falls back to Hutch++ on Q with the HVPs left (exact when Q spans range(H))."""
 
     def __init__(self, matvecs: int = 102, distribution: Union[str, ProbeDistribution, int] = "rademacher",
-                 threads: int = 1, *, seed: int = 0):
+                 threads: int = 1, *, seed: int = 0, symmetry_tolerance: float = 1e-3):
         super().__init__(EstimatorKind.XTRACE, seed=seed, matvecs=matvecs, distribution=distribution,
-                         threads=threads)
+                         symmetry_tolerance=symmetry_tolerance, threads=threads)
 
     def _result(self, timing, ops=None, host_n=None):
         return _trace_result(self, timing, hutch_plus_plus=True)
@@ -635,14 +642,16 @@ class Diagonal(Estimator):
     spatial averaging). An ops/torch run needs the backend's ``mul_acc``."""
 
     def __init__(self, samples: int = 100, threads: int = 1, *, seed: int = 0,
-                 blocks: Optional[Sequence[int]] = None):
-        super().__init__(EstimatorKind.DIAGONAL, seed=seed, blocks=blocks, samples=samples, threads=threads)
+                 blocks: Optional[Sequence[int]] = None, symmetry_tolerance: float = math.inf):
+        super().__init__(EstimatorKind.DIAGONAL, seed=seed, blocks=blocks, samples=samples,
+                         symmetry_tolerance=symmetry_tolerance, threads=threads)
 
     def _result(self, timing, ops=None, host_n=None):
         return DiagonalResult(
             **_common(self, timing), diagonal=self._vectors(Result.DIAGONAL, ops, host_n, rows=False),
             trace=self._scalar(Result.TRACE), samples=int(self._scalar(Result.SAMPLES)),
-            block_means=self._optional(Result.BLOCK_MEANS), block_mean_errors=self._optional(Result.BLOCK_MEAN_ERRORS))
+            block_means=self._optional(Result.BLOCK_MEANS), block_mean_errors=self._optional(Result.BLOCK_MEAN_ERRORS),
+            max_asymmetry=self._scalar(Result.MAX_ASYMMETRY))
 
 
 class XDiag(Estimator):

@@ -465,3 +465,28 @@ def test_plain_estimator_by_kind_reads_its_results():
         result = est.run_host(N, hvp_of(a))
     assert isinstance(result, h.TraceResult) and result.samples == 7 and result.sketch_rank is None
     assert result.trace == h.Hutchinson(samples=7, seed=3).run_host(N, hvp_of(a)).trace
+
+
+def test_symmetry_checks_refuse_a_skewed_operator_and_pass_a_symmetric_one():
+    """Power iteration, Hutch++ and XTrace check symmetry for free (on by default); Hutchinson and
+    the diagonal on request (symmetry_tolerance finite)."""
+    import numpy as np
+    import pytest
+
+    import hessianlr as h
+    from hessianlr.errors import InvalidArgumentError
+
+    rng = np.random.default_rng(3)
+    m = rng.standard_normal((30, 30))
+    symmetric = m + m.T
+    skewed = symmetric + 0.5 * np.triu(rng.standard_normal((30, 30)), 1)
+    makers = [lambda: h.PowerIteration(), lambda: h.HutchPlusPlus(matvecs=30), lambda: h.XTrace(matvecs=30),
+              lambda: h.Hutchinson(samples=20, symmetry_tolerance=1e-3),
+              lambda: h.Diagonal(samples=20, symmetry_tolerance=1e-3)]
+    for make in makers:
+        with pytest.raises(InvalidArgumentError, match="not symmetric"):
+            make().run_host(30, lambda v, out: np.matmul(skewed, v, out=out))
+        result = make().run_host(30, lambda v, out: np.matmul(symmetric, v, out=out))
+        assert result.max_asymmetry < 1e-12
+    # Off by default for the probe-only kinds: the skewed operator is not detected there.
+    assert h.Hutchinson(samples=20).run_host(30, lambda v, out: np.matmul(skewed, v, out=out)).max_asymmetry == 0.0
