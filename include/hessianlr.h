@@ -584,7 +584,9 @@ typedef struct hlr_estimator hlr_estimator;
 #define HLR_RESULT_BLOCK_TRACE_ERRORS 13 /* [3,4] with blocks: standard error per block            */
 #define HLR_RESULT_SAMPLES           14  /* [3,5] probes; [4] residual probes; [7,8] test vectors s (or
                                             the fallback's residual probes if A*Omega is rank-deficient) */
-#define HLR_RESULT_SKETCH_RANK       15  /* [4,7,8] rank of the sketch basis Q                     */
+#define HLR_RESULT_SKETCH_RANK       15  /* [4,7,8] rank of the sketch basis Q. SKETCH_RANK = n with
+                                            SAMPLES = 0 (and STANDARD_ERROR = 0): Q spans the whole
+                                            space and the result is exact, not an estimate         */
 #define HLR_RESULT_DIAGONAL          16  /* [5,8] host: n values; ops: 1 vector handle             */
 #define HLR_RESULT_BLOCK_MEANS       17  /* [5,8] with blocks: mean of the diagonal per block      */
 #define HLR_RESULT_BLOCK_MEAN_ERRORS 18  /* [5] with blocks: standard error per block mean         */

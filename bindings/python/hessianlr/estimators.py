@@ -265,6 +265,12 @@ class TraceResult(_Common):
     max_asymmetry: float = 0.0
 
     @property
+    def exact(self) -> bool:
+        """True when the sketch spanned the whole space (Hutch++/XTrace with a budget ≥ 2n, or a
+        low-rank H): no stochastic sample was needed and ``trace`` is exact up to rounding."""
+        return self.sketch_rank is not None and self.samples == 0 and self.standard_error == 0.0
+
+    @property
     def relative_standard_error(self) -> float:
         return self.standard_error / abs(self.trace) if self.trace else math.inf
 

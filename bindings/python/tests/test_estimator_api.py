@@ -490,3 +490,19 @@ def test_symmetry_checks_refuse_a_skewed_operator_and_pass_a_symmetric_one():
         assert result.max_asymmetry < 1e-12
     # Off by default for the probe-only kinds: the skewed operator is not detected there.
     assert h.Hutchinson(samples=20).run_host(30, lambda v, out: np.matmul(skewed, v, out=out)).max_asymmetry == 0.0
+
+
+def test_a_budget_that_spans_the_space_reports_an_exact_trace():
+    import numpy as np
+
+    import hessianlr as h
+
+    rng = np.random.default_rng(0)
+    m = rng.standard_normal((20, 20))
+    a = m + m.T
+    for estimator in (h.HutchPlusPlus(matvecs=60), h.XTrace(matvecs=60)):
+        result = estimator.run_host(20, lambda v, out: np.matmul(a, v, out=out))
+        assert result.exact and result.sketch_rank == 20 and result.samples == 0
+        assert abs(result.trace - np.trace(a)) <= 1e-12 * np.abs(a).sum()
+    small = h.XTrace(matvecs=10).run_host(20, lambda v, out: np.matmul(a, v, out=out))
+    assert not small.exact
