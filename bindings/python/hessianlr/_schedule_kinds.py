@@ -130,10 +130,8 @@ class ScheduleConstructors:
 
     @classmethod
     def _hyperbolic(cls, kind, base_lr, max_iter, upper_bound, infimum_lr, warmup_steps):
-        from .schedule import warmup  # late: the module imports this one
-
         if not warmup_steps:
             return cls(kind, base_lr=base_lr, max_iter=max_iter, upper_bound=upper_bound, infimum_lr=infimum_lr)
         with cls(kind, base_lr=base_lr, max_iter=max_iter - warmup_steps, upper_bound=upper_bound,
                  infimum_lr=infimum_lr) as curve:
-            return warmup(curve, warmup_steps, infimum_lr)
+            return curve.with_warmup(warmup_steps, infimum_lr)

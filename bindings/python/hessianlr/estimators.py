@@ -54,7 +54,6 @@ from __future__ import annotations
 
 import math
 import time
-from collections import namedtuple
 from ctypes import byref, c_double, c_int, c_size_t, c_uint64, c_void_p
 from dataclasses import dataclass, field
 from enum import IntEnum
@@ -63,6 +62,7 @@ from typing import Optional, Sequence, Union
 import numpy as np
 
 from . import _args, _lib
+from ._bounds import ParamBounds
 from ._callbacks import CallbackSession
 from ._handle import OwnedHandle
 from ._vector_ops import NumpyVectors, OpsRun, host_probe
@@ -96,7 +96,6 @@ __all__ = [
 ]
 
 #: Inclusive range and default of one estimator parameter (``hlr_estimator_param_bounds``).
-ParamBounds = namedtuple("ParamBounds", ["min", "max", "default"])
 
 
 class ProbeStream(IntEnum):

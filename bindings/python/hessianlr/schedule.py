@@ -28,11 +28,11 @@ from typing import Iterable, Sequence, Union
 import numpy as np
 
 from . import _args, _lib
+from ._bounds import ParamBounds
 from ._handle import OwnedHandle
 from ._schedule_kinds import ScheduleConstructors
 from .constants import AnnealStrategy, CyclicMode, DecayShape, ScheduleKind, ScheduleParam
 from .errors import BufferTooSmallError, InvalidArgumentError, UnknownKeyError, UnknownMethodError, check
-from .tuner import ParamBounds
 
 __all__ = ["Schedule", "schedule_param_bounds", "schedule_params", "join", "warmup"]
 

@@ -24,25 +24,25 @@ from __future__ import annotations
 
 import ctypes
 import functools
-from collections import namedtuple
 from ctypes import byref, c_double, c_int, c_size_t, c_void_p
 from typing import Iterable, Union
 
 import numpy as np
 
 from . import _args, _lib
+from ._bounds import ParamBounds
 from ._options import apply_options, option_name, param_key
 from ._handle import OwnedHandle
 from ._tuner_host import HostMode
 from .constants import Info, Method, Need, Param, Reset
 from .errors import BufferTooSmallError, InvalidHandleError, check
+from .schedule import Schedule
 
 __all__ = ["ParamBounds", "param_bounds", "method_params", "Tuner"]
 
 KeyLike = Union[Param, int, str]
 
 #: Inclusive range and default of one option (``hlr_param_bounds``).
-ParamBounds = namedtuple("ParamBounds", ["min", "max", "default"])
 
 
 def param_bounds(method: Union[Method, int], key: KeyLike) -> ParamBounds:
@@ -281,8 +281,6 @@ class Tuner(HostMode, OwnedHandle):
         """Attaches a copy of ``schedule`` (a :class:`~hessianlr.Schedule`) as the base schedule,
         or detaches it with None: the rates become rate_k(t)·value(t)/nominal. The method
         observes and decides as before; the snapshot carries the schedule."""
-        from .schedule import Schedule  # late: schedule.py does not need the tuner
-
         if schedule is not None and not isinstance(schedule, Schedule):
             raise TypeError(f"schedule must be a hessianlr.Schedule or None, got {type(schedule).__name__}")
         if schedule is not None and schedule.closed:  # its NULL handle would detach instead
@@ -291,8 +289,6 @@ class Tuner(HostMode, OwnedHandle):
 
     def get_schedule(self):
         """A copy of the attached base schedule (a new :class:`~hessianlr.Schedule`), or None."""
-        from .schedule import Schedule
-
         out = c_void_p()
         check(_lib.lib.hlr_tuner_get_schedule(self._handle, byref(out)))
         return None if out.value is None else Schedule._adopt(out.value)
