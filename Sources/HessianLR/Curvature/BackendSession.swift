@@ -93,19 +93,31 @@ final class BackendSession<B: OperatorBackend> {
             distribution: distribution)
     }
 
-    /// One classical Gram–Schmidt pass: c_i = q_iᵀw for every basis vector, then w ← w − Σ c_i q_i.
-    /// Returns the coefficients.
+    /// One classical Gram–Schmidt pass: c_i = q_iᵀw for every basis vector (all against the
+    /// same w: one `multiDot`), then w ← w − c_0 q_0 − c_1 q_1 − … in order, skipping zero
+    /// coefficients (one `multiAxpy`). The same bits as a `dot` per q_i followed by an `axpy`
+    /// per non-zero c_i. Returns the coefficients.
     func project(
         _ w: B.Vector, against basis: [B.Vector], _ what: @autoclosure () -> String
     ) throws(HLRError) -> [Double] {
-        var coefficients: [Double] = []
-        coefficients.reserveCapacity(basis.count)
-        for (index, q) in basis.enumerated() {
-            coefficients.append(try dot(q, w, "\(what()): q\(index)ᵀw"))
+        guard !basis.isEmpty else { return [] }
+        let coefficients = try backend.multiDot(basis, w)
+        for (index, value) in coefficients.enumerated() where !value.isFinite {
+            throw nonFinite("\(what()): q\(index)ᵀw", value)
         }
+        guard coefficients.count == basis.count else {
+            throw HLRError(
+                .callbackFailed,
+                "\(estimator): the backend returned \(coefficients.count) dots for \(basis.count) basis vectors")
+        }
+        var weights: [Double] = [], vectors: [B.Vector] = []
+        weights.reserveCapacity(basis.count)
+        vectors.reserveCapacity(basis.count)
         for (index, q) in basis.enumerated() where coefficients[index] != 0 {
-            try backend.axpy(-coefficients[index], q, w)
+            weights.append(-coefficients[index])
+            vectors.append(q)
         }
+        if !vectors.isEmpty { try backend.multiAxpy(weights, vectors, w) }
         return coefficients
     }
 }

@@ -69,6 +69,29 @@ public struct HostVectorSpace<T: HostScalar>: OperatorBackend {
         ChunkedKernels.axpy(a, UnsafePointer(x.base), y.base, count: dimension, threads: threads)
     }
 
+    /// All dots in one blocked pass over y (`ChunkedKernels.multiDot`): each the bits of `dot`.
+    public func multiDot(_ xs: [HostVector<T>], _ y: HostVector<T>) throws(HLRError) -> [Double] {
+        for x in xs { try check(x, "multiDot x") }
+        try check(y, "multiDot y")
+        return ChunkedKernels.multiDot(xs.map { UnsafePointer($0.base) }, UnsafePointer(y.base),
+                                       count: dimension, threads: threads)
+    }
+
+    /// The axpys fused blockwise (`ChunkedKernels.multiAxpy`): the bits of the `axpy` sequence.
+    public func multiAxpy(_ a: [Double], _ xs: [HostVector<T>], _ y: HostVector<T>) throws(HLRError) {
+        guard a.count == xs.count else {
+            throw .invalid("multiAxpy: \(a.count) coefficients for \(xs.count) vectors")
+        }
+        for x in xs { try check(x, "multiAxpy x") }
+        try check(y, "multiAxpy y")
+        if xs.contains(where: { $0 === y }) {
+            // y among the x's: the fused kernel would read stale values; keep the sequence.
+            for (coefficient, x) in zip(a, xs) { try axpy(coefficient, x, y) }
+            return
+        }
+        ChunkedKernels.multiAxpy(a, xs.map { UnsafePointer($0.base) }, y.base, count: dimension, threads: threads)
+    }
+
     public func scale(_ a: Double, _ x: HostVector<T>) throws(HLRError) {
         try check(x, "scale x")
         ChunkedKernels.scale(a, x.base, count: dimension, threads: threads)

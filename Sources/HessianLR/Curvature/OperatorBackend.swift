@@ -62,6 +62,17 @@ public protocol OperatorBackend {
     /// Per-block dot products: result[b] = Σ_{i ∈ blocks.range(of: b)} xᵢyᵢ, in float64
     /// (per-block traces and block means). Optional: the default throws `invalidArgument`.
     func blockDots(_ x: Vector, _ y: Vector, blocks: GroupLayout) throws(HLRError) -> [Double]
+
+    /// result[j] = `dot(xs[j], y)` for j = 0, 1, … (the dots of one classical Gram–Schmidt pass,
+    /// all against the same y), each with the bits `dot` would give. A backend may compute them
+    /// in one pass over y. Optional: the default calls `dot` for each x in order and stops after
+    /// the first non-finite value (the caller fails on it), so the result may be shorter than
+    /// `xs` only when its last value is not finite.
+    func multiDot(_ xs: [Vector], _ y: Vector) throws(HLRError) -> [Double]
+
+    /// y ← y + a[0]·xs[0], then y ← y + a[1]·xs[1], …: the same bits as those `axpy` calls in
+    /// that order (y may be one of `xs`). Optional: the default makes the `axpy` calls.
+    func multiAxpy(_ a: [Double], _ xs: [Vector], _ y: Vector) throws(HLRError)
 }
 
 extension OperatorBackend {
@@ -73,5 +84,23 @@ extension OperatorBackend {
 
     public func blockDots(_ x: Vector, _ y: Vector, blocks: GroupLayout) throws(HLRError) -> [Double] {
         throw .invalid("this vector backend has no per-block dot products (needed for per-block estimates)")
+    }
+
+    public func multiDot(_ xs: [Vector], _ y: Vector) throws(HLRError) -> [Double] {
+        var values: [Double] = []
+        values.reserveCapacity(xs.count)
+        for x in xs {
+            let value = try dot(x, y)
+            values.append(value)
+            if !value.isFinite { break }
+        }
+        return values
+    }
+
+    public func multiAxpy(_ a: [Double], _ xs: [Vector], _ y: Vector) throws(HLRError) {
+        guard a.count == xs.count else {
+            throw .invalid("multiAxpy: \(a.count) coefficients for \(xs.count) vectors")
+        }
+        for (coefficient, x) in zip(a, xs) { try axpy(coefficient, x, y) }
     }
 }

@@ -76,6 +76,53 @@ public enum ChunkedKernels {
         return sums
     }
 
+    /// r[j] = Σ xⱼᵢyᵢ over i in 0..<count for every x_j of `xs`, each bit for bit
+    /// `dot(x_j, y)` (per-chunk `T.dot`, chunks added in order), in one blocked pass: every
+    /// chunk of y is dotted with every x_j while it is in cache (the Gram–Schmidt dots of
+    /// `OperatorBackend.multiDot`).
+    public static func multiDot<T: HostScalar>(
+        _ xs: [UnsafePointer<T>], _ y: UnsafePointer<T>, count: Int, threads: Int
+    ) -> [Double] {
+        if T.self == Float.self {
+            return multiDotBody(xs.map { rebind($0) as UnsafePointer<Float> }, rebind(y) as UnsafePointer<Float>,
+                                count, threads) { SIMD8<Double>($0) }
+        } else if T.self == Double.self {
+            return multiDotBody(xs.map { rebind($0) as UnsafePointer<Double> }, rebind(y) as UnsafePointer<Double>,
+                                count, threads) { $0 }
+        }
+        return xs.map { x in
+            dot(UnsafeBufferPointer(start: x, count: count), UnsafeBufferPointer(start: y, count: count),
+                threads: threads)
+        }
+    }
+
+    private static func multiDotBody<U: SIMDScalar & BinaryFloatingPoint>(
+        _ xs: [UnsafePointer<U>], _ y: UnsafePointer<U>, _ count: Int, _ threads: Int,
+        _ widen: (SIMD8<U>) -> SIMD8<Double>
+    ) -> [Double] {
+        let k = xs.count
+        guard k > 0 else { return [] }
+        let pieces = chunks(of: 0..<count)
+        var partials = [Double](repeating: 0, count: pieces.count * k)
+        partials.withUnsafeMutableBufferPointer { out in
+            xs.withUnsafeBufferPointer { vectors in
+                let target = UncheckedBox(out.baseAddress!), boxX = UncheckedBox(vectors), boxY = UncheckedBox(y)
+                perform(count: pieces.count, elements: count, threads: threads) { index in
+                    let range = pieces[index]
+                    HostKernels.dots(
+                        boxX.value, boxY.value, first: range.lowerBound, count: range.count,
+                        into: target.value + index * k, widen: widen)
+                }
+            }
+        }
+        // As `blockDots`: each sum starts at 0 and adds its chunks' partials in chunk order.
+        var sums = [Double](repeating: 0, count: k)
+        for piece in 0..<pieces.count {
+            for j in 0..<k { sums[j] += partials[piece * k + j] }
+        }
+        return sums
+    }
+
     /// Applies `body` to every chunk of 0..<count (possibly in parallel).
     static func forEachChunk(count: Int, threads: Int, _ body: (Range<Int>) -> Void) {
         let pieces = chunks(of: 0..<count)
@@ -97,6 +144,25 @@ public enum ChunkedKernels {
             axpyBody(a, rebind(x) as UnsafePointer<Double>, rebind(y) as UnsafeMutablePointer<Double>, count, threads)
         } else {
             axpyBody(a, x, y, count, threads)
+        }
+    }
+
+    /// y ← y + a₀·x₀, then y ← y + a₁·x₁, …: per element exactly the sequence of `axpy` calls
+    /// in order (each a_j rounded to T once, each product and sum rounded to T), applied block by
+    /// block so that y is read and written once from memory instead of once per x_j. No x_j may
+    /// be y (an x_j equal to y would be read before the earlier updates of the same block).
+    public static func multiAxpy<T: HostScalar>(
+        _ a: [Double], _ xs: [UnsafePointer<T>], _ y: UnsafeMutablePointer<T>, count: Int, threads: Int
+    ) {
+        precondition(a.count == xs.count, "multiAxpy: \(a.count) coefficients for \(xs.count) vectors")
+        if T.self == Float.self {
+            multiAxpyBody(a, xs.map { rebind($0) as UnsafePointer<Float> }, rebind(y) as UnsafeMutablePointer<Float>,
+                          count, threads)
+        } else if T.self == Double.self {
+            multiAxpyBody(a, xs.map { rebind($0) as UnsafePointer<Double> }, rebind(y) as UnsafeMutablePointer<Double>,
+                          count, threads)
+        } else {
+            multiAxpyBody(a, xs, y, count, threads)
         }
     }
 
@@ -218,6 +284,51 @@ public enum ChunkedKernels {
         forEachChunk(count: count, threads: threads) { range in
             let px = boxX.value, py = boxY.value
             for i in range { py[i] += scalar * px[i] }
+        }
+    }
+
+    /// Elements per block of `multiAxpyBody` (8 KiB of float64: stays in L1 across the x's).
+    static let multiAxpyBlock = 1024
+
+    private static func multiAxpyBody<U: HostScalar>(
+        _ a: [Double], _ xs: [UnsafePointer<U>], _ y: UnsafeMutablePointer<U>, _ count: Int, _ threads: Int
+    ) {
+        let k = xs.count
+        guard k > 0 else { return }
+        let scalars = a.map { U($0) }
+        scalars.withUnsafeBufferPointer { s in
+            xs.withUnsafeBufferPointer { vectors in
+                let boxS = UncheckedBox(s), boxX = UncheckedBox(vectors), boxY = UncheckedBox(y)
+                forEachChunk(count: count, threads: threads) { range in
+                    let s = boxS.value, x = boxX.value, py = boxY.value
+                    var start = range.lowerBound
+                    while start < range.upperBound {
+                        let end = Swift.min(start + multiAxpyBlock, range.upperBound)
+                        var j = 0
+                        // Per element the same operations in the same order as k axpys:
+                        // y ← fl(y + fl(a_j·x_j)) for j = 0, 1, ….
+                        while j + 4 <= k {
+                            let s0 = s[j], s1 = s[j + 1], s2 = s[j + 2], s3 = s[j + 3]
+                            let x0 = x[j], x1 = x[j + 1], x2 = x[j + 2], x3 = x[j + 3]
+                            for i in start..<end {
+                                var v = py[i]
+                                v = v + s0 * x0[i]
+                                v = v + s1 * x1[i]
+                                v = v + s2 * x2[i]
+                                v = v + s3 * x3[i]
+                                py[i] = v
+                            }
+                            j += 4
+                        }
+                        while j < k {
+                            let s0 = s[j], x0 = x[j]
+                            for i in start..<end { py[i] += s0 * x0[i] }
+                            j += 1
+                        }
+                        start = end
+                    }
+                }
+            }
         }
     }
 
