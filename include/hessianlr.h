@@ -397,6 +397,9 @@ int hlr_schedule_values(const hlr_schedule *schedule, uint64_t first_step, doubl
 /* The largest rate the schedule names (its base_lr, max_lr, ...): value / nominal is the factor
  * a schedule attached to a tuner multiplies the tuner's rates by. */
 int hlr_schedule_nominal(const hlr_schedule *schedule, double *rate);
+/* value(step) / nominal in [0, 1] (0 when the nominal rate is 0): the factor an attached schedule
+ * multiplies a tuner's rates by. */
+int hlr_schedule_factor(const hlr_schedule *schedule, uint64_t step, double *factor);
 /* A new schedule: `schedule` for a parameter group whose learning rate is `nominal` (finite, in
  * [0, 1e300]), what a torch scheduler runs for each param group of an optimizer. With N the
  * schedule's nominal rate, every rate parameter x of every node becomes `nominal` if x == N,
@@ -708,6 +711,15 @@ int hlr_probe_fill_f32(uint64_t seed, uint64_t stream, uint64_t index, int distr
                        uint64_t first, float *out, size_t n);
 int hlr_probe_fill_f64(uint64_t seed, uint64_t stream, uint64_t index, int distribution,
                        uint64_t first, double *out, size_t n);
+
+/* The smoothed spectral density of a measure (nodes theta_i, weights w_i; e.g. the SLQ nodes and
+ * weights of a run, weights divided by the number of runs) at n_points points t, without
+ * renormalisation: out[j] = sum_i w_i exp(-(t_j - theta_i)^2 / (2 sigma^2)) / (sigma sqrt(2 pi)),
+ * summed in node order (the smoothing HLR_RESULT_DENSITY uses before its renormalisation).
+ * sigma finite and > 0; every input finite (HLR_ERR_NONFINITE names the first that is not, and
+ * a value that overflows); n_nodes * n_points <= 2^34. out holds n_points doubles. */
+int hlr_density_smooth(const double *nodes, const double *weights, size_t n_nodes,
+                       const double *points, size_t n_points, double sigma, double *out);
 
 /* Stability diagnostics (lr > 0, every input finite; HLR_ERR_NONFINITE if the result overflows).
  * *out = lr * lambda_max / 2: gradient descent is stable along the top eigenvector iff < 1

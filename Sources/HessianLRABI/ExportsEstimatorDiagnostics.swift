@@ -52,6 +52,30 @@ private func finite(
     out.pointee = value
 }
 
+@_cdecl("hlr_density_smooth")
+public func hlr_density_smooth(
+    _ nodes: UnsafePointer<Double>?, _ weights: UnsafePointer<Double>?, _ nNodes: UInt,
+    _ points: UnsafePointer<Double>?, _ nPoints: UInt, _ sigma: Double, _ out: UnsafeMutablePointer<Double>?
+) -> Int32 {
+    exported("hlr_density_smooth") {
+        let nodeCount = try Arguments.count(nNodes, "n_nodes", limit: EstimatorConfig.maxSmoothingPairs)
+        let pointCount = try Arguments.count(nPoints, "n_points", limit: EstimatorConfig.maxSmoothingPairs)
+        guard nodeCount > 0 else { throw ABIError.invalid("n_nodes must be ≥ 1, got 0") }
+        guard pointCount > 0 else { throw ABIError.invalid("n_points must be ≥ 1, got 0") }
+        let (pairs, overflow) = nodeCount.multipliedReportingOverflow(by: pointCount)
+        guard !overflow, pairs <= EstimatorConfig.maxSmoothingPairs else {
+            throw ABIError.invalid(
+                "n_nodes × n_points = \(nodeCount) × \(pointCount) is more than \(EstimatorConfig.maxSmoothingPairs) terms")
+        }
+        let nodes = Array(UnsafeBufferPointer(start: try Arguments.pointer(nodes, "nodes"), count: nodeCount))
+        let weights = Array(UnsafeBufferPointer(start: try Arguments.pointer(weights, "weights"), count: nodeCount))
+        let points = Array(UnsafeBufferPointer(start: try Arguments.pointer(points, "points"), count: pointCount))
+        let result = try Arguments.pointer(out, "out")
+        let values = try DensityGrid.density(nodes: nodes, weights: weights, at: points, sigma: sigma)
+        for (index, value) in values.enumerated() { result[index] = value }
+    }
+}
+
 @_cdecl("hlr_edge_of_stability")
 public func hlr_edge_of_stability(
     _ learningRate: Double, _ lambdaMax: Double, _ out: UnsafeMutablePointer<Double>?

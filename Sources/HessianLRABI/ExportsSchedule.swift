@@ -202,6 +202,17 @@ public func hlr_schedule_nominal(_ handle: OpaquePointer?, _ rate: UnsafeMutable
     }
 }
 
+@_cdecl("hlr_schedule_factor")
+public func hlr_schedule_factor(
+    _ handle: OpaquePointer?, _ step: UInt64, _ factor: UnsafeMutablePointer<Double>?
+) -> Int32 {
+    exported("hlr_schedule_factor") {
+        let box = try Registry.lookupSchedule(handle)
+        let out = try Arguments.pointer(factor, "factor")
+        out.pointee = box.read { $0.factor(at: step) }
+    }
+}
+
 @_cdecl("hlr_schedule_snapshot_size")
 public func hlr_schedule_snapshot_size(_ handle: OpaquePointer?, _ size: UnsafeMutablePointer<UInt>?) -> Int32 {
     exported("hlr_schedule_snapshot_size") {

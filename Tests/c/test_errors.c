@@ -1743,6 +1743,15 @@ static void case_hlr_schedule_nominal(void) {
     BAD("null:rate", hlr_schedule_nominal(fx.schedule, NULL), HLR_ERR_NULL_POINTER, "rate");
 }
 
+static void case_hlr_schedule_factor(void) {
+    double v = 0;
+    BAD_HANDLES("handle:schedule", H_SCHEDULE, 1, hlr_schedule_factor(H, 3, &v));
+    BAD("null:factor", hlr_schedule_factor(fx.schedule, 3, NULL), HLR_ERR_NULL_POINTER, "factor");
+    BAD("extreme:step", hlr_schedule_factor(fx.schedule, UINT64_MAX, &v), HLR_OK, NULL);
+    CHECK(v >= 0 && v <= 1);
+    BAD("extreme:step", hlr_schedule_factor(fx.schedule, 0, &v), HLR_OK, NULL);
+}
+
 static void case_hlr_schedule_snapshot_size(void) {
     size_t size = 0;
     BAD_HANDLES("handle:schedule", H_SCHEDULE, 1, hlr_schedule_snapshot_size(H, &size));
@@ -2142,6 +2151,32 @@ static void stability_cases(int (*f)(double, double, double *), const char *x_na
     CHECK_EQ_DBL(out, 0.1 * 10.0 / 2);
 }
 
+static void case_hlr_density_smooth(void) {
+    const double nodes[3] = {0.0, 1.0, 2.0}, weights[3] = {0.25, 0.5, 0.25}, points[2] = {0.5, 1.5};
+    double bad[3] = {0.0, NAN, 2.0};
+    double out[2] = {-7, -7};
+    BAD("null:nodes", hlr_density_smooth(NULL, weights, 3, points, 2, 0.1, out), HLR_ERR_NULL_POINTER, "nodes");
+    BAD("null:weights", hlr_density_smooth(nodes, NULL, 3, points, 2, 0.1, out), HLR_ERR_NULL_POINTER, "weights");
+    BAD("null:points", hlr_density_smooth(nodes, weights, 3, NULL, 2, 0.1, out), HLR_ERR_NULL_POINTER, "points");
+    BAD("null:out", hlr_density_smooth(nodes, weights, 3, points, 2, 0.1, NULL), HLR_ERR_NULL_POINTER, "out");
+    BAD("nonfinite:nodes", hlr_density_smooth(bad, weights, 3, points, 2, 0.1, out), HLR_ERR_NONFINITE, "nodes[1]");
+    BAD("nonfinite:weights", hlr_density_smooth(nodes, bad, 3, points, 2, 0.1, out), HLR_ERR_NONFINITE, "weights[1]");
+    BAD("nonfinite:points", hlr_density_smooth(nodes, weights, 3, bad, 2, 0.1, out), HLR_ERR_NONFINITE, "points[1]");
+    BAD("zero:n_nodes", hlr_density_smooth(nodes, weights, 0, points, 2, 0.1, out), HLR_ERR_INVALID_ARGUMENT, "n_nodes");
+    BAD("zero:n_points", hlr_density_smooth(nodes, weights, 3, points, 0, 0.1, out), HLR_ERR_INVALID_ARGUMENT, "n_points");
+    BAD("huge:n_nodes", hlr_density_smooth(nodes, weights, SIZE_MAX, points, 2, 0.1, out), HLR_ERR_INVALID_ARGUMENT,
+        "18446744073709551615");
+    BAD("huge:n_points", hlr_density_smooth(nodes, weights, 3, points, (size_t)1 << 33, 0.1, out),
+        HLR_ERR_INVALID_ARGUMENT, "n_nodes × n_points");
+    BAD("nan:sigma", hlr_density_smooth(nodes, weights, 3, points, 2, NAN, out), HLR_ERR_INVALID_ARGUMENT, "nan");
+    BAD("inf:sigma", hlr_density_smooth(nodes, weights, 3, points, 2, INFINITY, out), HLR_ERR_INVALID_ARGUMENT, "inf");
+    BAD("range:sigma", hlr_density_smooth(nodes, weights, 3, points, 2, -1.0, out), HLR_ERR_INVALID_ARGUMENT, "-1");
+    CHECK(out[0] == -7 && out[1] == -7); /* nothing written on failure */
+    const double huge[3] = {1e308, 1e308, 1e308}, at_node[2] = {1.0, 1.0};
+    BAD("constraint", hlr_density_smooth(nodes, huge, 3, at_node, 2, 1e-300, out), HLR_ERR_NONFINITE, "overflows");
+    CHECK(out[0] == -7 && out[1] == -7);
+}
+
 static void case_hlr_edge_of_stability(void) { stability_cases(hlr_edge_of_stability, "lambda_max"); }
 static void case_hlr_sgd_trace_stability(void) { stability_cases(hlr_sgd_trace_stability, "trace"); }
 
@@ -2240,6 +2275,7 @@ static const matrix_row matrix[] = {
     ROW(hlr_schedule_value, "handle:schedule extreme:step null:value"),
     ROW(hlr_schedule_values, "handle:schedule extreme:first_step null:values huge:n zero:n optional:values"),
     ROW(hlr_schedule_nominal, "handle:schedule null:rate"),
+    ROW(hlr_schedule_factor, "handle:schedule extreme:step null:factor"),
     ROW(hlr_schedule_snapshot_size, "handle:schedule null:size"),
     ROW(hlr_schedule_save, "handle:schedule null:buffer zero:capacity huge:capacity optional:written"),
     ROW(hlr_schedule_load, "null:buffer null:out zero:size huge:size mismatch"),
@@ -2270,6 +2306,9 @@ static const matrix_row matrix[] = {
                             "extreme:stream extreme:index"),
     ROW(hlr_probe_fill_f64, "bad:distribution null:out optional:out zero:n huge:n extreme:first extreme:seed "
                             "extreme:stream extreme:index"),
+    ROW(hlr_density_smooth, "null:nodes nonfinite:nodes null:weights nonfinite:weights zero:n_nodes huge:n_nodes "
+                            "null:points nonfinite:points zero:n_points huge:n_points nan:sigma inf:sigma "
+                            "range:sigma null:out constraint"),
     ROW(hlr_edge_of_stability, "nan:lr inf:lr range:lr nan:lambda_max inf:lambda_max constraint null:out call"),
     ROW(hlr_sgd_trace_stability, "nan:lr inf:lr range:lr nan:trace inf:trace constraint null:out call"),
     ROW(hlr_scaled_lr, "nan:lr inf:lr nan:old_batch inf:old_batch nan:new_batch inf:new_batch range:old_batch "

@@ -1076,6 +1076,22 @@ static void test_spectral_density(void) {
     CHECK(sigma > 0);
     printf("SLQ 3 runs x 20 steps: weights sum to 1 within %.1e, trace %.3f vs %.3f, sigma %.4f\n",
            worst, scalar(e, HLR_RESULT_TRACE), matrix_trace(&m), sigma);
+    /* hlr_density_smooth of the measure (weights / runs) is the density before its
+     * renormalisation: a constant multiple of HLR_RESULT_DENSITY, with integral ~1 (the default
+     * grid leaves 5 sigma on each side). */
+    if (nodes && weights && grid && density) {
+        double *measure = malloc(nw * sizeof(double)), *smooth = malloc(ng * sizeof(double));
+        for (size_t i = 0; i < nw; i++) measure[i] = weights[i] / 3.0;
+        CHECK_OK(hlr_density_smooth(nodes, measure, nn, grid, ng, sigma, smooth));
+        double mass = 0, spread = 0;
+        for (size_t g = 0; g + 1 < ng; g++) mass += 0.5 * (smooth[g] + smooth[g + 1]) * (grid[g + 1] - grid[g]);
+        for (size_t g = 0; g < ng; g++)
+            if (density[g] > 1e-3) spread = fmax(spread, fabs(smooth[g] / density[g] - mass));
+        EST_NEAR(mass, 1.0, 1e-5);
+        CHECK(spread <= 1e-12 * mass);
+        free(measure);
+        free(smooth);
+    }
     free(nodes);
     free(weights);
     free(steps);

@@ -1448,7 +1448,29 @@ static void test_rescale(void) {
     hlr_schedule_free(linear);
 }
 
+/* hlr_schedule_factor is value / nominal in [0, 1], 0 for a zero nominal rate. */
+static void test_factor(void) {
+    hlr_schedule *s = hlrt_schedule(HLR_SCHEDULE_COSINE);
+    CHECK_OK(hlr_schedule_set_param(s, HLR_SCHED_PARAM_BASE_LR, 0.2));
+    CHECK_OK(hlr_schedule_set_param(s, HLR_SCHED_PARAM_T_MAX, 50));
+    double nominal = 0;
+    CHECK_OK(hlr_schedule_nominal(s, &nominal));
+    for (uint64_t step = 0; step < 120; step += 7) {
+        double value = 0, factor = -1;
+        CHECK_OK(hlr_schedule_value(s, step, &value));
+        CHECK_OK(hlr_schedule_factor(s, step, &factor));
+        CHECK_EQ_DBL(factor, value / nominal);
+        CHECK(factor >= 0 && factor <= 1);
+    }
+    CHECK_OK(hlr_schedule_set_param(s, HLR_SCHED_PARAM_BASE_LR, 0.0));
+    double factor = -1;
+    CHECK_OK(hlr_schedule_factor(s, 3, &factor));
+    CHECK_EQ_DBL(factor, 0.0);
+    hlr_schedule_free(s);
+}
+
 int main(void) {
+    test_factor();
     test_leaf_formulas();
     test_milestones();
     test_join_and_warmup();

@@ -63,20 +63,8 @@ public struct DensityGrid: Sendable, Equatable {
         let step = (upper - lower) / Double(options.points - 1)
         let grid = (0..<options.points).map { $0 == options.points - 1 ? upper : lower + Double($0) * step }
         let norm = 1 / (sigma * (2 * Double.pi).squareRoot() * Double(nodes.count))
-        var density = grid.map { t in
-            var sum = 0.0
-            for (runNodes, runWeights) in zip(nodes, weights) {
-                for (theta, w) in zip(runNodes, runWeights) {
-                    let x = (t - theta) / sigma
-                    // exp(−x²/2) is exactly 0 in Double once x²/2 > 745.2 (below the smallest
-                    // subnormal), so skipping those terms changes no bit and saves the exp.
-                    let exponent = 0.5 * x * x
-                    if exponent > 746 { continue }
-                    sum += w * Double.exp(-exponent)
-                }
-            }
-            return sum * norm
-        }
+        var density = Self.gaussianSum(
+            nodes: Array(nodes.joined()), weights: Array(weights.joined()), at: grid, sigma: sigma, scale: norm)
         var integral = 0.0
         for g in 0..<(grid.count - 1) { integral += 0.5 * (density[g] + density[g + 1]) * (grid[g + 1] - grid[g]) }
         guard integral > 0, integral.isFinite else {
@@ -86,5 +74,59 @@ public struct DensityGrid: Sendable, Equatable {
         self.grid = grid
         self.density = density
         self.sigma = sigma
+    }
+
+    /// scale · Σᵢ wᵢ·exp(−(t − θᵢ)²/2σ²) at every t of `points`, summed in the order of the nodes
+    /// (the smoothing of `init`, where scale = 1/(σ√(2π)·runs); with the measure's weights
+    /// wᵢ/runs and scale = 1/(σ√(2π)) it is the density φ(t) without renormalisation,
+    /// `hlr_density_smooth`). Terms whose exp is exactly 0 in Double (x²/2 > 745.2, below the
+    /// smallest subnormal) are skipped, which changes no bit. Work: points × nodes terms.
+    public static func gaussianSum(
+        nodes: [Double], weights: [Double], at points: [Double], sigma: Double, scale: Double
+    ) -> [Double] {
+        points.map { t in
+            var sum = 0.0
+            for (theta, w) in zip(nodes, weights) {
+                let x = (t - theta) / sigma
+                let exponent = 0.5 * x * x
+                if exponent > 746 { continue }
+                sum += w * Double.exp(-exponent)
+            }
+            return sum * scale
+        }
+    }
+
+    /// The density φ(t) = Σᵢ wᵢ·N(t; θᵢ, σ²) of a measure (nodes θᵢ, weights wᵢ) at `points`,
+    /// without renormalisation: checks the inputs (equal, non-zero counts; everything finite;
+    /// σ > 0; at most `EstimatorConfig.maxSmoothingPairs` terms) and the result (finite).
+    public static func density(
+        nodes: [Double], weights: [Double], at points: [Double], sigma: Double
+    ) throws(HLRError) -> [Double] {
+        guard !nodes.isEmpty, nodes.count == weights.count else {
+            throw .invalid("density: \(nodes.count) nodes and \(weights.count) weights; both must be the same, ≥ 1")
+        }
+        guard !points.isEmpty else { throw .invalid("density: no points to evaluate at") }
+        guard sigma > 0, sigma.isFinite else { throw .invalid("density: sigma must be finite and > 0, got \(sigma)") }
+        for (index, value) in nodes.enumerated() where !value.isFinite {
+            throw HLRError(.nonFinite, "density: nodes[\(index)] = \(value)")
+        }
+        for (index, value) in weights.enumerated() where !value.isFinite {
+            throw HLRError(.nonFinite, "density: weights[\(index)] = \(value)")
+        }
+        for (index, value) in points.enumerated() where !value.isFinite {
+            throw HLRError(.nonFinite, "density: points[\(index)] = \(value)")
+        }
+        let (pairs, overflow) = nodes.count.multipliedReportingOverflow(by: points.count)
+        guard !overflow, pairs <= EstimatorConfig.maxSmoothingPairs else {
+            throw .invalid(
+                "density: \(nodes.count) nodes × \(points.count) points is more than "
+                    + "\(EstimatorConfig.maxSmoothingPairs) terms")
+        }
+        let values = gaussianSum(
+            nodes: nodes, weights: weights, at: points, sigma: sigma, scale: 1 / (sigma * (2 * Double.pi).squareRoot()))
+        for (index, value) in values.enumerated() where !value.isFinite {
+            throw HLRError(.nonFinite, "density: the value at points[\(index)] overflows (\(value))")
+        }
+        return values
     }
 }

@@ -319,11 +319,15 @@ class DensityResult(_Common):
 
     def smoothed(self, grid, sigma: Optional[float] = None) -> np.ndarray:
         """φ(t) = Σ w N(t; θ, σ²) of :meth:`measure` at ``grid`` (σ defaults to ``self.sigma``),
-        without renormalisation."""
+        without renormalisation (``hlr_density_smooth``, the library's smoothing)."""
         sigma = self.sigma if sigma is None else float(sigma)
         nodes, weights = self.measure()
-        t = np.asarray(grid, dtype=np.float64)[:, None]
-        return (np.exp(-0.5 * ((t - nodes) / sigma) ** 2) @ weights) / (sigma * math.sqrt(2 * math.pi))
+        points = np.ascontiguousarray(np.asarray(grid, dtype=np.float64).ravel())
+        out = np.empty(points.size, dtype=np.float64)
+        check(_lib.lib.hlr_density_smooth(
+            _args.double_pointer(nodes), _args.double_pointer(weights), nodes.size,
+            _args.double_pointer(points), points.size, sigma, _args.double_pointer(out)))
+        return out
 
 
 # -- the handle -------------------------------------------------------------------------------

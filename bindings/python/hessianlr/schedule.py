@@ -239,9 +239,11 @@ class Schedule(ScheduleConstructors, OwnedHandle):
         return Schedule._adopt(out.value)
 
     def factor(self, step: int) -> float:
-        """value(step)/nominal ∈ [0, 1] (0 when the nominal rate is 0)."""
-        nominal = self.nominal
-        return self.value(step) / nominal if nominal > 0 else 0.0
+        """value(step)/nominal ∈ [0, 1] (0 when the nominal rate is 0), ``hlr_schedule_factor``:
+        the factor an attached schedule multiplies a tuner's rates by."""
+        value = c_double()
+        check(_lib.lib.hlr_schedule_factor(self._handle, _args.step(step), byref(value)))
+        return value.value
 
     # -- composition -------------------------------------------------------------------------
 
