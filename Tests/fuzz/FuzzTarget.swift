@@ -298,6 +298,9 @@ func fuzzSchedule(_ cursor: inout Cursor, tuner: OpaquePointer?, step: UInt64) {
         var value = 0.0
         precondition(hlr_schedule_value(target, probe, &value) == 0, "schedule_value failed")
         precondition(value.isFinite && value >= 0, "schedule value \(value) at step \(probe)")
+        var factor = -1.0
+        precondition(hlr_schedule_factor(target, probe, &factor) == 0, "schedule_factor failed")
+        precondition(factor >= 0 && factor <= 1, "schedule factor \(factor) at step \(probe)")
     }
     var size: UInt = 0
     precondition(hlr_schedule_snapshot_size(target, &size) == 0, "schedule size failed")

@@ -60,14 +60,17 @@ extension Schedule {
         }
     }
 
-    /// The schedule's shape: `value(at: step) / nominalRate` ∈ [0, 1] (0 when the nominal rate
-    /// is 0).
+    /// The schedule's shape: `value(at: step) / nominalRate` clamped to [0, 1] (0 when the
+    /// nominal rate is 0).
     /// This is the hook for a curvature rule that sets the level while the schedule sets the
     /// shape: lr(t) = η_rule(t)·factor(at: t) (torch's LambdaLR convention, lr = base·λ(t)).
     /// Unlike value(t)/value(0) it is defined for warmups that start at 0.
     public func factor(at step: UInt64) -> Double {
         let nominal = nominalRate
         guard nominal > 0 else { return 0 }
-        return value(at: step) / nominal
+        // value ≤ nominal, but the quotient can round to 1 + ulp (found by the fuzzer): clamped,
+        // so the promised range holds exactly.
+        let ratio = value(at: step) / nominal
+        return ratio >= 0 ? Swift.min(ratio, 1) : 0
     }
 }

@@ -39,16 +39,15 @@ public struct ScheduledTuner: Tuner {
     }
 
     /// base.lr_k(t) · factor(t), then the base's absolute clamp [lr_min, lr_max] once more (a
-    /// method without those options: [0, DBL_MAX]): the factor is clamped to [0, 1] first, so
-    /// rounding in value/nominal cannot lift a rate at lr_max = DBL_MAX to +∞, and the product
-    /// never leaves the bounds every handed-out rate keeps (finite, ≥ 0, in [lr_min, lr_max]).
+    /// method without those options: [0, DBL_MAX]). The factor is in [0, 1] (`Schedule.factor`
+    /// clamps the rounding of value/nominal), so it cannot lift a rate at lr_max = DBL_MAX to
+    /// +∞, and the product never leaves the bounds every handed-out rate keeps (finite, ≥ 0, in [lr_min, lr_max]).
     /// A schedule that decays towards 0 therefore ends at lr_min; set lr_min = 0 to follow it
     /// all the way down.
     public func learningRate(group: Int, step: UInt64) throws(HLRError) -> Double {
         let rate = try base.learningRate(group: group, step: step)
         guard let schedule else { return rate }
-        let raw = schedule.factor(at: step)
-        let factor = raw >= 0 ? Swift.min(raw, 1) : 0
+        let factor = schedule.factor(at: step)  // in [0, 1]
         let lrMin = (try? base.parameter(.lrMin, group: group)) ?? 0
         let lrMax = (try? base.parameter(.lrMax, group: group)) ?? .infinity
         return RateSafeguards.clamp(rate * factor, lrMin: lrMin, lrMax: lrMax)
