@@ -44,7 +44,7 @@ public struct ArmijoTuner: Tuner {
     public var method: Method { .armijo }
     public var usesUpdateDirection: Bool { false }
 
-    public static let maxGroups = HessianLRTuner.maxGroups
+    public static let maxGroups = 1 << 20
 
     public init(groups: Int) throws(HLRError) {
         try checkGroupCount(groups, maximum: Self.maxGroups)

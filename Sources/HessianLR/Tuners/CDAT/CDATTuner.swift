@@ -33,7 +33,7 @@ public struct CDATTuner: Tuner {
     public var method: Method { .cdat }
     public var usesUpdateDirection: Bool { options.direction == .update }
 
-    public static let maxGroups = HessianLRTuner.maxGroups
+    public static let maxGroups = 1 << 20
 
     public init(groups: Int) throws(HLRError) {
         try checkGroupCount(groups, maximum: Self.maxGroups)

@@ -10,8 +10,8 @@
 ///   only when everything passed, so a refused value changes nothing.
 /// - `get` reads one option after checking that the method has it.
 ///
-/// Snapshot coding that re-validates on restore comes with `SpecOrderedOptions` for every method
-/// but HessianLR, whose older layout is its own (`HessianLROptions.encode`).
+/// Snapshot coding (`encode`, `decode`, re-validating on restore) comes with `SpecOrderedOptions`
+/// for every method but HessianLR, whose older layout is its own (`HessianLROptions.encode`).
 public protocol TunerOptions: Sendable, Equatable {
     /// The method these options belong to (names it in messages).
     static var method: Method { get }
@@ -27,6 +27,11 @@ public protocol TunerOptions: Sendable, Equatable {
     mutating func store(_ key: ParameterKey, _ value: Double, group: Int?)
     /// Constraints between options (e.g. lr_min ≤ lr_max); the message names the values.
     func checkConsistency() throws(HLRError)
+    /// Every option, for snapshots (the payload's first fields after the group count).
+    func encode(into writer: inout SnapshotWriter)
+    /// Reads what `encode` wrote and validates every value and the cross-constraints as `set`
+    /// would; any violation is `snapshotCorrupt` naming the option.
+    static func decode(from reader: inout SnapshotReader, groups: Int) throws(HLRError) -> Self
 }
 
 extension TunerOptions {
@@ -75,11 +80,11 @@ extension TunerOptions {
 ///   handle-scoped one as one double; integers are exact in a double).
 /// - `decode` reads them back and re-validates each value and the cross-constraints exactly as
 ///   `set` does: a crafted snapshot cannot smuggle in an option `set` refuses.
-protocol SpecOrderedOptions: TunerOptions {}
+public protocol SpecOrderedOptions: TunerOptions {}
 
 extension SpecOrderedOptions {
     /// Every option in spec order, for snapshots.
-    func encode(into writer: inout SnapshotWriter) {
+    public func encode(into writer: inout SnapshotWriter) {
         for spec in Self.specs {
             if spec.scope == .group {
                 writer.write((0..<groupCount).map { value(spec.key, group: $0) })
@@ -91,7 +96,7 @@ extension SpecOrderedOptions {
 
     /// Reads what `encode` wrote and validates every value and the cross-constraints as `set`
     /// would; any violation is `snapshotCorrupt` naming the option.
-    static func decode(from reader: inout SnapshotReader, groups: Int) throws(HLRError) -> Self {
+    public static func decode(from reader: inout SnapshotReader, groups: Int) throws(HLRError) -> Self {
         var options = Self(groups: groups)
         for spec in specs {
             let values: [Double]

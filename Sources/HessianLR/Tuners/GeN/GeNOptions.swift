@@ -14,7 +14,7 @@
 /// | probe_scale s      | 1.0     | (0, max]     | GeN: probes at ±1·lr                           |
 /// | r2_threshold       | 0.99    | [0, 1)       | GeN: accept only if R² > 0.99                  |
 /// | fit_failure_decay  | 0.5     | (0, 1]       | GeN: a failed (rank-deficient) fit halves the lr |
-public struct GeNOptions: TunerOptions, SpecOrderedOptions {
+public struct GeNOptions: SpecOrderedOptions, ProbeFitOptions {
     public static let method = Method.gen
 
     public var initialLR: [Double]
@@ -33,7 +33,7 @@ public struct GeNOptions: TunerOptions, SpecOrderedOptions {
 
     /// The ceiling every rate obeys: min(lr_max, 1e150 / probe_scale), so that probe steps stay
     /// finite when lr_max is +∞ (`probeRateCeiling`).
-    var rateCeiling: Double { probeRateCeiling(scale: probeScale, lrMax: lrMax) }
+    public var rateCeiling: Double { probeRateCeiling(scale: probeScale, lrMax: lrMax) }
 
     /// Largest probe count of GeN and Hi-DLR.
     public static let maxProbes = 65536

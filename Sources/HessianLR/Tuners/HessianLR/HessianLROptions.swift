@@ -99,7 +99,7 @@ public struct HessianLROptions: TunerOptions {
     }
 
     /// Every option, in a fixed order, for snapshots.
-    func encode(into writer: inout SnapshotWriter) {
+    public func encode(into writer: inout SnapshotWriter) {
         writer.write(initialLR)
         writer.write(warmupSteps)
         writer.write(updatePeriod)
@@ -111,7 +111,7 @@ public struct HessianLROptions: TunerOptions {
 
     /// Reads what `encode` wrote and validates every value exactly as `set` would, so a crafted
     /// payload cannot smuggle in an option `set` refuses.
-    static func decode(from reader: inout SnapshotReader, groups: Int) throws(HLRError) -> HessianLROptions {
+    public static func decode(from reader: inout SnapshotReader, groups: Int) throws(HLRError) -> HessianLROptions {
         var options = HessianLROptions(groups: groups)
         do {
             let lrs = try reader.readDoubles("initial_lr", count: groups)

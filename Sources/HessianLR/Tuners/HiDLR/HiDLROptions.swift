@@ -18,7 +18,7 @@
 /// | seed               | 0       | [0, 2⁵³]       | RNG seed (stream `perturbation`)              |
 /// | model              | 0       | {0, 1}         | 0 diagonal (paper's default approximation), 1 full A (K ≤ 16) |
 /// | eigen_floor        | 1e-3    | (0, 1]         | full A: eigenvalues raised to ≥ eigen_floor·λ_max (library choice) |
-public struct HiDLROptions: TunerOptions, SpecOrderedOptions {
+public struct HiDLROptions: SpecOrderedOptions, ProbeFitOptions {
     public static let method = Method.hidlr
 
     public var initialLR: [Double]
@@ -41,7 +41,7 @@ public struct HiDLROptions: TunerOptions, SpecOrderedOptions {
 
     /// The ceiling every rate obeys: min(lr_max, 1e150 / probe_scale), so that probe steps stay
     /// finite when lr_max is +∞ (`probeRateCeiling`).
-    var rateCeiling: Double { probeRateCeiling(scale: probeScale, lrMax: lrMax) }
+    public var rateCeiling: Double { probeRateCeiling(scale: probeScale, lrMax: lrMax) }
 
     /// Largest group count of the full-A model (K(K+1)/2 + K + 1 = 153 unknowns at K = 16).
     public static let maxFullModelGroups = 16

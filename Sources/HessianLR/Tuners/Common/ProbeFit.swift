@@ -1,0 +1,191 @@
+/// Options whose rates are stored per group and handed out clamped: clamp(initial_lr) before the
+/// first update, clamp(current) after it, within [lr_min, `rateCeiling`] (CDAT, GeN, Hi-DLR).
+public protocol ClampedRateOptions: PeriodicOptions {
+    var initialLR: [Double] { get }
+    var lrMin: Double { get }
+    /// The ceiling every rate obeys (lr_max, or a probing method's `probeRateCeiling`).
+    var rateCeiling: Double { get }
+}
+
+/// The state every rate-per-group method keeps: the current rate of each group (meaningful once
+/// the history counts an update).
+public protocol RateState: TunerState {
+    var current: [Double] { get }
+}
+
+extension RuleTuner where Rule.Options: ClampedRateOptions, Rule.State: RateState {
+    /// The rate of `group`: clamp(initial_lr) before the first update, clamp(current) after it.
+    func clampedRate(_ group: Int) -> Double {
+        RateSafeguards.clamp(
+            history.updates > 0 ? state.current[group] : options.initialLR[group], lrMin: options.lrMin,
+            lrMax: options.rateCeiling)
+    }
+
+    /// Current rates of every group: clamp(initial_lr) before the first update.
+    public var rates: [Double] { (0..<groupCount).map(clampedRate) }
+}
+
+/// How a probing method stores its fit: GeN one curvature per group (`FitLog.Shape.perGroup`),
+/// Hi-DLR the K×K matrix (`.matrix`) and the per-group influence.
+public protocol FitLayout: Sendable {
+    static var isMatrix: Bool { get }
+}
+
+extension FitLayout {
+    static var shape: FitLog.Shape { isMatrix ? .matrix : .perGroup }
+}
+
+/// GeN's layout: a_k per group, no influence.
+public enum PerGroupFit: FitLayout {
+    public static var isMatrix: Bool { false }
+}
+
+/// Hi-DLR's layout: A (K×K) and the PPI influence of every group.
+public enum MatrixFit: FitLayout {
+    public static var isMatrix: Bool { true }
+}
+
+/// The state of a probing method (GeN, Hi-DLR): current rates, the decision log, the last fit
+/// and, with the matrix layout, the influence (PPI) of every group from it.
+public struct FitState<Layout: FitLayout>: RateState {
+    public internal(set) var current: [Double]
+    var decisions: DecisionLog
+    var fit: FitLog
+    /// PPI per group (`Influence`), NaN before the first fit; only the matrix layout keeps it.
+    var influence: [Double]
+
+    public init(groups: Int) {
+        current = Array(repeating: .nan, count: groups)
+        decisions = DecisionLog(groups: groups)
+        fit = FitLog(groups: groups, shape: Layout.shape)
+        influence = Array(repeating: .nan, count: groups)
+    }
+
+    /// Records an update: the new rates, the decision of every group and the fit in step units.
+    mutating func record(
+        rates: [Double], candidates: [Double], flags: [DecisionFlags], model: QuadraticModel,
+        slopes: [Double], curvature: [Double], influence: [Double]? = nil
+    ) {
+        current = rates
+        decisions = DecisionLog(candidates: candidates, flags: flags)
+        fit.record(intercept: model.intercept, slope: slopes, curvature: curvature, r2: model.r2)
+        if let influence { self.influence = influence }
+    }
+
+    /// A failed observation: the decayed rates and their log; the fit and the influence are
+    /// forgotten (NaN).
+    mutating func recordFailure(rates: [Double], log: DecisionLog) {
+        current = rates
+        decisions = log
+        fit = FitLog(groups: rates.count, shape: Layout.shape)
+        influence = Array(repeating: .nan, count: rates.count)
+    }
+
+    /// Groups from most to least influential by the last fit's PPI (ties by index); empty before
+    /// the first full-rank fit.
+    var influenceRanking: [Int] { influence.allSatisfy(\.isNaN) ? [] : Influence.ranking(influence) }
+
+    /// The decision, the fit and (matrix layout) the influence info of `group`; nil for any
+    /// other key.
+    func info(_ key: InfoKey, group: Int) -> Double? {
+        if let value = decisions.info(key, group: group) ?? fit.info(key, group: group) { return value }
+        guard Layout.isMatrix else { return nil }
+        switch key {
+        case .influence: return influence[group]
+        case .influenceRank: return influenceRanking.isEmpty ? -1 : Double(Influence.ranks(influence)[group])
+        default: return nil
+        }
+    }
+
+    /// Payload fields: current (K doubles), decisions, fit, then fit_influence (K doubles) with
+    /// the matrix layout.
+    public func encode(into writer: inout SnapshotWriter) {
+        writer.write(current)
+        decisions.encode(into: &writer)
+        fit.encode(into: &writer)
+        if Layout.isMatrix { writer.write(influence) }
+    }
+
+    public static func decode(from reader: inout SnapshotReader, groups: Int) throws(HLRError) -> Self {
+        var state = Self(groups: groups)
+        state.current = try reader.readDoubles("current", count: groups)
+        state.decisions = try DecisionLog.decode(from: &reader, groups: groups)
+        state.fit = try FitLog.decode(from: &reader, groups: groups, shape: Layout.shape)
+        if Layout.isMatrix { state.influence = try reader.readDoubles("fit_influence", count: groups) }
+        return state
+    }
+}
+
+/// The options GeN and Hi-DLR share beyond the clamp: the factor of a failed fit.
+public protocol ProbeFitOptions: ClampedRateOptions {
+    var fitFailureDecay: Double { get }
+}
+
+/// A method that fits a quadratic to forward losses at probe steps on the periodic schedule
+/// (GeN, Hi-DLR): it supplies its probes and its pure decision; the sequencing (need, checks,
+/// the failure rule, rates, info, restore checks) is shared.
+public protocol ProbeFitRule: TuningRule
+where Options: ProbeFitOptions, State == FitState<Layout> {
+    associatedtype Layout: FitLayout
+    /// The probe steps ξ_jk of the next update, from the current rates (rows of K steps).
+    static func probes(of tuner: RuleTuner<Self>) -> [[Double]]
+    /// Records into `state` the update from the losses at `probes(of: tuner)`, in probe order
+    /// (the method's pure rule decides).
+    static func fit(losses: [Double], of tuner: RuleTuner<Self>, into state: inout State) throws(HLRError)
+}
+
+extension ProbeFitRule {
+    /// Losses at the scheduled steps t ≥ 0 with t mod P = 0 after the last observed step.
+    public static func need(atStep step: UInt64, of tuner: RuleTuner<Self>) -> Need {
+        tuner.isDue(step) ? .losses(probes: probes(of: tuner)) : .nothing
+    }
+
+    public static func requireObservation(
+        _ kind: ObservationKind, atStep step: UInt64, of tuner: RuleTuner<Self>
+    ) throws(HLRError) {
+        try tuner.requirePeriodic(kind, atStep: step)
+    }
+
+    /// Refused, changing nothing: a step that does not need losses or another kind
+    /// (`wrongState`), a wrong count (`invalidArgument`), NaN/±Inf losses (`nonFinite`).
+    public static func observe(
+        step: UInt64, kind: ObservationKind, values: [Double], into tuner: inout RuleTuner<Self>
+    ) throws(HLRError) {
+        let need = tuner.need(atStep: step)
+        try requireObservation(kind, atStep: step, of: tuner)
+        try ObservationGuard.requireCount(
+            values, need: need, groups: tuner.groupCount, layout: "one loss per probe, in probe order")
+        try ObservationGuard.requireFinite(values) { "loss at probe \($0)" }
+        try fit(losses: values, of: tuner, into: &tuner.state)
+        tuner.history.recordUpdate(atStep: step)
+    }
+
+    /// A failed fit (see `Tuner.observeFailure`): every rate × fit_failure_decay (clamped); the
+    /// last fit and the influence are forgotten (NaN), the update counter advances (Hi-DLR's next
+    /// round draws new probes).
+    public static func observeFailure(step: UInt64, into tuner: inout RuleTuner<Self>) throws(HLRError) {
+        try requireObservation(.losses, atStep: step, of: tuner)  // nothing below throws
+        let failed = RateSafeguards.failedObservation(
+            tuner.rates, factor: tuner.options.fitFailureDecay, lrMin: tuner.options.lrMin,
+            lrMax: tuner.options.rateCeiling)
+        tuner.state.recordFailure(rates: failed.rates, log: failed.log)
+        tuner.history.recordUpdate(atStep: step)
+    }
+
+    public static func rate(group: Int, step: UInt64, of tuner: RuleTuner<Self>) -> Double {
+        tuner.clampedRate(group)
+    }
+
+    public static func info(_ key: InfoKey, group: Int, of tuner: RuleTuner<Self>) -> Double? {
+        if let value = tuner.state.info(key, group: group) { return value }
+        switch key {
+        case .nextCurvatureStep: return -1
+        case .nextUpdateStep: return tuner.schedule.infoValue(after: tuner.history.lastStep)
+        default: return nil
+        }
+    }
+
+    public static func checkRestored(_ tuner: RuleTuner<Self>) throws(HLRError) {
+        try tuner.checkPeriodicRestore(rates: tuner.state.current)
+    }
+}
