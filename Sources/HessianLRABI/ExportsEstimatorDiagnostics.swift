@@ -43,15 +43,6 @@ private func probeFill<T: HostScalar>(
     ChunkedKernels.fill(out, count: count, rng: rng, distribution: distribution, first: first, threads: 1)
 }
 
-/// Writes a diagnostic that must come out finite (an overflow is refused, naming the inputs).
-private func finite(
-    _ value: Double, _ what: String, _ out: UnsafeMutablePointer<Double>?
-) throws {
-    let out = try Arguments.pointer(out, "out")
-    guard value.isFinite else { throw ABIError(Status.nonFinite, "\(what) overflows (\(value))") }
-    out.pointee = value
-}
-
 @_cdecl("hlr_density_smooth")
 public func hlr_density_smooth(
     _ nodes: UnsafePointer<Double>?, _ weights: UnsafePointer<Double>?, _ nNodes: UInt,
@@ -81,9 +72,8 @@ public func hlr_edge_of_stability(
     _ learningRate: Double, _ lambdaMax: Double, _ out: UnsafeMutablePointer<Double>?
 ) -> Int32 {
     exported("hlr_edge_of_stability") {
-        _ = try Arguments.pointer(out, "out")
-        let value = try StabilityDiagnostics.edgeOfStability(learningRate: learningRate, lambdaMax: lambdaMax)
-        try finite(value, "lr · lambda_max / 2 = \(learningRate) · \(lambdaMax) / 2", out)
+        let out = try Arguments.pointer(out, "out")
+        out.pointee = try StabilityDiagnostics.edgeOfStability(learningRate: learningRate, lambdaMax: lambdaMax)
     }
 }
 
@@ -92,9 +82,8 @@ public func hlr_sgd_trace_stability(
     _ learningRate: Double, _ trace: Double, _ out: UnsafeMutablePointer<Double>?
 ) -> Int32 {
     exported("hlr_sgd_trace_stability") {
-        _ = try Arguments.pointer(out, "out")
-        let value = try StabilityDiagnostics.sgdTraceStability(learningRate: learningRate, trace: trace)
-        try finite(value, "lr · trace / 2 = \(learningRate) · \(trace) / 2", out)
+        let out = try Arguments.pointer(out, "out")
+        out.pointee = try StabilityDiagnostics.sgdTraceStability(learningRate: learningRate, trace: trace)
     }
 }
 
@@ -104,13 +93,12 @@ public func hlr_scaled_lr(
     _ out: UnsafeMutablePointer<Double>?
 ) -> Int32 {
     exported("hlr_scaled_lr") {
-        _ = try Arguments.pointer(out, "out")
+        let out = try Arguments.pointer(out, "out")
         guard let rule = StabilityDiagnostics.BatchScaling(rawValue: Int(rule)) else {
             throw ABIError.invalid(
                 "rule must be HLR_BATCH_SCALING_LINEAR (1) or HLR_BATCH_SCALING_SQRT (2), got \(rule)")
         }
-        let value = try StabilityDiagnostics.scaledLearningRate(
+        out.pointee = try StabilityDiagnostics.scaledLearningRate(
             learningRate, fromBatchSize: oldBatch, toBatchSize: newBatch, rule: rule)
-        try finite(value, "lr scaled from batch \(oldBatch) to \(newBatch)", out)
     }
 }

@@ -8,7 +8,7 @@ public enum StabilityDiagnostics {
     public static func edgeOfStability(learningRate: Double, lambdaMax: Double) throws(HLRError) -> Double {
         try check(learningRate, "learningRate", positive: true)
         try check(lambdaMax, "lambdaMax", positive: false)
-        return learningRate * lambdaMax / 2
+        return try finite(learningRate * lambdaMax / 2, "lr · lambda_max / 2 = \(learningRate) · \(lambdaMax) / 2")
     }
 
     /// The largest stable gradient-descent step 2/λ_max (+∞ when λ_max ≤ 0).
@@ -22,7 +22,7 @@ public enum StabilityDiagnostics {
     public static func sgdTraceStability(learningRate: Double, trace: Double) throws(HLRError) -> Double {
         try check(learningRate, "learningRate", positive: true)
         try check(trace, "trace", positive: false)
-        return learningRate * trace / 2
+        return try finite(learningRate * trace / 2, "lr · trace / 2 = \(learningRate) · \(trace) / 2")
     }
 
     /// How the largest stable learning rate moves with the batch size (Granziol et al., "Learning
@@ -42,7 +42,14 @@ public enum StabilityDiagnostics {
         try check(old, "fromBatchSize", positive: true)
         try check(new, "toBatchSize", positive: true)
         let ratio = new / old
-        return learningRate * (rule == .linear ? ratio : ratio.squareRoot())
+        return try finite(
+            learningRate * (rule == .linear ? ratio : ratio.squareRoot()), "lr scaled from batch \(old) to \(new)")
+    }
+
+    /// A diagnostic that overflows is refused (`nonFinite`, naming the inputs), never returned.
+    private static func finite(_ value: Double, _ what: @autoclosure () -> String) throws(HLRError) -> Double {
+        guard value.isFinite else { throw HLRError(.nonFinite, "\(what()) overflows (\(value))") }
+        return value
     }
 
     private static func check(_ value: Double, _ name: String, positive: Bool) throws(HLRError) {
