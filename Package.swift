@@ -27,7 +27,8 @@ let package = Package(
     targets: [
         .target(
             name: "HessianLR",
-            dependencies: [.product(name: "RealModule", package: "swift-numerics")]),
+            dependencies: [.product(name: "RealModule", package: "swift-numerics")],
+            exclude: ["README.md"]),
         .target(name: "HessianLRABI", dependencies: ["HessianLR"]),
         .executableTarget(name: "SwiftExample", dependencies: ["HessianLR"], path: "examples/swift"),
         .executableTarget(

@@ -28,17 +28,20 @@ public enum Method: Int, CaseIterable, Sendable {
         }
     }
 
-    /// Ranges and defaults of every option this method has.
-    public var parameterSpecs: [ParameterSpec] {
+    /// The method's catalog row in the core: the rule `RuleTuner` drives.
+    public var rule: any TuningRule.Type {
         switch self {
-        case .hessianLR: return HessianLROptions.specs
-        case .cdat: return CDATOptions.specs
-        case .gen: return GeNOptions.specs
-        case .hidlr: return HiDLROptions.specs
-        case .armijo: return ArmijoOptions.specs
-        case .constant: return ConstantTuner.specs
+        case .hessianLR: return HessianLRRule.self
+        case .cdat: return CDATRule.self
+        case .gen: return GeNRule.self
+        case .hidlr: return HiDLRRule.self
+        case .armijo: return ArmijoRule.self
+        case .constant: return ConstantRule.self
         }
     }
+
+    /// Ranges and defaults of every option this method has (its options table).
+    public var parameterSpecs: [ParameterSpec] { rule.parameterSpecs }
 
     /// The spec of one option, or `unknownKey` naming the key (name and number) and the method.
     public func spec(for key: ParameterKey) throws(HLRError) -> ParameterSpec {

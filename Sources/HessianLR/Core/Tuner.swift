@@ -118,14 +118,7 @@ extension Tuner {
     }
 }
 
-/// Creates a tuner of `method` with default options.
+/// Creates a tuner of `method` with default options (a `RuleTuner` of `method.rule`).
 public func makeTuner(method: Method, groups: Int) throws(HLRError) -> any Tuner {
-    switch method {
-    case .hessianLR: return try HessianLRTuner(groups: groups)
-    case .cdat: return try CDATTuner(groups: groups)
-    case .gen: return try GeNTuner(groups: groups)
-    case .hidlr: return try HiDLRTuner(groups: groups)
-    case .armijo: return try ArmijoTuner(groups: groups)
-    case .constant: return try ConstantTuner(groups: groups)
-    }
+    try method.rule.makeTuner(groups: groups)
 }

@@ -23,6 +23,37 @@ public enum ArmijoRule {
         case giveUp(Double)
     }
 
+    /// The state of an unfinished search.
+    public struct Search: Sendable, Equatable {
+        var step: UInt64
+        var loss0: Double
+        /// S = Σ_k g_kᵀd_k.
+        var slope: Double
+        var trial: Double
+        /// Decreases made so far (≤ max_backtracks ≤ `ArmijoOptions.maxBacktracksLimit`).
+        var backtracks: UInt64
+        var flags: DecisionFlags
+    }
+
+    /// A search at `step` from the slope observation [L(w), g₀ᵀd₀, …]: S = Σ_k g_kᵀd_k (flags
+    /// `zeroGradient` for S = 0, `notDescent` for S < 0; searched all the same), first trial
+    /// `firstTrial(previous:)`. Throws `nonFinite` when the sum overflows.
+    public static func startSearch(
+        step: UInt64, loss0: Double, slopes: ArraySlice<Double>, previous: Double?, options: ArmijoOptions
+    ) throws(HLRError) -> Search {
+        var slope = 0.0
+        for value in slopes { slope += value }
+        guard slope.isFinite else {
+            throw HLRError(.nonFinite, "the total slope Σ gᵀd overflows")
+        }
+        var flags: DecisionFlags = []
+        if slope == 0 { flags.insert(.zeroGradient) }
+        if slope < 0 { flags.insert(.notDescent) }
+        return Search(
+            step: step, loss0: loss0, slope: slope, trial: firstTrial(previous: previous, options: options),
+            backtracks: 0, flags: flags)
+    }
+
     /// The first trial of a search; `previous` is the last rate used, nil before any search.
     public static func firstTrial(previous: Double?, options: ArmijoOptions) -> Double {
         guard let previous else { return min(options.initialLR, options.lrMax) }

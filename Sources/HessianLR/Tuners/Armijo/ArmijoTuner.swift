@@ -16,198 +16,29 @@
 /// step already done (`wrongState`), a wrong count (`invalidArgument`), NaN/±Inf values
 /// (`nonFinite`): a trainer whose trial loss overflows should report a large finite value
 /// (e.g. `Double.greatestFiniteMagnitude`), which fails the test and backtracks.
-public struct ArmijoTuner: Tuner {
-    /// The state of an unfinished search.
-    struct Search: Sendable, Equatable {
-        var step: UInt64
-        var loss0: Double
-        /// S = Σ_k g_kᵀd_k.
-        var slope: Double
-        var trial: Double
-        var backtracks: Int
-        var flags: DecisionFlags
-    }
+public typealias ArmijoTuner = RuleTuner<ArmijoRule>
 
-    public let groupCount: Int
-    public private(set) var options: ArmijoOptions
+/// Armijo's state: the rate in use, the unfinished search and what the last search saw.
+public struct ArmijoState: TunerState {
+    typealias Search = ArmijoRule.Search
 
-    private var current: Double?
-    /// Updates are finished searches; the last step is that of the last slope observation.
-    private var history = UpdateHistory()
-    private var search: Search?
-    private var lastSlope: [Double]
-    private var lastFlags: DecisionFlags = []
-    private var lastCandidate = Double.nan
-    private var referenceLoss = Double.nan
-    private var lastBacktracks = 0
+    /// The last accepted (or capped) rate, nil before any search finished.
+    var current: Double?
+    var search: Search?
+    var lastSlope: [Double]
+    var lastFlags: DecisionFlags = []
+    var lastCandidate = Double.nan
+    var referenceLoss = Double.nan
+    var lastBacktracks: UInt64 = 0
 
-    public var method: Method { .armijo }
-    public var usesUpdateDirection: Bool { false }
-
-    public static let maxGroups = 1 << 20
-
-    public init(groups: Int) throws(HLRError) {
-        try checkGroupCount(groups, maximum: Self.maxGroups)
-        groupCount = groups
-        options = ArmijoOptions(groups: groups)
+    public init(groups: Int) {
         lastSlope = Array(repeating: .nan, count: groups)
     }
 
-    /// The rate in use: the last accepted (or capped) rate, min(initial_lr, lr_max) before any.
-    public var rate: Double { current ?? ArmijoRule.firstTrial(previous: nil, options: options) }
-
-    public func need(atStep step: UInt64) -> Need {
-        if let search, search.step == step {
-            return .losses(probes: [Array(repeating: search.trial, count: groupCount)])
-        }
-        if history.isStale(step) { return .nothing }
-        return .slope
-    }
-
-    public func requireObservation(_ kind: ObservationKind, atStep step: UInt64) throws(HLRError) {
-        try ObservationGuard.require(
-            kind, step: step, need: need(atStep: step), method: method, lastStep: history.lastStep,
-            schedule: "every step searches", nextStep: step)
-    }
-
-    public mutating func observe(step: UInt64, kind: ObservationKind, values: [Double]) throws(HLRError) {
-        let need = need(atStep: step)
-        try requireObservation(kind, atStep: step)
-        var next = self
-        switch kind {
-        case .slope:
-            try ObservationGuard.requireCount(
-                values, need: need, groups: groupCount, layout: "L(w), then gᵀd for each of \(groupCount) groups")
-            try ObservationGuard.requireFinite(values) { $0 == 0 ? "L(w)" : "gᵀd of group \($0 - 1)" }
-            var slope = 0.0
-            for value in values[1...] { slope += value }
-            guard slope.isFinite else {
-                throw HLRError(.nonFinite, "the total slope Σ gᵀd overflows")
-            }
-            var flags: DecisionFlags = []
-            if slope == 0 { flags.insert(.zeroGradient) }
-            if slope < 0 { flags.insert(.notDescent) }
-            next.search = Search(
-                step: step, loss0: values[0], slope: slope,
-                trial: ArmijoRule.firstTrial(previous: current, options: options), backtracks: 0,
-                flags: flags)
-            next.history.observe(step: step)
-            next.lastSlope = Array(values[1...])
-            next.referenceLoss = values[0]
-        case .losses:
-            try ObservationGuard.requireCount(
-                values, need: need, groups: groupCount, layout: "the loss at the trial rate")
-            try ObservationGuard.requireFinite(values) { _ in "the trial loss" }
-            next.judgeTrial(loss: values[0], failed: false)
-        case .curvature:
-            return  // unreachable: requireObservation refused it
-        }
-        self = next
-    }
-
-    /// The trial loss could not be measured (see `Tuner.observeFailure`): the trial fails the
-    /// sufficient-decrease test as if its loss were +∞ (flag `observationFailed` on the
-    /// search's outcome).
-    public mutating func observeFailure(step: UInt64) throws(HLRError) {
-        try requireObservation(.losses, atStep: step)
-        judgeTrial(loss: .infinity, failed: true)
-    }
-
-    /// One trial of the active search: backtrack, or end the search with its rate.
-    private mutating func judgeTrial(loss: Double, failed: Bool) {
-        guard var search else { return }  // unreachable: the need was losses
-        let verdict = ArmijoRule.judge(
-            loss0: search.loss0, slope: search.slope, rate: search.trial, trialLoss: loss,
-            backtracks: search.backtracks, options: options)
-        lastCandidate = search.trial
-        if failed { search.flags.insert(.observationFailed) }
-        switch verdict {
-        case .backtrack(let smaller):
-            search.trial = smaller
-            search.backtracks += 1
-            self.search = search
-        case .accept(let rate), .giveUp(let rate):
-            var flags = search.flags
-            if case .giveUp = verdict { flags.insert(.backtrackLimit) }
-            current = rate
-            history.countUpdate()
-            lastFlags = flags
-            lastBacktracks = search.backtracks
-            self.search = nil
-        }
-    }
-
-    public func learningRate(group: Int, step: UInt64) throws(HLRError) -> Double {
-        try checkGroup(group)
-        return rate
-    }
-
-    /// Sets an option. A lowered lr_max applies at once: the rate in use and the trial of an
-    /// unfinished search are capped to it, so every state keeps rate, trial ≤ lr_max (which
-    /// `restorePayload` checks). A lowered max_backtracks ends a search that has already made
-    /// more decreases at its next failed trial (`ArmijoRule.judge`).
-    public mutating func setParameter(_ key: ParameterKey, _ value: Double, group: Int?) throws(HLRError) {
-        if let group { try checkGroup(group) }
-        try options.set(key, value, group: group)
-        capToRateLimit()
-    }
-
-    /// Keeps the state's invariant rate, trial ≤ lr_max after the options changed (a set or a
-    /// reset of the options).
-    private mutating func capToRateLimit() {
-        current = current.map { Swift.min($0, options.lrMax) }
-        if var active = search {
-            active.trial = Swift.min(active.trial, options.lrMax)
-            search = active
-        }
-    }
-
-    public func parameter(_ key: ParameterKey, group: Int) throws(HLRError) -> Double {
-        try checkGroup(group)
-        return try options.get(key, group: group)
-    }
-
-    public func info(_ key: InfoKey, group: Int) throws(HLRError) -> Double {
-        if key.perGroup { try checkGroup(group) }
-        if let value = history.info(key) { return value }
-        switch key {
-        case .nextCurvatureStep: return -1
-        case .nextUpdateStep:
-            if let search { return Double(search.step) }
-            guard let lastStep = history.lastStep else { return 0 }
-            return lastStep == .max ? -1 : Double(lastStep + 1)
-        case .lastCandidate: return lastCandidate
-        case .lastFlags: return Double(lastFlags.rawValue)
-        case .lastSlope: return lastSlope[group]
-        case .backtracks: return Double(search?.backtracks ?? lastBacktracks)
-        case .trialLR: return search?.trial ?? .nan
-        case .referenceLoss: return referenceLoss
-        default:
-            throw key.unknown(in: method)
-        }
-    }
-
-    public mutating func reset(state: Bool, options resetOptions: Bool) {
-        if resetOptions {
-            options = ArmijoOptions(groups: groupCount)
-            capToRateLimit()
-        }
-        if state {
-            current = nil
-            history = UpdateHistory()
-            search = nil
-            lastSlope = Array(repeating: .nan, count: groupCount)
-            lastFlags = []
-            lastCandidate = .nan
-            referenceLoss = .nan
-            lastBacktracks = 0
-        }
-    }
-
-    public func encodePayload() -> [UInt8] {
-        var writer = TunerPayload.writer(groups: groupCount)
-        options.encode(into: &writer)
-        history.encode(into: &writer)
+    /// Payload fields: has_current, current, has_search, the search (step, L0, slope, trial,
+    /// backtracks, flags; zeros when none), last_slope (K doubles), last_flags, last_candidate,
+    /// reference_loss, last_backtracks.
+    public func encode(into writer: inout SnapshotWriter) {
         writer.write(current != nil)
         writer.write(current ?? 0)
         writer.write(search != nil)
@@ -215,68 +46,192 @@ public struct ArmijoTuner: Tuner {
         writer.write(search?.loss0 ?? 0)
         writer.write(search?.slope ?? 0)
         writer.write(search?.trial ?? 0)
-        writer.write(UInt64(search?.backtracks ?? 0))
+        writer.write(search?.backtracks ?? 0)
         writer.write(search?.flags.rawValue ?? 0)
         writer.write(lastSlope)
         writer.write(lastFlags.rawValue)
         writer.write(lastCandidate)
         writer.write(referenceLoss)
-        writer.write(UInt64(lastBacktracks))
-        return writer.bytes
+        writer.write(lastBacktracks)
     }
 
-    public mutating func restorePayload(_ payload: [UInt8]) throws(HLRError) {
-        var reader = try TunerPayload.reader(payload, groups: groupCount)
-        var next = try ArmijoTuner(groups: groupCount)
-        next.options = try ArmijoOptions.decode(from: &reader, groups: groupCount)
-        next.history = try UpdateHistory.decode(from: &reader)
+    /// Reads what `encode` wrote; `ArmijoRule.checkRestored` validates it.
+    public static func decode(from reader: inout SnapshotReader, groups: Int) throws(HLRError) -> Self {
+        var state = Self(groups: groups)
         let hasCurrent = try reader.readBool("has_current")
         let current = try reader.readDouble("current")
-        next.current = hasCurrent ? current : nil
+        state.current = hasCurrent ? current : nil
         let hasSearch = try reader.readBool("has_search")
-        let searchStep = try reader.readUInt64("search_step")
-        let loss0 = try reader.readDouble("search_loss0")
-        let slope = try reader.readDouble("search_slope")
-        let trial = try reader.readDouble("search_trial")
-        let backtracks = try reader.readUInt64("search_backtracks")
-        let searchFlags = DecisionFlags(rawValue: try reader.readUInt32("search_flags"))
-        next.lastSlope = try reader.readDoubles("last_slope", count: groupCount)
-        next.lastFlags = DecisionFlags(rawValue: try reader.readUInt32("last_flags"))
-        next.lastCandidate = try reader.readDouble("last_candidate")
-        next.referenceLoss = try reader.readDouble("reference_loss")
-        let lastBacktracks = try reader.readUInt64("last_backtracks")
-        try reader.finish()
-        let limit = UInt64(ArmijoOptions.maxBacktracksLimit)
-        guard lastBacktracks <= UInt64(ArmijoOptions.maxBacktracksLimit) else {
-            throw HLRError(.snapshotCorrupt, "snapshot holds \(lastBacktracks) backtracks, at most \(ArmijoOptions.maxBacktracksLimit)")
+        let search = Search(
+            step: try reader.readUInt64("search_step"), loss0: try reader.readDouble("search_loss0"),
+            slope: try reader.readDouble("search_slope"), trial: try reader.readDouble("search_trial"),
+            backtracks: try reader.readUInt64("search_backtracks"),
+            flags: DecisionFlags(rawValue: try reader.readUInt32("search_flags")))
+        state.search = hasSearch ? search : nil
+        state.lastSlope = try reader.readDoubles("last_slope", count: groups)
+        state.lastFlags = DecisionFlags(rawValue: try reader.readUInt32("last_flags"))
+        state.lastCandidate = try reader.readDouble("last_candidate")
+        state.referenceLoss = try reader.readDouble("reference_loss")
+        state.lastBacktracks = try reader.readUInt64("last_backtracks")
+        return state
+    }
+
+    /// One trial of the active search: backtrack, or end the search with its rate (counted in
+    /// `history` as an update).
+    mutating func judgeTrial(
+        loss: Double, failed: Bool, options: ArmijoOptions, history: inout UpdateHistory
+    ) {
+        guard var active = search else { return }  // unreachable: the need was losses
+        let verdict = ArmijoRule.judge(
+            loss0: active.loss0, slope: active.slope, rate: active.trial, trialLoss: loss,
+            backtracks: Int(active.backtracks), options: options)
+        lastCandidate = active.trial
+        if failed { active.flags.insert(.observationFailed) }
+        switch verdict {
+        case .backtrack(let smaller):
+            active.trial = smaller
+            active.backtracks += 1
+            search = active
+        case .accept(let rate), .giveUp(let rate):
+            var flags = active.flags
+            if case .giveUp = verdict { flags.insert(.backtrackLimit) }
+            current = rate
+            history.countUpdate()
+            lastFlags = flags
+            lastBacktracks = active.backtracks
+            search = nil
         }
-        next.lastBacktracks = Int(lastBacktracks)
-        let updates = next.history.updates
+    }
+}
+
+extension ArmijoRule: TuningRule {
+    public typealias Options = ArmijoOptions
+    public typealias State = ArmijoState
+
+    public static func need(atStep step: UInt64, of tuner: ArmijoTuner) -> Need {
+        if let search = tuner.state.search, search.step == step {
+            return .losses(probes: [Array(repeating: search.trial, count: tuner.groupCount)])
+        }
+        if tuner.history.isStale(step) { return .nothing }
+        return .slope
+    }
+
+    public static func requireObservation(
+        _ kind: ObservationKind, atStep step: UInt64, of tuner: ArmijoTuner
+    ) throws(HLRError) {
+        try ObservationGuard.require(
+            kind, step: step, need: need(atStep: step, of: tuner), method: .armijo,
+            lastStep: tuner.history.lastStep, schedule: "every step searches", nextStep: step)
+    }
+
+    public static func observe(
+        step: UInt64, kind: ObservationKind, values: [Double], into tuner: inout ArmijoTuner
+    ) throws(HLRError) {
+        let need = need(atStep: step, of: tuner)
+        try requireObservation(kind, atStep: step, of: tuner)
+        let groups = tuner.groupCount
+        switch kind {
+        case .slope:
+            try ObservationGuard.requireCount(
+                values, need: need, groups: groups, layout: "L(w), then gᵀd for each of \(groups) groups")
+            try ObservationGuard.requireFinite(values) { $0 == 0 ? "L(w)" : "gᵀd of group \($0 - 1)" }
+            tuner.state.search = try startSearch(
+                step: step, loss0: values[0], slopes: values[1...], previous: tuner.state.current,
+                options: tuner.options)
+            tuner.history.observe(step: step)
+            tuner.state.lastSlope = Array(values[1...])
+            tuner.state.referenceLoss = values[0]
+        case .losses:
+            try ObservationGuard.requireCount(
+                values, need: need, groups: groups, layout: "the loss at the trial rate")
+            try ObservationGuard.requireFinite(values) { _ in "the trial loss" }
+            tuner.state.judgeTrial(loss: values[0], failed: false, options: tuner.options, history: &tuner.history)
+        case .curvature:
+            return  // unreachable: requireObservation refused it
+        }
+    }
+
+    /// The trial loss could not be measured (see `Tuner.observeFailure`): the trial fails the
+    /// sufficient-decrease test as if its loss were +∞ (flag `observationFailed` on the
+    /// search's outcome).
+    public static func observeFailure(step: UInt64, into tuner: inout ArmijoTuner) throws(HLRError) {
+        try requireObservation(.losses, atStep: step, of: tuner)
+        tuner.state.judgeTrial(loss: .infinity, failed: true, options: tuner.options, history: &tuner.history)
+    }
+
+    public static func rate(group: Int, step: UInt64, of tuner: ArmijoTuner) -> Double { tuner.rate }
+
+    /// A lowered lr_max applies at once: the rate in use and the trial of an unfinished search
+    /// are capped to it, so every state keeps rate, trial ≤ lr_max (which `checkRestored`
+    /// checks). A lowered max_backtracks ends a search that has already made more decreases at
+    /// its next failed trial (`ArmijoRule.judge`).
+    public static func optionsChanged(_ tuner: inout ArmijoTuner) {
+        let lrMax = tuner.options.lrMax
+        tuner.state.current = tuner.state.current.map { Swift.min($0, lrMax) }
+        if var active = tuner.state.search {
+            active.trial = Swift.min(active.trial, lrMax)
+            tuner.state.search = active
+        }
+    }
+
+    public static func info(_ key: InfoKey, group: Int, of tuner: ArmijoTuner) -> Double? {
+        let state = tuner.state
+        switch key {
+        case .nextCurvatureStep: return -1
+        case .nextUpdateStep:
+            if let search = state.search { return Double(search.step) }
+            guard let lastStep = tuner.history.lastStep else { return 0 }
+            return lastStep == .max ? -1 : Double(lastStep + 1)
+        case .lastCandidate: return state.lastCandidate
+        case .lastFlags: return Double(state.lastFlags.rawValue)
+        case .lastSlope: return state.lastSlope[group]
+        case .backtracks: return Double(state.search?.backtracks ?? state.lastBacktracks)
+        case .trialLR: return state.search?.trial ?? .nan
+        case .referenceLoss: return state.referenceLoss
+        default: return nil
+        }
+    }
+
+    /// Backtrack counts within the limit, a rate exactly when a search finished (finite, > 0,
+    /// ≤ lr_max), a last step once updated, and a search (if any) at the last step with finite
+    /// values and a trial in (0, lr_max].
+    public static func checkRestored(_ tuner: ArmijoTuner) throws(HLRError) {
+        let state = tuner.state
+        let options = tuner.options
+        let limit = UInt64(ArmijoOptions.maxBacktracksLimit)
+        guard state.lastBacktracks <= limit else {
+            throw HLRError(
+                .snapshotCorrupt,
+                "snapshot holds \(state.lastBacktracks) backtracks, at most \(ArmijoOptions.maxBacktracksLimit)")
+        }
+        let updates = tuner.history.updates
+        let hasCurrent = state.current != nil
         guard hasCurrent == (updates > 0) else {
             throw HLRError(.snapshotCorrupt, "snapshot has \(updates) completed searches but \(hasCurrent ? "a" : "no") rate")
         }
-        if hasCurrent && !(current.isFinite && current > 0 && current <= next.options.lrMax) {
+        if let current = state.current, !(current.isFinite && current > 0 && current <= options.lrMax) {
             throw HLRError(
                 .snapshotCorrupt,
                 "snapshot holds an invalid learning rate \(current) (it must be finite, > 0 and "
-                    + "<= its lr_max \(next.options.lrMax))")
+                    + "<= its lr_max \(options.lrMax))")
         }
-        if updates > 0 && next.history.lastStep == nil {
+        if updates > 0 && tuner.history.lastStep == nil {
             throw HLRError(.snapshotCorrupt, "snapshot has completed searches but no last step")
         }
-        if hasSearch {
-            guard next.history.lastStep == searchStep, loss0.isFinite, slope.isFinite,
-                trial.isFinite, trial > 0, trial <= next.options.lrMax, backtracks <= limit
+        if let search = state.search {
+            guard tuner.history.lastStep == search.step, search.loss0.isFinite, search.slope.isFinite,
+                search.trial.isFinite, search.trial > 0, search.trial <= options.lrMax, search.backtracks <= limit
             else {
                 throw HLRError(
                     .snapshotCorrupt,
-                    "snapshot holds an invalid search (step \(searchStep), L0 \(loss0), slope \(slope), "
-                        + "trial \(trial), backtracks \(backtracks))")
+                    "snapshot holds an invalid search (step \(search.step), L0 \(search.loss0), slope \(search.slope), "
+                        + "trial \(search.trial), backtracks \(search.backtracks))")
             }
-            next.search = Search(
-                step: searchStep, loss0: loss0, slope: slope, trial: trial, backtracks: Int(backtracks),
-                flags: searchFlags)
         }
-        self = next
     }
+}
+
+extension RuleTuner where Rule == ArmijoRule {
+    /// The rate in use: the last accepted (or capped) rate, min(initial_lr, lr_max) before any.
+    public var rate: Double { state.current ?? ArmijoRule.firstTrial(previous: nil, options: options) }
 }

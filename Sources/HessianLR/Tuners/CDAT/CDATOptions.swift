@@ -12,7 +12,7 @@
 /// | sigma σ          | 2.0     | (0, max]       | paper: σ = 2 "on edge"; σ = 1 quadratically greedy |
 /// | epsilon ε        | 1e-12   | (0, max]       | paper has ε > 0 without a value; units of uᵀHu |
 /// | sharpness (grp)  | 0       | [0, max]       | diagnostic only; 0 = not supplied            |
-public struct CDATOptions: TunerOptions, SpecOrderedOptions {
+public struct CDATOptions: SpecOrderedOptions, ClampedRateOptions {
     public static let method = Method.cdat
 
     /// η₀ per group: the rate before the first observation.
@@ -29,6 +29,10 @@ public struct CDATOptions: TunerOptions, SpecOrderedOptions {
     public var sharpness: [Double]
 
     public var groupCount: Int { initialLR.count }
+
+    /// The ceiling every rate obeys: lr_max (a rate handed out is finite all the same,
+    /// `RateSafeguards.clamp`).
+    public var rateCeiling: Double { lrMax }
 
     public init(groups: Int) {
         initialLR = Array(repeating: Self.defaultValue(.initialLR), count: groups)

@@ -19,26 +19,18 @@
 /// Refused, changing nothing: a step that does not need curvature (`wrongState`), a wrong value
 /// count (`invalidArgument`), NaN/±Inf values or an overflowing d = |uᵀHu| + ε or EMA
 /// (`nonFinite`), gᵀg < 0 with direction gradient (`invalidArgument`).
-public struct CDATTuner: Tuner {
-    public let groupCount: Int
-    public private(set) var options: CDATOptions
+public typealias CDATTuner = RuleTuner<CDATRule>
 
-    private var current: [Double]
-    private var numerator: [Double]
-    private var denominator: [Double]
-    private var history = UpdateHistory()
-    private var decisions: DecisionLog
-    private var observed: CurvatureLog
+/// CDAT's state: the current rates, the EMAs n̂ and d̂, the decision log and the last
+/// observation of every group.
+public struct CDATState: RateState {
+    public internal(set) var current: [Double]
+    var numerator: [Double]
+    var denominator: [Double]
+    var decisions: DecisionLog
+    var observed: CurvatureLog
 
-    public var method: Method { .cdat }
-    public var usesUpdateDirection: Bool { options.direction == .update }
-
-    public static let maxGroups = 1 << 20
-
-    public init(groups: Int) throws(HLRError) {
-        try checkGroupCount(groups, maximum: Self.maxGroups)
-        groupCount = groups
-        options = CDATOptions(groups: groups)
+    public init(groups: Int) {
         current = Array(repeating: .nan, count: groups)
         numerator = Array(repeating: 0, count: groups)
         denominator = Array(repeating: 0, count: groups)
@@ -46,29 +38,54 @@ public struct CDATTuner: Tuner {
         observed = CurvatureLog(groups: groups)
     }
 
-    var schedule: PeriodicSchedule { PeriodicSchedule(period: options.updatePeriod) }
-
-    public func need(atStep step: UInt64) -> Need {
-        if history.isStale(step) { return .nothing }
-        return schedule.isScheduled(step) ? .curvature : .nothing
+    /// Payload fields: current rates, the EMAs n̂ and d̂, decisions, last observation.
+    public func encode(into writer: inout SnapshotWriter) {
+        writer.write(current)
+        writer.write(numerator)
+        writer.write(denominator)
+        decisions.encode(into: &writer)
+        observed.encode(into: &writer)
     }
 
-    public func requireObservation(_ kind: ObservationKind, atStep step: UInt64) throws(HLRError) {
-        try ObservationGuard.require(
-            kind, step: step, need: need(atStep: step), method: method, lastStep: history.lastStep,
-            schedule: "update_period \(options.updatePeriod)",
-            nextStep: schedule.next(from: step))
+    public static func decode(from reader: inout SnapshotReader, groups: Int) throws(HLRError) -> Self {
+        var state = Self(groups: groups)
+        state.current = try reader.readDoubles("current", count: groups)
+        state.numerator = try reader.readDoubles("numerator", count: groups)
+        state.denominator = try reader.readDoubles("denominator", count: groups)
+        state.decisions = try DecisionLog.decode(from: &reader, groups: groups)
+        state.observed = try CurvatureLog.decode(from: &reader, groups: groups)
+        return state
+    }
+}
+
+extension CDATRule: TuningRule {
+    public typealias Options = CDATOptions
+    public typealias State = CDATState
+
+    public static func usesUpdateDirection(_ options: CDATOptions) -> Bool { options.direction == .update }
+
+    public static func need(atStep step: UInt64, of tuner: CDATTuner) -> Need {
+        tuner.isDue(step) ? .curvature : .nothing
     }
 
-    public mutating func observe(step: UInt64, kind: ObservationKind, values: [Double]) throws(HLRError) {
-        try requireObservation(kind, atStep: step)
+    public static func requireObservation(
+        _ kind: ObservationKind, atStep step: UInt64, of tuner: CDATTuner
+    ) throws(HLRError) {
+        try tuner.requirePeriodic(kind, atStep: step)
+    }
+
+    public static func observe(
+        step: UInt64, kind: ObservationKind, values: [Double], into tuner: inout CDATTuner
+    ) throws(HLRError) {
+        try requireObservation(kind, atStep: step, of: tuner)
+        let groups = tuner.groupCount
         try ObservationGuard.requireCount(
-            values, need: .curvature, groups: groupCount, layout: "gᵀu, uᵀHu for each of \(groupCount) groups")
+            values, need: .curvature, groups: groups, layout: "gᵀu, uᵀHu for each of \(groups) groups")
         try ObservationGuard.requireFinite(values) { index in
             "\(index % 2 == 0 ? "gᵀu" : "uᵀHu") of group \(index / 2)"
         }
-        var next = self
-        for group in 0..<groupCount {
+        let options = tuner.options
+        for group in 0..<groups {
             let slope = values[2 * group]
             let curvature = values[2 * group + 1]
             if options.direction == .gradient && slope < 0 {
@@ -78,112 +95,54 @@ public struct CDATTuner: Tuner {
             guard (abs(curvature) + options.epsilon).isFinite else {
                 throw HLRError(.nonFinite, "d = |uᵀHu| + ε of group \(group) overflows (uᵀHu = \(curvature))")
             }
-            let decision = CDATRule.decide(
-                numerator: numerator[group], denominator: denominator[group], slope: slope,
-                curvature: curvature, options: options)
+            let decision = decide(
+                numerator: tuner.state.numerator[group], denominator: tuner.state.denominator[group],
+                slope: slope, curvature: curvature, options: options)
             guard decision.numerator.isFinite && decision.denominator.isFinite else {
                 throw HLRError(.nonFinite, "the EMAs of n or d of group \(group) overflow")
             }
-            next.current[group] = decision.learningRate
-            next.numerator[group] = decision.numerator
-            next.denominator[group] = decision.denominator
-            next.decisions.record(group: group, candidate: decision.candidate, flags: decision.flags)
-            next.observed.record(group: group, slope: slope, curvature: curvature)
+            tuner.state.current[group] = decision.learningRate
+            tuner.state.numerator[group] = decision.numerator
+            tuner.state.denominator[group] = decision.denominator
+            tuner.state.decisions.record(group: group, candidate: decision.candidate, flags: decision.flags)
+            tuner.state.observed.record(group: group, slope: slope, curvature: curvature)
         }
-        next.history.recordUpdate(atStep: step)
-        self = next
-    }
-
-    /// Never needs losses: refused (`wrongState`), see `Tuner.observeFailure`.
-    public mutating func observeFailure(step: UInt64) throws(HLRError) {
-        try ObservationGuard.refuseFailure(of: self, step: step)
-    }
-
-    public func learningRate(group: Int, step: UInt64) throws(HLRError) -> Double {
-        try checkGroup(group)
-        return rate(group)
+        tuner.history.recordUpdate(atStep: step)
     }
 
     /// The current rate of `group`: clamp(initial_lr) before the first observation.
-    func rate(_ group: Int) -> Double {
-        RateSafeguards.clamp(
-            history.updates > 0 ? current[group] : options.initialLR[group], lrMin: options.lrMin,
-            lrMax: options.lrMax)
+    public static func rate(group: Int, step: UInt64, of tuner: CDATTuner) -> Double {
+        tuner.clampedRate(group)
     }
 
-    public mutating func setParameter(_ key: ParameterKey, _ value: Double, group: Int?) throws(HLRError) {
-        if let group { try checkGroup(group) }
-        try options.set(key, value, group: group)
-    }
-
-    public func parameter(_ key: ParameterKey, group: Int) throws(HLRError) -> Double {
-        try checkGroup(group)
-        return try options.get(key, group: group)
-    }
-
-    public func info(_ key: InfoKey, group: Int) throws(HLRError) -> Double {
-        if key.perGroup { try checkGroup(group) }
-        if let value = history.info(key) ?? decisions.info(key, group: group) ?? observed.info(key, group: group) {
+    public static func info(_ key: InfoKey, group: Int, of tuner: CDATTuner) -> Double? {
+        let state = tuner.state
+        if let value = state.decisions.info(key, group: group) ?? state.observed.info(key, group: group) {
             return value
         }
         switch key {
-        case .nextCurvatureStep, .nextUpdateStep: return schedule.infoValue(after: history.lastStep)
-        case .smoothedNumerator: return numerator[group]
-        case .smoothedDenominator: return denominator[group]
+        case .nextCurvatureStep, .nextUpdateStep: return tuner.schedule.infoValue(after: tuner.history.lastStep)
+        case .smoothedNumerator: return state.numerator[group]
+        case .smoothedDenominator: return state.denominator[group]
         case .edgeOfStability:
-            let sharpness = options.sharpness[group]
-            return sharpness > 0 ? rate(group) * sharpness : .nan
-        default:
-            throw key.unknown(in: method)
+            let sharpness = tuner.options.sharpness[group]
+            return sharpness > 0 ? tuner.clampedRate(group) * sharpness : .nan
+        default: return nil
         }
     }
 
-    public mutating func reset(state: Bool, options resetOptions: Bool) {
-        if resetOptions { options = CDATOptions(groups: groupCount) }
-        if state {
-            current = Array(repeating: .nan, count: groupCount)
-            numerator = Array(repeating: 0, count: groupCount)
-            denominator = Array(repeating: 0, count: groupCount)
-            history = UpdateHistory()
-            decisions = DecisionLog(groups: groupCount)
-            observed = CurvatureLog(groups: groupCount)
-        }
-    }
-
-    /// Payload: groups, options, history, current rates, the EMAs n̂ and d̂, decisions, last
-    /// observation.
-    public func encodePayload() -> [UInt8] {
-        var writer = TunerPayload.writer(groups: groupCount)
-        options.encode(into: &writer)
-        history.encode(into: &writer)
-        writer.write(current)
-        writer.write(numerator)
-        writer.write(denominator)
-        decisions.encode(into: &writer)
-        observed.encode(into: &writer)
-        return writer.bytes
-    }
-
-    public mutating func restorePayload(_ payload: [UInt8]) throws(HLRError) {
-        var reader = try TunerPayload.reader(payload, groups: groupCount)
-        var next = try CDATTuner(groups: groupCount)
-        next.options = try CDATOptions.decode(from: &reader, groups: groupCount)
-        next.history = try UpdateHistory.decode(from: &reader)
-        next.current = try reader.readDoubles("current", count: groupCount)
-        next.numerator = try reader.readDoubles("numerator", count: groupCount)
-        next.denominator = try reader.readDoubles("denominator", count: groupCount)
-        next.decisions = try DecisionLog.decode(from: &reader, groups: groupCount)
-        next.observed = try CurvatureLog.decode(from: &reader, groups: groupCount)
-        try reader.finish()
-        try next.history.requireLastStepExactlyWhenUpdated()
-        for group in 0..<groupCount {
-            let n = next.numerator[group]
-            let d = next.denominator[group]
+    /// A last step exactly when updated; per group finite EMAs ≥ 0 and, once updated, a valid rate.
+    public static func checkRestored(_ tuner: CDATTuner) throws(HLRError) {
+        try tuner.history.requireLastStepExactlyWhenUpdated()
+        for group in 0..<tuner.groupCount {
+            let n = tuner.state.numerator[group]
+            let d = tuner.state.denominator[group]
             guard n.isFinite && n >= 0 && d.isFinite && d >= 0 else {
                 throw HLRError(.snapshotCorrupt, "snapshot holds invalid EMAs n̂ = \(n), d̂ = \(d) for group \(group)")
             }
-            if next.history.updates > 0 { try TunerPayload.requireValidRate(next.current[group], group: group) }
+            if tuner.history.updates > 0 {
+                try TunerPayload.requireValidRate(tuner.state.current[group], group: group)
+            }
         }
-        self = next
     }
 }

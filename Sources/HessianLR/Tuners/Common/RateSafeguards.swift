@@ -1,7 +1,8 @@
-/// The safeguards GeN applies to a new rate, shared with Hi-DLR, in this order:
+/// The safeguards GeN applies to a new rate, shared with Hi-DLR and HessianLR (seed 000's
+/// lr_bounds, EMA and clamp are the same sequence), in this order:
 ///
 /// 1. **Relative bound.** candidate ← clamp(candidate, low·lr, high·lr) (GeN: low = ½, high = 2,
-///    i.e. clip(b/a, lr/2, 2·lr)).
+///    i.e. clip(b/a, lr/2, 2·lr); HessianLR: low = 0.3, high = 3).
 /// 2. **EMA.** lr' = β·lr + (1 − β)·candidate (GeN: β = 0.9).
 /// 3. **Absolute clamp.** lr' ← clamp(lr', lr_min, lr_max).
 ///

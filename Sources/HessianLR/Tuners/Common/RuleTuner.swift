@@ -101,9 +101,9 @@ public struct RuleTuner<Rule: TuningRule>: Tuner {
     public let groupCount: Int
     public internal(set) var options: Rule.Options
     /// Updates and the last observed step.
-    internal(set) var history = UpdateHistory()
+    var history = UpdateHistory()
     /// The method's own state.
-    internal(set) var state: Rule.State
+    var state: Rule.State
 
     public var method: Method { Rule.Options.method }
     public var usesUpdateDirection: Bool { Rule.usesUpdateDirection(options) }

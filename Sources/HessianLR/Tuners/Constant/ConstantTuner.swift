@@ -2,93 +2,83 @@
 /// own it is the trivial baseline; wrapped in a `ScheduledTuner` it follows the schedule's shape,
 /// lr_k(t) = initial_lr_k · factor(t), which is how a schedule is driven through the tuner
 /// interface (per-group rates, snapshots).
-public struct ConstantTuner: Tuner {
-    public let groupCount: Int
-    private var initialLR: [Double]
+public typealias ConstantTuner = RuleTuner<ConstantRule>
 
-    public var method: Method { .constant }
-    public var usesUpdateDirection: Bool { false }
+/// The one option of the constant method: η per group (default 1e-3, like the other methods'
+/// initial rate).
+public struct ConstantOptions: SpecOrderedOptions {
+    public static let method = Method.constant
 
-    /// The one option: η per group (default 1e-3, like the other methods' initial rate).
+    public var initialLR: [Double]
+
+    public var groupCount: Int { initialLR.count }
+
+    public init(groups: Int) {
+        initialLR = Array(repeating: Self.defaultValue(.initialLR), count: groups)
+    }
+
     public static let specs: [ParameterSpec] = [
         ParameterSpec(
             .initialLR, minimum: .leastNormalMagnitude, maximum: .greatestFiniteMagnitude,
             default: 1e-3, scope: .group)
     ]
 
-    public init(groups: Int) throws(HLRError) {
-        try checkGroupCount(groups, maximum: HessianLRTuner.maxGroups)
-        groupCount = groups
-        initialLR = Array(repeating: Self.specs[0].defaultValue, count: groups)
+    public func value(_ key: ParameterKey, group: Int) -> Double {
+        key == .initialLR ? initialLR[group] : .nan
     }
 
-    public func need(atStep step: UInt64) -> Need { .nothing }
+    public mutating func store(_ key: ParameterKey, _ value: Double, group: Int?) {
+        if key == .initialLR { Self.assign(&initialLR, value, group) }
+    }
 
-    public func requireObservation(_ kind: ObservationKind, atStep step: UInt64) throws(HLRError) {
+    public func checkConsistency() throws(HLRError) {}
+}
+
+/// The state of a method that never observes: nothing (its payload is its options alone).
+public struct NoState: TunerState {
+    public init(groups: Int) {}
+    public func encode(into writer: inout SnapshotWriter) {}
+    public static func decode(from reader: inout SnapshotReader, groups: Int) throws(HLRError) -> Self {
+        Self(groups: groups)
+    }
+}
+
+/// The constant "rule": lr_k(t) = initial_lr_k, no observations, no history in the payload.
+public enum ConstantRule: TuningRule {
+    public typealias Options = ConstantOptions
+    public typealias State = NoState
+
+    public static var keepsHistory: Bool { false }
+
+    public static func need(atStep step: UInt64, of tuner: ConstantTuner) -> Need { .nothing }
+
+    public static func requireObservation(
+        _ kind: ObservationKind, atStep step: UInt64, of tuner: ConstantTuner
+    ) throws(HLRError) {
         throw HLRError(.wrongState, "constant needs no observations (step \(step), \(kind.name) offered)")
     }
 
-    public mutating func observe(step: UInt64, kind: ObservationKind, values: [Double]) throws(HLRError) {
-        try requireObservation(kind, atStep: step)
+    public static func observe(
+        step: UInt64, kind: ObservationKind, values: [Double], into tuner: inout ConstantTuner
+    ) throws(HLRError) {
+        try requireObservation(kind, atStep: step, of: tuner)
     }
 
-    /// Never needs losses: refused (`wrongState`), see `Tuner.observeFailure`.
-    public mutating func observeFailure(step: UInt64) throws(HLRError) {
-        try ObservationGuard.refuseFailure(of: self, step: step)
+    public static func rate(group: Int, step: UInt64, of tuner: ConstantTuner) -> Double {
+        tuner.options.initialLR[group]
     }
 
-    public func learningRate(group: Int, step: UInt64) throws(HLRError) -> Double {
-        try checkGroup(group)
-        return initialLR[group]
-    }
-
-    public mutating func setParameter(_ key: ParameterKey, _ value: Double, group: Int?) throws(HLRError) {
-        if let group { try checkGroup(group) }
-        let spec = try Method.constant.spec(for: key)
-        try spec.validate(value)
-        if let group {
-            initialLR[group] = value
-        } else {
-            initialLR = Array(repeating: value, count: groupCount)
-        }
-    }
-
-    public func parameter(_ key: ParameterKey, group: Int) throws(HLRError) -> Double {
-        try checkGroup(group)
-        _ = try Method.constant.spec(for: key)
-        return initialLR[group]
-    }
-
-    public func info(_ key: InfoKey, group: Int) throws(HLRError) -> Double {
-        if key.perGroup { try checkGroup(group) }
+    /// Updates 0 and last step −1 come from the (empty) history; no next step.
+    public static func info(_ key: InfoKey, group: Int, of tuner: ConstantTuner) -> Double? {
         switch key {
-        case .updates: return 0
-        case .lastStep, .nextCurvatureStep, .nextUpdateStep: return -1
-        default: throw HLRError(.unknownKey, "method constant has no info \(key.name) (key \(key.rawValue))")
+        case .nextCurvatureStep, .nextUpdateStep: return -1
+        default: return nil
         }
     }
 
-    public mutating func reset(state: Bool, options: Bool) {
-        if options { initialLR = Array(repeating: Self.specs[0].defaultValue, count: groupCount) }
+    public static func unknownInfo(_ key: InfoKey) -> HLRError {
+        HLRError(.unknownKey, "method constant has no info \(key.name) (key \(key.rawValue))")
     }
 
-    public func encodePayload() -> [UInt8] {
-        var writer = TunerPayload.writer(groups: groupCount)
-        writer.write(initialLR)
-        return writer.bytes
-    }
-
-    public mutating func restorePayload(_ payload: [UInt8]) throws(HLRError) {
-        var reader = try TunerPayload.reader(payload, groups: groupCount)
-        let rates = try reader.readDoubles("initial_lr", count: groupCount)
-        try reader.finish()
-        for rate in rates {
-            do {
-                try Self.specs[0].validate(rate)
-            } catch {
-                throw HLRError(.snapshotCorrupt, "snapshot holds an invalid option: \(error.message)")
-            }
-        }
-        initialLR = rates
-    }
+    public static func checkRestored(_ tuner: ConstantTuner) throws(HLRError) {}
 }

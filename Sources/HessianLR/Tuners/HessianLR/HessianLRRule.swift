@@ -13,6 +13,8 @@
 /// 3. **EMA.** lr' = β·lr + (1 − β)·candidate.
 /// 4. **Absolute clamp.** lr' ← clamp(lr', lr_min, lr_max).
 ///
+/// Steps 2–4 are `RateSafeguards.update`, the sequence GeN and Hi-DLR share.
+///
 /// A kept rate still passes the absolute clamp (it may have been set outside it).
 public enum HessianLRRule {
     public struct Decision: Sendable, Equatable {
@@ -29,7 +31,7 @@ public enum HessianLRRule {
         current: Double, slope: Double, curvature: Double, options: HessianLROptions
     ) -> Decision {
         var flags: DecisionFlags = []
-        var candidate: Double
+        let candidate: Double
         var raw = Double.nan
         if slope == 0 {
             flags.insert(.zeroGradient)
@@ -46,18 +48,10 @@ public enum HessianLRRule {
             raw = slope / curvature
             candidate = raw
         }
-        let low = options.lrBoundLow * current
-        let high = options.lrBoundHigh * current
-        if candidate < low {
-            candidate = low
-            flags.insert(.boundedLow)
-        } else if candidate > high {
-            candidate = high
-            flags.insert(.boundedHigh)
-        }
-        let beta = options.smoothing
-        let smoothed = beta * current + (1 - beta) * candidate
-        return Decision(learningRate: clamp(smoothed, options, &flags), candidate: raw, flags: flags)
+        let rate = RateSafeguards.update(
+            current: current, candidate: candidate, low: options.lrBoundLow, high: options.lrBoundHigh,
+            smoothing: options.smoothing, lrMin: options.lrMin, lrMax: options.lrMax, flags: &flags)
+        return Decision(learningRate: rate, candidate: raw, flags: flags)
     }
 
     /// The absolute clamp [lr_min, lr_max] (the one every rule shares: a rate is finite even
