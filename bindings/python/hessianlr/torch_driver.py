@@ -103,11 +103,13 @@ class LRTuner:
        not counted (call ``step`` again to retry) and the error propagates.
     5. Each ``param_group['lr']`` is set to the tuner's rate for step t.
 
-    Direction: for HessianLR and CDAT it is the tuner's ``direction`` option (HessianLR
-    gradient, CDAT update, by default); for GeN, Hi-DLR and Armijo it is the optimizer's update
-    (what the optimizer will step along), or ``direction="gradient"`` to probe along g (exact for
-    plain SGD, a heuristic otherwise). Direction update with an optimizer other than SGD, Adam,
-    AdamW raises UnsupportedOptimizerError at construction.
+    Direction: by default the optimizer's update u (what it will step along: SGD's momentum
+    buffer with Nesterov and weight decay, Adam's and AdamW's preconditioned step), and the
+    gradient only for plain SGD (where u = g); ``direction="gradient"`` with an optimizer other
+    than SGD is refused (ValueError): g'g/g'Hg is an SGD-scale rate, meaningless for Adam.
+    HessianLR and CDAT take it as their ``direction`` option; GeN, Hi-DLR and Armijo probe
+    along it. Direction update with an optimizer other than SGD, Adam, AdamW raises
+    UnsupportedOptimizerError at construction.
 
     Memory: on a step with loss probes the perturbed parameters are saved once (one copy of
     them on their device) and restored from that copy; curvature steps keep the double-backward
@@ -168,8 +170,15 @@ class LRTuner:
                 raise ValueError(f"the tuner has {tuner.groups} groups, the optimizer {groups} param groups")
             self.tuner = tuner
         else:
+            direction = self._default_direction(torch, optimizer, direction, options)
             self.tuner = self._build(method_of(tuner), groups, initial, direction, options)
         self.direction = self._resolve_direction(direction)
+        if self.direction == Direction.GRADIENT and not isinstance(optimizer, torch.optim.SGD):
+            raise ValueError(
+                f"direction 'gradient' with {type(optimizer).__name__}: a rate measured along g (g'g/g'Hg) "
+                "is an SGD-scale rate, meaningless for an optimizer that steps along its own update; "
+                "use direction='update' (the default for it; hessianlr.torch_directions.register_update_rule "
+                "teaches the driver the update of another optimizer class)")
         if self.direction == Direction.UPDATE:
             update_rule(optimizer)  # fail now, not at the first step
         self._step = 0
@@ -185,6 +194,17 @@ class LRTuner:
         self._apply(self._last_lr)
 
     # -- construction --------------------------------------------------------------------------
+
+    @staticmethod
+    def _default_direction(torch, optimizer, direction, options):
+        """The direction the rates are measured along, unless the caller chose one: the
+        optimizer's own update (momentum's buffer, Adam's preconditioned step: what it will step
+        along, see `OptimizerDynamics` in the core), and g only for plain SGD, where u = g."""
+        if direction is not None or "direction" in options:
+            return direction
+        if isinstance(optimizer, torch.optim.SGD) and all(is_plain_sgd(optimizer, g) for g in optimizer.param_groups):
+            return None  # u = g: the tuner's own default
+        return Direction.UPDATE
 
     @staticmethod
     def _build(method, groups, initial, direction, options) -> Tuner:

@@ -101,9 +101,10 @@ def test_unsupported_optimizer():
         LRTuner(optimizer, "gen")
     with pytest.raises(UnsupportedOptimizerError):
         LRTuner(optimizer, "cdat")  # CDAT's default direction is the update
-    driver = LRTuner(optimizer, "gen", direction="gradient", update_period=1)  # a heuristic, but allowed
-    driver.step(closure=closure)
-    assert driver.direction == h.Direction.GRADIENT and driver.probe_count == 2
+    # Measuring along g for an optimizer that steps along its own update would hand it an
+    # SGD-scale rate: refused (register_update_rule teaches the driver RMSprop's update).
+    with pytest.raises(ValueError, match="SGD-scale rate"):
+        LRTuner(optimizer, "gen", direction="gradient", update_period=1)
     with pytest.raises(ValueError, match="disagrees"):
         LRTuner(torch.optim.SGD(model.parameters(), lr=0.1), h.CDAT(), direction="gradient")
 
@@ -537,3 +538,29 @@ def test_register_update_rule_for_another_optimizer():
     g = [p.grad for p in model.parameters()]
     assert driver.tuner.info(h.Info.LAST_SLOPE) == pytest.approx(sum(float(x.abs().sum()) for x in g), rel=1e-12)
     assert LRTuner(torch.optim.SGD(model.parameters(), lr=0.1), "gen").direction == h.Direction.UPDATE  # built-ins kept
+
+
+def test_the_direction_follows_the_optimizer_by_default():
+    """The rates are measured along what the optimizer steps along: its update (momentum buffer,
+    Adam's preconditioned step) unless it is plain SGD, where u = g; never an SGD-scale rate for
+    an adaptive optimizer."""
+    model, _ = tiny()
+    params = list(model.parameters())
+    cases = [
+        (torch.optim.SGD(params, lr=0.1), h.Direction.GRADIENT),
+        (torch.optim.SGD(params, lr=0.1, momentum=0.9), h.Direction.UPDATE),
+        (torch.optim.SGD(params, lr=0.1, momentum=0.9, nesterov=True), h.Direction.UPDATE),
+        (torch.optim.SGD(params, lr=0.1, weight_decay=1e-4), h.Direction.UPDATE),
+        (torch.optim.Adam(params, lr=1e-3), h.Direction.UPDATE),
+        (torch.optim.AdamW(params, lr=1e-3), h.Direction.UPDATE),
+    ]
+    for optimizer, expected in cases:
+        driver = LRTuner(optimizer, "hessianlr")
+        assert driver.direction == expected, type(optimizer).__name__
+        assert h.Direction(int(driver.tuner.get_param(h.Param.DIRECTION))) == expected
+    for name in ("hessianlr", "gen", "cdat"):
+        with pytest.raises(ValueError, match="SGD-scale rate"):
+            LRTuner(torch.optim.AdamW(params, lr=1e-3), name, direction="gradient")
+    # An explicit choice for SGD with momentum stays the caller's.
+    assert LRTuner(torch.optim.SGD(params, lr=0.1, momentum=0.9), "hessianlr",
+                   direction="gradient").direction == h.Direction.GRADIENT
