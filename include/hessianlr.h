@@ -172,6 +172,39 @@ const char *hlr_last_error(void);
  * NULL. HLR_ERR_UNKNOWN_METHOD / HLR_ERR_UNKNOWN_KEY when the pair does not exist. */
 int hlr_param_bounds(int method, int key, double *min, double *max, double *default_value);
 
+/* Self-description: every parameter of a method (HLR_FAMILY_TUNER, kind = HLR_METHOD_*), a
+ * schedule kind (HLR_FAMILY_SCHEDULE, kind = HLR_SCHEDULE_*) or an estimator kind
+ * (HLR_FAMILY_ESTIMATOR, kind = HLR_ESTIMATOR_*), in a fixed order, with the values the
+ * *_param_bounds functions report plus its name and flags. Enumerate with index = 0 ..
+ * count - 1 (hlr_param_count), or until hlr_param_info returns HLR_ERR_INVALID_ARGUMENT. */
+#define HLR_FAMILY_TUNER      1
+#define HLR_FAMILY_SCHEDULE   2
+#define HLR_FAMILY_ESTIMATOR  3
+
+#define HLR_PARAM_FLAG_INTEGRAL   1  /* only integers are accepted (counts, choices, flags)      */
+#define HLR_PARAM_FLAG_PER_GROUP  2  /* may differ per group (hlr_tuner_set_group_param)        */
+
+/* Versioned like hlr_vector_ops: set struct_size = sizeof(hlr_param_desc) before the call.
+ * Fields are only ever appended; a larger struct_size (a newer header) is accepted and the
+ * library writes only the fields it knows, leaving the rest untouched; a struct_size smaller
+ * than the fields below is refused (HLR_ERR_INVALID_ARGUMENT). struct_size is never written. */
+typedef struct hlr_param_desc {
+    size_t struct_size;    /* sizeof(hlr_param_desc), set by the caller                        */
+    int key;               /* HLR_PARAM_* / HLR_SCHED_PARAM_* / HLR_EST_PARAM_*                 */
+    unsigned flags;        /* HLR_PARAM_FLAG_* bits                                             */
+    double min, max;       /* inclusive range (a bound may be infinite: see *_param_bounds)     */
+    double default_value;  /* the value a new handle starts with                                */
+    char name[48];         /* snake_case name, NUL-terminated ("initial_lr", "t_max")           */
+} hlr_param_desc;
+
+/* *count = the number of parameters of `kind` of `family` (0 for HLR_SCHEDULE_JOIN).
+ * HLR_ERR_INVALID_ARGUMENT for an unknown family, HLR_ERR_UNKNOWN_METHOD for an unknown kind. */
+int hlr_param_count(int family, int kind, size_t *count);
+/* Fills *out with parameter `index` (0-based) of `kind` of `family`. Errors as hlr_param_count,
+ * plus HLR_ERR_INVALID_ARGUMENT for index >= count (the message names both) or a too small
+ * out->struct_size. A failed call writes nothing. */
+int hlr_param_info(int family, int kind, size_t index, hlr_param_desc *out);
+
 /* ------------------------------------------------------------------------------------------ */
 /* Tuner handles                                                                              */
 /* ------------------------------------------------------------------------------------------ */

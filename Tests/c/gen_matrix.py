@@ -11,6 +11,7 @@ this script derives the classes of bad input the matrix must exercise for it:
     const hlr_X *const *pieces                 null:NAME handle:NAME
     callback typedef (hlr_hvp_f32, ...)        null:NAME or optional:NAME, fail:NAME, nan:NAME
     pointer to a callback table struct         null:NAME fail:NAME nan:NAME layout:NAME
+    pointer to a versioned data struct         null:NAME layout:NAME (struct_size checked)
     void *ctx                                  opaque:NAME   never dereferenced, passed through
     any other pointer                          null:NAME or optional:NAME
       ... to const float/double (input data)   + nonfinite:NAME
@@ -104,7 +105,7 @@ class Function:
 
     def required(self, kinds):
         """List of requirements; each is a set of alternatives (one of them must be present)."""
-        handles, callbacks, tables = kinds
+        handles, callbacks, tables, structs = kinds
         needs = []
         real = [p for p in self.params if p.name]
         if not real:
@@ -123,6 +124,8 @@ class Function:
                 needs += [{f"null:{n}", f"optional:{n}"}, {f"fail:{n}"}, {f"nan:{n}"}]
             elif base in tables and depth == 1:
                 needs += [{f"null:{n}"}, {f"fail:{n}"}, {f"nan:{n}"}, {f"layout:{n}"}]
+            elif base in structs and depth == 1:
+                needs += [{f"null:{n}"}, {f"layout:{n}"}]
             elif base == "void" and depth == 1 and n == "ctx":
                 needs.append({f"opaque:{n}"})
             elif depth >= 1:
@@ -155,7 +158,12 @@ def parse_header(path):
     text = strip_comments(raw)
     handles = set(re.findall(r"typedef\s+struct\s+(hlr_\w+)\s+\1\s*;", text))
     callbacks = set(re.findall(r"typedef\s+[\w\s\*]+\(\s*\*\s*(hlr_\w+)\s*\)\s*\(", text))
-    tables = set(re.findall(r"typedef\s+struct\s+(hlr_\w+)\s*\{", text))
+    # Callback tables (struct bodies with function pointers) vs plain versioned output structs
+    # (hlr_param_desc: struct_size first, data only).
+    bodies = dict((m.group(1), m.group(2)) for m in
+                  re.finditer(r"typedef\s+struct\s+(hlr_\w+)\s*\{(.*?)\}", text, flags=re.S))
+    tables = {name for name, body in bodies.items() if "(*" in body.replace(" ", "")}
+    structs = {name for name, body in bodies.items() if name not in tables}
     # Drop struct bodies (their fields are callbacks, not exported functions).
     flat = re.sub(r"typedef\s+struct\s+\w+\s*\{.*?\}\s*\w+\s*;", " ", text, flags=re.S)
     functions = []
@@ -181,7 +189,7 @@ def parse_header(path):
     missing = mentioned - set(names)
     if missing:
         raise SystemExit(f"gen_matrix: could not parse the prototypes of {sorted(missing)}")
-    return functions, (handles, callbacks, tables)
+    return functions, (handles, callbacks, tables, structs)
 
 
 def parse_rows(path):

@@ -1110,6 +1110,45 @@ static void case_hlr_param_bounds(void) {
         HLR_OK, NULL);
 }
 
+static void case_hlr_param_count(void) {
+    size_t count = 0;
+    const int families[] = {0, 4, -1, INT32_MIN};
+    const char *spelled[] = {"family 0", "family 4", "family -1", "family -2147483648"};
+    for (int i = 0; i < 4; i++)
+        BAD("bad:family", hlr_param_count(families[i], 1, &count), HLR_ERR_INVALID_ARGUMENT, spelled[i]);
+    BAD("bad:kind", hlr_param_count(HLR_FAMILY_TUNER, 7, &count), HLR_ERR_UNKNOWN_METHOD, "method id 7");
+    BAD("bad:kind", hlr_param_count(HLR_FAMILY_SCHEDULE, 0, &count), HLR_ERR_UNKNOWN_METHOD, "schedule kind 0");
+    BAD("bad:kind", hlr_param_count(HLR_FAMILY_ESTIMATOR, INT32_MAX, &count), HLR_ERR_UNKNOWN_METHOD,
+        "estimator kind 2147483647");
+    BAD("null:count", hlr_param_count(HLR_FAMILY_TUNER, HLR_METHOD_GEN, NULL), HLR_ERR_NULL_POINTER, "count");
+}
+
+static void case_hlr_param_info(void) {
+    hlr_param_desc d = {.struct_size = sizeof d};
+    const int families[] = {0, 4, -1, INT32_MAX};
+    const char *spelled[] = {"family 0", "family 4", "family -1", "family 2147483647"};
+    for (int i = 0; i < 4; i++)
+        BAD("bad:family", hlr_param_info(families[i], 1, 0, &d), HLR_ERR_INVALID_ARGUMENT, spelled[i]);
+    BAD("bad:kind", hlr_param_info(HLR_FAMILY_TUNER, 0, 0, &d), HLR_ERR_UNKNOWN_METHOD, "method id 0");
+    BAD("bad:kind", hlr_param_info(HLR_FAMILY_SCHEDULE, 16, 0, &d), HLR_ERR_UNKNOWN_METHOD, "schedule kind 16");
+    BAD("bad:kind", hlr_param_info(HLR_FAMILY_ESTIMATOR, -1, 0, &d), HLR_ERR_UNKNOWN_METHOD, "estimator kind -1");
+    /* JOIN has no parameters: even index 0 is past the last. */
+    BAD("zero:index", hlr_param_info(HLR_FAMILY_SCHEDULE, HLR_SCHEDULE_JOIN, 0, &d), HLR_ERR_INVALID_ARGUMENT,
+        "has 0 parameters");
+    BAD("huge:index", hlr_param_info(HLR_FAMILY_TUNER, HLR_METHOD_GEN, SIZE_MAX, &d), HLR_ERR_INVALID_ARGUMENT,
+        "index");
+    BAD("huge:index", hlr_param_info(HLR_FAMILY_TUNER, HLR_METHOD_GEN, 64, &d), HLR_ERR_INVALID_ARGUMENT,
+        "index 64");
+    BAD("null:out", hlr_param_info(HLR_FAMILY_TUNER, HLR_METHOD_GEN, 0, NULL), HLR_ERR_NULL_POINTER, "out");
+    const size_t sizes[] = {0, sizeof(size_t), sizeof(hlr_param_desc) - 1};
+    for (int i = 0; i < 3; i++) {
+        d.struct_size = sizes[i];
+        BAD("layout:out", hlr_param_info(HLR_FAMILY_TUNER, HLR_METHOD_GEN, 0, &d), HLR_ERR_INVALID_ARGUMENT,
+            "struct_size");
+        CHECK_EQ_INT(d.struct_size, sizes[i]);
+    }
+}
+
 /* --- tuner handles ------------------------------------------------------------------------ */
 
 static void case_hlr_tuner_create(void) {
@@ -2218,6 +2257,8 @@ static const matrix_row matrix[] = {
     ROW(hlr_strerror, "bad:code"),
     ROW(hlr_last_error, "call"),
     ROW(hlr_param_bounds, "bad:method bad:key optional:min optional:max optional:default_value"),
+    ROW(hlr_param_count, "bad:family bad:kind null:count"),
+    ROW(hlr_param_info, "bad:family bad:kind zero:index huge:index null:out layout:out"),
     ROW(hlr_tuner_create, "null:out bad:method zero:groups huge:groups"),
     ROW(hlr_tuner_free, "handle:tuner"),
     ROW(hlr_tuner_reset, "handle:tuner bad:what"),

@@ -208,7 +208,9 @@ public func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
             var probes = [Double](repeating: 0, count: 8)
             _ = hlr_tuner_get_probes(handle, step, &probes, UInt(cursor.byte() % 8))
             var low = 0.0, high = 0.0
-            _ = hlr_param_bounds(Int32(cursor.byte() % 4), Int32(cursor.byte() % 14), &low, &high, &value)
+            let method = Int32(cursor.byte() % 4), key = Int32(cursor.byte() % 14)
+            _ = hlr_param_bounds(method, key, &low, &high, &value)
+            fuzzParamInfo(method, key)  // no further bytes: the corpus keeps its meaning
         case 10:  // save into a buffer of arbitrary capacity
             var buffer = [UInt8](repeating: 0, count: 512)
             var written: UInt = 0
@@ -270,6 +272,40 @@ let loss64: @convention(c) (UnsafeMutableRawPointer?, UnsafePointer<Double>?, UI
 }
 
 /// Builds a schedule from fuzzed settings; every value it gives must be finite and ≥ 0.
+/// hlr_param_info of family key % 5 (0 and 4 invalid), kind `method`, index key / 2 (past the
+/// end for some), with a struct_size too small for some: a failure writes nothing; a success
+/// writes only the struct's first 88 bytes (not struct_size), a NUL-terminated name, and values
+/// within what the *_param_bounds functions report for that key.
+func fuzzParamInfo(_ method: Int32, _ key: Int32) {
+    let size = 88
+    var bytes = [UInt8](repeating: 0xA5, count: size + 16)
+    let structSize = key % 3 == 0 ? UInt(size - Int(key % 9) - 1) : UInt(size + Int(key % 3) * 8)
+    withUnsafeBytes(of: structSize) { for (i, b) in $0.enumerated() { bytes[i] = b } }
+    let before = bytes
+    let family = key % 5
+    let status = bytes.withUnsafeMutableBytes { hlr_param_info(family, method, UInt(key / 2), $0.baseAddress) }
+    guard status == 0 else {
+        precondition(bytes == before, "hlr_param_info failed with \(status) but wrote")
+        return
+    }
+    precondition(Array(bytes[0..<8]) == Array(before[0..<8]) && Array(bytes[size...]) == Array(before[size...]),
+                 "hlr_param_info wrote outside its fields")
+    precondition(bytes[40..<88].contains(0), "name is not NUL-terminated")
+    let described = bytes.withUnsafeBytes { (raw: UnsafeRawBufferPointer) -> (Int32, Double, Double, Double) in
+        (raw.load(fromByteOffset: 8, as: Int32.self), raw.load(fromByteOffset: 16, as: Double.self),
+         raw.load(fromByteOffset: 24, as: Double.self), raw.load(fromByteOffset: 32, as: Double.self))
+    }
+    var low = 0.0, high = 0.0, value = 0.0
+    let bounds: Int32
+    switch family {
+    case 1: bounds = hlr_param_bounds(method, described.0, &low, &high, &value)
+    case 2: bounds = hlr_schedule_param_bounds(method, described.0, &low, &high, &value)
+    default: bounds = hlr_estimator_param_bounds(method, described.0, &low, &high, &value)
+    }
+    precondition(bounds == 0 && low == described.1 && high == described.2 && value == described.3,
+                 "hlr_param_info disagrees with the bounds functions")
+}
+
 func fuzzSchedule(_ cursor: inout Cursor, tuner: OpaquePointer?, step: UInt64) {
     var schedule: OpaquePointer?
     guard hlr_schedule_create(Int32(cursor.byte() % 17), &schedule) == 0 else { return }

@@ -50,6 +50,7 @@ __all__ = [
     "LOSS_F32",
     "LOSS_F64",
     "VectorOps",
+    "ParamDesc",
     "PROTOTYPES",
     "lib",
     "library_path",
@@ -116,6 +117,21 @@ class VectorOps(ctypes.Structure):
     ]
 
 
+class ParamDesc(ctypes.Structure):
+    """``hlr_param_desc``: one parameter as ``hlr_param_info`` describes it. Set
+    ``struct_size = ctypes.sizeof(ParamDesc)`` before the call."""
+
+    _fields_ = [
+        ("struct_size", c_size_t),
+        ("key", c_int),
+        ("flags", c_uint),
+        ("min", c_double),
+        ("max", c_double),
+        ("default_value", c_double),
+        ("name", ctypes.c_char * 48),
+    ]
+
+
 # Opaque ``hlr_tuner *`` / ``hlr_schedule *`` / ``hlr_estimator *``: plain void pointers (None is NULL).
 _handle = c_void_p
 _schedule = c_void_p
@@ -129,6 +145,8 @@ PROTOTYPES = {
     "hlr_strerror": (c_char_p, [c_int]),
     "hlr_last_error": (c_char_p, []),
     "hlr_param_bounds": (c_int, [c_int, c_int, _P(c_double), _P(c_double), _P(c_double)]),
+    "hlr_param_count": (c_int, [c_int, c_int, _P(c_size_t)]),
+    "hlr_param_info": (c_int, [c_int, c_int, c_size_t, _P(ParamDesc)]),
     "hlr_tuner_create": (c_int, [c_int, c_size_t, _P(_handle)]),
     "hlr_tuner_free": (c_int, [_handle]),
     "hlr_tuner_reset": (c_int, [_handle, c_int]),

@@ -40,6 +40,8 @@ __all__ = [
     "Termination",
     "Result",
     "BatchScaling",
+    "ParamFamily",
+    "ParamFlag",
 ]
 
 
@@ -471,3 +473,23 @@ class BatchScaling(IntEnum):
     LINEAR = 1
     #: Adam: lr·√(new/old).
     SQRT = 2
+
+
+class ParamFamily(IntEnum):
+    """What ``hlr_param_count`` / ``hlr_param_info`` describe (``HLR_FAMILY_*``)."""
+
+    #: the options of a method (kind = ``Method``).
+    TUNER = 1
+    #: the parameters of a schedule kind (kind = ``ScheduleKind``).
+    SCHEDULE = 2
+    #: the parameters of an estimator kind (kind = ``EstimatorKind``).
+    ESTIMATOR = 3
+
+
+class ParamFlag(IntFlag):
+    """Bits of ``hlr_param_desc.flags`` (``HLR_PARAM_FLAG_*``)."""
+
+    #: only integers are accepted (counts, choices, flags).
+    INTEGRAL = 1
+    #: may differ per parameter group (``set_group_param``).
+    PER_GROUP = 2

@@ -23,6 +23,7 @@ from hessianlr import (
     Termination,
     Which,
 )
+from hessianlr.constants import ParamFamily, ParamFlag
 
 PREFIXES = [
     ("HLR_METHOD_", Method),
@@ -46,12 +47,22 @@ PREFIXES = [
     ("HLR_TERMINATION_", Termination),
     ("HLR_RESULT_", Result),
     ("HLR_BATCH_SCALING_", BatchScaling),
+    ("HLR_FAMILY_", ParamFamily),
+    ("HLR_PARAM_FLAG_", ParamFlag),
 ]
+# A macro belongs to the longest prefix it starts with (HLR_PARAM_FLAG_ before HLR_PARAM_).
+PREFIXES.sort(key=lambda entry: -len(entry[0]))
 
 
 def test_prefixes_are_unambiguous():
-    for prefix, _ in PREFIXES:
-        assert [p for p, _ in PREFIXES if p.startswith(prefix) or prefix.startswith(p)] == [prefix]
+    # Nested prefixes are allowed only where no member of the shorter one could be read as the
+    # longer one (no Param member starts with FLAG_).
+    for prefix, enum in PREFIXES:
+        assert [p for p, _ in PREFIXES if p == prefix] == [prefix]
+        for longer, _ in PREFIXES:
+            if longer != prefix and longer.startswith(prefix):
+                rest = longer[len(prefix):]
+                assert not [m for m in enum.__members__ if m.startswith(rest)], (prefix, longer)
 
 
 def test_every_macro_has_its_member(header):

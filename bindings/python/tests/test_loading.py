@@ -142,6 +142,8 @@ def _ctype_of(c_type: str):
         return c_void_p
     if t == "hlr_vector_ops *":
         return POINTER(_lib.VectorOps)
+    if t == "hlr_param_desc *":
+        return POINTER(_lib.ParamDesc)
     base, _, stars = t.partition(" ")
     if base in handles:
         return c_void_p if stars == "*" else POINTER(c_void_p)  # hlr_x * / hlr_x ** / hlr_x * *
