@@ -62,12 +62,13 @@ from typing import Optional, Sequence, Union
 import numpy as np
 
 from . import _args, _lib
-from ._bounds import ParamBounds
+from ._bounds import ParamBounds, param_infos
 from ._callbacks import CallbackSession
 from ._handle import OwnedHandle
 from ._vector_ops import NumpyVectors, OpsRun, host_probe
-from .constants import BatchScaling, EstimatorKind, EstimatorParam, ProbeDistribution, Result, Termination, Which
-from .errors import InvalidArgumentError, UnknownKeyError, WrongStateError, check
+from .constants import (BatchScaling, EstimatorKind, EstimatorParam, ParamFamily, ProbeDistribution, Result,
+                        Termination, Which)
+from .errors import InvalidArgumentError, UnknownKeyError, UnknownMethodError, WrongStateError, check
 
 __all__ = [
     "ProbeStream",
@@ -167,12 +168,12 @@ def estimator_param_bounds(kind: Union[EstimatorKind, int], key) -> ParamBounds:
 
 def estimator_params(kind: Union[EstimatorKind, int]) -> dict:
     """Every parameter of ``kind``: {name: ParamBounds}, in key order."""
-    out = {}
-    for key in EstimatorParam:
-        low, high, default = c_double(), c_double(), c_double()
-        if _lib.lib.hlr_estimator_param_bounds(int(kind), int(key), byref(low), byref(high), byref(default)) == 0:
-            out[key.name.lower()] = ParamBounds(low.value, high.value, default.value)
-    return out
+    try:
+        infos = param_infos(ParamFamily.ESTIMATOR, int(kind))
+    except UnknownMethodError:
+        return {}
+    known = set(EstimatorParam.__members__.values())
+    return {EstimatorParam(i.key).name.lower(): i.bounds for i in sorted(infos, key=lambda i: i.key) if i.key in known}
 
 
 def probe(seed: int, stream: Union[ProbeStream, int], index: int, n: int,

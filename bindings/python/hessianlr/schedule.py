@@ -28,10 +28,10 @@ from typing import Iterable, Sequence, Union
 import numpy as np
 
 from . import _args, _lib
-from ._bounds import ParamBounds
+from ._bounds import ParamBounds, param_infos
 from ._handle import OwnedHandle
 from ._schedule_kinds import ScheduleConstructors
-from .constants import AnnealStrategy, CyclicMode, DecayShape, ScheduleKind, ScheduleParam
+from .constants import AnnealStrategy, CyclicMode, DecayShape, ParamFamily, ScheduleKind, ScheduleParam
 from .errors import BufferTooSmallError, InvalidArgumentError, UnknownKeyError, UnknownMethodError, check
 
 __all__ = ["Schedule", "schedule_param_bounds", "schedule_params", "join", "warmup"]
@@ -92,12 +92,12 @@ def schedule_param_bounds(kind, key) -> ParamBounds:
 @functools.lru_cache(maxsize=None)
 def schedule_params(kind) -> dict:
     """Every parameter of ``kind``: {ScheduleParam: ParamBounds}, in key order."""
-    result = {}
-    for key in ScheduleParam:
-        low, high, default = c_double(), c_double(), c_double()
-        if _lib.lib.hlr_schedule_param_bounds(_kind(kind), int(key), byref(low), byref(high), byref(default)) == 0:
-            result[key] = ParamBounds(low.value, high.value, default.value)
-    return result
+    try:
+        infos = param_infos(ParamFamily.SCHEDULE, _kind(kind))
+    except UnknownMethodError:
+        return {}
+    known = set(ScheduleParam.__members__.values())
+    return {ScheduleParam(i.key): i.bounds for i in sorted(infos, key=lambda i: i.key) if i.key in known}
 
 
 class Schedule(ScheduleConstructors, OwnedHandle):

@@ -30,12 +30,12 @@ from typing import Iterable, Union
 import numpy as np
 
 from . import _args, _lib
-from ._bounds import ParamBounds
+from ._bounds import ParamBounds, param_infos
 from ._options import apply_options, option_name, param_key
 from ._handle import OwnedHandle
 from ._tuner_host import HostMode
-from .constants import Info, Method, Need, Param, Reset
-from .errors import BufferTooSmallError, InvalidHandleError, check
+from .constants import Info, Method, Need, Param, ParamFamily, ParamFlag, Reset
+from .errors import BufferTooSmallError, InvalidHandleError, UnknownMethodError, check
 from .schedule import Schedule
 
 __all__ = ["ParamBounds", "param_bounds", "method_params", "Tuner"]
@@ -57,29 +57,27 @@ def param_bounds(method: Union[Method, int], key: KeyLike) -> ParamBounds:
 
 
 @functools.lru_cache(maxsize=None)
+def _tuner_infos(method: int) -> list:
+    """``hlr_param_info`` of every option of ``method`` this binding knows, in key order ([] for
+    an unknown method, as the bounds functions reported it)."""
+    try:
+        infos = param_infos(ParamFamily.TUNER, method)
+    except UnknownMethodError:
+        return []
+    known = set(Param.__members__.values())
+    return sorted((i for i in infos if i.key in known), key=lambda i: i.key)
+
+
 def method_params(method: Union[Method, int]) -> dict:
     """Every option of ``method`` this binding knows: {Param: ParamBounds}, in key order."""
-    result = {}
-    for key in Param:
-        low, high, default = c_double(), c_double(), c_double()
-        if _lib.lib.hlr_param_bounds(int(method), int(key), byref(low), byref(high), byref(default)) == 0:
-            result[key] = ParamBounds(low.value, high.value, default.value)
-    return result
+    return {Param(i.key): i.bounds for i in _tuner_infos(int(method))}
 
 
 @functools.lru_cache(maxsize=None)
 def _per_group_keys(method: int) -> frozenset:
-    """The options of ``method`` that are per group: those ``set_group_param`` accepts."""
-    keys = set()
-    handle = c_void_p()
-    check(_lib.lib.hlr_tuner_create(method, 1, byref(handle)))
-    try:
-        for key, bounds in method_params(method).items():
-            if _lib.lib.hlr_tuner_set_group_param(handle, 0, int(key), bounds.default) == 0:
-                keys.add(key)
-    finally:
-        _lib.lib.hlr_tuner_free(handle)
-    return frozenset(keys)
+    """The options of ``method`` that are per group (``HLR_PARAM_FLAG_PER_GROUP``): those
+    ``set_group_param`` accepts."""
+    return frozenset(Param(i.key) for i in _tuner_infos(method) if i.flags & ParamFlag.PER_GROUP)
 
 
 class Tuner(HostMode, OwnedHandle):
