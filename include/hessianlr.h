@@ -18,7 +18,9 @@
  *     HLR_ERR_INVALID_HANDLE, never a crash. The free functions accept NULL. Calls on one handle
  *     from several threads are serialised by the library; different handles are independent.
  *   - Options are set by numeric key (HLR_PARAM_*), sticky until hlr_tuner_reset with
- *     HLR_RESET_OPTIONS. hlr_param_bounds reports each option's inclusive range and default.
+ *     HLR_RESET_OPTIONS. hlr_param_bounds reports each option's inclusive range and default;
+ *     hlr_param_count / hlr_param_info enumerate every option of a method, schedule kind or
+ *     estimator kind with its name, range, default and flags (integral, per group).
  *     Adding an option adds a key; signatures and layouts never change (a changed signature
  *     gets a new _v2 name).
  *   - Steps are 0-based optimizer steps (uint64_t). Observations must come with increasing steps.
