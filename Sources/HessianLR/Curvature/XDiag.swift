@@ -92,11 +92,9 @@ public enum XDiag {
         let session = BackendSession(backend, estimator: "XDiag")
         defer { session.close() }
 
-        // Q R = AΩ.
+        // Q R = AΩ (`SketchBasis`); a dependent column's vector is kept as a spare.
         let w = try session.scratch()
-        var basis: [B.Vector] = []
-        var r = [Double](repeating: 0, count: Swift.min(s, n) * s)
-        var fullRank = true
+        var sketch = SketchBasis<B>(columns: s, dimension: n)
         var spare: B.Vector?
         for i in 0..<s {
             try session.probe(w, seed: options.seed, stream: .xdiag, index: i, distribution: options.distribution)
@@ -104,37 +102,14 @@ public enum XDiag {
             if let reused = spare { y = reused } else { y = try session.scratch() }
             spare = nil
             try session.apply(w, into: y)
-            let before = try session.norm(y, "Aω\(i)")
-            let first = try session.project(y, against: basis, "orth(AΩ) column \(i), pass 1")
-            let second = try session.project(y, against: basis, "orth(AΩ) column \(i), pass 2")
-            let after = try session.norm(y, "orthogonalised Aω\(i)")
-            guard basis.count < n, after > 1e-10 * before, after > 0 else {
-                fullRank = false
-                spare = y
-                continue
-            }
-            for a in basis.indices { r[a * s + i] = first[a] + second[a] }
-            r[basis.count * s + i] = after
-            try backend.scale(1 / after, y)
-            basis.append(y)
+            if !(try sketch.add(y, column: i, session: session)) { spare = y }
         }
 
         // Z = AQ, H = QᵀZ, and the free symmetry check of H.
+        let basis = sketch.basis, r = sketch.r, fullRank = sketch.fullRank
         let k = basis.count
-        var z: [B.Vector] = []
-        var h = [Double](repeating: 0, count: k * k)
-        var scale = 0.0
-        for (b, q) in basis.enumerated() {
-            let product = try session.scratch()
-            try session.apply(q, into: product)
-            z.append(product)
-            scale = Swift.max(scale, try session.norm(product, "Aq\(b)"))
-        }
-        for a in 0..<k {
-            for b in 0..<k { h[a * k + b] = try session.dot(basis[a], z[b], "q\(a)ᵀAq\(b)") }
-        }
         var symmetry = SymmetryCheck(tolerance: options.symmetryTolerance)
-        try symmetry.checkProjection(session, h, size: k, scale: scale)
+        let (z, h) = try sketch.projection(session, symmetry: &symmetry)
         var traceH = 0.0
         for a in 0..<k { traceH += h[a * k + a] }
 

@@ -59,15 +59,10 @@ public enum XTrace {
         let session = BackendSession(backend, estimator: "XTrace")
         defer { session.close() }
 
-        // Ω, e_i = ω_iᵀAω_i, and Q R = AΩ by Gram–Schmidt twice (R accumulates both passes).
+        // Ω, e_i = ω_iᵀAω_i, and Q R = AΩ (`SketchBasis`).
         var omega: [B.Vector] = []
-        var basis: [B.Vector] = []
         var e = [Double](repeating: 0, count: s)
-        // R[a, i] at a·s + i. AΩ has rank ≤ n, so only rows a < min(s, n) can be filled: R takes
-        // min(s, n)·s doubles, never s² (a budget far above 2n on a small operator stays cheap;
-        // the s×s leave-one-out algebra runs only in the full-rank case, where s ≤ n).
-        var r = [Double](repeating: 0, count: Swift.min(s, n) * s)
-        var fullRank = true
+        var sketch = SketchBasis<B>(columns: s, dimension: n)
         for i in 0..<s {
             let w = try session.scratch()
             try session.probe(w, seed: options.seed, stream: .xtrace, index: i, distribution: options.distribution)
@@ -75,41 +70,14 @@ public enum XTrace {
             let y = try session.scratch()
             try session.apply(w, into: y)
             e[i] = try session.dot(w, y, "ω\(i)ᵀAω\(i)")
-            let before = try session.norm(y, "Aω\(i)")
-            let first = try session.project(y, against: basis, "orth(AΩ) column \(i), pass 1")
-            let second = try session.project(y, against: basis, "orth(AΩ) column \(i), pass 2")
-            let after = try session.norm(y, "orthogonalised Aω\(i)")
-            // n orthonormal vectors span the space: a further column is in their span whatever
-            // rounding leaves of it (and R has only min(s, n) rows).
-            guard basis.count < n, after > 1e-10 * before, after > 0 else {
-                fullRank = false
-                continue
-            }
-            for a in basis.indices { r[a * s + i] = first[a] + second[a] }
-            r[basis.count * s + i] = after
-            try backend.scale(1 / after, y)
-            basis.append(y)
+            _ = try sketch.add(y, column: i, session: session)
         }
 
-        // Z = AQ and H = QᵀAQ.
+        // Z = AQ and H = QᵀAQ, with the free symmetry check (QᵀAQ is symmetric for a symmetric A).
+        let basis = sketch.basis, r = sketch.r, fullRank = sketch.fullRank
         let k = basis.count
-        var z: [B.Vector] = []
-        var h = [Double](repeating: 0, count: k * k)
-        var scale = 0.0
-        for (b, q) in basis.enumerated() {
-            let product = try session.scratch()
-            try session.apply(q, into: product)
-            z.append(product)
-            if options.symmetryTolerance.isFinite {
-                scale = Swift.max(scale, try session.norm(product, "Aq\(b)"))
-            }
-        }
-        for a in 0..<k {
-            for b in 0..<k { h[a * k + b] = try session.dot(basis[a], z[b], "q\(a)ᵀAq\(b)") }
-        }
-        // The free symmetry check: QᵀAQ is symmetric for a symmetric A.
         var symmetry = SymmetryCheck(tolerance: options.symmetryTolerance)
-        try symmetry.checkProjection(session, h, size: k, scale: scale)
+        let (z, h) = try sketch.projection(session, symmetry: &symmetry)
         var lowRank = 0.0
         for a in 0..<k { lowRank += h[a * k + a] }
         guard fullRank else {
