@@ -321,10 +321,13 @@ typedef int (*hlr_loss_f64)(void *ctx, const double *w, size_t n, double *loss);
  * update is NULL. weights and gradient are required; current_loss is L(w) if the caller has it
  * (NaN otherwise: then `loss` computes it). A callback the method never needs may be NULL; a
  * needed one that is NULL (and a NULL update with direction update) is HLR_ERR_NULL_POINTER.
- * All or nothing: on any error (callback failure HLR_ERR_CALLBACK, NaN/Inf HLR_ERR_NONFINITE,
- * a needed callback missing, another call changing the tuner meanwhile HLR_ERR_WRONG_STATE)
- * nothing changes. *rounds (may be NULL) receives the number of observations made. The rates
- * of the step are then hlr_tuner_get_lrs(step). */
+ * This is hlr_tuner_step over host buffers (the same driver, observations and failure policy):
+ * a NaN/Inf trial loss is a failed observation (hlr_tuner_observe_failure), not an error.
+ * All or nothing: on any error (callback failure HLR_ERR_CALLBACK, NaN/Inf in the buffers, a
+ * slope, a curvature or the loss at w HLR_ERR_NONFINITE, a needed callback missing, another
+ * call changing the tuner meanwhile HLR_ERR_WRONG_STATE) nothing changes. *rounds (may be NULL)
+ * receives the number of observations made. The rates of the step are then
+ * hlr_tuner_get_lrs(step). */
 int hlr_tuner_step_host_f32(hlr_tuner *tuner, uint64_t step, const float *weights,
                             const float *gradient, const float *update, size_t n,
                             const size_t *group_offsets, size_t n_offsets, double current_loss,
@@ -333,6 +336,75 @@ int hlr_tuner_step_host_f64(hlr_tuner *tuner, uint64_t step, const double *weigh
                             const double *gradient, const double *update, size_t n,
                             const size_t *group_offsets, size_t n_offsets, double current_loss,
                             hlr_hvp_f64 hvp, hlr_loss_f64 loss, void *ctx, size_t *rounds);
+
+/* ------------------------------------------------------------------------------------------ */
+/* The step driver: one whole step over the caller's tensors                                  */
+/* ------------------------------------------------------------------------------------------ */
+
+/* The caller's side of one optimizer step, for tensors the library never sees (GPU memory,
+ * framework parameters): the library runs the need -> measure -> observe loop, assembles every
+ * observation and applies one failure policy; the callbacks do the tensor work and return only
+ * scalars. With K groups, g the gradient at the current weights w and d the direction the
+ * optimizer steps along (w <- w - lr_k d_k on group k: g for plain SGD, the optimizer's update
+ * otherwise), d_k = d on group k and 0 elsewhere:
+ *
+ *   slopes      out[k] = g_k'd_k, k < K (accumulate in double)              [curvature, slope]
+ *   curvatures  out[k] = d_k' H d_k, one Hessian-vector product per group   [curvature]
+ *   set_trial   weights <- w - sum_k steps[k] d_k, computed from w (steps[k] = 0 must leave
+ *               group k at w bit for bit)                                   [losses, slope]
+ *   loss        *out = the loss at the weights as they are (w, or the trial) [losses, slope]
+ *   restore     weights <- w bit for bit                                    [losses, slope]
+ *   all_reduce  optional: values[i] <- the sum of values[i] over the caller's processes (same
+ *               count and order on every process, the same result everywhere: an all-reduce).
+ *
+ * Each callback returns 0 on success, anything else to abort the step (HLR_ERR_CALLBACK, naming
+ * the callback and the value). Brackets: the observations (HLR_NEED_*) that call it; callbacks
+ * a method never needs may be NULL. The library calls restore once after the trial losses of
+ * each losses observation and on every exit path after a set_trial, so the weights are w again
+ * when hlr_tuner_step returns; slopes and curvatures are called only at w.
+ *
+ * Set struct_size = sizeof(hlr_step_ops): fields are only ever appended, a larger struct_size is
+ * accepted (the library reads the fields it knows), a smaller one than this version's is refused
+ * with HLR_ERR_INVALID_ARGUMENT. Every field is a size_t or a function pointer: field i lies at
+ * byte offset i * sizeof(void *). */
+typedef struct hlr_step_ops {
+    size_t struct_size;
+    int (*slopes)(void *ctx, double *out, size_t groups);
+    int (*curvatures)(void *ctx, double *out, size_t groups);
+    int (*set_trial)(void *ctx, const double *steps, size_t groups);
+    int (*loss)(void *ctx, double *out);
+    int (*restore)(void *ctx);
+    int (*all_reduce)(void *ctx, double *values, size_t count);
+} hlr_step_ops;
+
+/* Runs step `step` to completion: while hlr_tuner_need(step) asks for something, measures it
+ * through `ops` and observes it; the rates of the step are then hlr_tuner_get_lrs(step).
+ *   CURVATURE  [s_0, c_0, s_1, c_1, ...] from slopes and curvatures;
+ *   SLOPE      [L(w), s_0, ..., s_{K-1}], L(w) = current_loss, or one loss() at w if NaN;
+ *   LOSSES     for each probe row j: set_trial(row j), loss(); a row of zeros uses current_loss
+ *              when it is not NaN; one restore() after the rows.
+ * Distributed (all_reduce not NULL): every observation's values, with 1 appended, go through one
+ * all_reduce and are divided by the resulting process count (the mean over processes) before
+ * any check, so every process feeds the same observation and gets the same rates; e.g. under
+ * data parallelism the curvatures and losses of each process's batch average to the global
+ * batch's. Every process must call hlr_tuner_step for the same steps on tuners in the same state.
+ *
+ * Failure policy (the same for hlr_tuner_step_host_*): a NaN/Inf trial loss (a probe row with a
+ * non-zero step) means the step was too long: the observation is reported as failed
+ * (hlr_tuner_observe_failure: GeN and Hi-DLR decay every rate, Armijo backtracks) and counted in
+ * *failures; without all_reduce the rows after it are not evaluated. A NaN/Inf slope, curvature
+ * or loss at w (a zero row, the slope's L(w), current_loss) is HLR_ERR_NONFINITE.
+ *
+ * The first observation's callbacks must not be NULL (HLR_ERR_NULL_POINTER naming the first
+ * missing one; SLOPE requires the trial callbacks too, for the line search that follows).
+ * All or nothing: on any error (HLR_ERR_CALLBACK, HLR_ERR_NONFINITE, a wrong process count from
+ * all_reduce HLR_ERR_CALLBACK, another call changing the tuner meanwhile HLR_ERR_WRONG_STATE)
+ * the tuner is unchanged. current_loss: L(w) on this process, or NaN. *rounds and *failures
+ * (each may be NULL) receive the observations made and those reported as failed. Callbacks may
+ * call the library, also on this handle (no lock is held while they run); they must not free
+ * it. */
+int hlr_tuner_step(hlr_tuner *tuner, uint64_t step, const hlr_step_ops *ops, void *ctx,
+                   double current_loss, size_t *rounds, size_t *failures);
 
 /* ------------------------------------------------------------------------------------------ */
 /* Schedules: closed-form lr(step), composable, torch.optim.lr_scheduler semantics            */

@@ -26,7 +26,6 @@ struct VectorOpsTable {
     /// Fields of version 1: struct_size, n, alloc, release, copy, dot, axpy, scale, fill_probe,
     /// hvp, mul_acc, block_dots.
     static let version1Fields = 12
-    static var version1Size: Int { version1Fields * MemoryLayout<UInt>.size }
 
     let n: UInt
     let alloc: OpsAlloc
@@ -43,21 +42,12 @@ struct VectorOpsTable {
     /// Reads and checks the table: struct_size at least version 1's, every required callback
     /// non-NULL (`HLR_ERR_NULL_POINTER` naming it).
     init(_ raw: UnsafeRawPointer) throws(ABIError) {
-        let word = MemoryLayout<UInt>.size
-        let size = raw.loadUnaligned(as: UInt.self)
-        guard size >= UInt(Self.version1Size) else {
-            throw ABIError.invalid(
-                "ops->struct_size = \(size) is smaller than sizeof(hlr_vector_ops) = \(Self.version1Size) "
-                    + "(set it to sizeof(hlr_vector_ops))")
-        }
-        func field<F>(_ index: Int, _: F.Type) -> F? {
-            raw.loadUnaligned(fromByteOffset: index * word, as: Optional<F>.self)
-        }
+        let table = try CallbackTable(raw, structName: "hlr_vector_ops", minimumFields: Self.version1Fields)
         func required<F>(_ index: Int, _ name: String, _ type: F.Type) throws(ABIError) -> F {
-            guard let value = field(index, type) else { throw ABIError.null("ops->\(name)") }
-            return value
+            try table.required(index, name, type)
         }
-        n = raw.loadUnaligned(fromByteOffset: word, as: UInt.self)
+        func field<F>(_ index: Int, _ type: F.Type) -> F? { table.field(index, type) }
+        n = table.size(1)
         alloc = try required(2, "alloc", OpsAlloc.self)
         release = try required(3, "release", OpsRelease.self)
         copy = try required(4, "copy", OpsCopy.self)

@@ -1535,7 +1535,12 @@ static void host_step_cases(int f32) {
     BAD("fail:loss", STEP(fx.armijo, 0, 1, 1, 0, 4, two_groups, 3, 1.0, 1, 1, NULL, &rounds), HLR_ERR_CALLBACK, "returned 6");
     mx_loss_mode = 2;
     BAD("nan:loss", STEP(fx.gen, 0, 1, 1, 0, 4, two_groups, 3, NAN, 1, 1, NULL, &rounds), HLR_ERR_NONFINITE, "nan");
-    BAD("nan:loss", STEP(fx.armijo, 0, 1, 1, 0, 4, two_groups, 3, 1.0, 1, 1, NULL, &rounds), HLR_ERR_NONFINITE, "nan");
+    /* NaN at the current weights (a fresh search's L(w)) is an error; a NaN trial loss (as in
+     * the fixture's pending search) is a failed observation, not an error (test_step.c). */
+    hlr_tuner *fresh = hlrt_create_method(HLR_METHOD_ARMIJO, 2);
+    BAD("nan:loss", STEP(fresh, 0, 1, 1, 0, 4, two_groups, 3, NAN, 1, 1, NULL, &rounds), HLR_ERR_NONFINITE,
+        "the loss at the current weights is not finite");
+    hlr_tuner_free(fresh);
     mx_loss_mode = 0;
     /* Non-finite buffers. */
     const double nan4[4] = {1.0, NAN, 0.5, 3.0};
@@ -1595,6 +1600,107 @@ static void host_step_cases(int f32) {
 
 static void case_hlr_tuner_step_host_f32(void) { host_step_cases(1); }
 static void case_hlr_tuner_step_host_f64(void) { host_step_cases(0); }
+
+/* hlr_tuner_step: a diagonal quadratic L = 1/2 sum a_i w_i^2 on 4 weights in 2 groups, d = g. */
+static int so_mode; /* 0: exact; 1: every callback returns 5; 2: NaN values */
+static void *so_ctx_seen;
+static int so_trial;
+static double so_xi[2];
+static const double so_w[4] = {0.5, -1.0, 2.0, 0.25}, so_a[4] = {1.0, 2.0, 3.0, 4.0};
+
+static int so_group_sums(void *ctx, double *out, size_t groups, int power) {
+    so_ctx_seen = ctx;
+    if (so_mode == 1) return 5;
+    for (size_t k = 0; k < groups && k < 2; k++) {
+        out[k] = 0.0;
+        for (size_t i = 2 * k; i < 2 * k + 2; i++) {
+            double g = so_a[i] * so_w[i];
+            out[k] += (power ? so_a[i] : 1.0) * g * g;
+        }
+    }
+    if (so_mode == 2) out[0] = NAN;
+    return 0;
+}
+static int so_slopes(void *ctx, double *out, size_t groups) { return so_group_sums(ctx, out, groups, 0); }
+static int so_curvatures(void *ctx, double *out, size_t groups) { return so_group_sums(ctx, out, groups, 1); }
+static int so_set_trial(void *ctx, const double *steps, size_t groups) {
+    so_ctx_seen = ctx;
+    if (so_mode == 1) return 5;
+    for (size_t k = 0; k < groups && k < 2; k++) so_xi[k] = steps[k];
+    so_trial = 1;
+    return 0;
+}
+static int so_loss(void *ctx, double *out) {
+    so_ctx_seen = ctx;
+    if (so_mode == 1) return 5;
+    double sum = 0.0;
+    for (size_t i = 0; i < 4; i++) {
+        double w = so_trial ? so_w[i] - so_xi[i / 2] * so_a[i] * so_w[i] : so_w[i];
+        sum += 0.5 * so_a[i] * w * w;
+    }
+    *out = so_mode == 2 ? NAN : sum;
+    return 0;
+}
+static int so_restore(void *ctx) {
+    so_ctx_seen = ctx;
+    so_trial = 0;
+    return so_mode == 1 ? 5 : 0;
+}
+
+static void case_hlr_tuner_step(void) {
+    const hlr_step_ops ops = {sizeof ops, so_slopes, so_curvatures, so_set_trial, so_loss, so_restore, NULL};
+    size_t rounds = 0, failures = 0;
+    /* fx.tuner (HessianLR) needs curvature at step 8, fx.gen losses at step 0. */
+    BAD_HANDLES("handle:tuner", H_TUNER, 1, hlr_tuner_step(H, 8, &ops, NULL, NAN, &rounds, &failures));
+    BAD("null:ops", hlr_tuner_step(fx.tuner, 8, NULL, NULL, NAN, &rounds, &failures), HLR_ERR_NULL_POINTER, "ops");
+    hlr_step_ops bad = ops;
+    bad.struct_size = sizeof bad - sizeof(void *);
+    BAD("layout:ops", hlr_tuner_step(fx.tuner, 8, &bad, NULL, NAN, &rounds, &failures), HLR_ERR_INVALID_ARGUMENT,
+        "struct_size");
+    bad = ops;
+    bad.curvatures = NULL;
+    BAD("layout:ops", hlr_tuner_step(fx.tuner, 8, &bad, NULL, NAN, &rounds, &failures), HLR_ERR_NULL_POINTER,
+        "curvatures");
+    bad = ops;
+    bad.set_trial = NULL;
+    BAD("layout:ops", hlr_tuner_step(fx.gen, 0, &bad, NULL, NAN, &rounds, &failures), HLR_ERR_NULL_POINTER,
+        "set_trial");
+    bad = ops;
+    bad.restore = NULL;
+    BAD("layout:ops", hlr_tuner_step(fx.armijo, 0, &bad, NULL, NAN, &rounds, &failures), HLR_ERR_NULL_POINTER,
+        "restore");
+    so_mode = 1;
+    BAD("fail:ops", hlr_tuner_step(fx.tuner, 8, &ops, NULL, NAN, &rounds, &failures), HLR_ERR_CALLBACK,
+        "ops->slopes callback returned 5");
+    BAD("fail:ops", hlr_tuner_step(fx.gen, 0, &ops, NULL, NAN, &rounds, &failures), HLR_ERR_CALLBACK,
+        "ops->set_trial callback returned 5");
+    so_mode = 2;
+    BAD("nan:ops", hlr_tuner_step(fx.tuner, 8, &ops, NULL, NAN, &rounds, &failures), HLR_ERR_NONFINITE,
+        "gᵀd of group 0 is not finite");
+    BAD("nan:ops", hlr_tuner_step(fx.gen, 0, &ops, NULL, NAN, &rounds, &failures), HLR_ERR_NONFINITE,
+        "the loss at the current weights");
+    so_mode = 0;
+    BAD("inf:current_loss", hlr_tuner_step(fx.gen, 0, &ops, NULL, INFINITY, &rounds, &failures), HLR_ERR_NONFINITE,
+        "inf");
+    BAD("inf:current_loss", hlr_tuner_step(fx.gen, 0, &ops, NULL, -INFINITY, &rounds, &failures), HLR_ERR_NONFINITE,
+        "-inf");
+    /* Accepted: NaN current_loss ("not given"), NULL rounds / failures, any ctx (handed to every
+     * callback unchanged), any step (one before the last observed needs nothing). */
+    hlr_tuner *local = hlrt_create_method(HLR_METHOD_GEN, 2);
+    void *opaque = (void *)(uintptr_t)0xfeedfacecafebeefull;
+    so_ctx_seen = NULL;
+    BAD("nan:current_loss", hlr_tuner_step(local, 0, &ops, opaque, NAN, &rounds, &failures), HLR_OK, NULL);
+    BAD("opaque:ctx", so_ctx_seen == opaque && rounds == 1 && failures == 0 ? HLR_OK : -1, HLR_OK, NULL);
+    BAD("optional:rounds", hlr_tuner_step(local, 4, &ops, NULL, 1.0, NULL, &failures), HLR_OK, NULL);
+    BAD("optional:failures", hlr_tuner_step(local, 8, &ops, NULL, 1.0, &rounds, NULL), HLR_OK, NULL);
+    BAD("extreme:step", hlr_tuner_step(local, 0, &ops, NULL, NAN, &rounds, &failures), HLR_OK, NULL);
+    BAD("extreme:step", rounds == 0 ? HLR_OK : -1, HLR_OK, NULL);
+    BAD("extreme:step", hlr_tuner_step(local, UINT64_MAX, &ops, NULL, NAN, &rounds, &failures), HLR_OK, NULL);
+    double lrs[2] = {NAN, NAN};
+    BAD("extreme:step", hlr_tuner_get_lrs(local, UINT64_MAX, lrs, 2), HLR_OK, NULL);
+    BAD("extreme:step", isfinite(lrs[0]) && isfinite(lrs[1]) ? HLR_OK : -1, HLR_OK, NULL);
+    hlr_tuner_free(local);
+}
 
 /* --- schedules ---------------------------------------------------------------------------- */
 
@@ -2299,6 +2405,8 @@ static const matrix_row matrix[] = {
                                  "nonfinite:gradient nonfinite:update state nan:current_loss opaque:ctx "
                                  "optional:update optional:group_offsets optional:hvp optional:rounds "
                                  "extreme:step optional:loss"),
+    ROW(hlr_tuner_step, "handle:tuner null:ops layout:ops fail:ops nan:ops inf:current_loss nan:current_loss "
+                        "opaque:ctx optional:rounds optional:failures extreme:step"),
     ROW(hlr_schedule_create, "null:out bad:kind"),
     ROW(hlr_schedule_free, "handle:schedule"),
     ROW(hlr_schedule_kind, "handle:schedule null:kind"),

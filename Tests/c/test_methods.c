@@ -3,8 +3,9 @@
  *  1. the general protocol (hlr_tuner_need / hlr_tuner_get_probes / hlr_tuner_observe), driven
  *     here from host buffers exactly as the header documents, against
  *     hlr_tuner_step_host_f32 / _f64 with loss and HVP callbacks, on a coupled quadratic and an
- *     L2-regularised logistic regression: the two paths give the same rates bit for bit, the same
- *     snapshot byte for byte and the same number of callback calls;
+ *     L2-regularised logistic regression, and against hlr_tuner_step with hlr_step_ops computing
+ *     the same quantities: the three paths give the same rates bit for bit, the same snapshot
+ *     byte for byte and the same number of callback calls;
  *  2. exact values where a method is exact on a quadratic: HessianLR g'd/d'Hd, GeN b/a, Hi-DLR
  *     per-group optima (diagonal model on a separable quadratic, A^-1 b with HLR_MODEL_FULL on a
  *     coupled one), CDAT sigma*n/d on the first observation, Armijo's backtracking sequence
@@ -295,6 +296,38 @@ static int hs_loss(const host_step *h, problem *p, const double *xi, double *los
     return cb_loss64(p, trial, h->n, loss);
 }
 
+/* d_k'H d_k of group k as host mode computes it: one HVP of d masked to the group (of d itself
+ * with one group; none for an empty group: 0), the dot in the library's order. */
+static int hs_curvature(const host_step *h, problem *p, size_t k, double *out) {
+    size_t groups = hs_groups(h), b = hs_begin(h, k), e = hs_end(h, k);
+    double w[MAXN], g[MAXN], d[MAXN];
+    hs_widen(h, w, g, d);
+    *out = 0.0;
+    if (e == b) return 0;
+    int status = 0;
+    if (h->f32) {
+        float v[MAXN], prod[MAXN];
+        for (size_t i = 0; i < h->n; i++) {
+            float di = h->u32 ? h->u32[i] : h->g32[i];
+            v[i] = (groups == 1 || (i >= b && i < e)) ? di : 0.0f;
+            prod[i] = 0.0f;
+        }
+        status = cb_hvp32(p, v, prod, h->n);
+        double wide[MAXN];
+        for (size_t i = 0; i < h->n; i++) wide[i] = prod[i];
+        *out = lib_dot(d + b, wide + b, e - b);
+    } else {
+        double v[MAXN], prod[MAXN];
+        for (size_t i = 0; i < h->n; i++) {
+            v[i] = (groups == 1 || (i >= b && i < e)) ? d[i] : 0.0;
+            prod[i] = 0.0;
+        }
+        status = cb_hvp64(p, v, prod, h->n);
+        *out = lib_dot(d + b, prod + b, e - b);
+    }
+    return status;
+}
+
 /* Runs `step` to completion through need / get_probes / observe; returns the status of the first
  * failing call (HLR_OK when the step needs nothing more) and the number of observations. */
 static int protocol_step(hlr_tuner *t, uint64_t step, const host_step *h, problem *p,
@@ -316,30 +349,7 @@ static int protocol_step(hlr_tuner *t, uint64_t step, const host_step *h, proble
             for (size_t k = 0; k < groups; k++) {
                 size_t b = hs_begin(h, k), e = hs_end(h, k);
                 values[2 * k] = lib_dot(g + b, d + b, e - b);
-                values[2 * k + 1] = 0.0;
-                if (e == b) continue;
-                double c;
-                if (h->f32) {
-                    float v[MAXN], out[MAXN];
-                    for (size_t i = 0; i < h->n; i++) {
-                        float di = h->u32 ? h->u32[i] : h->g32[i];
-                        v[i] = (groups == 1 || (i >= b && i < e)) ? di : 0.0f;
-                        out[i] = 0.0f;
-                    }
-                    if (cb_hvp32(p, v, out, h->n) != 0) status = HLR_ERR_CALLBACK;
-                    double wide[MAXN];
-                    for (size_t i = 0; i < h->n; i++) wide[i] = out[i];
-                    c = lib_dot(d + b, wide + b, e - b);
-                } else {
-                    double v[MAXN], out[MAXN];
-                    for (size_t i = 0; i < h->n; i++) {
-                        v[i] = (groups == 1 || (i >= b && i < e)) ? d[i] : 0.0;
-                        out[i] = 0.0;
-                    }
-                    if (cb_hvp64(p, v, out, h->n) != 0) status = HLR_ERR_CALLBACK;
-                    c = lib_dot(d + b, out + b, e - b);
-                }
-                values[2 * k + 1] = c;
+                if (hs_curvature(h, p, k, &values[2 * k + 1]) != 0) status = HLR_ERR_CALLBACK;
             }
             break;
         case HLR_NEED_LOSSES: {
@@ -391,6 +401,69 @@ static int host_step_call(hlr_tuner *t, uint64_t step, const host_step *h, probl
     return hlr_tuner_step_host_f64(t, step, h->w64, h->g64, h->u64, h->n, h->offsets, h->n_offsets,
                                    h->current_loss, with_hvp ? cb_hvp64 : NULL,
                                    with_loss ? cb_loss64 : NULL, p, rounds);
+}
+
+/* hlr_step_ops over the same host buffers: the callbacks compute what host mode computes, so
+ * hlr_tuner_step must give the same bits as hlr_tuner_step_host_* (one driver, two backends). */
+typedef struct {
+    const host_step *h;
+    problem *p;
+    int trial;
+    double xi[MAXG];
+    int set_trials, restores;
+} ops_ctx;
+
+static int ops_slopes(void *ctx, double *out, size_t groups) {
+    ops_ctx *o = ctx;
+    double w[MAXN], g[MAXN], d[MAXN];
+    hs_widen(o->h, w, g, d);
+    if (groups != hs_groups(o->h)) return 99;
+    for (size_t k = 0; k < groups; k++) {
+        size_t b = hs_begin(o->h, k), e = hs_end(o->h, k);
+        out[k] = lib_dot(g + b, d + b, e - b);
+    }
+    return 0;
+}
+
+static int ops_curvatures(void *ctx, double *out, size_t groups) {
+    ops_ctx *o = ctx;
+    if (groups != hs_groups(o->h) || o->trial) return 99;
+    for (size_t k = 0; k < groups; k++)
+        if (hs_curvature(o->h, o->p, k, &out[k]) != 0) return 9;
+    return 0;
+}
+
+static int ops_set_trial(void *ctx, const double *steps, size_t groups) {
+    ops_ctx *o = ctx;
+    if (groups != hs_groups(o->h)) return 99;
+    memcpy(o->xi, steps, groups * sizeof *steps);
+    o->trial = 1;
+    o->set_trials++;
+    return 0;
+}
+
+static int ops_loss(void *ctx, double *out) {
+    ops_ctx *o = ctx;
+    if (o->trial) return hs_loss(o->h, o->p, o->xi, out);
+    return o->h->f32 ? cb_loss32(o->p, o->h->w32, o->h->n, out) : cb_loss64(o->p, o->h->w64, o->h->n, out);
+}
+
+static int ops_restore(void *ctx) {
+    ops_ctx *o = ctx;
+    o->trial = 0;
+    o->restores++;
+    return 0;
+}
+
+static int ops_step_call(hlr_tuner *t, uint64_t step, const host_step *h, problem *p, size_t *rounds) {
+    ops_ctx o = {h, p, 0, {0}, 0, 0};
+    hlr_step_ops ops = {sizeof ops, ops_slopes, ops_curvatures, ops_set_trial, ops_loss, ops_restore, NULL};
+    size_t failures = 99;
+    int status = hlr_tuner_step(t, step, &ops, &o, h->current_loss, rounds, &failures);
+    CHECK(!o.trial);                              /* the weights are w again */
+    CHECK_EQ_INT(o.restores > 0, o.set_trials > 0); /* restored after trials, and only then */
+    if (status == HLR_OK) CHECK_EQ_INT(failures, 0);
+    return status;
 }
 
 /* 1 if both handles' snapshots are byte for byte equal. */
@@ -505,8 +578,11 @@ static void run_pair(const run_config *c, const problem *template_problem, int f
 
     hlr_tuner *ta = hlrt_create_method(c->method, groups);
     hlr_tuner *tb = hlrt_create_method(c->method, groups);
+    hlr_tuner *td = hlrt_create_method(c->method, groups);
     configure(ta, c, groups);
     configure(tb, c, groups);
+    configure(td, c, groups);
+    problem pd = *template_problem;
 
     weights x;
     memset(&x, 0, sizeof x);
@@ -530,6 +606,7 @@ static void run_pair(const run_config *c, const problem *template_problem, int f
         for (size_t i = 0; i < n; i++) wide[i] = f32 ? (double)x.w32[i] : x.w[i];
         memcpy(pa.at, wide, sizeof wide);
         memcpy(pb.at, wide, sizeof wide);
+        memcpy(pd.at, wide, sizeof wide);
         double loss_now = loss_at(&pa, wide);
         if (step == 0) first_loss = loss_now;
         last_loss = loss_now;
@@ -539,16 +616,22 @@ static void run_pair(const run_config *c, const problem *template_problem, int f
         size_t rounds_a = 99, rounds_b = 99;
         int sa = protocol_step(ta, step, &h, &pa, &rounds_a);
         int sb = host_step_call(tb, step, &h, &pb, 1, 1, &rounds_b);
-        if (!CHECK_EQ_INT(sa, HLR_OK) || !CHECK_EQ_INT(sb, HLR_OK)) {
+        size_t rounds_d = 99;
+        int sd = ops_step_call(td, step, &h, &pd, &rounds_d);
+        if (!CHECK_EQ_INT(sa, HLR_OK) || !CHECK_EQ_INT(sb, HLR_OK) || !CHECK_EQ_INT(sd, HLR_OK)) {
             fprintf(stderr, "    in %s, step %llu\n", label, (unsigned long long)step);
             break;
         }
         CHECK_EQ_INT(rounds_a, rounds_b);
+        CHECK_EQ_INT(rounds_a, rounds_d);
         total_rounds += rounds_a;
         CHECK_EQ_INT(pa.loss_calls, pb.loss_calls);
         CHECK_EQ_INT(pa.hvp_calls, pb.hvp_calls);
-        CHECK(!pa.wrong_n && !pb.wrong_n);
+        CHECK_EQ_INT(pa.loss_calls, pd.loss_calls);
+        CHECK_EQ_INT(pa.hvp_calls, pd.hvp_calls);
+        CHECK(!pa.wrong_n && !pb.wrong_n && !pd.wrong_n);
         CHECK(same_snapshot(ta, tb));
+        CHECK(same_snapshot(ta, td));
         double la[MAXG], lb[MAXG];
         CHECK_OK(hlr_tuner_get_lrs(ta, step, la, groups));
         CHECK_OK(hlr_tuner_get_lrs(tb, step, lb, groups));
@@ -611,6 +694,7 @@ static void run_pair(const run_config *c, const problem *template_problem, int f
     hlr_tuner_free(ta);
     hlr_tuner_free(tb);
     hlr_tuner_free(tc);
+    hlr_tuner_free(td);
 }
 
 static void test_protocol_vs_step_host(void) {
@@ -1571,10 +1655,12 @@ static void test_step_host_all_or_nothing(void) {
             CHECK_FAILS_UNCHANGED(t, STEP_HOST(&p, NAN, 1, 1), HLR_ERR_CALLBACK);
             CHECK_ERROR_HAS(curvature ? "HVP callback returned 9" : "loss callback returned 7");
             CHECK_EQ_INT(curvature ? p.hvp_calls : p.loss_calls, curvature ? 2 : 3);
-            /* A callback writing NaN. */
+            /* A callback writing NaN: an HVP, or the loss at the current weights (GeN's zero
+             * probe is its 2nd row, Hi-DLR's its 1st, Armijo's L(w) its 1st call). A NaN trial
+             * loss is a failed observation, not an error (test_step.c). */
             p = base;
             if (curvature) p.nan_hvp_on = 1;
-            else p.nan_loss_on = 2;
+            else p.nan_loss_on = method == HLR_METHOD_GEN ? 2 : 1;
             CHECK_FAILS_UNCHANGED(t, STEP_HOST(&p, NAN, 1, 1), HLR_ERR_NONFINITE);
             /* +-Inf current loss: refused before any callback. */
             p = base;

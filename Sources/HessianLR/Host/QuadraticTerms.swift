@@ -12,6 +12,9 @@ public enum QuadraticTerms {
     public typealias HVP<T: HostScalar> =
         (_ v: UnsafeBufferPointer<T>, _ out: UnsafeMutableBufferPointer<T>) throws(HLRError) -> Void
 
+    /// [slope_0, curvature_0, slope_1, curvature_1, …] (the `.curvature` observation).
+    /// - Throws: `invalidArgument` for buffers that do not match the layout; `nonFinite` for a
+    ///   NaN/±Inf slope (before any HVP) or curvature; whatever the oracle throws.
     public static func compute<T: HostScalar>(
         gradient: UnsafeBufferPointer<T>, direction: UnsafeBufferPointer<T>,
         layout: GroupLayout, hvp: HVP<T>
@@ -22,8 +25,40 @@ public enum QuadraticTerms {
                 "gradient (\(gradient.count)) and direction (\(direction.count)) must both have "
                     + "\(n) elements")
         }
+        let slopes = slopes(gradient: gradient, direction: direction, layout: layout)
+        for (group, slope) in slopes.enumerated() where !slope.isFinite {
+            throw HLRError(.nonFinite, "gᵀd of group \(group) is not finite (\(slope)): the gradient or direction holds NaN or Inf")
+        }
+        let curvatures = try curvatures(direction: direction, layout: layout, hvp: hvp)
+        for (group, curvature) in curvatures.enumerated() where !curvature.isFinite {
+            throw HLRError(.nonFinite, "dᵀHd of group \(group) is not finite (\(curvature)): the HVP output holds NaN or Inf")
+        }
+        return zip(slopes, curvatures).flatMap { [$0, $1] }
+    }
+
+    /// slope_k = g_kᵀd_k per group (`HostScalar.dot` over the group's slice); not checked.
+    public static func slopes<T: HostScalar>(
+        gradient: UnsafeBufferPointer<T>, direction: UnsafeBufferPointer<T>, layout: GroupLayout
+    ) -> [Double] {
+        (0..<layout.groupCount).map { group in
+            let range = layout.range(of: group)
+            return T.dot(
+                UnsafeBufferPointer(rebasing: gradient[range]), UnsafeBufferPointer(rebasing: direction[range]))
+        }
+    }
+
+    /// curvature_k = d_kᵀHd_k per group, one HVP per non-empty group (of d itself when there is
+    /// one group, of d masked to the group otherwise; an empty group gives 0 without an HVP);
+    /// not checked for finiteness.
+    public static func curvatures<T: HostScalar>(
+        direction: UnsafeBufferPointer<T>, layout: GroupLayout, hvp: HVP<T>
+    ) throws(HLRError) -> [Double] {
+        let n = layout.elementCount
+        guard direction.count == n else {
+            throw .invalid("direction has \(direction.count) elements, expected \(n)")
+        }
         var values: [Double] = []
-        values.reserveCapacity(2 * layout.groupCount)
+        values.reserveCapacity(layout.groupCount)
         // Library scratch as raw buffers handled by ChunkedKernels (memset / memcpy for Float and
         // Double): no per-element generic Array code runs on n-element buffers.
         let product = HostMemory.allocateZeroed(T.self, capacity: n)
@@ -35,14 +70,8 @@ public enum QuadraticTerms {
         var productIsZero = true  // calloc'd; written by each HVP
         for group in 0..<layout.groupCount {
             let range = layout.range(of: group)
-            let slope = T.dot(
-                UnsafeBufferPointer(rebasing: gradient[range]),
-                UnsafeBufferPointer(rebasing: direction[range]))
-            guard slope.isFinite else {
-                throw HLRError(.nonFinite, "gᵀd of group \(group) is not finite (\(slope)): the gradient or direction holds NaN or Inf")
-            }
             if range.isEmpty {
-                values += [0, 0]
+                values.append(0)
                 continue
             }
             if !productIsZero { ChunkedKernels.zero(product, count: n) }
@@ -55,13 +84,10 @@ public enum QuadraticTerms {
                 try hvp(UnsafeBufferPointer(start: masked, count: n), out)
                 ChunkedKernels.zero(masked + range.lowerBound, count: range.count)
             }
-            let curvature = T.dot(
-                UnsafeBufferPointer(rebasing: direction[range]),
-                UnsafeBufferPointer(start: product + range.lowerBound, count: range.count))
-            guard curvature.isFinite else {
-                throw HLRError(.nonFinite, "dᵀHd of group \(group) is not finite (\(curvature)): the HVP output holds NaN or Inf")
-            }
-            values += [slope, curvature]
+            values.append(
+                T.dot(
+                    UnsafeBufferPointer(rebasing: direction[range]),
+                    UnsafeBufferPointer(start: product + range.lowerBound, count: range.count)))
         }
         return values
     }

@@ -1,15 +1,7 @@
-/// The generic host-mode driver: one call runs a whole step of any tuner,
-///
-///     while need(atStep: t) ≠ nothing:  compute that observation on the host;  observe it
-///
-/// with `.curvature` from `QuadraticTerms` (an HVP oracle), `.losses` from `LossProbes` and
-/// `.slope` from `SlopeTerms` (a loss oracle), i.e. the same `observe` path as observation mode,
-/// so host mode and observation mode give the same bits.
-///
-/// All-or-nothing: the loop runs on a copy of the tuner, committed only when the step needs
-/// nothing more. If an oracle throws or returns a non-finite value, a buffer is malformed, a
-/// needed oracle is missing or the round cap is hit, the call throws and the tuner is exactly as
-/// before (a line search half done is not kept).
+/// Host mode of the step driver: `runStep` over a `HostStepBackend` on the trainer's flat
+/// buffers, with a loss oracle and an HVP oracle, i.e. the same loop, observation assembly and
+/// failure policy as every other backend (see `Tuner.runStep`), and the same `observe` path as
+/// observation mode, so host mode and observation mode give the same bits.
 extension Tuner {
     /// Runs step `step` to completion on host buffers; returns the number of observations fed
     /// (0 when the step needs nothing). The rates of the step are then `learningRates(step:)`.
@@ -18,8 +10,8 @@ extension Tuner {
     ///   - weights: w, the current weights (n elements); read only.
     ///   - gradient: g at w (n elements).
     ///   - update: the optimizer's update u when the trainer steps w ← w − η·u; nil when it steps
-    ///     along g. The direction d of losses and slopes is `update ?? gradient`; for curvature it
-    ///     must agree with `usesUpdateDirection` (as in `observeCurvature` host mode).
+    ///     along g. The direction d of losses, slopes and curvature is `update ?? gradient`; it
+    ///     must agree with `usesUpdateDirection`.
     ///   - layout: the group split of the n elements (the tuner's group count).
     ///   - currentLoss: L(w) if the trainer has it (saves one oracle call for slopes and ξ = 0
     ///     probes).
@@ -37,50 +29,18 @@ extension Tuner {
         guard layout.groupCount == groupCount else {
             throw .invalid("the group layout has \(layout.groupCount) groups, the tuner has \(groupCount)")
         }
-        let n = layout.elementCount
-        guard weights.count == n, gradient.count == n, update.map({ $0.count == n }) ?? true else {
-            throw .invalid(
-                "weights (\(weights.count)), gradient (\(gradient.count)) and update "
-                    + "(\(update.map { "\($0.count)" } ?? "none")) must all have \(n) elements")
-        }
-        let direction = update ?? gradient
-        var next = self
-        var rounds = 0
-        while true {
-            let need = next.need(atStep: step)
-            guard let kind = need.kind else { break }
-            guard rounds < maxRounds else {
-                throw HLRError(
-                    .wrongState,
-                    "step \(step) still needs \(kind.name) after \(rounds) observations (max_rounds \(maxRounds))")
+        if need(atStep: step) == .curvature {
+            if usesUpdateDirection && update == nil {
+                throw .invalid("direction is 'update' but no update vector was given")
             }
-            let values: [Double]
-            switch need {
-            case .nothing:
-                values = []
-            case .curvature:
-                guard let hvp else {
-                    throw .invalid("step \(step) needs curvature but no HVP oracle was given")
-                }
-                values = try next.hostObservation(
-                    step: step, gradient: gradient, update: update, layout: layout, hvp: hvp)
-            case .losses(let probes):
-                guard let loss else {
-                    throw .invalid("step \(step) needs losses at \(probes.count) probes but no loss oracle was given")
-                }
-                values = try LossProbes.compute(
-                    weights: weights, direction: direction, layout: layout, probes: probes,
-                    currentLoss: currentLoss, loss: loss)
-            case .slope:
-                values = try SlopeTerms.compute(
-                    weights: weights, gradient: gradient, direction: direction, layout: layout,
-                    currentLoss: currentLoss, loss: loss)
+            if !usesUpdateDirection && update != nil {
+                throw .invalid("an update vector was given but direction is 'gradient'")
             }
-            try next.observe(step: step, kind: kind, values: values)
-            rounds += 1
         }
-        self = next
-        return rounds
+        var backend = try HostStepBackend(
+            weights: weights, gradient: gradient, direction: update ?? gradient, layout: layout,
+            loss: loss, hvp: hvp)
+        return try runStep(step: step, backend: &backend, currentLoss: currentLoss, maxRounds: maxRounds).rounds
     }
 
     /// `runHostStep` over Swift arrays, one group per `groupOffsets` range (one group when nil).

@@ -1,7 +1,8 @@
 import Testing
 @testable import HessianLR
 
-/// Host mode of `.losses`: trial weights in a scratch buffer, oracle failures, the ξ = 0 shortcut.
+/// Host mode of `.losses` (`StepDriver.probeLosses` over a `HostStepBackend`): trial weights in a
+/// scratch buffer, oracle failures, the ξ = 0 shortcut, the stop after a diverged probe.
 @Suite struct LossProbesTests {
     /// A loss oracle that records every buffer it sees and returns Σ wᵢ².
     final class Recorder<T: HostScalar> {
@@ -20,9 +21,11 @@ import Testing
         let layout = try GroupLayout(offsets: offsets, elementCount: w.count)
         return try w.withUnsafeBufferPointer { (pw) throws(HLRError) in
             try d.withUnsafeBufferPointer { (pd) throws(HLRError) in
-                try LossProbes.compute(
-                    weights: pw, direction: pd, layout: layout, probes: probes, currentLoss: currentLoss,
-                    loss: recorder.loss)
+                var backend = try HostStepBackend(
+                    weights: pw, gradient: pd, direction: pd, layout: layout, loss: recorder.loss, hvp: nil)
+                var calls = 0
+                return try StepDriver.probeLosses(
+                    probes, groups: layout.groupCount, currentLoss: currentLoss, backend: &backend, lossCalls: &calls)
             }
         }
     }
@@ -56,23 +59,23 @@ import Testing
         #expect(recorder.seen[0] == [first, second])
     }
 
-    @Test func failuresAreNamedAndStopTheProbes() {
+    @Test func aDivergedProbeStopsTheProbesAndFailuresAreNamed() throws {
         let nan = Recorder<Double>()
         nan.result = { $0[0] > 1.5 ? .nan : 1 }
-        let bad = #expect(throws: HLRError.self) {
-            try Self.run([1], [-1], offsets: [0, 1], probes: [[0.1], [1], [2]], recorder: nan)
-        }
-        #expect(bad?.kind == .nonFinite)
-        #expect(bad?.message.contains("probe 1") == true)
-        #expect(nan.seen.count == 2)
+        let losses = try Self.run([1], [-1], offsets: [0, 1], probes: [[0.1], [1], [2]], recorder: nan)
+        #expect(losses[0] == 1 && losses[1].isNaN && losses[2].isNaN)
+        #expect(nan.seen.count == 2)  // the third probe is not evaluated
         let failing = #expect(throws: HLRError.self) {
-            try LossProbes.compute(
-                weights: UnsafeBufferPointer<Double>(start: nil, count: 0),
-                direction: UnsafeBufferPointer<Double>(start: nil, count: 0),
-                layout: try GroupLayout(single: 0), probes: [[1]]
-            ) { (_: UnsafeBufferPointer<Double>) throws(HLRError) -> Double in
-                throw HLRError(.callbackFailed, "user abort")
-            }
+            let recorder = Recorder<Double>()
+            recorder.result = { _ in 0 }
+            var backend = try HostStepBackend<Double>(
+                weights: UnsafeBufferPointer(start: nil, count: 0), gradient: UnsafeBufferPointer(start: nil, count: 0),
+                direction: UnsafeBufferPointer(start: nil, count: 0), layout: try GroupLayout(single: 0),
+                loss: { (_: UnsafeBufferPointer<Double>) throws(HLRError) -> Double in
+                    throw HLRError(.callbackFailed, "user abort")
+                }, hvp: nil)
+            var calls = 0
+            _ = try StepDriver.probeLosses([[1]], groups: 1, currentLoss: nil, backend: &backend, lossCalls: &calls)
         }
         #expect(failing?.kind == .callbackFailed)
         let rows = #expect(throws: HLRError.self) {

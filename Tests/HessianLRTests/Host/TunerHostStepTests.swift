@@ -108,13 +108,25 @@ import Testing
         #expect(calls == 3)
         #expect(tuner.snapshot() == before)
         for bad in [Double.nan, .infinity] {
+            // A non-finite loss at the current weights is an error and changes nothing …
             let nonFinite = #expect(throws: HLRError.self) {
                 try tuner.runHostStep(
                     step: 1, weights: Self.w, gradient: Self.problem.gradient(Self.w), groupOffsets: Self.offsets,
-                    currentLoss: 1, loss: { (_: [Double]) in bad })
+                    loss: { (_: [Double]) in bad })
             }
             #expect(nonFinite?.kind == .nonFinite)
+            #expect(nonFinite?.message.contains("the loss at the current weights") == true)
             #expect(tuner.snapshot() == before)
+            // … a non-finite trial loss is a failed trial: the search backtracks (the policy of
+            // every backend, `Tuner.runStep`) until it gives up at max_backtracks.
+            var searching = tuner
+            let rounds = try searching.runHostStep(
+                step: 1, weights: Self.w, gradient: Self.problem.gradient(Self.w), groupOffsets: Self.offsets,
+                currentLoss: 1, loss: { (_: [Double]) in bad })
+            let backtracks = try searching.info(.backtracks, group: 0)
+            #expect(backtracks == (try searching.parameter(.maxBacktracks, group: 0)))
+            #expect(rounds == 1 + Int(backtracks) + 1)
+            #expect(try searching.learningRate(group: 0, step: 1) < (try tuner.learningRate(group: 0, step: 0)))
         }
     }
 
