@@ -42,7 +42,7 @@ from ctypes import POINTER, c_double, c_float
 import numpy as np
 
 from . import _lib
-from .errors import CallbackError, check
+from .errors import check_callbacks
 
 __all__ = ["CallbackSession"]
 
@@ -176,15 +176,4 @@ class CallbackSession:
 
     def check(self, code: int, function_name: str) -> None:
         """Raises for a failed call: a recorded exception first (chained), else the status."""
-        error = self.failure
-        if error is None:
-            check(code)
-            return
-        if not isinstance(error, Exception):
-            raise error
-        try:
-            check(code)
-        except CallbackError as wrapped:
-            raise wrapped from error
-        # The library reported something else (or nothing): still surface the exception.
-        raise CallbackError(f"{function_name}: the {self.failed_callback} callback raised {error!r}", code) from error
+        check_callbacks(code, function_name, self.failure, self.failed_callback)

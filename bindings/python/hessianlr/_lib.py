@@ -50,6 +50,7 @@ __all__ = [
     "LOSS_F32",
     "LOSS_F64",
     "VectorOps",
+    "StepOps",
     "ParamDesc",
     "PROTOTYPES",
     "lib",
@@ -117,6 +118,27 @@ class VectorOps(ctypes.Structure):
     ]
 
 
+class StepOps(ctypes.Structure):
+    """``hlr_step_ops``: the caller's side of one optimizer step for ``hlr_tuner_step``. Set
+    ``struct_size = ctypes.sizeof(StepOps)``; keep the Python callables alive during the call."""
+
+    GROUP_VALUES = CFUNCTYPE(c_int, c_void_p, POINTER(c_double), c_size_t)
+    SET_TRIAL = CFUNCTYPE(c_int, c_void_p, POINTER(c_double), c_size_t)
+    LOSS = CFUNCTYPE(c_int, c_void_p, POINTER(c_double))
+    RESTORE = CFUNCTYPE(c_int, c_void_p)
+    ALL_REDUCE = CFUNCTYPE(c_int, c_void_p, POINTER(c_double), c_size_t)
+
+    _fields_ = [
+        ("struct_size", c_size_t),
+        ("slopes", GROUP_VALUES),
+        ("curvatures", GROUP_VALUES),
+        ("set_trial", SET_TRIAL),
+        ("loss", LOSS),
+        ("restore", RESTORE),
+        ("all_reduce", ALL_REDUCE),
+    ]
+
+
 class ParamDesc(ctypes.Structure):
     """``hlr_param_desc``: one parameter as ``hlr_param_info`` describes it. Set
     ``struct_size = ctypes.sizeof(ParamDesc)`` before the call."""
@@ -178,6 +200,7 @@ PROTOTYPES = {
         [_handle, c_uint64, _P(c_float), _P(c_float), _P(c_float), c_size_t, _P(c_size_t), c_size_t,
          c_double, HVP_F32, LOSS_F32, c_void_p, _P(c_size_t)],
     ),
+    "hlr_tuner_step": (c_int, [_handle, c_uint64, _P(StepOps), c_void_p, c_double, _P(c_size_t), _P(c_size_t)]),
     "hlr_tuner_step_host_f64": (
         c_int,
         [_handle, c_uint64, _P(c_double), _P(c_double), _P(c_double), c_size_t, _P(c_size_t), c_size_t,

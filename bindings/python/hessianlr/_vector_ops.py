@@ -40,7 +40,7 @@ from ctypes import POINTER, byref, c_double, c_float, c_size_t
 import numpy as np
 
 from . import _lib
-from .errors import CallbackError, InvalidArgumentError, check
+from .errors import InvalidArgumentError, check, check_callbacks
 
 __all__ = ["OpsRun", "NumpyVectors", "host_probe"]
 
@@ -222,21 +222,7 @@ class OpsRun:
         self.check(code)
 
     def check(self, code: int) -> None:
-        error = self.failure
-        if error is None:
-            check(code)
-            return
-        if not isinstance(error, Exception):
-            raise error
-        try:
-            check(code)
-        except CallbackError as wrapped:
-            raise wrapped from error
-        if code != 0:  # the library reported another status: still surface the exception
-            raise CallbackError(
-                f"hlr_estimator_run_ops: the {self.failed_callback} callback raised {error!r}", code) from error
-        # The run succeeded, yet a callback raised (only release can: it cannot fail in C).
-        raise CallbackError(f"hlr_estimator_run_ops: the {self.failed_callback} callback raised {error!r}") from error
+        check_callbacks(code, "hlr_estimator_run_ops", self.failure, self.failed_callback)
 
     def take(self, handles) -> list:
         """Removes the result vectors ``handles`` from the table and returns them."""

@@ -161,3 +161,21 @@ def check(code: int) -> None:
 
     message = last_error() or strerror(code)
     raise error_class(code)(message, code)
+
+
+def check_callbacks(code: int, function_name: str, failure: BaseException | None, callback: str | None) -> None:
+    """Raises for a C call that ran Python callbacks: the first exception a callback recorded
+    (``failure``, raised by callback ``callback``) chained to the :class:`CallbackError` of the
+    status, or as it is when it is not an ``Exception`` (KeyboardInterrupt ...); else the status
+    itself. A recorded exception is raised even when the library reported another status or
+    none (a callback that cannot fail in C)."""
+    if failure is None:
+        check(code)
+        return
+    if not isinstance(failure, Exception):
+        raise failure
+    try:
+        check(code)
+    except CallbackError as wrapped:
+        raise wrapped from failure
+    raise CallbackError(f"{function_name}: the {callback} callback raised {failure!r}", code) from failure

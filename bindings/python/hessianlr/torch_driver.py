@@ -12,9 +12,9 @@ import sys
 import weakref
 from typing import Any, Callable, Union
 
-from . import torch_observations as observations
 from .constants import Direction, Method, Need, Param
-from .errors import WrongStateError
+from .errors import CallbackError, NonFiniteError
+from .torch_observations import TorchStepBackend
 from .torch_directions import is_plain_sgd, update_directions, update_rule
 from .tuner import Tuner, method_params
 from .tuners import make_tuner, method_of
@@ -93,13 +93,16 @@ class LRTuner:
        state without stepping it (:mod:`hessianlr.torch_directions`: SGD with any momentum,
        dampening, nesterov, weight decay, maximize; Adam/AdamW with amsgrad, weight decay
        (coupled or decoupled), maximize; plain SGD's u is g itself).
-    4. Until the step needs nothing: CURVATURE → [g_kᵀd_k, d_kᵀHd_k] with one HVP per group;
-       SLOPE → [L(w), g_kᵀd_k]; LOSSES → the closure's loss at w − Σ_k ξ_jk·d_k for each probe
-       row (or ``probe_closure``'s, on an independent batch, for every row: GeN, Hi-DLR) (weights perturbed in place under no_grad and restored bit for bit); if a probe
-       loss is NaN or ±Inf the step reports ``tuner.observe_failure(t)`` instead (GeN, Hi-DLR:
-       rate × fit_failure_decay; Armijo: backtrack; counted in ``failed_observation_count``).
-       Each observation crosses to the host as one small float64 vector. If anything fails the
-       tuner is restored to its state before the step, the weights are restored, the step is
+    4. The library's step driver (``hlr_tuner_step``, the same loop, observations and failure
+       policy as every other language and host mode) runs the step to completion over
+       :class:`~hessianlr.torch_observations.TorchStepBackend`: CURVATURE → [g_kᵀd_k,
+       d_kᵀHd_k] with one HVP per group; SLOPE → [L(w), g_kᵀd_k]; LOSSES → the closure's loss
+       at w − Σ_k ξ_jk·d_k for each probe row (or ``probe_closure``'s, on an independent batch,
+       for every row: GeN, Hi-DLR), the weights perturbed in place under no_grad and restored
+       bit for bit. A NaN/±Inf trial loss is a failed observation (GeN, Hi-DLR: rate ×
+       fit_failure_decay; Armijo: backtrack; counted in ``failed_observation_count``); a
+       NaN/±Inf loss at w, slope or curvature raises NonFiniteError. Only scalars cross to the
+       host. If anything fails the tuner is unchanged, the weights are restored, the step is
        not counted (call ``step`` again to retry) and the error propagates.
     5. Each ``param_group['lr']`` is set to the tuner's rate for step t.
 
@@ -140,9 +143,6 @@ class LRTuner:
     model, optimizer and driver in one call to keep them connected. For checkpoints use
     ``state_dict`` / ``load_state_dict``.
     """
-
-    #: Cap on the observations of one step (Armijo needs at most 1 + max_backtracks + 1).
-    max_rounds = 4096
 
     def __init__(
         self,
@@ -316,15 +316,6 @@ class LRTuner:
             return detached, detached
         return detached, update_directions(self.optimizer, groups, detached)
 
-    @staticmethod
-    def _host(torch, scalars, device) -> list[float]:
-        """One transfer of a few device scalars to host float64."""
-        if not scalars:
-            return []
-        dtype = observations.accumulation_dtype(torch, device)
-        stacked = torch.stack([s.reshape(()).to(device=device, dtype=dtype) for s in scalars])
-        return stacked.cpu().to(torch.float64).tolist()
-
     def step(self, loss=None, closure: Callable | None = None, probe_closure: Callable | None = None) -> list[float]:
         """One training step's gradient and learning rates (see the class docstring); returns the
         rates set on the optimizer.
@@ -365,8 +356,7 @@ class LRTuner:
             grads_by_group.append(list(grads[start : start + len(ps)]))
             start += len(ps)
         if need != Need.NOTHING:
-            self._observe(torch, t, need, loss, closure, probe_closure, groups, params_by_group, grads_by_group,
-                          graph)
+            self._observe(torch, t, loss, closure, probe_closure, groups, params_by_group, grads_by_group, graph)
         del grads, grads_by_group  # frees the double-backward graph
         lrs = self.tuner.lrs(t)
         self._apply(lrs)
@@ -374,57 +364,35 @@ class LRTuner:
         self._step = t + 1
         return list(lrs)
 
-    def _observe(self, torch, t, need, loss, closure, probe_closure, groups, params_by_group, grads_by_group,
+    def _observe(self, torch, t, loss, closure, probe_closure, groups, params_by_group, grads_by_group,
                  graph) -> None:
+        """Runs the rest of step t through the library's step driver (``hlr_tuner_step``): the
+        loop, the observations and the failure policy are the library's; this binding only
+        supplies the tensor operations (:class:`~hessianlr.torch_observations.TorchStepBackend`).
+        With ``probe_closure`` every loss probe (the zero row too) runs on its batch, so the
+        step's own loss is not passed as L(w)."""
         device = next(p.device for ps in params_by_group for p in ps)
         detached, dirs = self._directions(groups, grads_by_group)
-        current = loss.detach().reshape(())
-        before = self.tuner.save()
-        counts = (self.hvp_count, self.probe_count, self.observation_count, self.failed_observation_count)
+        backend = TorchStepBackend(
+            torch, params_by_group, grads_by_group if graph else detached, dirs,
+            closure=closure if probe_closure is None else probe_closure, graph=graph, device=device)
+        current = None
+        if probe_closure is None:
+            current = float(loss.detach().reshape(()).to(torch.float64).cpu())
+            if not math.isfinite(current):
+                raise NonFiniteError(
+                    f"LRTuner.step: the loss at the current weights is {current} at step {t}; no learning rate "
+                    "can be measured there (diverged weights or a bad batch?)")
         try:
-            rounds = 0
-            while need != Need.NOTHING:
-                if rounds >= self.max_rounds:
-                    raise WrongStateError(f"step {t} still needs {need.name.lower()} after {rounds} observations")
-                if need == Need.CURVATURE:
-                    if not graph:
-                        raise WrongStateError(f"step {t} needs curvature after another observation; no graph was built")
-                    s = observations.slopes(torch, detached, dirs, device)
-                    c, hvps = observations.curvatures(torch, params_by_group, grads_by_group, dirs, device)
-                    self.hvp_count += hvps
-                    values = self._host(torch, [x for pair in zip(s, c) for x in pair], device)
-                elif need == Need.SLOPE:
-                    s = observations.slopes(torch, detached, dirs, device)
-                    values = self._host(torch, [current] + s, device)
-                elif need == Need.LOSSES:
-                    probes = self.tuner.probes(t)
-                    if probe_closure is None:
-                        losses, calls = observations.probe_losses(
-                            torch, params_by_group, dirs, probes, closure, current)
-                    else:  # every row on the independent batch, the zero row too
-                        losses, calls = observations.probe_losses(
-                            torch, params_by_group, dirs, probes, probe_closure, None)
-                    self.probe_count += calls
-                    values = self._host(torch, losses, device)
-                    if not all(math.isfinite(v) for v in values):
-                        # A diverged probe: the fit failed (GeN, Hi-DLR decay the rate; Armijo
-                        # backtracks), as the reference GeN does when its fit raises.
-                        self.tuner.observe_failure(t)
-                        self.failed_observation_count += 1
-                        self.observation_count += 1
-                        rounds += 1
-                        need, _ = self.tuner.need(t)
-                        continue
-                else:
-                    raise WrongStateError(f"step {t} needs observation kind {int(need)}, unknown to this binding")
-                self.tuner.observe(t, need, values)
-                self.observation_count += 1
-                rounds += 1
-                need, _ = self.tuner.need(t)
-        except BaseException:
-            self.tuner.restore(before)
-            self.hvp_count, self.probe_count, self.observation_count, self.failed_observation_count = counts
+            result = self.tuner.run_step(t, backend, current)
+        except CallbackError as error:
+            if error.__cause__ is not None:  # the closure's or torch's own exception, as it was raised
+                raise error.__cause__ from None
             raise
+        self.hvp_count += backend.hvp_count
+        self.probe_count += backend.loss_count
+        self.observation_count += result.rounds
+        self.failed_observation_count += result.failures
 
     # -- checkpoints ---------------------------------------------------------------------------
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import ctypes
 import functools
+import math
 from ctypes import byref, c_double, c_int, c_size_t, c_void_p
 from typing import Iterable, Union
 
@@ -33,9 +34,10 @@ from . import _args, _lib
 from ._bounds import ParamBounds, param_infos
 from ._options import apply_options, option_name, param_key
 from ._handle import OwnedHandle
+from ._step_ops import StepResult, run_step
 from ._tuner_host import HostMode
 from .constants import Info, Method, Need, Param, ParamFamily, ParamFlag, Reset
-from .errors import BufferTooSmallError, InvalidHandleError, UnknownMethodError, check
+from .errors import BufferTooSmallError, InvalidHandleError, NonFiniteError, UnknownMethodError, check
 from .schedule import Schedule
 
 __all__ = ["ParamBounds", "param_bounds", "method_params", "Tuner"]
@@ -256,6 +258,21 @@ class Tuner(HostMode, OwnedHandle):
         losses."""
         step = _args.step(step)
         check(_lib.lib.hlr_tuner_observe_failure(self._handle, step))
+
+    def run_step(self, step: int, backend, current_loss: float | None = None) -> StepResult:
+        """``hlr_tuner_step``: runs step ``step`` to completion through ``backend``, a step
+        backend (:mod:`hessianlr._step_ops`: ``slopes``, ``curvatures``, ``set_trial``, ``loss``,
+        ``restore`` and, for several processes, ``all_reduce``) over tensors the library never
+        sees; returns :class:`~hessianlr._step_ops.StepResult` (observations made, failed
+        ones). ``current_loss``: L(w) on this process if known (saves a forward pass). The loop,
+        the observations and the failure policy are the library's, the same as
+        :meth:`step_host`'s. All or nothing: on any error the tuner is unchanged (the backend's
+        ``restore`` has been called if it moved the weights). The step's rates are then
+        ``lrs(step)``."""
+        step = _args.step(step)
+        if current_loss is not None and math.isnan(float(current_loss)):
+            raise NonFiniteError("run_step: current_loss is NaN; pass None when L(w) is not known")
+        return run_step(self._handle, self.groups, step, backend, current_loss)
 
     def lr(self, step: int, group: int = 0) -> float:
         """The learning rate of ``group`` for the update at ``step``."""

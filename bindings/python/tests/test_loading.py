@@ -144,6 +144,8 @@ def _ctype_of(c_type: str):
         return POINTER(_lib.VectorOps)
     if t == "hlr_param_desc *":
         return POINTER(_lib.ParamDesc)
+    if t == "hlr_step_ops *":
+        return POINTER(_lib.StepOps)
     base, _, stars = t.partition(" ")
     if base in handles:
         return c_void_p if stars == "*" else POINTER(c_void_p)  # hlr_x * / hlr_x ** / hlr_x * *
