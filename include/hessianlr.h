@@ -95,6 +95,15 @@ const char *hlr_last_error(void);
 #define HLR_METHOD_HIDLR     4  /* per-group rates from random per-group probes (Hi-DLR, seed 001) */
 #define HLR_METHOD_ARMIJO    5  /* Armijo backtracking line search, one rate for all groups       */
 #define HLR_METHOD_CONSTANT  6  /* initial_lr per group; with a schedule attached, its shape     */
+/* The recommended mode: at the first step a bracket search over 13 forward losses along the
+ * optimizer's update (rows 0, 4^-6 .. 4^6 times the rates), then every 1..update_period steps
+ * (adaptive) the quadratic model of 3 forward losses (rows -1, 0, +1) along the optimizer's
+ * PREVIOUS update, averaged as CDAT (rate = sigma * EMA(max(b,0)) / EMA(|a|)); a diverged
+ * trial (+inf) cuts the rate by fit_failure_decay at once. Forward passes only. Tell it the
+ * optimizer (HLR_PARAM_OPTIMIZER, _MOMENTUM, _DAMPENING, _NESTEROV): the bracket divides by the
+ * optimizer's steady-state gain. README.md and Sources/HessianLR/Tuners/Auto/AutoRule.swift
+ * have the derivation and every default. */
+#define HLR_METHOD_AUTO      7
 
 /* Option keys (value type double; integer options reject fractional values). Each method has a
  * subset; hlr_param_bounds gives a method's range and default of each key (HLR_ERR_UNKNOWN_KEY
@@ -126,6 +135,13 @@ const char *hlr_last_error(void);
 #define HLR_PARAM_DECREASE_FACTOR          22  /* Armijo: trial *= factor after a failed test    */
 #define HLR_PARAM_INCREASE_FACTOR          23  /* Armijo: next first trial = accepted * factor   */
 #define HLR_PARAM_MAX_BACKTRACKS           24  /* Armijo: decreases allowed per search            */
+#define HLR_PARAM_OPTIMIZER                25  /* auto: HLR_OPTIMIZER_SGD or HLR_OPTIMIZER_ADAM    */
+#define HLR_PARAM_MOMENTUM                 26  /* auto: SGD momentum beta, or Adam's beta1, [0,1)  */
+#define HLR_PARAM_DAMPENING                27  /* auto: SGD dampening, [0, 1]                      */
+#define HLR_PARAM_NESTEROV                 28  /* auto: SGD Nesterov, 0 or 1                       */
+
+#define HLR_OPTIMIZER_SGD  0  /* torch.optim.SGD (momentum, dampening, nesterov) */
+#define HLR_OPTIMIZER_ADAM 1  /* torch.optim.Adam / AdamW (momentum = beta1)      */
 
 #define HLR_DIRECTION_GRADIENT 0  /* d = g: observations are g'g and g'Hg */
 #define HLR_DIRECTION_UPDATE   1  /* d = u (step w <- w - lr*u): observations are g'u and u'Hu */

@@ -175,8 +175,8 @@ static void check_bad_input(void) {
         CHECK_FAILS(hlr_param_count(families[i], 1, &count), HLR_ERR_INVALID_ARGUMENT);
         CHECK_ERROR_HAS("family");
     }
-    CHECK_FAILS(hlr_param_info(HLR_FAMILY_TUNER, 7, 0, &d), HLR_ERR_UNKNOWN_METHOD);
-    CHECK_ERROR_HAS("method id 7");
+    CHECK_FAILS(hlr_param_info(HLR_FAMILY_TUNER, 8, 0, &d), HLR_ERR_UNKNOWN_METHOD);
+    CHECK_ERROR_HAS("method id 8");
     CHECK_FAILS(hlr_param_info(HLR_FAMILY_SCHEDULE, 16, 0, &d), HLR_ERR_UNKNOWN_METHOD);
     CHECK_ERROR_HAS("schedule kind 16");
     CHECK_FAILS(hlr_param_count(HLR_FAMILY_ESTIMATOR, 0, &count), HLR_ERR_UNKNOWN_METHOD);

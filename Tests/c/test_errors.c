@@ -1091,8 +1091,8 @@ static void case_hlr_last_error(void) {
 
 static void case_hlr_param_bounds(void) {
     double lo = 0, hi = 0, def = 0;
-    const int methods[] = {0, 7, -1, INT32_MAX};
-    const char *spelled[] = {"0", "7", "-1", "2147483647"};
+    const int methods[] = {0, 8, -1, INT32_MAX};
+    const char *spelled[] = {"0", "8", "-1", "2147483647"};
     for (int i = 0; i < 4; i++)
         BAD("bad:method", hlr_param_bounds(methods[i], HLR_PARAM_SMOOTHING, &lo, &hi, &def),
             HLR_ERR_UNKNOWN_METHOD, spelled[i]);
@@ -1116,7 +1116,7 @@ static void case_hlr_param_count(void) {
     const char *spelled[] = {"family 0", "family 4", "family -1", "family -2147483648"};
     for (int i = 0; i < 4; i++)
         BAD("bad:family", hlr_param_count(families[i], 1, &count), HLR_ERR_INVALID_ARGUMENT, spelled[i]);
-    BAD("bad:kind", hlr_param_count(HLR_FAMILY_TUNER, 7, &count), HLR_ERR_UNKNOWN_METHOD, "method id 7");
+    BAD("bad:kind", hlr_param_count(HLR_FAMILY_TUNER, 8, &count), HLR_ERR_UNKNOWN_METHOD, "method id 8");
     BAD("bad:kind", hlr_param_count(HLR_FAMILY_SCHEDULE, 0, &count), HLR_ERR_UNKNOWN_METHOD, "schedule kind 0");
     BAD("bad:kind", hlr_param_count(HLR_FAMILY_ESTIMATOR, INT32_MAX, &count), HLR_ERR_UNKNOWN_METHOD,
         "estimator kind 2147483647");
@@ -1154,8 +1154,8 @@ static void case_hlr_param_info(void) {
 static void case_hlr_tuner_create(void) {
     hlr_tuner *out = (hlr_tuner *)(uintptr_t)0x1;
     BAD("null:out", hlr_tuner_create(HLR_METHOD_GEN, 1, NULL), HLR_ERR_NULL_POINTER, "out");
-    const int methods[] = {0, 7, -1, INT32_MIN};
-    const char *spelled[] = {"0", "7", "-1", "-2147483648"};
+    const int methods[] = {0, 8, -1, INT32_MIN};
+    const char *spelled[] = {"0", "8", "-1", "-2147483648"};
     for (int i = 0; i < 4; i++) {
         out = (hlr_tuner *)(uintptr_t)0x1;
         BAD("bad:method", hlr_tuner_create(methods[i], 1, &out), HLR_ERR_UNKNOWN_METHOD, spelled[i]);

@@ -39,6 +39,7 @@ static const char *method_name(int method) {
     case HLR_METHOD_HIDLR: return "hidlr";
     case HLR_METHOD_ARMIJO: return "armijo";
     case HLR_METHOD_CONSTANT: return "constant";
+    case HLR_METHOD_AUTO: return "auto";
     default: return "?";
     }
 }
@@ -710,6 +711,7 @@ static void test_protocol_vs_step_host(void) {
         {HLR_METHOD_HIDLR, 0, 0, 0},     {HLR_METHOD_HIDLR, 1, 1, 0},
         {HLR_METHOD_ARMIJO, 0, 0, 0},    {HLR_METHOD_ARMIJO, 1, 0, 0},
         {HLR_METHOD_CONSTANT, 0, 0, 0},
+        {HLR_METHOD_AUTO, 0, 0, 0},      {HLR_METHOD_AUTO, 1, 0, 0},
     };
     for (size_t c = 0; c < sizeof configs / sizeof configs[0]; c++) {
         for (int f32 = 0; f32 <= 1; f32++) {

@@ -267,7 +267,7 @@ int main(void) {
     int failures = 0;
     for (int it = 0; it < iterations && failures < 10; it++) {
         rng_state = seed * 1000003ull + (uint64_t)it;
-        int method = 1 + below(6);
+        int method = 1 + below(7);
         size_t groups = 1 + (size_t)below(3);
         hlr_tuner *t = hlrt_create_method(method, groups);
         int options = below(6);

@@ -477,7 +477,7 @@ static void test_wrong_all_reduce(void) {
 
 int main(void) {
     const int methods[] = {HLR_METHOD_HESSIANLR, HLR_METHOD_CDAT, HLR_METHOD_GEN,
-                           HLR_METHOD_HIDLR, HLR_METHOD_ARMIJO, HLR_METHOD_CONSTANT};
+                           HLR_METHOD_HIDLR, HLR_METHOD_ARMIJO, HLR_METHOD_CONSTANT, HLR_METHOD_AUTO};
     for (size_t m = 0; m < sizeof methods / sizeof methods[0]; m++)
         for (int processes = 1; processes <= MAXP; processes++)
             test_distributed_equals_the_mean(methods[m], processes);

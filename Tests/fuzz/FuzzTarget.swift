@@ -131,7 +131,7 @@ public func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
     var cursor = Cursor(data: UnsafeBufferPointer(start: data, count: size))
     var handle: OpaquePointer?
     let groups = UInt(cursor.byte() % 4) + 1
-    let method = Int32(cursor.byte() % 6) + 1
+    let method = Int32(cursor.byte() % 7) + 1
     guard hlr_tuner_create(method, groups, &handle) == 0 else { return 0 }
     defer { precondition(hlr_tuner_free(handle) == 0, "free failed") }
     let oracle = Oracle()

@@ -16,6 +16,9 @@ public enum Method: Int, CaseIterable, Sendable {
     /// A constant rate per group (`initial_lr`); with a base schedule attached
     /// (`ScheduledTuner`), the schedule's shape: lr_k(t) = initial_lr_k · factor(t).
     case constant = 6
+    /// The recommended mode: a wide bracket search at the first step, then the quadratic model
+    /// of forward losses along the optimizer's previous update, averaged (see `AutoRule`).
+    case auto = 7
 
     public var name: String {
         switch self {
@@ -25,6 +28,7 @@ public enum Method: Int, CaseIterable, Sendable {
         case .hidlr: return "hidlr"
         case .armijo: return "armijo"
         case .constant: return "constant"
+        case .auto: return "auto"
         }
     }
 
@@ -37,6 +41,7 @@ public enum Method: Int, CaseIterable, Sendable {
         case .hidlr: return HiDLRRule.self
         case .armijo: return ArmijoRule.self
         case .constant: return ConstantRule.self
+        case .auto: return AutoRule.self
         }
     }
 

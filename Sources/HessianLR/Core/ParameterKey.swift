@@ -52,6 +52,15 @@ public enum ParameterKey: Int, CaseIterable, Sendable {
     case increaseFactor = 23
     /// Largest number of decreases in one line search (max_backtracks + 1 trials).
     case maxBacktracks = 24
+    /// The base optimizer whose update the rates scale (auto): 0 SGD (torch.optim.SGD, with the
+    /// momentum, dampening and nesterov options), 1 Adam / AdamW (momentum = β₁).
+    case optimizer = 25
+    /// The optimizer's momentum β (SGD) or β₁ (Adam), in [0, 1).
+    case momentum = 26
+    /// SGD's dampening τ, in [0, 1].
+    case dampening = 27
+    /// SGD's Nesterov flag: 0 or 1 (needs momentum > 0 and dampening 0, as torch).
+    case nesterov = 28
 
     public var name: String {
         switch self {
@@ -79,6 +88,10 @@ public enum ParameterKey: Int, CaseIterable, Sendable {
         case .decreaseFactor: return "decrease_factor"
         case .increaseFactor: return "increase_factor"
         case .maxBacktracks: return "max_backtracks"
+        case .optimizer: return "optimizer"
+        case .momentum: return "momentum"
+        case .dampening: return "dampening"
+        case .nesterov: return "nesterov"
         }
     }
 

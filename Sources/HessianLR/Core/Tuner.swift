@@ -17,6 +17,11 @@ public protocol Tuner: Sendable {
     /// True when host mode needs the optimizer's update u as well as the gradient g.
     var usesUpdateDirection: Bool { get }
 
+    /// True when a diverged trial loss (NaN or ±Inf at a probe row with a non-zero step) is
+    /// information the method's `observe` takes as +∞ (a bracket search: that step is simply
+    /// too long); false when the step driver reports such an observation with `observeFailure`.
+    var acceptsDivergedTrials: Bool { get }
+
     /// What the tuner needs next at `step` (`nothing` for steps before the last observed one).
     func need(atStep step: UInt64) -> Need
 

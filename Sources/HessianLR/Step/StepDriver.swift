@@ -18,7 +18,8 @@
 /// Failure policy (the same in every language and backend):
 /// - a trial loss (a probe row with a non-zero step) that is NaN or ±Inf is information, not an
 ///   error: the step was too long. The observation is reported with `observeFailure` (GeN and
-///   Hi-DLR: every rate × fit_failure_decay; Armijo: backtrack), counted in
+///   Hi-DLR: every rate × fit_failure_decay; Armijo: backtrack), or, for a method that
+///   `acceptsDivergedTrials` (auto), observed with +∞ at those rows; counted in
 ///   `StepReport.failures`. Single-process, the remaining rows are skipped (no forward pass is
 ///   wasted); distributed, every process evaluates every row (a forward pass may be collective).
 /// - a non-finite loss at the current weights, slope or curvature: the step fails with
@@ -97,6 +98,9 @@ extension Tuner {
                 }
                 if values.allSatisfy({ $0.isFinite }) {
                     try next.observe(step: step, kind: .losses, values: values)
+                } else if next.acceptsDivergedTrials {
+                    try next.observe(step: step, kind: .losses, values: values.map { $0.isFinite ? $0 : .infinity })
+                    report.failures += 1
                 } else {
                     try next.observeFailure(step: step)
                     report.failures += 1

@@ -24,6 +24,7 @@ __all__ = [
     "Info",
     "Flag",
     "Direction",
+    "Optimizer",
     "Model",
     "Reset",
     "Status",
@@ -60,6 +61,9 @@ class Method(IntEnum):
     ARMIJO = 5
     #: initial_lr per group; with a schedule attached, the schedule's shape.
     CONSTANT = 6
+    #: the recommended mode: a bracket search, then forward-loss quadratic models along the
+    #: optimizer's previous update, averaged; fast cut on divergence.
+    AUTO = 7
 
 
 class Param(IntEnum):
@@ -117,6 +121,14 @@ class Param(IntEnum):
     INCREASE_FACTOR = 23
     #: Armijo: decreases allowed per search (15).
     MAX_BACKTRACKS = 24
+    #: auto: :class:`Optimizer` (SGD).
+    OPTIMIZER = 25
+    #: auto: SGD momentum β or Adam's β₁.
+    MOMENTUM = 26
+    #: auto: SGD dampening τ.
+    DAMPENING = 27
+    #: auto: SGD Nesterov (0 or 1).
+    NESTEROV = 28
 
 
 class Info(IntEnum):
@@ -194,6 +206,15 @@ class Flag(IntFlag):
     BACKTRACK_LIMIT = 2048
     #: the caller reported unmeasurable losses (:meth:`Tuner.observe_failure`).
     OBSERVATION_FAILED = 4096
+
+
+class Optimizer(IntEnum):
+    """The base optimizer of ``auto`` (``HLR_OPTIMIZER_*``)."""
+
+    #: torch.optim.SGD (momentum, dampening, nesterov).
+    SGD = 0
+    #: torch.optim.Adam / AdamW (momentum = β₁).
+    ADAM = 1
 
 
 class Direction(IntEnum):

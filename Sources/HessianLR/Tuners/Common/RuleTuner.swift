@@ -31,6 +31,8 @@ public protocol TuningRule {
     static var keepsHistory: Bool { get }
     /// `Tuner.usesUpdateDirection` (default false).
     static func usesUpdateDirection(_ options: Options) -> Bool
+    /// `Tuner.acceptsDivergedTrials` (default false).
+    static var acceptsDivergedTrials: Bool { get }
 
     /// `Tuner.need(atStep:)`.
     static func need(atStep step: UInt64, of tuner: RuleTuner<Self>) -> Need
@@ -75,6 +77,8 @@ extension TuningRule {
 
     public static func usesUpdateDirection(_ options: Options) -> Bool { false }
 
+    public static var acceptsDivergedTrials: Bool { false }
+
     /// Never needs losses: refused (`wrongState`), see `Tuner.observeFailure`.
     public static func observeFailure(step: UInt64, into tuner: inout RuleTuner<Self>) throws(HLRError) {
         try ObservationGuard.refuseFailure(of: tuner, step: step)
@@ -107,6 +111,7 @@ public struct RuleTuner<Rule: TuningRule>: Tuner {
 
     public var method: Method { Rule.Options.method }
     public var usesUpdateDirection: Bool { Rule.usesUpdateDirection(options) }
+    public var acceptsDivergedTrials: Bool { Rule.acceptsDivergedTrials }
 
     /// Largest group count a tuner of this method accepts.
     public static var maxGroups: Int { Rule.maxGroups }

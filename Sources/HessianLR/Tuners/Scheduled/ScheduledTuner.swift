@@ -23,6 +23,7 @@ public struct ScheduledTuner: Tuner {
     public var method: Method { base.method }
     public var groupCount: Int { base.groupCount }
     public var usesUpdateDirection: Bool { base.usesUpdateDirection }
+    public var acceptsDivergedTrials: Bool { base.acceptsDivergedTrials }
 
     public func need(atStep step: UInt64) -> Need { base.need(atStep: step) }
 

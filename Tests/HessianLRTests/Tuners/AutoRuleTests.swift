@@ -1,0 +1,161 @@
+import Foundation
+import Testing
+@testable import HessianLR
+
+/// `auto`: the bracket, the tracking fit, the adaptive period, divergence, and the tuner end to
+/// end through the step driver.
+@Suite struct AutoRuleTests {
+    /// L(ρ) = c − β·ρ + ½·α·ρ² at the rows of `phase`.
+    static func quadratic(_ phase: AutoRule.Phase, c: Double, beta: Double, alpha: Double) -> [Double] {
+        AutoRule.ratios(phase).map { c - beta * $0 + 0.5 * alpha * $0 * $0 }
+    }
+
+    @Test func bracketRowsSpanFourToTheSixEitherWay() {
+        let ratios = AutoRule.ratios(.bracket)
+        #expect(ratios.count == 14)
+        #expect(ratios[0] == 0 && ratios[1] == pow(4, -6) && ratios[13] == pow(4, 6))
+        #expect(AutoRule.ratios(.track) == [-1, 0, 1])
+    }
+
+    @Test func bracketPicksTheLowestRowAndDividesByTheOptimizersGain() {
+        // Minimiser of the quadratic at ρ = β/α = 20: the closest row is 16 (4²).
+        let losses = Self.quadratic(.bracket, c: 10, beta: 2, alpha: 0.1)
+        let sgd = AutoRule.bracket(losses: losses, gain: 1)
+        #expect(sgd.factor == 16 && sgd.phase == .track)
+        let momentum = AutoRule.bracket(losses: losses, gain: 10)
+        #expect(momentum.factor == 1.6)
+    }
+
+    @Test func bracketMovesByItsWidthWhenTheMinimumIsOutside() {
+        let rising = AutoRule.ratios(.bracket).map { 1 + $0 }  // every step increases the loss
+        let down = AutoRule.bracket(losses: rising, gain: 1)
+        #expect(down.factor == pow(4, -7) && down.phase == .bracket)
+        let falling = AutoRule.ratios(.bracket).map { 1 - $0 * 1e-6 }  // the largest row is best
+        let up = AutoRule.bracket(losses: falling, gain: 1)
+        #expect(up.factor == pow(4, 6) && up.phase == .bracket)
+        var diverged = Self.quadratic(.bracket, c: 10, beta: 2, alpha: 0.1)
+        for j in 10..<14 { diverged[j] = .infinity }  // rows 4³ … 4⁶ overflowed
+        #expect(AutoRule.bracket(losses: diverged, gain: 1).factor == 16)
+    }
+
+    @Test func trackingFindsTheQuadraticMinimiserAndAverages() {
+        let options = AutoOptions(groups: 1)
+        // h = 0.5; in ξ = ρh units: b = β/h, a = α/h²: minimiser ξ* = b/a = h·β/α = 0.5·2/4.
+        let losses = Self.quadratic(.track, c: 3, beta: 2, alpha: 4)
+        let first = AutoRule.track(losses: losses, rate: 0.5, slopeAverage: 0, curvatureAverage: 0, options: options)
+        #expect(abs(first.factor * 0.5 - 0.25) < 1e-15)
+        #expect(abs(first.slope - 4) < 1e-12 && abs(first.curvature - 16) < 1e-12)
+        #expect(abs(first.slopeAverage - 0.4) < 1e-12 && abs(first.curvatureAverage - 1.6) < 1e-12)
+        // A negative slope counts as 0 in the average (CDAT's max(b, 0)): the rate shrinks by β.
+        let ascent = Self.quadratic(.track, c: 3, beta: -2, alpha: 4)
+        let second = AutoRule.track(
+            losses: ascent, rate: 0.25, slopeAverage: first.slopeAverage, curvatureAverage: first.curvatureAverage,
+            options: options)
+        #expect(second.flags.contains(.notDescent))
+        #expect(abs(second.factor * 0.25 - 0.9 * 0.4 / (0.9 * 1.6 + 0.1 * 64)) < 1e-15)
+    }
+
+    @Test func flatProbesDoubleAndDivergedProbesCut() {
+        let options = AutoOptions(groups: 1)
+        let flat = AutoRule.track(losses: [1, 1, 1], rate: 1e-30, slopeAverage: 1, curvatureAverage: 2, options: options)
+        #expect(flat.factor == 2 && flat.slopeAverage == 1 && flat.curvatureAverage == 2)
+        let diverged = AutoRule.track(
+            losses: [.infinity, 1, 0.5], rate: 1, slopeAverage: 1, curvatureAverage: 2, options: options)
+        #expect(diverged.factor == options.fitFailureDecay)
+        #expect(diverged.slopeAverage == 0 && diverged.curvatureAverage == 0)
+        #expect(diverged.flags.contains(.observationFailed))
+    }
+
+    @Test func thePeriodDoublesWhileTheRateHoldsAndHalvesWhenItMoves() {
+        #expect(AutoRule.nextPeriod(4, factor: 1.05, phase: .track, maximum: 16) == 8)
+        #expect(AutoRule.nextPeriod(16, factor: 0.95, phase: .track, maximum: 16) == 16)
+        #expect(AutoRule.nextPeriod(8, factor: 1.5, phase: .track, maximum: 16) == 4)
+        #expect(AutoRule.nextPeriod(1, factor: 0.1, phase: .track, maximum: 16) == 1)
+        #expect(AutoRule.nextPeriod(8, factor: 1, phase: .bracket, maximum: 16) == 1)
+    }
+
+    /// Gradient descent on L(w) = ½ Σ λᵢ wᵢ² through the step driver (host buffers, d = g):
+    /// from starts 10⁻⁶ and 10³ the rate lands near the greedy 1/λ and the loss falls.
+    @Test(arguments: [1e-6, 1e3])
+    func gradientDescentFromAnyStartConverges(start: Double) throws {
+        let lambda: [Double] = [1, 2, 4, 8]
+        var w: [Double] = [1, -1, 0.5, 0.25]
+        var tuner: any Tuner = try AutoTuner(groups: 1)
+        try tuner.setParameter(.initialLR, start, group: nil)
+        func loss(_ x: [Double]) -> Double { zip(lambda, x).reduce(0) { $0 + 0.5 * $1.0 * $1.1 * $1.1 } }
+        let initial = loss(w)
+        for step in UInt64(0)..<60 {
+            let g = zip(lambda, w).map { $0 * $1 }
+            try tuner.runHostStep(
+                step: step, weights: w, gradient: g, currentLoss: loss(w),
+                loss: { (x: [Double]) in loss(x) })
+            let rate = try tuner.learningRate(group: 0, step: step)
+            #expect(rate.isFinite && rate > 0)
+            w = zip(w, g).map { $0 - rate * $1 }
+        }
+        let rate = try tuner.learningRate(group: 0, step: 59)
+        #expect(rate > 1.0 / 8 / 4 && rate < 2.0 / 8 * 1.01, "rate \(rate) outside the stable range")
+        #expect(loss(w) < 1e-6 * initial)
+    }
+
+    @Test func observeRefusesNaNAndInfinityAtTheZeroRowButTakesDivergedTrials() throws {
+        var tuner: any Tuner = try AutoTuner(groups: 1)
+        let before = tuner.snapshot()
+        var losses = Self.quadratic(.bracket, c: 1, beta: 1e-3, alpha: 1e-6)
+        losses[0] = .infinity
+        #expect(throws: HLRError.self) { try tuner.observe(step: 0, kind: .losses, values: losses) }
+        losses[0] = 1
+        losses[5] = .nan
+        #expect(throws: HLRError.self) { try tuner.observe(step: 0, kind: .losses, values: losses) }
+        losses[5] = -.infinity
+        #expect(throws: HLRError.self) { try tuner.observe(step: 0, kind: .losses, values: losses) }
+        #expect(tuner.snapshot() == before)
+        losses[5] = .infinity
+        try tuner.observe(step: 0, kind: .losses, values: losses)
+        #expect(try tuner.info(.updates, group: 0) == 1)
+        #expect(try tuner.info(.nextUpdateStep, group: 0) == 1)
+    }
+
+    @Test func snapshotsContinueBitIdentically() throws {
+        let lambda: [Double] = [1, 3]
+        func loss(_ x: [Double]) -> Double { zip(lambda, x).reduce(0) { $0 + 0.5 * $1.0 * $1.1 * $1.1 } }
+        var a: any Tuner = try AutoTuner(groups: 1)
+        var w: [Double] = [1, 1]
+        var saved: [UInt8] = []
+        var savedW: [Double] = []
+        var rates: [Double] = []
+        for step in UInt64(0)..<30 {
+            if step == 12 {
+                saved = a.snapshot()
+                savedW = w
+            }
+            let g = zip(lambda, w).map { $0 * $1 }
+            try a.runHostStep(step: step, weights: w, gradient: g, loss: { (x: [Double]) in loss(x) })
+            let rate = try a.learningRate(group: 0, step: step)
+            rates.append(rate)
+            w = zip(w, g).map { $0 - rate * $1 }
+        }
+        var b: any Tuner = try AutoTuner(groups: 1)
+        try b.restore(snapshot: saved)
+        w = savedW
+        for step in UInt64(12)..<30 {
+            let g = zip(lambda, w).map { $0 * $1 }
+            try b.runHostStep(step: step, weights: w, gradient: g, loss: { (x: [Double]) in loss(x) })
+            let rate = try b.learningRate(group: 0, step: step)
+            #expect(rate.bitPattern == rates[Int(step)].bitPattern)
+            w = zip(w, g).map { $0 - rate * $1 }
+        }
+        #expect(a.snapshot() == b.snapshot())
+    }
+
+    @Test func optionsAreCheckedTogether() throws {
+        var tuner: any Tuner = try AutoTuner(groups: 1)
+        try tuner.setParameter(.momentum, 0.9, group: nil)
+        try tuner.setParameter(.nesterov, 1, group: nil)
+        #expect(throws: HLRError.self) { try tuner.setParameter(.dampening, 0.5, group: nil) }
+        try tuner.setParameter(.nesterov, 0, group: nil)
+        try tuner.setParameter(.optimizer, 1, group: nil)
+        #expect(throws: HLRError.self) { try tuner.setParameter(.nesterov, 1, group: nil) }
+        #expect(throws: HLRError.self) { try tuner.setParameter(.lrMin, 1e141, group: nil) }
+    }
+}
