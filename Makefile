@@ -116,7 +116,7 @@ test-abi: $(LIB)
 
 C_TESTS := $(patsubst Tests/c/%.c,$(BUILD)/tests/c/%,$(wildcard Tests/c/test_*.c))
 
-$(BUILD)/tests/c/%: Tests/c/%.c Tests/c/check.h $(HEADER) $(LIB)
+$(BUILD)/tests/c/%: Tests/c/%.c Tests/c/check.h Tests/c/reducer.h $(HEADER) $(LIB)
 	mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_TEST) -o $@ $< $(LDFLAGS_LIB)
 

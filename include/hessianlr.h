@@ -762,8 +762,9 @@ int hlr_estimator_run_host_f64(hlr_estimator *estimator, size_t n, hlr_hvp_f64 h
  * (any value, 0 included). Every callback but release returns 0 on success, anything else to
  * abort the run (HLR_ERR_CALLBACK naming the callback and the value). Arguments may alias unless
  * noted. Set struct_size = sizeof(hlr_vector_ops): fields are only ever appended, a larger
- * struct_size from a newer header is accepted (the library reads the fields it knows), a smaller
- * one than this version's is refused with HLR_ERR_INVALID_ARGUMENT. Every field is a size_t or a
+ * struct_size from a newer header is accepted (the library reads the fields it knows), one that
+ * does not cover version 1 (the 12 fields up to block_dots) is refused with
+ * HLR_ERR_INVALID_ARGUMENT, and fields past struct_size are never read (NULL). Every field is a size_t or a
  * function pointer (no padding): field i lies at byte offset i * sizeof(void *). A required
  * callback that is NULL gives HLR_ERR_NULL_POINTER before anything runs. */
 typedef struct hlr_vector_ops {
@@ -807,6 +808,16 @@ typedef struct hlr_vector_ops {
      * offsets[b+1]) of x_i y_i, in double, for b < n_offsets - 1. */
     int (*block_dots)(void *ctx, uint64_t x, uint64_t y, const size_t *offsets, size_t n_offsets,
                       double *out);
+    /* Optional, appended after version 1 (a struct_size that does not cover it means NULL):
+     * vectors SHARDED across the caller's processes. values[i] <- the sum of values[i] over the
+     * processes (an all-reduce: same count and order everywhere, same result everywhere). Each
+     * process runs hlr_estimator_run_ops with its own shard: n is the shard's length, every
+     * callback works on the local shard (hvp exchanges what it needs itself; fill_probe must fill
+     * local element j with the probe's element offset + j, hlr_probe_fill_*'s `first`), and the
+     * library sums every dot product over the processes, the dimension being the sum of the n's.
+     * Block offsets are refused with it. Every process gets the same results (eigenvalues,
+     * traces; result vectors are each process's shards). */
+    int (*all_reduce)(void *ctx, double *values, size_t count);
 } hlr_vector_ops;
 
 /* Runs on the caller's vectors. When it succeeds, the result vectors (EIGENVECTORS with

@@ -6,6 +6,8 @@ import HessianLR
 /// grow at its end; a struct_size below the version-1 size is refused, naming the struct.
 struct CallbackTable {
     let raw: UnsafeRawPointer
+    /// Fields the caller's struct_size covers (a newer header's larger struct has more).
+    let fieldCount: Int
 
     /// Checks struct_size ≥ `minimumFields` words of `structName`.
     init(_ raw: UnsafeRawPointer, structName: String, minimumFields: Int) throws(ABIError) {
@@ -17,11 +19,14 @@ struct CallbackTable {
                     + "(set it to sizeof(\(structName)))")
         }
         self.raw = raw
+        fieldCount = Int(clamping: size / UInt(MemoryLayout<UInt>.size))
     }
 
-    /// Field `index` as a nullable function pointer (or any pointer-sized value).
+    /// Field `index` as a nullable function pointer (or any pointer-sized value); nil when the
+    /// caller's struct_size does not cover it (an older header: the field does not exist).
     func field<F>(_ index: Int, _: F.Type) -> F? {
-        raw.loadUnaligned(fromByteOffset: index * MemoryLayout<UInt>.size, as: Optional<F>.self)
+        guard index < fieldCount else { return nil }
+        return raw.loadUnaligned(fromByteOffset: index * MemoryLayout<UInt>.size, as: Optional<F>.self)
     }
 
     /// Field `index`, which must not be NULL (`HLR_ERR_NULL_POINTER` naming it).

@@ -14,6 +14,7 @@ typealias OpsFillProbe = @convention(c) (
 ) -> Int32
 typealias OpsHVP = @convention(c) (UnsafeMutableRawPointer?, UInt64, UInt64) -> Int32
 typealias OpsMulAcc = @convention(c) (UnsafeMutableRawPointer?, Double, UInt64, UInt64, UInt64) -> Int32
+typealias OpsAllReduce = @convention(c) (UnsafeMutableRawPointer?, UnsafeMutablePointer<Double>?, UInt) -> Int32
 typealias OpsBlockDots = @convention(c) (
     UnsafeMutableRawPointer?, UInt64, UInt64, UnsafePointer<UInt>?, UInt, UnsafeMutablePointer<Double>?
 ) -> Int32
@@ -38,6 +39,9 @@ struct VectorOpsTable {
     let hvp: OpsHVP
     let mulAcc: OpsMulAcc?
     let blockDots: OpsBlockDots?
+    /// Field 12 (appended after version 1): sums an array over the caller's processes, for
+    /// vectors sharded across them.
+    let allReduce: OpsAllReduce?
 
     /// Reads and checks the table: struct_size at least version 1's, every required callback
     /// non-NULL (`HLR_ERR_NULL_POINTER` naming it).
@@ -58,6 +62,7 @@ struct VectorOpsTable {
         hvp = try required(9, "hvp", OpsHVP.self)
         mulAcc = field(10, OpsMulAcc.self)
         blockDots = field(11, OpsBlockDots.self)
+        allReduce = field(12, OpsAllReduce.self)
     }
 }
 
@@ -92,7 +97,19 @@ struct CallbackVectorSpace: OperatorBackend {
     func dot(_ x: UInt64, _ y: UInt64) throws(HLRError) -> Double {
         var value = Double.nan
         try check(table.dot(context, x, y, &value), "dot")
-        return value
+        guard table.allReduce != nil else { return value }
+        var values = [value]
+        try allReduce(&values)
+        return values[0]
+    }
+
+    /// values ← their sums over the processes (`ops->all_reduce`): the dot products of vectors
+    /// sharded across processes are the sums of the shards' dot products.
+    func allReduce(_ values: inout [Double]) throws(HLRError) {
+        guard let reduce = table.allReduce else { return }
+        let count = UInt(values.count)
+        let status = values.withUnsafeMutableBufferPointer { reduce(context, $0.baseAddress, count) }
+        try check(status, "all_reduce")
     }
 
     func axpy(_ a: Double, _ x: UInt64, _ y: UInt64) throws(HLRError) {

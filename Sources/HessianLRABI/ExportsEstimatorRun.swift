@@ -65,8 +65,26 @@ public func hlr_estimator_run_ops(
     exported("hlr_estimator_run_ops") {
         let box = try Registry.lookupEstimator(handle)
         let table = try VectorOpsTable(try Arguments.pointer(ops, "ops"))
-        let count = try Arguments.count(table.n, "ops->n", limit: 1 << 48)
+        let local = try Arguments.count(table.n, "ops->n", limit: 1 << 48)
         let config = box.read { $0.config }
+        // Sharded vectors (all_reduce given): n is this process's shard; the dimension is the sum
+        // over the processes, every dot product the sum of the shards'.
+        var count = local
+        if table.allReduce != nil {
+            if config.blocks != nil {
+                throw ABIError.invalid(
+                    "block offsets with ops->all_reduce (sharded vectors) are not supported: clear the blocks")
+            }
+            var total = [Double(local)]
+            try CallbackVectorSpace(dimension: local, table: table, context: context).allReduce(&total)
+            guard total[0] >= Double(local), total[0] <= Double(1 << 48), total[0].rounded() == total[0] else {
+                throw ABIError(
+                    Status.callbackFailed,
+                    "ops->all_reduce summed the shard lengths to \(total[0]) (this shard has \(local)): it must add "
+                        + "the arrays of all processes")
+            }
+            count = Int(total[0])
+        }
         try config.validate(dimension: count)
         if (config.kind == .diagonal || config.kind == .xdiag) && table.mulAcc == nil {
             throw ABIError.null("ops->mul_acc (the \(config.kind.name) estimator needs it)")

@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "reducer.h"
 
 enum { N = 6, GROUPS = 2, MAXP = 4, STEPS = 24 };
 static const size_t group_begin[GROUPS + 1] = {0, 3, 6};
@@ -46,7 +47,7 @@ typedef struct {
     int nan_trial_on;     /* 1-based loss call (trial rows only) that returns NaN; 0 never */
     int fail_loss_on;     /* 1-based loss call that returns 7 */
     int reduce_mode;      /* 0 sum; 1 return 99 (a failing collective); 2 write a wrong count */
-    struct reducer *reducer;
+    hlrt_reducer *reducer;
 } rank_ctx;
 
 static void mean_gradient(const rank_ctx *r, double *g) {
@@ -117,42 +118,12 @@ static int cb_restore(void *ctx) {
     return 0;
 }
 
-/* A barrier all-reduce over threads: every rank deposits its array, the sum is formed in rank
- * order (so the result is the same bits on every rank), every rank copies it out. */
-typedef struct reducer {
-    pthread_mutex_t lock;
-    pthread_cond_t changed;
-    int processes, arrived, generation;
-    double slots[MAXP][64];
-    size_t counts[MAXP];
-    double result[64];
-} reducer;
-
 static int cb_all_reduce(void *ctx, double *values, size_t count) {
     rank_ctx *r = ctx;
     r->reduces++;
-    reducer *red = r->reducer;
-    if (count > 64) return 99;
-    pthread_mutex_lock(&red->lock);
-    int generation = red->generation;
-    memcpy(red->slots[r->rank], values, count * sizeof *values);
-    red->counts[r->rank] = count;
-    if (++red->arrived == red->processes) {
-        for (size_t i = 0; i < count; i++) {
-            double sum = 0.0;
-            for (int p = 0; p < red->processes; p++) sum += red->slots[p][i];
-            red->result[i] = sum;
-        }
-        red->arrived = 0;
-        red->generation++;
-        pthread_cond_broadcast(&red->changed);
-    } else {
-        while (red->generation == generation) pthread_cond_wait(&red->changed, &red->lock);
-    }
-    if (r->reduce_mode == 0) memcpy(values, red->result, count * sizeof *values);
+    int status = hlrt_reduce(r->reducer, r->rank, values, count);
     if (r->reduce_mode == 2) values[count - 1] = 0.5;
-    pthread_mutex_unlock(&red->lock);
-    return r->reduce_mode == 1 ? 99 : 0;
+    return status != 0 ? status : r->reduce_mode == 1 ? 99 : 0;
 }
 
 static const hlr_step_ops ops_single = {sizeof(hlr_step_ops), cb_slopes, cb_curvatures, cb_set_trial,
@@ -249,11 +220,8 @@ static void test_distributed_equals_the_mean(int method, int processes) {
     batch batches[MAXP];
     make_batches(batches, processes, 0x1234 + (uint64_t)processes);
     double w[N] = {0.3, -0.2, 0.8, 1.1, -0.7, 0.05};
-    reducer red;
-    memset(&red, 0, sizeof red);
-    pthread_mutex_init(&red.lock, NULL);
-    pthread_cond_init(&red.changed, NULL);
-    red.processes = processes;
+    hlrt_reducer red;
+    hlrt_reducer_init(&red, processes);
     rank_job jobs[MAXP];
     for (int p = 0; p < processes; p++) {
         memset(&jobs[p], 0, sizeof jobs[p]);
@@ -311,8 +279,7 @@ static void test_distributed_equals_the_mean(int method, int processes) {
         fprintf(stderr, "    ^ method %d with %d processes\n", method, processes);
     for (int p = 0; p < processes; p++) hlr_tuner_free(jobs[p].tuner);
     hlr_tuner_free(reference);
-    pthread_mutex_destroy(&red.lock);
-    pthread_cond_destroy(&red.changed);
+    hlrt_reducer_destroy(&red);
 }
 
 /* --- 2. the failure policy --------------------------------------------------------------- */
@@ -419,11 +386,8 @@ static void test_wrong_all_reduce(void) {
     make_batches(batches, 2, 5);
     const double w[N] = {0.3, -0.2, 0.8, 1.1, -0.7, 0.05};
     for (int mode = 1; mode <= 2; mode++) {
-        reducer red;
-        memset(&red, 0, sizeof red);
-        pthread_mutex_init(&red.lock, NULL);
-        pthread_cond_init(&red.changed, NULL);
-        red.processes = 2;
+        hlrt_reducer red;
+        hlrt_reducer_init(&red, 2);
         rank_job jobs[2];
         hlrt_state before[2];
         pthread_t threads[2];
@@ -444,16 +408,12 @@ static void test_wrong_all_reduce(void) {
             hlrt_release(&before[p]);
             hlr_tuner_free(jobs[p].tuner);
         }
-        pthread_mutex_destroy(&red.lock);
-        pthread_cond_destroy(&red.changed);
+        hlrt_reducer_destroy(&red);
     }
     /* The message names the process count (checked on this thread with one rank whose reduce
      * writes 0.5 as the count: a single "process" reduces with itself). */
-    reducer solo;
-    memset(&solo, 0, sizeof solo);
-    pthread_mutex_init(&solo.lock, NULL);
-    pthread_cond_init(&solo.changed, NULL);
-    solo.processes = 1;
+    hlrt_reducer solo;
+    hlrt_reducer_init(&solo, 1);
     hlr_tuner *t = make_tuner(HLR_METHOD_CDAT);
     rank_ctx ctx = {.rank = 0, .processes = 1, .batches = batches, .w = w, .reducer = &solo, .reduce_mode = 2};
     CHECK_FAILS(hlr_tuner_step(t, 0, &ops_distributed, &ctx, NAN, NULL, NULL), HLR_ERR_CALLBACK);
@@ -471,8 +431,7 @@ static void test_wrong_all_reduce(void) {
     hlrt_release(&a);
     hlr_tuner_free(plain);
     hlr_tuner_free(t);
-    pthread_mutex_destroy(&solo.lock);
-    pthread_cond_destroy(&solo.changed);
+    hlrt_reducer_destroy(&solo);
 }
 
 int main(void) {

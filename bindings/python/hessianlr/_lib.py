@@ -101,6 +101,7 @@ class VectorOps(ctypes.Structure):
     HVP = CFUNCTYPE(c_int, c_void_p, c_uint64, c_uint64)
     MUL_ACC = CFUNCTYPE(c_int, c_void_p, c_double, c_uint64, c_uint64, c_uint64)
     BLOCK_DOTS = CFUNCTYPE(c_int, c_void_p, c_uint64, c_uint64, POINTER(c_size_t), c_size_t, POINTER(c_double))
+    ALL_REDUCE = CFUNCTYPE(c_int, c_void_p, POINTER(c_double), c_size_t)
 
     _fields_ = [
         ("struct_size", c_size_t),
@@ -115,6 +116,7 @@ class VectorOps(ctypes.Structure):
         ("hvp", HVP),
         ("mul_acc", MUL_ACC),
         ("block_dots", BLOCK_DOTS),
+        ("all_reduce", ALL_REDUCE),
     ]
 
 

@@ -12,6 +12,7 @@ A *vector backend* is any object with the attribute ``n`` (the vector length) an
 ``hvp(v, out)``                             out ← H·v (overwrite; v unchanged)
 ``mul_acc(a, x, y, acc)`` (optional)        acc ← acc + a·(x ⊙ y); needed by :class:`Diagonal`
 ``block_dots(x, y, offsets)`` (optional)    [Σ_{i∈b} xᵢyᵢ per block], float64; needed with blocks
+``all_reduce(values)`` (optional)           the values summed over the processes of sharded vectors
 ``release(v)`` (optional)                   called when the library releases v
 ==========================================  ==================================================
 
@@ -200,6 +201,14 @@ class OpsRun:
 
         mul_acc = getattr(backend, "mul_acc", None)
         blocks = getattr(backend, "block_dots", None)
+        reduce = getattr(backend, "all_reduce", None)
+
+        def all_reduce(values, count):
+            summed = [float(v) for v in reduce([values[i] for i in range(count)])]
+            if len(summed) != count:
+                raise ValueError(f"all_reduce returned {len(summed)} values, expected {count}")
+            for i, value in enumerate(summed):
+                values[i] = value
         # The ctypes function objects must outlive the run: they are kept in self._callbacks.
         self._callbacks = [
             V.ALLOC(timed("alloc", alloc)),
@@ -213,6 +222,7 @@ class OpsRun:
             V.MUL_ACC(timed("mul_acc", lambda a, x, y, acc: mul_acc(a, vectors[x], vectors[y], vectors[acc])))
             if callable(mul_acc) else V.MUL_ACC(),
             V.BLOCK_DOTS(timed("block_dots", block_dots)) if callable(blocks) else V.BLOCK_DOTS(),
+            V.ALL_REDUCE(timed("all_reduce", all_reduce)) if callable(reduce) else V.ALL_REDUCE(),
         ]
         return V(ctypes.sizeof(V), n, *self._callbacks)
 
