@@ -261,6 +261,18 @@ int hlr_tuner_get_info(const hlr_tuner *tuner, int key, size_t group, double *va
 /* Observation mode: only scalars cross                                                       */
 /* ------------------------------------------------------------------------------------------ */
 
+/* Three ways to drive a tuner, one loop in the library:
+ *   hlr_tuner_step (below, "The step driver")  the library runs the whole step through the
+ *       caller's tensor callbacks (hlr_step_ops): the recommended path for every method;
+ *   hlr_tuner_step_host_*                       the same driver over flat host buffers;
+ *   hlr_tuner_need / get_probes / observe / observe_failure   the caller runs the loop itself
+ *       (any language, any framework, nothing but scalars).
+ * hlr_tuner_wants_curvature, hlr_tuner_observe_curvature and hlr_tuner_observe_host_* are kept
+ * as thin conveniences for the common one-observation case (HessianLR, CDAT): each is exactly
+ * need == HLR_NEED_CURVATURE / observe(HLR_NEED_CURVATURE, ...) / one host curvature
+ * observation, with no policy of its own; a C user with a hand-written HVP loop would otherwise
+ * write the need/observe dance for the one thing these methods ask. */
+
 /* *wants = 1 if the tuner wants a curvature observation at `step`, else 0. Ask before paying
  * for a Hessian-vector product: on other steps no double-backward graph is needed. */
 int hlr_tuner_wants_curvature(const hlr_tuner *tuner, uint64_t step, int *wants);
@@ -290,10 +302,11 @@ int hlr_tuner_get_probes(const hlr_tuner *tuner, uint64_t step, double *probes, 
 int hlr_tuner_observe(hlr_tuner *tuner, uint64_t step, int kind, const double *values, size_t n);
 /* The caller could not measure the losses the step needs (HLR_NEED_LOSSES): a probe or trial loss
  * was NaN or +-Inf, or its forward pass failed. hlr_tuner_observe refuses such values
- * (HLR_ERR_NONFINITE, nothing changes); this reports the failure instead, as GeN's reference
- * does when its fit raises. GeN, Hi-DLR: the fit failed, every rate *= fit_failure_decay
- * (clamped), flags FIT_REJECTED | OBSERVATION_FAILED, counted as an update. Armijo: the trial
- * fails the sufficient-decrease test (backtrack, or give up at max_backtracks).
+ * (HLR_ERR_NONFINITE, nothing changes; auto alone takes +INFINITY at a trial row: a diverged
+ * trial); this reports the failure instead, as GeN's reference does when its fit raises. GeN,
+ * Hi-DLR: the fit failed, every rate *= fit_failure_decay (clamped), flags FIT_REJECTED |
+ * OBSERVATION_FAILED, counted as an update. Armijo: the trial fails the sufficient-decrease test
+ * (backtrack, or give up at max_backtracks). auto: every trial at +INFINITY.
  * HLR_ERR_WRONG_STATE, nothing changed, unless the step needs losses. */
 int hlr_tuner_observe_failure(hlr_tuner *tuner, uint64_t step);
 
