@@ -106,7 +106,7 @@ from .tuner_constant import Constant
 from .tuner_gen import GeN
 from .tuner_hessianlr import HessianLR
 from .tuner_hidlr import HiDLR
-from .tuners import TUNER_CLASSES, make_tuner, method_of
+from .tuners import TUNER_CLASSES, Auto, make_tuner, method_of
 
 #: Version of this Python package.
 __version__ = "0.1.0"
@@ -172,6 +172,7 @@ __all__ = [
     "HiDLR",
     "Armijo",
     "Constant",
+    "Auto",
     "TUNER_CLASSES",
     "make_tuner",
     "method_of",

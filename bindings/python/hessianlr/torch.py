@@ -16,10 +16,12 @@ from __future__ import annotations
 
 from .torch_directions import UnsupportedOptimizerError, register_update_rule, update_directions
 from .torch_driver import LRTuner, UnsupportedTrainingError
+from .torch_observations import DoubleBackwardError
 from .torch_schedule import ScheduleLR
 from .torch_scheduler import HessianLRScheduler
 
 __all__ = [
+    "DoubleBackwardError",
     "LRTuner",
     "HessianLRScheduler",
     "ScheduleLR",

@@ -1,8 +1,9 @@
 """:class:`LRTuner`: any libhessianlr method drives a torch optimizer's learning rates.
 
-One library group per optimizer param group. Each ``step`` runs the general protocol of the
-library (``need`` → compute → ``observe``, until the step needs nothing) with torch doing the
-work on the tensors' device and only scalars crossing to the host; see :class:`LRTuner`.
+One library group per optimizer param group. Each optimizer step runs the general protocol of
+the library (``need`` → compute → ``observe``, until the step needs nothing) through its step
+driver, with torch doing the work on the tensors' device and only scalars crossing to the host;
+see :class:`LRTuner`.
 """
 
 from __future__ import annotations
@@ -10,23 +11,34 @@ from __future__ import annotations
 import math
 import sys
 import weakref
-from typing import Any, Callable, Union
+from typing import Any, Callable, Sequence, Union
 
-from .constants import Direction, Method, Need, Param
+from .constants import Direction, Info, Method, Need, Param
 from .errors import CallbackError, NonFiniteError
-from .torch_observations import TorchStepBackend
 from .torch_directions import is_plain_sgd, update_directions, update_rule
+from .torch_dynamics import optimizer_options
+from .torch_observations import DoubleBackwardError, TorchStepBackend, _closures, accumulation_dtype
 from .tuner import Tuner, method_params
 from .tuners import make_tuner, method_of
 
-__all__ = ["LRTuner", "UnsupportedTrainingError"]
+__all__ = ["LRTuner", "UnsupportedTrainingError", "DoubleBackwardError"]
+
+#: The curvature sources of ``LRTuner(curvature=...)``.
+CURVATURE_SOURCES = ("auto", "graph", "finite_difference")
+
+#: Relative tolerance of the check that every process holds the same gradient and direction
+#: (DDP's all-reduce gives every process the same bits; unreduced local gradients differ at O(1)).
+_SAME_ACROSS_PROCESSES = 1e-6
+
+Closure = Union[Callable, Sequence[Callable], None]
 
 
 class UnsupportedTrainingError(RuntimeError):
-    """A training setup :class:`LRTuner` recognises but cannot serve correctly yet: data-parallel
-    or sharded training (torch.distributed with more than one process, FSDP / DTensor
-    parameters) and gradients written into ``p.grad`` by someone else between its steps
-    (``loss.backward()``, gradient accumulation). Raised before anything changes."""
+    """A training setup :class:`LRTuner` recognises but cannot serve correctly: sharded training
+    (FSDP / DTensor parameters), ``step``'s own gradient under torch.distributed with more than
+    one process, more than one process without the process group the gradients are averaged over,
+    gradients that differ between the processes, and gradients written into ``p.grad`` by someone
+    else between ``step`` calls. Raised before anything changes."""
 
 
 def _world_size(torch) -> int:
@@ -64,47 +76,151 @@ def _direction(value) -> Direction:
     return Direction(int(value))
 
 
+def _curvature(value) -> str:
+    if value not in CURVATURE_SOURCES:
+        raise ValueError(f"curvature must be one of {', '.join(map(repr, CURVATURE_SOURCES))}, got {value!r}")
+    return value
+
+
 class LRTuner:
     """Learning rates from a libhessianlr tuner for a torch optimizer, every method supported.
 
-    ``LRTuner(optimizer, tuner="hessianlr", *, direction=None, **options)``: ``tuner`` is a
-    :class:`~hessianlr.Tuner` with one group per param group, or a method (``"cdat"``,
-    ``Method.GEN``, ``hessianlr.HiDLR``, ...) built here with ``options`` (the library's option
-    names) and, unless given, ``initial_lr`` from each group's ``initial_lr`` (set to its ``lr``
-    as torch schedulers do). Armijo's single ``initial_lr`` is the groups' common lr.
+    ``LRTuner(optimizer, tuner="hessianlr", *, direction=None, curvature="auto", ddp=None,
+    process_group=None, **options)``: ``tuner`` is a :class:`~hessianlr.Tuner` with one group
+    per param group, or a method (``"cdat"``, ``Method.GEN``, ``hessianlr.HiDLR``, ...) built
+    here with ``options`` (the library's option names) and, unless given, ``initial_lr`` from
+    each group's ``initial_lr`` (set to its ``lr`` as torch schedulers do). Armijo's single
+    ``initial_lr`` is the groups' common lr.
 
-    The loop (do not call ``loss.backward()`` yourself: ``step`` computes the gradient, so it can
-    ask for the double-backward graph only on the steps that need curvature, and writes it into
-    ``p.grad``, replacing it; parameters the loss does not reach get ``p.grad = None``)::
+    Call it once per OPTIMIZER step, between the backward pass and ``optimizer.step()``: it reads
+    the gradient in ``p.grad`` as the optimizer will (after DDP's all-reduce, gradient
+    accumulation, clipping, ``GradScaler.unscale_``), measures what the step needs along the
+    direction the optimizer will step along, and sets each ``param_group['lr']``::
+
+        driver = LRTuner(optimizer, "cdat", update_period=4)
+        for x, y in loader:
+            closure = lambda: loss_fn(model(x), y)          # the step's loss, same batch
+            optimizer.zero_grad()
+            loss = closure()
+            loss.backward(create_graph=driver.wants_curvature())  # the graph only when needed
+            driver.after_backward(closure, loss=loss)       # observations, rates
+            optimizer.step()                                # w ← w − lr_k·u with the rates just set
+
+    Curvature (HessianLR, CDAT) needs one Hessian-vector product per param group on the steps
+    where ``driver.wants_curvature()``. ``curvature=`` chooses where it comes from:
+
+    - ``"graph"``: the double-backward graph ``loss.backward(create_graph=True)`` left in
+      ``p.grad`` (exact, one extra backward pass per group; not under DDP, which cannot
+      backward with ``create_graph``; not through kernels without a second derivative, such as
+      torch's fused ``scaled_dot_product_attention``: :class:`DoubleBackwardError` says so).
+    - ``"finite_difference"``: no graph; a central difference of the gradient on the same batch,
+      c_k = d_kᵀ(∇L(w + ε_k d_k) − ∇L(w − ε_k d_k)) / (2ε_k), from two forward and backward
+      passes of ``closure`` per param group at weights perturbed in place and restored bit for
+      bit (ε_k: :func:`~hessianlr.torch_observations.finite_difference_step`; relative error
+      ~1e-5 to 1e-4 in float32, ~1e-11 to 1e-9 in float64 on the tests' models). Works for
+      every model and under DDP; both passes
+      replay the same random numbers (dropout masks) and leave the caller's generators as they
+      were.
+    - ``"auto"`` (default): the graph when ``p.grad`` carries one, else finite differences
+      through ``closure``; neither is ValueError naming both.
+
+    Under DistributedDataParallel (torch.distributed, one process per replica): pass the DDP
+    module; every process gets the same rates and, with DDP's averaged gradients, the same
+    parameters. Each process measures its own batch (losses, curvature by finite differences in
+    ``ddp.no_sync()``, gradients with ``torch.autograd.grad``, so no gradient all-reduce runs)
+    and the library averages each observation's scalars over the processes
+    (``torch.distributed.all_reduce`` of a few float64 values): the observations are those of
+    the global batch (equal per-process batches, mean losses)::
+
+        ddp = DistributedDataParallel(model)
+        optimizer = torch.optim.AdamW(ddp.parameters(), lr=1e-3)
+        driver = LRTuner(optimizer, "cdat", ddp=ddp)     # curvature: finite differences
+        for x, y in loader:                                # this process's shard of the batch
+            closure = lambda: loss_fn(ddp(x), y)
+            optimizer.zero_grad()
+            loss = closure()
+            loss.backward()                                # DDP averages p.grad over processes
+            driver.after_backward(closure, loss=loss)      # the same rates on every process
+            optimizer.step()
+
+    Gradient accumulation (one driver call per optimizer step, after the last micro-batch; under
+    DDP ``no_sync`` on the others, as usual). ``closure`` is then a list with one closure per
+    micro-batch, each scaled as in its backward, their losses adding up to the step's loss (a
+    single closure computing that sum works too, holding every micro-batch's graph at once in
+    the finite-difference passes)::
+
+        for batches in loader:                             # micro-batches of one optimizer step
+            closures = [lambda x=x, y=y: loss_fn(ddp(x), y) / len(batches) for x, y in batches]
+            optimizer.zero_grad()
+            for i, micro in enumerate(closures):
+                with ddp.no_sync() if i < len(closures) - 1 else contextlib.nullcontext():
+                    micro().backward()
+            driver.after_backward(closures)                # loss= omitted: computed when needed
+            optimizer.step()
+
+    Mixed precision with ``torch.amp.GradScaler``: ``scaler.unscale_(optimizer)`` before the
+    driver, so that ``p.grad`` is the true gradient; the scaler skips ``optimizer.step()`` when
+    the gradients overflowed, so skip the driver on those steps too (an overflowed gradient on a
+    step that observes raises NonFiniteError, changing nothing)::
+
+        scaler.scale(loss).backward()
+        scaler.unscale_(optimizer)
+        if torch.isfinite(torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm)):
+            driver.after_backward(closure, loss=loss)
+        scaler.step(optimizer)
+        scaler.update()
+
+    What ``after_backward(closure=None, *, loss=None, probe_closure=None)`` does at its step t
+    (0-based, one per call):
+
+    1. ``need = tuner.need(t)``; checks, before anything changes: the gradient is in ``p.grad``;
+       ``closure`` is there if the step needs losses (GeN, Hi-DLR, Armijo: unless
+       ``probe_closure``) or finite-difference curvature; on a step that observes, that the
+       direction is finite (NonFiniteError: an overflowed gradient); under several processes,
+       that every process holds the same gradient, direction, step and rates (one
+       ``all_reduce`` of twelve scalars: UnsupportedTrainingError if not, e.g. ``no_sync``
+       around the last micro-batch too, or a model not wrapped in DDP) and that ``loss`` and
+       the direction are finite everywhere (NonFiniteError on every process if not).
+    2. The direction d per parameter: g = ``p.grad``, or u, the optimizer's would-be update
+       computed from its state without stepping it (:mod:`hessianlr.torch_directions`: SGD with
+       any momentum, dampening, nesterov, weight decay, maximize; Adam/AdamW with amsgrad,
+       weight decay (coupled or decoupled), maximize; plain SGD's u is g itself).
+    3. The library's step driver (``hlr_tuner_step``, the same loop, observations and failure
+       policy as every other language and host mode) runs the step to completion over
+       :class:`~hessianlr.torch_observations.TorchStepBackend`: CURVATURE → [g_kᵀd_k,
+       d_kᵀHd_k]; SLOPE → [L(w), g_kᵀd_k]; LOSSES → the closure's loss at w − Σ_k ξ_jk·d_k for
+       each probe row (or ``probe_closure``'s, on an independent batch, for every row: GeN,
+       Hi-DLR), the weights perturbed in place under no_grad and restored bit for bit; under
+       several processes every probe row is evaluated on every process (so every process makes
+       the same number of forward calls: DDP's forward may broadcast buffers) and each
+       observation is averaged over them. A NaN/±Inf trial loss is a failed observation (GeN,
+       Hi-DLR: rate × fit_failure_decay; Armijo: backtrack; counted in
+       ``failed_observation_count``); a NaN/±Inf loss at w, slope or curvature raises
+       NonFiniteError. Only scalars cross to the host. If anything fails the tuner is
+       unchanged, the weights are restored, ``p.grad`` is as it was (its graph kept), the step is
+       not counted (call again to retry) and the error propagates.
+    4. ``p.grad`` is detached if it carried a graph (this breaks the parameter ↔ gradient
+       reference cycle ``backward(create_graph=True)`` creates and frees the graph); each
+       ``param_group['lr']`` is set to the tuner's rate for step t.
+
+    ``loss``: the step's loss at w on this process (a tensor or a number; with accumulation the
+    sum of the scaled micro-batch losses); it saves a forward pass on steps that need L(w), and
+    when it is None the closure computes it there. ``closure``: a deterministic forward pass on
+    the step's batch returning the loss (a scalar tensor, with its graph when it serves finite
+    differences: the driver enables grad for those passes and runs the probes under no_grad),
+    or a list of such closures whose losses add up (micro-batches).
+
+    The all-in-one ``step(loss=None, closure=None, probe_closure=None)`` serves plain loops in
+    one process without a backward pass of your own: it computes the gradient itself with
+    ``torch.autograd.grad`` (``create_graph`` only on curvature steps, unless
+    ``curvature="finite_difference"``), writes it into ``p.grad`` (replacing it; parameters the
+    loss does not reach get ``p.grad = None``), then runs steps 2 to 4 above::
 
         driver = LRTuner(optimizer, "gen", update_period=4)
         for x, y in loader:
             closure = lambda: loss_fn(model(x), y)      # forward only, same batch
             driver.step(closure=closure)                # gradient, observations, rates
-            optimizer.step()                            # w ← w − lr_k·u with the rates just set
-
-    What ``step(loss=None, closure=None)`` does at its step t (0-based, one per call):
-
-    1. ``need = tuner.need(t)``. ``loss`` is the step's loss with its graph; when it is None,
-       ``closure()`` computes it (with grad enabled). Methods that need losses (GeN, Hi-DLR,
-       Armijo) need ``closure``: it is checked before anything changes.
-    2. ``g = autograd.grad(loss, params, create_graph=(need is CURVATURE))``; ``p.grad = g``.
-    3. The direction d per parameter: g, or u, the optimizer's would-be update computed from its
-       state without stepping it (:mod:`hessianlr.torch_directions`: SGD with any momentum,
-       dampening, nesterov, weight decay, maximize; Adam/AdamW with amsgrad, weight decay
-       (coupled or decoupled), maximize; plain SGD's u is g itself).
-    4. The library's step driver (``hlr_tuner_step``, the same loop, observations and failure
-       policy as every other language and host mode) runs the step to completion over
-       :class:`~hessianlr.torch_observations.TorchStepBackend`: CURVATURE → [g_kᵀd_k,
-       d_kᵀHd_k] with one HVP per group; SLOPE → [L(w), g_kᵀd_k]; LOSSES → the closure's loss
-       at w − Σ_k ξ_jk·d_k for each probe row (or ``probe_closure``'s, on an independent batch,
-       for every row: GeN, Hi-DLR), the weights perturbed in place under no_grad and restored
-       bit for bit. A NaN/±Inf trial loss is a failed observation (GeN, Hi-DLR: rate ×
-       fit_failure_decay; Armijo: backtrack; counted in ``failed_observation_count``); a
-       NaN/±Inf loss at w, slope or curvature raises NonFiniteError. Only scalars cross to the
-       host. If anything fails the tuner is unchanged, the weights are restored, the step is
-       not counted (call ``step`` again to retry) and the error propagates.
-    5. Each ``param_group['lr']`` is set to the tuner's rate for step t.
+            optimizer.step()
 
     Direction: by default the optimizer's update u (what it will step along: SGD's momentum
     buffer with Nesterov and weight decay, Adam's and AdamW's preconditioned step), and the
@@ -114,33 +230,40 @@ class LRTuner:
     along it. Direction update with an optimizer other than SGD, Adam, AdamW raises
     UnsupportedOptimizerError at construction.
 
-    Memory: on a step with loss probes the perturbed parameters are saved once (one copy of
-    them on their device) and restored from that copy; curvature steps keep the double-backward
-    graph until the group HVPs are done.
+    Memory: on a step with loss probes or finite-difference curvature the perturbed parameters
+    are saved once (one copy of them on their device) and restored from that copy; graph
+    curvature keeps the double-backward graph until the group HVPs are done.
 
-    Closure: a deterministic forward pass on the step's batch returning the loss (a scalar
-    tensor or float). It runs under ``torch.no_grad()``; modules with side effects in train mode
-    (BatchNorm running statistics, dropout) make probes noisy and update buffers: evaluate
-    probes with such modules in eval mode, or accept it.
+    Closures run forward passes at trial weights: modules with side effects in train mode
+    (BatchNorm running statistics) update their buffers there too; evaluate such modules in
+    eval mode, or accept it. Under several processes an exception on one process (in a closure,
+    say) leaves the others waiting in the next collective, as any collective code does.
 
-    Not supported yet, refused with :class:`UnsupportedTrainingError` (at construction and at
-    every ``step``, before anything changes) rather than trained wrongly:
+    Distributed arguments: ``ddp``, the DistributedDataParallel module the optimizer's
+    parameters belong to (its process group averages the observations, its ``no_sync`` wraps
+    the finite-difference passes); or ``process_group``, the group the gradients are averaged
+    over, for data parallelism without DDP (gradients all-reduced by hand); given with ``ddp``
+    it replaces DDP's group. Under several processes ``curvature="graph"`` is refused
+    (ValueError) and ``"auto"`` means finite differences.
 
-    - data-parallel and sharded training: torch.distributed initialised with more than one
-      process (DistributedDataParallel, FSDP, ...), or FSDP / DTensor parameters. ``step``
-      computes the gradient with ``torch.autograd.grad`` and writes it into ``p.grad``, which
-      bypasses DDP's gradient all-reduce: every process would step on its local gradient and
-      the processes' rates would differ.
-    - gradients written into ``p.grad`` by someone else since the previous ``step`` (a
-      ``loss.backward()``, gradient accumulation over micro-batches): ``step`` would replace
-      them silently. Detected when ``p.grad`` is another tensor than the one ``step`` wrote (or
-      None replaced by a tensor); changes in place (``zero_grad(set_to_none=False)``, gradient
-      clipping, ``GradScaler.unscale_``) are fine. Before the first ``step`` nothing is known,
-      so nothing is checked.
+    Refused with :class:`UnsupportedTrainingError` (at construction and at every call, before
+    anything changes) rather than trained wrongly:
+
+    - sharded training: FSDP / DTensor parameters (the gradient in ``p.grad`` is a shard's).
+    - torch.distributed initialised with more than one process and neither ``ddp`` nor
+      ``process_group``: the driver would not know which processes average their gradients.
+    - ``step`` (its own gradient) under more than one process: ``torch.autograd.grad`` bypasses
+      DDP's gradient all-reduce; use ``loss.backward()`` and ``after_backward``.
+    - ``step``, when ``p.grad`` was written by someone else since its previous call (a
+      ``loss.backward()``, accumulation): ``step`` would replace it silently; use
+      ``after_backward``. Detected when ``p.grad`` is another tensor than the one ``step``
+      wrote (or None replaced by a tensor); changes in place (``zero_grad(set_to_none=False)``,
+      clipping, ``GradScaler.unscale_``) are fine.
 
     Copies: ``pickle`` / ``copy.deepcopy`` copy the optimizer with the driver (as for torch's
     own schedulers) and the tuner through its snapshot (a new, independent handle); copy the
-    model, optimizer and driver in one call to keep them connected. For checkpoints use
+    model, optimizer and driver in one call to keep them connected. A driver with ``ddp`` or
+    ``process_group`` is not copied (TypeError: process groups cannot be). For checkpoints use
     ``state_dict`` / ``load_state_dict``.
     """
 
@@ -150,14 +273,25 @@ class LRTuner:
         tuner: Union[Tuner, Method, int, str, type] = "hessianlr",
         *,
         direction: Union[str, Direction, int, None] = None,
+        curvature: str = "auto",
+        ddp=None,
+        process_group=None,
         **options: Any,
     ):
         torch = _torch()
         if not isinstance(optimizer, torch.optim.Optimizer):
             raise TypeError(f"optimizer must be a torch.optim.Optimizer, got {type(optimizer).__name__}")
         self.optimizer = optimizer
+        #: Where curvature comes from: "auto", "graph" or "finite_difference".
+        self.curvature = _curvature(curvature)
         self._written_grads: dict = {}  # id(p) → (weakref to p, weakref to the grad step wrote or None)
-        self._check_supported(torch, "LRTuner")
+        self._ddp, self._process_group = self._distribution(torch, optimizer, ddp, process_group)
+        if self._process_group is not None and self.curvature == "graph":
+            raise ValueError(
+                "curvature='graph' with a process group: DistributedDataParallel cannot backward with "
+                "create_graph=True, and p.grad holds the averaged gradient, not the graph of this process's; "
+                "use curvature='finite_difference' (or 'auto')")
+        self._check_supported(torch, "LRTuner", own_gradient=False)
         groups = len(optimizer.param_groups)
         initial = []
         for group in optimizer.param_groups:
@@ -171,7 +305,7 @@ class LRTuner:
             self.tuner = tuner
         else:
             direction = self._default_direction(torch, optimizer, direction, options)
-            self.tuner = self._build(method_of(tuner), groups, initial, direction, options)
+            self.tuner = self._build(method_of(tuner), groups, initial, direction, options, optimizer)
         self.direction = self._resolve_direction(direction)
         if self.direction == Direction.GRADIENT and not isinstance(optimizer, torch.optim.SGD):
             raise ValueError(
@@ -182,10 +316,16 @@ class LRTuner:
         if self.direction == Direction.UPDATE:
             update_rule(optimizer)  # fail now, not at the first step
         self._step = 0
-        #: Hessian-vector products computed so far (one per group with a gradient, per curvature).
+        self._previous_update = None  # auto: (step, the update kept for the next observation)
+        #: Hessian-vector products computed so far (one per group with a gradient, per curvature;
+        #: from the graph or by finite differences).
         self.hvp_count = 0
-        #: Forward passes of the closure for loss probes so far.
+        #: Losses at probe points evaluated so far (forward passes of the closure, or of each of
+        #: its micro-batch closures).
         self.probe_count = 0
+        #: Forward and backward passes of the closure (of each micro-batch closure) for
+        #: finite-difference curvature so far: two per param group and curvature.
+        self.gradient_count = 0
         #: Observations fed to the tuner so far (failed ones included).
         self.observation_count = 0
         #: Loss observations reported as failed (a NaN/±Inf probe loss) so far.
@@ -207,9 +347,12 @@ class LRTuner:
         return Direction.UPDATE
 
     @staticmethod
-    def _build(method, groups, initial, direction, options) -> Tuner:
+    def _build(method, groups, initial, direction, options, optimizer) -> Tuner:
         params = method_params(method)
         options = dict(options)
+        if method == Method.AUTO:  # the optimizer's dynamics (auto's bracket divides by its gain)
+            for key, value in optimizer_options(optimizer).items():
+                options.setdefault(key, value)
         if "initial_lr" not in options and Param.INITIAL_LR in params:
             if method == Method.ARMIJO:
                 if len(set(initial)) != 1:
@@ -230,24 +373,54 @@ class LRTuner:
             return own
         return Direction.UPDATE if direction is None else _direction(direction)
 
-    # -- what is not supported yet ---------------------------------------------------------------
+    @staticmethod
+    def _distribution(torch, optimizer, ddp, process_group):
+        """(the DDP module or None, the process group the observations are averaged over or None)."""
+        if ddp is not None:
+            parallel = getattr(getattr(torch, "nn", None), "parallel", None)
+            cls = getattr(parallel, "DistributedDataParallel", None)
+            if cls is None or not isinstance(ddp, cls):
+                raise TypeError(f"ddp must be a torch.nn.parallel.DistributedDataParallel module, got {type(ddp).__name__}")
+            own = {id(p) for p in ddp.parameters()}
+            for k, group in enumerate(optimizer.param_groups):
+                for i, p in enumerate(group["params"]):
+                    if p.requires_grad and id(p) not in own:
+                        raise ValueError(f"parameter {i} of param group {k} is not a parameter of the ddp module: "
+                                         "its gradient would not be averaged over the processes")
+            if process_group is None:
+                process_group = ddp.process_group
+        if process_group is not None:
+            dist = getattr(torch, "distributed", None)
+            if dist is None or not dist.is_available() or not dist.is_initialized():
+                raise ValueError("process_group given but torch.distributed is not initialised "
+                                 "(torch.distributed.init_process_group first)")
+        return ddp, process_group
 
-    def _check_supported(self, torch, where: str) -> None:
+    # -- what is not supported -------------------------------------------------------------------
+
+    def _check_supported(self, torch, where: str, *, own_gradient: bool) -> None:
         world = _world_size(torch)
-        if world > 1:
+        if world > 1 and own_gradient:
             raise UnsupportedTrainingError(
-                f"{where}: torch.distributed is initialised with {world} processes; data-parallel training "
-                "(DistributedDataParallel, FSDP) is not supported yet: LRTuner computes the gradient with "
-                "torch.autograd.grad and writes it into p.grad, bypassing DDP's gradient all-reduce, so every "
-                "process would step on its own local gradient with its own rates. Train in one process for now.")
+                f"{where}: torch.distributed is initialised with {world} processes; step computes the gradient "
+                "itself with torch.autograd.grad and writes it into p.grad, bypassing DistributedDataParallel's "
+                "gradient all-reduce, so every process would step on its own local gradient. Let DDP's backward "
+                "run and call the driver after it: loss.backward(); driver.after_backward(closure, loss=loss); "
+                "optimizer.step(), with LRTuner(optimizer, ..., ddp=<the DDP module>).")
+        if world > 1 and self._process_group is None:
+            raise UnsupportedTrainingError(
+                f"{where}: torch.distributed is initialised with {world} processes, but the driver does not know "
+                "which processes average their gradients, so their rates could differ: pass LRTuner(optimizer, "
+                "..., ddp=<the DistributedDataParallel module>) (or process_group=, the group the gradients are "
+                "averaged over) and call driver.after_backward(...) after loss.backward().")
         for k, group in enumerate(self.optimizer.param_groups):
             for i, p in enumerate(group["params"]):
                 what = _sharded(p)
                 if what is not None:
                     raise UnsupportedTrainingError(
                         f"{where}: parameter {i} of param group {k} is {what}; sharded training is not "
-                        "supported yet (the gradient LRTuner computes would be the local shard's, without the "
-                        "reduce-scatter).")
+                        "supported yet (p.grad holds a shard's gradient, and the tensor work of the driver would "
+                        "need the shards' sums).")
 
     def _check_gradients_untouched(self, params_by_group) -> None:
         """Raises if a p.grad this driver wrote at its previous step was replaced since."""
@@ -265,14 +438,24 @@ class LRTuner:
                         f"LRTuner.step: the gradient of parameter {i} of param group {k} was written by something "
                         "else since the previous step (loss.backward()? gradient accumulation over micro-batches?). "
                         "step computes the gradient of its own loss and replaces p.grad, so those gradients would "
-                        "be discarded silently; gradient accumulation is not supported yet. Call driver.step(loss) "
-                        "instead of loss.backward() once per optimizer step (optimizer.zero_grad() before it if "
-                        "another backward pass ran).")
+                        "be discarded silently. With your own backward pass (accumulation, DDP, AMP, clipping) call "
+                        "driver.after_backward(closure, loss=loss) after it instead of step; or call "
+                        "optimizer.zero_grad() before step.")
 
     def __getstate__(self):  # pickle / deepcopy: the weak references of the last step stay behind
+        if self._ddp is not None or self._process_group is not None:
+            raise TypeError("an LRTuner with ddp= or process_group= cannot be copied (process groups cannot be); "
+                            "save state_dict() and load it into a driver built in the new process")
         state = dict(self.__dict__)
         state["_written_grads"] = {}
         return state
+
+    def __setstate__(self, state):
+        state.setdefault("curvature", "auto")
+        state.setdefault("gradient_count", 0)
+        state.setdefault("_ddp", None)
+        state.setdefault("_process_group", None)
+        self.__dict__.update(state)
 
     def _record_written(self, params) -> None:
         self._written_grads = {
@@ -283,15 +466,17 @@ class LRTuner:
 
     @property
     def step_count(self) -> int:
-        """Steps taken so far (the step the next ``step`` call will be)."""
+        """Optimizer steps taken so far (the step the next call will be)."""
         return self._step
 
     def need(self) -> tuple[Need, int]:
-        """What the next ``step`` will need first."""
+        """What the next step will need first."""
         return self.tuner.need(self._step)
 
     def wants_curvature(self) -> bool:
-        """Whether the next ``step`` will compute curvature (and build the graph)."""
+        """Whether the next step needs curvature: with ``curvature`` "graph" or "auto" build the
+        double-backward graph then only, ``loss.backward(create_graph=driver.wants_curvature())``
+        (with "finite_difference" never)."""
         return self.tuner.need(self._step)[0] == Need.CURVATURE
 
     def get_last_lr(self) -> list[float]:
@@ -316,37 +501,53 @@ class LRTuner:
             return detached, detached
         return detached, update_directions(self.optimizer, groups, detached)
 
-    def step(self, loss=None, closure: Callable | None = None, probe_closure: Callable | None = None) -> list[float]:
-        """One training step's gradient and learning rates (see the class docstring); returns the
-        rates set on the optimizer.
+    def _trainable(self):
+        groups = self.optimizer.param_groups
+        params_by_group = [[p for p in group["params"] if p.requires_grad] for group in groups]
+        if not any(params_by_group):
+            raise ValueError("the optimizer has no parameters that require grad")
+        return groups, params_by_group
 
+    def _check_probe_closure(self, probe_closure) -> None:
+        if probe_closure is not None and self.tuner.method not in (Method.GEN, Method.HIDLR):
+            raise ValueError(
+                f"probe_closure is for GeN and Hi-DLR; {self.tuner.method.name.lower()} compares its probe "
+                "losses with the step's own loss and slope, so they must come from the same batch")
+
+    def _check_closure_for_losses(self, t, need, closures, probe_closure) -> None:
+        measures_with_closure = need == Need.SLOPE or (need == Need.LOSSES and probe_closure is None)
+        if measures_with_closure and closures is None:
+            raise ValueError(f"step {t} needs {need.name.lower()} of the loss at probe weights: pass closure=")
+
+    def step(self, loss=None, closure: Closure = None, probe_closure: Callable | None = None) -> list[float]:
+        """One training step's gradient and learning rates for a loop without its own backward
+        pass (see the class docstring); returns the rates set on the optimizer.
+
+        ``loss``: the step's loss with its graph (else ``closure()`` computes it);
         ``probe_closure`` (GeN, Hi-DLR only): a forward-only loss on an independent batch, used for
         every loss probe (the zero row included) instead of ``closure``. GeN's reference probes
         the next batch: the fit then estimates the expected loss along the step rather than the
         step's own batch loss, whose slope gᵀg is biased upwards by the gradient noise."""
         torch = _torch()
-        self._check_supported(torch, "LRTuner.step")
-        groups = self.optimizer.param_groups
-        params_by_group = [[p for p in group["params"] if p.requires_grad] for group in groups]
+        self._check_supported(torch, "LRTuner.step", own_gradient=True)
+        groups, params_by_group = self._trainable()
         self._check_gradients_untouched(params_by_group)
         t = self._step
         need, _ = self.tuner.need(t)
-        if probe_closure is not None and self.tuner.method not in (Method.GEN, Method.HIDLR):
-            raise ValueError(
-                f"probe_closure is for GeN and Hi-DLR; {self.tuner.method.name.lower()} compares its probe "
-                "losses with the step's own loss and slope, so they must come from the same batch")
-        measures_with_closure = need == Need.SLOPE or (need == Need.LOSSES and probe_closure is None)
-        if measures_with_closure and closure is None:
-            raise ValueError(f"step {t} needs {need.name.lower()} of the loss at probe weights: pass closure=")
+        self._check_probe_closure(probe_closure)
+        closures = _closures(closure)
+        self._check_closure_for_losses(t, need, closures, probe_closure)
+        finite_difference = need == Need.CURVATURE and self.curvature == "finite_difference"
+        if finite_difference and closures is None:
+            raise ValueError(f"step {t} needs curvature and curvature='finite_difference' differentiates the "
+                             "closure's loss at perturbed weights: pass closure=")
         if loss is None:
-            if closure is None:
+            if closures is None:
                 raise TypeError("step needs the loss (with its graph) or a closure computing it")
             with torch.enable_grad():
-                loss = closure()
+                loss = sum(c() for c in closures) if len(closures) > 1 else closures[0]()
         params = [p for ps in params_by_group for p in ps]
-        if not params:
-            raise ValueError("the optimizer has no parameters that require grad")
-        graph = need == Need.CURVATURE
+        graph = need == Need.CURVATURE and not finite_difference
         grads = torch.autograd.grad(loss, params, create_graph=graph, allow_unused=True)
         for p, g in zip(params, grads):
             p.grad = None if g is None else g.detach()
@@ -355,44 +556,213 @@ class LRTuner:
         for ps in params_by_group:
             grads_by_group.append(list(grads[start : start + len(ps)]))
             start += len(ps)
+        dirs = None
         if need != Need.NOTHING:
-            self._observe(torch, t, loss, closure, probe_closure, groups, params_by_group, grads_by_group, graph)
+            current = None if probe_closure is not None else self._current_loss(torch, t, loss, local=True)
+            detached, dirs = self._directions(groups, grads_by_group)
+            self._check_before_observing(torch, t, params_by_group, detached, dirs, current)
+            self._observe(torch, t, current, closures if probe_closure is None else probe_closure,
+                          params_by_group, grads_by_group if graph else detached, self._probe_directions(t, dirs),
+                          graph=graph, curvature_closures=closures if finite_difference else None, keep_graph=False)
+        self._remember_update(t, groups, grads_by_group, dirs)
         del grads, grads_by_group  # frees the double-backward graph
+        return self._finish(t)
+
+    def after_backward(self, closure: Closure = None, *, loss=None, probe_closure: Callable | None = None) -> list[float]:
+        """One optimizer step's learning rates from the gradient your backward pass left in
+        ``p.grad`` (after DDP's all-reduce, accumulation, clipping, unscaling); call it once per
+        optimizer step, right before ``optimizer.step()``. Returns the rates set on the
+        optimizer (see the class docstring).
+
+        ``closure``: the step's loss on the same batch (a callable, or a list of micro-batch
+        callables whose losses add up), for loss probes and finite-difference curvature;
+        ``loss``: the step's loss at w on this process (a tensor or a number), if known;
+        ``probe_closure`` (GeN, Hi-DLR only): as in :meth:`step`."""
+        torch = _torch()
+        self._check_supported(torch, "LRTuner.after_backward", own_gradient=False)
+        groups, params_by_group = self._trainable()
+        t = self._step
+        need, _ = self.tuner.need(t)
+        self._check_probe_closure(probe_closure)
+        closures = _closures(closure)
+        grads_by_group = [[p.grad for p in ps] for ps in params_by_group]
+        present = [g for grads in grads_by_group for g in grads if g is not None]
+        if not present:
+            raise ValueError("LRTuner.after_backward reads the gradient in p.grad, but no parameter has one: call "
+                             "loss.backward() first (or driver.step(closure=...), which computes it)")
+        carries_graph = any(g.requires_grad for g in present)
+        if carries_graph and self._process_group is not None:
+            raise ValueError("p.grad carries a double-backward graph, but with a process group the curvature comes "
+                             "from finite differences (p.grad holds the averaged gradient, not the graph of this "
+                             "process's): call loss.backward() without create_graph")
+        self._check_closure_for_losses(t, need, closures, probe_closure)
+        source = self._curvature_source(t, carries_graph, closures) if need == Need.CURVATURE else None
+        dirs = None
+        if need != Need.NOTHING:
+            detached, dirs = self._directions(groups, grads_by_group)
+            current = None
+            if probe_closure is None and loss is not None:
+                current = self._current_loss(torch, t, loss, local=self._process_group is None)
+            self._check_before_observing(torch, t, params_by_group, detached, dirs, current)
+            graph = source == "graph"
+            self._observe(torch, t, current, closures if probe_closure is None else probe_closure,
+                          params_by_group, grads_by_group if graph else detached, self._probe_directions(t, dirs),
+                          graph=graph, curvature_closures=closures if source == "finite_difference" else None,
+                          keep_graph=True)
+        self._remember_update(t, groups, grads_by_group, dirs)
+        if carries_graph:
+            for ps in params_by_group:
+                for p in ps:
+                    if p.grad is not None and p.grad.requires_grad:
+                        p.grad = p.grad.detach()
+        self._written_grads = {}  # step's replacement check starts afresh
+        return self._finish(t)
+
+    def _curvature_source(self, t, carries_graph, closures) -> str:
+        """"graph" or "finite_difference" for a curvature step of after_backward, or ValueError."""
+        build = "build the graph, loss.backward(create_graph=driver.wants_curvature())"
+        if self.curvature == "graph":
+            if not carries_graph:
+                raise ValueError(f"step {t} needs curvature and curvature='graph' takes it from the double-backward "
+                                 f"graph, but p.grad carries none: {build}")
+            return "graph"
+        if self.curvature == "finite_difference" or not carries_graph:
+            if closures is None:
+                how = "" if self.curvature == "finite_difference" else f" or {build}"
+                raise ValueError(f"step {t} needs curvature: pass closure= (the step's loss on the same batch) for a "
+                                 f"finite-difference Hessian-vector product{how}")
+            return "finite_difference"
+        return "graph"
+
+    def _current_loss(self, torch, t, loss, *, local: bool) -> float:
+        """L(w) on this process as a float; NonFiniteError for NaN/±Inf in one process (``local``;
+        under a process group the processes decide together, see _check_processes_agree)."""
+        if isinstance(loss, torch.Tensor):
+            current = float(loss.detach().reshape(()).to(torch.float64).cpu())
+        else:
+            current = float(loss)
+        if local and not math.isfinite(current):
+            raise NonFiniteError(
+                f"LRTuner: the loss at the current weights is {current} at step {t}; no learning rate "
+                "can be measured there (diverged weights or a bad batch?)")
+        return current
+
+    @staticmethod
+    def _squared_norms(torch, device, grads_by_group, dirs_by_group):
+        """‖g‖² and ‖d‖² over every parameter, accumulated in float64 on the device (non-finite when
+        any element is)."""
+        dtype = accumulation_dtype(torch, device)
+        g2 = torch.zeros((), dtype=dtype, device=device)
+        d2 = torch.zeros((), dtype=dtype, device=device)
+        for grads, dirs in zip(grads_by_group, dirs_by_group):
+            for g, d in zip(grads, dirs):
+                if g is not None:
+                    g2 = g2 + torch.dot(g.reshape(-1).to(dtype), g.reshape(-1).to(dtype))
+                if d is not None:
+                    d2 = d2 + torch.dot(d.reshape(-1).to(dtype), d.reshape(-1).to(dtype))
+        return g2, d2
+
+    def _check_before_observing(self, torch, t, params_by_group, grads_by_group, dirs_by_group, current) -> None:
+        """Before a step that observes: the direction is finite (an overflowed gradient, e.g. a
+        GradScaler step it will skip, would otherwise make loss probes fail and decay the rates
+        of GeN and Hi-DLR); under a process group also _check_processes_agree."""
+        device = next(p.device for ps in params_by_group for p in ps)
+        g2, d2 = self._squared_norms(torch, device, grads_by_group, dirs_by_group)
+        if self._process_group is not None:
+            self._check_processes_agree(torch, t, device, g2, d2, current)
+        elif not math.isfinite(float(d2.cpu())):
+            raise NonFiniteError(self._non_finite_direction(t))
+
+    @staticmethod
+    def _non_finite_direction(t) -> str:
+        return (f"LRTuner: the direction at step {t} (p.grad, or the optimizer's update computed from it) is not finite: "
+                "an overflowed gradient (a GradScaler step it will skip: skip the driver too) or diverged weights; "
+                "nothing was measured or changed")
+
+    def _check_processes_agree(self, torch, t, device, g2, d2, current) -> None:
+        """One all_reduce (MAX of x and −x) of x = [t, Σ_k lr_k, non-finite loss, non-finite
+        direction, ‖g‖², ‖d‖²]: every process at the same step with the same rates, gradient and
+        direction, and a finite loss and direction everywhere; raised on every process alike, so
+        none is left waiting in a collective."""
+        dtype = g2.dtype
+        bad_loss = 0.0 if current is None or math.isfinite(current) else 1.0
+        head = torch.tensor([float(t), float(sum(self.tuner.lrs(t))), bad_loss], dtype=dtype, device=device)
+        bad_direction = (~torch.isfinite(d2)).to(dtype)
+        finite = torch.isfinite(g2) & torch.isfinite(d2)
+        norms = torch.where(finite, torch.stack([g2, d2]), torch.zeros((), dtype=dtype, device=device))
+        x = torch.cat([head, bad_direction.reshape(1), norms])
+        both = torch.cat([x, -x])
+        torch.distributed.all_reduce(both, op=torch.distributed.ReduceOp.MAX, group=self._process_group)
+        values = both.cpu().tolist()
+        high, low = values[:6], [-v for v in values[6:]]
+        if high[2] > 0:
+            raise NonFiniteError(f"LRTuner: the loss at the current weights is not finite on at least one process at "
+                                 f"step {t} (this one: {current}); no learning rate can be measured there")
+        if high[3] > 0:
+            raise NonFiniteError(self._non_finite_direction(t) + " (on at least one process)")
+        if high[0] != low[0] or high[1] != low[1]:
+            raise UnsupportedTrainingError(
+                f"LRTuner.after_backward: the processes' drivers disagree (steps {low[0]:.0f} to {high[0]:.0f}, rates "
+                f"summing to {low[1]!r} to {high[1]!r}): every process must build its driver alike and call it once "
+                "per optimizer step (load the same state_dict everywhere)")
+        for name, hi, lo in (("gradient", high[4], low[4]), ("direction", high[5], low[5])):
+            if abs(hi - lo) > _SAME_ACROSS_PROCESSES * max(abs(hi), abs(lo)):
+                raise UnsupportedTrainingError(
+                    f"LRTuner.after_backward: the {name} differs between the processes at step {t} (squared norms "
+                    f"{lo!r} to {hi!r}): p.grad was not averaged over them (DDP's no_sync() around the last "
+                    "micro-batch too? a model not wrapped in DistributedDataParallel? optimizer states that differ?), "
+                    "so each process would step differently")
+
+    def _observe(self, torch, t, current, closures, params_by_group, grads_by_group, dirs, *, graph: bool,
+                 curvature_closures, keep_graph: bool) -> None:
+        """Runs the rest of step t through the library's step driver (``hlr_tuner_step``): the
+        loop, the observations and the failure policy are the library's; this binding only
+        supplies the tensor operations (:class:`~hessianlr.torch_observations.TorchStepBackend`).
+        ``current`` is L(w) on this process (None: not known, or probes on another batch)."""
+        device = next(p.device for ps in params_by_group for p in ps)
+        backend = TorchStepBackend(
+            torch, params_by_group, grads_by_group, dirs, closure=closures, graph=graph, device=device,
+            process_group=self._process_group, curvature_closure=curvature_closures,
+            no_sync=None if self._ddp is None else self._ddp.no_sync, keep_graph=keep_graph)
+        try:
+            result = self.tuner.run_step(t, backend, None if current is None or math.isnan(current) else current)
+        except CallbackError as error:
+            cause = error.__cause__
+            if cause is not None:  # the closure's or torch's own exception, as it was raised (its own cause kept)
+                raise cause from cause.__cause__
+            raise
+        self.hvp_count += backend.hvp_count
+        self.probe_count += backend.loss_count
+        self.gradient_count += backend.gradient_count
+        self.observation_count += result.rounds
+        self.failed_observation_count += result.failures
+
+    def _probe_directions(self, t, dirs):
+        """The direction the step's observations are measured along: the optimizer's update, or,
+        for auto, its PREVIOUS update when it was kept at step t − 1 (an unbiased slope: it does
+        not contain this batch's noise; see AutoRule in the library)."""
+        kept = self._previous_update
+        self._previous_update = None
+        if self.tuner.method == Method.AUTO and kept is not None and kept[0] == t - 1:
+            return kept[1]
+        return dirs
+
+    def _remember_update(self, t, groups, grads_by_group, dirs) -> None:
+        """For auto: keeps a copy of this step's update when the next step observes (one copy of
+        the parameters, on those steps only)."""
+        if self.tuner.method != Method.AUTO or self.tuner.info(Info.NEXT_UPDATE_STEP) != t + 1:
+            return
+        if dirs is None:
+            _, dirs = self._directions(groups, [[None if g is None else g.detach() for g in grads]
+                                                for grads in grads_by_group])
+        self._previous_update = (t, [[None if d is None else d.detach().clone() for d in ds] for ds in dirs])
+
+    def _finish(self, t) -> list[float]:
         lrs = self.tuner.lrs(t)
         self._apply(lrs)
         self._last_lr = lrs
         self._step = t + 1
         return list(lrs)
-
-    def _observe(self, torch, t, loss, closure, probe_closure, groups, params_by_group, grads_by_group,
-                 graph) -> None:
-        """Runs the rest of step t through the library's step driver (``hlr_tuner_step``): the
-        loop, the observations and the failure policy are the library's; this binding only
-        supplies the tensor operations (:class:`~hessianlr.torch_observations.TorchStepBackend`).
-        With ``probe_closure`` every loss probe (the zero row too) runs on its batch, so the
-        step's own loss is not passed as L(w)."""
-        device = next(p.device for ps in params_by_group for p in ps)
-        detached, dirs = self._directions(groups, grads_by_group)
-        backend = TorchStepBackend(
-            torch, params_by_group, grads_by_group if graph else detached, dirs,
-            closure=closure if probe_closure is None else probe_closure, graph=graph, device=device)
-        current = None
-        if probe_closure is None:
-            current = float(loss.detach().reshape(()).to(torch.float64).cpu())
-            if not math.isfinite(current):
-                raise NonFiniteError(
-                    f"LRTuner.step: the loss at the current weights is {current} at step {t}; no learning rate "
-                    "can be measured there (diverged weights or a bad batch?)")
-        try:
-            result = self.tuner.run_step(t, backend, current)
-        except CallbackError as error:
-            if error.__cause__ is not None:  # the closure's or torch's own exception, as it was raised
-                raise error.__cause__ from None
-            raise
-        self.hvp_count += backend.hvp_count
-        self.probe_count += backend.loss_count
-        self.observation_count += result.rounds
-        self.failed_observation_count += result.failures
 
     # -- checkpoints ---------------------------------------------------------------------------
 
@@ -404,17 +774,24 @@ class LRTuner:
             "step": self._step,
             "hvp_count": self.hvp_count,
             "probe_count": self.probe_count,
+            "gradient_count": self.gradient_count,
             "observation_count": self.observation_count,
             "failed_observation_count": self.failed_observation_count,
             "last_lr": list(self._last_lr),
+            # auto: the update kept for the next observation (step, tensors per group), or None
+            "previous_update": self._previous_update,
         }
 
     def load_state_dict(self, state: dict) -> None:
         """Restores ``state_dict()`` output: the tuner continues bit-identically."""
         self.tuner.restore(state["tuner"])
         self._step = int(state["step"])
+        kept = state.get("previous_update")
+        self._previous_update = None if kept is None else (
+            int(kept[0]), [[None if d is None else d.detach().clone() for d in ds] for ds in kept[1]])
         self.hvp_count = int(state.get("hvp_count", 0))
         self.probe_count = int(state.get("probe_count", 0))
+        self.gradient_count = int(state.get("gradient_count", 0))
         self.observation_count = int(state.get("observation_count", 0))
         self.failed_observation_count = int(state.get("failed_observation_count", 0))
         self._last_lr = list(state.get("last_lr", self.tuner.lrs(self._step)))

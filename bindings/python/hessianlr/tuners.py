@@ -13,7 +13,22 @@ from .tuner_gen import GeN
 from .tuner_hessianlr import HessianLR
 from .tuner_hidlr import HiDLR
 
-__all__ = ["TUNER_CLASSES", "method_of", "make_tuner"]
+__all__ = ["Auto", "TUNER_CLASSES", "method_of", "make_tuner"]
+
+
+class Auto(Tuner):
+    """``auto``, the recommended mode (``HLR_METHOD_AUTO``): a bracket search over 13 forward
+    losses at the first step, then 3-probe quadratic models of the loss along the optimizer's
+    previous update every 1–16 steps (adaptive), averaged as CDAT; a diverged probe cuts the rate
+    16× at once. Forward losses only. Options by the library's names (``initial_lr``,
+    ``update_period``, ``lr_min``, ``lr_max``, ``smoothing``, ``sigma``, ``fit_failure_decay``,
+    ``optimizer``, ``momentum``, ``dampening``, ``nesterov``); defaults and ranges are the
+    library's (:func:`~hessianlr.method_params`). Drive it with
+    :class:`hessianlr.torch.LRTuner` (which sets the optimizer options and the direction) or
+    :meth:`Tuner.run_step`."""
+
+    def __init__(self, groups: int = 1, *, schedule=None, **options):
+        super().__init__(Method.AUTO, groups, schedule=schedule, **options)
 
 #: The Python class of each method.
 TUNER_CLASSES = {
@@ -23,6 +38,7 @@ TUNER_CLASSES = {
     Method.HIDLR: HiDLR,
     Method.ARMIJO: Armijo,
     Method.CONSTANT: Constant,
+    Method.AUTO: Auto,
 }
 
 

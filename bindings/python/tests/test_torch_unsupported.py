@@ -1,7 +1,9 @@
-"""What LRTuner refuses rather than trains wrongly (issue 11, item 13): torch.distributed with
-more than one process (real gloo process groups on 127.0.0.1, in subprocesses with a time
-limit), sharded (DTensor) parameters, and gradients written into p.grad by someone else between
-its steps; and what it still accepts (one process, in-place changes of p.grad)."""
+"""What LRTuner refuses rather than trains wrongly (issue 11, item 13; issue 15): under
+torch.distributed with more than one process (real gloo process groups on 127.0.0.1, in
+subprocesses with a time limit) step's own gradient and a driver without the process group;
+sharded (DTensor) parameters; gradients written into p.grad by someone else between step calls
+(after_backward serves those loops: test_torch_backward.py, test_torch_distributed.py); and what
+it still accepts (one process, in-place changes of p.grad)."""
 
 from __future__ import annotations
 
@@ -60,9 +62,18 @@ DATA_PARALLEL = COMMON + textwrap.dedent("""
     assert all(torch.equal(a, b) for a, b in zip(weights, model.parameters()))
     try:
         LRTuner(torch.optim.SGD(ddp.parameters(), lr=0.1), "gen")
-        raise SystemExit("construction under 2 processes was accepted")
+        raise SystemExit("construction under 2 processes without ddp= was accepted")
     except UnsupportedTrainingError as error:
-        assert "not supported yet" in str(error), error
+        assert "does not know which processes" in str(error) and "ddp=" in str(error), error
+    served = LRTuner(torch.optim.SGD(ddp.parameters(), lr=0.1), "gen", ddp=ddp)  # DDP's group: accepted
+    state = served.tuner.save()
+    try:
+        served.step(closure=lambda: torch.nn.functional.mse_loss(ddp(x), y))
+        raise SystemExit("step's own gradient under 2 processes was accepted")
+    except UnsupportedTrainingError as error:
+        assert "after_backward" in str(error), error
+    assert served.step_count == 0 and served.tuner.save() == state
+    assert all(p.grad is None for p in model.parameters())
     dist.barrier()
     dist.destroy_process_group()
     print("ok", rank)
@@ -109,7 +120,7 @@ def run_ranks(script: str, world: int) -> None:
         assert process.returncode == 0 and out.split() == ["ok", str(rank)], f"rank {rank}: {err[-3000:]}"
 
 
-def test_data_parallel_with_two_gloo_processes_is_refused():
+def test_step_and_a_driver_without_process_group_are_refused_under_two_gloo_processes():
     run_ranks(DATA_PARALLEL, 2)
 
 
@@ -137,7 +148,7 @@ def test_a_backward_between_steps_is_refused_and_changes_nothing():
         closure().backward()
     accumulated = [p.grad.clone() for p in model.parameters()]
     state, weights = driver.tuner.save(), [p.detach().clone() for p in model.parameters()]
-    with pytest.raises(UnsupportedTrainingError, match="gradient accumulation is not supported yet"):
+    with pytest.raises(UnsupportedTrainingError, match="discarded silently.*after_backward"):
         driver.step(closure=closure)
     assert driver.step_count == 1 and driver.tuner.save() == state
     assert all(torch.equal(p.grad, g) for p, g in zip(model.parameters(), accumulated))

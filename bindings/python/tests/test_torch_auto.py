@@ -1,0 +1,153 @@
+"""LRTuner with ``auto``: the optimizer's dynamics become auto's options, the probes run along the
+optimizer's previous update, and checkpoints continue bit for bit."""
+
+from __future__ import annotations
+
+import copy
+import math
+
+import pytest
+
+torch = pytest.importorskip("torch")
+
+import hessianlr as h  # noqa: E402
+from hessianlr import Info, Need, Optimizer, Param  # noqa: E402
+from hessianlr.torch import LRTuner  # noqa: E402
+from hessianlr.torch_directions import is_plain_sgd, update_directions  # noqa: E402
+
+def problem(seed=0):
+    torch.manual_seed(seed)
+    model = torch.nn.Sequential(torch.nn.Linear(6, 8), torch.nn.Tanh(), torch.nn.Linear(8, 3)).double()
+    x = torch.randn(40, 6, dtype=torch.float64)
+    y = torch.randint(0, 3, (40,))
+    return model, x, y
+
+
+def batches(x, y, steps, size=8):
+    g = torch.Generator().manual_seed(7)
+    return [torch.randint(0, x.shape[0], (size,), generator=g) for _ in range(steps)]
+
+
+@pytest.mark.parametrize("make, expected", [
+    (lambda p: torch.optim.SGD(p, lr=0.1, momentum=0.9, dampening=0.1),
+     {"optimizer": Optimizer.SGD, "momentum": 0.9, "dampening": 0.1, "nesterov": 0}),
+    (lambda p: torch.optim.SGD(p, lr=0.1, momentum=0.8, nesterov=True),
+     {"optimizer": Optimizer.SGD, "momentum": 0.8, "dampening": 0.0, "nesterov": 1}),
+    (lambda p: torch.optim.AdamW(p, lr=1e-3, betas=(0.85, 0.99)),
+     {"optimizer": Optimizer.ADAM, "momentum": 0.85, "dampening": 0.0, "nesterov": 0}),
+])
+def test_the_optimizers_dynamics_become_autos_options(make, expected):
+    model, _, _ = problem()
+    driver = LRTuner(make(model.parameters()), "auto")
+    for key, value in expected.items():
+        assert driver.tuner.get_param(Param[key.upper()]) == float(value)
+    # An explicit option wins over the optimizer's.
+    assert LRTuner(make(model.parameters()), "auto", momentum=0.5).tuner.get_param(Param.MOMENTUM) == 0.5
+
+
+def test_param_groups_with_different_momenta_are_refused():
+    model, _, _ = problem()
+    groups = [{"params": model[0].parameters(), "momentum": 0.9}, {"params": model[2].parameters(), "momentum": 0.5}]
+    with pytest.raises(ValueError, match="param group 1"):
+        LRTuner(torch.optim.SGD(groups, lr=0.1), "auto")
+
+
+class PreviousUpdate:
+    """A step backend probing along a given direction (the reference of the driver's choice)."""
+
+    def __init__(self, params, dirs, closure):
+        self.params, self.dirs, self.closure, self.saved = params, dirs, closure, None
+
+    def set_trial(self, steps):
+        with torch.no_grad():
+            if self.saved is None:
+                self.saved = [p.detach().clone() for p in self.params]
+            for p, s, d in zip(self.params, self.saved, self.dirs):
+                p.copy_(s.double() - steps[0] * d.double())
+
+    def loss(self):
+        with torch.no_grad():
+            return float(self.closure())
+
+    def restore(self):
+        if self.saved is not None:
+            with torch.no_grad():
+                for p, s in zip(self.params, self.saved):
+                    p.copy_(s)
+
+
+@pytest.mark.parametrize("make", [lambda p: torch.optim.SGD(p, lr=1e-3, momentum=0.9),
+                                  lambda p: torch.optim.AdamW(p, lr=1e-5)])
+def test_probes_run_along_the_previous_update(make):
+    """The driver's rates equal a hand-written loop that probes along the update kept at the
+    step before each observation (the current one at the first), bit for bit."""
+    steps = 30
+    model_a, x, y = problem()
+    model_b, _, _ = problem()
+    opt_a, opt_b = make(model_a.parameters()), make(model_b.parameters())
+    driver = LRTuner(opt_a, "auto")
+    reference = h.make_tuner("auto", 1, initial_lr=opt_b.param_groups[0]["lr"],
+                             **{k: v for k, v in _options(opt_b).items()})
+    params_b = list(model_b.parameters())
+    kept = None
+    for t, index in enumerate(batches(x, y, steps)):
+        xb, yb = x[index], y[index]
+        closure_a = lambda: torch.nn.functional.cross_entropy(model_a(xb), yb)  # noqa: E731
+        closure_b = lambda: torch.nn.functional.cross_entropy(model_b(xb), yb)  # noqa: E731
+        opt_a.zero_grad()
+        loss_a = closure_a()
+        loss_a.backward()
+        driver.after_backward(closure_a, loss=loss_a)
+        opt_b.zero_grad()
+        loss_b = closure_b()
+        loss_b.backward()
+        grads = [p.grad.detach() for p in params_b]
+        u = grads if is_plain_sgd(opt_b, opt_b.param_groups[0]) else update_directions(opt_b, opt_b.param_groups, [grads])[0]
+        if reference.need(t)[0] != Need.NOTHING:
+            dirs = kept[1] if kept is not None and kept[0] == t - 1 else u
+            reference.run_step(t, PreviousUpdate(params_b, dirs, closure_b), float(loss_b))
+        kept = (t, [d.clone() for d in u]) if reference.info(Info.NEXT_UPDATE_STEP) == t + 1 else None
+        for group in opt_b.param_groups:
+            group["lr"] = reference.lr(t)
+        assert driver.get_last_lr() == reference.lrs(t)
+        opt_a.step()
+        opt_b.step()
+    assert driver.tuner.save() == reference.save()
+    assert driver.observation_count > 3
+
+
+def _options(optimizer):
+    from hessianlr.torch_dynamics import optimizer_options
+
+    return optimizer_options(optimizer)
+
+
+def test_a_checkpoint_continues_bit_identically():
+    model, x, y = problem()
+    optimizer = torch.optim.SGD(model.parameters(), lr=1e-2, momentum=0.9)
+    driver = LRTuner(optimizer, "auto")
+    order = batches(x, y, 40)
+    saved = None
+    rates = []
+    for t, index in enumerate(order):
+        if t == 17:
+            saved = copy.deepcopy((driver.state_dict(), optimizer.state_dict(), list(model.parameters())))
+        closure = lambda: torch.nn.functional.cross_entropy(model(x[index]), y[index])  # noqa: E731
+        driver.step(closure=closure)
+        rates.append(driver.get_last_lr()[0])
+        optimizer.step()
+    model2, _, _ = problem()
+    with torch.no_grad():
+        for p, s in zip(model2.parameters(), saved[2]):
+            p.copy_(s)
+    optimizer2 = torch.optim.SGD(model2.parameters(), lr=1e-2, momentum=0.9)
+    optimizer2.load_state_dict(saved[1])
+    driver2 = LRTuner(optimizer2, "auto")
+    driver2.load_state_dict(saved[0])
+    for t, index in enumerate(order[17:], start=17):
+        closure = lambda: torch.nn.functional.cross_entropy(model2(x[index]), y[index])  # noqa: E731
+        driver2.step(closure=closure)
+        assert driver2.get_last_lr()[0] == rates[t], f"step {t}"
+        optimizer2.step()
+    assert driver2.tuner.save() == driver.tuner.save()
+    assert all(math.isfinite(r) and r > 0 for r in rates)
