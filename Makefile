@@ -98,7 +98,7 @@ test-wheel: wheel
 # The main job.
 # ---------------------------------------------------------------------------------------------
 demo: python-package
-	cd $(ROOT) && $(VPY) examples/python/train_digits.py --out $(BUILD)/demo
+	cd $(ROOT) && $(VPY) examples/python/demo_auto.py --out $(BUILD)/demo
 
 # ---------------------------------------------------------------------------------------------
 # Tests.
