@@ -33,7 +33,7 @@ LDFLAGS_LIB := -L$(LIBDIR) -lhessianlr -Wl,-rpath,$(LIBDIR) -lm -lpthread
 .PHONY: all lib venv python-package wheel test-wheel demo test test-swift test-c test-abi test-python \
         test-examples example-c example-swift valgrind-c test-fuzz-corpus fuzz-smoke fuzz \
         test-sanitize test-asan test-tsan test-soak soak test-properties-long bench-curvature bench-models bench-kernels bench-training \
-        bench-training-quick clean
+        bench-training-quick bench-tuning bench-tuning-quick clean
 
 all: lib
 
@@ -267,9 +267,11 @@ test-tsan:
 # same run and print tables and write plots. Pins: benchmarks/requirements.txt (curvature peers)
 # and benchmarks/training/requirements.txt (gen-optim). The READMEs next to them record a run.
 # ---------------------------------------------------------------------------------------------
-$(VENV)/.bench-stamp: $(ROOT)/benchmarks/requirements.txt $(ROOT)/benchmarks/training/requirements.txt $(VENV)/.stamp
+$(VENV)/.bench-stamp: $(ROOT)/benchmarks/requirements.txt $(ROOT)/benchmarks/training/requirements.txt \
+                      $(ROOT)/benchmarks/tuning/requirements.txt $(VENV)/.stamp
 	$(VPY) -m pip install --disable-pip-version-check -q -r $(ROOT)/benchmarks/requirements.txt
 	$(VPY) -m pip install --disable-pip-version-check -q -r $(ROOT)/benchmarks/training/requirements.txt
+	$(VPY) -m pip install --disable-pip-version-check -q -r $(ROOT)/benchmarks/tuning/requirements.txt
 	touch $@
 
 bench-curvature: python-package $(VENV)/.bench-stamp
@@ -291,6 +293,15 @@ bench-training: python-package $(VENV)/.bench-stamp
 
 bench-training-quick: python-package $(VENV)/.bench-stamp
 	cd $(ROOT) && $(VPY) benchmarks/training/bench_training.py --quick --out $(BUILD)/bench-training-quick
+
+# Issue 14: every method at its defaults from wrong starts vs the best grid constant, the
+# schedules and the learning-rate-free peers (prodigyopt, dadaptation, schedulefree, gen-optim),
+# five tasks, five optimizers, three budgets (README in benchmarks/tuning).
+bench-tuning: python-package $(VENV)/.bench-stamp
+	cd $(ROOT) && $(VPY) benchmarks/tuning/bench_tuning.py --out $(BUILD)/bench-tuning --jobs 2
+
+bench-tuning-quick: python-package $(VENV)/.bench-stamp
+	cd $(ROOT) && $(VPY) benchmarks/tuning/bench_tuning.py --quick --out $(BUILD)/bench-tuning-quick
 
 clean:
 	rm -rf .build .build-lib .build-fuzz .build-address .build-thread $(BUILD) \
