@@ -40,9 +40,9 @@ import Foundation
 /// Which direction: the trainer should probe along the optimizer's PREVIOUS update u_{t−1}
 /// (at w_t, on the step's batch). Its slope gₜᵀu_{t−1} is an unbiased estimate of the
 /// full-batch slope, since u_{t−1} does not depend on the batch's noise; along the current
-/// update the slope gₜᵀuₜ contains the batch's own noise energy and overestimates the rate by
-/// a factor that grows as the signal-to-noise ratio falls (measured: 2–10× on an MLP late in
-/// training). gₜᵀu_{t−1} < 0 is also the hypergradient sign that the last step overshot
+/// update the slope gₜᵀuₜ contains the batch's own noise energy (its expectation includes the
+/// noise variance of gₜ, through uₜ's dependence on gₜ) and overestimates the rate by a factor
+/// that grows as the signal-to-noise ratio falls, i.e. late in training. gₜᵀu_{t−1} < 0 is also the hypergradient sign that the last step overshot
 /// (Baydin et al., "Online learning rate adaptation with hypergradient descent", ICLR 2018).
 /// The torch driver does this; at the first step (no previous update) it probes along uₜ.
 ///
