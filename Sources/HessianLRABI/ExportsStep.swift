@@ -37,7 +37,7 @@ struct StepOpsTable {
     /// curvature: slopes, curvatures; slope: slopes, loss, set_trial, restore (the line search's
     /// trials follow); losses: set_trial, loss, restore. Later rounds find a NULL callback as an
     /// HLR_ERR_INVALID_ARGUMENT from the backend.
-    func requireCallbacks(for need: Need, step: UInt64, currentLoss: Double?) throws(ABIError) {
+    func requireCallbacks(for need: Need, step: UInt64) throws(ABIError) {
         var required: [(String, Bool)] = []
         switch need {
         case .nothing: break
@@ -123,7 +123,7 @@ public func hlr_tuner_step(
         let loss: Double? = currentLoss.isNaN ? nil : currentLoss
         let checkout = try box.checkout()
         var tuner = checkout.tuner
-        try table.requireCallbacks(for: tuner.need(atStep: step), step: step, currentLoss: loss)
+        try table.requireCallbacks(for: tuner.need(atStep: step), step: step)
         var backend = CallbackStepBackend(groupCount: tuner.groupCount, table: table, context: context)
         let report = try tuner.runStep(step: step, backend: &backend, currentLoss: loss)
         if report.rounds > 0 {

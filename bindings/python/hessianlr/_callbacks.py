@@ -44,7 +44,17 @@ import numpy as np
 from . import _lib
 from .errors import check_callbacks
 
-__all__ = ["CallbackSession"]
+__all__ = ["CallbackSession", "write_doubles"]
+
+
+def write_doubles(out, count: int, values, what: str, detail: str = "") -> None:
+    """Writes the numbers ``values`` into the C array ``out`` of ``count`` doubles (what a Python
+    callback hands back through a ``double *``); ValueError naming ``what`` when the count differs."""
+    values = [float(v) for v in values]
+    if len(values) != count:
+        raise ValueError(f"{what} returned {len(values)} values, expected {count}{detail}")
+    for i, value in enumerate(values):
+        out[i] = value
 
 _TYPES = {
     np.dtype(np.float32): (c_float, _lib.HVP_F32, _lib.LOSS_F32),

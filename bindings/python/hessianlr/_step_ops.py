@@ -34,6 +34,7 @@ from ctypes import byref, c_size_t, sizeof
 from typing import NamedTuple
 
 from . import _lib
+from ._callbacks import write_doubles
 from .errors import check_callbacks
 
 __all__ = ["StepResult", "run_step"]
@@ -70,11 +71,7 @@ class _StepCall:
 
     def _values(self, name, produce):
         def body(out, count):
-            values = [float(v) for v in produce()]
-            if len(values) != count:
-                raise ValueError(f"{name}() returned {len(values)} values, expected {count} (one per group)")
-            for k, value in enumerate(values):
-                out[k] = value
+            write_doubles(out, count, produce(), f"{name}()", " (one per group)")
         return self._guard(name, body)
 
     def _build(self) -> _lib.StepOps:
@@ -87,11 +84,7 @@ class _StepCall:
             out[0] = float(backend.loss())
 
         def all_reduce(values, count):
-            summed = [float(v) for v in reduce([values[i] for i in range(count)])]
-            if len(summed) != count:
-                raise ValueError(f"all_reduce returned {len(summed)} values, expected {count}")
-            for i, value in enumerate(summed):
-                values[i] = value
+            write_doubles(values, count, reduce([values[i] for i in range(count)]), "all_reduce")
 
         reduce = getattr(backend, "all_reduce", None)
         self._callbacks = [

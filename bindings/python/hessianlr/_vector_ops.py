@@ -41,6 +41,7 @@ from ctypes import POINTER, byref, c_double, c_float, c_size_t
 import numpy as np
 
 from . import _lib
+from ._callbacks import write_doubles
 from .errors import InvalidArgumentError, check, check_callbacks
 
 __all__ = ["OpsRun", "NumpyVectors", "host_probe"]
@@ -204,11 +205,8 @@ class OpsRun:
         reduce = getattr(backend, "all_reduce", None)
 
         def all_reduce(values, count):
-            summed = [float(v) for v in reduce([values[i] for i in range(count)])]
-            if len(summed) != count:
-                raise ValueError(f"all_reduce returned {len(summed)} values, expected {count}")
-            for i, value in enumerate(summed):
-                values[i] = value
+            write_doubles(values, count, reduce([values[i] for i in range(count)]), "all_reduce")
+
         # The ctypes function objects must outlive the run: they are kept in self._callbacks.
         self._callbacks = [
             V.ALLOC(timed("alloc", alloc)),
