@@ -63,9 +63,10 @@ $(LIB): $(SWIFT_LIB)
 # ---------------------------------------------------------------------------------------------
 venv: $(VENV)/.stamp
 
-$(VENV)/.stamp: $(PYPKG)/requirements.txt $(PYPKG)/pyproject.toml
+$(VENV)/.stamp: $(PYPKG)/requirements.txt $(PYPKG)/requirements-integrations.txt $(PYPKG)/pyproject.toml
 	test -x $(VPY) || $(PYTHON) -m venv $(VENV)
-	$(VPY) -m pip install --disable-pip-version-check -q -r $(PYPKG)/requirements.txt
+	$(VPY) -m pip install --disable-pip-version-check -q -r $(PYPKG)/requirements.txt \
+	  -r $(PYPKG)/requirements-integrations.txt
 	$(VPY) -m pip install --disable-pip-version-check -q --no-deps --no-build-isolation -e $(PYPKG)
 	touch $@
 
