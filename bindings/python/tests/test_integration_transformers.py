@@ -11,15 +11,19 @@ unsupported setups raise naming the problem."""
 from __future__ import annotations
 
 import io
+import os
 import types
 
 import pytest
 import torch
-from transformers import (BertConfig, BertForSequenceClassification, GPT2Config, GPT2LMHeadModel, Trainer,
-                          TrainingArguments)
-from transformers.utils import logging as hf_logging
 
-from hessianlr.integrations.transformers import HessianLRCallback, TunerLRScheduler, hessianlr_scheduler
+os.environ.setdefault("HF_HUB_OFFLINE", "1")  # models are built from configs: nothing may be downloaded
+
+from transformers import (BertConfig, BertForSequenceClassification, GPT2Config, GPT2LMHeadModel, Trainer,  # noqa: E402
+                          TrainingArguments)
+from transformers.utils import logging as hf_logging  # noqa: E402
+
+from hessianlr.integrations.transformers import HessianLRCallback, TunerLRScheduler, hessianlr_scheduler  # noqa: E402
 
 VOCAB, LENGTH = 32, 8
 
