@@ -108,6 +108,14 @@ def test_rates_and_steps_with_accumulation(accumulate):
     assert module.logged == 4 * accumulate  # the replayed training_step calls did not log
 
 
+def test_bf16_mixed_replays_under_autocast():
+    """precision="bf16-mixed": the replayed training_step runs in Lightning's autocast too, so the
+    closures' loss is the trained one (bf16 rounding would differ by ~1e-3 otherwise)."""
+    callback = Spying("cdat", update_period=2)
+    fit(Regressor(), callback, steps=2, accumulate_grad_batches=2, precision="bf16-mixed")
+    assert callback.steps == 2 and max(callback.loss_errors) < 1e-6 and max(callback.gradient_errors) < 1e-5
+
+
 def test_gradients_are_clipped_before_the_tuner_reads_them():
     callback = Spying("hessianlr", update_period=1)
     fit(Regressor(), callback, steps=3, accumulate_grad_batches=2, gradient_clip_val=0.01)

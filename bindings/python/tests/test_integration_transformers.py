@@ -57,10 +57,11 @@ def gpt2():
 
 
 def arguments(tmp_path, steps=4, accumulation=2, **extra):
+    """No gradient clipping unless asked (p.grad is then the closures' gradient), no checkpoints."""
     return TrainingArguments(output_dir=str(tmp_path), max_steps=steps, per_device_train_batch_size=4,
                              gradient_accumulation_steps=accumulation, learning_rate=1e-3, use_cpu=True,
-                             report_to=[], logging_steps=1, save_strategy="no", disable_tqdm=True, seed=0,
-                             **{"max_grad_norm": 0.0, **extra})  # no clipping: p.grad is the closures' gradient
+                             report_to=[], logging_steps=1, disable_tqdm=True, seed=0,
+                             **{"max_grad_norm": 0.0, "save_strategy": "no", **extra})
 
 
 class StepSpy:
@@ -201,3 +202,33 @@ def test_refusals_name_the_problem(tmp_path):
                       train_dataset=Tokens(causal=False), callbacks=[HessianLRCallback("cdat")])
     with pytest.raises(ValueError, match="returned no loss"):
         trainer.train()
+
+
+def test_bf16_replays_through_the_trainers_autocast(tmp_path):
+    """bf16=True: accelerate runs the model's forward under autocast, the replays too, so the
+    closures still reproduce the Trainer's loss and p.grad."""
+    callback = spying("cdat", update_period=2)
+    trainer = Trainer(model=bert(), args=arguments(tmp_path, steps=2, bf16=True), train_dataset=Tokens(causal=False),
+                      callbacks=[callback])
+    trainer.train()
+    assert callback.steps == 2 and max(callback.spy.loss_errors) < 1e-6 and max(callback.spy.gradient_errors) < 1e-5
+
+
+def test_resume_from_a_trainer_checkpoint_restores_the_tuner(tmp_path):
+    """hessianlr_scheduler's state is in the Trainer's checkpoint: resuming at step 2 of 4 gives
+    the rates of the uninterrupted run's steps 2 and 3."""
+    def run(output, steps, resume=None):
+        model = gpt2()
+        optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3)
+        callback = spying()
+        args = arguments(output, steps=steps, accumulation=1, save_strategy="steps", save_steps=2)
+        trainer = Trainer(model=model, args=args, train_dataset=Tokens(causal=True),
+                          optimizers=(optimizer, hessianlr_scheduler(optimizer, "cdat", update_period=1)),
+                          callbacks=[callback])
+        trainer.train(resume_from_checkpoint=resume)
+        return callback
+
+    whole = run(tmp_path / "whole", 4)
+    resumed = run(tmp_path / "whole", 4, resume=str(tmp_path / "whole" / "checkpoint-2"))
+    assert resumed.driver.step_count == 4 and resumed.steps == 2
+    assert resumed.spy.stepped == whole.spy.stepped[2:]

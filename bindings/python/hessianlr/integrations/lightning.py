@@ -16,7 +16,8 @@ nothing) and calls :meth:`LRTuner.after_backward <hessianlr.torch.LRTuner.after_
 which reads ``p.grad`` and sets each param group's ``lr``. One driver step per optimizer step,
 whatever ``accumulate_grad_batches`` is. Curvature and loss probes replay the step's micro-batches
 through the module's own ``training_step(batch, batch_idx)`` divided by
-``accumulate_grad_batches`` (Lightning's scaling before backward), with ``self.log`` muted;
+``accumulate_grad_batches`` (Lightning's scaling before backward), in the precision plugin's
+training context (autocast for ``"bf16-mixed"``), with ``self.log`` muted;
 curvature by central finite differences of the gradient (Lightning builds no double-backward
 graph). ``training_step`` should therefore be a deterministic function of the batch and weights
 (dropout is replayed with the same random numbers within each finite difference).
@@ -62,9 +63,10 @@ def _muted(module):
         del module.log, module.log_dict
 
 
-def _replayed_loss(module, batch, batch_idx, factor):
-    """training_step's loss on the micro-batch, scaled as Lightning scaled it before backward."""
-    with _muted(module):
+def _replayed_loss(module, precision, batch, batch_idx, factor):
+    """training_step's loss on the micro-batch, in the precision plugin's training context (autocast
+    for "bf16-mixed"), scaled as Lightning scaled it before backward."""
+    with _muted(module), precision.train_step_context():
         loss = _step_loss(module.training_step(batch, batch_idx))
     if loss is None:
         raise RuntimeError(f"{_WHERE}: training_step returned no loss when the micro-batch was replayed")
@@ -110,7 +112,7 @@ class HessianLRCallback(Callback, TunedSteps):
             raise ValueError(f"{_WHERE}: configure_optimizers returned a learning-rate scheduler ({names}), which "
                              "would overwrite the tuner's rates; return the optimizer alone (warmup and decay: the "
                              "library's schedule= option)")
-        if "16-mixed" in str(trainer.precision):
+        if str(trainer.precision) in ("16-mixed", "16"):
             raise ValueError(f"{_WHERE}: precision='16-mixed' trains with a GradScaler, so p.grad is still scaled "
                              "when the callback reads it; use 'bf16-mixed' or 32-bit")
         if trainer.world_size > 1:
@@ -134,7 +136,8 @@ class HessianLRCallback(Callback, TunedSteps):
         batch, batch_idx = self._batch
         self._batch = None
         factor = 1.0 / trainer.accumulate_grad_batches  # Lightning's closure_loss / accumulate_grad_batches
-        self._step.add(functools.partial(_replayed_loss, pl_module, batch, batch_idx, factor), float(loss.detach()))
+        replay = functools.partial(_replayed_loss, pl_module, trainer.strategy.precision_plugin, batch, batch_idx, factor)
+        self._step.add(replay, float(loss.detach()))
         self.micro_batches += 1
 
     def on_before_optimizer_step(self, trainer, pl_module, optimizer) -> None:

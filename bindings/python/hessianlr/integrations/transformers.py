@@ -199,8 +199,10 @@ class HessianLRCallback(TrainerCallback, TunedSteps):
         pending, self._pending = self._pending, []
         for entry, value in pending:
             if "factor" not in entry:
-                raise RuntimeError(f"{_WHERE}: a training forward pass's loss was not backpropagated before the "
-                                   "optimizer step; the callback cannot tell which micro-batches the gradient holds")
+                raise RuntimeError(f"{_WHERE}: the loss the model returned in a training forward pass was not "
+                                   "backpropagated before the optimizer step (a compute_loss override that computes "
+                                   "its own loss from the outputs?); the callback replays the model's loss output "
+                                   "and cannot tell how the gradient in p.grad was made")
             closure = functools.partial(_replayed_loss, self._model, entry["args"], entry["kwargs"], entry["factor"])
             self._step.add(closure, value * entry["factor"])
         self.micro_batches += len(pending)
