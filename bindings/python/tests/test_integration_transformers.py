@@ -116,7 +116,8 @@ def test_callback_with_the_trainers_optimizer_and_accumulation(tmp_path):
     LambdaLR follows the tuner)."""
     callback = spying("cdat", update_period=2)
     trainer = Trainer(model=bert(), args=arguments(tmp_path), train_dataset=Tokens(causal=False), callbacks=[callback])
-    trainer.train()
+    with pytest.warns(UserWarning, match="lr_scheduler_type='linear' schedule .* is not applied"):
+        trainer.train()
     spy = callback.spy
     assert trainer.state.global_step == 4 == callback.steps == callback.driver.step_count == len(spy.stepped)
     assert callback.micro_batches == 8 and callback.last_metrics.micro_batches == 2
@@ -197,6 +198,11 @@ def test_refusals_name_the_problem(tmp_path):
                       optimizers=(optimizer, hessianlr_scheduler(optimizer, "cdat")),
                       callbacks=[HessianLRCallback("cdat")])
     with pytest.raises(ValueError, match="give them in one place"):
+        trainer.train()
+    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3)
+    trainer = Trainer(model=model, args=arguments(tmp_path), train_dataset=Tokens(causal=False),
+                      optimizers=(optimizer, hessianlr_scheduler(optimizer, "cdat")))  # no callback
+    with pytest.raises(RuntimeError, match="add HessianLRCallback"):
         trainer.train()
     trainer = Trainer(model=bert(), args=arguments(tmp_path, label_smoothing_factor=0.1),
                       train_dataset=Tokens(causal=False), callbacks=[HessianLRCallback("cdat")])

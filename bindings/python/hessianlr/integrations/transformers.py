@@ -37,10 +37,11 @@ tuner's rates; the Trainer's warmup and decay are then the tuner's: use the libr
 from __future__ import annotations
 
 import functools
+import warnings
 from typing import Any, Sequence
 
 import torch
-from transformers import TrainerCallback
+from transformers import SchedulerType, TrainerCallback
 
 from ..torch_driver import LRTuner
 from ._steps import OptimizerStep, TunedSteps
@@ -66,6 +67,19 @@ class TunerLRScheduler(torch.optim.lr_scheduler.LRScheduler):
     def __init__(self, optimizer, method: Any = "hessianlr", **options: Any):
         self.driver = _build_driver(optimizer, method, options)  # sets the rates of step 0
         super().__init__(optimizer)
+        self._tuned = self.driver.step_count  # driver steps seen at the last step(); see step()
+
+    def step(self, epoch=None) -> None:
+        """Called by the Trainer after each optimizer step: the rates stay; RuntimeError if the
+        optimizer stepped without the driver (no HessianLRCallback in the Trainer's callbacks)."""
+        tuned = getattr(self, "_tuned", None)  # None during LRScheduler.__init__'s first step
+        if tuned is not None and self.driver.step_count == tuned:
+            raise RuntimeError("hessianlr_scheduler: the optimizer stepped but the tuner did not run: add "
+                               "HessianLRCallback() to the Trainer's callbacks (it runs the tuner before each "
+                               "optimizer step)")
+        super().step() if epoch is None else super().step(epoch)
+        if tuned is not None:
+            self._tuned = self.driver.step_count
 
     def get_lr(self) -> list[float]:
         return [float(group["lr"]) for group in self.optimizer.param_groups]
@@ -81,6 +95,7 @@ class TunerLRScheduler(torch.optim.lr_scheduler.LRScheduler):
     def load_state_dict(self, state_dict: dict) -> None:
         self.last_epoch = int(state_dict["last_epoch"])
         self.driver.load_state_dict(state_dict["driver"])
+        self._tuned = self.driver.step_count
         self._last_lr = self.driver.get_last_lr()
 
 
@@ -146,11 +161,11 @@ class HessianLRCallback(TrainerCallback, TunedSteps):
         if model is None or optimizer is None:
             raise ValueError(f"{_WHERE}: the Trainer passed no model or optimizer to on_train_begin")
         optimizer = getattr(optimizer, "optimizer", optimizer)  # accelerate's AcceleratedOptimizer wraps it
-        self.driver = self._driver_for(optimizer, lr_scheduler)
+        self.driver = self._driver_for(args, optimizer, lr_scheduler)
         self._model = model
         self._hook = model.register_forward_hook(self._record, with_kwargs=True)
 
-    def _driver_for(self, optimizer, lr_scheduler) -> LRTuner:
+    def _driver_for(self, args, optimizer, lr_scheduler) -> LRTuner:
         given = self.method is not None or bool(self.options)
         if isinstance(lr_scheduler, TunerLRScheduler):
             if given:
@@ -164,6 +179,11 @@ class HessianLRCallback(TrainerCallback, TunedSteps):
                 f"{_WHERE}: the Trainer's scheduler is a {type(lr_scheduler).__name__}, which would overwrite the "
                 "tuner's rates after each step; pass optimizers=(optimizer, hessianlr_scheduler(optimizer, ...)) "
                 "or a lr_scheduler_type whose scheduler is a LambdaLR (constant, linear, cosine, ...)")
+        if getattr(args, "lr_scheduler_type", "constant") not in ("constant", SchedulerType.CONSTANT):
+            warnings.warn(f"{_WHERE}: the tuner sets the learning rate; the Trainer's lr_scheduler_type="
+                          f"{str(getattr(args.lr_scheduler_type, 'value', args.lr_scheduler_type))!r} schedule (and its "
+                          "warmup) is not applied (the library's schedule= option gives warmup and decay)", UserWarning,
+                          stacklevel=2)
         driver = _build_driver(optimizer, "hessianlr" if self.method is None else self.method, self.options)
         # The Trainer's LambdaLR now follows the tuner: lr = base_lr · (rate / base_lr) after each step.
         base = list(lr_scheduler.base_lrs)
