@@ -46,6 +46,8 @@ class Regressor(pl.LightningModule):
         super().log(*args, **kwargs)
 
     def configure_optimizers(self):
+        if self.optimizer_count == 2:
+            return [torch.optim.SGD(self.net[0].parameters(), lr=0.1), torch.optim.SGD(self.net[2].parameters(), lr=0.1)]
         optimizer = torch.optim.AdamW(self.parameters(), lr=1e-3)
         if self.scheduler:
             return [optimizer], [torch.optim.lr_scheduler.StepLR(optimizer, step_size=1)]
@@ -135,10 +137,11 @@ def test_driver_state_through_lightning_checkpoint_hooks():
     assert second.driver.step_count == 4  # 3 restored + 1
 
 
-@pytest.mark.parametrize("module,match", [
-    (lambda: Regressor(manual=True), "manual optimization"),
-    (lambda: Regressor(scheduler=True), r"learning-rate scheduler \(StepLR\)"),
+@pytest.mark.parametrize("module,error,match", [
+    (lambda: Regressor(manual=True), ValueError, "manual optimization"),
+    (lambda: Regressor(scheduler=True), ValueError, r"learning-rate scheduler \(StepLR\)"),
+    (lambda: Regressor(optimizers=2), RuntimeError, "multiple optimizers"),  # Lightning's own refusal
 ])
-def test_unsupported_setups_raise(module, match):
-    with pytest.raises(ValueError, match=match):
+def test_unsupported_setups_raise(module, error, match):
+    with pytest.raises(error, match=match):
         fit(module(), HessianLRCallback("cdat"), steps=1)

@@ -23,8 +23,8 @@ graph). ``training_step`` should therefore be a deterministic function of the ba
 (dropout is replayed with the same random numbers within each finite difference).
 
 Refused with a message naming the problem: manual optimization (call
-``LRTuner.after_backward`` yourself between ``manual_backward`` and ``opt.step()``), other than
-one optimizer, a learning-rate scheduler from ``configure_optimizers`` (it would overwrite the
+``LRTuner.after_backward`` yourself between ``manual_backward`` and ``opt.step()``; several
+optimizers need it, Lightning refuses them in automatic optimization), a learning-rate scheduler from ``configure_optimizers`` (it would overwrite the
 tuner's rates: use the library's ``schedule=`` option), ``precision="16-mixed"`` (a GradScaler
 leaves ``p.grad`` scaled when the callback runs), and more than one process.
 """
@@ -104,9 +104,6 @@ class HessianLRCallback(Callback, TunedSteps):
                 "the callback cannot tell where the optimizer steps; build hessianlr.torch.LRTuner(optimizer, ...) in "
                 "the module and call driver.after_backward(closure, loss=loss) between self.manual_backward(loss) "
                 "and opt.step()")
-        if len(trainer.optimizers) != 1:
-            raise ValueError(f"{_WHERE}: configure_optimizers returned {len(trainer.optimizers)} optimizers; the "
-                             "callback tunes exactly one (one tuner group per param group)")
         if trainer.lr_scheduler_configs:
             names = ", ".join(type(c.scheduler).__name__ for c in trainer.lr_scheduler_configs)
             raise ValueError(f"{_WHERE}: configure_optimizers returned a learning-rate scheduler ({names}), which "
