@@ -77,7 +77,7 @@ class TunerLRScheduler(torch.optim.lr_scheduler.LRScheduler):
             raise RuntimeError("hessianlr_scheduler: the optimizer stepped but the tuner did not run: add "
                                "HessianLRCallback() to the Trainer's callbacks (it runs the tuner before each "
                                "optimizer step)")
-        super().step() if epoch is None else super().step(epoch)
+        super().step(epoch)
         if tuned is not None:
             self._tuned = self.driver.step_count
 
@@ -96,7 +96,6 @@ class TunerLRScheduler(torch.optim.lr_scheduler.LRScheduler):
         self.last_epoch = int(state_dict["last_epoch"])
         self.driver.load_state_dict(state_dict["driver"])
         self._tuned = self.driver.step_count
-        self._last_lr = self.driver.get_last_lr()
 
 
 def hessianlr_scheduler(optimizer, method: Any = "hessianlr", **options: Any) -> TunerLRScheduler:
