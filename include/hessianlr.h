@@ -98,11 +98,14 @@ const char *hlr_last_error(void);
 /* The recommended mode: at the first step a bracket search over 13 forward losses along the
  * optimizer's update (rows 0, 4^-6 .. 4^6 times the rates), then every 1..update_period steps
  * (adaptive) the quadratic model of 3 forward losses (rows -1, 0, +1) along the optimizer's
- * PREVIOUS update, averaged as CDAT (rate = sigma * EMA(max(b,0)) / EMA(|a|)); a diverged
- * trial (+inf) cuts the rate by fit_failure_decay at once. Forward passes only. Tell it the
- * optimizer (HLR_PARAM_OPTIMIZER, _MOMENTUM, _DAMPENING, _NESTEROV): the bracket divides by the
- * optimizer's steady-state gain. README.md and Sources/HessianLR/Tuners/Auto/AutoRule.swift
- * have the derivation and every default. */
+ * PREVIOUS update (set HLR_PARAM_PROBE_PREVIOUS to 1 when you probe along it: row -1 is then the
+ * previous iterate and the slope is taken where the step started), averaged as CDAT
+ * (rate = sigma * EMA(max(b,0)) / EMA(|a|)); a diverged trial (+inf) cuts the rate by
+ * fit_failure_decay at once, a step that more than doubled the batch loss by 1/(1+sqrt(q))
+ * (HLR_FLAG_LOSS_SPIKE). Forward passes only. Tell it the optimizer (HLR_PARAM_OPTIMIZER,
+ * _MOMENTUM, _DAMPENING, _NESTEROV): the bracket divides by the optimizer's steady-state gain,
+ * the slope point depends on its momentum. README.md and
+ * Sources/HessianLR/Tuners/Auto/AutoRule.swift have the derivation and every default. */
 #define HLR_METHOD_AUTO      7
 
 /* Option keys (value type double; integer options reject fractional values). Each method has a
@@ -139,6 +142,7 @@ const char *hlr_last_error(void);
 #define HLR_PARAM_MOMENTUM                 26  /* auto: SGD momentum beta, or Adam's beta1, [0,1)  */
 #define HLR_PARAM_DAMPENING                27  /* auto: SGD dampening, [0, 1]                      */
 #define HLR_PARAM_NESTEROV                 28  /* auto: SGD Nesterov, 0 or 1                       */
+#define HLR_PARAM_PROBE_PREVIOUS           29  /* auto: 1 = probes along the previous update       */
 
 #define HLR_OPTIMIZER_SGD  0  /* torch.optim.SGD (momentum, dampening, nesterov) */
 #define HLR_OPTIMIZER_ADAM 1  /* torch.optim.Adam / AdamW (momentum = beta1)      */
@@ -185,6 +189,7 @@ const char *hlr_last_error(void);
 #define HLR_FLAG_PROJECTED        1024  /* full A was projected to positive definite */
 #define HLR_FLAG_BACKTRACK_LIMIT  2048  /* line search hit max_backtracks            */
 #define HLR_FLAG_OBSERVATION_FAILED 4096 /* hlr_tuner_observe_failure: loss unmeasurable */
+#define HLR_FLAG_LOSS_SPIKE        8192 /* auto: the last step more than doubled the batch loss; rate cut */
 
 /* Inclusive range and default of option `key` of `method`. Any of the output pointers may be
  * NULL. HLR_ERR_UNKNOWN_METHOD / HLR_ERR_UNKNOWN_KEY when the pair does not exist. */

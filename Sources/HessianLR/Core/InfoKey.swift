@@ -149,4 +149,7 @@ public struct DecisionFlags: OptionSet, Sendable, Hashable {
     /// (`Tuner.observeFailure`): GeN and Hi-DLR decayed every rate by fit_failure_decay; Armijo
     /// treated the trial as a failed sufficient-decrease test.
     public static let observationFailed = DecisionFlags(rawValue: 4096)
+    /// auto: the last step more than doubled the batch loss (L(w_t) > 2·L(w_{t−1}) on the
+    /// step's batch); the rate was cut at once and the averages forgotten.
+    public static let lossSpike = DecisionFlags(rawValue: 8192)
 }

@@ -61,6 +61,9 @@ public enum ParameterKey: Int, CaseIterable, Sendable {
     case dampening = 27
     /// SGD's Nesterov flag: 0 or 1 (needs momentum > 0 and dampening 0, as torch).
     case nesterov = 28
+    /// Whether the probes run along the optimizer's previous update (1: the row ρ = −1 is the
+    /// previous iterate) or its current one (0) (auto).
+    case probePrevious = 29
 
     public var name: String {
         switch self {
@@ -92,6 +95,7 @@ public enum ParameterKey: Int, CaseIterable, Sendable {
         case .momentum: return "momentum"
         case .dampening: return "dampening"
         case .nesterov: return "nesterov"
+        case .probePrevious: return "probe_previous"
         }
     }
 

@@ -75,12 +75,32 @@ public struct OptimizerDynamics: Sendable, Equatable {
     }
 
     /// The steady-state gain G: the step along a constant gradient g is η·G·g (Adam: along P⁻¹g).
+    /// Without momentum torch ignores the dampening (no buffer): G = 1.
     public var steadyGain: Double {
         switch kind {
+        case .sgd(let beta, _, _) where beta == 0:
+            return 1
         case .sgd(let beta, let tau, let nesterov):
             return nesterov ? (1 - beta * tau) / (1 - beta) : (1 - tau) / (1 - beta)
         case .adam:
             return 1
+        }
+    }
+
+    /// The fresh fraction κ = c/G of a steady step: c is the coefficient of the current gradient
+    /// g_t in the step d_t, G the steady gain, so along a persistent gradient the part κ·d_t of the
+    /// step is decided by this step's gradient and the rest, (1 − κ)·d_t, was committed by the
+    /// momentum buffer before g_t was seen. Plain gradient descent κ = 1 (memoryless); heavy ball
+    /// c = 1 − τ, κ = 1 − β; Nesterov (τ = 0) c = 1 + β, κ = (1 + β)(1 − β) = 1 − β²; Adam's EMA
+    /// c = 1 − β₁, G = 1, κ = 1 − β₁ (after the bias correction has faded).
+    public var freshFraction: Double {
+        switch kind {
+        case .sgd(let beta, _, _) where beta == 0:
+            return 1
+        case .sgd(let beta, let tau, let nesterov):
+            return nesterov ? (1 + beta * (1 - tau)) / steadyGain : 1 - beta
+        case .adam(let beta1):
+            return 1 - beta1
         }
     }
 

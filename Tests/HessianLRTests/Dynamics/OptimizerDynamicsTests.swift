@@ -92,4 +92,48 @@ import Testing
             #expect(throws: HLRError.self) { try OptimizerDynamics(kind) }
         }
     }
+
+    /// κ = c/G: the current gradient's coefficient in the step over the steady gain.
+    @Test func freshFractionIsTheCurrentGradientsShareOfASteadyStep() throws {
+        let cases: [(OptimizerDynamics.Kind, Double)] = [
+            (.sgd(momentum: 0, dampening: 0, nesterov: false), 1),
+            (.sgd(momentum: 0, dampening: 1, nesterov: false), 1),  // no buffer: torch ignores dampening
+            (.sgd(momentum: 0.9, dampening: 0, nesterov: false), 0.1),
+            (.sgd(momentum: 0.9, dampening: 0.5, nesterov: false), 0.1),
+            (.sgd(momentum: 0.9, dampening: 0, nesterov: true), 1 - 0.81),
+            (.adam(beta1: 0.9), 0.1),
+        ]
+        for (kind, expected) in cases {
+            let dynamics = try OptimizerDynamics(kind)
+            #expect(abs(dynamics.freshFraction - expected) < 1e-12, "\(kind)")
+        }
+        #expect(try OptimizerDynamics(.sgd(momentum: 0, dampening: 1, nesterov: false)).steadyGain == 1)
+    }
+
+    /// Along a constant gradient (the steady state) the step is G·g and its fresh part κ·G·g = c·g.
+    @Test(arguments: kinds)
+    func theFreshPartOfASteadyStepIsTheCurrentGradientsTerm(kind: OptimizerDynamics.Kind) throws {
+        let dynamics = try OptimizerDynamics(kind)
+        var b = 0.0, first = true, step = 0.0, previousBuffer = 0.0
+        for _ in 0..<20000 {
+            previousBuffer = b
+            switch kind {
+            case .sgd(let beta, let tau, let nesterov):
+                b = first ? 1 : beta * b + (1 - tau)
+                step = nesterov ? 1 + beta * b : b
+            case .adam(let beta1):
+                b = beta1 * b + (1 - beta1)
+                step = b
+            }
+            first = false
+        }
+        // The part committed before g_t: the step with g_t = 0 from the same buffer.
+        var committed: Double
+        switch kind {
+        case .sgd(let beta, _, let nesterov): committed = nesterov ? beta * beta * previousBuffer : beta * previousBuffer
+        case .adam(let beta1): committed = beta1 * previousBuffer
+        }
+        #expect(abs(step - dynamics.steadyGain) < 1e-9 * dynamics.steadyGain)
+        #expect(abs((step - committed) / step - dynamics.freshFraction) < 1e-9)
+    }
 }

@@ -33,13 +33,24 @@ import Testing
         let falling = AutoRule.ratios(.bracket).map { 1 - $0 * 1e-6 }  // the largest row is best
         let up = AutoRule.bracket(losses: falling, gain: 1)
         #expect(up.factor == pow(4, 6) && up.phase == .bracket)
+        // With momentum the steady step is G times the first: the rates move by 4⁶/G.
+        #expect(AutoRule.bracket(losses: falling, gain: 10).factor == pow(4, 6) / 10)
         var diverged = Self.quadratic(.bracket, c: 10, beta: 2, alpha: 0.1)
         for j in 10..<14 { diverged[j] = .infinity }  // rows 4³ … 4⁶ overflowed
         #expect(AutoRule.bracket(losses: diverged, gain: 1).factor == 16)
     }
 
-    @Test func trackingFindsTheQuadraticMinimiserAndAverages() {
-        let options = AutoOptions(groups: 1)
+    /// Options probing along the previous update, with the optimizer's coefficients.
+    static func previous(momentum: Double = 0, optimizer: Int = 0) -> AutoOptions {
+        var options = AutoOptions(groups: 1)
+        options.probePrevious = true
+        options.momentum = momentum
+        options.optimizer = optimizer
+        return options
+    }
+
+    @Test func trackingAlongTheCurrentUpdateFindsTheQuadraticMinimiserAndAverages() {
+        let options = AutoOptions(groups: 1)  // probe_previous 0: the slope at ρ = 0
         // h = 0.5; in ξ = ρh units: b = β/h, a = α/h²: minimiser ξ* = b/a = h·β/α = 0.5·2/4.
         let losses = Self.quadratic(.track, c: 3, beta: 2, alpha: 4)
         let first = AutoRule.track(losses: losses, rate: 0.5, slopeAverage: 0, curvatureAverage: 0, options: options)
@@ -55,6 +66,69 @@ import Testing
         #expect(abs(second.factor * 0.25 - 0.9 * 0.4 / (0.9 * 1.6 + 0.1 * 64)) < 1e-15)
     }
 
+    /// Along the previous update the row ρ = −1 is the previous iterate, and the slope is taken
+    /// there (κ = 1 for gradient descent): a line search from w_{t−1}. On f = ½λx² with d = λ·x_{t−1}
+    /// the rate is exactly the greedy 1/λ whatever the rate h of the last step (the slope at
+    /// ρ = 0 would give 1/λ − h, whose fixed point is the half-greedy 1/(2λ)).
+    @Test(arguments: [0.1, 0.15, 0.2])  // within the trust region (factor ≤ 4), 1/λ − h > 0
+    func trackingAlongThePreviousUpdateLineSearchesFromThePreviousIterate(h: Double) {
+        let lambda = 4.0, previous = 1.0
+        let d = lambda * previous
+        let x = previous - h * d
+        func f(_ y: Double) -> Double { 0.5 * lambda * y * y }
+        let losses = AutoRule.ratios(.track).map { f(x - $0 * h * d) }
+        let decision = AutoRule.track(
+            losses: losses, rate: h, slopeAverage: 0, curvatureAverage: 0, options: Self.previous())
+        #expect(abs(decision.factor * h - 1 / lambda) < 1e-12 * (1 / lambda))
+        let current = AutoRule.track(
+            losses: losses, rate: h, slopeAverage: 0, curvatureAverage: 0, options: AutoOptions(groups: 1))
+        #expect(abs(current.factor * h - (1 / lambda - h)) < 1e-12)
+    }
+
+    /// With momentum only the fresh fraction κ of the step was decided by the rate: the slope is
+    /// taken at ρ = −κ (heavy ball β = 0.9: κ = 0.1; Adam β₁ = 0.9: κ = 0.1).
+    @Test func momentumTakesTheSlopeAtTheFreshFraction() {
+        let losses = Self.quadratic(.track, c: 3, beta: 2, alpha: 4)  // B = 2, A = 4 per ρ
+        for options in [Self.previous(momentum: 0.9), Self.previous(momentum: 0.9, optimizer: 1)] {
+            let decision = AutoRule.track(
+                losses: losses, rate: 0.5, slopeAverage: 0, curvatureAverage: 0, options: options)
+            #expect(abs(decision.slope - (2 + 0.1 * 4) / 0.5) < 1e-12)
+            #expect(abs(decision.factor * 0.5 - 0.5 * (2 + 0.1 * 4) / 4) < 1e-12)
+        }
+    }
+
+    /// A step that more than doubled the batch loss (L₀ > 2·L₋, the row ρ = −1 being the previous
+    /// iterate) cuts the rate by 1/(1 + √q) at once — q = L₀/L₋, η·λ = 1 + √q on a quadratic whose
+    /// loss grows q-fold per step, so the cut lands on the greedy rate — and forgets the averages.
+    @Test func aLossSpikeCutsAtOnceAndForgetsTheAverages() {
+        let options = Self.previous()
+        let spike = AutoRule.track(
+            losses: [1, 9, 30], rate: 2, slopeAverage: 5, curvatureAverage: 1, options: options)
+        #expect(abs(spike.factor - 1.0 / 4) < 1e-15)
+        #expect(spike.flags.contains(.lossSpike) && spike.slopeAverage == 0 && spike.curvatureAverage == 0)
+        // The largest cut is fit_failure_decay; a loss that exactly doubled is no spike.
+        let huge = AutoRule.track(losses: [1, 1e6, 1e7], rate: 2, slopeAverage: 5, curvatureAverage: 1, options: options)
+        #expect(huge.factor == options.fitFailureDecay)
+        let doubled = AutoRule.track(losses: [1, 2, 3.5], rate: 2, slopeAverage: 5, curvatureAverage: 1, options: options)
+        #expect(!doubled.flags.contains(.lossSpike))
+        // Losses of any sign: the rise over |L₋|; from L₋ = 0 any rise is a spike.
+        #expect(AutoRule.spikeGrowth(previous: -1, current: 0.5) == 2.5)
+        #expect(AutoRule.spikeGrowth(previous: 0, current: 1e-300) == .infinity)
+        #expect(AutoRule.spikeGrowth(previous: 3, current: 1) == 1)
+        // Along the current update row −1 is no iterate: no spike test.
+        let current = AutoRule.track(
+            losses: [1, 9, 30], rate: 2, slopeAverage: 5, curvatureAverage: 1, options: AutoOptions(groups: 1))
+        #expect(!current.flags.contains(.lossSpike))
+    }
+
+    /// The fitted minimiser is trusted at most one bracket ratio (4) beyond the probed span.
+    @Test func aFitMovesTheRateUpAtMostOneBracketRatio() {
+        let nearlyLinear = Self.quadratic(.track, c: 3, beta: 1, alpha: 1e-3)  // minimiser at ρ = 1000
+        let decision = AutoRule.track(
+            losses: nearlyLinear, rate: 1, slopeAverage: 0, curvatureAverage: 0, options: AutoOptions(groups: 1))
+        #expect(decision.factor == 4 && decision.flags.contains(.boundedHigh))
+    }
+
     @Test func flatProbesDoubleAndDivergedProbesCut() {
         let options = AutoOptions(groups: 1)
         let flat = AutoRule.track(losses: [1, 1, 1], rate: 1e-30, slopeAverage: 1, curvatureAverage: 2, options: options)
@@ -64,6 +138,14 @@ import Testing
         #expect(diverged.factor == options.fitFailureDecay)
         #expect(diverged.slopeAverage == 0 && diverged.curvatureAverage == 0)
         #expect(diverged.flags.contains(.observationFailed))
+    }
+
+    @Test func thePeriodGrowsOnlyOnceTheAveragesSpanTheirMemory() {
+        #expect(AutoRule.warmFits(smoothing: 0.9) == 10 && AutoRule.warmFits(smoothing: 0) == 1)
+        #expect(AutoRule.warmFits(smoothing: 0.5) == 2 && AutoRule.warmFits(smoothing: (1.0).nextDown) > UInt64(1e15))
+        #expect(AutoRule.nextPeriod(4, factor: 1.05, phase: .track, maximum: 16, warm: false) == 4)
+        #expect(AutoRule.nextPeriod(4, factor: 1.5, phase: .track, maximum: 16, warm: false) == 2)
+        #expect(AutoRule.nextPeriod(8, factor: 1.05, phase: .track, maximum: 16, reset: true) == 1)
     }
 
     @Test func thePeriodDoublesWhileTheRateHoldsAndHalvesWhenItMoves() {

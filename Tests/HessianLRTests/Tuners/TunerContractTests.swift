@@ -153,7 +153,7 @@ import Testing
     @Test func stableNumbersNeverMove() {
         #expect(Method.allCases.map(\.rawValue) == [1, 2, 3, 4, 5, 6, 7])
         #expect(Method.allCases.map(\.name) == ["hessianlr", "cdat", "gen", "hidlr", "armijo", "constant", "auto"])
-        #expect(ParameterKey.allCases.map(\.rawValue) == Array(1...28))
+        #expect(ParameterKey.allCases.map(\.rawValue) == Array(1...29))
         #expect(InfoKey.allCases.map(\.rawValue) == Array(1...20))
         #expect(Set(ParameterKey.allCases.map(\.name)).count == ParameterKey.allCases.count)
         #expect(Set(InfoKey.allCases.map(\.name)).count == InfoKey.allCases.count)

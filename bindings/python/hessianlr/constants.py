@@ -129,6 +129,8 @@ class Param(IntEnum):
     DAMPENING = 27
     #: auto: SGD Nesterov (0 or 1).
     NESTEROV = 28
+    #: auto: 1 = the probes run along the optimizer's previous update (the torch driver sets it).
+    PROBE_PREVIOUS = 29
 
 
 class Info(IntEnum):
@@ -206,6 +208,8 @@ class Flag(IntFlag):
     BACKTRACK_LIMIT = 2048
     #: the caller reported unmeasurable losses (:meth:`Tuner.observe_failure`).
     OBSERVATION_FAILED = 4096
+    #: auto: the last step more than doubled the batch loss; the rate was cut at once.
+    LOSS_SPIKE = 8192
 
 
 class Optimizer(IntEnum):

@@ -743,9 +743,12 @@ class LRTuner:
         not contain this batch's noise; see AutoRule in the library)."""
         kept = self._previous_update
         self._previous_update = None
-        if self.tuner.method == Method.AUTO and kept is not None and kept[0] == t - 1:
-            return kept[1]
-        return dirs
+        if self.tuner.method != Method.AUTO:
+            return dirs
+        previous = kept is not None and kept[0] == t - 1
+        if self.tuner.get_param(Param.PROBE_PREVIOUS) != float(previous):  # tells the rule what row −1 is
+            self.tuner.set_param(Param.PROBE_PREVIOUS, float(previous))
+        return kept[1] if previous else dirs
 
     def _remember_update(self, t, groups, grads_by_group, dirs) -> None:
         """For auto: keeps a copy of this step's update when the next step observes (one copy of

@@ -20,9 +20,10 @@ class Auto(Tuner):
     """``auto``, the recommended mode (``HLR_METHOD_AUTO``): a bracket search over 13 forward
     losses at the first step, then 3-probe quadratic models of the loss along the optimizer's
     previous update every 1–16 steps (adaptive), averaged as CDAT; a diverged probe cuts the rate
-    16× at once. Forward losses only. Options by the library's names (``initial_lr``,
-    ``update_period``, ``lr_min``, ``lr_max``, ``smoothing``, ``sigma``, ``fit_failure_decay``,
-    ``optimizer``, ``momentum``, ``dampening``, ``nesterov``); defaults and ranges are the
+    16× at once, a step that more than doubled the batch loss by 1/(1 + √q). Forward losses only.
+    Options by the library's names (``initial_lr``, ``update_period``, ``lr_min``, ``lr_max``,
+    ``smoothing``, ``sigma``, ``fit_failure_decay``, ``optimizer``, ``momentum``, ``dampening``,
+    ``nesterov``, ``probe_previous``); defaults and ranges are the
     library's (:func:`~hessianlr.method_params`). Drive it with
     :class:`hessianlr.torch.LRTuner` (which sets the optimizer options and the direction) or
     :meth:`Tuner.run_step`."""

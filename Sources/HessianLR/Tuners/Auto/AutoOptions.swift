@@ -15,6 +15,7 @@
 /// | momentum           | 0       | [0, 1)        | SGD momentum β or Adam β₁                               |
 /// | dampening          | 0       | [0, 1]        | SGD dampening τ                                         |
 /// | nesterov           | 0       | {0, 1}        | SGD Nesterov                                            |
+/// | probe_previous     | 0       | {0, 1}        | 1: the probes run along the previous update u_{t−1} (the torch driver's way; see `AutoRule`), 0: along the current one |
 public struct AutoOptions: SpecOrderedOptions {
     public static let method = Method.auto
 
@@ -29,6 +30,7 @@ public struct AutoOptions: SpecOrderedOptions {
     public var momentum: Double = 0
     public var dampening: Double = 0
     public var nesterov: Bool = false
+    public var probePrevious: Bool = false
 
     public var groupCount: Int { initialLR.count }
 
@@ -67,6 +69,7 @@ public struct AutoOptions: SpecOrderedOptions {
         ParameterSpec(.momentum, minimum: 0, maximum: (1.0).nextDown, default: 0),
         ParameterSpec(.dampening, minimum: 0, maximum: 1, default: 0),
         ParameterSpec(.nesterov, minimum: 0, maximum: 1, default: 0, integral: true),
+        ParameterSpec(.probePrevious, minimum: 0, maximum: 1, default: 0, integral: true),
     ]
 
     public func value(_ key: ParameterKey, group: Int) -> Double {
@@ -82,6 +85,7 @@ public struct AutoOptions: SpecOrderedOptions {
         case .momentum: return momentum
         case .dampening: return dampening
         case .nesterov: return nesterov ? 1 : 0
+        case .probePrevious: return probePrevious ? 1 : 0
         default: return .nan
         }
     }
@@ -99,6 +103,7 @@ public struct AutoOptions: SpecOrderedOptions {
         case .momentum: momentum = value
         case .dampening: dampening = value
         case .nesterov: nesterov = value != 0
+        case .probePrevious: probePrevious = value != 0
         default: break
         }
     }

@@ -15,7 +15,7 @@ import Foundation
 /// spanning a factor 4¹² ≈ 1.7·10⁷ around the start. ρ* = the row with the lowest loss. If no
 /// row is below L(w) (every step, even 4⁻⁶ of the start, increases the loss: the start is far too
 /// high) the rates move by 4⁻⁷ and the bracket repeats at the next step; if the largest row is
-/// the lowest (far too low) they move by 4⁶ and it repeats; otherwise the rates move by ρ*/G
+/// the lowest (far too low) they move by 4⁶/G and it repeats; otherwise the rates move by ρ*/G
 /// and tracking starts at the next step. G is the optimizer's steady-state gain
 /// (`OptimizerDynamics.steadyGain`: (1 − τ)/(1 − β) for heavy ball, 1 for Adam): at the first
 /// step momentum buffers are empty (u = g), and in steady state the step along a persistent
@@ -26,37 +26,54 @@ import Foundation
 /// **2. Tracking.** Rows ρ ∈ {−1, 0, +1}, the zero row being the loss the trainer already has:
 /// with h = η₀ (group 0's rate),
 ///
-///     b = (L₋ − L₊)/(2h),   a = (L₊ + L₋ − 2L₀)/h²        (slope and curvature per unit of η₀)
+///     a = (L₊ + L₋ − 2L₀)/h²,   b = (L₋ − L₊)/(2h) + κ·h·a        (per unit of η₀)
 ///
-/// i.e. the central finite differences of the loss along the step, at the scale of the step
-/// itself (the secant curvature includes what a local Hessian misses). As in CDAT (seed 002),
-/// b̂ ← β·b̂ + (1 − β)·max(b, 0), â ← β·â + (1 − β)·|a|, and η₀ ← σ·b̂/â: the minimiser of the
-/// averaged quadratic model (σ = 1, greedy). A ratio of averages, not an average of ratios, so
-/// noisy single fits (a ≈ 0, b < 0) neither explode nor collapse the rate; b̂ = 0 (no descent
-/// seen yet) halves it, â = 0 doubles it. Fits whose losses all lie within 10⁻⁶·|L₀| of L₀
-/// (about 8 float32 ulps: the probe step is below the model's resolution) carry no information:
-/// the rate doubles and the averages stay.
+/// a is the secant curvature along the step at the scale of the step itself (it includes what a
+/// local Hessian misses) and b the descent slope at the row ρ = −κ of the quadratic through the
+/// three losses. As in CDAT (seed 002), b̂ ← β·b̂ + (1 − β)·max(b, 0), â ← β·â + (1 − β)·|a|,
+/// and η₀ ← σ·b̂/â: the minimiser, measured from ρ = −κ, of the averaged quadratic model (σ = 1,
+/// greedy). A ratio of averages, not an average of ratios, so noisy single fits (a ≈ 0, b < 0)
+/// neither explode nor collapse the rate; b̂ = 0 (no descent seen yet) halves it, â = 0 doubles
+/// it. The model is trusted at most one bracket ratio beyond the probed span: a fit raises the
+/// rate by at most 4 (flag boundedHigh). Fits whose losses all lie within 10⁻⁶·|L₀| of L₀ (about
+/// 8 float32 ulps: the probe step is below the model's resolution) carry no information: the rate
+/// doubles and the averages stay.
 ///
-/// Which direction: the trainer should probe along the optimizer's PREVIOUS update u_{t−1}
-/// (at w_t, on the step's batch). Its slope gₜᵀu_{t−1} is an unbiased estimate of the
-/// full-batch slope, since u_{t−1} does not depend on the batch's noise; along the current
-/// update the slope gₜᵀuₜ contains the batch's own noise energy (its expectation includes the
-/// noise variance of gₜ, through uₜ's dependence on gₜ) and overestimates the rate by a factor
-/// that grows as the signal-to-noise ratio falls, i.e. late in training. gₜᵀu_{t−1} < 0 is also the hypergradient sign that the last step overshot
-/// (Baydin et al., "Online learning rate adaptation with hypergradient descent", ICLR 2018).
-/// The torch driver does this; at the first step (no previous update) it probes along uₜ.
+/// Which direction, and κ (option probe_previous). The trainer should probe along the optimizer's
+/// PREVIOUS update u_{t−1} (at w_t, on the step's batch; probe_previous = 1). Its slope gₜᵀu_{t−1}
+/// is an unbiased estimate of the full-batch slope, since u_{t−1} does not depend on the batch's
+/// noise; along the current update the slope gₜᵀuₜ contains the batch's own noise energy (its
+/// expectation includes the noise variance of gₜ, through uₜ's dependence on gₜ) and overestimates
+/// the rate by a factor that grows as the signal-to-noise ratio falls, i.e. late in training
+/// (gₜᵀu_{t−1} < 0 is also the hypergradient sign that the last step overshot: Baydin et al.,
+/// "Online learning rate adaptation with hypergradient descent", ICLR 2018). Along u_{t−1} the row
+/// ρ = −1 is the previous iterate, w_t + η₀·u_{t−1} = w_{t−1}, and the step that the rate decides
+/// started there: the rule takes the slope at ρ = −κ, κ = `OptimizerDynamics.freshFraction`, the
+/// part of a steady step that the current gradient contributes (1 for SGD without momentum, 1 − β
+/// for heavy ball, 1 − β² for Nesterov, 1 − β₁ for Adam; the rest was committed by the momentum
+/// buffer). For gradient descent on f = ½λx² this is the exact line search from w_{t−1}: η = 1/λ
+/// whatever the last rate was; the slope at ρ = 0 would give 1/λ − η, whose fixed point is the
+/// half-greedy 1/(2λ) (tested in AutoRuleTests). With probe_previous = 0 (the probes run along the
+/// current update, as host mode does with the direction it is given) κ = 0: the minimiser from w_t.
+/// The torch driver probes along u_{t−1} and sets probe_previous accordingly at every observation
+/// (along uₜ at the first step, when there is no previous update).
 ///
 /// **3. Cost.** The period between observations adapts: it starts at 1, doubles (up to
-/// update_period, 16) while the rate changes by less than 10% per observation and halves when it
+/// update_period, 16) while the rate changes by less than 10% per observation — once the averages
+/// span their memory, ⌈−1/ln β⌉ = 10 fits after the bracket or a reset — and halves when it
 /// changes more: 2 forward passes per observation, ≈ 2/16 of a forward pass per step once the
 /// rate settles, plus the bracket's 12 once.
 ///
-/// **4. Divergence.** A probe loss that is not finite (a forward pass that overflowed at the
-/// probe) is +∞ (`Tuner.acceptsDivergedTrials`: the step driver passes +∞ instead of calling
+/// **4. Divergence and spikes.** A probe loss that is not finite (a forward pass that overflowed at
+/// the probe) is +∞ (`Tuner.acceptsDivergedTrials`: the step driver passes +∞ instead of calling
 /// `observeFailure`). During tracking, L₊ or L₋ = +∞ means the rate itself is far beyond the
 /// stable range: it is cut by fit_failure_decay (1/16) at once, the averages are forgotten and
 /// the period returns to 1, instead of a ×0.95 per update. (`observeFailure` is the same with
-/// every trial at +∞.)
+/// every trial at +∞.) Along the previous update, a last step that more than doubled the batch
+/// loss, q = L₀/L₋ > 2 (q = 1 + (L₀ − L₋)/|L₋| for losses of any sign), is a spike: on a quadratic
+/// whose loss grows q-fold per step η·λ = 1 + √q, so the rate is cut by 1/(1 + √q) (to the greedy
+/// rate; at most fit_failure_decay), the averages are forgotten and the period returns to 1
+/// (flag lossSpike).
 public enum AutoRule {
     /// Half-width J of the bracket: rows 4^j for j = −J…J.
     public static let bracketHalfWidth = 6
@@ -111,7 +128,7 @@ public enum AutoRule {
             decision.factor = pow(bracketBase, -Double(bracketHalfWidth + 1))
             decision.flags = [.boundedLow, .notDescent]
         } else if best == ratios.count - 1 {
-            decision.factor = pow(bracketBase, Double(bracketHalfWidth))
+            decision.factor = pow(bracketBase, Double(bracketHalfWidth)) / gain
             decision.flags = [.boundedHigh]
         } else {
             decision.factor = ratios[best] / gain
@@ -135,13 +152,21 @@ public enum AutoRule {
             decision.flags = [.observationFailed, .fitRejected]
             return decision
         }
+        if options.probePrevious, spikeGrowth(previous: minus, current: current) > spikeThreshold {
+            let growth = spikeGrowth(previous: minus, current: current)
+            decision.factor = max(1 / (1 + growth.squareRoot()), options.fitFailureDecay)
+            decision.slopeAverage = 0
+            decision.curvatureAverage = 0
+            decision.flags = [.lossSpike, .fitRejected]
+            return decision
+        }
         guard max(abs(plus - current), abs(minus - current)) > resolution * abs(current) else {
             decision.factor = 2
             decision.flags = [.zeroGradient, .fitRejected]
             return decision
         }
-        let b = (minus - plus) / (2 * h)
         let a = (plus + minus - 2 * current) / (h * h)
+        let b = (minus - plus) / (2 * h) + (options.probePrevious ? options.dynamics.freshFraction : 0) * h * a
         decision.slope = b
         decision.curvature = a
         let beta = options.smoothing
@@ -159,14 +184,43 @@ public enum AutoRule {
         if !decision.factor.isFinite || decision.factor <= 0 {  // averages under/overflowed
             decision.factor = decision.slopeAverage > 0 ? 2 : 0.5
         }
+        if decision.factor > bracketBase {  // trust region: at most one bracket ratio per fit
+            decision.factor = bracketBase
+            decision.flags.insert(.boundedHigh)
+        }
         return decision
     }
 
+    /// The loss growth q = L(w_t)/L(w_{t−1}) of the last step on this batch, as
+    /// 1 + (L₀ − L₋)/|L₋| so that it is defined for losses of any sign (+∞ when L₋ = 0 < L₀).
+    /// The row ρ = −1 is the previous iterate: w_t + η·u_{t−1} = w_{t−1}.
+    public static func spikeGrowth(previous: Double, current: Double) -> Double {
+        let rise = current - previous
+        if rise <= 0 { return 1 }
+        return previous == 0 ? .infinity : 1 + rise / abs(previous)
+    }
+
+    /// A step that more than doubled the batch loss is a spike (`spikeGrowth` > 2).
+    public static let spikeThreshold = 2.0
+
+    /// Fits needed before the averages span their memory: one time constant, the first n with
+    /// βⁿ ≤ 1/e, n = ⌈−1/ln β⌉ (10 at β = 0.9, 1 at β = 0). Until then the period does not grow.
+    public static func warmFits(smoothing beta: Double) -> UInt64 {
+        let span = (-1 / log(beta)).rounded(.up)
+        return span < 1e18 ? UInt64(max(span, 1)) : UInt64(1e18)
+    }
+
     /// The period after an observation that changed the rates by `factor`: ×2 (up to `maximum`)
-    /// while |log factor| < `holdTolerance`, halved (down to 1) otherwise; 1 after a bracket.
-    public static func nextPeriod(_ period: UInt64, factor: Double, phase: Phase, maximum: UInt64) -> UInt64 {
-        if phase == .bracket { return 1 }
-        if abs(log(factor)) < holdTolerance { return min(period.multipliedReportingOverflow(by: 2).partialValue, maximum) }
+    /// while |log factor| < `holdTolerance` and the averages are `warm`, kept while holding but
+    /// not warm, halved (down to 1) otherwise; 1 after a bracket and after a reset of the
+    /// averages (a spike or a diverged probe).
+    public static func nextPeriod(
+        _ period: UInt64, factor: Double, phase: Phase, maximum: UInt64, warm: Bool = true, reset: Bool = false
+    ) -> UInt64 {
+        if phase == .bracket || reset { return 1 }
+        if abs(log(factor)) < holdTolerance {
+            return warm ? min(period.multipliedReportingOverflow(by: 2).partialValue, maximum) : min(period, maximum)
+        }
         return max(1, period / 2)
     }
 }

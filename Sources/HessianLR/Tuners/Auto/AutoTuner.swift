@@ -22,6 +22,8 @@ public struct AutoState: RateState {
     var curvatureAverage: Double = 0
     var period: UInt64 = 1
     var nextStep: UInt64 = 0
+    /// Tracking fits folded into the averages since they were last reset (gates the period).
+    var fits: UInt64 = 0
     var decisions: DecisionLog
     var fit: FitLog
 
@@ -32,7 +34,7 @@ public struct AutoState: RateState {
     }
 
     /// Payload fields: current (K doubles), phase (UInt8), slope_average, curvature_average,
-    /// period, next_step (UInt64), decisions, fit.
+    /// period, next_step, fits (UInt64), decisions, fit.
     public func encode(into writer: inout SnapshotWriter) {
         writer.write(current)
         writer.write(phase.rawValue)
@@ -40,6 +42,7 @@ public struct AutoState: RateState {
         writer.write(curvatureAverage)
         writer.write(period)
         writer.write(nextStep)
+        writer.write(fits)
         decisions.encode(into: &writer)
         fit.encode(into: &writer)
     }
@@ -56,6 +59,7 @@ public struct AutoState: RateState {
         state.curvatureAverage = try reader.readDouble("curvature_average")
         state.period = try reader.readUInt64("period")
         state.nextStep = try reader.readUInt64("next_step")
+        state.fits = try reader.readUInt64("fits")
         state.decisions = try DecisionLog.decode(from: &reader, groups: groups)
         state.fit = try FitLog.decode(from: &reader, groups: groups, shape: .perGroup)
         return state
@@ -142,13 +146,18 @@ extension AutoRule: TuningRule {
                 RateSafeguards.clamp(rate * decision.factor, lrMin: options.lrMin, lrMax: options.rateCeiling, flags: &groupFlags))
             flags.append(groupFlags)
         }
+        let reset = decision.flags.contains(.lossSpike) || decision.flags.contains(.observationFailed)
+        let fitted = observedPhase == .track && !reset && !decision.slope.isNaN
+        let fits = reset || observedPhase == .bracket ? 0 : tuner.state.fits + (fitted ? 1 : 0)
         let period = nextPeriod(
-            tuner.state.period, factor: decision.factor, phase: decision.phase, maximum: options.updatePeriod)
+            tuner.state.period, factor: decision.factor, phase: decision.phase, maximum: options.updatePeriod,
+            warm: fits >= warmFits(smoothing: options.smoothing), reset: reset)
         tuner.state.current = newRates
         tuner.state.phase = decision.phase
         tuner.state.slopeAverage = decision.slopeAverage
         tuner.state.curvatureAverage = decision.curvatureAverage
         tuner.state.period = period
+        tuner.state.fits = fits
         let (next, overflow) = step.addingReportingOverflow(period)
         tuner.state.nextStep = overflow ? .max : next
         tuner.state.decisions = DecisionLog(candidates: rates.map { $0 * decision.factor }, flags: flags)
