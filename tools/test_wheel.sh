@@ -21,6 +21,7 @@ import hessianlr as h
 package = pathlib.Path(h.__file__).parent
 assert (package / "libhessianlr.so").is_file(), "the wheel carries no library"
 assert (package / "py.typed").is_file(), "the wheel carries no py.typed"
+assert (package / "integrations" / "transformers.py").is_file(), "the wheel carries no hessianlr.integrations"
 assert "site-packages" in str(package), package
 tuner = h.HessianLR()
 tuner.observe(0, h.Need.CURVATURE, [2.0, 4.0])
