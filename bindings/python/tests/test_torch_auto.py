@@ -80,7 +80,8 @@ class PreviousUpdate:
                                   lambda p: torch.optim.AdamW(p, lr=1e-5)])
 def test_probes_run_along_the_previous_update(make):
     """The driver's rates equal a hand-written loop that probes along the update kept at the
-    step before each observation (the current one at the first), bit for bit."""
+    step before each observation (the current one at the first), telling the tuner which
+    (probe_previous), bit for bit."""
     steps = 30
     model_a, x, y = problem()
     model_b, _, _ = problem()
@@ -104,7 +105,9 @@ def test_probes_run_along_the_previous_update(make):
         grads = [p.grad.detach() for p in params_b]
         u = grads if is_plain_sgd(opt_b, opt_b.param_groups[0]) else update_directions(opt_b, opt_b.param_groups, [grads])[0]
         if reference.need(t)[0] != Need.NOTHING:
-            dirs = kept[1] if kept is not None and kept[0] == t - 1 else u
+            previous = kept is not None and kept[0] == t - 1
+            dirs = kept[1] if previous else u
+            reference.set_param(h.Param.PROBE_PREVIOUS, float(previous))  # row −1 is the previous iterate
             reference.run_step(t, PreviousUpdate(params_b, dirs, closure_b), float(loss_b))
         kept = (t, [d.clone() for d in u]) if reference.info(Info.NEXT_UPDATE_STEP) == t + 1 else None
         for group in opt_b.param_groups:
