@@ -279,8 +279,8 @@ class TraceResult(_Common):
 class DiagonalResult(_Common):
     """Diagonal / XDiag: ``diagonal`` (host: n float64; ops/torch: the backend's vector),
     ``trace`` (Diagonal: mean zᵀHz of the same probes; XDiag: the XTrace estimate of its test
-    vectors), ``samples``, ``block_means`` / ``block_mean_errors`` (None without blocks; XDiag
-    has no block errors), XDiag's ``sketch_rank`` (None for Diagonal), ``max_asymmetry`` (0 when
+    vectors), ``samples``, ``block_means`` / ``block_mean_errors`` (None without blocks; XDiag's
+    errors are the jackknife over leaving one test vector out), XDiag's ``sketch_rank`` (None for Diagonal), ``max_asymmetry`` (0 when
     the check was off)."""
 
     diagonal: object = field(default=None, repr=False)
@@ -671,7 +671,7 @@ class XDiag(Estimator):
     diag(H) ≈ (1/s) Σ_i [diag(H − B_i) + ω_i ⊙ B_iω_i], 2s HVPs. Unbiased; only the doubly
     deflated remainder is sampled, so it beats the one-sided form of the paper and curvlinops
     (diag(P_iH) + ω_i ⊙ (I − P_i)Hω_i) on symmetric H. ``trace`` is XTrace's estimate from the
-    same vectors; ``blocks`` add per-block means; QᵀHQ must be symmetric within
+    same vectors; ``blocks`` add per-block means and their standard errors (jackknife); QᵀHQ must be symmetric within
     ``symmetry_tolerance`` (free check). Rank-deficient HΩ (s ≥ n or rank H < s): exact on the
     sketch plus Hutchinson on the remainder with the HVPs left. An ops/torch run needs the
     backend's ``mul_acc``."""
@@ -686,7 +686,8 @@ class XDiag(Estimator):
         return DiagonalResult(
             **_common(self, timing), diagonal=self._vectors(Result.DIAGONAL, ops, host_n, rows=False),
             trace=self._scalar(Result.TRACE), samples=int(self._scalar(Result.SAMPLES)),
-            block_means=self._optional(Result.BLOCK_MEANS), sketch_rank=int(self._scalar(Result.SKETCH_RANK)),
+            block_means=self._optional(Result.BLOCK_MEANS), block_mean_errors=self._optional(Result.BLOCK_MEAN_ERRORS),
+            sketch_rank=int(self._scalar(Result.SKETCH_RANK)),
             max_asymmetry=self._scalar(Result.MAX_ASYMMETRY))
 
 
