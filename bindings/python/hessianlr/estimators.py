@@ -280,8 +280,8 @@ class DiagonalResult(_Common):
     """Diagonal / XDiag: ``diagonal`` (host: n float64; ops/torch: the backend's vector),
     ``trace`` (Diagonal: mean zᵀHz of the same probes; XDiag: the XTrace estimate of its test
     vectors), ``samples``, ``block_means`` / ``block_mean_errors`` (None without blocks; XDiag's
-    errors are the jackknife over leaving one test vector out), XDiag's ``sketch_rank`` (None for Diagonal), ``max_asymmetry`` (0 when
-    the check was off)."""
+    errors are the jackknife over leaving one test vector out), XDiag's ``sketch_rank`` (None for
+    Diagonal), ``max_asymmetry`` (0 when the check was off)."""
 
     diagonal: object = field(default=None, repr=False)
     trace: float = 0.0
@@ -290,6 +290,13 @@ class DiagonalResult(_Common):
     block_mean_errors: Optional[np.ndarray] = None
     sketch_rank: Optional[int] = None
     max_asymmetry: Optional[float] = None
+
+    @property
+    def exact(self) -> bool:
+        """True when XDiag's sketch spanned the whole space (a budget ≥ 2n): no stochastic sample
+        was needed and ``diagonal`` is exact up to rounding (``HLR_RESULT_SKETCH_RANK`` = n with
+        ``SAMPLES`` = 0)."""
+        return self.sketch_rank is not None and self.samples == 0
 
 
 @dataclass(frozen=True)
