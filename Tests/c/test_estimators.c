@@ -1040,6 +1040,35 @@ static void test_xdiag(void) {
     CHECK_FAILS(hlr_estimator_set_param(x, HLR_EST_PARAM_MATVECS, 1), HLR_ERR_INVALID_ARGUMENT);
     CHECK_ERROR_HAS("matvecs");
     CHECK_FAILS(hlr_estimator_set_param(x, HLR_EST_PARAM_SAMPLES, 10), HLR_ERR_UNKNOWN_KEY);
+    /* Through the ops backend with blocks: block_dots failing at its first call (the block Grams),
+     * in the middle (the test vectors' block dots) and at its last (the block sums) fails the run
+     * naming the callback, nothing leaked. */
+    set(x, HLR_EST_PARAM_MATVECS, 30);
+    ops_ctx oc;
+    ops_init(&oc, &dense, N);
+    hlr_vector_ops ot = ops_table(N);
+    CHECK_OK(hlr_estimator_run_ops(x, &ot, &oc));
+    long total = oc.calls[OP_BLOCK_DOTS];
+    CHECK(total > 15 * 15 * 3); /* K, L, J and F: 3.5 s^2 block dots, s = 15 */
+    uint64_t handle = 0;
+    CHECK_OK(hlr_estimator_get_vectors(x, HLR_RESULT_DIAGONAL, &handle, 1));
+    op_release(&oc, handle);
+    CHECK_EQ_INT(oc.live, 0);
+    ops_cleanup(&oc);
+    const long points[] = {1, total / 2, total};
+    for (int p = 0; p < 3; p++) {
+        ops_ctx fc;
+        ops_init(&fc, &dense, N);
+        fc.fail_op = OP_BLOCK_DOTS;
+        fc.fail_at = points[p];
+        fc.fail_status = 47;
+        hlr_vector_ops ft = ops_table(N);
+        CHECK_FAILS(hlr_estimator_run_ops(x, &ft, &fc), HLR_ERR_CALLBACK);
+        CHECK_ERROR_HAS("ops->block_dots callback returned 47");
+        CHECK_EQ_INT(fc.live, 0);
+        CHECK_EQ_INT(fc.allocs, fc.releases);
+        ops_cleanup(&fc);
+    }
     CHECK_OK(hlr_estimator_free(x));
     CHECK_OK(hlr_estimator_free(d));
     matrix_free(&dense);
