@@ -153,8 +153,8 @@ public enum XDiag {
         guard trace.isFinite else { throw session.nonFinite("the trace of the estimate", trace) }
         session.commit()
         return XDiagEstimate(
-            diagonal: diagonal, blockMeans: means, blockStandardErrors: errors, traceEstimate: trace, samples: samples, sketchRank: k,
-            maxAsymmetry: symmetry.maxAsymmetry, hvpCount: session.hvpCount)
+            diagonal: diagonal, blockMeans: means, blockStandardErrors: errors, traceEstimate: trace,
+            samples: samples, sketchRank: k, maxAsymmetry: symmetry.maxAsymmetry, hvpCount: session.hvpCount)
     }
 
     /// work ← Σ_b coefficients[b]·vectors[b] (a linear combination in the backend).
