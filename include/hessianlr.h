@@ -609,7 +609,8 @@ int hlr_tuner_restore(hlr_tuner *tuner, const void *buffer, size_t size);
  *   hutchinson       samples HVPs,         samples n          (diagonal: the same)
  *   hutch_plus_plus  matvecs HVPs,         matvecs min(s,n) n + min(s,n)^3
  *   xtrace           matvecs HVPs,         s min(s,n) n + min(s,n)^3, s = matvecs/2
- *   xdiag            matvecs HVPs,         s min(s,n) n + min(s,n)^3, s = matvecs/2 (2s + 5 vectors)
+ *   xdiag            matvecs HVPs,         s min(s,n) n + min(s,n)^3, s = matvecs/2 (2s + 5 vectors);
+ *                                          with blocks b of them, + 3.5 s^2 n + b s^3 (block errors)
  *   spectral_density r min(steps,n) HVPs,  r m^2 n + r m p (smoothing), m = min(steps, n)
  * A run whose HVP bound exceeds 2^31, or whose smoothing exceeds 2^34 terms, is refused with
  * HLR_ERR_INVALID_ARGUMENT before the first callback.
@@ -650,9 +651,9 @@ typedef struct hlr_estimator hlr_estimator;
  * unbiased; diag(H - B_i) is exact given P_i, only the deflated remainder is sampled (relative
  * error ~ ||B_i||_F, small when the spectrum decays; the one-sided form of the paper and
  * curvlinops, diag(P_i H) + w_i .* (I - P_i) H w_i, has error ~ ||(I - P_i) H||_F). 2s HVPs,
- * per-block means with blocks; TRACE is XTrace's estimate from the same vectors. Rank-deficient
- * H*Omega (s >= n, rank(H) < s): exact diag(PH + HP - PHP) plus Hutchinson on the remainder
- * with the s - rank HVPs left (probes s, s+1, ...). */
+ * per-block means and their jackknife standard errors with blocks; TRACE is XTrace's estimate
+ * from the same vectors. Rank-deficient H*Omega (s >= n, rank(H) < s): exact diag(PH + HP - PHP)
+ * plus Hutchinson on the remainder with the s - rank HVPs left (probes s, s+1, ...). */
 #define HLR_ESTIMATOR_XDIAG            8
 
 /* Parameters (double values; counts, choices and flags reject fractions). Kinds in brackets,
@@ -733,7 +734,9 @@ typedef struct hlr_estimator hlr_estimator;
                                             space and the result is exact, not an estimate         */
 #define HLR_RESULT_DIAGONAL          16  /* [5,8] host: n values; ops: 1 vector handle             */
 #define HLR_RESULT_BLOCK_MEANS       17  /* [5,8] with blocks: mean of the diagonal per block      */
-#define HLR_RESULT_BLOCK_MEAN_ERRORS 18  /* [5] with blocks: standard error per block mean         */
+#define HLR_RESULT_BLOCK_MEAN_ERRORS 18  /* [5,8] with blocks: standard error per block mean
+                                            (XDiag: the jackknife over leaving one test vector
+                                            out, conservative like XTrace's)                      */
 #define HLR_RESULT_DENSITY_NODES     19  /* [6] Ritz values of run 0, then run 1, ... (ascending
                                             within a run); RUN_STEPS gives the run lengths        */
 #define HLR_RESULT_DENSITY_WEIGHTS   20  /* [6] quadrature weights aligned with the nodes; each

@@ -64,7 +64,10 @@ extension EstimatorConfig {
             let result = try XDiag.estimate(of: backend, options: xdiagOptions)
             run.vectors[.diagonal] = [result.diagonal]
             run.values[.trace] = [result.traceEstimate]
-            if blocks != nil { run.values[.blockMeans] = result.blockMeans }
+            if blocks != nil {
+                run.values[.blockMeans] = result.blockMeans
+                run.values[.blockMeanErrors] = result.blockStandardErrors
+            }
             run.values[.samples] = [Double(result.samples)]
             run.values[.sketchRank] = [Double(result.sketchRank)]
             run.values[.maxAsymmetry] = [result.maxAsymmetry]

@@ -127,7 +127,7 @@ extension EstimatorKind {
         case .xtrace:
             return [.trace, .standardError, .samples, .sketchRank, .converged, .maxAsymmetry, .hvps]
         case .xdiag:
-            return [.diagonal, .trace, .blockMeans, .samples, .sketchRank, .maxAsymmetry, .hvps]
+            return [.diagonal, .trace, .blockMeans, .blockMeanErrors, .samples, .sketchRank, .maxAsymmetry, .hvps]
         }
     }
 }

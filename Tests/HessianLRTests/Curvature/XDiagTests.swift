@@ -22,16 +22,17 @@ import Testing
 
     /// Dense evaluation from the definition, with Q_(i) = orth(AΩ without column i):
     /// symmetric (ours): (1/s) Σ diag(A − B_i) + ω_i ⊙ B_iω_i, B_i = (I − P_i)A(I − P_i);
-    /// one-sided (paper, curvlinops): (1/s) Σ diag(P_iA) + ω_i ⊙ (I − P_i)Aω_i.
+    /// one-sided (paper, curvlinops): (1/s) Σ diag(P_iA) + ω_i ⊙ (I − P_i)Aω_i. With `excluding`
+    /// j: the same from the s − 1 test vectors without ω_j (the jackknife's θ_(j)).
     static func direct(
-        _ a: DenseOperator, matvecs: Int, seed: UInt64
+        _ a: DenseOperator, matvecs: Int, seed: UInt64, excluding: Int? = nil
     ) -> (symmetric: [Double], oneSided: [Double], trace: Double) {
         let n = a.n
-        let s = matvecs / 2
-        let omega = (0..<s).map { i in
+        let omega = (0..<(matvecs / 2)).filter { $0 != excluding }.map { i in
             let rng = CounterRNG(seed: seed, stream: RandomStream.xdiag.rawValue, index: UInt64(i))
             return (0..<n).map { rng.rademacher(UInt64($0)) }
         }
+        let s = omega.count
         let y = omega.map { a.apply($0) }
         var symmetric = [Double](repeating: 0, count: n)
         var oneSided = [Double](repeating: 0, count: n)
@@ -143,8 +144,10 @@ import Testing
     /// Rank(A) < s, and s ≥ n: the fallback is exact (Q spans range(A)) and spends the budget.
     @Test func exactWhenTheTestVectorsSpanTheRange() throws {
         let lowRank = DenseOperator(spectrum: [3, -2, 1.5] + [Double](repeating: 0, count: 27), reflections: 30, seed: 3)
-        let result = try Self.xdiag(lowRank) { $0.matvecs = 12 }
+        let blocks = try GroupLayout(offsets: [0, 10, 30], elementCount: 30)
+        let result = try Self.xdiag(lowRank) { $0.matvecs = 12; $0.blocks = blocks }
         #expect(result.sketchRank == 3 && result.hvpCount == 12 && result.samples == 3)
+        #expect(result.blockStandardErrors.count == 2 && result.blockStandardErrors.allSatisfy { $0 <= 1e-12 })
         for (d, exact) in zip(result.diagonal.elements, lowRank.diagonal) { #expect(abs(d - exact) <= 1e-10) }
         #expect(abs(result.traceEstimate - 2.5) <= 1e-10)
         let tiny = DenseOperator(spectrum: [1, 2, -3, 4], reflections: 4)
@@ -170,6 +173,36 @@ import Testing
         #expect(plain.diagonal.elements == d && plain.blockMeans.isEmpty)
         #expect(try Self.xdiag(a) { $0.matvecs = 60; $0.seed = 6 }.diagonal.elements != d)
         #expect(result.hvpCount == 60)
+    }
+
+    /// The block means' standard errors are the jackknife of the block means over leaving one
+    /// test vector out, each leave-one-out estimate evaluated densely from its definition.
+    @Test(arguments: [(small, UInt64(1)), (smallIndefinite, UInt64(2)), (smallAlternating, UInt64(3))])
+    func blockErrorsAreTheJackknifeOfTheBlockMeans(a: DenseOperator, seed: UInt64) throws {
+        let blocks = try GroupLayout(offsets: [0, 7, 7, 25, 40], elementCount: 40)
+        let result = try Self.xdiag(a) { $0.matvecs = 16; $0.seed = seed; $0.blocks = blocks }
+        let s = 8
+        let left = (0..<s).map { j in
+            let d = Self.direct(a, matvecs: 16, seed: seed, excluding: j).symmetric
+            return (0..<4).map { b in
+                let range = blocks.range(of: b)
+                return range.isEmpty ? 0 : range.reduce(0.0) { $0 + d[$1] } / Double(range.count)
+            }
+        }
+        #expect(result.blockStandardErrors.count == 4 && result.blockStandardErrors[1] == 0)
+        for b in [0, 2, 3] {
+            let mean = left.reduce(0.0) { $0 + $1[b] } / Double(s)
+            let jackknife = (Double(s - 1) / Double(s) * left.reduce(0.0) { $0 + ($1[b] - mean) * ($1[b] - mean) })
+                .squareRoot()
+            #expect(jackknife > 0)
+            #expect(abs(result.blockStandardErrors[b] - jackknife) <= 1e-9 * jackknife, "block \(b): \(result.blockStandardErrors[b]) vs \(jackknife)")
+        }
+        // Bit-identical estimate with and without blocks; blocks change nothing else.
+        let plain = try Self.xdiag(a) { $0.matvecs = 16; $0.seed = seed }
+        #expect(plain.diagonal.elements == result.diagonal.elements && plain.blockStandardErrors.isEmpty)
+        // s = 1: no spread to measure.
+        let single = try Self.xdiag(a) { $0.matvecs = 2; $0.seed = seed; $0.blocks = blocks }
+        #expect(single.blockStandardErrors == [.infinity, 0, .infinity, .infinity])
     }
 
     @Test func badInputsAndFailuresThrowAndReleaseEverything() throws {

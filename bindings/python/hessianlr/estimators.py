@@ -279,9 +279,9 @@ class TraceResult(_Common):
 class DiagonalResult(_Common):
     """Diagonal / XDiag: ``diagonal`` (host: n float64; ops/torch: the backend's vector),
     ``trace`` (Diagonal: mean zᵀHz of the same probes; XDiag: the XTrace estimate of its test
-    vectors), ``samples``, ``block_means`` / ``block_mean_errors`` (None without blocks; XDiag
-    has no block errors), XDiag's ``sketch_rank`` (None for Diagonal), ``max_asymmetry`` (0 when
-    the check was off)."""
+    vectors), ``samples``, ``block_means`` / ``block_mean_errors`` (None without blocks; XDiag's
+    errors are the jackknife over leaving one test vector out), XDiag's ``sketch_rank`` (None for
+    Diagonal), ``max_asymmetry`` (0 when the check was off)."""
 
     diagonal: object = field(default=None, repr=False)
     trace: float = 0.0
@@ -290,6 +290,13 @@ class DiagonalResult(_Common):
     block_mean_errors: Optional[np.ndarray] = None
     sketch_rank: Optional[int] = None
     max_asymmetry: Optional[float] = None
+
+    @property
+    def exact(self) -> bool:
+        """True when XDiag's sketch spanned the whole space (a budget ≥ 2n): no stochastic sample
+        was needed and ``diagonal`` is exact up to rounding (``HLR_RESULT_SKETCH_RANK`` = n with
+        ``SAMPLES`` = 0)."""
+        return self.sketch_rank is not None and self.samples == 0
 
 
 @dataclass(frozen=True)
@@ -671,7 +678,7 @@ class XDiag(Estimator):
     diag(H) ≈ (1/s) Σ_i [diag(H − B_i) + ω_i ⊙ B_iω_i], 2s HVPs. Unbiased; only the doubly
     deflated remainder is sampled, so it beats the one-sided form of the paper and curvlinops
     (diag(P_iH) + ω_i ⊙ (I − P_i)Hω_i) on symmetric H. ``trace`` is XTrace's estimate from the
-    same vectors; ``blocks`` add per-block means; QᵀHQ must be symmetric within
+    same vectors; ``blocks`` add per-block means and their standard errors (jackknife); QᵀHQ must be symmetric within
     ``symmetry_tolerance`` (free check). Rank-deficient HΩ (s ≥ n or rank H < s): exact on the
     sketch plus Hutchinson on the remainder with the HVPs left. An ops/torch run needs the
     backend's ``mul_acc``."""
@@ -686,7 +693,8 @@ class XDiag(Estimator):
         return DiagonalResult(
             **_common(self, timing), diagonal=self._vectors(Result.DIAGONAL, ops, host_n, rows=False),
             trace=self._scalar(Result.TRACE), samples=int(self._scalar(Result.SAMPLES)),
-            block_means=self._optional(Result.BLOCK_MEANS), sketch_rank=int(self._scalar(Result.SKETCH_RANK)),
+            block_means=self._optional(Result.BLOCK_MEANS), block_mean_errors=self._optional(Result.BLOCK_MEAN_ERRORS),
+            sketch_rank=int(self._scalar(Result.SKETCH_RANK)),
             max_asymmetry=self._scalar(Result.MAX_ASYMMETRY))
 
 

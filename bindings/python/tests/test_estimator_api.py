@@ -338,7 +338,19 @@ def test_xdiag_beats_hutchinson_diagonal_and_is_exact_on_low_rank():
     np.testing.assert_array_equal(blocked.diagonal, x[0].diagonal)
     np.testing.assert_allclose(blocked.block_means, [x[0].diagonal[:50].mean(), x[0].diagonal[50:].mean()],
                                rtol=1e-12)
-    assert blocked.block_mean_errors is None
+    # Block standard errors (the jackknife over leaving one test vector out): finite, positive, and
+    # the same through the ops backend.
+    assert blocked.block_mean_errors.shape == (2,) and np.all(np.isfinite(blocked.block_mean_errors))
+    assert np.all(blocked.block_mean_errors > 0)
+    blocked_ops = h.XDiag(matvecs=40, seed=0, blocks=[0, 50, n]).run_ops(NumpyVectors(n, hvp_of(a)))
+    np.testing.assert_allclose(blocked_ops.block_mean_errors, blocked.block_mean_errors, rtol=1e-9)
+    assert not x[0].exact
+    # A budget ≥ 2n: the sketch spans the space, the result is exact and says so.
+    small = a[:12, :12] + a[:12, :12].T
+    whole = h.XDiag(matvecs=30, blocks=[0, 5, 12]).run_host(12, hvp_of(small))
+    assert whole.exact and whole.sketch_rank == 12 and whole.samples == 0
+    np.testing.assert_allclose(whole.diagonal, np.diag(small), rtol=0, atol=1e-12)
+    np.testing.assert_array_equal(whole.block_mean_errors, [0.0, 0.0])
     # Low rank: exact through the fallback, the whole budget spent.
     low = (u[:, :4] * [3.0, 1.0, -0.5, 0.25]) @ u[:, :4].T
     r = h.XDiag(matvecs=20).run_host(n, hvp_of(low))
