@@ -3,27 +3,16 @@
 public final class HostVector<T: HostScalar>: @unchecked Sendable {
     /// n.
     public let count: Int
-    private let storage: UnsafeMutablePointer<T>
-    /// True from the allocation (every element 0) until the elements are first reached through
-    /// `base`, `buffer`, `mutableBuffer` or the public accessors: then a vector that was never
-    /// written is known to be zero without reading it (`HostVectorSpace.applyOperator` skips
-    /// zeroing it; its pages, still the kernel's zero pages, are first written by the HVP).
-    private(set) var isUntouched = true
+    let base: UnsafeMutablePointer<T>
 
     init(count: Int) {
         self.count = count
-        storage = HostMemory.allocateZeroed(T.self, capacity: count)  // trivial type: zeroed = initialised
+        base = HostMemory.allocateZeroed(T.self, capacity: count)  // trivial type: zeroed = initialised
     }
 
     deinit {
-        storage.deinitialize(count: Swift.max(count, 1))
-        HostMemory.deallocate(storage)
-    }
-
-    /// The elements (for reading or writing: any access ends `isUntouched`).
-    var base: UnsafeMutablePointer<T> {
-        isUntouched = false
-        return storage
+        base.deinitialize(count: Swift.max(count, 1))
+        HostMemory.deallocate(base)
     }
 
     /// A copy of the elements.

@@ -111,9 +111,7 @@ public struct HostVectorSpace<T: HostScalar>: OperatorBackend {
         try check(v, "HVP input")
         try check(out, "HVP output")
         guard v !== out else { throw .invalid("HVP input and output must be different vectors") }
-        if !out.isUntouched {  // a fresh vector is zero already
-            ChunkedKernels.zero(out.base, count: dimension, threads: threads)
-        }
+        ChunkedKernels.zero(out.base, count: dimension, threads: threads)
         try hvp(v.buffer, out.mutableBuffer)
         if let bad = ChunkedKernels.firstNonFinite(out.buffer, threads: threads) {
             throw HLRError(.nonFinite, "HVP output element \(bad) is not finite (\(out.base[bad]))")
