@@ -54,7 +54,9 @@ let package = Package(
             name: "HessianLRFuzz", dependencies: ["HessianLRABI"], path: "Tests/fuzz",
             exclude: ["corpus", "README.md"]),
         .executableTarget(name: "HessianLRSoak", dependencies: ["HessianLR"], path: "Tests/soak/swift"),
-        .target(name: "HessianLRKernelBench", dependencies: ["HessianLR"], path: "benchmarks/kernels/swift"),
+        .target(
+            name: "HessianLRKernelBench", dependencies: ["HessianLR", "HessianLRLoops", "HessianLRLoopsX86V3"],
+            path: "benchmarks/kernels/swift"),
         .testTarget(name: "HessianLRTests", dependencies: ["HessianLR", "HessianLRLoops", "HessianLRLoopsX86V3"]),
     ]
 )

@@ -1,4 +1,6 @@
 import HessianLR
+import HessianLRLoops
+import HessianLRLoopsX86V3
 
 // Benchmark-only entry points (product hessianlr-kernel-bench, never installed): the core's host
 // kernels (`ChunkedKernels`, the code behind HostVectorSpace, observe_host and the host
@@ -86,4 +88,16 @@ private func project<T: HostScalar>(
 @_cdecl("hlrbench_uses_x86v3")
 public func hlrbench_uses_x86v3() -> Int32 {
     HostKernels.instructionSet == "x86-64-v3" ? 1 : 0
+}
+
+/// One unchunked `VectorLoops.dot` call from the baseline copy (`x86v3` 0) or the x86-64-v3 copy
+/// (1; only on a CPU that has it): the two compiled copies side by side on the same buffers.
+@_cdecl("hlrbench_loops_dot_f32")
+public func hlrbench_loops_dot_f32(_ x86v3: Int32, _ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, _ n: Int) -> Double {
+    x86v3 != 0 ? HessianLRLoopsX86V3.VectorLoops.dot(x, y, n) : HessianLRLoops.VectorLoops.dot(x, y, n)
+}
+
+@_cdecl("hlrbench_loops_dot_f64")
+public func hlrbench_loops_dot_f64(_ x86v3: Int32, _ x: UnsafePointer<Double>, _ y: UnsafePointer<Double>, _ n: Int) -> Double {
+    x86v3 != 0 ? HessianLRLoopsX86V3.VectorLoops.dot(x, y, n) : HessianLRLoops.VectorLoops.dot(x, y, n)
 }
