@@ -14,7 +14,9 @@
 import PackageDescription
 
 // The x86-64-v3 copy of the element loops (Sources/HessianLRLoopsX86V3 links to the same file).
-// The flag is for x86_64 hosts only; elsewhere that module is a second baseline copy, never called.
+// `haswell` names the x86-64-v3 instruction set (AVX2, FMA, BMI1/2, F16C, LZCNT, MOVBE) in a form
+// the clang importer accepts (it refuses `x86-64-v3` as a CPU). The flag is for x86_64 hosts
+// only; elsewhere that module is a second baseline copy, never called.
 #if arch(x86_64)
 let x86V3: [SwiftSetting] = [.unsafeFlags(["-target-cpu", "haswell"])]
 #else
