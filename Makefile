@@ -114,6 +114,7 @@ test-swift:
 
 test-abi: $(LIB)
 	tools/check_exports.sh $(LIB) $(HEADER)
+	tools/check_isa.sh $(LIB)
 
 C_TESTS := $(patsubst Tests/c/%.c,$(BUILD)/tests/c/%,$(wildcard Tests/c/test_*.c))
 
@@ -281,11 +282,23 @@ bench-curvature: python-package $(VENV)/.bench-stamp
 bench-models: python-package $(VENV)/.bench-stamp
 	cd $(ROOT) && $(VPY) benchmarks/curvature/bench_models.py --out $(BUILD)/bench-models
 
-# Host kernels vs numpy on the same buffers (issue 12 item 1). OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE
-# are unset for this command only: they can pin numpy's OpenBLAS to a slower kernel.
-bench-kernels: python-package $(VENV)/.bench-stamp
+# Host kernels vs numpy on the same buffers (issue 12 item 1): the kernels themselves on numpy's
+# arrays (benchmarks/kernels, through the benchmark-only libhessianlr-kernel-bench.so, release
+# flags as make lib), then observe_host / Hutchinson / Lanczos through the C ABI
+# (benchmarks/kernels/bench_api_kernels.py). OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE are unset for
+# these commands only: they can pin numpy's OpenBLAS to a slower kernel.
+BENCH_LIB := $(ROOT)/.build-bench/release/libhessianlr-kernel-bench.so
+
+$(BENCH_LIB): $(SWIFT_SOURCES) $(wildcard benchmarks/kernels/swift/*.swift)
+	$(SWIFT) build -c release --scratch-path .build-bench --product hessianlr-kernel-bench \
+	  -Xswiftc -static-stdlib -Xswiftc -use-ld=lld
+	@touch $@
+
+bench-kernels: python-package $(VENV)/.bench-stamp $(BENCH_LIB)
 	cd $(ROOT) && env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE \
-	  $(VPY) benchmarks/curvature/bench_kernels.py --out $(BUILD)/bench-kernels
+	  $(VPY) benchmarks/kernels/bench_host_kernels.py --library $(BENCH_LIB) --out $(BUILD)/bench-kernels
+	cd $(ROOT) && env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE \
+	  $(VPY) benchmarks/kernels/bench_api_kernels.py --out $(BUILD)/bench-kernels
 
 bench-training: python-package $(VENV)/.bench-stamp
 	cd $(ROOT) && $(VPY) benchmarks/training/bench_training.py --out $(BUILD)/bench-training
@@ -305,5 +318,5 @@ bench-tuning-quick: python-package $(VENV)/.bench-stamp
 	cd $(ROOT) && $(VPY) benchmarks/tuning/bench_tuning.py --quick --out $(BUILD)/bench-tuning-quick
 
 clean:
-	rm -rf .build .build-lib .build-fuzz .build-address .build-thread $(BUILD) \
+	rm -rf .build .build-lib .build-bench .build-fuzz .build-address .build-thread $(BUILD) \
 	  $(PYPKG)/hessianlr/libhessianlr.so

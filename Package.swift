@@ -4,11 +4,24 @@
 // Targets (dependencies point down only):
 //   HessianLRABI  thin export layer: @_cdecl functions, handles, validation, status codes
 //   HessianLR     pure Swift core: schedules, tuners, estimators, snapshots (no C types)
+//   HessianLRLoops, HessianLRLoopsX86V3
+//                 the host vector kernels' element loops, one source file compiled for the
+//                 baseline CPU and for x86-64-v3 (AVX2); the core picks one at run time
 //
 // `make lib` builds the `hessianlr` product as libhessianlr.so with the Swift runtime linked
 // statically, a SONAME carrying the major version and a version script that exports exactly the
 // functions of include/hessianlr.h.
 import PackageDescription
+
+// The x86-64-v3 copy of the element loops (Sources/HessianLRLoopsX86V3 links to the same file).
+// `haswell` names the x86-64-v3 instruction set (AVX2, FMA, BMI1/2, F16C, LZCNT, MOVBE) in a form
+// the clang importer accepts (it refuses `x86-64-v3` as a CPU). The flag is for x86_64 hosts
+// only; elsewhere that module is a second baseline copy, never called.
+#if arch(x86_64)
+let x86V3: [SwiftSetting] = [.unsafeFlags(["-target-cpu", "haswell"])]
+#else
+let x86V3: [SwiftSetting] = []
+#endif
 
 let package = Package(
     name: "libhessianlr",
@@ -19,6 +32,8 @@ let package = Package(
         .executable(name: "hessianlr-replay", targets: ["HessianLRReplay"]),
         .executable(name: "hessianlr-fuzz", targets: ["HessianLRFuzz"]),
         .executable(name: "hessianlr-soak", targets: ["HessianLRSoak"]),
+        // Benchmark only (benchmarks/kernels): the core's host kernels behind plain C symbols.
+        .library(name: "hessianlr-kernel-bench", type: .dynamic, targets: ["HessianLRKernelBench"]),
     ],
     dependencies: [
         // RealModule: elementary functions (exp, log, cos, pow) as pure Swift API for the core.
@@ -27,8 +42,12 @@ let package = Package(
     targets: [
         .target(
             name: "HessianLR",
-            dependencies: [.product(name: "RealModule", package: "swift-numerics")],
+            dependencies: [
+                .product(name: "RealModule", package: "swift-numerics"), "HessianLRLoops", "HessianLRLoopsX86V3",
+            ],
             exclude: ["README.md"]),
+        .target(name: "HessianLRLoops"),
+        .target(name: "HessianLRLoopsX86V3", swiftSettings: x86V3),
         .target(name: "HessianLRABI", dependencies: ["HessianLR"]),
         .executableTarget(name: "SwiftExample", dependencies: ["HessianLR"], path: "examples/swift"),
         .executableTarget(
@@ -37,6 +56,9 @@ let package = Package(
             name: "HessianLRFuzz", dependencies: ["HessianLRABI"], path: "Tests/fuzz",
             exclude: ["corpus", "README.md"]),
         .executableTarget(name: "HessianLRSoak", dependencies: ["HessianLR"], path: "Tests/soak/swift"),
-        .testTarget(name: "HessianLRTests", dependencies: ["HessianLR"]),
+        .target(
+            name: "HessianLRKernelBench", dependencies: ["HessianLR", "HessianLRLoops", "HessianLRLoopsX86V3"],
+            path: "benchmarks/kernels/swift"),
+        .testTarget(name: "HessianLRTests", dependencies: ["HessianLR", "HessianLRLoops", "HessianLRLoopsX86V3"]),
     ]
 )

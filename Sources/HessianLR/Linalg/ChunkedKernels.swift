@@ -1,4 +1,5 @@
 import Dispatch
+import Synchronization
 
 /// Host vector kernels with a fixed chunking, so that every result is independent of the thread
 /// count: a range is cut into consecutive chunks of `chunkLength` elements counted from the range
@@ -26,22 +27,29 @@ public enum ChunkedKernels {
         return result
     }
 
+    /// Consecutive indices a worker of `perform` takes at a time (8 chunks: 256 KiB of float32).
+    static let grain = 8
+
     /// Runs `body(i)` for every i in 0..<count, on up to `threads` threads when `elements` is
-    /// large enough. `body` must only write state owned by its index.
+    /// large enough. `body` must only write state owned by its index. Workers take the next
+    /// `grain` consecutive indices from a shared counter until none are left, so a worker whose
+    /// core is busy elsewhere delays nothing (each index still runs exactly once; which worker
+    /// runs it never changes a result).
     static func perform(count: Int, elements: Int, threads: Int, _ body: (Int) -> Void) {
         guard count > 0 else { return }
-        let workers = Swift.min(threads, count)
+        let workers = Swift.min(threads, (count + grain - 1) / grain)
         if workers <= 1 || elements < parallelThreshold {
             for index in 0..<count { body(index) }
             return
         }
+        let next = Atomic<Int>(0)
         withoutActuallyEscaping(body) { escapable in
             let box = UncheckedBox(escapable)
-            DispatchQueue.concurrentPerform(iterations: workers) { worker in
-                var index = worker
-                while index < count {
-                    box.value(index)
-                    index += workers
+            DispatchQueue.concurrentPerform(iterations: workers) { _ in
+                while true {
+                    let start = next.add(grain, ordering: .relaxed).oldValue
+                    guard start < count else { return }
+                    for index in start..<Swift.min(start + grain, count) { box.value(index) }
                 }
             }
         }
@@ -83,23 +91,6 @@ public enum ChunkedKernels {
     public static func multiDot<T: HostScalar>(
         _ xs: [UnsafePointer<T>], _ y: UnsafePointer<T>, count: Int, threads: Int
     ) -> [Double] {
-        if T.self == Float.self {
-            return multiDotBody(xs.map { rebind($0) as UnsafePointer<Float> }, rebind(y) as UnsafePointer<Float>,
-                                count, threads) { SIMD8<Double>($0) }
-        } else if T.self == Double.self {
-            return multiDotBody(xs.map { rebind($0) as UnsafePointer<Double> }, rebind(y) as UnsafePointer<Double>,
-                                count, threads) { $0 }
-        }
-        return xs.map { x in
-            dot(UnsafeBufferPointer(start: x, count: count), UnsafeBufferPointer(start: y, count: count),
-                threads: threads)
-        }
-    }
-
-    private static func multiDotBody<U: SIMDScalar & BinaryFloatingPoint>(
-        _ xs: [UnsafePointer<U>], _ y: UnsafePointer<U>, _ count: Int, _ threads: Int,
-        _ widen: (SIMD8<U>) -> SIMD8<Double>
-    ) -> [Double] {
         let k = xs.count
         guard k > 0 else { return [] }
         let pieces = chunks(of: 0..<count)
@@ -111,7 +102,7 @@ public enum ChunkedKernels {
                     let range = pieces[index]
                     HostKernels.dots(
                         boxX.value, boxY.value, first: range.lowerBound, count: range.count,
-                        into: target.value + index * k, widen: widen)
+                        into: target.value + index * k)
                 }
             }
         }
@@ -129,21 +120,17 @@ public enum ChunkedKernels {
         perform(count: pieces.count, elements: count, threads: threads) { body(pieces[$0]) }
     }
 
-    // Each elementwise kernel has a generic entry that checks T once and calls the same generic
-    // body with a concrete Float or Double pointer: inside this module those calls are
-    // specialised, so a client module using HostVectorSpace<Float> never runs per-element generic
-    // code.
+    // The elementwise kernels run the element loops of `HostScalar` (`HostLoops`: compiled for
+    // the baseline CPU and for x86-64-v3) on each chunk; per element they are exact, so neither
+    // the chunking nor the CPU changes a bit.
 
     /// y ← y + a·x (a rounded to T once).
     public static func axpy<T: HostScalar>(
         _ a: Double, _ x: UnsafePointer<T>, _ y: UnsafeMutablePointer<T>, count: Int, threads: Int
     ) {
-        if T.self == Float.self {
-            axpyBody(a, rebind(x) as UnsafePointer<Float>, rebind(y) as UnsafeMutablePointer<Float>, count, threads)
-        } else if T.self == Double.self {
-            axpyBody(a, rebind(x) as UnsafePointer<Double>, rebind(y) as UnsafeMutablePointer<Double>, count, threads)
-        } else {
-            axpyBody(a, x, y, count, threads)
+        let scalar = T(a), boxX = UncheckedBox(x), boxY = UncheckedBox(y)
+        forEachChunk(count: count, threads: threads) { range in
+            T.axpy(scalar, boxX.value + range.lowerBound, boxY.value + range.lowerBound, count: range.count)
         }
     }
 
@@ -155,27 +142,16 @@ public enum ChunkedKernels {
         _ a: [Double], _ xs: [UnsafePointer<T>], _ y: UnsafeMutablePointer<T>, count: Int, threads: Int
     ) {
         precondition(a.count == xs.count, "multiAxpy: \(a.count) coefficients for \(xs.count) vectors")
-        if T.self == Float.self {
-            multiAxpyBody(a, xs.map { rebind($0) as UnsafePointer<Float> }, rebind(y) as UnsafeMutablePointer<Float>,
-                          count, threads)
-        } else if T.self == Double.self {
-            multiAxpyBody(a, xs.map { rebind($0) as UnsafePointer<Double> }, rebind(y) as UnsafeMutablePointer<Double>,
-                          count, threads)
-        } else {
-            multiAxpyBody(a, xs, y, count, threads)
-        }
+        multiAxpyBody(a, xs, y, count, threads)
     }
 
     /// x ← a·x (a rounded to T once).
     public static func scale<T: HostScalar>(
         _ a: Double, _ x: UnsafeMutablePointer<T>, count: Int, threads: Int
     ) {
-        if T.self == Float.self {
-            scaleBody(a, rebind(x) as UnsafeMutablePointer<Float>, count, threads)
-        } else if T.self == Double.self {
-            scaleBody(a, rebind(x) as UnsafeMutablePointer<Double>, count, threads)
-        } else {
-            scaleBody(a, x, count, threads)
+        let scalar = T(a), boxX = UncheckedBox(x)
+        forEachChunk(count: count, threads: threads) { range in
+            T.scale(scalar, boxX.value + range.lowerBound, count: range.count)
         }
     }
 
@@ -184,16 +160,10 @@ public enum ChunkedKernels {
         _ a: Double, _ x: UnsafePointer<T>, _ y: UnsafePointer<T>, _ acc: UnsafeMutablePointer<T>,
         count: Int, threads: Int
     ) {
-        if T.self == Float.self {
-            multiplyAccumulateBody(
-                a, rebind(x) as UnsafePointer<Float>, rebind(y) as UnsafePointer<Float>,
-                rebind(acc) as UnsafeMutablePointer<Float>, count, threads)
-        } else if T.self == Double.self {
-            multiplyAccumulateBody(
-                a, rebind(x) as UnsafePointer<Double>, rebind(y) as UnsafePointer<Double>,
-                rebind(acc) as UnsafeMutablePointer<Double>, count, threads)
-        } else {
-            multiplyAccumulateBody(a, x, y, acc, count, threads)
+        let scalar = T(a), boxX = UncheckedBox(x), boxY = UncheckedBox(y), boxA = UncheckedBox(acc)
+        forEachChunk(count: count, threads: threads) { range in
+            let start = range.lowerBound
+            T.multiplyAccumulate(scalar, boxX.value + start, boxY.value + start, boxA.value + start, count: range.count)
         }
     }
 
@@ -277,16 +247,6 @@ public enum ChunkedKernels {
         }
     }
 
-    private static func axpyBody<U: HostScalar>(
-        _ a: Double, _ x: UnsafePointer<U>, _ y: UnsafeMutablePointer<U>, _ count: Int, _ threads: Int
-    ) {
-        let scalar = U(a), boxX = UncheckedBox(x), boxY = UncheckedBox(y)
-        forEachChunk(count: count, threads: threads) { range in
-            let px = boxX.value, py = boxY.value
-            for i in range { py[i] += scalar * px[i] }
-        }
-    }
-
     /// Elements per block of `multiAxpyBody` (8 KiB of float64: stays in L1 across the x's).
     static let multiAxpyBlock = 1024
 
@@ -304,52 +264,25 @@ public enum ChunkedKernels {
                     var start = range.lowerBound
                     while start < range.upperBound {
                         let end = Swift.min(start + multiAxpyBlock, range.upperBound)
+                        let length = end - start
                         var j = 0
                         // Per element the same operations in the same order as k axpys:
                         // y ← fl(y + fl(a_j·x_j)) for j = 0, 1, ….
                         while j + 4 <= k {
-                            let s0 = s[j], s1 = s[j + 1], s2 = s[j + 2], s3 = s[j + 3]
-                            let x0 = x[j], x1 = x[j + 1], x2 = x[j + 2], x3 = x[j + 3]
-                            for i in start..<end {
-                                var v = py[i]
-                                v = v + s0 * x0[i]
-                                v = v + s1 * x1[i]
-                                v = v + s2 * x2[i]
-                                v = v + s3 * x3[i]
-                                py[i] = v
-                            }
+                            let coefficients = SIMD4<U>(s[j], s[j + 1], s[j + 2], s[j + 3])
+                            let x0: UnsafePointer<U> = x[j] + start, x1: UnsafePointer<U> = x[j + 1] + start
+                            let x2: UnsafePointer<U> = x[j + 2] + start, x3: UnsafePointer<U> = x[j + 3] + start
+                            U.axpy4(coefficients, x0, x1, x2, x3, py + start, count: length)
                             j += 4
                         }
                         while j < k {
-                            let s0 = s[j], x0 = x[j]
-                            for i in start..<end { py[i] += s0 * x0[i] }
+                            U.axpy(s[j], x[j] + start, py + start, count: length)
                             j += 1
                         }
                         start = end
                     }
                 }
             }
-        }
-    }
-
-    private static func scaleBody<U: HostScalar>(
-        _ a: Double, _ x: UnsafeMutablePointer<U>, _ count: Int, _ threads: Int
-    ) {
-        let scalar = U(a), boxX = UncheckedBox(x)
-        forEachChunk(count: count, threads: threads) { range in
-            let px = boxX.value
-            for i in range { px[i] *= scalar }
-        }
-    }
-
-    private static func multiplyAccumulateBody<U: HostScalar>(
-        _ a: Double, _ x: UnsafePointer<U>, _ y: UnsafePointer<U>, _ acc: UnsafeMutablePointer<U>,
-        _ count: Int, _ threads: Int
-    ) {
-        let scalar = U(a), boxX = UncheckedBox(x), boxY = UncheckedBox(y), boxA = UncheckedBox(acc)
-        forEachChunk(count: count, threads: threads) { range in
-            let px = boxX.value, py = boxY.value, pa = boxA.value
-            for i in range { pa[i] += (scalar * px[i]) * py[i] }
         }
     }
 

@@ -1,19 +1,109 @@
+import HessianLRLoops
+import HessianLRLoopsX86V3
+
+private typealias Base = HessianLRLoops.VectorLoops
+private typealias V3 = HessianLRLoopsX86V3.VectorLoops
+
 /// Element types of host buffers: float32 and float64. Reductions accumulate in Double whatever
 /// the element type, in a fixed order, so the same buffers give the same bits on every call,
-/// in every build and from every language.
-public protocol HostScalar: BinaryFloatingPoint, Sendable {
+/// in every build, on every CPU and from every language.
+///
+/// The requirements are the element loops of the host kernels over raw memory (no threads, no
+/// chunking: `ChunkedKernels` adds those); Float and Double run `VectorLoops` from the copy
+/// `HostLoops` selects for this CPU.
+public protocol HostScalar: BinaryFloatingPoint, SIMDScalar, Codable, Sendable {
     /// Σ xᵢ·yᵢ over equal-length buffers (see `HostKernels.dot`).
     static func dot(_ x: UnsafeBufferPointer<Self>, _ y: UnsafeBufferPointer<Self>) -> Double
+    /// out[0] = dot(x0, y), out[1] = dot(x1, y) over n elements, bit for bit, in one pass over y.
+    static func dot2(
+        _ x0: UnsafePointer<Self>, _ x1: UnsafePointer<Self>, _ y: UnsafePointer<Self>, count n: Int,
+        into out: UnsafeMutablePointer<Double>)
+    /// y[i] ← y[i] + a·x[i], i < n.
+    static func axpy(_ a: Self, _ x: UnsafePointer<Self>, _ y: UnsafeMutablePointer<Self>, count n: Int)
+    /// Per element y ← y + a[0]·x0, then + a[1]·x1, + a[2]·x2, + a[3]·x3 (no x may be y).
+    static func axpy4(
+        _ a: SIMD4<Self>, _ x0: UnsafePointer<Self>, _ x1: UnsafePointer<Self>, _ x2: UnsafePointer<Self>,
+        _ x3: UnsafePointer<Self>, _ y: UnsafeMutablePointer<Self>, count n: Int)
+    /// x[i] ← a·x[i], i < n.
+    static func scale(_ a: Self, _ x: UnsafeMutablePointer<Self>, count n: Int)
+    /// acc[i] ← acc[i] + (a·x[i])·y[i], i < n.
+    static func multiplyAccumulate(
+        _ a: Self, _ x: UnsafePointer<Self>, _ y: UnsafePointer<Self>, _ acc: UnsafeMutablePointer<Self>,
+        count n: Int)
 }
 
 extension Double: HostScalar {
     public static func dot(_ x: UnsafeBufferPointer<Double>, _ y: UnsafeBufferPointer<Double>) -> Double {
-        HostKernels.dot(x, y) { $0 }
+        let n = Swift.min(x.count, y.count)  // callers pass equal lengths; never read past either
+        guard n > 0, let px = x.baseAddress, let py = y.baseAddress else { return 0 }
+        return HostLoops.usesX86V3 ? V3.dot(px, py, n) : Base.dot(px, py, n)
+    }
+
+    public static func dot2(
+        _ x0: UnsafePointer<Double>, _ x1: UnsafePointer<Double>, _ y: UnsafePointer<Double>, count n: Int,
+        into out: UnsafeMutablePointer<Double>
+    ) {
+        HostLoops.usesX86V3 ? V3.dot2(x0, x1, y, n, out) : Base.dot2(x0, x1, y, n, out)
+    }
+
+    public static func axpy(_ a: Double, _ x: UnsafePointer<Double>, _ y: UnsafeMutablePointer<Double>, count n: Int) {
+        HostLoops.usesX86V3 ? V3.axpy(a, x, y, n) : Base.axpy(a, x, y, n)
+    }
+
+    public static func axpy4(
+        _ a: SIMD4<Double>, _ x0: UnsafePointer<Double>, _ x1: UnsafePointer<Double>, _ x2: UnsafePointer<Double>,
+        _ x3: UnsafePointer<Double>, _ y: UnsafeMutablePointer<Double>, count n: Int
+    ) {
+        HostLoops.usesX86V3 ? V3.axpy4(a, x0, x1, x2, x3, y, n) : Base.axpy4(a, x0, x1, x2, x3, y, n)
+    }
+
+    public static func scale(_ a: Double, _ x: UnsafeMutablePointer<Double>, count n: Int) {
+        HostLoops.usesX86V3 ? V3.scale(a, x, n) : Base.scale(a, x, n)
+    }
+
+    public static func multiplyAccumulate(
+        _ a: Double, _ x: UnsafePointer<Double>, _ y: UnsafePointer<Double>, _ acc: UnsafeMutablePointer<Double>,
+        count n: Int
+    ) {
+        HostLoops.usesX86V3
+            ? V3.multiplyAccumulate(a, x, y, acc, n) : Base.multiplyAccumulate(a, x, y, acc, n)
     }
 }
 
 extension Float: HostScalar {
     public static func dot(_ x: UnsafeBufferPointer<Float>, _ y: UnsafeBufferPointer<Float>) -> Double {
-        HostKernels.dot(x, y) { SIMD8<Double>($0) }
+        let n = Swift.min(x.count, y.count)
+        guard n > 0, let px = x.baseAddress, let py = y.baseAddress else { return 0 }
+        return HostLoops.usesX86V3 ? V3.dot(px, py, n) : Base.dot(px, py, n)
+    }
+
+    public static func dot2(
+        _ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ y: UnsafePointer<Float>, count n: Int,
+        into out: UnsafeMutablePointer<Double>
+    ) {
+        HostLoops.usesX86V3 ? V3.dot2(x0, x1, y, n, out) : Base.dot2(x0, x1, y, n, out)
+    }
+
+    public static func axpy(_ a: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count n: Int) {
+        HostLoops.usesX86V3 ? V3.axpy(a, x, y, n) : Base.axpy(a, x, y, n)
+    }
+
+    public static func axpy4(
+        _ a: SIMD4<Float>, _ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ x2: UnsafePointer<Float>,
+        _ x3: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count n: Int
+    ) {
+        HostLoops.usesX86V3 ? V3.axpy4(a, x0, x1, x2, x3, y, n) : Base.axpy4(a, x0, x1, x2, x3, y, n)
+    }
+
+    public static func scale(_ a: Float, _ x: UnsafeMutablePointer<Float>, count n: Int) {
+        HostLoops.usesX86V3 ? V3.scale(a, x, n) : Base.scale(a, x, n)
+    }
+
+    public static func multiplyAccumulate(
+        _ a: Float, _ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, _ acc: UnsafeMutablePointer<Float>,
+        count n: Int
+    ) {
+        HostLoops.usesX86V3
+            ? V3.multiplyAccumulate(a, x, y, acc, n) : Base.multiplyAccumulate(a, x, y, acc, n)
     }
 }

@@ -47,6 +47,33 @@ import Testing
         #expect(out.elements == product)
     }
 
+    /// The oracle always sees a zero output, whatever the output vector held before (fresh,
+    /// written by an earlier HVP, a probe, the mutable buffer, an axpy).
+    @Test func theOracleAlwaysGetsAZeroOutput() throws {
+        var dirty = 0, calls = 0
+        let space = try HostVectorSpace<Double>(dimension: 9) { v, out throws(HLRError) in
+            calls += 1
+            if out.contains(where: { $0 != 0 }) { dirty += 1 }
+            for i in 0..<v.count { out[i] += 2 * v[i] }  // accumulates: a stale output would show
+        }
+        let v = try space.makeVector((0..<9).map { Double($0) + 1 })
+        let fresh = try space.makeVector()
+        try space.applyOperator(v, into: fresh)
+        try space.applyOperator(v, into: fresh)  // written by the first call
+        #expect(fresh.elements == v.elements.map { 2 * $0 })
+        let filled = try space.makeVector()
+        try space.fillProbe(filled, seed: 1, stream: 3, index: 0, distribution: .rademacher)
+        try space.applyOperator(v, into: filled)
+        let written = try space.makeVector()
+        written.withUnsafeMutableBufferPointer { $0[4] = 7 }
+        try space.applyOperator(v, into: written)
+        let scaled = try space.makeVector()
+        try space.axpy(1, v, scaled)
+        try space.applyOperator(v, into: scaled)
+        #expect(calls == 5 && dirty == 0)
+        #expect(written.elements == v.elements.map { 2 * $0 } && scaled.elements == written.elements)
+    }
+
     @Test func misuseThrowsInsteadOfTrapping() throws {
         let space = try Self.space(Double.self)
         let other = try Self.space(Double.self, n: 5)

@@ -30,7 +30,7 @@ ratio = numpy time / library time, > 1 means the library is faster):
   gemv, which reads the basis twice and w once per pass while the library's dot/axpy sequence
   reads w once per basis vector). Bytes: 4 passes over the used basis per step.
 
-Usage: ``python benchmarks/curvature/bench_kernels.py --out DIR [--sizes 1e6,1e7,1e8]
+Usage: ``python benchmarks/kernels/bench_api_kernels.py --out DIR [--sizes 1e6,1e7,1e8]
 [--threads 1,2] [--repeats 5]``. Run it with ``OPENBLAS_CORETYPE`` and ``OPENBLAS_L2_SIZE``
 unset (``make bench-kernels`` does): they can pin OpenBLAS to a slower kernel. The numpy BLAS
 in use (threadpoolctl) is printed and recorded.
@@ -41,17 +41,16 @@ from __future__ import annotations
 import argparse
 import ctypes
 import json
-import os
-import platform
 import statistics
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
-from threadpoolctl import threadpool_info, threadpool_limits
+from threadpoolctl import threadpool_limits
 
 import hessianlr as h
+from machine import describe
 from hessianlr import _lib
 from hessianlr.estimators import Result
 
@@ -315,25 +314,13 @@ def main(argv=None):
     args = parser.parse_args(argv)
     args.sizes = [int(float(s)) for s in args.sizes.split(",")]
     args.threads = [int(t) for t in args.threads.split(",")]
-    for variable in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
-        if variable in os.environ:
-            print(f"warning: {variable}={os.environ[variable]} is set; numpy may use a slower kernel",
-                  file=sys.stderr)
-    blas = [f"{i.get('internal_api')} {i.get('version')} {i.get('architecture')} ({i.get('num_threads')} threads)"
-            for i in threadpool_info()]
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in open("/proc/cpuinfo"):
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    meta = {"numpy": np.__version__, "blas": "; ".join(blas) or "none", "cpu": cpu, "cores": os.cpu_count(),
+    machine = describe()
+    blas, cpu = machine["blas"], machine["cpu"]
+    meta = {"numpy": np.__version__, "blas": blas, "cpu": cpu, "cores": machine["cores"],
             "repeats": args.repeats, "sizes": args.sizes, "threads": args.threads,
             "library": str(_lib.library_path),
             "command": " ".join(sys.argv)}
-    print(f"numpy {np.__version__}; BLAS {meta['blas']}; {cpu}, {os.cpu_count()} cores")
+    print(f"numpy {np.__version__}; BLAS {blas}; {cpu}, {machine['cores']} cores")
     print(HEADER)
     rows = run(args)
     args.out.mkdir(parents=True, exist_ok=True)

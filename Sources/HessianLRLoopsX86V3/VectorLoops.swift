@@ -1,0 +1,1 @@
+../HessianLRLoops/VectorLoops.swift

@@ -1,0 +1,29 @@
+"""What the kernel benchmarks record about the machine: CPU, cores, numpy's BLAS."""
+
+from __future__ import annotations
+
+import os
+import platform
+import sys
+
+from threadpoolctl import threadpool_info
+
+
+def describe():
+    """{"cpu", "cores", "blas"}; warns when an OpenBLAS override that can pin a slower kernel is set."""
+    for variable in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
+        if variable in os.environ:
+            print(f"warning: {variable}={os.environ[variable]} is set; numpy may use a slower kernel",
+                  file=sys.stderr)
+    blas = [f"{i.get('internal_api')} {i.get('version')} {i.get('architecture')} ({i.get('num_threads')} threads)"
+            for i in threadpool_info()]
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as info:
+            for line in info:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    return {"cpu": cpu, "cores": os.cpu_count(), "blas": "; ".join(blas) or "none"}
