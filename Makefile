@@ -33,7 +33,7 @@ LDFLAGS_LIB := -L$(LIBDIR) -lhessianlr -Wl,-rpath,$(LIBDIR) -lm -lpthread
 .PHONY: all lib venv python-package wheel test-wheel demo test test-swift test-c test-abi test-python \
         test-examples example-c example-swift valgrind-c test-fuzz-corpus fuzz-smoke fuzz \
         test-sanitize test-asan test-tsan test-soak soak test-properties-long bench-curvature bench-models bench-kernels bench-training \
-        bench-training-quick bench-tuning bench-tuning-quick clean
+        bench-training-quick bench-tuning bench-tuning-quick bench-overhead bench-overhead-quick clean
 
 all: lib
 
@@ -316,6 +316,15 @@ bench-tuning: python-package $(VENV)/.bench-stamp
 
 bench-tuning-quick: python-package $(VENV)/.bench-stamp
 	cd $(ROOT) && $(VPY) benchmarks/tuning/bench_tuning.py --quick --out $(BUILD)/bench-tuning-quick
+
+# Issue 15 item 5: LRTuner's cost per step vs plain training, every curvature path at period 10,
+# A/B-interleaved, with peak memory and a profile of the driver (README in benchmarks/overhead).
+# Needs only the binding's pinned environment (torch, matplotlib).
+bench-overhead: python-package
+	cd $(ROOT) && $(VPY) benchmarks/overhead/bench_overhead.py --out $(BUILD)/bench-overhead
+
+bench-overhead-quick: python-package
+	cd $(ROOT) && $(VPY) benchmarks/overhead/bench_overhead.py --quick --out $(BUILD)/bench-overhead-quick
 
 clean:
 	rm -rf .build .build-lib .build-bench .build-fuzz .build-address .build-thread $(BUILD) \
