@@ -82,6 +82,15 @@ def _curvature(value) -> str:
     return value
 
 
+def _same_parameters(kept, dirs) -> bool:
+    """Whether directions kept at the previous step are over the parameters of ``dirs`` (per
+    param group, the trainable parameters): the same count per group and the same shape where
+    both have one. A layer frozen or unfrozen in between (``requires_grad``) changes that."""
+    return len(kept) == len(dirs) and all(
+        len(a) == len(b) and all(x is None or y is None or x.shape == y.shape for x, y in zip(a, b))
+        for a, b in zip(kept, dirs))
+
+
 class LRTuner:
     """Learning rates from a libhessianlr tuner for a torch optimizer, every method supported.
 
@@ -739,13 +748,13 @@ class LRTuner:
 
     def _probe_directions(self, t, dirs):
         """The direction the step's observations are measured along: the optimizer's update, or,
-        for auto, its PREVIOUS update when it was kept at step t − 1 (an unbiased slope: it does
-        not contain this batch's noise; see AutoRule in the library)."""
+        for auto, its PREVIOUS update when it was kept at step t − 1 over the same parameters (an
+        unbiased slope: it does not contain this batch's noise; see AutoRule in the library)."""
         kept = self._previous_update
         self._previous_update = None
         if self.tuner.method != Method.AUTO:
             return dirs
-        previous = kept is not None and kept[0] == t - 1
+        previous = kept is not None and kept[0] == t - 1 and _same_parameters(kept[1], dirs)
         if self.tuner.get_param(Param.PROBE_PREVIOUS) != float(previous):  # tells the rule what row −1 is
             self.tuner.set_param(Param.PROBE_PREVIOUS, float(previous))
         return kept[1] if previous else dirs
