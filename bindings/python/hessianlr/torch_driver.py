@@ -8,6 +8,7 @@ see :class:`LRTuner`.
 
 from __future__ import annotations
 
+import functools
 import math
 import sys
 import weakref
@@ -41,10 +42,18 @@ class UnsupportedTrainingError(RuntimeError):
     else between ``step`` calls. Raised before anything changes."""
 
 
+@functools.lru_cache(maxsize=None)
+def _distributed(torch):
+    """torch.distributed, or None where this torch build has none (a property of the build: looked
+    up once)."""
+    dist = getattr(torch, "distributed", None)
+    return dist if dist is not None and dist.is_available() else None
+
+
 def _world_size(torch) -> int:
     """torch.distributed's world size, 1 when it is unavailable or not initialised."""
-    dist = getattr(torch, "distributed", None)
-    if dist is None or not dist.is_available() or not dist.is_initialized():
+    dist = _distributed(torch)
+    if dist is None or not dist.is_initialized():
         return 1
     return int(dist.get_world_size())
 
@@ -61,10 +70,49 @@ def _sharded(p) -> str | None:
     return None
 
 
-def _torch():
-    import torch  # lazy: torch is an optional dependency
+_TORCH = None
 
-    return torch
+
+def _torch():
+    """The torch module, imported at the first call (torch is an optional dependency) and kept:
+    an ``import`` statement at every step costs more than a global's lookup."""
+    global _TORCH
+    if _TORCH is None:
+        import torch
+
+        _TORCH = torch
+    return _TORCH
+
+
+class _Layout:
+    """The optimizer's param groups as the driver last checked them (no parameter sharded): the
+    ``param_groups`` list, and per group its dict, its ``params`` list and that list's length.
+
+    :meth:`matches` compares identities and lengths, O(groups), so each step finds out cheaply
+    whether the groups changed since: ``add_param_group`` (a longer list), ``load_state_dict``
+    of the optimizer (a new list of new dicts), a group dict or ``params`` list replaced, a
+    parameter appended to or removed from a group's list. Not seen: a parameter replaced in place
+    in a group's ``params`` list at the same length (torch never does that). Which parameters
+    are trainable (``requires_grad``) and their gradients are read at every step, not kept."""
+
+    __slots__ = ("param_groups", "entries")
+
+    def __init__(self, param_groups):
+        self.param_groups = param_groups
+        #: (group dict, its params list, that list's length) per group.
+        self.entries = tuple((group, group["params"], len(group["params"])) for group in param_groups)
+
+    def matches(self, param_groups) -> bool:
+        """Whether ``param_groups`` is the checked list, unchanged (see the class docstring)."""
+        if param_groups is not self.param_groups or len(param_groups) != len(self.entries):
+            return False
+        for group, (checked, params, count) in zip(param_groups, self.entries):
+            if group is not checked:
+                return False
+            now = group["params"]
+            if now is not params or len(now) != count:
+                return False
+        return True
 
 
 def _direction(value) -> Direction:
@@ -294,6 +342,8 @@ class LRTuner:
         #: Where curvature comes from: "auto", "graph" or "finite_difference".
         self.curvature = _curvature(curvature)
         self._written_grads: dict = {}  # id(p) → (weakref to p, weakref to the grad step wrote or None)
+        self._layout: _Layout | None = None  # the param groups as last checked (_check_supported)
+        self._method_of = None  # (weakref to the tuner, its method): see _method
         self._ddp, self._process_group = self._distribution(torch, optimizer, ddp, process_group)
         if self._process_group is not None and self.curvature == "graph":
             raise ValueError(
@@ -407,22 +457,38 @@ class LRTuner:
 
     # -- what is not supported -------------------------------------------------------------------
 
-    def _check_supported(self, torch, where: str, *, own_gradient: bool) -> None:
-        world = _world_size(torch)
-        if world > 1 and own_gradient:
-            raise UnsupportedTrainingError(
-                f"{where}: torch.distributed is initialised with {world} processes; step computes the gradient "
-                "itself with torch.autograd.grad and writes it into p.grad, bypassing DistributedDataParallel's "
-                "gradient all-reduce, so every process would step on its own local gradient. Let DDP's backward "
-                "run and call the driver after it: loss.backward(); driver.after_backward(closure, loss=loss); "
-                "optimizer.step(), with LRTuner(optimizer, ..., ddp=<the DDP module>).")
-        if world > 1 and self._process_group is None:
-            raise UnsupportedTrainingError(
-                f"{where}: torch.distributed is initialised with {world} processes, but the driver does not know "
-                "which processes average their gradients, so their rates could differ: pass LRTuner(optimizer, "
-                "..., ddp=<the DistributedDataParallel module>) (or process_group=, the group the gradients are "
-                "averaged over) and call driver.after_backward(...) after loss.backward().")
-        for k, group in enumerate(self.optimizer.param_groups):
+    def _check_supported(self, torch, where: str, *, own_gradient: bool) -> _Layout:
+        """Raises UnsupportedTrainingError for what the driver cannot serve (several processes
+        without the process group; ``step``'s own gradient under several processes; a sharded
+        parameter); returns the checked :class:`_Layout` of the optimizer's param groups. The
+        processes are asked at every call (cheap: ``is_initialized``); the parameters only when
+        the param groups changed since the last check (:meth:`_Layout.matches`)."""
+        if own_gradient or self._process_group is None:  # otherwise neither check below can fail
+            world = _world_size(torch)
+            if world > 1 and own_gradient:
+                raise UnsupportedTrainingError(
+                    f"{where}: torch.distributed is initialised with {world} processes; step computes the gradient "
+                    "itself with torch.autograd.grad and writes it into p.grad, bypassing DistributedDataParallel's "
+                    "gradient all-reduce, so every process would step on its own local gradient. Let DDP's backward "
+                    "run and call the driver after it: loss.backward(); driver.after_backward(closure, loss=loss); "
+                    "optimizer.step(), with LRTuner(optimizer, ..., ddp=<the DDP module>).")
+            if world > 1 and self._process_group is None:
+                raise UnsupportedTrainingError(
+                    f"{where}: torch.distributed is initialised with {world} processes, but the driver does not know "
+                    "which processes average their gradients, so their rates could differ: pass LRTuner(optimizer, "
+                    "..., ddp=<the DistributedDataParallel module>) (or process_group=, the group the gradients are "
+                    "averaged over) and call driver.after_backward(...) after loss.backward().")
+        param_groups = self.optimizer.param_groups
+        layout = self._layout
+        if layout is not None and layout.matches(param_groups):
+            return layout
+        tuner = self.__dict__.get("tuner")  # None while the constructor checks (it compares the counts itself)
+        if tuner is not None and len(param_groups) != tuner.groups:
+            raise ValueError(
+                f"{where}: the optimizer has {len(param_groups)} param groups, the tuner {tuner.groups} (one per "
+                "param group when the driver was built; optimizer.add_param_group since?): build the driver after "
+                "the last param group is added")
+        for k, group in enumerate(param_groups):
             for i, p in enumerate(group["params"]):
                 what = _sharded(p)
                 if what is not None:
@@ -430,6 +496,8 @@ class LRTuner:
                         f"{where}: parameter {i} of param group {k} is {what}; sharded training is not "
                         "supported yet (p.grad holds a shard's gradient, and the tensor work of the driver would "
                         "need the shards' sums).")
+        self._layout = _Layout(param_groups)
+        return self._layout
 
     def _check_gradients_untouched(self, params_by_group) -> None:
         """Raises if a p.grad this driver wrote at its previous step was replaced since."""
@@ -457,6 +525,8 @@ class LRTuner:
                             "save state_dict() and load it into a driver built in the new process")
         state = dict(self.__dict__)
         state["_written_grads"] = {}
+        state["_layout"] = None  # the copy checks its own optimizer's param groups afresh
+        state["_method_of"] = None  # weak references cannot be copied
         return state
 
     def __setstate__(self, state):
@@ -464,6 +534,8 @@ class LRTuner:
         state.setdefault("gradient_count", 0)
         state.setdefault("_ddp", None)
         state.setdefault("_process_group", None)
+        state.setdefault("_layout", None)
+        state.setdefault("_method_of", None)
         self.__dict__.update(state)
 
     def _record_written(self, params) -> None:
@@ -495,9 +567,9 @@ class LRTuner:
     # -- the step ------------------------------------------------------------------------------
 
     def _apply(self, lrs) -> None:
-        torch = _torch()
+        tensor = _torch().Tensor
         for group, lr in zip(self.optimizer.param_groups, lrs):
-            if isinstance(group["lr"], torch.Tensor):
+            if isinstance(group["lr"], tensor):
                 group["lr"].fill_(lr)
             else:
                 group["lr"] = lr
@@ -510,15 +582,49 @@ class LRTuner:
             return detached, detached
         return detached, update_directions(self.optimizer, groups, detached)
 
-    def _trainable(self):
-        groups = self.optimizer.param_groups
-        params_by_group = [[p for p in group["params"] if p.requires_grad] for group in groups]
+    @staticmethod
+    def _trainable(layout: _Layout):
+        """(the param-group dicts, per group its parameters that require grad now)."""
+        params_by_group = [[p for p in params if p.requires_grad] for _, params, _ in layout.entries]
         if not any(params_by_group):
             raise ValueError("the optimizer has no parameters that require grad")
-        return groups, params_by_group
+        return layout.param_groups, params_by_group
+
+    @staticmethod
+    def _read_gradients(layout: _Layout):
+        """One pass over the parameters for after_backward: (the param-group dicts, per group the
+        parameters that require grad now, per group their ``p.grad``, whether any gradient is
+        there, whether any carries a double-backward graph). ValueError as :meth:`_trainable`."""
+        params_by_group, grads_by_group = [], []
+        present = carries_graph = False
+        for _, params, _ in layout.entries:
+            ps, gs = [], []
+            for p in params:
+                if p.requires_grad:
+                    g = p.grad
+                    ps.append(p)
+                    gs.append(g)
+                    if g is not None:
+                        present = True
+                        if not carries_graph and g.requires_grad:
+                            carries_graph = True
+            params_by_group.append(ps)
+            grads_by_group.append(gs)
+        if not any(params_by_group):
+            raise ValueError("the optimizer has no parameters that require grad")
+        return layout.param_groups, params_by_group, grads_by_group, present, carries_graph
+
+    def _method(self):
+        """The tuner's method (``tuner.method``, one library call), asked once per tuner: it is
+        fixed for a handle's lifetime; a tuner assigned to ``driver.tuner`` later is asked anew."""
+        tuner = self.tuner
+        cached = self._method_of
+        if cached is None or cached[0]() is not tuner:
+            cached = self._method_of = (weakref.ref(tuner), tuner.method)
+        return cached[1]
 
     def _check_probe_closure(self, probe_closure) -> None:
-        if probe_closure is not None and self.tuner.method not in (Method.GEN, Method.HIDLR):
+        if probe_closure is not None and self._method() not in (Method.GEN, Method.HIDLR):
             raise ValueError(
                 f"probe_closure is for GeN and Hi-DLR; {self.tuner.method.name.lower()} compares its probe "
                 "losses with the step's own loss and slope, so they must come from the same batch")
@@ -538,8 +644,7 @@ class LRTuner:
         the next batch: the fit then estimates the expected loss along the step rather than the
         step's own batch loss, whose slope gᵀg is biased upwards by the gradient noise."""
         torch = _torch()
-        self._check_supported(torch, "LRTuner.step", own_gradient=True)
-        groups, params_by_group = self._trainable()
+        groups, params_by_group = self._trainable(self._check_supported(torch, "LRTuner.step", own_gradient=True))
         self._check_gradients_untouched(params_by_group)
         t = self._step
         need, _ = self.tuner.need(t)
@@ -588,18 +693,15 @@ class LRTuner:
         ``loss``: the step's loss at w on this process (a tensor or a number), if known;
         ``probe_closure`` (GeN, Hi-DLR only): as in :meth:`step`."""
         torch = _torch()
-        self._check_supported(torch, "LRTuner.after_backward", own_gradient=False)
-        groups, params_by_group = self._trainable()
+        layout = self._check_supported(torch, "LRTuner.after_backward", own_gradient=False)
+        groups, params_by_group, grads_by_group, present, carries_graph = self._read_gradients(layout)
         t = self._step
         need, _ = self.tuner.need(t)
         self._check_probe_closure(probe_closure)
         closures = _closures(closure)
-        grads_by_group = [[p.grad for p in ps] for ps in params_by_group]
-        present = [g for grads in grads_by_group for g in grads if g is not None]
         if not present:
             raise ValueError("LRTuner.after_backward reads the gradient in p.grad, but no parameter has one: call "
                              "loss.backward() first (or driver.step(closure=...), which computes it)")
-        carries_graph = any(g.requires_grad for g in present)
         if carries_graph and self._process_group is not None:
             raise ValueError("p.grad carries a double-backward graph, but with a process group the curvature comes "
                              "from finite differences (p.grad holds the averaged gradient, not the graph of this "
@@ -624,7 +726,8 @@ class LRTuner:
                 for p in ps:
                     if p.grad is not None and p.grad.requires_grad:
                         p.grad = p.grad.detach()
-        self._written_grads = {}  # step's replacement check starts afresh
+        if self._written_grads:
+            self._written_grads = {}  # step's replacement check starts afresh
         return self._finish(t)
 
     def _curvature_source(self, t, carries_graph, closures) -> str:
@@ -752,7 +855,7 @@ class LRTuner:
         unbiased slope: it does not contain this batch's noise; see AutoRule in the library)."""
         kept = self._previous_update
         self._previous_update = None
-        if self.tuner.method != Method.AUTO:
+        if self._method() != Method.AUTO:
             return dirs
         previous = kept is not None and kept[0] == t - 1 and _same_parameters(kept[1], dirs)
         if self.tuner.get_param(Param.PROBE_PREVIOUS) != float(previous):  # tells the rule what row −1 is
@@ -762,7 +865,7 @@ class LRTuner:
     def _remember_update(self, t, groups, grads_by_group, dirs) -> None:
         """For auto: keeps a copy of this step's update when the next step observes (one copy of
         the parameters, on those steps only)."""
-        if self.tuner.method != Method.AUTO or self.tuner.info(Info.NEXT_UPDATE_STEP) != t + 1:
+        if self._method() != Method.AUTO or self.tuner.info(Info.NEXT_UPDATE_STEP) != t + 1:
             return
         if dirs is None:
             _, dirs = self._directions(groups, [[None if g is None else g.detach() for g in grads]
