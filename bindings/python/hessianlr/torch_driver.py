@@ -143,7 +143,7 @@ class LRTuner:
     """Learning rates from a libhessianlr tuner for a torch optimizer, every method supported.
 
     ``LRTuner(optimizer, tuner="hessianlr", *, direction=None, curvature="auto", ddp=None,
-    process_group=None, **options)``: ``tuner`` is a :class:`~hessianlr.Tuner` with one group
+    process_group=None, scaler=None, **options)``: ``tuner`` is a :class:`~hessianlr.Tuner` with one group
     per param group, or a method (``"cdat"``, ``Method.GEN``, ``hessianlr.HiDLR``, ...) built
     here with ``options`` (the library's option names) and, unless given, ``initial_lr`` from
     each group's ``initial_lr`` (set to its ``lr`` as torch schedulers do). Armijo's single
@@ -215,17 +215,31 @@ class LRTuner:
             driver.after_backward(closures)                # loss= omitted: computed when needed
             optimizer.step()
 
-    Mixed precision with ``torch.amp.GradScaler``: ``scaler.unscale_(optimizer)`` before the
-    driver, so that ``p.grad`` is the true gradient; the scaler skips ``optimizer.step()`` when
-    the gradients overflowed, so skip the driver on those steps too (an overflowed gradient on a
-    step that observes raises NonFiniteError, changing nothing)::
+    Mixed precision with ``torch.amp.GradScaler``: pass it, ``LRTuner(..., scaler=scaler)``, and
+    call ``scaler.unscale_(optimizer)`` before the driver, so that ``p.grad`` is the true
+    gradient (ValueError otherwise). On a step whose gradients overflowed the scaler skips
+    ``optimizer.step()``, and the driver skips it too: it neither observes nor counts the step
+    and returns the rates already set (``skipped_steps`` counts those calls), so its steps stay
+    the optimizer's. Curvature from the graph of ``scaler.scale(loss).backward(create_graph=True)``
+    (the graph of S·g; ``unscale_`` divides only the values) is divided by the scale S. Run the
+    closure's forward under the same ``torch.autocast`` as the step's::
 
-        scaler.scale(loss).backward()
+        scaler = torch.amp.GradScaler("cuda")            # or "cpu"
+        driver = LRTuner(optimizer, "cdat", scaler=scaler)
+        closure = lambda: loss_fn(model(x), y)           # with torch.autocast(...) inside
+        with torch.autocast("cuda", dtype=torch.float16):
+            loss = loss_fn(model(x), y)
+        scaler.scale(loss).backward(create_graph=driver.wants_curvature())
         scaler.unscale_(optimizer)
-        if torch.isfinite(torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm)):
-            driver.after_backward(closure, loss=loss)
+        driver.after_backward(closure, loss=loss)        # nothing on a step the scaler skips
         scaler.step(optimizer)
         scaler.update()
+
+    The finite-difference passes backpropagate the closure's loss unscaled (float16 gradients
+    that underflow there make that curvature inexact; bfloat16 has float32's range). Without
+    ``scaler=``, skip the driver yourself on the steps the scaler skips (an overflowed gradient
+    on a step that observes raises NonFiniteError, changing nothing; on another step the driver
+    would count a step the optimizer did not take).
 
     What ``after_backward(closure=None, *, loss=None, probe_closure=None)`` does at its step t
     (0-based, one per call):
@@ -333,6 +347,7 @@ class LRTuner:
         curvature: str = "auto",
         ddp=None,
         process_group=None,
+        scaler=None,
         **options: Any,
     ):
         torch = _torch()
@@ -345,6 +360,8 @@ class LRTuner:
         self._layout: _Layout | None = None  # the param groups as last checked (_check_supported)
         self._method_of = None  # (weakref to the tuner, its method): see _method
         self._ddp, self._process_group = self._distribution(torch, optimizer, ddp, process_group)
+        #: The ``torch.amp.GradScaler`` of the loop (``scaler=``), or None.
+        self.scaler = self._grad_scaler(torch, scaler)
         if self._process_group is not None and self.curvature == "graph":
             raise ValueError(
                 "curvature='graph' with a process group: DistributedDataParallel cannot backward with "
@@ -389,6 +406,8 @@ class LRTuner:
         self.observation_count = 0
         #: Loss observations reported as failed (a NaN/±Inf probe loss) so far.
         self.failed_observation_count = 0
+        #: after_backward calls on steps the GradScaler skips (``scaler=``): not counted as steps.
+        self.skipped_steps = 0
         self._last_lr = self.tuner.lrs(0)
         self._apply(self._last_lr)
 
@@ -454,6 +473,42 @@ class LRTuner:
                 raise ValueError("process_group given but torch.distributed is not initialised "
                                  "(torch.distributed.init_process_group first)")
         return ddp, process_group
+
+    @staticmethod
+    def _grad_scaler(torch, scaler):
+        """``scaler`` checked: None or a ``torch.amp.GradScaler`` (``torch.cuda.amp.GradScaler``
+        included)."""
+        if scaler is None:
+            return None
+        cls = getattr(getattr(torch, "amp", None), "GradScaler", None)
+        if cls is None or not isinstance(scaler, cls):
+            raise TypeError(f"scaler must be a torch.amp.GradScaler, got {type(scaler).__name__}")
+        return scaler
+
+    def _scaler_skips(self, t) -> bool:
+        """With ``scaler=``: whether the GradScaler found an overflow (Inf/NaN) in this step's
+        gradients, so that ``scaler.step`` will skip ``optimizer.step()``. ValueError, changing
+        nothing, unless ``scaler.unscale_(optimizer)`` ran in this iteration (``p.grad`` would
+        hold the scaled gradient). Reads the scaler's record of this optimizer
+        (``_per_optimizer_states``: the stage and ``found_inf_per_device``, what ``scaler.step``
+        reads); False for a disabled scaler."""
+        scaler = self.scaler
+        if not scaler.is_enabled():
+            return False
+        from torch.amp.grad_scaler import OptState
+
+        state = scaler._per_optimizer_states.get(id(self.optimizer))
+        if state is None or state["stage"] is not OptState.UNSCALED:
+            raise ValueError(f"step {t}: LRTuner(scaler=...) reads the unscaled gradient: call "
+                             "scaler.unscale_(optimizer) after the backward pass and before driver.after_backward")
+        return sum(v.item() for v in state["found_inf_per_device"].values()) > 0
+
+    def _graph_scale(self, graph: bool) -> float:
+        """The factor p.grad's double-backward graph carries: the GradScaler's scale (see
+        TorchStepBackend's ``graph_scale``), 1 without one."""
+        if not graph or self.scaler is None or not self.scaler.is_enabled():
+            return 1.0
+        return float(self.scaler.get_scale())
 
     # -- what is not supported -------------------------------------------------------------------
 
@@ -535,6 +590,8 @@ class LRTuner:
         state.setdefault("_ddp", None)
         state.setdefault("_process_group", None)
         state.setdefault("_layout", None)
+        state.setdefault("scaler", None)
+        state.setdefault("skipped_steps", 0)
         state.setdefault("_method_of", None)
         self.__dict__.update(state)
 
@@ -645,6 +702,10 @@ class LRTuner:
         step's own batch loss, whose slope gᵀg is biased upwards by the gradient noise."""
         torch = _torch()
         groups, params_by_group = self._trainable(self._check_supported(torch, "LRTuner.step", own_gradient=True))
+        if self.scaler is not None and self.scaler.is_enabled():
+            raise ValueError("LRTuner.step computes the gradient itself, without the GradScaler: with scaler= let "
+                             "scaler.scale(loss).backward() run, scaler.unscale_(optimizer), then "
+                             "driver.after_backward(closure, loss=loss)")
         self._check_gradients_untouched(params_by_group)
         t = self._step
         need, _ = self.tuner.need(t)
@@ -706,6 +767,11 @@ class LRTuner:
             raise ValueError("p.grad carries a double-backward graph, but with a process group the curvature comes "
                              "from finite differences (p.grad holds the averaged gradient, not the graph of this "
                              "process's): call loss.backward() without create_graph")
+        if self.scaler is not None and self._scaler_skips(t):  # the optimizer does not step: nor does the driver
+            self.skipped_steps += 1
+            if carries_graph:
+                self._detach_graphs(params_by_group)
+            return list(self._last_lr)
         self._check_closure_for_losses(t, need, closures, probe_closure)
         source = self._curvature_source(t, carries_graph, closures) if need == Need.CURVATURE else None
         dirs = None
@@ -722,13 +788,19 @@ class LRTuner:
                           keep_graph=True)
         self._remember_update(t, groups, grads_by_group, dirs)
         if carries_graph:
-            for ps in params_by_group:
-                for p in ps:
-                    if p.grad is not None and p.grad.requires_grad:
-                        p.grad = p.grad.detach()
+            self._detach_graphs(params_by_group)
         if self._written_grads:
             self._written_grads = {}  # step's replacement check starts afresh
         return self._finish(t)
+
+    @staticmethod
+    def _detach_graphs(params_by_group) -> None:
+        """p.grad without its double-backward graph (it would hold the graph, and a reference
+        cycle through the parameters, until the next zero_grad)."""
+        for ps in params_by_group:
+            for p in ps:
+                if p.grad is not None and p.grad.requires_grad:
+                    p.grad = p.grad.detach()
 
     def _curvature_source(self, t, carries_graph, closures) -> str:
         """"graph" or "finite_difference" for a curvature step of after_backward, or ValueError."""
@@ -835,7 +907,8 @@ class LRTuner:
         backend = TorchStepBackend(
             torch, params_by_group, grads_by_group, dirs, closure=closures, graph=graph, device=device,
             process_group=self._process_group, curvature_closure=curvature_closures,
-            no_sync=None if self._ddp is None else self._ddp.no_sync, keep_graph=keep_graph)
+            no_sync=None if self._ddp is None else self._ddp.no_sync, keep_graph=keep_graph,
+            graph_scale=self._graph_scale(graph))
         try:
             result = self.tuner.run_step(t, backend, None if current is None or math.isnan(current) else current)
         except CallbackError as error:
@@ -892,6 +965,7 @@ class LRTuner:
             "gradient_count": self.gradient_count,
             "observation_count": self.observation_count,
             "failed_observation_count": self.failed_observation_count,
+            "skipped_steps": self.skipped_steps,
             "last_lr": list(self._last_lr),
             # auto: the update kept for the next observation (step, tensors per group), or None
             "previous_update": self._previous_update,
@@ -909,6 +983,7 @@ class LRTuner:
         self.gradient_count = int(state.get("gradient_count", 0))
         self.observation_count = int(state.get("observation_count", 0))
         self.failed_observation_count = int(state.get("failed_observation_count", 0))
+        self.skipped_steps = int(state.get("skipped_steps", 0))
         self._last_lr = list(state.get("last_lr", self.tuner.lrs(self._step)))
 
     def close(self) -> None:
