@@ -251,7 +251,10 @@ class LRTuner:
        that every process holds the same gradient, direction, step and rates (one
        ``all_reduce`` of twelve scalars: UnsupportedTrainingError if not, e.g. ``no_sync``
        around the last micro-batch too, or a model not wrapped in DDP) and that ``loss`` and
-       the direction are finite everywhere (NonFiniteError on every process if not).
+       the direction are finite everywhere (NonFiniteError on every process if not). With
+       ``scaler=``: that ``scaler.unscale_(optimizer)`` ran (ValueError if not); if the scaler
+       found an overflow, nothing more: the step is not observed or counted, ``p.grad`` is
+       detached if it carried a graph, and the rates already set are returned.
     2. The direction d per parameter: g = ``p.grad``, or u, the optimizer's would-be update
        computed from its state without stepping it (:mod:`hessianlr.torch_directions`: SGD with
        any momentum, dampening, nesterov, weight decay, maximize; Adam/AdamW with amsgrad,
@@ -273,6 +276,11 @@ class LRTuner:
     4. ``p.grad`` is detached if it carried a graph (this breaks the parameter ↔ gradient
        reference cycle ``backward(create_graph=True)`` creates and frees the graph); each
        ``param_group['lr']`` is set to the tuner's rate for step t.
+
+    Kept between calls: the param groups as last checked (their parameters are checked for
+    sharding again only when the groups changed: see ``_Layout``; a param group added after
+    construction is refused, ValueError, nothing changed) and the tuner's method. Which
+    parameters require grad, ``p.grad``, the need and the rates are read at every call.
 
     ``loss``: the step's loss at w on this process (a tensor or a number; with accumulation the
     sum of the scaled micro-batch losses); it saves a forward pass on steps that need L(w), and
