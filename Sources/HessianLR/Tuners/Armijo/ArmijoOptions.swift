@@ -11,7 +11,7 @@
 /// | max_backtracks       | 15      | [0, 1000]   | optax requires max_backtracking_steps (no default); 15 as in its docstring examples |
 ///
 /// One rate for all groups: both options are handle-scoped.
-public struct ArmijoOptions: SpecOrderedOptions {
+public struct ArmijoOptions: TunerOptions {
     public static let method = Method.armijo
 
     // Placeholders: `init(groups:)` sets every field to its default from `fields`.

@@ -16,7 +16,7 @@
 /// | dampening          | 0       | [0, 1]        | SGD dampening τ                                         |
 /// | nesterov           | 0       | {0, 1}        | SGD Nesterov                                            |
 /// | probe_previous     | 0       | {0, 1}        | 1: the probes run along the previous update u_{t−1} (the torch driver's way; see `AutoRule`), 0: along the current one |
-public struct AutoOptions: SpecOrderedOptions {
+public struct AutoOptions: TunerOptions {
     public static let method = Method.auto
 
     // Placeholders: `init(groups:)` sets every field to its default from `fields`.

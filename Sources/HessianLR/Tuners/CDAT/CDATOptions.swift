@@ -12,7 +12,7 @@
 /// | sigma σ          | 2.0     | (0, max]       | paper: σ = 2 "on edge"; σ = 1 quadratically greedy |
 /// | epsilon ε        | 1e-12   | (0, max]       | paper has ε > 0 without a value; units of uᵀHu |
 /// | sharpness (grp)  | 0       | [0, max]       | diagnostic only; 0 = not supplied            |
-public struct CDATOptions: SpecOrderedOptions, ClampedRateOptions {
+public struct CDATOptions: TunerOptions, ClampedRateOptions {
     public static let method = Method.cdat
 
     // Placeholders: `init(groups:)` sets every field to its default from `fields`.

@@ -11,9 +11,8 @@
 ///   (group-scoped keys only for one group), then the cross-constraints on a copy, and commits
 ///   only when everything passed, so a refused value changes nothing.
 /// - `get` reads one option after checking that the method has it.
-///
-/// Snapshot coding (`encode`, `decode`, re-validating on restore) comes with `SpecOrderedOptions`
-/// for every method but HessianLR, whose older layout is its own (`HessianLROptions.encode`).
+/// - `encode` and `decode`: the snapshot form, every option in table order, re-validated on
+///   restore.
 public protocol TunerOptions: Sendable, Equatable {
     /// The method these options belong to (names it in messages).
     static var method: Method { get }
@@ -26,11 +25,6 @@ public protocol TunerOptions: Sendable, Equatable {
     var groupCount: Int { get }
     /// Constraints between options (e.g. lr_min ≤ lr_max); the message names the values.
     func checkConsistency() throws(HLRError)
-    /// Every option, for snapshots (the payload's first fields after the group count).
-    func encode(into writer: inout SnapshotWriter)
-    /// Reads what `encode` wrote and validates every value and the cross-constraints as `set`
-    /// would; any violation is `snapshotCorrupt` naming the option.
-    static func decode(from reader: inout SnapshotReader, groups: Int) throws(HLRError) -> Self
 }
 
 extension TunerOptions {
@@ -74,15 +68,14 @@ extension TunerOptions {
     }
 }
 
-/// Options whose snapshot form is every option in table order (every method but HessianLR):
+/// The snapshot form of the options (the payload's first fields after the group count, since
+/// snapshot format version 2 the same for every method):
 ///
 /// - `encode` writes every option in table order (a group-scoped option as K doubles, a
 ///   handle-scoped one as one double; integers are exact in a double).
 /// - `decode` reads them back and re-validates each value and the cross-constraints exactly as
 ///   `set` does: a crafted snapshot cannot smuggle in an option `set` refuses.
-public protocol SpecOrderedOptions: TunerOptions {}
-
-extension SpecOrderedOptions {
+extension TunerOptions {
     /// Every option in table order, for snapshots.
     public func encode(into writer: inout SnapshotWriter) {
         for field in Self.fields {

@@ -6,7 +6,7 @@ public typealias ConstantTuner = RuleTuner<ConstantRule>
 
 /// The one option of the constant method: η per group (default 1e-3, like the other methods'
 /// initial rate).
-public struct ConstantOptions: SpecOrderedOptions {
+public struct ConstantOptions: TunerOptions {
     public static let method = Method.constant
 
     /// η per group (a placeholder until `init(groups:)` sets the default from `fields`).

@@ -14,7 +14,7 @@
 /// | probe_scale s      | 1.0     | (0, max]     | GeN: probes at ±1·lr                           |
 /// | r2_threshold       | 0.99    | [0, 1)       | GeN: accept only if R² > 0.99                  |
 /// | fit_failure_decay  | 0.5     | (0, 1]       | GeN: a failed (rank-deficient) fit halves the lr |
-public struct GeNOptions: SpecOrderedOptions, ProbeFitOptions {
+public struct GeNOptions: TunerOptions, ProbeFitOptions {
     public static let method = Method.gen
 
     // Placeholders: `init(groups:)` sets every field to its default from `fields`.

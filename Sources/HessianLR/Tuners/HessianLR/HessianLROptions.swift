@@ -7,9 +7,6 @@ public enum Direction: Int, Sendable, CaseIterable {
 }
 
 /// All knobs of HessianLR (seed 000's README, same defaults) plus the direction.
-///
-/// `set` and `get` are `TunerOptions`'; the snapshot layout is HessianLR's own (`encode`), older
-/// than the spec-order layout of the other methods (`SpecOrderedOptions`).
 public struct HessianLROptions: TunerOptions {
     public static let method = Method.hessianLR
 
@@ -52,46 +49,5 @@ public struct HessianLROptions: TunerOptions {
 
     public func checkConsistency() throws(HLRError) {
         try checkRateClamp(lrMin: lrMin, lrMax: lrMax)
-    }
-
-    /// Every option, in a fixed order, for snapshots.
-    public func encode(into writer: inout SnapshotWriter) {
-        writer.write(initialLR)
-        writer.write(warmupSteps)
-        writer.write(updatePeriod)
-        for value in [lrBoundLow, lrBoundHigh, lrMin, lrMax, smoothing, negativeCurvatureDecay] {
-            writer.write(value)
-        }
-        writer.write(UInt8(direction.rawValue))
-    }
-
-    /// Reads what `encode` wrote and validates every value exactly as `set` would, so a crafted
-    /// payload cannot smuggle in an option `set` refuses.
-    public static func decode(from reader: inout SnapshotReader, groups: Int) throws(HLRError) -> HessianLROptions {
-        var options = HessianLROptions(groups: groups)
-        do {
-            let lrs = try reader.readDoubles("initial_lr", count: groups)
-            for (group, lr) in lrs.enumerated() { try options.set(.initialLR, lr, group: group) }
-            try options.set(.warmupSteps, try reader.readStepCount("warmup_steps"), group: nil)
-            try options.set(.updatePeriod, try reader.readStepCount("update_period"), group: nil)
-            let low = try reader.readDouble("lr_bound_low")
-            let high = try reader.readDouble("lr_bound_high")
-            let lrMin = try reader.readDouble("lr_min")
-            let lrMax = try reader.readDouble("lr_max")
-            let smoothing = try reader.readDouble("smoothing")
-            let decay = try reader.readDouble("negative_curvature_decay")
-            let direction = try reader.readUInt8("direction")
-            try options.set(.lrBoundLow, low, group: nil)
-            try options.set(.lrBoundHigh, high, group: nil)
-            try options.set(.lrMax, .greatestFiniteMagnitude, group: nil)
-            try options.set(.lrMin, lrMin, group: nil)
-            try options.set(.lrMax, lrMax, group: nil)
-            try options.set(.smoothing, smoothing, group: nil)
-            try options.set(.negativeCurvatureDecay, decay, group: nil)
-            try options.set(.direction, Double(direction), group: nil)
-        } catch where error.kind == .invalidArgument {
-            throw HLRError(.snapshotCorrupt, "snapshot holds an invalid option: \(error.message)")
-        }
-        return options
     }
 }

@@ -18,7 +18,7 @@
 /// | seed               | 0       | [0, 2⁵³]       | RNG seed (stream `perturbation`)              |
 /// | model              | 0       | {0, 1}         | 0 diagonal (paper's default approximation), 1 full A (K ≤ 16) |
 /// | eigen_floor        | 1e-3    | (0, 1]         | full A: eigenvalues raised to ≥ eigen_floor·λ_max (library choice) |
-public struct HiDLROptions: SpecOrderedOptions, ProbeFitOptions {
+public struct HiDLROptions: TunerOptions, ProbeFitOptions {
     public static let method = Method.hidlr
 
     // Placeholders: `init(groups:)` sets every field to its default from `fields`.
