@@ -75,7 +75,7 @@ const char *hlr_version_string(void);
 #define HLR_ERR_WRONG_STATE         8  /* valid call, wrong moment (step wants no curvature, ...) */
 #define HLR_ERR_BUFFER_TOO_SMALL    9  /* output buffer too small; the needed size is reported */
 #define HLR_ERR_SNAPSHOT_CORRUPT   10  /* truncated, bit-flipped or not a snapshot */
-#define HLR_ERR_SNAPSHOT_VERSION   11  /* written by a newer snapshot format */
+#define HLR_ERR_SNAPSHOT_VERSION   11  /* written by a newer or a retired snapshot format */
 #define HLR_ERR_SNAPSHOT_MISMATCH  12  /* snapshot of another method or group count */
 
 /* Static description of a status code ("unknown status code" for others). Never NULL. */
@@ -576,9 +576,10 @@ int hlr_tuner_save(const hlr_tuner *tuner, void *buffer, size_t capacity, size_t
 /* Replaces the handle's options and state with a snapshot's. The library reads the 16-byte
  * header first and then only the length it declares: a `size` larger than that is refused
  * (HLR_ERR_SNAPSHOT_CORRUPT) without reading past the declared end. A truncated or corrupt blob
- * (HLR_ERR_SNAPSHOT_CORRUPT), a newer format (HLR_ERR_SNAPSHOT_VERSION) or another method or
- * group count (HLR_ERR_SNAPSHOT_MISMATCH) is refused and the handle is left untouched. A
- * restored handle continues bit-identically to the one that was saved. */
+ * (HLR_ERR_SNAPSHOT_CORRUPT), a newer or retired format (HLR_ERR_SNAPSHOT_VERSION; tuner format 1
+ * of earlier builds is retired) or another method or group count (HLR_ERR_SNAPSHOT_MISMATCH) is
+ * refused and the handle is left untouched. A restored handle continues bit-identically to the
+ * one that was saved. */
 int hlr_tuner_restore(hlr_tuner *tuner, const void *buffer, size_t size);
 
 /* ------------------------------------------------------------------------------------------ */

@@ -33,7 +33,7 @@ enum Status {
         case wrongState: return "the call is not valid at this point (e.g. the step wants no curvature)\0"
         case bufferTooSmall: return "the output buffer is too small\0"
         case snapshotCorrupt: return "the snapshot is truncated, corrupt or not a snapshot\0"
-        case snapshotVersion: return "the snapshot comes from a newer format version\0"
+        case snapshotVersion: return "the snapshot comes from a newer or a retired format version\0"
         case snapshotMismatch: return "the snapshot is of another method or group count\0"
         default: return "unknown status code\0"
         }

@@ -1,7 +1,7 @@
 /* Snapshots: bit-identical continuation, buffer sizes, and refusal of every damaged blob
- * (truncation at every length, every single bit flipped, newer versions, other methods and
- * group counts, crafted payloads with a valid CRC but invalid contents). Every refusal must
- * leave the target handle byte for byte unchanged.
+ * (truncation at every length, every single bit flipped, newer and retired versions, other
+ * methods and group counts, crafted payloads with a valid CRC but invalid contents). Every refusal
+ * must leave the target handle byte for byte unchanged.
  *
  * Container layout (Sources/HessianLR/State/Snapshot.swift): "HLRS", u16 version (LE) at 4,
  * u16 method at 6, u64 payload length at 8, payload, then the CRC-32 (zlib) of all bytes
@@ -39,6 +39,13 @@ static void put_double(unsigned char *p, double x) {
     uint64_t bits;
     memcpy(&bits, &x, sizeof bits);
     put_le(p, bits, 8);
+}
+
+static double get_double(const unsigned char *p) {
+    uint64_t bits = get_le(p, 8);
+    double x;
+    memcpy(&x, &bits, sizeof x);
+    return x;
 }
 
 /* Rewrites the trailing CRC of a blob of `size` bytes. */
@@ -225,7 +232,7 @@ static void test_layout_and_sizes(void) {
     CHECK_EQ_INT(written, size);
     /* Header and trailer as documented. */
     CHECK(memcmp(buffer, "HLRS", 4) == 0);
-    CHECK_EQ_INT(get_le(buffer + 4, 2), 1);
+    CHECK_EQ_INT(get_le(buffer + 4, 2), 2);
     CHECK_EQ_INT(get_le(buffer + 6, 2), HLR_METHOD_HESSIANLR);
     CHECK_EQ_INT(get_le(buffer + 8, 8), size - 20);
     CHECK_EQ_INT(get_le(buffer + size - 4, 4), crc32_zlib(buffer, size - 4));
@@ -310,7 +317,7 @@ static void test_truncation_and_bit_flips(void) {
             int expected = HLR_ERR_SNAPSHOT_CORRUPT;
             if (byte == 4 || byte == 5) {
                 uint64_t version = get_le(blob + 4, 2);
-                if (version > 1) expected = HLR_ERR_SNAPSHOT_VERSION;
+                if (version != 0) expected = HLR_ERR_SNAPSHOT_VERSION; /* any but the current 2 */
             }
             int status = hlr_tuner_restore(target, blob, snap.size);
             if (status != expected) {
@@ -323,7 +330,7 @@ static void test_truncation_and_bit_flips(void) {
         }
     }
     CHECK_EQ_INT(wrong, 0);
-    CHECK_EQ_INT(versions, 15); /* every flip of the version field except bit 0 */
+    CHECK_EQ_INT(versions, 15); /* every flip of the version field except bit 1 (version 0) */
     CHECK_OK(hlr_tuner_restore(target, snap.bytes, snap.size)); /* the original is fine */
     CHECK(hlrt_same_state(target, &snap));
 
@@ -348,8 +355,9 @@ static void test_versions_methods_groups(void) {
     hlrt_state snap = save(source);
     unsigned char *blob = malloc(snap.size);
 
-    /* Newer format versions with a correct CRC: VERSION. */
-    const uint64_t newer[] = {2, 3, 255, 256, 0x8000, 0xFFFF};
+    /* Newer format versions and the retired version 1 (HessianLR's older options layout), with a
+     * correct CRC: VERSION. */
+    const uint64_t newer[] = {1, 3, 255, 256, 0x8000, 0xFFFF};
     for (size_t i = 0; i < sizeof newer / sizeof newer[0]; i++) {
         memcpy(blob, snap.bytes, snap.size);
         put_le(blob + 4, newer[i], 2);
@@ -431,15 +439,16 @@ static void test_crafted_payloads(void) {
         goto done;
     }
     {
-        /* Fields whose position follows from the documented encoding order. */
-        const long at_direction = at_decay + 8; /* u8 after the last option double */
+        /* Fields whose position follows from the documented encoding order (the options table's
+         * order, every option a double). */
+        const long at_direction = at_decay + 8; /* the last option */
         const long at_has_last = at_last_step - 1;
-        const long at_warmup = at_eta1 + 8;     /* u64 after initial_lr[] */
+        const long at_warmup = at_eta1 + 8;     /* after initial_lr[] */
         const long at_period = at_warmup + 8;
-        CHECK_EQ_INT(snap.bytes[at_direction], 1);
+        CHECK_EQ_DBL(get_double(snap.bytes + at_direction), 1.0);
         CHECK_EQ_INT(snap.bytes[at_has_last], 1);
-        CHECK_EQ_INT(get_le(snap.bytes + at_warmup, 8), 3);
-        CHECK_EQ_INT(get_le(snap.bytes + at_period, 8), 1);
+        CHECK_EQ_DBL(get_double(snap.bytes + at_warmup), 3.0);
+        CHECK_EQ_DBL(get_double(snap.bytes + at_period), 1.0);
         CHECK(at_period + 8 == at_low);
 
         const struct {
@@ -463,6 +472,14 @@ static void test_crafted_payloads(void) {
             {at_max, NAN, "lr_max"},
             {at_decay, 0.0, "negative_curvature_decay"},
             {at_decay, 1.5, "negative_curvature_decay"},
+            {at_direction, 2.0, "direction"},
+            {at_direction, 0.5, "direction"},
+            {at_direction, NAN, "direction"},
+            {at_warmup, 9007199254740994.0, "warmup_steps"}, /* above 2^53 */
+            {at_warmup, 2.5, "warmup_steps"},
+            {at_warmup, -1.0, "warmup_steps"},
+            {at_period, 0.0, "update_period"},
+            {at_period, INFINITY, "update_period"},
             {at_eta1, 0.0, "initial_lr"},
             {at_eta1, -0.01, "initial_lr"},
             {at_eta1, NAN, "initial_lr"},
@@ -482,15 +499,8 @@ static void test_crafted_payloads(void) {
             uint64_t value;
             int width;
         } bad_ints[] = {
-            {at_direction, 2, 1},
-            {at_direction, 255, 1},
             {at_has_last, 2, 1},
             {at_has_last, 0, 1},                          /* updates > 0 but no last step */
-            {at_warmup, 9007199254740994ull, 8},          /* above 2^53 */
-            {at_warmup, 9007199254740993ull, 8},          /* not exact in a double */
-            {at_warmup, UINT64_MAX, 8},
-            {at_period, 0, 8},
-            {at_period, UINT64_MAX, 8},
             {at_eta1 - 16, 3, 8},                         /* initial_lr count 3 (not 2) */
             {at_eta1 - 16, UINT64_MAX, 8},
             {16, 2 | ((uint64_t)1 << 32), 8},             /* group count field */
@@ -520,7 +530,7 @@ static void test_crafted_payloads(void) {
         /* Crafted but valid: accepted, and the value arrives. */
         memcpy(blob, snap.bytes, size);
         put_double(blob + at_smoothing, 0.25);
-        put_le(blob + at_warmup, 7, 8);
+        put_double(blob + at_warmup, 7.0);
         reseal(blob, size);
         CHECK_OK(hlr_tuner_restore(target, blob, size));
         double v = 0;

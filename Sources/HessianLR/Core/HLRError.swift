@@ -23,7 +23,7 @@ public struct HLRError: Error, Equatable, Sendable, CustomStringConvertible {
         case bufferTooSmall = 9
         /// A snapshot is truncated, bit-flipped or not a snapshot at all.
         case snapshotCorrupt = 10
-        /// A snapshot written by a newer format version.
+        /// A snapshot written by a newer or a retired format version.
         case snapshotVersion = 11
         /// A snapshot of another method or another group count.
         case snapshotMismatch = 12

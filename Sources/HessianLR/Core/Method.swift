@@ -50,11 +50,13 @@ public enum Method: Int, CaseIterable, Sendable {
 
     /// The spec of one option, or `unknownKey` naming the key (name and number) and the method.
     public func spec(for key: ParameterKey) throws(HLRError) -> ParameterSpec {
-        guard let spec = parameterSpecs.first(where: { $0.key == key }) else {
-            throw HLRError(
-                .unknownKey, "method \(name) has no parameter \(key.name) (key \(key.rawValue))")
-        }
+        guard let spec = parameterSpecs.first(where: { $0.key == key }) else { throw unknownParameter(key) }
         return spec
+    }
+
+    /// The `unknownKey` error for an option this method lacks (names the key and the method).
+    func unknownParameter(_ key: ParameterKey) -> HLRError {
+        HLRError(.unknownKey, "method \(name) has no parameter \(key.name) (key \(key.rawValue))")
     }
 
     /// Parses a C method id, naming the bad value on failure.

@@ -12,7 +12,7 @@
 /// | 16 + L    | 4    | CRC-32 of bytes [0, 16 + L)                            |
 ///
 /// The framing is `SnapshotContainer`'s. `open` checks, in this order: length ≥ header, magic,
-/// version (0 is corrupt, newer than `formatVersion` is `snapshotVersion`), exact total length,
+/// version (0 is corrupt, any other than `formatVersion` is `snapshotVersion`), exact total length,
 /// checksum, known method.
 ///
 /// A tuner with a base schedule (`ScheduledTuner`) sets bit 15 of the method field and appends
@@ -20,14 +20,17 @@
 /// CRC, so cutting the schedule off is detected.
 public enum Snapshot {
     public static let magic: [UInt8] = [0x48, 0x4C, 0x52, 0x53]  // "HLRS"
-    public static let formatVersion: UInt16 = 1
+    /// 2: every method's options in the order of its options table (version 1, refused since,
+    /// wrote HessianLR's options in a layout of their own).
+    public static let formatVersion: UInt16 = 2
     public static let headerSize = SnapshotContainer.headerSize
     public static let trailerSize = SnapshotContainer.trailerSize
     /// Bit of the method field announcing a schedule container after this one.
     public static let scheduleFollows: UInt16 = 0x8000
 
     static let container = SnapshotContainer(
-        magic: magic, formatVersion: formatVersion, noun: "snapshot", namesChecksums: true)
+        magic: magic, formatVersion: formatVersion, oldestVersion: formatVersion, noun: "snapshot",
+        namesChecksums: true)
 
     /// Wraps a method's payload into a complete snapshot.
     public static func seal(method: Method, payload: [UInt8], scheduleFollows: Bool = false) -> [UInt8] {

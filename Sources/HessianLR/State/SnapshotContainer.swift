@@ -19,8 +19,11 @@ struct SnapshotContainer: Sendable {
 
     /// The first four bytes.
     let magic: [UInt8]
-    /// The format this library writes; it reads every version from 1 up to this one.
+    /// The format this library writes; it reads every version from `oldestVersion` up to this
+    /// one.
     let formatVersion: UInt16
+    /// The oldest format this library still reads (≥ 1); an older one is `snapshotVersion`.
+    let oldestVersion: UInt16
     /// How messages name the container ("snapshot", "schedule snapshot").
     let noun: String
     /// Whether a checksum mismatch names the stored and the computed value.
@@ -64,8 +67,8 @@ struct SnapshotContainer: Sendable {
     }
 
     /// Checks the magic and the version of `bytes`, which hold at least a header:
-    /// a bad magic or version 0 is `snapshotCorrupt`, a version newer than `formatVersion`
-    /// `snapshotVersion`.
+    /// a bad magic or version 0 is `snapshotCorrupt`, a version newer than `formatVersion` or
+    /// older than `oldestVersion` `snapshotVersion`.
     func header(of bytes: [UInt8]) throws(HLRError) -> Header {
         guard Array(bytes[0..<magic.count]) == magic else {
             throw HLRError(.snapshotCorrupt, "not a libhessianlr \(noun) (bad magic)")
@@ -81,6 +84,11 @@ struct SnapshotContainer: Sendable {
             throw HLRError(
                 .snapshotVersion,
                 "\(noun) format version \(version) is newer than this library's \(formatVersion)")
+        }
+        guard version >= oldestVersion else {
+            throw HLRError(
+                .snapshotVersion,
+                "\(noun) format version \(version) is older than the oldest this library reads (\(oldestVersion))")
         }
         return Header(version: version, field: field, payloadLength: payloadLength)
     }

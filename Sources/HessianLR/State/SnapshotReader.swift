@@ -51,16 +51,6 @@ public struct SnapshotReader: Sendable {
         return values
     }
 
-    /// An integer option stored as UInt64, returned as the exact Double that `set` takes; a value
-    /// no Double holds exactly is refused rather than rounded.
-    public mutating func readStepCount(_ field: String) throws(HLRError) -> Double {
-        let raw = try readUInt64(field)
-        guard let value = Double(exactly: raw) else {
-            throw HLRError(.snapshotCorrupt, "snapshot field \(field) = \(raw) is not exact in a double")
-        }
-        return value
-    }
-
     /// Throws unless every byte was consumed.
     public func finish() throws(HLRError) {
         guard remaining == 0 else {

@@ -28,7 +28,7 @@ import Testing
     @Test func layoutHasMagicVersionMethodAndLength() throws {
         let bytes = try Self.trainedTuner().snapshot()
         #expect(Array(bytes[0..<4]) == Array("HLRS".utf8))
-        #expect(bytes[4] == 1 && bytes[5] == 0)
+        #expect(bytes[4] == 2 && bytes[5] == 0)  // format version 2
         #expect(bytes[6] == UInt8(Method.hessianLR.rawValue) && bytes[7] == 0)
         let opened = try Snapshot.open(bytes)
         #expect(opened.method == .hessianLR)
@@ -74,11 +74,23 @@ import Testing
 
     @Test func futureVersionIsRefused() throws {
         var bytes = try Self.trainedTuner().snapshot()
-        bytes[4] = 2
+        bytes[4] = 3
         var target = try HessianLRTuner(groups: 2)
         let error = #expect(throws: HLRError.self) { try target.restore(snapshot: Self.resealed(bytes)) }
         #expect(error?.kind == .snapshotVersion)
-        #expect(error?.message.contains("version 2") == true)
+        #expect(error?.message.contains("version 3") == true)
+    }
+
+    /// Format 1 wrote HessianLR's options in a layout of their own; it is retired.
+    @Test func retiredVersionIsRefused() throws {
+        var bytes = try Self.trainedTuner().snapshot()
+        bytes[4] = 1
+        var target = try HessianLRTuner(groups: 2)
+        let before = target.snapshot()
+        let error = #expect(throws: HLRError.self) { try target.restore(snapshot: Self.resealed(bytes)) }
+        #expect(error?.kind == .snapshotVersion)
+        #expect(error?.message.contains("version 1 is older") == true)
+        #expect(target.snapshot() == before)
     }
 
     @Test func otherGroupCountOrMethodIsAMismatch() throws {
@@ -96,8 +108,9 @@ import Testing
     @Test func craftedInvalidOptionIsRefusedDespiteAValidChecksum() throws {
         let tuner = try Self.trainedTuner()
         var payload = tuner.encodePayload()
-        // Payload: groups (8) · initial_lr count (8) + 2 doubles · warmup (8) · period (8) ·
-        // low, high, lr_min, lr_max, smoothing (8 each): smoothing starts at 8+8+16+16+32.
+        // Payload: groups (8) · initial_lr count (8) + 2 doubles · then one double per option in
+        // table order: warmup, period, low, high, lr_min, lr_max, smoothing: smoothing starts at
+        // 8+8+16+16+32.
         let smoothingOffset = 8 + 8 + 16 + 16 + 32
         let two = (2.0).bitPattern
         for index in 0..<8 { payload[smoothingOffset + index] = UInt8(truncatingIfNeeded: two >> (8 * UInt64(index))) }

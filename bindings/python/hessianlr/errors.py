@@ -114,7 +114,7 @@ class SnapshotCorruptError(HessianLRError):
 
 
 class SnapshotVersionError(HessianLRError):
-    """``HLR_ERR_SNAPSHOT_VERSION``: written by a newer snapshot format."""
+    """``HLR_ERR_SNAPSHOT_VERSION``: written by a newer or a retired snapshot format."""
 
     status = Status.SNAPSHOT_VERSION
 

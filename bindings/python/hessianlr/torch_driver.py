@@ -8,6 +8,7 @@ see :class:`LRTuner`.
 
 from __future__ import annotations
 
+import functools
 import math
 import sys
 import weakref
@@ -41,10 +42,18 @@ class UnsupportedTrainingError(RuntimeError):
     else between ``step`` calls. Raised before anything changes."""
 
 
+@functools.lru_cache(maxsize=None)
+def _distributed(torch):
+    """torch.distributed, or None where this torch build has none (a property of the build: looked
+    up once)."""
+    dist = getattr(torch, "distributed", None)
+    return dist if dist is not None and dist.is_available() else None
+
+
 def _world_size(torch) -> int:
     """torch.distributed's world size, 1 when it is unavailable or not initialised."""
-    dist = getattr(torch, "distributed", None)
-    if dist is None or not dist.is_available() or not dist.is_initialized():
+    dist = _distributed(torch)
+    if dist is None or not dist.is_initialized():
         return 1
     return int(dist.get_world_size())
 
@@ -61,10 +70,49 @@ def _sharded(p) -> str | None:
     return None
 
 
-def _torch():
-    import torch  # lazy: torch is an optional dependency
+_TORCH = None
 
-    return torch
+
+def _torch():
+    """The torch module, imported at the first call (torch is an optional dependency) and kept:
+    an ``import`` statement at every step costs more than a global's lookup."""
+    global _TORCH
+    if _TORCH is None:
+        import torch
+
+        _TORCH = torch
+    return _TORCH
+
+
+class _Layout:
+    """The optimizer's param groups as the driver last checked them (no parameter sharded): the
+    ``param_groups`` list, and per group its dict, its ``params`` list and that list's length.
+
+    :meth:`matches` compares identities and lengths, O(groups), so each step finds out cheaply
+    whether the groups changed since: ``add_param_group`` (a longer list), ``load_state_dict``
+    of the optimizer (a new list of new dicts), a group dict or ``params`` list replaced, a
+    parameter appended to or removed from a group's list. Not seen: a parameter replaced in place
+    in a group's ``params`` list at the same length (torch never does that). Which parameters
+    are trainable (``requires_grad``) and their gradients are read at every step, not kept."""
+
+    __slots__ = ("param_groups", "entries")
+
+    def __init__(self, param_groups):
+        self.param_groups = param_groups
+        #: (group dict, its params list, that list's length) per group.
+        self.entries = tuple((group, group["params"], len(group["params"])) for group in param_groups)
+
+    def matches(self, param_groups) -> bool:
+        """Whether ``param_groups`` is the checked list, unchanged (see the class docstring)."""
+        if param_groups is not self.param_groups or len(param_groups) != len(self.entries):
+            return False
+        for group, (checked, params, count) in zip(param_groups, self.entries):
+            if group is not checked:
+                return False
+            now = group["params"]
+            if now is not params or len(now) != count:
+                return False
+        return True
 
 
 def _direction(value) -> Direction:
@@ -82,11 +130,20 @@ def _curvature(value) -> str:
     return value
 
 
+def _same_parameters(kept, dirs) -> bool:
+    """Whether directions kept at the previous step are over the parameters of ``dirs`` (per
+    param group, the trainable parameters): the same count per group and the same shape where
+    both have one. A layer frozen or unfrozen in between (``requires_grad``) changes that."""
+    return len(kept) == len(dirs) and all(
+        len(a) == len(b) and all(x is None or y is None or x.shape == y.shape for x, y in zip(a, b))
+        for a, b in zip(kept, dirs))
+
+
 class LRTuner:
     """Learning rates from a libhessianlr tuner for a torch optimizer, every method supported.
 
     ``LRTuner(optimizer, tuner="hessianlr", *, direction=None, curvature="auto", ddp=None,
-    process_group=None, **options)``: ``tuner`` is a :class:`~hessianlr.Tuner` with one group
+    process_group=None, scaler=None, **options)``: ``tuner`` is a :class:`~hessianlr.Tuner` with one group
     per param group, or a method (``"cdat"``, ``Method.GEN``, ``hessianlr.HiDLR``, ...) built
     here with ``options`` (the library's option names) and, unless given, ``initial_lr`` from
     each group's ``initial_lr`` (set to its ``lr`` as torch schedulers do). Armijo's single
@@ -158,17 +215,31 @@ class LRTuner:
             driver.after_backward(closures)                # loss= omitted: computed when needed
             optimizer.step()
 
-    Mixed precision with ``torch.amp.GradScaler``: ``scaler.unscale_(optimizer)`` before the
-    driver, so that ``p.grad`` is the true gradient; the scaler skips ``optimizer.step()`` when
-    the gradients overflowed, so skip the driver on those steps too (an overflowed gradient on a
-    step that observes raises NonFiniteError, changing nothing)::
+    Mixed precision with ``torch.amp.GradScaler``: pass it, ``LRTuner(..., scaler=scaler)``, and
+    call ``scaler.unscale_(optimizer)`` before the driver, so that ``p.grad`` is the true
+    gradient (ValueError otherwise). On a step whose gradients overflowed the scaler skips
+    ``optimizer.step()``, and the driver skips it too: it neither observes nor counts the step
+    and returns the rates already set (``skipped_steps`` counts those calls), so its steps stay
+    the optimizer's. Curvature from the graph of ``scaler.scale(loss).backward(create_graph=True)``
+    (the graph of S·g; ``unscale_`` divides only the values) is divided by the scale S. Run the
+    closure's forward under the same ``torch.autocast`` as the step's::
 
-        scaler.scale(loss).backward()
+        scaler = torch.amp.GradScaler("cuda")            # or "cpu"
+        driver = LRTuner(optimizer, "cdat", scaler=scaler)
+        closure = lambda: loss_fn(model(x), y)           # with torch.autocast(...) inside
+        with torch.autocast("cuda", dtype=torch.float16):
+            loss = loss_fn(model(x), y)
+        scaler.scale(loss).backward(create_graph=driver.wants_curvature())
         scaler.unscale_(optimizer)
-        if torch.isfinite(torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm)):
-            driver.after_backward(closure, loss=loss)
+        driver.after_backward(closure, loss=loss)        # nothing on a step the scaler skips
         scaler.step(optimizer)
         scaler.update()
+
+    The finite-difference passes backpropagate the closure's loss unscaled (float16 gradients
+    that underflow there make that curvature inexact; bfloat16 has float32's range). Without
+    ``scaler=``, skip the driver yourself on the steps the scaler skips (an overflowed gradient
+    on a step that observes raises NonFiniteError, changing nothing; on another step the driver
+    would count a step the optimizer did not take).
 
     What ``after_backward(closure=None, *, loss=None, probe_closure=None)`` does at its step t
     (0-based, one per call):
@@ -180,7 +251,10 @@ class LRTuner:
        that every process holds the same gradient, direction, step and rates (one
        ``all_reduce`` of twelve scalars: UnsupportedTrainingError if not, e.g. ``no_sync``
        around the last micro-batch too, or a model not wrapped in DDP) and that ``loss`` and
-       the direction are finite everywhere (NonFiniteError on every process if not).
+       the direction are finite everywhere (NonFiniteError on every process if not). With
+       ``scaler=``: that ``scaler.unscale_(optimizer)`` ran (ValueError if not); if the scaler
+       found an overflow, nothing more: the step is not observed or counted, ``p.grad`` is
+       detached if it carried a graph, and the rates already set are returned.
     2. The direction d per parameter: g = ``p.grad``, or u, the optimizer's would-be update
        computed from its state without stepping it (:mod:`hessianlr.torch_directions`: SGD with
        any momentum, dampening, nesterov, weight decay, maximize; Adam/AdamW with amsgrad,
@@ -202,6 +276,11 @@ class LRTuner:
     4. ``p.grad`` is detached if it carried a graph (this breaks the parameter ↔ gradient
        reference cycle ``backward(create_graph=True)`` creates and frees the graph); each
        ``param_group['lr']`` is set to the tuner's rate for step t.
+
+    Kept between calls: the param groups as last checked (their parameters are checked for
+    sharding again only when the groups changed: see ``_Layout``; a param group added after
+    construction is refused, ValueError, nothing changed) and the tuner's method. Which
+    parameters require grad, ``p.grad``, the need and the rates are read at every call.
 
     ``loss``: the step's loss at w on this process (a tensor or a number; with accumulation the
     sum of the scaled micro-batch losses); it saves a forward pass on steps that need L(w), and
@@ -276,6 +355,7 @@ class LRTuner:
         curvature: str = "auto",
         ddp=None,
         process_group=None,
+        scaler=None,
         **options: Any,
     ):
         torch = _torch()
@@ -285,7 +365,11 @@ class LRTuner:
         #: Where curvature comes from: "auto", "graph" or "finite_difference".
         self.curvature = _curvature(curvature)
         self._written_grads: dict = {}  # id(p) → (weakref to p, weakref to the grad step wrote or None)
+        self._layout: _Layout | None = None  # the param groups as last checked (_check_supported)
+        self._method_of = None  # (weakref to the tuner, its method): see _method
         self._ddp, self._process_group = self._distribution(torch, optimizer, ddp, process_group)
+        #: The ``torch.amp.GradScaler`` of the loop (``scaler=``), or None.
+        self.scaler = self._grad_scaler(torch, scaler)
         if self._process_group is not None and self.curvature == "graph":
             raise ValueError(
                 "curvature='graph' with a process group: DistributedDataParallel cannot backward with "
@@ -330,6 +414,8 @@ class LRTuner:
         self.observation_count = 0
         #: Loss observations reported as failed (a NaN/±Inf probe loss) so far.
         self.failed_observation_count = 0
+        #: after_backward calls on steps the GradScaler skips (``scaler=``): not counted as steps.
+        self.skipped_steps = 0
         self._last_lr = self.tuner.lrs(0)
         self._apply(self._last_lr)
 
@@ -396,24 +482,76 @@ class LRTuner:
                                  "(torch.distributed.init_process_group first)")
         return ddp, process_group
 
+    @staticmethod
+    def _grad_scaler(torch, scaler):
+        """``scaler`` checked: None or a ``torch.amp.GradScaler`` (``torch.cuda.amp.GradScaler``
+        included)."""
+        if scaler is None:
+            return None
+        cls = getattr(getattr(torch, "amp", None), "GradScaler", None)
+        if cls is None or not isinstance(scaler, cls):
+            raise TypeError(f"scaler must be a torch.amp.GradScaler, got {type(scaler).__name__}")
+        return scaler
+
+    def _scaler_skips(self, t) -> bool:
+        """With ``scaler=``: whether the GradScaler found an overflow (Inf/NaN) in this step's
+        gradients, so that ``scaler.step`` will skip ``optimizer.step()``. ValueError, changing
+        nothing, unless ``scaler.unscale_(optimizer)`` ran in this iteration (``p.grad`` would
+        hold the scaled gradient). Reads the scaler's record of this optimizer
+        (``_per_optimizer_states``: the stage and ``found_inf_per_device``, what ``scaler.step``
+        reads); False for a disabled scaler."""
+        scaler = self.scaler
+        if not scaler.is_enabled():
+            return False
+        from torch.amp.grad_scaler import OptState
+
+        state = scaler._per_optimizer_states.get(id(self.optimizer))
+        if state is None or state["stage"] is not OptState.UNSCALED:
+            raise ValueError(f"step {t}: LRTuner(scaler=...) reads the unscaled gradient: call "
+                             "scaler.unscale_(optimizer) after the backward pass and before driver.after_backward")
+        return sum(v.item() for v in state["found_inf_per_device"].values()) > 0
+
+    def _graph_scale(self, graph: bool) -> float:
+        """The factor p.grad's double-backward graph carries: the GradScaler's scale (see
+        TorchStepBackend's ``graph_scale``), 1 without one."""
+        if not graph or self.scaler is None or not self.scaler.is_enabled():
+            return 1.0
+        return float(self.scaler.get_scale())
+
     # -- what is not supported -------------------------------------------------------------------
 
-    def _check_supported(self, torch, where: str, *, own_gradient: bool) -> None:
-        world = _world_size(torch)
-        if world > 1 and own_gradient:
-            raise UnsupportedTrainingError(
-                f"{where}: torch.distributed is initialised with {world} processes; step computes the gradient "
-                "itself with torch.autograd.grad and writes it into p.grad, bypassing DistributedDataParallel's "
-                "gradient all-reduce, so every process would step on its own local gradient. Let DDP's backward "
-                "run and call the driver after it: loss.backward(); driver.after_backward(closure, loss=loss); "
-                "optimizer.step(), with LRTuner(optimizer, ..., ddp=<the DDP module>).")
-        if world > 1 and self._process_group is None:
-            raise UnsupportedTrainingError(
-                f"{where}: torch.distributed is initialised with {world} processes, but the driver does not know "
-                "which processes average their gradients, so their rates could differ: pass LRTuner(optimizer, "
-                "..., ddp=<the DistributedDataParallel module>) (or process_group=, the group the gradients are "
-                "averaged over) and call driver.after_backward(...) after loss.backward().")
-        for k, group in enumerate(self.optimizer.param_groups):
+    def _check_supported(self, torch, where: str, *, own_gradient: bool) -> _Layout:
+        """Raises UnsupportedTrainingError for what the driver cannot serve (several processes
+        without the process group; ``step``'s own gradient under several processes; a sharded
+        parameter); returns the checked :class:`_Layout` of the optimizer's param groups. The
+        processes are asked at every call (cheap: ``is_initialized``); the parameters only when
+        the param groups changed since the last check (:meth:`_Layout.matches`)."""
+        if own_gradient or self._process_group is None:  # otherwise neither check below can fail
+            world = _world_size(torch)
+            if world > 1 and own_gradient:
+                raise UnsupportedTrainingError(
+                    f"{where}: torch.distributed is initialised with {world} processes; step computes the gradient "
+                    "itself with torch.autograd.grad and writes it into p.grad, bypassing DistributedDataParallel's "
+                    "gradient all-reduce, so every process would step on its own local gradient. Let DDP's backward "
+                    "run and call the driver after it: loss.backward(); driver.after_backward(closure, loss=loss); "
+                    "optimizer.step(), with LRTuner(optimizer, ..., ddp=<the DDP module>).")
+            if world > 1 and self._process_group is None:
+                raise UnsupportedTrainingError(
+                    f"{where}: torch.distributed is initialised with {world} processes, but the driver does not know "
+                    "which processes average their gradients, so their rates could differ: pass LRTuner(optimizer, "
+                    "..., ddp=<the DistributedDataParallel module>) (or process_group=, the group the gradients are "
+                    "averaged over) and call driver.after_backward(...) after loss.backward().")
+        param_groups = self.optimizer.param_groups
+        layout = self._layout
+        if layout is not None and layout.matches(param_groups):
+            return layout
+        tuner = self.__dict__.get("tuner")  # None while the constructor checks (it compares the counts itself)
+        if tuner is not None and len(param_groups) != tuner.groups:
+            raise ValueError(
+                f"{where}: the optimizer has {len(param_groups)} param groups, the tuner {tuner.groups} (one per "
+                "param group when the driver was built; optimizer.add_param_group since?): build the driver after "
+                "the last param group is added")
+        for k, group in enumerate(param_groups):
             for i, p in enumerate(group["params"]):
                 what = _sharded(p)
                 if what is not None:
@@ -421,6 +559,8 @@ class LRTuner:
                         f"{where}: parameter {i} of param group {k} is {what}; sharded training is not "
                         "supported yet (p.grad holds a shard's gradient, and the tensor work of the driver would "
                         "need the shards' sums).")
+        self._layout = _Layout(param_groups)
+        return self._layout
 
     def _check_gradients_untouched(self, params_by_group) -> None:
         """Raises if a p.grad this driver wrote at its previous step was replaced since."""
@@ -448,6 +588,8 @@ class LRTuner:
                             "save state_dict() and load it into a driver built in the new process")
         state = dict(self.__dict__)
         state["_written_grads"] = {}
+        state["_layout"] = None  # the copy checks its own optimizer's param groups afresh
+        state["_method_of"] = None  # weak references cannot be copied
         return state
 
     def __setstate__(self, state):
@@ -455,6 +597,10 @@ class LRTuner:
         state.setdefault("gradient_count", 0)
         state.setdefault("_ddp", None)
         state.setdefault("_process_group", None)
+        state.setdefault("_layout", None)
+        state.setdefault("scaler", None)
+        state.setdefault("skipped_steps", 0)
+        state.setdefault("_method_of", None)
         self.__dict__.update(state)
 
     def _record_written(self, params) -> None:
@@ -486,9 +632,9 @@ class LRTuner:
     # -- the step ------------------------------------------------------------------------------
 
     def _apply(self, lrs) -> None:
-        torch = _torch()
+        tensor = _torch().Tensor
         for group, lr in zip(self.optimizer.param_groups, lrs):
-            if isinstance(group["lr"], torch.Tensor):
+            if isinstance(group["lr"], tensor):
                 group["lr"].fill_(lr)
             else:
                 group["lr"] = lr
@@ -501,15 +647,49 @@ class LRTuner:
             return detached, detached
         return detached, update_directions(self.optimizer, groups, detached)
 
-    def _trainable(self):
-        groups = self.optimizer.param_groups
-        params_by_group = [[p for p in group["params"] if p.requires_grad] for group in groups]
+    @staticmethod
+    def _trainable(layout: _Layout):
+        """(the param-group dicts, per group its parameters that require grad now)."""
+        params_by_group = [[p for p in params if p.requires_grad] for _, params, _ in layout.entries]
         if not any(params_by_group):
             raise ValueError("the optimizer has no parameters that require grad")
-        return groups, params_by_group
+        return layout.param_groups, params_by_group
+
+    @staticmethod
+    def _read_gradients(layout: _Layout):
+        """One pass over the parameters for after_backward: (the param-group dicts, per group the
+        parameters that require grad now, per group their ``p.grad``, whether any gradient is
+        there, whether any carries a double-backward graph). ValueError as :meth:`_trainable`."""
+        params_by_group, grads_by_group = [], []
+        present = carries_graph = False
+        for _, params, _ in layout.entries:
+            ps, gs = [], []
+            for p in params:
+                if p.requires_grad:
+                    g = p.grad
+                    ps.append(p)
+                    gs.append(g)
+                    if g is not None:
+                        present = True
+                        if not carries_graph and g.requires_grad:
+                            carries_graph = True
+            params_by_group.append(ps)
+            grads_by_group.append(gs)
+        if not any(params_by_group):
+            raise ValueError("the optimizer has no parameters that require grad")
+        return layout.param_groups, params_by_group, grads_by_group, present, carries_graph
+
+    def _method(self):
+        """The tuner's method (``tuner.method``, one library call), asked once per tuner: it is
+        fixed for a handle's lifetime; a tuner assigned to ``driver.tuner`` later is asked anew."""
+        tuner = self.tuner
+        cached = self._method_of
+        if cached is None or cached[0]() is not tuner:
+            cached = self._method_of = (weakref.ref(tuner), tuner.method)
+        return cached[1]
 
     def _check_probe_closure(self, probe_closure) -> None:
-        if probe_closure is not None and self.tuner.method not in (Method.GEN, Method.HIDLR):
+        if probe_closure is not None and self._method() not in (Method.GEN, Method.HIDLR):
             raise ValueError(
                 f"probe_closure is for GeN and Hi-DLR; {self.tuner.method.name.lower()} compares its probe "
                 "losses with the step's own loss and slope, so they must come from the same batch")
@@ -529,8 +709,11 @@ class LRTuner:
         the next batch: the fit then estimates the expected loss along the step rather than the
         step's own batch loss, whose slope gᵀg is biased upwards by the gradient noise."""
         torch = _torch()
-        self._check_supported(torch, "LRTuner.step", own_gradient=True)
-        groups, params_by_group = self._trainable()
+        groups, params_by_group = self._trainable(self._check_supported(torch, "LRTuner.step", own_gradient=True))
+        if self.scaler is not None and self.scaler.is_enabled():
+            raise ValueError("LRTuner.step computes the gradient itself, without the GradScaler: with scaler= let "
+                             "scaler.scale(loss).backward() run, scaler.unscale_(optimizer), then "
+                             "driver.after_backward(closure, loss=loss)")
         self._check_gradients_untouched(params_by_group)
         t = self._step
         need, _ = self.tuner.need(t)
@@ -579,22 +762,24 @@ class LRTuner:
         ``loss``: the step's loss at w on this process (a tensor or a number), if known;
         ``probe_closure`` (GeN, Hi-DLR only): as in :meth:`step`."""
         torch = _torch()
-        self._check_supported(torch, "LRTuner.after_backward", own_gradient=False)
-        groups, params_by_group = self._trainable()
+        layout = self._check_supported(torch, "LRTuner.after_backward", own_gradient=False)
+        groups, params_by_group, grads_by_group, present, carries_graph = self._read_gradients(layout)
         t = self._step
         need, _ = self.tuner.need(t)
         self._check_probe_closure(probe_closure)
         closures = _closures(closure)
-        grads_by_group = [[p.grad for p in ps] for ps in params_by_group]
-        present = [g for grads in grads_by_group for g in grads if g is not None]
         if not present:
             raise ValueError("LRTuner.after_backward reads the gradient in p.grad, but no parameter has one: call "
                              "loss.backward() first (or driver.step(closure=...), which computes it)")
-        carries_graph = any(g.requires_grad for g in present)
         if carries_graph and self._process_group is not None:
             raise ValueError("p.grad carries a double-backward graph, but with a process group the curvature comes "
                              "from finite differences (p.grad holds the averaged gradient, not the graph of this "
                              "process's): call loss.backward() without create_graph")
+        if self.scaler is not None and self._scaler_skips(t):  # the optimizer does not step: nor does the driver
+            self.skipped_steps += 1
+            if carries_graph:
+                self._detach_graphs(params_by_group)
+            return list(self._last_lr)
         self._check_closure_for_losses(t, need, closures, probe_closure)
         source = self._curvature_source(t, carries_graph, closures) if need == Need.CURVATURE else None
         dirs = None
@@ -611,12 +796,19 @@ class LRTuner:
                           keep_graph=True)
         self._remember_update(t, groups, grads_by_group, dirs)
         if carries_graph:
-            for ps in params_by_group:
-                for p in ps:
-                    if p.grad is not None and p.grad.requires_grad:
-                        p.grad = p.grad.detach()
-        self._written_grads = {}  # step's replacement check starts afresh
+            self._detach_graphs(params_by_group)
+        if self._written_grads:
+            self._written_grads = {}  # step's replacement check starts afresh
         return self._finish(t)
+
+    @staticmethod
+    def _detach_graphs(params_by_group) -> None:
+        """p.grad without its double-backward graph (it would hold the graph, and a reference
+        cycle through the parameters, until the next zero_grad)."""
+        for ps in params_by_group:
+            for p in ps:
+                if p.grad is not None and p.grad.requires_grad:
+                    p.grad = p.grad.detach()
 
     def _curvature_source(self, t, carries_graph, closures) -> str:
         """"graph" or "finite_difference" for a curvature step of after_backward, or ValueError."""
@@ -723,7 +915,8 @@ class LRTuner:
         backend = TorchStepBackend(
             torch, params_by_group, grads_by_group, dirs, closure=closures, graph=graph, device=device,
             process_group=self._process_group, curvature_closure=curvature_closures,
-            no_sync=None if self._ddp is None else self._ddp.no_sync, keep_graph=keep_graph)
+            no_sync=None if self._ddp is None else self._ddp.no_sync, keep_graph=keep_graph,
+            graph_scale=self._graph_scale(graph))
         try:
             result = self.tuner.run_step(t, backend, None if current is None or math.isnan(current) else current)
         except CallbackError as error:
@@ -739,13 +932,13 @@ class LRTuner:
 
     def _probe_directions(self, t, dirs):
         """The direction the step's observations are measured along: the optimizer's update, or,
-        for auto, its PREVIOUS update when it was kept at step t − 1 (an unbiased slope: it does
-        not contain this batch's noise; see AutoRule in the library)."""
+        for auto, its PREVIOUS update when it was kept at step t − 1 over the same parameters (an
+        unbiased slope: it does not contain this batch's noise; see AutoRule in the library)."""
         kept = self._previous_update
         self._previous_update = None
-        if self.tuner.method != Method.AUTO:
+        if self._method() != Method.AUTO:
             return dirs
-        previous = kept is not None and kept[0] == t - 1
+        previous = kept is not None and kept[0] == t - 1 and _same_parameters(kept[1], dirs)
         if self.tuner.get_param(Param.PROBE_PREVIOUS) != float(previous):  # tells the rule what row −1 is
             self.tuner.set_param(Param.PROBE_PREVIOUS, float(previous))
         return kept[1] if previous else dirs
@@ -753,7 +946,7 @@ class LRTuner:
     def _remember_update(self, t, groups, grads_by_group, dirs) -> None:
         """For auto: keeps a copy of this step's update when the next step observes (one copy of
         the parameters, on those steps only)."""
-        if self.tuner.method != Method.AUTO or self.tuner.info(Info.NEXT_UPDATE_STEP) != t + 1:
+        if self._method() != Method.AUTO or self.tuner.info(Info.NEXT_UPDATE_STEP) != t + 1:
             return
         if dirs is None:
             _, dirs = self._directions(groups, [[None if g is None else g.detach() for g in grads]
@@ -780,6 +973,7 @@ class LRTuner:
             "gradient_count": self.gradient_count,
             "observation_count": self.observation_count,
             "failed_observation_count": self.failed_observation_count,
+            "skipped_steps": self.skipped_steps,
             "last_lr": list(self._last_lr),
             # auto: the update kept for the next observation (step, tensors per group), or None
             "previous_update": self._previous_update,
@@ -797,6 +991,7 @@ class LRTuner:
         self.gradient_count = int(state.get("gradient_count", 0))
         self.observation_count = int(state.get("observation_count", 0))
         self.failed_observation_count = int(state.get("failed_observation_count", 0))
+        self.skipped_steps = int(state.get("skipped_steps", 0))
         self._last_lr = list(state.get("last_lr", self.tuner.lrs(self._step)))
 
     def close(self) -> None:

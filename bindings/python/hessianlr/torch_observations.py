@@ -159,7 +159,11 @@ class TorchStepBackend:
     ``closure``), ``curvatures`` takes the central finite difference of the gradient of its
     loss instead of the graph; ``no_sync``: a context manager factory (DDP's ``no_sync``) the
     finite-difference passes run in; ``keep_graph``: keep the double-backward graph after the
-    HVPs (the caller frees it; a failed step can then be retried on the same graph).
+    HVPs (the caller frees it; a failed step can then be retried on the same graph);
+    ``graph_scale``: the factor the gradient's graph carries over the values in
+    ``grads_by_group`` (a GradScaler's scale: ``scaler.scale(loss).backward(create_graph=True)``
+    builds the graph of S·g and ``scaler.unscale_`` divides only the values), divided out of
+    each graph HVP (1: none).
 
     Counters: ``hvp_count`` (HVPs, one per group and curvature), ``loss_count`` (losses at
     probe points), ``gradient_count`` (forward and backward passes of the curvature closure).
@@ -167,7 +171,7 @@ class TorchStepBackend:
 
     def __init__(self, torch, params_by_group, grads_by_group, dirs_by_group, *, closure: Closures,
                  graph: bool, device, process_group=None, curvature_closure: Closures = None,
-                 no_sync: Callable | None = None, keep_graph: bool = False):
+                 no_sync: Callable | None = None, keep_graph: bool = False, graph_scale: float = 1.0):
         self.torch = torch
         self.params_by_group = params_by_group
         self.grads_by_group = grads_by_group
@@ -176,6 +180,7 @@ class TorchStepBackend:
         self.curvature_closures = _closures(curvature_closure)
         self.graph = graph
         self.keep_graph = keep_graph
+        self.graph_scale = float(graph_scale)
         self.no_sync = no_sync if no_sync is not None else contextlib.nullcontext
         self.device = device
         self.dtype = accumulation_dtype(torch, device)
@@ -255,6 +260,8 @@ class TorchStepBackend:
                 for v, hv in zip(vectors, products):
                     if hv is not None:
                         total = total + _dot(torch, v, hv, self.dtype).to(self.device)
+            if self.graph_scale != 1.0:  # a GradScaler's power of two: the division is exact
+                total = total / self.graph_scale
             out.append(total)
         return self._host(out)
 

@@ -34,9 +34,16 @@ class HessianLRScheduler(LRTuner):
     LRs are clamped), ``smoothing_factor``, ``negative_curvature_decay``, ``direction``
     (``"gradient"``, the exact quadratic model of plain SGD, or ``"update"``: d = the optimizer's
     update u, for SGD with momentum / weight decay and Adam/AdamW), ``schedule``.
+
+    ``curvature``, ``ddp``, ``process_group`` and ``scaler`` are :class:`LRTuner`'s: where the
+    curvature comes from (``"auto"``, ``"graph"``, ``"finite_difference"``), the
+    DistributedDataParallel module or the process group the observations are averaged over, and
+    the ``torch.amp.GradScaler`` whose skipped steps the driver skips too; with them call
+    :meth:`~LRTuner.after_backward` after your own backward pass (see :class:`LRTuner`).
     """
 
-    def __init__(self, optimizer, **hessianlr_options: Any):
+    def __init__(self, optimizer, *, curvature: str = "auto", ddp=None, process_group=None, scaler=None,
+                 **hessianlr_options: Any):
         torch = _torch()
         for name in ("groups", "initial_lr"):
             if name in hessianlr_options:
@@ -49,7 +56,8 @@ class HessianLRScheduler(LRTuner):
             initial.append(float(group["initial_lr"]))
         tuner = HessianLR(groups=len(initial), initial_lr=initial, **hessianlr_options)
         try:
-            super().__init__(optimizer, tuner)
+            super().__init__(optimizer, tuner, curvature=curvature, ddp=ddp, process_group=process_group,
+                             scaler=scaler)
         except BaseException:
             tuner.close()
             raise

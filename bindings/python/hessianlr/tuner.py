@@ -70,6 +70,11 @@ def _tuner_infos(method: int) -> list:
     return sorted((i for i in infos if i.key in known), key=lambda i: i.key)
 
 
+#: Need members by value: the lookup ``need`` does at every step (``Need(value)`` goes through
+#: the enum's metaclass, a third of the call's cost; a value unknown to this binding still does).
+_NEEDS = {int(member): member for member in Need}
+
+
 def method_params(method: Union[Method, int]) -> dict:
     """Every option of ``method`` this binding knows: {Param: ParamBounds}, in key order."""
     return {Param(i.key): i.bounds for i in _tuner_infos(int(method))}
@@ -232,7 +237,8 @@ class Tuner(HostMode, OwnedHandle):
         step = _args.step(step)
         need, count = c_int(), c_size_t()
         check(_lib.lib.hlr_tuner_need(self._handle, step, byref(need), byref(count)))
-        return Need(need.value), count.value
+        value = need.value
+        return (_NEEDS[value] if value in _NEEDS else Need(value)), count.value
 
     def probes(self, step: int) -> np.ndarray:
         """When ``need(step)`` is LOSSES: the probe matrix (probes × groups) of step sizes ξ_jk

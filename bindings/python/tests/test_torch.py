@@ -186,3 +186,40 @@ def test_direction_update_with_momentum_matches_a_dense_hessian():
     scheduler.step(loss_of(model, x, y))
     assert scheduler.tuner.info(Info.LAST_SLOPE) == pytest.approx(float(g @ u), rel=1e-10)
     assert scheduler.tuner.info(Info.LAST_CURVATURE) == pytest.approx(float(u @ H @ u), rel=1e-10)
+
+
+def test_the_scheduler_passes_curvature_ddp_process_group_and_scaler_to_lrtuner():
+    """HessianLRScheduler(curvature=, ddp=, process_group=, scaler=) are LRTuner's: curvature by
+    finite differences after the user's own backward gives LRTuner's rates bit for bit, and the
+    other three are checked as LRTuner checks them (DDP itself: test_torch_distributed.py)."""
+    rates = []
+    for make in (lambda o: HessianLRScheduler(o, update_period=1, direction="update", curvature="finite_difference"),
+                 lambda o: LRTuner(o, h.HessianLR(groups=1, initial_lr=[0.05], update_period=1, direction="update"),
+                                   curvature="finite_difference")):
+        model, x, y = tiny()
+        optimizer = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
+        driver = make(optimizer)
+        assert driver.curvature == "finite_difference"
+        closure = lambda: loss_of(model, x, y)  # noqa: E731
+        run = []
+        for _ in range(3):
+            optimizer.zero_grad()
+            loss = closure()
+            loss.backward()  # no graph: the curvature comes from the closure
+            run.append(driver.after_backward(closure, loss=loss))
+            optimizer.step()
+        assert driver.hvp_count == 3 and driver.gradient_count == 6
+        rates.append(run)
+    assert rates[0] == rates[1]
+    model, x, y = tiny()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.05)
+    with pytest.raises(ValueError, match="curvature must be one of"):
+        HessianLRScheduler(optimizer, curvature="sideways")
+    with pytest.raises(TypeError, match="ddp must be a torch.nn.parallel.DistributedDataParallel"):
+        HessianLRScheduler(optimizer, ddp=model)
+    if torch.distributed.is_available() and not torch.distributed.is_initialized():
+        with pytest.raises(ValueError, match="process_group given but torch.distributed is not initialised"):
+            HessianLRScheduler(optimizer, process_group=object())
+    if hasattr(torch, "amp") and hasattr(torch.amp, "GradScaler"):
+        scaler = torch.amp.GradScaler("cpu")
+        assert HessianLRScheduler(optimizer, scaler=scaler).scaler is scaler

@@ -154,3 +154,28 @@ def test_a_checkpoint_continues_bit_identically():
         optimizer2.step()
     assert driver2.tuner.save() == driver.tuner.save()
     assert all(math.isfinite(r) and r > 0 for r in rates)
+
+
+def test_a_layer_frozen_or_unfrozen_between_steps_probes_along_the_current_update():
+    """The update kept at step t − 1 is over the parameters trainable then; when a layer is
+    frozen (or unfrozen) before step t it is not the direction of step t's parameters, so the
+    observation runs along the current update (probe_previous 0) instead of failing on the
+    shapes."""
+    model, x, y = problem()
+    optimizer = torch.optim.SGD(model.parameters(), lr=1e-3, momentum=0.9)
+    driver = LRTuner(optimizer, "auto")
+    closure = lambda: torch.nn.functional.cross_entropy(model(x), y)  # noqa: E731
+    changed = []
+    for t in range(40):
+        kept = driver._previous_update is not None and driver._previous_update[0] == t - 1
+        if kept and len(changed) < 2:  # the next step would probe along the kept update
+            model[0].weight.requires_grad_(bool(changed))  # frozen, then unfrozen
+            changed.append(t)
+        optimizer.zero_grad()
+        loss = closure()
+        loss.backward()
+        driver.after_backward(closure, loss=loss)
+        if changed and changed[-1] == t:
+            assert driver.tuner.get_param(Param.PROBE_PREVIOUS) == 0.0
+        optimizer.step()
+    assert len(changed) == 2 and all(math.isfinite(lr) for lr in driver.get_last_lr())

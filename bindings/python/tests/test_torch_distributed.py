@@ -59,21 +59,27 @@ SCENARIOS = {
     "cdat-accumulate": ("cdat", lambda p: torch.optim.Adam(p, lr=0.01), dict(update_period=1), 2, "list", None),
     "gen-accumulate": ("gen", lambda p: torch.optim.SGD(p, lr=0.05, momentum=0.5), dict(update_period=1), 2, "sum",
                        None),
+    # HessianLRScheduler(ddp=...): the scheduler-style wrapper passes ddp on to LRTuner
+    "hessianlr-scheduler": ("scheduler", lambda p: torch.optim.SGD(p, lr=0.05, momentum=0.5),
+                            dict(update_period=1, direction="update"), 1, "single", None),
     # rank 1 (one process: the only one) sees an infinite loss at its first probe of step 1
     "gen-failing-probe": ("gen", lambda p: torch.optim.SGD(p, lr=0.05), dict(update_period=1, fit_failure_decay=0.5),
                           1, "single", (1, 1)),
 }
-MAIN = ["cdat", "gen", "cdat-accumulate", "gen-accumulate"]
+MAIN = ["cdat", "gen", "cdat-accumulate", "gen-accumulate", "hessianlr-scheduler"]
 
 
 def train(name, model, forward, x, y, *, ddp=None, rank=0):
     """STEPS optimizer steps of scenario ``name`` on rows x, y (this process's shard), the model
     called through ``forward`` (the DDP module, or the model itself in one process)."""
-    from hessianlr.torch import LRTuner
+    from hessianlr.torch import HessianLRScheduler, LRTuner
 
     method, make_optimizer, options, micro, form, failing = SCENARIOS[name]
     optimizer = make_optimizer(two_groups(model))
-    driver = LRTuner(optimizer, method, ddp=ddp, **options)
+    if method == "scheduler":
+        driver = HessianLRScheduler(optimizer, ddp=ddp, **options)
+    else:
+        driver = LRTuner(optimizer, method, ddp=ddp, **options)
     no_sync = ddp.no_sync if ddp is not None else contextlib.nullcontext
     probes = {"step": 0, "calls": 0}
 
@@ -123,7 +129,7 @@ def shard(x, rank, world):
 
 def refusals(rank, world, x, y):
     """What is refused on every rank alike; returns facts for the parent to check."""
-    from hessianlr.torch import LRTuner
+    from hessianlr.torch import HessianLRScheduler, LRTuner
 
     dist = torch.distributed
     facts = {}
@@ -146,6 +152,8 @@ def refusals(rank, world, x, y):
     closure = lambda: F.mse_loss(ddp(xs), ys)  # noqa: E731
     attempt("graph_with_ddp", lambda: LRTuner(torch.optim.SGD(ddp.parameters(), lr=0.1), "cdat", ddp=ddp,
                                               curvature="graph"))
+    attempt("scheduler_graph_with_ddp", lambda: HessianLRScheduler(torch.optim.SGD(ddp.parameters(), lr=0.1),
+                                                                   ddp=ddp, curvature="graph"))
 
     # gradients never averaged: a model without DDP, told the process group
     plain = make_model()
@@ -154,6 +162,9 @@ def refusals(rank, world, x, y):
     plain_closure = lambda: F.mse_loss(plain(xs), ys)  # noqa: E731
     plain_closure().backward()
     attempt("unreduced_gradients", lambda: driver.after_backward(plain_closure), driver, plain)
+    scheduler = HessianLRScheduler(torch.optim.SGD(plain.parameters(), lr=0.1), update_period=1,
+                                   process_group=dist.group.WORLD)
+    attempt("scheduler_unreduced_gradients", lambda: scheduler.after_backward(plain_closure), scheduler, plain)
     plain.zero_grad()
     plain_closure().backward(create_graph=True)
     attempt("graph_under_process_group", lambda: driver.after_backward(plain_closure), driver, plain)
@@ -286,7 +297,7 @@ def test_every_rank_gets_the_rates_and_parameters_of_one_process_on_the_whole_ba
     step_count, hvps, gradients, observations, failures = first["counts"]
     assert step_count == STEPS and observations == STEPS and failures == 0  # optimizer steps, not micro-batches
     assert [step_count, hvps, observations] == [reference["counts"][i] for i in (0, 1, 3)]
-    if name.startswith("cdat"):
+    if name.startswith("cdat") or name == "hessianlr-scheduler":
         micro = SCENARIOS[name][3]
         assert hvps == 2 * STEPS and gradients == micro * 2 * 2 * STEPS  # two passes per group and micro-batch
     else:
@@ -308,6 +319,8 @@ def test_a_failed_probe_on_one_rank_fails_the_fit_on_every_rank(two_processes, r
 
 REFUSED = {
     "graph_with_ddp": ("ValueError", "curvature='graph' with a process group"),
+    "scheduler_graph_with_ddp": ("ValueError", "curvature='graph' with a process group"),
+    "scheduler_unreduced_gradients": ("UnsupportedTrainingError", "the gradient differs between the processes"),
     "unreduced_gradients": ("UnsupportedTrainingError", "the gradient differs between the processes"),
     "graph_under_process_group": ("ValueError", "carries a double-backward graph"),
     "no_sync_on_every_micro_batch": ("UnsupportedTrainingError", "no_sync"),

@@ -14,7 +14,8 @@ torch = pytest.importorskip("torch")
 
 import hessianlr as h  # noqa: E402
 from hessianlr import Need  # noqa: E402
-from hessianlr.torch import LRTuner, ScheduleLR, UnsupportedOptimizerError, update_directions  # noqa: E402
+from hessianlr.torch import (  # noqa: E402
+    LRTuner, ScheduleLR, UnsupportedOptimizerError, UnsupportedTrainingError, update_directions)
 
 
 DEVICES = ["cpu", pytest.param("cuda", marks=pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA"))]
@@ -564,3 +565,109 @@ def test_the_direction_follows_the_optimizer_by_default():
     # An explicit choice for SGD with momentum stays the caller's.
     assert LRTuner(torch.optim.SGD(params, lr=0.1, momentum=0.9), "hessianlr",
                    direction="gradient").direction == h.Direction.GRADIENT
+
+
+# -- what the driver keeps between steps ---------------------------------------------------------
+
+def _run_with_changes(driver, model, closure, steps=12):
+    """Steps with the changes a loop may make between them: a layer frozen then unfrozen, the
+    user's own lr (the driver sets its rate over it), the optimizer's load_state_dict (new
+    param-group dicts). Returns the rates and the weights' bits after each step."""
+    optimizer, history = driver.optimizer, []
+    for t in range(steps):
+        if t == 3:
+            model[0].weight.requires_grad_(False)
+        if t == 6:
+            model[0].weight.requires_grad_(True)
+        if t == 4:
+            optimizer.param_groups[0]["lr"] = 123.0
+        if t == 5:
+            optimizer.load_state_dict(copy.deepcopy(optimizer.state_dict()))
+        optimizer.zero_grad()
+        closure().backward()
+        rates = driver.after_backward(closure)
+        optimizer.step()
+        history.append((rates, weight_bits(model)))
+    return history
+
+
+@pytest.mark.parametrize("method, options", [("cdat", dict(update_period=2)), ("auto", {}),
+                                             ("hessianlr", dict(update_period=3, direction="update"))])
+def test_the_kept_param_group_layout_changes_no_rate(method, options):
+    """The driver checks the param groups' parameters (sharded ones are refused) only when the
+    groups changed; a driver that checks them at every call (its layout dropped before each)
+    gives bit-identical rates and weights, through freezing, user lrs and load_state_dict."""
+    runs = []
+    for recheck in (False, True):
+        model, closure = tiny()
+        driver = LRTuner(torch.optim.Adam(two_groups(model), lr=0.01), method, **options)
+        if recheck:
+            original = driver._check_supported
+
+            def check_afresh(*args, _original=original, _driver=driver, **kwargs):
+                _driver._layout = None
+                return _original(*args, **kwargs)
+
+            driver._check_supported = check_afresh
+        runs.append(_run_with_changes(driver, model, closure))
+    for (rates_a, bits_a), (rates_b, bits_b) in zip(*runs):
+        assert rates_a == rates_b and same_bits(bits_a, bits_b)
+
+
+def test_changed_param_groups_are_checked_again_for_sharded_parameters(monkeypatch):
+    """A parameter appended to a group's list, or groups replaced by the optimizer's
+    load_state_dict, are checked again at the next call (here a parameter marked as sharded)."""
+    import hessianlr.torch_driver as driver_module
+
+    marked, seen = set(), []
+    real = driver_module._sharded
+
+    def sharded(p):
+        seen.append(id(p))
+        return "a test shard" if id(p) in marked else real(p)
+
+    monkeypatch.setattr(driver_module, "_sharded", sharded)
+    model, closure = tiny()
+    optimizer = torch.optim.SGD(model[0].parameters(), lr=0.1)
+    driver = LRTuner(optimizer, "cdat", update_period=2)
+    for _ in range(2):
+        optimizer.zero_grad()
+        closure().backward()
+        driver.after_backward(closure)
+        optimizer.step()
+    checked_at_construction = len(seen)
+    assert checked_at_construction == 2  # the two parameters, once: not again at the steps
+    optimizer.load_state_dict(optimizer.state_dict())  # new group dicts: checked again
+    optimizer.zero_grad()
+    closure().backward()
+    driver.after_backward(closure)
+    assert len(seen) == 2 * checked_at_construction
+    extra = torch.nn.Parameter(torch.zeros(2, dtype=torch.float64))
+    marked.add(id(extra))
+    optimizer.param_groups[0]["params"].append(extra)
+    state, step = driver.tuner.save(), driver.step_count
+    with pytest.raises(UnsupportedTrainingError, match="parameter 2 of param group 0 is a test shard"):
+        driver.after_backward(closure)
+    assert driver.tuner.save() == state and driver.step_count == step
+
+
+def test_a_param_group_added_after_construction_is_refused_with_nothing_changed():
+    """The tuner has one group per param group of the optimizer it was built for: a group added
+    later would keep its own lr until the next observation failed on a count mismatch; the next
+    call says so instead, changing nothing."""
+    model, closure = tiny()
+    optimizer = torch.optim.SGD(model[0].parameters(), lr=0.1)
+    driver = LRTuner(optimizer, "cdat", update_period=3)
+    optimizer.zero_grad()
+    closure().backward()
+    driver.after_backward(closure)
+    optimizer.step()
+    optimizer.add_param_group({"params": model[2].parameters(), "lr": 0.5})
+    state, step = driver.tuner.save(), driver.step_count
+    optimizer.zero_grad()
+    closure().backward()
+    for call in (lambda: driver.after_backward(closure), lambda: driver.step(closure=closure)):
+        with pytest.raises(ValueError, match="the optimizer has 2 param groups, the tuner 1"):
+            call()
+        assert driver.tuner.save() == state and driver.step_count == step
+    assert optimizer.param_groups[1]["lr"] == 0.5

@@ -19,7 +19,8 @@ public enum ScheduleSnapshot {
     public static let formatVersion: UInt16 = 1
 
     static let container = SnapshotContainer(
-        magic: magic, formatVersion: formatVersion, noun: "schedule snapshot", namesChecksums: false)
+        magic: magic, formatVersion: formatVersion, oldestVersion: 1, noun: "schedule snapshot",
+        namesChecksums: false)
 
     /// The complete snapshot of `schedule`: header, encoded tree, checksum.
     public static func seal(_ schedule: Schedule) -> [UInt8] {

@@ -11,56 +11,30 @@
 /// | max_backtracks       | 15      | [0, 1000]   | optax requires max_backtracking_steps (no default); 15 as in its docstring examples |
 ///
 /// One rate for all groups: both options are handle-scoped.
-public struct ArmijoOptions: TunerOptions, SpecOrderedOptions {
+public struct ArmijoOptions: TunerOptions {
     public static let method = Method.armijo
 
-    public var initialLR: Double = 1.0
-    public var lrMax: Double = 1.0
-    public var sufficientDecrease: Double = 1e-4
-    public var decreaseFactor: Double = 0.8
-    public var increaseFactor: Double = 1.5
-    public var maxBacktracks: Int = 15
+    // Placeholders: `init(groups:)` sets every field to its default from `fields`.
+    public var initialLR = 0.0
+    public var lrMax = 0.0
+    public var sufficientDecrease = 0.0
+    public var decreaseFactor = 0.0
+    public var increaseFactor = 0.0
+    public var maxBacktracks = 0
     public let groupCount: Int
 
     public static let maxBacktracksLimit = 1000
 
-    public init(groups: Int) { groupCount = groups }
+    public init(storageFor groups: Int) { groupCount = groups }
 
-    public static let specs: [ParameterSpec] = [
-        ParameterSpec(
-            .initialLR, minimum: .leastNormalMagnitude, maximum: .greatestFiniteMagnitude, default: 1.0),
-        ParameterSpec(
-            .lrMax, minimum: .leastNormalMagnitude, maximum: .infinity, default: 1.0),
-        ParameterSpec(.sufficientDecrease, minimum: 0, maximum: (1.0).nextDown, default: 1e-4),
-        ParameterSpec(.decreaseFactor, minimum: .leastNormalMagnitude, maximum: (1.0).nextDown, default: 0.8),
-        ParameterSpec(.increaseFactor, minimum: 1, maximum: .greatestFiniteMagnitude, default: 1.5),
-        ParameterSpec(
-            .maxBacktracks, minimum: 0, maximum: Double(maxBacktracksLimit), default: 15, integral: true),
+    public static let fields: [OptionField<Self>] = [
+        .real(.initialLR, \.initialLR, minimum: .leastNormalMagnitude, maximum: .greatestFiniteMagnitude, default: 1.0),
+        .lrMax(\.lrMax, default: 1.0),
+        .real(.sufficientDecrease, \.sufficientDecrease, minimum: 0, maximum: (1.0).nextDown, default: 1e-4),
+        .real(.decreaseFactor, \.decreaseFactor, minimum: .leastNormalMagnitude, maximum: (1.0).nextDown, default: 0.8),
+        .real(.increaseFactor, \.increaseFactor, minimum: 1, maximum: .greatestFiniteMagnitude, default: 1.5),
+        .count(.maxBacktracks, \.maxBacktracks, minimum: 0, maximum: Double(maxBacktracksLimit), default: 15),
     ]
-
-    public func value(_ key: ParameterKey, group: Int) -> Double {
-        switch key {
-        case .initialLR: return initialLR
-        case .lrMax: return lrMax
-        case .sufficientDecrease: return sufficientDecrease
-        case .decreaseFactor: return decreaseFactor
-        case .increaseFactor: return increaseFactor
-        case .maxBacktracks: return Double(maxBacktracks)
-        default: return .nan
-        }
-    }
-
-    public mutating func store(_ key: ParameterKey, _ value: Double, group: Int?) {
-        switch key {
-        case .initialLR: initialLR = value
-        case .lrMax: lrMax = value
-        case .sufficientDecrease: sufficientDecrease = value
-        case .decreaseFactor: decreaseFactor = value
-        case .increaseFactor: increaseFactor = value
-        case .maxBacktracks: maxBacktracks = Int(value)
-        default: break
-        }
-    }
 
     public func checkConsistency() throws(HLRError) {}
 }

@@ -16,21 +16,22 @@
 /// | dampening          | 0       | [0, 1]        | SGD dampening τ                                         |
 /// | nesterov           | 0       | {0, 1}        | SGD Nesterov                                            |
 /// | probe_previous     | 0       | {0, 1}        | 1: the probes run along the previous update u_{t−1} (the torch driver's way; see `AutoRule`), 0: along the current one |
-public struct AutoOptions: SpecOrderedOptions {
+public struct AutoOptions: TunerOptions {
     public static let method = Method.auto
 
-    public var initialLR: [Double]
-    public var updatePeriod: UInt64 = 16
-    public var lrMin: Double = 1e-12
-    public var lrMax: Double = .infinity
-    public var smoothing: Double = 0.9
-    public var sigma: Double = 1
-    public var fitFailureDecay: Double = 0.0625
-    public var optimizer: Int = 0
-    public var momentum: Double = 0
-    public var dampening: Double = 0
-    public var nesterov: Bool = false
-    public var probePrevious: Bool = false
+    // Placeholders: `init(groups:)` sets every field to its default from `fields`.
+    public var initialLR: [Double] = []
+    public var updatePeriod: UInt64 = 0
+    public var lrMin = 0.0
+    public var lrMax = 0.0
+    public var smoothing = 0.0
+    public var sigma = 0.0
+    public var fitFailureDecay = 0.0
+    public var optimizer = 0
+    public var momentum = 0.0
+    public var dampening = 0.0
+    public var nesterov = false
+    public var probePrevious = false
 
     public var groupCount: Int { initialLR.count }
 
@@ -50,63 +51,22 @@ public struct AutoOptions: SpecOrderedOptions {
             ?? .gradientDescent
     }
 
-    public init(groups: Int) {
-        initialLR = Array(repeating: Self.defaultValue(.initialLR), count: groups)
-    }
+    public init(storageFor groups: Int) {}
 
-    public static let specs: [ParameterSpec] = [
-        ParameterSpec(
-            .initialLR, minimum: .leastNormalMagnitude, maximum: .greatestFiniteMagnitude,
-            default: 1e-3, scope: .group),
-        ParameterSpec(
-            .updatePeriod, minimum: 1, maximum: ParameterSpec.maxIntegral, default: 16, integral: true),
-        ParameterSpec(.lrMin, minimum: .leastNormalMagnitude, maximum: maxRate, default: 1e-12),
-        ParameterSpec(.lrMax, minimum: .leastNormalMagnitude, maximum: .infinity, default: .infinity),
-        ParameterSpec(.smoothing, minimum: 0, maximum: (1.0).nextDown, default: 0.9),
-        ParameterSpec(.sigma, minimum: .leastNormalMagnitude, maximum: .greatestFiniteMagnitude, default: 1),
-        ParameterSpec(.fitFailureDecay, minimum: .leastNormalMagnitude, maximum: 1, default: 0.0625),
-        ParameterSpec(.optimizer, minimum: 0, maximum: 1, default: 0, integral: true),
-        ParameterSpec(.momentum, minimum: 0, maximum: (1.0).nextDown, default: 0),
-        ParameterSpec(.dampening, minimum: 0, maximum: 1, default: 0),
-        ParameterSpec(.nesterov, minimum: 0, maximum: 1, default: 0, integral: true),
-        ParameterSpec(.probePrevious, minimum: 0, maximum: 1, default: 0, integral: true),
+    public static let fields: [OptionField<Self>] = [
+        .initialLR(\.initialLR),
+        .updatePeriod(\.updatePeriod, default: 16),
+        .real(.lrMin, \.lrMin, minimum: .leastNormalMagnitude, maximum: maxRate, default: 1e-12),
+        .lrMax(\.lrMax, default: .infinity),
+        .smoothing(\.smoothing, default: 0.9),
+        .sigma(\.sigma, default: 1),
+        .fitFailureDecay(\.fitFailureDecay, default: 0.0625),
+        .count(.optimizer, \.optimizer, minimum: 0, maximum: 1, default: 0),
+        .real(.momentum, \.momentum, minimum: 0, maximum: (1.0).nextDown, default: 0),
+        .real(.dampening, \.dampening, minimum: 0, maximum: 1, default: 0),
+        .flag(.nesterov, \.nesterov, default: false),
+        .flag(.probePrevious, \.probePrevious, default: false),
     ]
-
-    public func value(_ key: ParameterKey, group: Int) -> Double {
-        switch key {
-        case .initialLR: return initialLR[group]
-        case .updatePeriod: return Double(updatePeriod)
-        case .lrMin: return lrMin
-        case .lrMax: return lrMax
-        case .smoothing: return smoothing
-        case .sigma: return sigma
-        case .fitFailureDecay: return fitFailureDecay
-        case .optimizer: return Double(optimizer)
-        case .momentum: return momentum
-        case .dampening: return dampening
-        case .nesterov: return nesterov ? 1 : 0
-        case .probePrevious: return probePrevious ? 1 : 0
-        default: return .nan
-        }
-    }
-
-    public mutating func store(_ key: ParameterKey, _ value: Double, group: Int?) {
-        switch key {
-        case .initialLR: Self.assign(&initialLR, value, group)
-        case .updatePeriod: updatePeriod = UInt64(value)
-        case .lrMin: lrMin = value
-        case .lrMax: lrMax = value
-        case .smoothing: smoothing = value
-        case .sigma: sigma = value
-        case .fitFailureDecay: fitFailureDecay = value
-        case .optimizer: optimizer = Int(value)
-        case .momentum: momentum = value
-        case .dampening: dampening = value
-        case .nesterov: nesterov = value != 0
-        case .probePrevious: probePrevious = value != 0
-        default: break
-        }
-    }
 
     /// lr_min ≤ lr_max, and the optimizer coefficients valid together (`OptimizerDynamics`:
     /// Nesterov needs momentum > 0 and dampening 0).

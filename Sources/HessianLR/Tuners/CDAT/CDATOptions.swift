@@ -12,21 +12,22 @@
 /// | sigma σ          | 2.0     | (0, max]       | paper: σ = 2 "on edge"; σ = 1 quadratically greedy |
 /// | epsilon ε        | 1e-12   | (0, max]       | paper has ε > 0 without a value; units of uᵀHu |
 /// | sharpness (grp)  | 0       | [0, max]       | diagnostic only; 0 = not supplied            |
-public struct CDATOptions: SpecOrderedOptions, ClampedRateOptions {
+public struct CDATOptions: TunerOptions, ClampedRateOptions {
     public static let method = Method.cdat
 
+    // Placeholders: `init(groups:)` sets every field to its default from `fields`.
     /// η₀ per group: the rate before the first observation.
-    public var initialLR: [Double]
-    public var updatePeriod: UInt64 = 1
-    public var lrMin: Double = 1e-8
-    public var lrMax: Double = .infinity
+    public var initialLR: [Double] = []
+    public var updatePeriod: UInt64 = 0
+    public var lrMin = 0.0
+    public var lrMax = 0.0
     /// β of the EMAs n̂ ← β·n̂ + (1 − β)·n and d̂ ← β·d̂ + (1 − β)·d.
-    public var smoothing: Double = 0.9
-    public var direction: Direction = .update
-    public var sigma: Double = 2.0
-    public var epsilon: Double = 1e-12
+    public var smoothing = 0.0
+    public var direction = Direction.update
+    public var sigma = 0.0
+    public var epsilon = 0.0
     /// λ_max per group for the edge-of-stability diagnostic (0 = not supplied).
-    public var sharpness: [Double]
+    public var sharpness: [Double] = []
 
     public var groupCount: Int { initialLR.count }
 
@@ -34,59 +35,19 @@ public struct CDATOptions: SpecOrderedOptions, ClampedRateOptions {
     /// `RateSafeguards.clamp`).
     public var rateCeiling: Double { lrMax }
 
-    public init(groups: Int) {
-        initialLR = Array(repeating: Self.defaultValue(.initialLR), count: groups)
-        sharpness = Array(repeating: Self.defaultValue(.sharpness), count: groups)
-    }
+    public init(storageFor groups: Int) {}
 
-    public static let specs: [ParameterSpec] = [
-        ParameterSpec(
-            .initialLR, minimum: .leastNormalMagnitude, maximum: .greatestFiniteMagnitude,
-            default: 1e-3, scope: .group),
-        ParameterSpec(
-            .updatePeriod, minimum: 1, maximum: ParameterSpec.maxIntegral, default: 1, integral: true),
-        ParameterSpec(.lrMin, minimum: 0, maximum: .greatestFiniteMagnitude, default: 1e-8),
-        ParameterSpec(
-            .lrMax, minimum: .leastNormalMagnitude, maximum: .infinity, default: .infinity),
-        ParameterSpec(.smoothing, minimum: 0, maximum: (1.0).nextDown, default: 0.9),
-        ParameterSpec(.direction, minimum: 0, maximum: 1, default: 1, integral: true),
-        ParameterSpec(
-            .sigma, minimum: .leastNormalMagnitude, maximum: .greatestFiniteMagnitude, default: 2.0),
-        ParameterSpec(
-            .epsilon, minimum: .leastNormalMagnitude, maximum: .greatestFiniteMagnitude, default: 1e-12),
-        ParameterSpec(
-            .sharpness, minimum: 0, maximum: .greatestFiniteMagnitude, default: 0, scope: .group),
+    public static let fields: [OptionField<Self>] = [
+        .initialLR(\.initialLR),
+        .updatePeriod(\.updatePeriod, default: 1),
+        .lrMin(\.lrMin, default: 1e-8),
+        .lrMax(\.lrMax, default: .infinity),
+        .smoothing(\.smoothing, default: 0.9),
+        .choice(.direction, \.direction, default: .update),
+        .sigma(\.sigma, default: 2.0),
+        .real(.epsilon, \.epsilon, minimum: .leastNormalMagnitude, maximum: .greatestFiniteMagnitude, default: 1e-12),
+        .perGroup(.sharpness, \.sharpness, minimum: 0, maximum: .greatestFiniteMagnitude, default: 0),
     ]
-
-    public func value(_ key: ParameterKey, group: Int) -> Double {
-        switch key {
-        case .initialLR: return initialLR[group]
-        case .updatePeriod: return Double(updatePeriod)
-        case .lrMin: return lrMin
-        case .lrMax: return lrMax
-        case .smoothing: return smoothing
-        case .direction: return Double(direction.rawValue)
-        case .sigma: return sigma
-        case .epsilon: return epsilon
-        case .sharpness: return sharpness[group]
-        default: return .nan
-        }
-    }
-
-    public mutating func store(_ key: ParameterKey, _ value: Double, group: Int?) {
-        switch key {
-        case .initialLR: Self.assign(&initialLR, value, group)
-        case .updatePeriod: updatePeriod = UInt64(value)
-        case .lrMin: lrMin = value
-        case .lrMax: lrMax = value
-        case .smoothing: smoothing = value
-        case .direction: direction = value == 0 ? .gradient : .update
-        case .sigma: sigma = value
-        case .epsilon: epsilon = value
-        case .sharpness: Self.assign(&sharpness, value, group)
-        default: break
-        }
-    }
 
     public func checkConsistency() throws(HLRError) {
         try checkRateClamp(lrMin: lrMin, lrMax: lrMax)

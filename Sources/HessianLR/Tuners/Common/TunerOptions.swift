@@ -1,64 +1,58 @@
 /// The options of one tuner as typed fields behind the uniform key/value interface of
 /// `Tuner.setParameter`.
 ///
-/// A conforming struct lists its keys in `specs` (ranges, defaults, scope) and implements raw
-/// access (`value`, `store`) plus its cross-constraints (`checkConsistency`); the extension adds
-/// the checked operations every tuner shares:
+/// A conforming struct declares its fields, its options table `fields` (each row an
+/// `OptionField`: key, range, default, integrality and scope bound to the field that holds it)
+/// and its cross-constraints (`checkConsistency`); the extension adds, from the table, what every
+/// tuner shares:
 ///
+/// - `init(groups:)`: every field at its default.
 /// - `set` validates the value against its spec (finite, inclusive range, integral), the scope
 ///   (group-scoped keys only for one group), then the cross-constraints on a copy, and commits
 ///   only when everything passed, so a refused value changes nothing.
 /// - `get` reads one option after checking that the method has it.
-///
-/// Snapshot coding (`encode`, `decode`, re-validating on restore) comes with `SpecOrderedOptions`
-/// for every method but HessianLR, whose older layout is its own (`HessianLROptions.encode`).
+/// - `encode` and `decode`: the snapshot form, every option in table order, re-validated on
+///   restore.
 public protocol TunerOptions: Sendable, Equatable {
     /// The method these options belong to (names it in messages).
     static var method: Method { get }
-    /// Every option of the method, in snapshot order.
-    static var specs: [ParameterSpec] { get }
-    /// Defaults for `groups` groups.
-    init(groups: Int)
+    /// The options table: every option of the method bound to its field, in snapshot order.
+    static var fields: [OptionField<Self>] { get }
+    /// Storage for `groups` groups whose fields hold placeholders; `init(groups:)` then sets
+    /// every field of `fields` to its default.
+    init(storageFor groups: Int)
     /// Number of groups the group-scoped options hold.
     var groupCount: Int { get }
-    /// The stored value of `key` (for group-scoped keys, of `group`). Only keys of `specs`.
-    func value(_ key: ParameterKey, group: Int) -> Double
-    /// Stores a value already validated against its spec, for one group or (nil) all groups.
-    mutating func store(_ key: ParameterKey, _ value: Double, group: Int?)
     /// Constraints between options (e.g. lr_min ≤ lr_max); the message names the values.
     func checkConsistency() throws(HLRError)
-    /// Every option, for snapshots (the payload's first fields after the group count).
-    func encode(into writer: inout SnapshotWriter)
-    /// Reads what `encode` wrote and validates every value and the cross-constraints as `set`
-    /// would; any violation is `snapshotCorrupt` naming the option.
-    static func decode(from reader: inout SnapshotReader, groups: Int) throws(HLRError) -> Self
 }
 
 extension TunerOptions {
-    /// Stores `value` into one group's slot or (nil) every slot.
-    static func assign(_ values: inout [Double], _ value: Double, _ group: Int?) {
-        if let group {
-            values[group] = value
-        } else {
-            values = Array(repeating: value, count: values.count)
-        }
+    /// Every option of the method in snapshot order (`Method.parameterSpecs`).
+    public static var specs: [ParameterSpec] { fields.map(\.spec) }
+
+    /// Every option at its default (`fields`), for `groups` groups.
+    public init(groups: Int) {
+        self.init(storageFor: groups)
+        for field in Self.fields { field.reset(&self, groups) }
     }
 
-    /// The default of `key` from `specs` (NaN for a key the method lacks).
-    public static func defaultValue(_ key: ParameterKey) -> Double {
-        specs.first { $0.key == key }?.defaultValue ?? .nan
+    /// The row of `key`; throws `unknownKey` (naming the method) when the method lacks it.
+    static func field(_ key: ParameterKey) throws(HLRError) -> OptionField<Self> {
+        guard let field = fields.first(where: { $0.spec.key == key }) else { throw method.unknownParameter(key) }
+        return field
     }
 
     /// Sets one option after checking its range, its scope and the cross-constraints; `group`
     /// must be a valid index (the tuner checks it) or nil for every group.
     public mutating func set(_ key: ParameterKey, _ value: Double, group: Int?) throws(HLRError) {
-        let spec = try Self.method.spec(for: key)
-        try spec.validate(value)
-        if group != nil && spec.scope != .group {
+        let field = try Self.field(key)
+        try field.spec.validate(value)
+        if group != nil && field.spec.scope != .group {
             throw .invalid("\(key.name) is set for the whole tuner, not per group")
         }
         var next = self
-        next.store(key, value, group: group)
+        field.write(&next, value, group)
         do {
             try next.checkConsistency()
         } catch {
@@ -69,27 +63,26 @@ extension TunerOptions {
 
     /// The value of one option (for group-scoped keys, of `group`).
     public func get(_ key: ParameterKey, group: Int) throws(HLRError) -> Double {
-        let spec = try Self.method.spec(for: key)
-        return value(key, group: spec.scope == .group ? group : 0)
+        let field = try Self.field(key)
+        return field.read(self, field.spec.scope == .group ? group : 0)
     }
 }
 
-/// Options whose snapshot form is every option in spec order (CDAT, GeN, Hi-DLR, Armijo):
+/// The snapshot form of the options (the payload's first fields after the group count, since
+/// snapshot format version 2 the same for every method):
 ///
-/// - `encode` writes every option in spec order (a group-scoped option as K doubles, a
+/// - `encode` writes every option in table order (a group-scoped option as K doubles, a
 ///   handle-scoped one as one double; integers are exact in a double).
 /// - `decode` reads them back and re-validates each value and the cross-constraints exactly as
 ///   `set` does: a crafted snapshot cannot smuggle in an option `set` refuses.
-public protocol SpecOrderedOptions: TunerOptions {}
-
-extension SpecOrderedOptions {
-    /// Every option in spec order, for snapshots.
+extension TunerOptions {
+    /// Every option in table order, for snapshots.
     public func encode(into writer: inout SnapshotWriter) {
-        for spec in Self.specs {
-            if spec.scope == .group {
-                writer.write((0..<groupCount).map { value(spec.key, group: $0) })
+        for field in Self.fields {
+            if field.spec.scope == .group {
+                writer.write((0..<groupCount).map { field.read(self, $0) })
             } else {
-                writer.write(value(spec.key, group: 0))
+                writer.write(field.read(self, 0))
             }
         }
     }
@@ -98,7 +91,8 @@ extension SpecOrderedOptions {
     /// would; any violation is `snapshotCorrupt` naming the option.
     public static func decode(from reader: inout SnapshotReader, groups: Int) throws(HLRError) -> Self {
         var options = Self(groups: groups)
-        for spec in specs {
+        for field in fields {
+            let spec = field.spec
             let values: [Double]
             if spec.scope == .group {
                 values = try reader.readDoubles(spec.key.name, count: groups)
@@ -111,7 +105,7 @@ extension SpecOrderedOptions {
                 } catch {
                     throw HLRError(.snapshotCorrupt, "snapshot holds an invalid option: \(error.message)")
                 }
-                options.store(spec.key, value, group: spec.scope == .group ? index : nil)
+                field.write(&options, value, spec.scope == .group ? index : nil)
             }
         }
         do {

@@ -6,30 +6,17 @@ public typealias ConstantTuner = RuleTuner<ConstantRule>
 
 /// The one option of the constant method: η per group (default 1e-3, like the other methods'
 /// initial rate).
-public struct ConstantOptions: SpecOrderedOptions {
+public struct ConstantOptions: TunerOptions {
     public static let method = Method.constant
 
-    public var initialLR: [Double]
+    /// η per group (a placeholder until `init(groups:)` sets the default from `fields`).
+    public var initialLR: [Double] = []
 
     public var groupCount: Int { initialLR.count }
 
-    public init(groups: Int) {
-        initialLR = Array(repeating: Self.defaultValue(.initialLR), count: groups)
-    }
+    public init(storageFor groups: Int) {}
 
-    public static let specs: [ParameterSpec] = [
-        ParameterSpec(
-            .initialLR, minimum: .leastNormalMagnitude, maximum: .greatestFiniteMagnitude,
-            default: 1e-3, scope: .group)
-    ]
-
-    public func value(_ key: ParameterKey, group: Int) -> Double {
-        key == .initialLR ? initialLR[group] : .nan
-    }
-
-    public mutating func store(_ key: ParameterKey, _ value: Double, group: Int?) {
-        if key == .initialLR { Self.assign(&initialLR, value, group) }
-    }
+    public static let fields: [OptionField<Self>] = [.initialLR(\.initialLR)]
 
     public func checkConsistency() throws(HLRError) {}
 }

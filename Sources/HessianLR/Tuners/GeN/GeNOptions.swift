@@ -14,20 +14,21 @@
 /// | probe_scale s      | 1.0     | (0, max]     | GeN: probes at ±1·lr                           |
 /// | r2_threshold       | 0.99    | [0, 1)       | GeN: accept only if R² > 0.99                  |
 /// | fit_failure_decay  | 0.5     | (0, 1]       | GeN: a failed (rank-deficient) fit halves the lr |
-public struct GeNOptions: SpecOrderedOptions, ProbeFitOptions {
+public struct GeNOptions: TunerOptions, ProbeFitOptions {
     public static let method = Method.gen
 
-    public var initialLR: [Double]
-    public var updatePeriod: UInt64 = 4
-    public var lrBoundLow: Double = 0.5
-    public var lrBoundHigh: Double = 2.0
-    public var lrMin: Double = 1e-8
-    public var lrMax: Double = .infinity
-    public var smoothing: Double = 0.9
-    public var probeCount: Int = 3
-    public var probeScale: Double = 1.0
-    public var r2Threshold: Double = 0.99
-    public var fitFailureDecay: Double = 0.5
+    // Placeholders: `init(groups:)` sets every field to its default from `fields`.
+    public var initialLR: [Double] = []
+    public var updatePeriod: UInt64 = 0
+    public var lrBoundLow = 0.0
+    public var lrBoundHigh = 0.0
+    public var lrMin = 0.0
+    public var lrMax = 0.0
+    public var smoothing = 0.0
+    public var probeCount = 0
+    public var probeScale = 0.0
+    public var r2Threshold = 0.0
+    public var fitFailureDecay = 0.0
 
     public var groupCount: Int { initialLR.count }
 
@@ -38,63 +39,21 @@ public struct GeNOptions: SpecOrderedOptions, ProbeFitOptions {
     /// Largest probe count of GeN and Hi-DLR.
     public static let maxProbes = 65536
 
-    public init(groups: Int) {
-        initialLR = Array(repeating: Self.defaultValue(.initialLR), count: groups)
-    }
+    public init(storageFor groups: Int) {}
 
-    public static let specs: [ParameterSpec] = [
-        ParameterSpec(
-            .initialLR, minimum: .leastNormalMagnitude, maximum: .greatestFiniteMagnitude,
-            default: 1e-3, scope: .group),
-        ParameterSpec(
-            .updatePeriod, minimum: 1, maximum: ParameterSpec.maxIntegral, default: 4, integral: true),
-        ParameterSpec(.lrBoundLow, minimum: .leastNormalMagnitude, maximum: 1, default: 0.5),
-        ParameterSpec(.lrBoundHigh, minimum: 1, maximum: .greatestFiniteMagnitude, default: 2.0),
-        ParameterSpec(.lrMin, minimum: 0, maximum: .greatestFiniteMagnitude, default: 1e-8),
-        ParameterSpec(
-            .lrMax, minimum: .leastNormalMagnitude, maximum: .infinity, default: .infinity),
-        ParameterSpec(.smoothing, minimum: 0, maximum: (1.0).nextDown, default: 0.9),
-        ParameterSpec(
-            .probeCount, minimum: 3, maximum: Double(maxProbes), default: 3, integral: true),
-        ParameterSpec(
-            .probeScale, minimum: .leastNormalMagnitude, maximum: .greatestFiniteMagnitude, default: 1.0),
-        ParameterSpec(.r2Threshold, minimum: 0, maximum: (1.0).nextDown, default: 0.99),
-        ParameterSpec(.fitFailureDecay, minimum: .leastNormalMagnitude, maximum: 1, default: 0.5),
+    public static let fields: [OptionField<Self>] = [
+        .initialLR(\.initialLR),
+        .updatePeriod(\.updatePeriod, default: 4),
+        .lrBoundLow(\.lrBoundLow, default: 0.5),
+        .lrBoundHigh(\.lrBoundHigh, default: 2.0),
+        .lrMin(\.lrMin, default: 1e-8),
+        .lrMax(\.lrMax, default: .infinity),
+        .smoothing(\.smoothing, default: 0.9),
+        .count(.probeCount, \.probeCount, minimum: 3, maximum: Double(maxProbes), default: 3),
+        .probeScale(\.probeScale, default: 1.0),
+        .r2Threshold(\.r2Threshold, default: 0.99),
+        .fitFailureDecay(\.fitFailureDecay, default: 0.5),
     ]
-
-    public func value(_ key: ParameterKey, group: Int) -> Double {
-        switch key {
-        case .initialLR: return initialLR[group]
-        case .updatePeriod: return Double(updatePeriod)
-        case .lrBoundLow: return lrBoundLow
-        case .lrBoundHigh: return lrBoundHigh
-        case .lrMin: return lrMin
-        case .lrMax: return lrMax
-        case .smoothing: return smoothing
-        case .probeCount: return Double(probeCount)
-        case .probeScale: return probeScale
-        case .r2Threshold: return r2Threshold
-        case .fitFailureDecay: return fitFailureDecay
-        default: return .nan
-        }
-    }
-
-    public mutating func store(_ key: ParameterKey, _ value: Double, group: Int?) {
-        switch key {
-        case .initialLR: Self.assign(&initialLR, value, group)
-        case .updatePeriod: updatePeriod = UInt64(value)
-        case .lrBoundLow: lrBoundLow = value
-        case .lrBoundHigh: lrBoundHigh = value
-        case .lrMin: lrMin = value
-        case .lrMax: lrMax = value
-        case .smoothing: smoothing = value
-        case .probeCount: probeCount = Int(value)
-        case .probeScale: probeScale = value
-        case .r2Threshold: r2Threshold = value
-        case .fitFailureDecay: fitFailureDecay = value
-        default: break
-        }
-    }
 
     public func checkConsistency() throws(HLRError) {
         try checkRateClamp(lrMin: lrMin, lrMax: lrMax)

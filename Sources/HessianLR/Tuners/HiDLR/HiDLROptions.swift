@@ -18,24 +18,25 @@
 /// | seed               | 0       | [0, 2⁵³]       | RNG seed (stream `perturbation`)              |
 /// | model              | 0       | {0, 1}         | 0 diagonal (paper's default approximation), 1 full A (K ≤ 16) |
 /// | eigen_floor        | 1e-3    | (0, 1]         | full A: eigenvalues raised to ≥ eigen_floor·λ_max (library choice) |
-public struct HiDLROptions: SpecOrderedOptions, ProbeFitOptions {
+public struct HiDLROptions: TunerOptions, ProbeFitOptions {
     public static let method = Method.hidlr
 
-    public var initialLR: [Double]
-    public var updatePeriod: UInt64 = 10
-    public var lrBoundLow: Double = 0.5
-    public var lrBoundHigh: Double = 2.0
-    public var lrMin: Double = 1e-8
-    public var lrMax: Double = .infinity
-    public var smoothing: Double = 0.9
+    // Placeholders: `init(groups:)` sets every field to its default from `fields`.
+    public var initialLR: [Double] = []
+    public var updatePeriod: UInt64 = 0
+    public var lrBoundLow = 0.0
+    public var lrBoundHigh = 0.0
+    public var lrMin = 0.0
+    public var lrMax = 0.0
+    public var smoothing = 0.0
     /// 0 = automatic.
-    public var probeCount: Int = 0
-    public var probeScale: Double = 1.0
-    public var r2Threshold: Double = 0.99
-    public var fitFailureDecay: Double = 0.5
+    public var probeCount = 0
+    public var probeScale = 0.0
+    public var r2Threshold = 0.0
+    public var fitFailureDecay = 0.0
     public var seed: UInt64 = 0
-    public var model: QuadraticModel.Kind = .diagonal
-    public var eigenFloor: Double = 1e-3
+    public var model = QuadraticModel.Kind.diagonal
+    public var eigenFloor = 0.0
 
     public var groupCount: Int { initialLR.count }
 
@@ -46,9 +47,7 @@ public struct HiDLROptions: SpecOrderedOptions, ProbeFitOptions {
     /// Largest group count of the full-A model (K(K+1)/2 + K + 1 = 153 unknowns at K = 16).
     public static let maxFullModelGroups = 16
 
-    public init(groups: Int) {
-        initialLR = Array(repeating: Self.defaultValue(.initialLR), count: groups)
-    }
+    public init(storageFor groups: Int) {}
 
     /// Unknowns p of the configured model.
     public var unknowns: Int { QuadraticModel.unknowns(kind: model, dimension: groupCount) }
@@ -59,68 +58,22 @@ public struct HiDLROptions: SpecOrderedOptions, ProbeFitOptions {
         probeCount > 0 ? probeCount : max(4 * groupCount, unknowns + groupCount)
     }
 
-    public static let specs: [ParameterSpec] = [
-        ParameterSpec(
-            .initialLR, minimum: .leastNormalMagnitude, maximum: .greatestFiniteMagnitude,
-            default: 1e-3, scope: .group),
-        ParameterSpec(
-            .updatePeriod, minimum: 1, maximum: ParameterSpec.maxIntegral, default: 10, integral: true),
-        ParameterSpec(.lrBoundLow, minimum: .leastNormalMagnitude, maximum: 1, default: 0.5),
-        ParameterSpec(.lrBoundHigh, minimum: 1, maximum: .greatestFiniteMagnitude, default: 2.0),
-        ParameterSpec(.lrMin, minimum: 0, maximum: .greatestFiniteMagnitude, default: 1e-8),
-        ParameterSpec(
-            .lrMax, minimum: .leastNormalMagnitude, maximum: .infinity, default: .infinity),
-        ParameterSpec(.smoothing, minimum: 0, maximum: (1.0).nextDown, default: 0.9),
-        ParameterSpec(
-            .probeCount, minimum: 0, maximum: Double(GeNOptions.maxProbes), default: 0, integral: true),
-        ParameterSpec(
-            .probeScale, minimum: .leastNormalMagnitude, maximum: .greatestFiniteMagnitude, default: 1.0),
-        ParameterSpec(.r2Threshold, minimum: 0, maximum: (1.0).nextDown, default: 0.99),
-        ParameterSpec(.fitFailureDecay, minimum: .leastNormalMagnitude, maximum: 1, default: 0.5),
-        ParameterSpec(.seed, minimum: 0, maximum: ParameterSpec.maxIntegral, default: 0, integral: true),
-        ParameterSpec(.model, minimum: 0, maximum: 1, default: 0, integral: true),
-        ParameterSpec(.eigenFloor, minimum: .leastNormalMagnitude, maximum: 1, default: 1e-3),
+    public static let fields: [OptionField<Self>] = [
+        .initialLR(\.initialLR),
+        .updatePeriod(\.updatePeriod, default: 10),
+        .lrBoundLow(\.lrBoundLow, default: 0.5),
+        .lrBoundHigh(\.lrBoundHigh, default: 2.0),
+        .lrMin(\.lrMin, default: 1e-8),
+        .lrMax(\.lrMax, default: .infinity),
+        .smoothing(\.smoothing, default: 0.9),
+        .count(.probeCount, \.probeCount, minimum: 0, maximum: Double(GeNOptions.maxProbes), default: 0),
+        .probeScale(\.probeScale, default: 1.0),
+        .r2Threshold(\.r2Threshold, default: 0.99),
+        .fitFailureDecay(\.fitFailureDecay, default: 0.5),
+        .count(.seed, \.seed, minimum: 0, maximum: ParameterSpec.maxIntegral, default: 0),
+        .choice(.model, \.model, default: .diagonal),
+        .real(.eigenFloor, \.eigenFloor, minimum: .leastNormalMagnitude, maximum: 1, default: 1e-3),
     ]
-
-    public func value(_ key: ParameterKey, group: Int) -> Double {
-        switch key {
-        case .initialLR: return initialLR[group]
-        case .updatePeriod: return Double(updatePeriod)
-        case .lrBoundLow: return lrBoundLow
-        case .lrBoundHigh: return lrBoundHigh
-        case .lrMin: return lrMin
-        case .lrMax: return lrMax
-        case .smoothing: return smoothing
-        case .probeCount: return Double(probeCount)
-        case .probeScale: return probeScale
-        case .r2Threshold: return r2Threshold
-        case .fitFailureDecay: return fitFailureDecay
-        case .seed: return Double(seed)
-        case .model: return Double(model.rawValue)
-        case .eigenFloor: return eigenFloor
-        default: return .nan
-        }
-    }
-
-    public mutating func store(_ key: ParameterKey, _ value: Double, group: Int?) {
-        switch key {
-        case .initialLR: Self.assign(&initialLR, value, group)
-        case .updatePeriod: updatePeriod = UInt64(value)
-        case .lrBoundLow: lrBoundLow = value
-        case .lrBoundHigh: lrBoundHigh = value
-        case .lrMin: lrMin = value
-        case .lrMax: lrMax = value
-        case .smoothing: smoothing = value
-        case .probeCount: probeCount = Int(value)
-        case .probeScale: probeScale = value
-        case .r2Threshold: r2Threshold = value
-        case .fitFailureDecay: fitFailureDecay = value
-        case .seed: seed = UInt64(value)
-        case .model: model = value == 0 ? .diagonal : .full
-        case .eigenFloor: eigenFloor = value
-        default: break
-        }
-    }
 
     public func checkConsistency() throws(HLRError) {
         try checkRateClamp(lrMin: lrMin, lrMax: lrMax)
