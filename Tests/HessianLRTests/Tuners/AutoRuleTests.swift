@@ -121,6 +121,68 @@ import Testing
         #expect(!current.flags.contains(.lossSpike))
     }
 
+    /// A spike at rate η that grew the loss q-fold reveals the edge 2η/(1 + √q) (twice the rate
+    /// the cut lands on); no later fit, doubling or average raises the rate above the lowest such
+    /// edge, decreases pass, and a second, lower edge replaces it.
+    @Test func aSpikesEdgeCapsEveryLaterRise() {
+        let options = Self.previous()
+        #expect(AutoRule.edge(rate: 2, growth: 9) == 1)
+        let spike = AutoRule.track(
+            losses: [1, 9, 30], rate: 2, slopeAverage: 5, curvatureAverage: 1, options: options)
+        #expect(spike.ceiling == 1 && abs(2 * spike.factor - 0.5) < 1e-15)
+        // A fit wanting ×4 from 0.5 stops at the ceiling 1 (×2), flagged.
+        let wants = Self.quadratic(.track, c: 3, beta: 1, alpha: 1e-3)
+        let capped = AutoRule.track(
+            losses: wants, rate: 0.5, slopeAverage: 0, curvatureAverage: 0, ceiling: spike.ceiling, options: options)
+        #expect(capped.factor == 2 && capped.flags.contains(.boundedHigh) && capped.ceiling == 1)
+        // At the ceiling a rise is factor 1; the flat-probe doubling is capped too.
+        let atCeiling = AutoRule.track(
+            losses: wants, rate: 1, slopeAverage: 0, curvatureAverage: 0, ceiling: 1, options: options)
+        #expect(atCeiling.factor == 1 && atCeiling.flags.contains(.boundedHigh))
+        let flat = AutoRule.track(losses: [1, 1, 1], rate: 1, slopeAverage: 1, curvatureAverage: 2, ceiling: 1, options: options)
+        #expect(flat.factor == 1 && flat.flags.contains(.zeroGradient))
+        // A decrease is untouched and keeps the ceiling (the minimiser from ρ = −1 at ρ = 0.95).
+        let down = AutoRule.track(
+            losses: Self.quadratic(.track, c: 3, beta: -0.5, alpha: 10), rate: 0.5, slopeAverage: 0, curvatureAverage: 0,
+            ceiling: 1, options: options)
+        #expect(down.factor < 1 && !down.flags.contains(.boundedHigh) && down.ceiling == 1)
+        // A later spike at a lower edge lowers the ceiling; a higher one keeps it.
+        let lower = AutoRule.track(losses: [1, 9, 30], rate: 0.5, slopeAverage: 0, curvatureAverage: 0, ceiling: 1, options: options)
+        #expect(lower.ceiling == 0.25)
+        let higher = AutoRule.track(losses: [1, 9, 30], rate: 8, slopeAverage: 0, curvatureAverage: 0, ceiling: 1, options: options)
+        #expect(higher.ceiling == 1)
+    }
+
+    /// Through the tuner: after a spike no rate handed out exceeds the edge, the ceiling survives
+    /// a snapshot, and a snapshot holding a non-positive or NaN ceiling is refused.
+    @Test func theCeilingHoldsThroughTheTunerAndItsSnapshots() throws {
+        var tuner = try AutoTuner(groups: 1)
+        try tuner.setParameter(.probePrevious, 1, group: nil)
+        try tuner.observe(step: 0, kind: .losses, values: Self.quadratic(.bracket, c: 10, beta: 1, alpha: 1))
+        let h = try tuner.learningRate(group: 0, step: 1)
+        try tuner.observe(step: 1, kind: .losses, values: [1, 9, 30])  // spike: edge 2h/4
+        #expect(tuner.state.ceiling == h / 2)
+        var step: UInt64 = 2
+        for _ in 0..<20 {
+            if case .losses = tuner.need(atStep: step) {
+                try tuner.observe(step: step, kind: .losses, values: Self.quadratic(.track, c: 3, beta: 1, alpha: 1e-3))
+            }
+            #expect(try tuner.learningRate(group: 0, step: step) <= h / 2)
+            step += 1
+        }
+        let blob = tuner.snapshot()
+        var restored = try AutoTuner(groups: 1)
+        try restored.restore(snapshot: blob)
+        #expect(restored.state.ceiling == h / 2 && restored.snapshot() == blob)
+        for bad in [0.0, -1.0, Double.nan] {
+            var corrupt = tuner
+            corrupt.state.ceiling = bad
+            var target = try AutoTuner(groups: 1)
+            #expect(throws: HLRError.self) { try target.restore(snapshot: corrupt.snapshot()) }
+            #expect(target.snapshot() == (try AutoTuner(groups: 1)).snapshot())
+        }
+    }
+
     /// The fitted minimiser is trusted at most one bracket ratio (4) beyond the probed span.
     @Test func aFitMovesTheRateUpAtMostOneBracketRatio() {
         let nearlyLinear = Self.quadratic(.track, c: 3, beta: 1, alpha: 1e-3)  // minimiser at ρ = 1000

@@ -74,6 +74,16 @@ import Foundation
 /// whose loss grows q-fold per step η·λ = 1 + √q, so the rate is cut by 1/(1 + √q) (to the greedy
 /// rate; at most fit_failure_decay), the averages are forgotten and the period returns to 1
 /// (flag lossSpike).
+///
+/// **5. The edge a spike reveals.** The same quadratic puts the edge of stability (η·λ = 2) at
+/// η_edge = 2η/(1 + √q): twice the rate the spike cut leads to. The rule keeps the lowest such
+/// η_edge as a ceiling for group 0's rate (the other groups keep their ratios) for the rest of
+/// the run: no later fit raises the rate above it (flag boundedHigh). Sharpness does not fall
+/// back below a rate that trained at the edge: it rises during training until it meets the edge
+/// 2/η and then hovers there (progressive sharpening and the edge of stability, Cohen et al.,
+/// ICLR 2021; Damian et al., "Self-stabilization", ICLR 2023), so a rate once found unstable is
+/// not stable later, while the averages, forgotten at the spike and rebuilt from small slopes
+/// late in training, would otherwise climb back to it (×4 per fit) and spike again.
 public enum AutoRule {
     /// Half-width J of the bracket: rows 4^j for j = −J…J.
     public static let bracketHalfWidth = 6
@@ -115,6 +125,8 @@ public enum AutoRule {
         public var slope: Double = .nan
         public var curvature: Double = .nan
         public var flags: DecisionFlags = []
+        /// The ceiling of group 0's rate after this observation (+∞: none; see section 5).
+        public var ceiling: Double = .infinity
     }
 
     /// The bracket's decision from the losses at `ratios(.bracket)` (+∞ = diverged; row 0 finite).
@@ -138,13 +150,15 @@ public enum AutoRule {
     }
 
     /// The tracking decision from the losses at ρ = −1, 0, +1 (`ratios(.track)`), the current
-    /// rate h of group 0 and the averages so far.
+    /// rate h of group 0, the averages so far and the ceiling of group 0's rate (+∞: none).
     public static func track(
-        losses: [Double], rate h: Double, slopeAverage: Double, curvatureAverage: Double, options: AutoOptions
+        losses: [Double], rate h: Double, slopeAverage: Double, curvatureAverage: Double,
+        ceiling: Double = .infinity, options: AutoOptions
     ) -> Decision {
         let (minus, current, plus) = (losses[0], losses[1], losses[2])
         var decision = Decision(
-            factor: 1, phase: .track, slopeAverage: slopeAverage, curvatureAverage: curvatureAverage)
+            factor: 1, phase: .track, slopeAverage: slopeAverage, curvatureAverage: curvatureAverage,
+            ceiling: ceiling)
         guard minus.isFinite, plus.isFinite else {
             decision.factor = options.fitFailureDecay
             decision.slopeAverage = 0
@@ -155,6 +169,7 @@ public enum AutoRule {
         if options.probePrevious, spikeGrowth(previous: minus, current: current) > spikeThreshold {
             let growth = spikeGrowth(previous: minus, current: current)
             decision.factor = max(1 / (1 + growth.squareRoot()), options.fitFailureDecay)
+            decision.ceiling = min(ceiling, edge(rate: h, growth: growth))
             decision.slopeAverage = 0
             decision.curvatureAverage = 0
             decision.flags = [.lossSpike, .fitRejected]
@@ -163,7 +178,7 @@ public enum AutoRule {
         guard max(abs(plus - current), abs(minus - current)) > resolution * abs(current) else {
             decision.factor = 2
             decision.flags = [.zeroGradient, .fitRejected]
-            return decision
+            return belowCeiling(decision, rate: h)
         }
         let a = (plus + minus - 2 * current) / (h * h)
         let b = (minus - plus) / (2 * h) + (options.probePrevious ? options.dynamics.freshFraction : 0) * h * a
@@ -188,7 +203,23 @@ public enum AutoRule {
             decision.factor = bracketBase
             decision.flags.insert(.boundedHigh)
         }
-        return decision
+        return belowCeiling(decision, rate: h)
+    }
+
+    /// `decision` with a rise of the rate h stopped at its ceiling (never back above a spike's
+    /// edge, section 5; flag boundedHigh); decreases pass.
+    static func belowCeiling(_ decision: Decision, rate h: Double) -> Decision {
+        guard decision.factor > 1, h * decision.factor > decision.ceiling else { return decision }
+        var capped = decision
+        capped.factor = max(1, decision.ceiling / h)
+        capped.flags.insert(.boundedHigh)
+        return capped
+    }
+
+    /// The edge of stability 2η/(1 + √q) that a step at rate η growing the loss q-fold reveals
+    /// (on f = ½λx², |1 − ηλ|² = q per step: ηλ = 1 + √q; the edge is ηλ = 2).
+    public static func edge(rate: Double, growth: Double) -> Double {
+        2 * rate / (1 + growth.squareRoot())
     }
 
     /// The loss growth q = L(w_t)/L(w_{t−1}) of the last step on this batch, as

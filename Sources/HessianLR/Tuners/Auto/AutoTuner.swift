@@ -24,6 +24,9 @@ public struct AutoState: RateState {
     var nextStep: UInt64 = 0
     /// Tracking fits folded into the averages since they were last reset (gates the period).
     var fits: UInt64 = 0
+    /// Group 0's rate never rises above this by a fit: the lowest edge of stability a loss spike
+    /// revealed (`AutoRule.edge`), +∞ before any spike.
+    var ceiling: Double = .infinity
     var decisions: DecisionLog
     var fit: FitLog
 
@@ -34,7 +37,7 @@ public struct AutoState: RateState {
     }
 
     /// Payload fields: current (K doubles), phase (UInt8), slope_average, curvature_average,
-    /// period, next_step, fits (UInt64), decisions, fit.
+    /// period, next_step, fits (UInt64), ceiling, decisions, fit.
     public func encode(into writer: inout SnapshotWriter) {
         writer.write(current)
         writer.write(phase.rawValue)
@@ -43,6 +46,7 @@ public struct AutoState: RateState {
         writer.write(period)
         writer.write(nextStep)
         writer.write(fits)
+        writer.write(ceiling)
         decisions.encode(into: &writer)
         fit.encode(into: &writer)
     }
@@ -60,6 +64,7 @@ public struct AutoState: RateState {
         state.period = try reader.readUInt64("period")
         state.nextStep = try reader.readUInt64("next_step")
         state.fits = try reader.readUInt64("fits")
+        state.ceiling = try reader.readDouble("ceiling")
         state.decisions = try DecisionLog.decode(from: &reader, groups: groups)
         state.fit = try FitLog.decode(from: &reader, groups: groups, shape: .perGroup)
         return state
@@ -130,7 +135,7 @@ extension AutoRule: TuningRule {
         case .track:
             decision = track(
                 losses: losses, rate: rates[0], slopeAverage: tuner.state.slopeAverage,
-                curvatureAverage: tuner.state.curvatureAverage, options: options)
+                curvatureAverage: tuner.state.curvatureAverage, ceiling: tuner.state.ceiling, options: options)
         }
         for (name, value) in [("slope", decision.slope), ("curvature", decision.curvature)] where value.isInfinite {
             throw HLRError(.nonFinite, "the \(name) of the fit overflows (\(value)): the losses are too far apart")
@@ -158,6 +163,7 @@ extension AutoRule: TuningRule {
         tuner.state.curvatureAverage = decision.curvatureAverage
         tuner.state.period = period
         tuner.state.fits = fits
+        if observedPhase == .track { tuner.state.ceiling = decision.ceiling }
         let (next, overflow) = step.addingReportingOverflow(period)
         tuner.state.nextStep = overflow ? .max : next
         tuner.state.decisions = DecisionLog(candidates: rates.map { $0 * decision.factor }, flags: flags)
@@ -196,6 +202,9 @@ extension AutoRule: TuningRule {
             throw HLRError(
                 .snapshotCorrupt,
                 "snapshot holds invalid averages b̂ = \(state.slopeAverage), â = \(state.curvatureAverage)")
+        }
+        guard state.ceiling > 0, !state.ceiling.isNaN else {
+            throw HLRError(.snapshotCorrupt, "snapshot holds an invalid rate ceiling \(state.ceiling)")
         }
         guard state.period >= 1, state.period <= tuner.options.updatePeriod else {
             throw HLRError(
