@@ -102,7 +102,8 @@ const char *hlr_last_error(void);
  * previous iterate and the slope is taken where the step started), averaged as CDAT
  * (rate = sigma * EMA(max(b,0)) / EMA(|a|)); a diverged trial (+inf) cuts the rate by
  * fit_failure_decay at once, a step that more than doubled the batch loss by 1/(1+sqrt(q))
- * (HLR_FLAG_LOSS_SPIKE). Forward passes only. Tell it the optimizer (HLR_PARAM_OPTIMIZER,
+ * (HLR_FLAG_LOSS_SPIKE) and keeps the edge it reveals, 2*rate/(1+sqrt(q)), as a ceiling that
+ * no later rise passes (HLR_FLAG_BOUNDED_HIGH). Forward passes only. Tell it the optimizer (HLR_PARAM_OPTIMIZER,
  * _MOMENTUM, _DAMPENING, _NESTEROV): the bracket divides by the optimizer's steady-state gain,
  * the slope point depends on its momentum. README.md and
  * Sources/HessianLR/Tuners/Auto/AutoRule.swift have the derivation and every default. */
@@ -177,7 +178,8 @@ const char *hlr_last_error(void);
 
 /* What happened to a group's rate in its last update (HLR_INFO_LAST_FLAGS bits). */
 #define HLR_FLAG_BOUNDED_LOW         1  /* candidate raised to low*lr                */
-#define HLR_FLAG_BOUNDED_HIGH        2  /* candidate lowered to high*lr              */
+#define HLR_FLAG_BOUNDED_HIGH        2  /* candidate lowered to high*lr (auto: to 4x
+                                            * the rate per fit, or to a spike's edge)    */
 #define HLR_FLAG_CLAMPED_MIN         4  /* result raised to lr_min                   */
 #define HLR_FLAG_CLAMPED_MAX         8  /* result lowered to lr_max                  */
 #define HLR_FLAG_NEGATIVE_CURVATURE 16  /* d'Hd <= 0: candidate was decay*lr         */

@@ -115,7 +115,8 @@ public struct DecisionFlags: OptionSet, Sendable, Hashable {
 
     /// The candidate was raised to low·lr by the relative bound.
     public static let boundedLow = DecisionFlags(rawValue: 1)
-    /// The candidate was lowered to high·lr by the relative bound.
+    /// The candidate was lowered to high·lr by the relative bound (auto: to 4× the rate per fit,
+    /// or to the edge a loss spike revealed).
     public static let boundedHigh = DecisionFlags(rawValue: 2)
     /// The smoothed value was raised to lr_min.
     public static let clampedMin = DecisionFlags(rawValue: 4)

@@ -151,6 +151,14 @@ import Testing
         #expect(lower.ceiling == 0.25)
         let higher = AutoRule.track(losses: [1, 9, 30], rate: 8, slopeAverage: 0, curvatureAverage: 0, ceiling: 1, options: options)
         #expect(higher.ceiling == 1)
+        // A spike from a previous loss of exactly 0 (q = +∞) reveals no usable edge: the rate is
+        // cut, the ceiling kept (never 0, which would freeze the rate and make the snapshot invalid).
+        let fromZero = AutoRule.track(losses: [0, 1, 2], rate: 2, slopeAverage: 5, curvatureAverage: 1, options: options)
+        #expect(fromZero.flags.contains(.lossSpike) && fromZero.factor == options.fitFailureDecay)
+        #expect(fromZero.ceiling == .infinity)
+        let fromZeroCapped = AutoRule.track(
+            losses: [0, 1, 2], rate: 2, slopeAverage: 5, curvatureAverage: 1, ceiling: 3, options: options)
+        #expect(fromZeroCapped.ceiling == 3)
     }
 
     /// Through the tuner: after a spike no rate handed out exceeds the edge, the ceiling survives
@@ -162,14 +170,30 @@ import Testing
         let h = try tuner.learningRate(group: 0, step: 1)
         try tuner.observe(step: 1, kind: .losses, values: [1, 9, 30])  // spike: edge 2h/4
         #expect(tuner.state.ceiling == h / 2)
+        #expect(try tuner.learningRate(group: 0, step: 2) == h / 4)  // the cut: 1/(1 + √9)
         var step: UInt64 = 2
+        var observed = 0
         for _ in 0..<20 {
             if case .losses = tuner.need(atStep: step) {
                 try tuner.observe(step: step, kind: .losses, values: Self.quadratic(.track, c: 3, beta: 1, alpha: 1e-3))
+                observed += 1
             }
             #expect(try tuner.learningRate(group: 0, step: step) <= h / 2)
             step += 1
         }
+        // The fits (each wanting ×4) did run and reached the ceiling, flagged, and stay there.
+        #expect(observed >= 2)
+        #expect(try tuner.learningRate(group: 0, step: step) == h / 2)
+        #expect(DecisionFlags(rawValue: UInt32(try tuner.info(.lastFlags, group: 0))).contains(.boundedHigh))
+        // A spike from a previous loss of 0 keeps the ceiling, and the snapshot stays valid.
+        var zero = try AutoTuner(groups: 1)
+        try zero.setParameter(.probePrevious, 1, group: nil)
+        try zero.observe(step: 0, kind: .losses, values: Self.quadratic(.bracket, c: 10, beta: 1, alpha: 1))
+        try zero.observe(step: 1, kind: .losses, values: [0, 1, 2])
+        #expect(zero.state.ceiling == .infinity)
+        var zeroRestored = try AutoTuner(groups: 1)
+        try zeroRestored.restore(snapshot: zero.snapshot())
+        #expect(zeroRestored.snapshot() == zero.snapshot())
         let blob = tuner.snapshot()
         var restored = try AutoTuner(groups: 1)
         try restored.restore(snapshot: blob)

@@ -183,7 +183,7 @@ class Flag(IntFlag):
 
     #: candidate raised to low·lr.
     BOUNDED_LOW = 1
-    #: candidate lowered to high·lr.
+    #: candidate lowered to high·lr (auto: to 4× the rate per fit, or to a spike's edge).
     BOUNDED_HIGH = 2
     #: result raised to lr_min.
     CLAMPED_MIN = 4

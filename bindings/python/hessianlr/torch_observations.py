@@ -260,7 +260,9 @@ class TorchStepBackend:
                 for v, hv in zip(vectors, products):
                     if hv is not None:
                         total = total + _dot(torch, v, hv, self.dtype).to(self.device)
-            if self.graph_scale != 1.0:  # a GradScaler's power of two: the division is exact
+            # A GradScaler's scale (a power of two at its defaults: then the division is exact;
+            # otherwise one rounding).
+            if self.graph_scale != 1.0:
                 total = total / self.graph_scale
             out.append(total)
         return self._host(out)

@@ -78,7 +78,8 @@ import Foundation
 /// **5. The edge a spike reveals.** The same quadratic puts the edge of stability (η·λ = 2) at
 /// η_edge = 2η/(1 + √q): twice the rate the spike cut leads to. The rule keeps the lowest such
 /// η_edge as a ceiling for group 0's rate (the other groups keep their ratios) for the rest of
-/// the run: no later fit raises the rate above it (flag boundedHigh). Sharpness does not fall
+/// the run: no later fit raises the rate above it (flag boundedHigh). A spike from a previous
+/// loss of exactly 0 (q = +∞) gives η_edge = 0, no usable edge: the ceiling is then kept. Sharpness does not fall
 /// back below a rate that trained at the edge: it rises during training until it meets the edge
 /// 2/η and then hovers there (progressive sharpening and the edge of stability, Cohen et al.,
 /// ICLR 2021; Damian et al., "Self-stabilization", ICLR 2023), so a rate once found unstable is
@@ -169,7 +170,9 @@ public enum AutoRule {
         if options.probePrevious, spikeGrowth(previous: minus, current: current) > spikeThreshold {
             let growth = spikeGrowth(previous: minus, current: current)
             decision.factor = max(1 / (1 + growth.squareRoot()), options.fitFailureDecay)
-            decision.ceiling = min(ceiling, edge(rate: h, growth: growth))
+            // A previous loss of 0 (q = +inf) or an edge that underflows reveals no usable edge.
+            let revealed = edge(rate: h, growth: growth)
+            if revealed > 0 { decision.ceiling = min(ceiling, revealed) }
             decision.slopeAverage = 0
             decision.curvatureAverage = 0
             decision.flags = [.lossSpike, .fitRejected]
