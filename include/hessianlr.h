@@ -102,8 +102,10 @@ const char *hlr_last_error(void);
  * previous iterate and the slope is taken where the step started), averaged as CDAT
  * (rate = sigma * EMA(max(b,0)) / EMA(|a|)); a diverged trial (+inf) cuts the rate by
  * fit_failure_decay at once, a step that more than doubled the batch loss by 1/(1+sqrt(q))
- * (HLR_FLAG_LOSS_SPIKE) and keeps the edge it reveals, 2*rate/(1+sqrt(q)), as a ceiling that
- * no later rise passes (HLR_FLAG_BOUNDED_HIGH). Forward passes only. Tell it the optimizer (HLR_PARAM_OPTIMIZER,
+ * (HLR_FLAG_LOSS_SPIKE) and keeps the edge it reveals, 2*rate*max(1/(1+sqrt(q)),
+ * fit_failure_decay), as a ceiling that no later rise passes (HLR_FLAG_BOUNDED_HIGH); probes too
+ * close to resolve double the rate until a fit was informative and hold it afterwards
+ * (HLR_FLAG_ZERO_GRADIENT). Forward passes only. Tell it the optimizer (HLR_PARAM_OPTIMIZER,
  * _MOMENTUM, _DAMPENING, _NESTEROV): the bracket divides by the optimizer's steady-state gain,
  * the slope point depends on its momentum. README.md and
  * Sources/HessianLR/Tuners/Auto/AutoRule.swift have the derivation and every default. */
@@ -183,7 +185,7 @@ const char *hlr_last_error(void);
 #define HLR_FLAG_CLAMPED_MIN         4  /* result raised to lr_min                   */
 #define HLR_FLAG_CLAMPED_MAX         8  /* result lowered to lr_max                  */
 #define HLR_FLAG_NEGATIVE_CURVATURE 16  /* d'Hd <= 0: candidate was decay*lr         */
-#define HLR_FLAG_ZERO_GRADIENT      32  /* g'd == 0: rate kept                       */
+#define HLR_FLAG_ZERO_GRADIENT      32  /* g'd == 0: rate kept (auto: unresolved probes) */
 #define HLR_FLAG_NOT_DESCENT        64  /* g'd < 0 (direction update): rate kept     */
 #define HLR_FLAG_FIT_REJECTED      128  /* fit unused: gate -> rate kept; RANK_DEFICIENT -> decayed */
 #define HLR_FLAG_POOR_FIT          256  /* R^2 below the threshold                   */

@@ -127,7 +127,8 @@ public struct DecisionFlags: OptionSet, Sendable, Hashable {
     /// the fit was rejected; Hi-DLR diagonal: a_k ≤ 0, the group kept its rate).
     public static let negativeCurvature = DecisionFlags(rawValue: 16)
     /// Slope 0 (HessianLR, CDAT: gᵀd = 0; GeN: fitted b = 0; Armijo: Σ gᵀd_k = 0). HessianLR
-    /// kept the rate; CDAT's n was 0; GeN rejected the fit.
+    /// kept the rate; CDAT's n was 0; GeN rejected the fit. auto: the probe losses were too close
+    /// to resolve; the rate doubled (no informative fit since the bracket or a reset) or held.
     public static let zeroGradient = DecisionFlags(rawValue: 32)
     /// Slope < 0: −d is not a descent direction (HessianLR kept the rate; CDAT's n was 0; GeN
     /// rejected the fit; Hi-DLR: b_k ≤ 0 or a full-model η_k ≤ 0, the group kept its rate;

@@ -126,7 +126,12 @@ import Testing
     /// edge, decreases pass, and a second, lower edge replaces it.
     @Test func aSpikesEdgeCapsEveryLaterRise() {
         let options = Self.previous()
-        #expect(AutoRule.edge(rate: 2, growth: 9) == 1)
+        #expect(AutoRule.edge(rate: 2, growth: 9, decay: options.fitFailureDecay) == 1)
+        // Beyond the growth the largest cut accounts for, (1/δ − 1)² = 225, the edge is that
+        // growth's, 2δη: never 0, also for a rise from a loss of exactly 0 (q = +∞).
+        #expect(AutoRule.edge(rate: 2, growth: 225, decay: 1.0 / 16) == 0.25)
+        #expect(AutoRule.edge(rate: 2, growth: 1e12, decay: 1.0 / 16) == 0.25)
+        #expect(AutoRule.edge(rate: 2, growth: .infinity, decay: 1.0 / 16) == 0.25)
         let spike = AutoRule.track(
             losses: [1, 9, 30], rate: 2, slopeAverage: 5, curvatureAverage: 1, options: options)
         #expect(spike.ceiling == 1 && abs(2 * spike.factor - 0.5) < 1e-15)
@@ -151,14 +156,15 @@ import Testing
         #expect(lower.ceiling == 0.25)
         let higher = AutoRule.track(losses: [1, 9, 30], rate: 8, slopeAverage: 0, curvatureAverage: 0, ceiling: 1, options: options)
         #expect(higher.ceiling == 1)
-        // A spike from a previous loss of exactly 0 (q = +∞) reveals no usable edge: the rate is
-        // cut, the ceiling kept (never 0, which would freeze the rate and make the snapshot invalid).
+        // A spike from a previous loss of exactly 0 (q = +∞): the largest cut, and the ceiling
+        // twice the rate it leads to, 2δη (never 0, which would freeze the rate and make the
+        // snapshot invalid); a lower ceiling is kept.
         let fromZero = AutoRule.track(losses: [0, 1, 2], rate: 2, slopeAverage: 5, curvatureAverage: 1, options: options)
         #expect(fromZero.flags.contains(.lossSpike) && fromZero.factor == options.fitFailureDecay)
-        #expect(fromZero.ceiling == .infinity)
+        #expect(fromZero.ceiling == 2 * 2 * options.fitFailureDecay)
         let fromZeroCapped = AutoRule.track(
-            losses: [0, 1, 2], rate: 2, slopeAverage: 5, curvatureAverage: 1, ceiling: 3, options: options)
-        #expect(fromZeroCapped.ceiling == 3)
+            losses: [0, 1, 2], rate: 2, slopeAverage: 5, curvatureAverage: 1, ceiling: 0.1, options: options)
+        #expect(fromZeroCapped.ceiling == 0.1)
     }
 
     /// Through the tuner: after a spike no rate handed out exceeds the edge, the ceiling survives
@@ -185,12 +191,13 @@ import Testing
         #expect(observed >= 2)
         #expect(try tuner.learningRate(group: 0, step: step) == h / 2)
         #expect(DecisionFlags(rawValue: UInt32(try tuner.info(.lastFlags, group: 0))).contains(.boundedHigh))
-        // A spike from a previous loss of 0 keeps the ceiling, and the snapshot stays valid.
+        // A spike from a previous loss of 0 sets the ceiling 2δη, and the snapshot stays valid.
         var zero = try AutoTuner(groups: 1)
         try zero.setParameter(.probePrevious, 1, group: nil)
         try zero.observe(step: 0, kind: .losses, values: Self.quadratic(.bracket, c: 10, beta: 1, alpha: 1))
+        let rateBeforeZero = try zero.learningRate(group: 0, step: 1)
         try zero.observe(step: 1, kind: .losses, values: [0, 1, 2])
-        #expect(zero.state.ceiling == .infinity)
+        #expect(zero.state.ceiling == 2 * rateBeforeZero * zero.options.fitFailureDecay)
         var zeroRestored = try AutoTuner(groups: 1)
         try zeroRestored.restore(snapshot: zero.snapshot())
         #expect(zeroRestored.snapshot() == zero.snapshot())
@@ -215,15 +222,47 @@ import Testing
         #expect(decision.factor == 4 && decision.flags.contains(.boundedHigh))
     }
 
-    @Test func flatProbesDoubleAndDivergedProbesCut() {
+    /// Flat probes right after the bracket or a reset (no informative fit yet) mean the probe
+    /// step is below the loss's resolution: the rate doubles. After an informative fit they mean
+    /// the loss has reached its resolution (a floor, e.g. 0 when a batch is interpolated): the
+    /// rate holds. Doubling there grew it without bound while the loss sat at 0, until the
+    /// weights blew up (a tiny MLP on one batch: rate 6·10⁸ at step 554, NaN at 561).
+    @Test func flatProbesDoubleOnlyBeforeAnInformativeFitAndDivergedProbesCut() {
         let options = AutoOptions(groups: 1)
         let flat = AutoRule.track(losses: [1, 1, 1], rate: 1e-30, slopeAverage: 1, curvatureAverage: 2, options: options)
         #expect(flat.factor == 2 && flat.slopeAverage == 1 && flat.curvatureAverage == 2)
+        let floor = AutoRule.track(
+            losses: [0, 0, 0], rate: 3, slopeAverage: 1, curvatureAverage: 2, informed: true, options: options)
+        #expect(floor.factor == 1 && floor.flags.contains(.zeroGradient))
+        #expect(floor.slopeAverage == 1 && floor.curvatureAverage == 2)
         let diverged = AutoRule.track(
             losses: [.infinity, 1, 0.5], rate: 1, slopeAverage: 1, curvatureAverage: 2, options: options)
         #expect(diverged.factor == options.fitFailureDecay)
         #expect(diverged.slopeAverage == 0 && diverged.curvatureAverage == 0)
         #expect(diverged.flags.contains(.observationFailed))
+    }
+
+    /// Through the tuner: flat probes double the rate until a fit is informative; from then on
+    /// (the loss at a floor, here exactly 0) every rate handed out stays finite and the same.
+    @Test func atALossFloorTheTunerHoldsTheRate() throws {
+        var tuner = try AutoTuner(groups: 1)
+        try tuner.setParameter(.probePrevious, 1, group: nil)
+        try tuner.observe(step: 0, kind: .losses, values: Self.quadratic(.bracket, c: 10, beta: 1, alpha: 1))
+        let start = try tuner.learningRate(group: 0, step: 1)
+        try tuner.observe(step: 1, kind: .losses, values: [5, 5, 5])
+        #expect(try tuner.learningRate(group: 0, step: 2) == 2 * start)
+        try tuner.observe(step: 2, kind: .losses, values: Self.quadratic(.track, c: 3, beta: 1, alpha: 1))
+        #expect(tuner.state.fits == 1)
+        let held = try tuner.learningRate(group: 0, step: 3)
+        var observed = 0
+        for step in UInt64(3)..<200 {
+            if case .losses = tuner.need(atStep: step) {
+                try tuner.observe(step: step, kind: .losses, values: [0, 0, 0])
+                observed += 1
+            }
+            #expect(try tuner.learningRate(group: 0, step: step) == held)
+        }
+        #expect(observed >= 5)
     }
 
     @Test func thePeriodGrowsOnlyOnceTheAveragesSpanTheirMemory() {

@@ -191,7 +191,8 @@ class Flag(IntFlag):
     CLAMPED_MAX = 8
     #: dᵀHd ≤ 0: candidate was decay·lr (CDAT: |dᵀHd| used).
     NEGATIVE_CURVATURE = 16
-    #: gᵀd == 0: rate kept.
+    #: gᵀd == 0: rate kept (auto: probe losses too close to resolve; the rate doubled before an
+    #: informative fit since the bracket or a reset, else it was kept).
     ZERO_GRADIENT = 32
     #: gᵀd < 0 (direction update): rate kept.
     NOT_DESCENT = 64

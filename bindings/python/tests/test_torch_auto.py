@@ -179,3 +179,25 @@ def test_a_layer_frozen_or_unfrozen_between_steps_probes_along_the_current_updat
             assert driver.tuner.get_param(Param.PROBE_PREVIOUS) == 0.0
         optimizer.step()
     assert len(changed) == 2 and all(math.isfinite(lr) for lr in driver.get_last_lr())
+
+
+def test_a_batch_trained_to_zero_loss_keeps_the_rate_bounded():
+    """Interpolating one batch (float32 cross-entropy reaches exactly 0): flat probes after an
+    informative fit hold the rate instead of doubling it. Before, the rate doubled at every
+    observation once the loss was 0 — 6·10⁸ by step 554 — until the weights overflowed and the
+    driver raised NonFiniteError at step 561."""
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(64, 64), torch.nn.ReLU(), torch.nn.Linear(64, 10))
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    driver = LRTuner(optimizer, "auto")
+    x, y = torch.randn(64, 64), torch.randint(0, 10, (64,))
+    closure = lambda: torch.nn.functional.cross_entropy(model(x), y)  # noqa: E731
+    rates = []
+    for _ in range(1000):
+        optimizer.zero_grad()
+        loss = closure()
+        loss.backward()
+        rates.extend(driver.after_backward(closure, loss=loss))
+        optimizer.step()
+    assert float(closure()) < 1e-6
+    assert all(math.isfinite(r) for r in rates) and max(rates[500:]) <= 4 * max(rates[:500])

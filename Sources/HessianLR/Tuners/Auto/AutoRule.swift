@@ -36,8 +36,12 @@ import Foundation
 /// neither explode nor collapse the rate; b̂ = 0 (no descent seen yet) halves it, â = 0 doubles
 /// it. The model is trusted at most one bracket ratio beyond the probed span: a fit raises the
 /// rate by at most 4 (flag boundedHigh). Fits whose losses all lie within 10⁻⁶·|L₀| of L₀ (about
-/// 8 float32 ulps: the probe step is below the model's resolution) carry no information: the rate
-/// doubles and the averages stay.
+/// 8 float32 ulps) carry no information and leave the averages as they are (flag zeroGradient).
+/// Before any informative fit since the bracket or the last reset, they mean the probe step is
+/// below the loss's resolution: the rate doubles. After one, they mean the loss has reached its
+/// resolution or a floor (0 when a batch is interpolated): the rate holds. (Doubling there grew
+/// the rate without bound while a tiny MLP sat at loss 0 on its one batch — 6·10⁸ by step 554 —
+/// until its weights overflowed.)
 ///
 /// Which direction, and κ (option probe_previous). The trainer should probe along the optimizer's
 /// PREVIOUS update u_{t−1} (at w_t, on the step's batch; probe_previous = 1). Its slope gₜᵀu_{t−1}
@@ -78,8 +82,10 @@ import Foundation
 /// **5. The edge a spike reveals.** The same quadratic puts the edge of stability (η·λ = 2) at
 /// η_edge = 2η/(1 + √q): twice the rate the spike cut leads to. The rule keeps the lowest such
 /// η_edge as a ceiling for group 0's rate (the other groups keep their ratios) for the rest of
-/// the run: no later fit raises the rate above it (flag boundedHigh). A spike from a previous
-/// loss of exactly 0 (q = +∞) gives η_edge = 0, no usable edge: the ceiling is then kept. Sharpness does not fall
+/// the run: no later fit raises the rate above it (flag boundedHigh). As the cut, the edge is
+/// floored at what the largest cut accounts for: a growth beyond (1/δ − 1)² (δ = fit_failure_decay;
+/// up to q = +∞, a rise from a previous loss of exactly 0) gives 2δη, never 0 (a ceiling of 0 would
+/// freeze the rate; the quadratic model's √q overstates η·λ for such jumps). Sharpness does not fall
 /// back below a rate that trained at the edge: it rises during training until it meets the edge
 /// 2/η and then hovers there (progressive sharpening and the edge of stability, Cohen et al.,
 /// ICLR 2021; Damian et al., "Self-stabilization", ICLR 2023), so a rate once found unstable is
@@ -154,7 +160,7 @@ public enum AutoRule {
     /// rate h of group 0, the averages so far and the ceiling of group 0's rate (+∞: none).
     public static func track(
         losses: [Double], rate h: Double, slopeAverage: Double, curvatureAverage: Double,
-        ceiling: Double = .infinity, options: AutoOptions
+        ceiling: Double = .infinity, informed: Bool = false, options: AutoOptions
     ) -> Decision {
         let (minus, current, plus) = (losses[0], losses[1], losses[2])
         var decision = Decision(
@@ -170,16 +176,14 @@ public enum AutoRule {
         if options.probePrevious, spikeGrowth(previous: minus, current: current) > spikeThreshold {
             let growth = spikeGrowth(previous: minus, current: current)
             decision.factor = max(1 / (1 + growth.squareRoot()), options.fitFailureDecay)
-            // A previous loss of 0 (q = +inf) or an edge that underflows reveals no usable edge.
-            let revealed = edge(rate: h, growth: growth)
-            if revealed > 0 { decision.ceiling = min(ceiling, revealed) }
+            decision.ceiling = min(ceiling, edge(rate: h, growth: growth, decay: options.fitFailureDecay))
             decision.slopeAverage = 0
             decision.curvatureAverage = 0
             decision.flags = [.lossSpike, .fitRejected]
             return decision
         }
         guard max(abs(plus - current), abs(minus - current)) > resolution * abs(current) else {
-            decision.factor = 2
+            decision.factor = informed ? 1 : 2
             decision.flags = [.zeroGradient, .fitRejected]
             return belowCeiling(decision, rate: h)
         }
@@ -220,9 +224,12 @@ public enum AutoRule {
     }
 
     /// The edge of stability 2η/(1 + √q) that a step at rate η growing the loss q-fold reveals
-    /// (on f = ½λx², |1 − ηλ|² = q per step: ηλ = 1 + √q; the edge is ηλ = 2).
-    public static func edge(rate: Double, growth: Double) -> Double {
-        2 * rate / (1 + growth.squareRoot())
+    /// (on f = ½λx², |1 − ηλ|² = q per step: ηλ = 1 + √q; the edge is ηλ = 2) — twice the rate
+    /// the spike's cut leads to. The cut is at most the fit failure decay δ, which accounts for a
+    /// growth up to (1/δ − 1)²; a larger one (up to q = +∞, a rise from a loss of exactly 0)
+    /// gives the edge of that largest growth, 2δη, never 0.
+    public static func edge(rate: Double, growth: Double, decay: Double) -> Double {
+        2 * rate * max(1 / (1 + growth.squareRoot()), decay)
     }
 
     /// The loss growth q = L(w_t)/L(w_{t−1}) of the last step on this batch, as

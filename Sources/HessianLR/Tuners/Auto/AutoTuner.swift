@@ -135,7 +135,8 @@ extension AutoRule: TuningRule {
         case .track:
             decision = track(
                 losses: losses, rate: rates[0], slopeAverage: tuner.state.slopeAverage,
-                curvatureAverage: tuner.state.curvatureAverage, ceiling: tuner.state.ceiling, options: options)
+                curvatureAverage: tuner.state.curvatureAverage, ceiling: tuner.state.ceiling,
+                informed: tuner.state.fits > 0, options: options)
         }
         for (name, value) in [("slope", decision.slope), ("curvature", decision.curvature)] where value.isInfinite {
             throw HLRError(.nonFinite, "the \(name) of the fit overflows (\(value)): the losses are too far apart")
