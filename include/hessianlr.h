@@ -323,6 +323,15 @@ int hlr_tuner_observe_failure(hlr_tuner *tuner, uint64_t step);
 int hlr_tuner_get_lr(const hlr_tuner *tuner, uint64_t step, size_t group, double *lr);
 /* All groups' learning rates at `step`; n must equal the group count. */
 int hlr_tuner_get_lrs(const hlr_tuner *tuner, uint64_t step, double *lrs, size_t n);
+/* One call per step for a caller that keeps the rates: *need and *count as hlr_tuner_need
+ * (count may be NULL), lrs[0..n) as hlr_tuner_get_lrs (n = the group count; when the step needs
+ * an observation, the rates before it), and *steady_until: the first step after `step` at which
+ * the need or the rates may differ, provided nothing is observed, set, reset or restored
+ * meanwhile (UINT64_MAX: never; step + 1 when `step` needs an observation or a base schedule is
+ * attached). On the steps in (step, *steady_until) the caller may reuse these rates without
+ * calling the library; the torch driver does. */
+int hlr_tuner_plan(const hlr_tuner *tuner, uint64_t step, int *need, size_t *count, double *lrs,
+                   size_t n, uint64_t *steady_until);
 
 /* ------------------------------------------------------------------------------------------ */
 /* Host mode: flat buffers and a Hessian-vector-product callback                              */

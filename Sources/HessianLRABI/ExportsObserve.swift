@@ -132,3 +132,31 @@ public func hlr_tuner_get_lrs(
         for (index, rate) in rates.enumerated() { out[index] = rate }
     }
 }
+
+@_cdecl("hlr_tuner_plan")
+public func hlr_tuner_plan(
+    _ handle: OpaquePointer?, _ step: UInt64, _ need: UnsafeMutablePointer<Int32>?,
+    _ count: UnsafeMutablePointer<UInt>?, _ lrs: UnsafeMutablePointer<Double>?, _ n: UInt,
+    _ steadyUntil: UnsafeMutablePointer<UInt64>?
+) -> Int32 {
+    exported("hlr_tuner_plan") {
+        let box = try Registry.lookup(handle)
+        let needOut = try Arguments.pointer(need, "need")
+        let out = try Arguments.pointer(lrs, "lrs")
+        let untilOut = try Arguments.pointer(steadyUntil, "steady_until")
+        let capacity = try Arguments.count(n, "n")
+        let (kind, values, rates, until) = try box.read { (tuner) throws(ABIError) in
+            guard capacity == tuner.groupCount else {
+                throw ABIError.invalid("n = \(capacity) must equal the group count \(tuner.groupCount)")
+            }
+            let need = tuner.need(atStep: step)
+            return (
+                need.kind?.rawValue ?? 0, need.valueCount(groups: tuner.groupCount), tuner.learningRates(step: step),
+                tuner.steadyUntil(step: step))
+        }
+        needOut.pointee = Int32(kind)
+        count?.pointee = UInt(values)
+        for (index, rate) in rates.enumerated() { out[index] = rate }
+        untilOut.pointee = until
+    }
+}

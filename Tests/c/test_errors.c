@@ -293,7 +293,7 @@ static void test_param_errors(void) {
         CHECK_ERROR_HAS(text);
         CHECK(value == 3.25);
     }
-    const int bad_info[] = {0, 8, -1, 100};
+    const int bad_info[] = {0, 9, -1, 100}; /* 9: fit_intercept, which HessianLR lacks */
     for (size_t i = 0; i < sizeof bad_info / sizeof bad_info[0]; i++) {
         double value = 3.25;
         CHECK_FAILS_UNCHANGED(t, hlr_tuner_get_info(t, bad_info[i], 0, &value), HLR_ERR_UNKNOWN_KEY);
@@ -1418,6 +1418,29 @@ static void case_hlr_tuner_get_lrs(void) {
     BAD("mismatch", hlr_tuner_get_lrs(fx.cdat, 0, lrs, 2), HLR_ERR_INVALID_ARGUMENT, "n = 2");
 }
 
+static void case_hlr_tuner_plan(void) {
+    double lrs[4] = {0};
+    int need = -1;
+    size_t count = 0;
+    uint64_t until = 0;
+    BAD_HANDLES("handle:tuner", H_TUNER, 1, hlr_tuner_plan(H, 0, &need, &count, lrs, 2, &until));
+    BAD("extreme:step", hlr_tuner_plan(fx.gen, UINT64_MAX, &need, &count, lrs, 2, &until), HLR_OK, NULL);
+    CHECK_EQ_INT(need, HLR_NEED_NOTHING);
+    CHECK(until == UINT64_MAX);
+    BAD("extreme:step", hlr_tuner_plan(fx.gen, 0, &need, &count, lrs, 2, &until), HLR_OK, NULL);
+    CHECK_EQ_INT(need, HLR_NEED_LOSSES);
+    CHECK(until == 1);
+    BAD("null:need", hlr_tuner_plan(fx.gen, 0, NULL, &count, lrs, 2, &until), HLR_ERR_NULL_POINTER, "need");
+    BAD("optional:count", hlr_tuner_plan(fx.gen, 0, &need, NULL, lrs, 2, &until), HLR_OK, NULL);
+    BAD("null:lrs", hlr_tuner_plan(fx.gen, 0, &need, &count, NULL, 2, &until), HLR_ERR_NULL_POINTER, "lrs");
+    BAD("null:steady_until", hlr_tuner_plan(fx.gen, 0, &need, &count, lrs, 2, NULL), HLR_ERR_NULL_POINTER,
+        "steady_until");
+    BAD("zero:n", hlr_tuner_plan(fx.gen, 0, &need, &count, lrs, 0, &until), HLR_ERR_INVALID_ARGUMENT, "0");
+    BAD("huge:n", hlr_tuner_plan(fx.gen, 0, &need, &count, lrs, SIZE_MAX, &until), HLR_ERR_INVALID_ARGUMENT,
+        "18446744073709551615");
+    BAD("mismatch", hlr_tuner_plan(fx.cdat, 0, &need, &count, lrs, 2, &until), HLR_ERR_INVALID_ARGUMENT, "n = 2");
+}
+
 /* --- host mode ---------------------------------------------------------------------------- */
 
 /* observe_host_f32 and _f64 share their cases; F32 selects the precision. */
@@ -2385,6 +2408,8 @@ static const matrix_row matrix[] = {
     ROW(hlr_tuner_observe_failure, "handle:tuner extreme:step state"),
     ROW(hlr_tuner_get_lr, "handle:tuner extreme:step zero:group huge:group null:lr"),
     ROW(hlr_tuner_get_lrs, "handle:tuner extreme:step null:lrs zero:n huge:n mismatch"),
+    ROW(hlr_tuner_plan, "handle:tuner extreme:step null:need optional:count null:lrs null:steady_until zero:n "
+                        "huge:n mismatch"),
     ROW(hlr_tuner_observe_host_f32, "handle:tuner extreme:step state null:gradient null:update mismatch zero:n huge:n "
                                     "null:group_offsets offsets:group_offsets zero:n_offsets huge:n_offsets "
                                     "null:hvp fail:hvp nan:hvp nonfinite:gradient nonfinite:update "

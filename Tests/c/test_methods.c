@@ -1373,7 +1373,7 @@ static void test_info_and_param_keys(void) {
     /* The info keys each method has (from the Swift sources' documentation). */
     static const int has_info[METHOD_COUNT][21] = {
         /*               1  2  3  4  5  6  7  8  9 10 11 12 13 14 15 16 17 18 19 20 */
-        [0] = {0, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}, /* hessianlr */
+        [0] = {0, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}, /* hessianlr */
         [1] = {0, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 1, 1, 1, 0, 0, 0}, /* cdat */
         [2] = {0, 1, 1, 1, 1, 1, 0, 0, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0}, /* gen */
         [3] = {0, 1, 1, 1, 1, 1, 0, 0, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0}, /* hidlr */

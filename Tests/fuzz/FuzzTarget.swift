@@ -97,6 +97,32 @@ func checkRates(_ handle: OpaquePointer?, step: UInt64) {
     for rate in rates {
         precondition(rate.isFinite && rate >= lrMin && rate <= lrMax, "rate \(rate) outside [\(lrMin), \(lrMax)]")
     }
+    checkPlan(handle, step: step, groups: groups, rates: rates)
+}
+
+/// hlr_tuner_plan agrees with hlr_tuner_need and hlr_tuner_get_lrs at `step`, and keeps its
+/// promise at the first and the last steps it covers (nothing needed, the same rates, bit for bit).
+func checkPlan(_ handle: OpaquePointer?, step: UInt64, groups: UInt, rates: [Double]) {
+    var need: Int32 = -1, planned: Int32 = -1
+    var count: UInt = 0, plannedCount: UInt = 0
+    var until: UInt64 = 0
+    var planRates = [Double](repeating: 0, count: Int(groups))
+    precondition(hlr_tuner_need(handle, step, &need, &count) == 0, "need failed")
+    precondition(hlr_tuner_plan(handle, step, &planned, &plannedCount, &planRates, groups, &until) == 0, "plan failed")
+    precondition(planned == need && plannedCount == count, "plan's need \(planned) differs from need \(need)")
+    precondition(planRates.map(\.bitPattern) == rates.map(\.bitPattern), "plan's rates differ from get_lrs")
+    precondition(until > step || (step == .max && until == .max), "steady_until \(until) not after step \(step)")
+    guard step < .max else { return precondition(until == .max, "steady_until \(until) at the last step") }
+    precondition(need == 0 || until == step + 1, "a step that needs an observation promises only itself")
+    guard until > step + 1 else { return }
+    let (far, overflow) = step.addingReportingOverflow(1000)
+    for t in [step + 1, overflow ? until - 1 : min(until - 1, far)] {
+        var later: Int32 = -1
+        var laterRates = [Double](repeating: 0, count: Int(groups))
+        precondition(hlr_tuner_need(handle, t, &later, &count) == 0 && later == 0, "step \(t) < \(until) needs \(later)")
+        precondition(hlr_tuner_get_lrs(handle, t, &laterRates, groups) == 0, "get_lrs failed")
+        precondition(laterRates.map(\.bitPattern) == rates.map(\.bitPattern), "rates at \(t) < \(until) differ")
+    }
 }
 
 let hvp64: @convention(c) (UnsafeMutableRawPointer?, UnsafePointer<Double>?, UnsafeMutablePointer<Double>?, UInt) -> Int32 = {

@@ -45,6 +45,14 @@ public protocol Tuner: Sendable {
     /// The learning rate of `group` for the update at `step`.
     func learningRate(group: Int, step: UInt64) throws(HLRError) -> Double
 
+    /// The first step after `step` at which the need or the rates may differ from those at
+    /// `step`, provided nothing is observed, set, reset or restored in between (`UInt64.max`:
+    /// never): for every t with step < t < steadyUntil(step: step), `need(atStep: t)` is
+    /// `nothing` and `learningRates(step: t) == learningRates(step: step)`. `step + 1` (no
+    /// promise) when `step` itself needs an observation. A binding that keeps the rates skips the
+    /// library on the steps between (`hlr_tuner_plan`).
+    func steadyUntil(step: UInt64) -> UInt64
+
     /// Sets an option for every group (`group == nil`) or, for group-scoped keys, one group.
     mutating func setParameter(_ key: ParameterKey, _ value: Double, group: Int?) throws(HLRError)
 

@@ -14,24 +14,50 @@ one never frees the other. A raw handle value means nothing in another process, 
 pickled. A subclass without ``_rebuild`` refuses to be copied with a TypeError; a closed object
 refuses with InvalidHandleError. Attributes other than the handle (``__dict__``) are copied as
 Python copies them.
+
+``revision`` counts the calls that may have changed the handle's state (the methods decorated
+with :func:`mutating`): a caller that keeps something it read from the library (the torch
+driver keeps a step's rates, see ``Tuner.plan``) knows it is still valid while the revision is
+the one it read at.
 """
 
 from __future__ import annotations
 
+import functools
+
 from . import _lib
 from .errors import InvalidHandleError, check
 
-__all__ = ["OwnedHandle"]
+__all__ = ["OwnedHandle", "mutating"]
+
+
+def mutating(method):
+    """Marks a method that may change the handle's state: it advances ``revision`` before the
+    call (also when the call fails, which changes nothing: a conservative count)."""
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        self._revision += 1
+        return method(self, *args, **kwargs)
+
+    return wrapper
 
 
 class OwnedHandle:
     #: Name of the library function that frees this kind of handle, e.g. "hlr_tuner_free".
     _free_function: str = ""
     _handle = None
+    _revision = 0
+
+    @property
+    def revision(self) -> int:
+        """Advances at every call that may have changed the handle's state (see the module)."""
+        return self._revision
 
     def close(self) -> None:
         """Frees the handle (the class's ``hlr_*_free``); later calls raise InvalidHandleError."""
         handle, self._handle = self._handle, None
+        self._revision += 1  # nothing read before stays valid
         if handle is not None:
             check(getattr(_lib.lib, self._free_function)(handle))
 

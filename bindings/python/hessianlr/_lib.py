@@ -189,6 +189,7 @@ PROTOTYPES = {
     "hlr_tuner_observe_failure": (c_int, [_handle, c_uint64]),
     "hlr_tuner_get_lr": (c_int, [_handle, c_uint64, c_size_t, _P(c_double)]),
     "hlr_tuner_get_lrs": (c_int, [_handle, c_uint64, _P(c_double), c_size_t]),
+    "hlr_tuner_plan": (c_int, [_handle, c_uint64, _P(c_int), _P(c_size_t), _P(c_double), c_size_t, _P(c_uint64)]),
     "hlr_tuner_observe_host_f32": (
         c_int,
         [_handle, c_uint64, _P(c_float), _P(c_float), c_size_t, _P(c_size_t), c_size_t, HVP_F32, c_void_p],

@@ -28,6 +28,7 @@ import numpy as np
 
 from . import _args, _lib
 from ._callbacks import CallbackSession
+from ._handle import mutating
 from .errors import NonFiniteError
 
 __all__ = ["HostMode"]
@@ -50,6 +51,7 @@ class HostMode:
 
     _handle: object
 
+    @mutating
     def observe_host(
         self,
         step: int,
@@ -88,6 +90,7 @@ class HostMode:
         )
         session.check(code, name)
 
+    @mutating
     def step_host(
         self,
         step: int,

@@ -244,7 +244,8 @@ class LRTuner:
     What ``after_backward(closure=None, *, loss=None, probe_closure=None)`` does at its step t
     (0-based, one per call):
 
-    1. ``need = tuner.need(t)``; checks, before anything changes: the gradient is in ``p.grad``;
+    1. ``need``: nothing when the plan read at an earlier step still holds (below), else
+       ``tuner.need(t)``; checks, before anything changes: the gradient is in ``p.grad``;
        ``closure`` is there if the step needs losses (GeN, Hi-DLR, Armijo: unless
        ``probe_closure``) or finite-difference curvature; on a step that observes, that the
        direction is finite (NonFiniteError: an overflowed gradient); under several processes,
@@ -279,8 +280,13 @@ class LRTuner:
 
     Kept between calls: the param groups as last checked (their parameters are checked for
     sharding again only when the groups changed: see ``_Layout``; a param group added after
-    construction is refused, ValueError, nothing changed) and the tuner's method. Which
-    parameters require grad, ``p.grad``, the need and the rates are read at every call.
+    construction is refused, ValueError, nothing changed), the tuner's method, and the step's
+    plan (``Tuner.plan``, ``hlr_tuner_plan``: need, rates and ``steady_until``, the first step
+    at which either may change). Until that step, with the tuner unchanged (its ``revision``:
+    any ``set_param``, ``restore``, observation ... advances it, and another tuner assigned to
+    ``driver.tuner`` is read afresh), a step needs nothing and its rates are the plan's, so the
+    steps between observations make no library call. Which parameters require grad and
+    ``p.grad`` are read at every call.
 
     ``loss``: the step's loss at w on this process (a tensor or a number; with accumulation the
     sum of the scaled micro-batch losses); it saves a forward pass on steps that need L(w), and
@@ -366,7 +372,8 @@ class LRTuner:
         self.curvature = _curvature(curvature)
         self._written_grads: dict = {}  # id(p) → (weakref to p, weakref to the grad step wrote or None)
         self._layout: _Layout | None = None  # the param groups as last checked (_check_supported)
-        self._method_of = None  # (weakref to the tuner, its method): see _method
+        self._method_of = None  # (weakref to the tuner, its method, ...): see _method_facts
+        self._plan = None  # (weakref to the tuner, its revision, the step, its Plan): see _kept_plan
         self._ddp, self._process_group = self._distribution(torch, optimizer, ddp, process_group)
         #: The ``torch.amp.GradScaler`` of the loop (``scaler=``), or None.
         self.scaler = self._grad_scaler(torch, scaler)
@@ -436,7 +443,7 @@ class LRTuner:
     def _build(method, groups, initial, direction, options, optimizer) -> Tuner:
         params = method_params(method)
         options = dict(options)
-        if method == Method.AUTO:  # the optimizer's dynamics (auto's bracket divides by its gain)
+        if Param.OPTIMIZER in params:  # the method models the optimizer's dynamics: copy them
             for key, value in optimizer_options(optimizer).items():
                 options.setdefault(key, value)
         if "initial_lr" not in options and Param.INITIAL_LR in params:
@@ -590,6 +597,7 @@ class LRTuner:
         state["_written_grads"] = {}
         state["_layout"] = None  # the copy checks its own optimizer's param groups afresh
         state["_method_of"] = None  # weak references cannot be copied
+        state["_plan"] = None
         return state
 
     def __setstate__(self, state):
@@ -601,6 +609,7 @@ class LRTuner:
         state.setdefault("scaler", None)
         state.setdefault("skipped_steps", 0)
         state.setdefault("_method_of", None)
+        state.setdefault("_plan", None)
         self.__dict__.update(state)
 
     def _record_written(self, params) -> None:
@@ -617,13 +626,30 @@ class LRTuner:
 
     def need(self) -> tuple[Need, int]:
         """What the next step will need first."""
+        if self._kept_plan(self._step) is not None:
+            return Need.NOTHING, 0
         return self.tuner.need(self._step)
 
     def wants_curvature(self) -> bool:
         """Whether the next step needs curvature: with ``curvature`` "graph" or "auto" build the
         double-backward graph then only, ``loss.backward(create_graph=driver.wants_curvature())``
         (with "finite_difference" never)."""
-        return self.tuner.need(self._step)[0] == Need.CURVATURE
+        return self.need()[0] == Need.CURVATURE
+
+    def _kept_plan(self, t):
+        """The plan read at an earlier step (:meth:`_finish`) if it still holds at step t — the
+        same tuner at the same revision, t before its ``steady_until`` — else None. Then step t
+        needs nothing and its rates are the plan's: the library promised it (``hlr_tuner_plan``),
+        so the steps between observations make no library call at all."""
+        kept = self._plan
+        if kept is None:
+            return None
+        tuner_ref, revision, step, plan = kept
+        tuner = self.tuner
+        if (tuner_ref() is not tuner or tuner.revision != revision or not step <= t < plan.steady_until
+                or plan.need != Need.NOTHING):
+            return None
+        return plan
 
     def get_last_lr(self) -> list[float]:
         """The rates last set on the optimizer's param groups, one per group."""
@@ -679,14 +705,25 @@ class LRTuner:
             raise ValueError("the optimizer has no parameters that require grad")
         return layout.param_groups, params_by_group, grads_by_group, present, carries_graph
 
-    def _method(self):
-        """The tuner's method (``tuner.method``, one library call), asked once per tuner: it is
-        fixed for a handle's lifetime; a tuner assigned to ``driver.tuner`` later is asked anew."""
+    def _method_facts(self):
+        """(the tuner's method, whether it probes along the previous update), asked once per
+        tuner: fixed for a handle's lifetime; a tuner assigned to ``driver.tuner`` later is asked
+        anew. A method that has the ``probe_previous`` option (the library's catalog says so, see
+        ``hlr_param_info``) wants the optimizer's previous update kept and probed along."""
         tuner = self.tuner
         cached = self._method_of
         if cached is None or cached[0]() is not tuner:
-            cached = self._method_of = (weakref.ref(tuner), tuner.method)
-        return cached[1]
+            method = tuner.method
+            cached = self._method_of = (weakref.ref(tuner), method, Param.PROBE_PREVIOUS in method_params(method))
+        return cached[1], cached[2]
+
+    def _method(self):
+        """The tuner's method (see :meth:`_method_facts`)."""
+        return self._method_facts()[0]
+
+    def _probes_previous(self) -> bool:
+        """Whether the tuner probes along the optimizer's previous update (see :meth:`_method_facts`)."""
+        return self._method_facts()[1]
 
     def _check_probe_closure(self, probe_closure) -> None:
         if probe_closure is not None and self._method() not in (Method.GEN, Method.HIDLR):
@@ -716,7 +753,7 @@ class LRTuner:
                              "driver.after_backward(closure, loss=loss)")
         self._check_gradients_untouched(params_by_group)
         t = self._step
-        need, _ = self.tuner.need(t)
+        need, _ = self.need()
         self._check_probe_closure(probe_closure)
         closures = _closures(closure)
         self._check_closure_for_losses(t, need, closures, probe_closure)
@@ -765,7 +802,7 @@ class LRTuner:
         layout = self._check_supported(torch, "LRTuner.after_backward", own_gradient=False)
         groups, params_by_group, grads_by_group, present, carries_graph = self._read_gradients(layout)
         t = self._step
-        need, _ = self.tuner.need(t)
+        need, _ = self.need()
         self._check_probe_closure(probe_closure)
         closures = _closures(closure)
         if not present:
@@ -932,11 +969,12 @@ class LRTuner:
 
     def _probe_directions(self, t, dirs):
         """The direction the step's observations are measured along: the optimizer's update, or,
-        for auto, its PREVIOUS update when it was kept at step t − 1 over the same parameters (an
-        unbiased slope: it does not contain this batch's noise; see AutoRule in the library)."""
+        for a method that probes along the previous update (auto), that update when it was kept
+        at step t − 1 over the same parameters (an unbiased slope: it does not contain this
+        batch's noise; see AutoRule in the library)."""
         kept = self._previous_update
         self._previous_update = None
-        if self._method() != Method.AUTO:
+        if not self._probes_previous():
             return dirs
         previous = kept is not None and kept[0] == t - 1 and _same_parameters(kept[1], dirs)
         if self.tuner.get_param(Param.PROBE_PREVIOUS) != float(previous):  # tells the rule what row −1 is
@@ -944,17 +982,25 @@ class LRTuner:
         return kept[1] if previous else dirs
 
     def _remember_update(self, t, groups, grads_by_group, dirs) -> None:
-        """For auto: keeps a copy of this step's update when the next step observes (one copy of
-        the parameters, on those steps only)."""
-        if self._method() != Method.AUTO or self.tuner.info(Info.NEXT_UPDATE_STEP) != t + 1:
+        """For a method that probes along the previous update (auto): keeps a copy of this step's
+        update when the next step observes (one copy of the parameters, on those steps only)."""
+        if not self._probes_previous():
             return
+        kept = self._kept_plan(t)
+        if (kept is not None and t + 1 < kept.steady_until) or self.tuner.info(Info.NEXT_UPDATE_STEP) != t + 1:
+            return  # step t + 1 observes nothing
         if dirs is None:
             _, dirs = self._directions(groups, [[None if g is None else g.detach() for g in grads]
                                                 for grads in grads_by_group])
         self._previous_update = (t, [[None if d is None else d.detach().clone() for d in ds] for ds in dirs])
 
     def _finish(self, t) -> list[float]:
-        lrs = self.tuner.lrs(t)
+        plan = self._kept_plan(t)
+        if plan is None:
+            tuner = self.tuner
+            plan = tuner.plan(t)
+            self._plan = (weakref.ref(tuner), tuner.revision, t, plan)
+        lrs = plan.lrs
         self._apply(lrs)
         self._last_lr = lrs
         self._step = t + 1

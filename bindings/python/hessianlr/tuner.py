@@ -25,22 +25,22 @@ from __future__ import annotations
 import ctypes
 import functools
 import math
-from ctypes import byref, c_double, c_int, c_size_t, c_void_p
-from typing import Iterable, Union
+from ctypes import byref, c_double, c_int, c_size_t, c_uint64, c_void_p
+from typing import Iterable, NamedTuple, Union
 
 import numpy as np
 
 from . import _args, _lib
 from ._bounds import ParamBounds, param_infos
 from ._options import apply_options, option_name, param_key
-from ._handle import OwnedHandle
+from ._handle import OwnedHandle, mutating
 from ._step_ops import StepResult, run_step
 from ._tuner_host import HostMode
 from .constants import Info, Method, Need, Param, ParamFamily, ParamFlag, Reset
 from .errors import BufferTooSmallError, InvalidHandleError, NonFiniteError, UnknownMethodError, check
 from .schedule import Schedule
 
-__all__ = ["ParamBounds", "param_bounds", "method_params", "Tuner"]
+__all__ = ["ParamBounds", "Plan", "param_bounds", "method_params", "Tuner"]
 
 KeyLike = Union[Param, int, str]
 
@@ -68,6 +68,15 @@ def _tuner_infos(method: int) -> list:
         return []
     known = set(Param.__members__.values())
     return sorted((i for i in infos if i.key in known), key=lambda i: i.key)
+
+
+class Plan(NamedTuple):
+    """What :meth:`Tuner.plan` returns for a step."""
+
+    need: Need
+    count: int
+    lrs: list
+    steady_until: int
 
 
 #: Need members by value: the lookup ``need`` does at every step (``Need(value)`` goes through
@@ -153,6 +162,7 @@ class Tuner(HostMode, OwnedHandle):
 
     # -- options -----------------------------------------------------------------------------
 
+    @mutating
     def set_param(self, key: KeyLike, value: float) -> None:
         """Sets an option for every group (range-checked; lr_min ≤ lr_max enforced)."""
         key = param_key(key) if isinstance(key, str) else _args.key(key)
@@ -165,6 +175,7 @@ class Tuner(HostMode, OwnedHandle):
         check(_lib.lib.hlr_tuner_get_param(self._handle, key, byref(value)))
         return value.value
 
+    @mutating
     def set_group_param(self, group: int, key: KeyLike, value: float) -> None:
         """Sets a per-group option (``initial_lr``, CDAT's ``sharpness``) for one group."""
         group = _args.index(group, "group")
@@ -200,6 +211,7 @@ class Tuner(HostMode, OwnedHandle):
                 result[option_name(key)] = self.get_param(key)
         return result
 
+    @mutating
     def reset(self, what: Union[Reset, int] = Reset.ALL) -> None:
         """Forgets observations (``Reset.STATE``), options and schedule (``Reset.OPTIONS``) or
         both."""
@@ -221,6 +233,7 @@ class Tuner(HostMode, OwnedHandle):
         check(_lib.lib.hlr_tuner_wants_curvature(self._handle, step, byref(wants)))
         return bool(wants.value)
 
+    @mutating
     def observe_curvature(self, step: int, values: Iterable[float]) -> None:
         """Feeds ``[s_0, c_0, s_1, c_1, ...]`` (2·groups doubles) for a step that wants curvature.
 
@@ -249,6 +262,7 @@ class Tuner(HostMode, OwnedHandle):
         check(_lib.lib.hlr_tuner_get_probes(self._handle, step, _args.double_pointer(matrix), matrix.size))
         return matrix
 
+    @mutating
     def observe(self, step: int, kind: Union[Need, int], values: Iterable[float]) -> None:
         """Feeds an observation of the kind ``need(step)`` asked for (see :class:`Need` for the
         layouts); nothing changes on error."""
@@ -256,6 +270,7 @@ class Tuner(HostMode, OwnedHandle):
         array = _args.doubles(values)
         check(_lib.lib.hlr_tuner_observe(self._handle, step, _args.key(kind, "kind"), _args.double_pointer(array), array.size))
 
+    @mutating
     def observe_failure(self, step: int) -> None:
         """Reports that the losses ``need(step)`` asked for could not be measured (a probe or
         trial loss was NaN/±Inf, or its forward pass failed): GeN and Hi-DLR multiply every rate
@@ -265,6 +280,7 @@ class Tuner(HostMode, OwnedHandle):
         step = _args.step(step)
         check(_lib.lib.hlr_tuner_observe_failure(self._handle, step))
 
+    @mutating
     def run_step(self, step: int, backend, current_loss: float | None = None) -> StepResult:
         """``hlr_tuner_step``: runs step ``step`` to completion through ``backend``, a step
         backend (:mod:`hessianlr._step_ops`: ``slopes``, ``curvatures``, ``set_trial``, ``loss``,
@@ -296,8 +312,23 @@ class Tuner(HostMode, OwnedHandle):
         check(_lib.lib.hlr_tuner_get_lrs(self._handle, step, values, count))
         return list(values)
 
+    def plan(self, step: int) -> Plan:
+        """``hlr_tuner_plan``: in one call what ``step`` needs (``need``, ``count`` as
+        :meth:`need`), its rates (``lrs`` as :meth:`lrs`; before the observation when it needs
+        one) and ``steady_until``: the first step after ``step`` at which the need or the rates may
+        differ, provided nothing changes the tuner meanwhile (:attr:`revision` unchanged;
+        2⁶⁴ − 1: never). On the steps in between the rates are these and nothing is needed."""
+        step = _args.step(step)
+        count = self._group_count
+        need, values, until = c_int(), c_size_t(), c_uint64()
+        rates = (c_double * count)()
+        check(_lib.lib.hlr_tuner_plan(self._handle, step, byref(need), byref(values), rates, count, byref(until)))
+        value = need.value
+        return Plan(_NEEDS[value] if value in _NEEDS else Need(value), values.value, list(rates), until.value)
+
     # -- base schedule -----------------------------------------------------------------------
 
+    @mutating
     def set_schedule(self, schedule) -> None:
         """Attaches a copy of ``schedule`` (a :class:`~hessianlr.Schedule`) as the base schedule,
         or detaches it with None: the rates become rate_k(t)·value(t)/nominal. The method
@@ -347,6 +378,7 @@ class Tuner(HostMode, OwnedHandle):
         written = self.save_into(buffer)
         return bytes(buffer[:written])
 
+    @mutating
     def restore(self, data: bytes) -> None:
         """Replaces options, state and schedule with a snapshot's; the restored tuner continues
         bit-identically. SnapshotCorruptError / SnapshotVersionError / SnapshotMismatchError

@@ -671,3 +671,59 @@ def test_a_param_group_added_after_construction_is_refused_with_nothing_changed(
             call()
         assert driver.tuner.save() == state and driver.step_count == step
     assert optimizer.param_groups[1]["lr"] == 0.5
+
+
+# -- the steps between observations --------------------------------------------------------------
+
+class _CountingTuner:
+    """Counts the driver's calls into the library through one tuner (need, lrs, plan, info)."""
+
+    def __init__(self, tuner):
+        self.calls = []
+        for name in ("need", "lrs", "plan", "info"):
+            original = getattr(tuner, name)
+
+            def counted(*args, _name=name, _original=original, **kwargs):
+                self.calls.append(_name)
+                return _original(*args, **kwargs)
+
+            setattr(tuner, name, counted)
+
+
+@pytest.mark.parametrize("method", ["auto", "gen", "cdat", "hidlr"])
+def test_steps_between_observations_call_the_library_not_at_all_and_keep_its_rates(method):
+    """Between observations the driver reuses the rates hlr_tuner_plan promised (steady_until):
+    no library call on those steps, and every rate it sets is the library's rate of that step,
+    bit for bit (checked with tuner.lrs(t) afterwards)."""
+    model, closure = tiny()
+    optimizer = torch.optim.SGD(two_groups(model), lr=0.05, momentum=0.9)
+    options = {} if method == "auto" else {"update_period": 4}
+    driver = LRTuner(optimizer, method, **options)
+    counting = _CountingTuner(driver.tuner)
+    quiet = 0
+    for t in range(40):
+        observes = driver.tuner.need(t)[0] != Need.NOTHING
+        counting.calls.clear()
+        rates = driver.step(closure=closure)
+        assert rates == driver.tuner.lrs(t), f"step {t}"
+        if not observes and t > 0 and counting.calls == ["lrs"]:  # only the assert's own call
+            quiet += 1
+        optimizer.step()
+    assert quiet >= 15, f"{quiet} of 40 steps made no library call"
+
+
+def test_a_change_to_the_tuner_between_observations_applies_at_the_next_step():
+    """The kept plan is dropped when anything may have changed the tuner (its revision): a lower
+    lr_max set between observations caps the very next step's rates."""
+    model, closure = tiny()
+    optimizer = torch.optim.SGD(two_groups(model), lr=0.05, momentum=0.9)
+    driver = LRTuner(optimizer, "gen", update_period=8)
+    for _ in range(3):
+        driver.step(closure=closure)
+        optimizer.step()
+    assert driver.tuner.need(3)[0] == Need.NOTHING
+    driver.tuner.set_param("lr_max", 1e-4)
+    assert driver.step(closure=closure) == driver.tuner.lrs(3) == [1e-4, 1e-4]
+    replacement = h.Tuner(h.Method.CONSTANT, 2, initial_lr=[0.5, 0.25])
+    driver.tuner = replacement  # another tuner: its own rates at once
+    assert driver.step(closure=closure) == [0.5, 0.25]

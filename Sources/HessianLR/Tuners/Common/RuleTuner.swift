@@ -47,6 +47,9 @@ public protocol TuningRule {
     static func observeFailure(step: UInt64, into tuner: inout RuleTuner<Self>) throws(HLRError)
     /// The rate of a valid `group` at `step`.
     static func rate(group: Int, step: UInt64, of tuner: RuleTuner<Self>) -> Double
+    /// The first step after `step` at which `rate` may differ from its value at `step` with the
+    /// state unchanged (default `UInt64.max`: the rate does not depend on the step).
+    static func rateSteadyUntil(step: UInt64, of tuner: RuleTuner<Self>) -> UInt64
     /// The method's info values beyond `UpdateHistory`'s (updates, last step); nil for a key
     /// the method lacks. `group` is valid for per-group keys.
     static func info(_ key: InfoKey, group: Int, of tuner: RuleTuner<Self>) -> Double?
@@ -87,6 +90,8 @@ extension TuningRule {
     public static func unknownInfo(_ key: InfoKey) -> HLRError { key.unknown(in: Options.method) }
 
     public static func optionsChanged(_ tuner: inout RuleTuner<Self>) {}
+
+    public static func rateSteadyUntil(step: UInt64, of tuner: RuleTuner<Self>) -> UInt64 { .max }
 
     public static var parameterSpecs: [ParameterSpec] { Options.specs }
 
@@ -144,6 +149,24 @@ public struct RuleTuner<Rule: TuningRule>: Tuner {
     public func learningRate(group: Int, step: UInt64) throws(HLRError) -> Double {
         try checkGroup(group)
         return Rule.rate(group: group, step: step, of: self)
+    }
+
+    /// The next observation (info `nextUpdateStep`: −1 none, else an exact step) and the rule's
+    /// `rateSteadyUntil`, whichever comes first; `step + 1` when `step` needs an observation or
+    /// the next one is not after `step` (a step before the last observed one).
+    public func steadyUntil(step: UInt64) -> UInt64 {
+        let (following, overflow) = step.addingReportingOverflow(1)
+        if overflow { return .max }
+        guard need(atStep: step) == .nothing, let next = try? info(.nextUpdateStep, group: 0) else { return following }
+        let observation: UInt64
+        if next == -1 {
+            observation = .max
+        } else if next > Double(step), next <= 0x1p53, next == next.rounded() {
+            observation = UInt64(next)
+        } else {
+            return following
+        }
+        return Swift.max(following, Swift.min(observation, Rule.rateSteadyUntil(step: step, of: self)))
     }
 
     public mutating func setParameter(_ key: ParameterKey, _ value: Double, group: Int?) throws(HLRError) {

@@ -126,6 +126,12 @@ extension HessianLRRule: TuningRule {
         tuner.history.recordUpdate(atStep: step)
     }
 
+    /// The warmup ramp changes the rate every step before warmup_steps; after it the rate is
+    /// the initial or the current one, whatever the step.
+    public static func rateSteadyUntil(step: UInt64, of tuner: HessianLRTuner) -> UInt64 {
+        step < tuner.options.warmupSteps ? step + 1 : .max
+    }
+
     /// The warmup schedule before the first update and during warmup, then the current rate,
     /// within [lr_min, lr_max].
     public static func rate(group: Int, step: UInt64, of tuner: HessianLRTuner) -> Double {
@@ -142,8 +148,9 @@ extension HessianLRRule: TuningRule {
         if let value = state.decisions.info(key, group: group) ?? state.observed.info(key, group: group) {
             return value
         }
-        guard key == .nextCurvatureStep else { return nil }
-        // −1 when no step after the last observed one fits in a UInt64.
+        // Its observations are curvature only: the next update is the next curvature step; −1
+        // when no step after the last observed one fits in a UInt64.
+        guard key == .nextCurvatureStep || key == .nextUpdateStep else { return nil }
         guard let from = tuner.history.lastStep.map({ $0 == .max ? nil : $0 + 1 }) ?? 0,
             let next = nextScheduledStep(from: from, options: tuner.options)
         else { return -1 }

@@ -54,6 +54,14 @@ public struct ScheduledTuner: Tuner {
         return RateSafeguards.clamp(rate * factor, lrMin: lrMin, lrMax: lrMax)
     }
 
+    /// The base's, or `step + 1` with a schedule attached (its factor may change every step).
+    public func steadyUntil(step: UInt64) -> UInt64 {
+        let steady = base.steadyUntil(step: step)
+        guard schedule != nil else { return steady }
+        let (following, overflow) = step.addingReportingOverflow(1)
+        return overflow ? .max : Swift.min(steady, following)
+    }
+
     public mutating func setParameter(_ key: ParameterKey, _ value: Double, group: Int?) throws(HLRError) {
         try base.setParameter(key, value, group: group)
     }
