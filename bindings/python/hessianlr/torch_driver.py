@@ -877,27 +877,30 @@ class LRTuner:
         return current
 
     @staticmethod
-    def _squared_norms(torch, device, grads_by_group, dirs_by_group):
-        """‖g‖² and ‖d‖² over every parameter, accumulated in float64 on the device (non-finite when
-        any element is)."""
+    def _squared_norms(torch, device, grads_by_group, dirs_by_group, *, gradient: bool):
+        """‖g‖² (None unless ``gradient``) and ‖d‖² over every parameter, accumulated in float64 on
+        the device (non-finite when any element is); each tensor converted once."""
         dtype = accumulation_dtype(torch, device)
-        g2 = torch.zeros((), dtype=dtype, device=device)
-        d2 = torch.zeros((), dtype=dtype, device=device)
-        for grads, dirs in zip(grads_by_group, dirs_by_group):
-            for g, d in zip(grads, dirs):
-                if g is not None:
-                    g2 = g2 + torch.dot(g.reshape(-1).to(dtype), g.reshape(-1).to(dtype))
-                if d is not None:
-                    d2 = d2 + torch.dot(d.reshape(-1).to(dtype), d.reshape(-1).to(dtype))
-        return g2, d2
+
+        def total(tensors_by_group):
+            result = torch.zeros((), dtype=dtype, device=device)
+            for tensors in tensors_by_group:
+                for v in tensors:
+                    if v is not None:
+                        flat = v.reshape(-1).to(dtype)
+                        result = result + torch.dot(flat, flat)
+            return result
+
+        return (total(grads_by_group) if gradient else None), total(dirs_by_group)
 
     def _check_before_observing(self, torch, t, params_by_group, grads_by_group, dirs_by_group, current) -> None:
         """Before a step that observes: the direction is finite (an overflowed gradient, e.g. a
         GradScaler step it will skip, would otherwise make loss probes fail and decay the rates
         of GeN and Hi-DLR); under a process group also _check_processes_agree."""
         device = next(p.device for ps in params_by_group for p in ps)
-        g2, d2 = self._squared_norms(torch, device, grads_by_group, dirs_by_group)
-        if self._process_group is not None:
+        several = self._process_group is not None  # ‖g‖² only to compare the processes' gradients
+        g2, d2 = self._squared_norms(torch, device, grads_by_group, dirs_by_group, gradient=several)
+        if several:
             self._check_processes_agree(torch, t, device, g2, d2, current)
         elif not math.isfinite(float(d2.cpu())):
             raise NonFiniteError(self._non_finite_direction(t))
