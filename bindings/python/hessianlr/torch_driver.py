@@ -245,7 +245,7 @@ class LRTuner:
     (0-based, one per call):
 
     1. ``need``: nothing when the plan read at an earlier step still holds (below), else
-       ``tuner.need(t)``; checks, before anything changes: the gradient is in ``p.grad``;
+       ``tuner.plan(t)``'s; checks, before anything changes: the gradient is in ``p.grad``;
        ``closure`` is there if the step needs losses (GeN, Hi-DLR, Armijo: unless
        ``probe_closure``) or finite-difference curvature; on a step that observes, that the
        direction is finite (NonFiniteError: an overflowed gradient); under several processes,
@@ -626,9 +626,8 @@ class LRTuner:
 
     def need(self) -> tuple[Need, int]:
         """What the next step will need first."""
-        if self._kept_plan(self._step) is not None:
-            return Need.NOTHING, 0
-        return self.tuner.need(self._step)
+        plan = self._kept_plan(self._step) or self._read_plan(self._step)
+        return plan.need, plan.count
 
     def wants_curvature(self) -> bool:
         """Whether the next step needs curvature: with ``curvature`` "graph" or "auto" build the
@@ -637,7 +636,7 @@ class LRTuner:
         return self.need()[0] == Need.CURVATURE
 
     def _kept_plan(self, t):
-        """The plan read at an earlier step (:meth:`_finish`) if it still holds at step t — the
+        """The plan read at an earlier step (:meth:`_read_plan`) if it still holds at step t — the
         same tuner at the same revision, t before its ``steady_until`` — else None. Then step t
         needs nothing and its rates are the plan's: the library promised it (``hlr_tuner_plan``),
         so the steps between observations make no library call at all."""
@@ -997,12 +996,15 @@ class LRTuner:
                                                 for grads in grads_by_group])
         self._previous_update = (t, [[None if d is None else d.detach().clone() for d in ds] for ds in dirs])
 
+    def _read_plan(self, t):
+        """``tuner.plan(t)``, kept for the later steps it covers (see :meth:`_kept_plan`)."""
+        tuner = self.tuner
+        plan = tuner.plan(t)
+        self._plan = (weakref.ref(tuner), tuner.revision, t, plan)
+        return plan
+
     def _finish(self, t) -> list[float]:
-        plan = self._kept_plan(t)
-        if plan is None:
-            tuner = self.tuner
-            plan = tuner.plan(t)
-            self._plan = (weakref.ref(tuner), tuner.revision, t, plan)
+        plan = self._kept_plan(t) or self._read_plan(t)
         lrs = plan.lrs
         self._apply(lrs)
         self._last_lr = lrs
