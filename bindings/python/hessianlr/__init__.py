@@ -100,13 +100,7 @@ from .estimators import (
 )
 from .schedule import Schedule, join, schedule_param_bounds, schedule_params, warmup
 from .tuner import ParamBounds, Tuner, method_params, param_bounds
-from .tuner_armijo import Armijo
-from .tuner_cdat import CDAT
-from .tuner_constant import Constant
-from .tuner_gen import GeN
-from .tuner_hessianlr import HessianLR
-from .tuner_hidlr import HiDLR
-from .tuners import TUNER_CLASSES, Auto, make_tuner, method_of
+from .tuners import TUNER_CLASSES, CDAT, Armijo, Auto, Constant, GeN, HessianLR, HiDLR, MethodTuner, make_tuner, method_of
 
 #: Version of this Python package.
 __version__ = "0.1.0"
@@ -173,6 +167,7 @@ __all__ = [
     "Armijo",
     "Constant",
     "Auto",
+    "MethodTuner",
     "TUNER_CLASSES",
     "make_tuner",
     "method_of",

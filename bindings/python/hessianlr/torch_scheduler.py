@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .torch_driver import LRTuner, _torch
-from .tuner_hessianlr import HessianLR
+from .tuners import HessianLR
 
 __all__ = ["HessianLRScheduler"]
 

@@ -102,8 +102,8 @@ class Tuner(HostMode, OwnedHandle):
     ``options`` are option names (``Param`` members in lower case) with values, as for
     :meth:`configure`; ``schedule`` a :class:`~hessianlr.Schedule` to attach. The method classes (:class:`~hessianlr.HessianLR`,
     :class:`~hessianlr.CDAT`, :class:`~hessianlr.GeN`, :class:`~hessianlr.HiDLR`,
-    :class:`~hessianlr.Armijo`, :class:`~hessianlr.Constant`) spell them out with their
-    defaults.
+    :class:`~hessianlr.Armijo`, :class:`~hessianlr.Constant`, :class:`~hessianlr.Auto`) take the same
+    options; every default is the library's (:func:`method_params`).
 
     Usable as a context manager; ``close()`` frees the handle (idempotent) and ``__del__`` frees
     it too. Calls on a closed tuner raise InvalidHandleError (the library sees a NULL handle).

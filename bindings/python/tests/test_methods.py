@@ -12,43 +12,58 @@ import pytest
 import hessianlr as h
 from hessianlr import Direction, Method, Model, Param
 
-NEW_CLASSES = [h.CDAT, h.GeN, h.HiDLR, h.Armijo, h.Constant]
-CHOICES = {"direction": Direction, "model": Model}
+NEW_CLASSES = [h.CDAT, h.GeN, h.HiDLR, h.Armijo, h.Constant, h.Auto]
+#: Options that another option's value requires (Nesterov needs momentum, as torch).
+COMPANIONS = {"nesterov": {"momentum": 0.5}}
+SEED_DEFAULTS = {"initial_lr": 1e-3, "num_warmup_steps": 0, "update_period": 10, "lr_bounds": (0.3, 3.0),
+                 "lr_min": 1e-8, "lr_max": 1.0, "smoothing_factor": 0.9, "negative_curvature_decay": 0.5,
+                 "direction": "gradient"}
 
 
-def keyword_defaults(cls):
-    return {name: p.default for name, p in inspect.signature(cls.__init__).parameters.items()
-            if name not in ("self", "groups", "schedule")}
+def assert_library_defaults(options, method, groups):
+    params = h.method_params(method)
+    assert set(options) == {p.name.lower() for p in params}
+    for key, bounds in params.items():
+        assert options[key.name.lower()] in (bounds.default, [bounds.default] * groups), key
 
 
 @pytest.mark.parametrize("cls", NEW_CLASSES)
-def test_keywords_are_the_methods_options_with_the_librarys_defaults(cls):
+def test_a_method_class_has_the_librarys_defaults_and_takes_every_option_by_name(cls):
     method = h.method_of(cls)
-    expected = h.method_params(method)
-    defaults = keyword_defaults(cls)
-    assert {Param[name.upper()] for name in defaults} == set(expected), cls
-    for name, default in defaults.items():
-        bounds = h.param_bounds(method, Param[name.upper()])
-        value = CHOICES[name][default.upper()] if name in CHOICES else default
-        assert float(value) == bounds.default, (cls.__name__, name)
-        assert bounds.min <= float(value) <= bounds.max
+    assert cls.method_id == method
     with cls(groups=2) as tuner:
         assert tuner.method == method and tuner.groups == 2
-        for name, value in tuner.options().items():
-            expected_default = expected[Param[name.upper()]].default
-            assert value == ([expected_default] * 2 if isinstance(value, list) else expected_default), name
+        assert_library_defaults(tuner.options(), method, 2)
+    # every option by its library name, at an end of its range other than the default
+    chosen = {}
+    for key, bounds in h.method_params(method).items():
+        if key in (Param.LR_MIN, Param.LR_MAX):
+            continue  # constrained together; covered below
+        span = [v for v in (bounds.min, bounds.max) if math.isfinite(v) and v != bounds.default]
+        if span:
+            chosen[key.name.lower()] = span[0]
+    for name, value in chosen.items():  # one at a time: some options constrain others
+        with cls(groups=2, **COMPANIONS.get(name, {}), **{name: value}) as tuner:
+            assert tuner.options()[name] in (value, [value, value]), name
+    with pytest.raises(h.UnknownKeyError, match="unknown option 'num_warmup_stepz'"):
+        cls(num_warmup_stepz=3)
 
 
-def test_hessianlr_keeps_the_seed_names_and_defaults():
-    seed = {"initial_lr": 1e-3, "num_warmup_steps": 0, "update_period": 10, "lr_bounds": (0.3, 3.0),
-            "lr_min": 1e-8, "lr_max": 1.0, "smoothing_factor": 0.9, "negative_curvature_decay": 0.5,
-            "direction": "gradient"}
-    assert keyword_defaults(h.HessianLR) == seed
-    with h.HessianLR() as tuner:
-        library = {name: bounds.default for name, bounds in
-                   ((p.name.lower(), b) for p, b in h.method_params(Method.HESSIANLR).items())}
+def test_hessianlr_keeps_the_seed_names_positions_and_defaults():
+    names = [n for n in inspect.signature(h.HessianLR.__init__).parameters if n not in ("self", "schedule")]
+    assert names == ["groups", *SEED_DEFAULTS]
+    with h.HessianLR() as tuner:  # the library's defaults are the seed's
         options = tuner.options()
-        assert {k: (v[0] if isinstance(v, list) else v) for k, v in options.items()} == library
+        assert_library_defaults(options, Method.HESSIANLR, 1)
+        seed = dict(SEED_DEFAULTS, lr_bound_low=0.3, lr_bound_high=3.0, warmup_steps=0, smoothing=0.9,
+                    direction=float(Direction.GRADIENT), initial_lr=[1e-3])
+        for name, value in options.items():
+            assert value == seed[name], name
+    with h.HessianLR(2, 0.5, 3, 7, (0.25, 4.0), 1e-6, 2.0, 0.8, 0.25, "update") as tuner:  # positional, seed order
+        assert tuner.options() == {"initial_lr": [0.5, 0.5], "warmup_steps": 3.0, "update_period": 7.0,
+                                   "lr_bound_low": 0.25, "lr_bound_high": 4.0, "lr_min": 1e-6, "lr_max": 2.0,
+                                   "smoothing": 0.8, "negative_curvature_decay": 0.25,
+                                   "direction": float(Direction.UPDATE)}
 
 
 def test_every_method_class_is_registered():
