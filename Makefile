@@ -14,8 +14,10 @@ SWIFT ?= $(shell command -v swift 2>/dev/null || echo /opt/swift/usr/bin/swift)
 PYTHON ?= python3
 CC ?= cc
 
-VERSION_MAJOR := 0
-VERSION := 0.1.0
+# the version is the header's (HLR_VERSION_*): written once, in include/hessianlr.h
+version_macro = $(shell sed -n 's/^\#define HLR_VERSION_$(1) \([0-9]*\)$$/\1/p' include/hessianlr.h)
+VERSION_MAJOR := $(call version_macro,MAJOR)
+VERSION := $(VERSION_MAJOR).$(call version_macro,MINOR).$(call version_macro,PATCH)
 ROOT := $(abspath .)
 BUILD := $(ROOT)/build
 LIBDIR := $(BUILD)/lib

@@ -49,12 +49,20 @@ extern "C" {
 /* ------------------------------------------------------------------------------------------ */
 
 #define HLR_VERSION_MAJOR 0
-#define HLR_VERSION_MINOR 1
+#define HLR_VERSION_MINOR 2
 #define HLR_VERSION_PATCH 0
 #define HLR_VERSION_NUMBER (HLR_VERSION_MAJOR * 10000 + HLR_VERSION_MINOR * 100 + HLR_VERSION_PATCH)
-#define HLR_VERSION_STRING "0.1.0"
+#define HLR_VERSION_STRING "0.2.0"
 
-/* HLR_VERSION_NUMBER of the loaded library; bindings compare it with the header they were
+/* Versioning. While the major version is 0 the API may still change: a release that adds a
+ * function, key or flag bumps the minor version (0.2.0 added hlr_tuner_plan); one that removes
+ * or changes anything also bumps the minor and says so in its notes. The SONAME carries the
+ * major version (libhessianlr.so.0). A binding written against header 0.m.p loads a library of
+ * the same major version and a number at least as large (hlr_version_number() >=
+ * HLR_VERSION_NUMBER of its header): what it calls exists there. From 1.0 on, a change that
+ * breaks a caller bumps the major version and the SONAME.
+ *
+ * HLR_VERSION_NUMBER of the loaded library; bindings compare it with the header they were
  * written against (same major, minor at least as large). */
 unsigned hlr_version_number(void);
 /* "major.minor.patch" of the loaded library; static storage, never free it. */

@@ -103,7 +103,7 @@ from .tuner import ParamBounds, Tuner, method_params, param_bounds
 from .tuners import TUNER_CLASSES, CDAT, Armijo, Auto, Constant, GeN, HessianLR, HiDLR, MethodTuner, make_tuner, method_of
 
 #: Version of this Python package.
-__version__ = "0.1.0"
+__version__ = _HEADER_VERSION_STRING  # the package is versioned with the header it binds
 #: Version of the loaded shared library (``hlr_version_string()``).
 library_version = _c.hlr_version_string().decode("ascii")
 #: ``hlr_version_number()`` of the loaded library.

@@ -38,19 +38,21 @@ def test_loaded_version_matches_header():
     assert hessianlr.library_version_number >= number
     assert hessianlr.library_version_number // 10000 == _lib.HEADER_VERSION_MAJOR
     assert hessianlr.library_version == _lib.lib.hlr_version_string().decode()
-    assert hessianlr.__version__ == "0.1.0"
+    assert hessianlr.__version__ == _lib.HEADER_VERSION_STRING
+    pyproject = (REPO_ROOT / "bindings" / "python" / "pyproject.toml").read_text()
+    assert f'\nversion = "{hessianlr.__version__}"\n' in pyproject
 
 
-@pytest.mark.parametrize("number", [100, 101, 199, 200, 9999])
+@pytest.mark.parametrize("number", [200, 201, 299, 300, 9999])
 def test_version_check_accepts_same_major_not_older(number):
     _lib.check_version(number)
 
 
-@pytest.mark.parametrize("number, shown", [(99, "0.0.99"), (0, "0.0.0"), (10000, "1.0.0"), (10100, "1.1.0")])
+@pytest.mark.parametrize("number, shown", [(199, "0.1.99"), (100, "0.1.0"), (0, "0.0.0"), (10000, "1.0.0"), (10200, "1.2.0")])
 def test_version_check_refuses_other_major_or_older(number, shown):
     with pytest.raises(ImportError) as info:
         _lib.check_version(number)
-    assert shown in str(info.value) and "0.1.0" in str(info.value)
+    assert shown in str(info.value) and "0.2.0" in str(info.value)
 
 
 def test_every_header_function_has_a_prototype():
@@ -108,7 +110,7 @@ def test_foreign_library_with_other_major_is_refused(tmp_path):
     result = run_python("import hessianlr", str(fake), tmp_path)
     assert result.returncode != 0
     assert "ImportError" in result.stderr
-    assert "2.3.0" in result.stderr and "0.1.0" in result.stderr
+    assert "2.3.0" in result.stderr and _lib.HEADER_VERSION_STRING in result.stderr
 
 
 def test_import_does_not_import_torch(tmp_path):
