@@ -345,8 +345,10 @@ class Estimator(OwnedHandle):
 
     ``params`` are parameter names (``EstimatorParam`` members in lower case) with values;
     ``which`` and ``distribution`` also take names ("largest_algebraic" or scipy's "LA",
-    "rademacher"); None means "automatic" for ``sketch_size``, ``sigma``, ``grid_lower``,
-    ``grid_upper``. ``blocks``: n_blocks + 1 non-decreasing offsets from 0 to n (per-block
+    "rademacher"). A parameter left out or None keeps the library's default
+    (:func:`estimator_params` lists them with their ranges; the per-kind classes below write no
+    default of their own); for ``sketch_size``, ``sigma``, ``grid_lower`` and ``grid_upper`` that
+    default is "automatic", which ``set_param(name, None)`` also restores. ``blocks``: n_blocks + 1 non-decreasing offsets from 0 to n (per-block
     traces / diagonal means), or None. Usable as a context manager; ``close()`` frees it.
     ``pickle`` and ``copy`` give an independent estimator on a new handle with the same kind,
     parameters, seed and blocks (all that determines a run, so its runs give the same results).
@@ -366,7 +368,8 @@ class Estimator(OwnedHandle):
         try:
             self.kind = self._read_kind()
             for name, value in params.items():
-                self.set_param(name, value)
+                if value is not None:  # None: the library's default
+                    self.set_param(name, value)
             self.seed = seed
             if blocks is not None:
                 self.set_blocks(blocks)
@@ -542,10 +545,12 @@ class Lanczos(Estimator):
     Start vector: probe 0 of stream 1 (Gaussian).
     """
 
-    def __init__(self, count: int = 1, which: Union[str, Which, int] = "largest_magnitude", tolerance: float = 1e-10,
-                 max_dimension: int = 128, distribution: Union[str, ProbeDistribution, int] = "gaussian",
-                 compute_vectors: bool = False, symmetry_tolerance: float = 1e-3, threads: int = 1, *,
-                 eigenvalue_tolerance: float = 0.0, seed: int = 0):
+    def __init__(self, count: Optional[int] = None, which: Optional[Union[str, Which, int]] = None,
+                 tolerance: Optional[float] = None, max_dimension: Optional[int] = None,
+                 distribution: Optional[Union[str, ProbeDistribution, int]] = None,
+                 compute_vectors: Optional[bool] = None, symmetry_tolerance: Optional[float] = None,
+                 threads: Optional[int] = None, *, eigenvalue_tolerance: Optional[float] = None,
+                 seed: int = 0):
         super().__init__(EstimatorKind.LANCZOS, seed=seed, count=count, which=which, tolerance=tolerance,
                          max_dimension=max_dimension, distribution=distribution, compute_vectors=compute_vectors,
                          symmetry_tolerance=symmetry_tolerance, threads=threads,
@@ -568,9 +573,10 @@ class PowerIteration(Estimator):
     < tolerance or after max_iterations HVPs. Converges at rate |λ₂/λ₁| per HVP; kept for
     comparison — :class:`Lanczos` reaches far higher accuracy per HVP."""
 
-    def __init__(self, count: int = 1, tolerance: float = 1e-3, max_iterations: int = 100,
-                 distribution: Union[str, ProbeDistribution, int] = "gaussian", compute_vectors: bool = False,
-                 threads: int = 1, *, seed: int = 0, symmetry_tolerance: float = 1e-3):
+    def __init__(self, count: Optional[int] = None, tolerance: Optional[float] = None,
+                 max_iterations: Optional[int] = None, distribution: Optional[Union[str, ProbeDistribution,
+                 int]] = None, compute_vectors: Optional[bool] = None, threads: Optional[int] = None, *,
+                 seed: int = 0, symmetry_tolerance: Optional[float] = None):
         super().__init__(EstimatorKind.POWER_ITERATION, seed=seed, count=count, tolerance=tolerance,
                          max_iterations=max_iterations, distribution=distribution, compute_vectors=compute_vectors,
                          symmetry_tolerance=symmetry_tolerance, threads=threads)
@@ -602,9 +608,10 @@ class Hutchinson(Estimator):
     ``relative_tolerance`` > 0 at most that many, stopping after ≥ ``min_samples`` once
     se ≤ relative_tolerance·|estimate|. Probe s: probe s of stream 3."""
 
-    def __init__(self, samples: int = 100, relative_tolerance: float = 0.0, min_samples: int = 10,
-                 distribution: Union[str, ProbeDistribution, int] = "rademacher", threads: int = 1, *,
-                 seed: int = 0, blocks: Optional[Sequence[int]] = None, symmetry_tolerance: float = math.inf):
+    def __init__(self, samples: Optional[int] = None, relative_tolerance: Optional[float] = None,
+                 min_samples: Optional[int] = None, distribution: Optional[Union[str, ProbeDistribution,
+                 int]] = None, threads: Optional[int] = None, *, seed: int = 0,
+                 blocks: Optional[Sequence[int]] = None, symmetry_tolerance: Optional[float] = None):
         super().__init__(EstimatorKind.HUTCHINSON, seed=seed, blocks=blocks, samples=samples,
                          relative_tolerance=relative_tolerance, min_samples=min_samples, distribution=distribution,
                          symmetry_tolerance=symmetry_tolerance, threads=threads)
@@ -620,10 +627,11 @@ class HutchPlusPlus(Estimator):
     error O(1/m) for PSD H (Hutchinson: O(1/√m)). With ``relative_tolerance`` > 0 the residual
     probes stop early (after ≥ ``min_samples``) once se ≤ tol·|estimate|; m is then a cap."""
 
-    def __init__(self, matvecs: int = 102, sketch_size: Optional[int] = None, relative_tolerance: float = 0.0,
-                 min_samples: int = 10, distribution: Union[str, ProbeDistribution, int] = "rademacher",
-                 threads: int = 1, *, seed: int = 0, blocks: Optional[Sequence[int]] = None,
-                 symmetry_tolerance: float = 1e-3):
+    def __init__(self, matvecs: Optional[int] = None, sketch_size: Optional[int] = None,
+                 relative_tolerance: Optional[float] = None, min_samples: Optional[int] = None,
+                 distribution: Optional[Union[str, ProbeDistribution, int]] = None,
+                 threads: Optional[int] = None, *, seed: int = 0, blocks: Optional[Sequence[int]] = None,
+                 symmetry_tolerance: Optional[float] = None):
         super().__init__(EstimatorKind.HUTCH_PLUS_PLUS, seed=seed, blocks=blocks, matvecs=matvecs,
                          sketch_size=sketch_size, relative_tolerance=relative_tolerance, min_samples=min_samples,
                          distribution=distribution, symmetry_tolerance=symmetry_tolerance, threads=threads)
@@ -643,8 +651,9 @@ class XTrace(Estimator):
     HVP serves only one part. If HΩ is numerically rank-deficient (rank H < s, or s ≥ n) it
     falls back to Hutch++ on Q with the HVPs left (exact when Q spans range(H))."""
 
-    def __init__(self, matvecs: int = 102, distribution: Union[str, ProbeDistribution, int] = "rademacher",
-                 threads: int = 1, *, seed: int = 0, symmetry_tolerance: float = 1e-3):
+    def __init__(self, matvecs: Optional[int] = None, distribution: Optional[Union[str, ProbeDistribution,
+                 int]] = None, threads: Optional[int] = None, *, seed: int = 0,
+                 symmetry_tolerance: Optional[float] = None):
         super().__init__(EstimatorKind.XTRACE, seed=seed, matvecs=matvecs, distribution=distribution,
                          symmetry_tolerance=symmetry_tolerance, threads=threads)
 
@@ -658,8 +667,8 @@ class Diagonal(Estimator):
     H. ``trace`` comes free from the same probes; ``blocks`` add per-block means (AdaHessian's
     spatial averaging). An ops/torch run needs the backend's ``mul_acc``."""
 
-    def __init__(self, samples: int = 100, threads: int = 1, *, seed: int = 0,
-                 blocks: Optional[Sequence[int]] = None, symmetry_tolerance: float = math.inf):
+    def __init__(self, samples: Optional[int] = None, threads: Optional[int] = None, *, seed: int = 0,
+                 blocks: Optional[Sequence[int]] = None, symmetry_tolerance: Optional[float] = None):
         super().__init__(EstimatorKind.DIAGONAL, seed=seed, blocks=blocks, samples=samples,
                          symmetry_tolerance=symmetry_tolerance, threads=threads)
 
@@ -683,9 +692,9 @@ class XDiag(Estimator):
     sketch plus Hutchinson on the remainder with the HVPs left. An ops/torch run needs the
     backend's ``mul_acc``."""
 
-    def __init__(self, matvecs: int = 102, distribution: Union[str, ProbeDistribution, int] = "rademacher",
-                 symmetry_tolerance: float = 1e-3, threads: int = 1, *, seed: int = 0,
-                 blocks: Optional[Sequence[int]] = None):
+    def __init__(self, matvecs: Optional[int] = None, distribution: Optional[Union[str, ProbeDistribution,
+                 int]] = None, symmetry_tolerance: Optional[float] = None, threads: Optional[int] = None, *,
+                 seed: int = 0, blocks: Optional[Sequence[int]] = None):
         super().__init__(EstimatorKind.XDIAG, seed=seed, blocks=blocks, matvecs=matvecs, distribution=distribution,
                          symmetry_tolerance=symmetry_tolerance, threads=threads)
 
@@ -706,10 +715,11 @@ class SpectralDensity(Estimator):
     node spread) on ``grid_points`` points over [grid_lower, grid_upper] (None: min/max node ∓ 5σ)
     and integrates to 1 (trapezoid)."""
 
-    def __init__(self, runs: int = 1, steps: int = 100, grid_points: int = 1000, sigma: Optional[float] = None,
+    def __init__(self, runs: Optional[int] = None, steps: Optional[int] = None,
+                 grid_points: Optional[int] = None, sigma: Optional[float] = None,
                  grid_lower: Optional[float] = None, grid_upper: Optional[float] = None,
-                 distribution: Union[str, ProbeDistribution, int] = "rademacher", symmetry_tolerance: float = 1e-3,
-                 threads: int = 1, *, seed: int = 0):
+                 distribution: Optional[Union[str, ProbeDistribution, int]] = None,
+                 symmetry_tolerance: Optional[float] = None, threads: Optional[int] = None, *, seed: int = 0):
         super().__init__(EstimatorKind.SPECTRAL_DENSITY, seed=seed, runs=runs, steps=steps, grid_points=grid_points,
                          sigma=sigma, grid_lower=grid_lower, grid_upper=grid_upper, distribution=distribution,
                          symmetry_tolerance=symmetry_tolerance, threads=threads)
