@@ -32,7 +32,7 @@ SWIFT_SOURCES := $(shell find Sources -name '*.swift') Package.swift tools/hessi
 CFLAGS_TEST := -std=c11 -Wall -Wextra -Werror -pedantic -O1 -g -I$(ROOT)/include
 LDFLAGS_LIB := -L$(LIBDIR) -lhessianlr -Wl,-rpath,$(LIBDIR) -lm -lpthread
 
-.PHONY: all lib venv python-package wheel test-wheel demo test test-swift test-c test-abi test-python \
+.PHONY: all lib venv python-package wheel test-wheel demo test test-swift test-c test-abi test-python constants \
         test-examples example-c example-swift valgrind-c test-fuzz-corpus fuzz-smoke fuzz \
         test-sanitize test-asan test-tsan test-soak soak test-properties-long bench-curvature bench-models bench-kernels bench-training \
         bench-training-quick bench-tuning bench-tuning-quick bench-overhead bench-overhead-quick clean
@@ -148,6 +148,11 @@ valgrind-c: $(C_TESTS) $(BUILD)/examples/logreg_c $(BUILD)/examples/protocol_c
 	  echo "== valgrind logreg_c"; \
 	  $(VALGRIND) $(BUILD)/examples/logreg_c examples/data/breast_cancer.csv >/dev/null || st=1; \
 	  echo "== valgrind protocol_c"; $(VALGRIND) $(BUILD)/examples/protocol_c >/dev/null || st=1; exit $$st
+
+# bindings/python/hessianlr/constants.py is generated from the header (test_constants.py fails
+# while it is stale).
+constants:
+	python3 tools/gen_constants.py
 
 test-python: python-package $(BUILD)/tests/c/replay
 	$(SWIFT) build --product hessianlr-replay

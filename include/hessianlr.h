@@ -117,30 +117,31 @@ const char *hlr_last_error(void);
  * _MOMENTUM, _DAMPENING, _NESTEROV): the bracket divides by the optimizer's steady-state gain,
  * the slope point depends on its momentum. README.md and
  * Sources/HessianLR/Tuners/Auto/AutoRule.swift have the derivation and every default. */
-#define HLR_METHOD_AUTO      7
+#define HLR_METHOD_AUTO      7  /* the recommended mode: forward losses along the update */
 
 /* Option keys (value type double; integer options reject fractional values). Each method has a
  * subset; hlr_param_bounds gives a method's range and default of each key (HLR_ERR_UNKNOWN_KEY
  * for keys the method lacks). Defaults in brackets are HessianLR's. */
-#define HLR_PARAM_INITIAL_LR                1  /* per group: eta0, warmup target          (1e-3) */
-#define HLR_PARAM_WARMUP_STEPS              2  /* W: lr(t) = eta0*(t+1)/W for t < W          (0) */
-#define HLR_PARAM_UPDATE_PERIOD             3  /* P: curvature at t >= W, (t-W) % P == 0    (10) */
-#define HLR_PARAM_LR_BOUND_LOW              4  /* candidate >= low*lr, in (0, 1]           (0.3) */
-#define HLR_PARAM_LR_BOUND_HIGH             5  /* candidate <= high*lr, >= 1               (3.0) */
-#define HLR_PARAM_LR_MIN                    6  /* absolute floor, <= lr_max               (1e-8) */
-#define HLR_PARAM_LR_MAX                    7  /* absolute ceiling; +INFINITY = none     (1.0) */
-/* lr_max defaults: 1.0 for HessianLR (seed 000) and Armijo (optax); +INFINITY (no ceiling)
- * for CDAT, GeN and Hi-DLR, whose sources have none. A rate handed out is always finite (at
- * most DBL_MAX; GeN and Hi-DLR also keep probe_scale * lr <= 1e150). */
-#define HLR_PARAM_SMOOTHING                 8  /* beta of lr <- beta*lr + (1-beta)*cand, [0,1) (0.9) */
-#define HLR_PARAM_NEGATIVE_CURVATURE_DECAY  9  /* candidate = decay*lr when d'Hd <= 0     (0.5) */
-#define HLR_PARAM_DIRECTION                10  /* HLR_DIRECTION_GRADIENT or _UPDATE          (0) */
+#define HLR_PARAM_INITIAL_LR                1  /* per group: eta0, warmup target                 */
+#define HLR_PARAM_WARMUP_STEPS              2  /* W: lr(t) = eta0*(t+1)/W for t < W              */
+#define HLR_PARAM_UPDATE_PERIOD             3  /* P: curvature at t >= W, (t-W) % P == 0         */
+#define HLR_PARAM_LR_BOUND_LOW              4  /* candidate >= low*lr, in (0, 1]                 */
+#define HLR_PARAM_LR_BOUND_HIGH             5  /* candidate <= high*lr, >= 1                     */
+#define HLR_PARAM_LR_MIN                    6  /* absolute floor, <= lr_max                      */
+#define HLR_PARAM_LR_MAX                    7  /* absolute ceiling; +INFINITY = none           */
+/* Each method's ranges and defaults: hlr_param_info(HLR_FAMILY_TUNER, method, ...). lr_max is
+ * the ceiling of the method's source where it has one and +INFINITY (none) where it has none;
+ * a rate handed out is always finite (at most DBL_MAX; GeN and Hi-DLR also keep
+ * probe_scale * lr <= 1e150). */
+#define HLR_PARAM_SMOOTHING                 8  /* beta of lr <- beta*lr + (1-beta)*cand, [0,1)       */
+#define HLR_PARAM_NEGATIVE_CURVATURE_DECAY  9  /* candidate = decay*lr when d'Hd <= 0           */
+#define HLR_PARAM_DIRECTION                10  /* HLR_DIRECTION_GRADIENT or _UPDATE              */
 #define HLR_PARAM_SIGMA                    11  /* CDAT: 2 on the edge, 1 quadratically greedy    */
 #define HLR_PARAM_EPSILON                  12  /* CDAT: eps of d = |u'Hu| + eps                  */
 #define HLR_PARAM_SHARPNESS                13  /* CDAT, per group: caller's lambda_max (0: none)  */
 #define HLR_PARAM_PROBE_COUNT              14  /* GeN (>= 3), Hi-DLR (0: automatic): probes      */
 #define HLR_PARAM_PROBE_SCALE              15  /* GeN, Hi-DLR: probe steps are +-scale*lr        */
-#define HLR_PARAM_R2_THRESHOLD             16  /* GeN, Hi-DLR: fits need R^2 above this (0.99)   */
+#define HLR_PARAM_R2_THRESHOLD             16  /* GeN, Hi-DLR: fits need R^2 above this          */
 #define HLR_PARAM_FIT_FAILURE_DECAY        17  /* GeN, Hi-DLR: rate factor on a failed fit       */
 #define HLR_PARAM_SEED                     18  /* Hi-DLR: seed of the random probes              */
 #define HLR_PARAM_MODEL                    19  /* Hi-DLR: HLR_MODEL_DIAGONAL or HLR_MODEL_FULL   */
@@ -676,43 +677,43 @@ typedef struct hlr_estimator hlr_estimator;
  * per-block means and their jackknife standard errors with blocks; TRACE is XTrace's estimate
  * from the same vectors. Rank-deficient H*Omega (s >= n, rank(H) < s): exact diag(PH + HP - PHP)
  * plus Hutchinson on the remainder with the s - rank HVPs left (probes s, s+1, ...). */
-#define HLR_ESTIMATOR_XDIAG            8
+#define HLR_ESTIMATOR_XDIAG            8  /* diag(H) by XDiag, the exchangeable Diag++ (Epperly et al.) */
 
-/* Parameters (double values; counts, choices and flags reject fractions). Kinds in brackets,
- * defaults in parentheses. */
-#define HLR_EST_PARAM_COUNT               1  /* [1,2] k eigenpairs, k <= n at run time          (1) */
-#define HLR_EST_PARAM_WHICH               2  /* [1] HLR_WHICH_*                 (LARGEST_MAGNITUDE) */
-#define HLR_EST_PARAM_TOLERANCE           3  /* [1] relative Ritz residual (1e-10);
-                                                [2] relative change of lambda (1e-3)                */
-#define HLR_EST_PARAM_MAX_DIMENSION       4  /* [1] Krylov dimension m >= k, capped at n      (128) */
-#define HLR_EST_PARAM_MAX_ITERATIONS      5  /* [2] HVPs per eigenpair at most                (100) */
+/* Parameters (double values; counts, choices and flags reject fractions). Kinds in brackets;
+ * each kind's ranges and defaults: hlr_param_info(HLR_FAMILY_ESTIMATOR, kind, ...). */
+#define HLR_EST_PARAM_COUNT               1  /* [1,2] k eigenpairs, k <= n at run time              */
+#define HLR_EST_PARAM_WHICH               2  /* [1] HLR_WHICH_*                                     */
+#define HLR_EST_PARAM_TOLERANCE           3  /* [1] relative Ritz residual;
+                                                [2] relative change of lambda                       */
+#define HLR_EST_PARAM_MAX_DIMENSION       4  /* [1] Krylov dimension m >= k, capped at n            */
+#define HLR_EST_PARAM_MAX_ITERATIONS      5  /* [2] HVPs per eigenpair at most                      */
 #define HLR_EST_PARAM_DISTRIBUTION        6  /* [1,2,3,4,6,7,8] HLR_PROBE_*: Gaussian for [1,2],
                                                 Rademacher for [3,4,6,7,8]; [5] is always
                                                 Rademacher                                         */
-#define HLR_EST_PARAM_COMPUTE_VECTORS     7  /* [1,2] 1: return the eigenvectors                (0) */
+#define HLR_EST_PARAM_COMPUTE_VECTORS     7  /* [1,2] 1: return the eigenvectors                    */
 #define HLR_EST_PARAM_SYMMETRY_TOLERANCE  8  /* [all] max relative asymmetry, INFINITY: no check
-                                               (1e-3; [3,5]: INFINITY, the check is opt-in) */
-#define HLR_EST_PARAM_SAMPLES             9  /* [3] probes (at most, if adaptive); [5] probes (100) */
+                                               (opt-in for [3,5])                */
+#define HLR_EST_PARAM_SAMPLES             9  /* [3] probes (at most, if adaptive); [5] probes       */
 #define HLR_EST_PARAM_RELATIVE_TOLERANCE 10  /* [3,4] 0: fixed budget; > 0: stop once
-                                                standard error <= tol * |estimate|             (0) */
-#define HLR_EST_PARAM_MIN_SAMPLES        11  /* [3,4] probes before the adaptive rule may stop (10) */
+                                                standard error <= tol * |estimate|                 */
+#define HLR_EST_PARAM_MIN_SAMPLES        11  /* [3,4] probes before the adaptive rule may stop      */
 #define HLR_EST_PARAM_MATVECS            12  /* [4] HVP budget m; [7,8] m/2 test vectors, 2*(m/2)
-                                                HVPs, 2 .. 131072                              (102) */
-#define HLR_EST_PARAM_SKETCH_SIZE        13  /* [4] sketch columns s; 0: automatic, m/3         (0) */
-#define HLR_EST_PARAM_RUNS               14  /* [6] independent Lanczos runs n_v                (1) */
-#define HLR_EST_PARAM_STEPS              15  /* [6] Lanczos steps per run, capped at n        (100) */
-#define HLR_EST_PARAM_GRID_POINTS        16  /* [6] density grid points, 2 .. 10^7           (1000) */
+                                                HVPs, 2 .. 131072                                    */
+#define HLR_EST_PARAM_SKETCH_SIZE        13  /* [4] sketch columns s; 0: automatic, m/3             */
+#define HLR_EST_PARAM_RUNS               14  /* [6] independent Lanczos runs n_v                    */
+#define HLR_EST_PARAM_STEPS              15  /* [6] Lanczos steps per run, capped at n              */
+#define HLR_EST_PARAM_GRID_POINTS        16  /* [6] density grid points, 2 .. 10^7                  */
 #define HLR_EST_PARAM_SIGMA              17  /* [6] Gaussian width; 0: automatic, 1% of the
-                                                node spread                                     (0) */
+                                                node spread                                         */
 #define HLR_EST_PARAM_GRID_LOWER         18  /* [6] lower grid end; -INFINITY: automatic,
-                                                min node - 5 sigma                      (-INFINITY) */
+                                                min node - 5 sigma                                  */
 #define HLR_EST_PARAM_GRID_UPPER         19  /* [6] upper grid end; +INFINITY: automatic,
-                                                max node + 5 sigma                      (+INFINITY) */
+                                                max node + 5 sigma                                  */
 #define HLR_EST_PARAM_THREADS            20  /* [all] host runs: threads for vector operations,
-                                                1 .. 256; results do not depend on it           (1) */
+                                                1 .. 256; results do not depend on it               */
 #define HLR_EST_PARAM_EIGENVALUE_TOLERANCE 21 /* [1] 0: off; > 0: also stop once every wanted
                                                 value's estimated error min(r, r^2/gap)
-                                                <= tol * |theta| (HLR_RESULT_ERROR_BOUNDS)      (0) */
+                                                <= tol * |theta| (HLR_RESULT_ERROR_BOUNDS)          */
 
 #define HLR_WHICH_LARGEST_MAGNITUDE  1  /* largest |lambda| first (ties: larger lambda first) */
 #define HLR_WHICH_LARGEST_ALGEBRAIC  2  /* largest lambda first (the sharpness)                */

@@ -1,4 +1,8 @@
-"""The IntEnums equal the header's macros, both ways (every macro family is mirrored)."""
+"""The IntEnums equal the header's macros, both ways (every macro family is mirrored), and
+constants.py is what tools/gen_constants.py generates from the header today."""
+
+import subprocess
+import sys
 
 from hessianlr import (
     AnnealStrategy,
@@ -25,6 +29,8 @@ from hessianlr import (
     Which,
 )
 from hessianlr.constants import ParamFamily, ParamFlag
+
+from conftest import REPO_ROOT
 
 PREFIXES = [
     ("HLR_METHOD_", Method),
@@ -93,3 +99,9 @@ def test_flags_combine():
     combined = Flag.BOUNDED_HIGH | Flag.CLAMPED_MAX
     assert int(combined) == 10 and Flag(10) == combined
     assert Flag.FIT_REJECTED | Flag.POOR_FIT == 384
+
+
+def test_constants_module_is_generated_from_the_current_header():
+    generator = REPO_ROOT / "tools" / "gen_constants.py"
+    result = subprocess.run([sys.executable, str(generator), "--check"], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
