@@ -988,9 +988,9 @@ class LRTuner:
         update when the next step observes (one copy of the parameters, on those steps only)."""
         if not self._probes_previous():
             return
-        kept = self._kept_plan(t)
-        if (kept is not None and t + 1 < kept.steady_until) or self.tuner.info(Info.NEXT_UPDATE_STEP) != t + 1:
-            return  # step t + 1 observes nothing
+        plan = self._kept_plan(t) or self._read_plan(t)  # the plan _finish(t) applies: no extra call
+        if t + 1 < plan.steady_until or self.tuner.info(Info.NEXT_UPDATE_STEP) != t + 1:
+            return  # step t + 1 observes nothing (the library's promise, or its next update step)
         if dirs is None:
             _, dirs = self._directions(groups, [[None if g is None else g.detach() for g in grads]
                                                 for grads in grads_by_group])

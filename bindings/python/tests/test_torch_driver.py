@@ -712,6 +712,28 @@ def test_steps_between_observations_call_the_library_not_at_all_and_keep_its_rat
     assert quiet >= 15, f"{quiet} of 40 steps made no library call"
 
 
+def test_an_observation_step_asks_no_more_than_its_plan_when_the_next_is_later():
+    """auto keeps a copy of the update only when the next step observes; after an observation at
+    t the plan the step's rates come from already says whether t + 1 is steady (steady_until),
+    so the driver asks nothing else: the step's need (a plan) and its new rates (the plan after
+    the observation). It used to ask info(NEXT_UPDATE_STEP) at every observation as well."""
+    model, closure = tiny()
+    optimizer = torch.optim.SGD(two_groups(model), lr=0.05, momentum=0.9)
+    driver = LRTuner(optimizer, "auto")
+    counting = _CountingTuner(driver.tuner)
+    checked = 0
+    for t in range(60):
+        observes = driver.tuner.need(t)[0] != Need.NOTHING
+        counting.calls.clear()
+        driver.step(closure=closure)
+        calls = list(counting.calls)
+        if observes and driver.tuner.info(h.Info.NEXT_UPDATE_STEP) > t + 1:
+            assert calls == ["plan", "plan"], f"step {t}: {calls}"  # the step's need, then its new rates
+            checked += 1
+        optimizer.step()
+    assert checked >= 5, f"{checked} observation steps were followed by a steady one"
+
+
 def test_a_change_to_the_tuner_between_observations_applies_at_the_next_step():
     """The kept plan is dropped when anything may have changed the tuner (its revision): a lower
     lr_max set between observations caps the very next step's rates."""
