@@ -174,14 +174,18 @@ extension ArmijoRule: TuningRule {
         }
     }
 
+    /// The step of the search under way, else the step after the last observed one (a search
+    /// every step).
+    public static func nextObservationStep(of tuner: ArmijoTuner) -> UInt64? {
+        if let search = tuner.state.search { return search.step }
+        guard let lastStep = tuner.history.lastStep else { return 0 }
+        return lastStep == .max ? nil : lastStep + 1
+    }
+
     public static func info(_ key: InfoKey, group: Int, of tuner: ArmijoTuner) -> Double? {
         let state = tuner.state
         switch key {
         case .nextCurvatureStep: return -1
-        case .nextUpdateStep:
-            if let search = state.search { return Double(search.step) }
-            guard let lastStep = tuner.history.lastStep else { return 0 }
-            return lastStep == .max ? -1 : Double(lastStep + 1)
         case .lastCandidate: return state.lastCandidate
         case .lastFlags: return Double(state.lastFlags.rawValue)
         case .lastSlope: return state.lastSlope[group]

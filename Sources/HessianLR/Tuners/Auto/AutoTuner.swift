@@ -183,13 +183,13 @@ extension AutoRule: TuningRule {
     public static func info(_ key: InfoKey, group: Int, of tuner: AutoTuner) -> Double? {
         let state = tuner.state
         if let value = state.decisions.info(key, group: group) ?? state.fit.info(key, group: group) { return value }
-        switch key {
-        case .nextCurvatureStep: return -1
-        case .nextUpdateStep:
-            if let last = tuner.history.lastStep, last == .max { return -1 }
-            return Double(state.nextStep)
-        default: return nil
-        }
+        return key == .nextCurvatureStep ? -1 : nil
+    }
+
+    /// The bracket at step 0, then the adaptive period's next step (none after step 2⁶⁴ − 1).
+    public static func nextObservationStep(of tuner: AutoTuner) -> UInt64? {
+        if let last = tuner.history.lastStep, last == .max { return nil }
+        return tuner.state.nextStep
     }
 
     /// A last step exactly when updated; once updated valid rates, finite averages ≥ 0, a period

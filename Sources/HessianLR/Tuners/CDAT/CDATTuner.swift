@@ -115,13 +115,18 @@ extension CDATRule: TuningRule {
         tuner.clampedRate(group)
     }
 
+    /// Its observations are curvature: every update_period steps (`PeriodicSchedule`).
+    public static func nextObservationStep(of tuner: CDATTuner) -> UInt64? {
+        tuner.schedule.next(after: tuner.history.lastStep)
+    }
+
     public static func info(_ key: InfoKey, group: Int, of tuner: CDATTuner) -> Double? {
         let state = tuner.state
         if let value = state.decisions.info(key, group: group) ?? state.observed.info(key, group: group) {
             return value
         }
         switch key {
-        case .nextCurvatureStep, .nextUpdateStep: return tuner.schedule.infoValue(after: tuner.history.lastStep)
+        case .nextCurvatureStep: return nextObservationStep(of: tuner).map { Double($0) } ?? -1
         case .smoothedNumerator: return state.numerator[group]
         case .smoothedDenominator: return state.denominator[group]
         case .edgeOfStability:

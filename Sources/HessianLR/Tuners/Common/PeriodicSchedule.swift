@@ -20,9 +20,4 @@ struct PeriodicSchedule: Sendable {
         guard lastStep < .max else { return nil }
         return next(from: lastStep + 1)
     }
-
-    /// `next(after:)` as an info value: −1 when there is none.
-    func infoValue(after lastStep: UInt64?) -> Double {
-        next(after: lastStep).map { Double($0) } ?? -1
-    }
 }

@@ -178,11 +178,12 @@ extension ProbeFitRule {
 
     public static func info(_ key: InfoKey, group: Int, of tuner: RuleTuner<Self>) -> Double? {
         if let value = tuner.state.info(key, group: group) { return value }
-        switch key {
-        case .nextCurvatureStep: return -1
-        case .nextUpdateStep: return tuner.schedule.infoValue(after: tuner.history.lastStep)
-        default: return nil
-        }
+        return key == .nextCurvatureStep ? -1 : nil
+    }
+
+    /// Loss probes every update_period steps (`PeriodicSchedule`).
+    public static func nextObservationStep(of tuner: RuleTuner<Self>) -> UInt64? {
+        tuner.schedule.next(after: tuner.history.lastStep)
     }
 
     public static func checkRestored(_ tuner: RuleTuner<Self>) throws(HLRError) {

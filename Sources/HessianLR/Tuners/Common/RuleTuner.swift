@@ -50,6 +50,9 @@ public protocol TuningRule {
     /// The first step after `step` at which `rate` may differ from its value at `step` with the
     /// state unchanged (default `UInt64.max`: the rate does not depend on the step).
     static func rateSteadyUntil(step: UInt64, of tuner: RuleTuner<Self>) -> UInt64
+    /// The next step that will need an observation, nil when none will (or none fits in a
+    /// UInt64). Info `next_update_step` reports it (−1 for nil) and `steadyUntil` stops there.
+    static func nextObservationStep(of tuner: RuleTuner<Self>) -> UInt64?
     /// The method's info values beyond `UpdateHistory`'s (updates, last step); nil for a key
     /// the method lacks. `group` is valid for per-group keys.
     static func info(_ key: InfoKey, group: Int, of tuner: RuleTuner<Self>) -> Double?
@@ -151,21 +154,15 @@ public struct RuleTuner<Rule: TuningRule>: Tuner {
         return Rule.rate(group: group, step: step, of: self)
     }
 
-    /// The next observation (info `nextUpdateStep`: −1 none, else an exact step) and the rule's
+    /// The next observation (`Rule.nextObservationStep`; none: `UInt64.max`) and the rule's
     /// `rateSteadyUntil`, whichever comes first; `step + 1` when `step` needs an observation or
     /// the next one is not after `step` (a step before the last observed one).
     public func steadyUntil(step: UInt64) -> UInt64 {
         let (following, overflow) = step.addingReportingOverflow(1)
         if overflow { return .max }
-        guard need(atStep: step) == .nothing, let next = try? info(.nextUpdateStep, group: 0) else { return following }
-        let observation: UInt64
-        if next == -1 {
-            observation = .max
-        } else if next > Double(step), next <= 0x1p53, next == next.rounded() {
-            observation = UInt64(next)
-        } else {
-            return following
-        }
+        guard need(atStep: step) == .nothing else { return following }
+        let observation = Rule.nextObservationStep(of: self) ?? .max
+        guard observation > step else { return following }
         return Swift.max(following, Swift.min(observation, Rule.rateSteadyUntil(step: step, of: self)))
     }
 
@@ -182,6 +179,7 @@ public struct RuleTuner<Rule: TuningRule>: Tuner {
 
     public func info(_ key: InfoKey, group: Int) throws(HLRError) -> Double {
         if key.perGroup { try checkGroup(group) }
+        if key == .nextUpdateStep { return Rule.nextObservationStep(of: self).map { Double($0) } ?? -1 }
         if let value = history.info(key) ?? Rule.info(key, group: group, of: self) { return value }
         throw Rule.unknownInfo(key)
     }

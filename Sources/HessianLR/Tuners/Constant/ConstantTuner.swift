@@ -57,11 +57,11 @@ public enum ConstantRule: TuningRule {
 
     /// Updates 0 and last step −1 come from the (empty) history; no next step.
     public static func info(_ key: InfoKey, group: Int, of tuner: ConstantTuner) -> Double? {
-        switch key {
-        case .nextCurvatureStep, .nextUpdateStep: return -1
-        default: return nil
-        }
+        key == .nextCurvatureStep ? -1 : nil
     }
+
+    /// It never observes.
+    public static func nextObservationStep(of tuner: ConstantTuner) -> UInt64? { nil }
 
     public static func unknownInfo(_ key: InfoKey) -> HLRError {
         HLRError(.unknownKey, "method constant has no info \(key.name) (key \(key.rawValue))")

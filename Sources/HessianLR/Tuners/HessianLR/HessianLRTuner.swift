@@ -148,13 +148,15 @@ extension HessianLRRule: TuningRule {
         if let value = state.decisions.info(key, group: group) ?? state.observed.info(key, group: group) {
             return value
         }
-        // Its observations are curvature only: the next update is the next curvature step; −1
-        // when no step after the last observed one fits in a UInt64.
-        guard key == .nextCurvatureStep || key == .nextUpdateStep else { return nil }
-        guard let from = tuner.history.lastStep.map({ $0 == .max ? nil : $0 + 1 }) ?? 0,
-            let next = nextScheduledStep(from: from, options: tuner.options)
-        else { return -1 }
-        return Double(next)
+        // Its observations are curvature only: the next update is the next curvature step.
+        guard key == .nextCurvatureStep else { return nil }
+        return nextObservationStep(of: tuner).map { Double($0) } ?? -1
+    }
+
+    /// The first curvature step after the last observed one (nil when none fits in a UInt64).
+    public static func nextObservationStep(of tuner: HessianLRTuner) -> UInt64? {
+        guard let from = tuner.history.lastStep.map({ $0 == .max ? nil : $0 + 1 }) ?? 0 else { return nil }
+        return nextScheduledStep(from: from, options: tuner.options)
     }
 
     /// Once updated: a last step and valid rates.
