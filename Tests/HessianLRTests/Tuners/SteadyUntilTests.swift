@@ -74,6 +74,19 @@ import Testing
         #expect(Self.checkPromise(tuner, at: 5) == 105 && Self.checkPromise(tuner, at: 6) == 105)
     }
 
+    /// Steps beyond 2⁵³ are not all doubles: the promise comes from the rule's UInt64 next
+    /// observation step, exact there (CDAT observed at 2⁶⁰ with period 4 next observes at
+    /// 2⁶⁰ + 4, which info next_update_step can only round to a double).
+    @Test func thePromiseIsExactBeyondTwoToThe53() throws {
+        var tuner = try CDATTuner(groups: 1)
+        try tuner.setParameter(.updatePeriod, 4, group: nil)
+        let s: UInt64 = 1 << 60
+        try tuner.observe(step: s, kind: .curvature, values: [1, 4])
+        #expect(tuner.steadyUntil(step: s) == s + 4)
+        #expect(tuner.steadyUntil(step: s + 1) == s + 4)
+        #expect(tuner.need(atStep: s + 3) == .nothing && tuner.need(atStep: s + 4) == .curvature)
+    }
+
     @Test func theLastStepPromisesForever() throws {
         let tuner = try makeTuner(method: .gen, groups: 1)
         #expect(tuner.steadyUntil(step: .max) == .max)
