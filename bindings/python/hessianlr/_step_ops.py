@@ -49,7 +49,12 @@ class StepResult(NamedTuple):
 
 
 class _StepCall:
-    """The callback table of one ``hlr_tuner_step`` call and the first exception it saw."""
+    """The callback table of one ``hlr_tuner_step`` call and the first exception it saw.
+
+    Its trampolines refer back to it (a reference cycle through ``_callbacks``): :meth:`release`
+    breaks the cycle after the call, so the backend and the tensors it holds (trial weights,
+    saved parameters, directions) are freed at once by reference counting instead of waiting
+    for Python's cyclic collector (which held 3–23 MiB on a 265k-parameter MLP until it ran)."""
 
     def __init__(self, backend, groups: int):
         self.backend = backend
@@ -98,6 +103,12 @@ class _StepCall:
         ]
         return S(sizeof(S), *self._callbacks)
 
+    def release(self) -> tuple[BaseException | None, str | None]:
+        """Drops the table, its callbacks and the backend (call it once the C call returned);
+        returns the first failure and the callback that raised it."""
+        self.table = self._callbacks = self.backend = None
+        return self.failure, self.failed_callback
+
 
 def run_step(handle, groups: int, step: int, backend, current_loss: float | None = None) -> StepResult:
     """Calls ``hlr_tuner_step`` on the tuner handle with ``backend``'s operations; raises on
@@ -105,6 +116,9 @@ def run_step(handle, groups: int, step: int, backend, current_loss: float | None
     current = math.nan if current_loss is None else float(current_loss)
     call = _StepCall(backend, groups)
     rounds, failures = c_size_t(), c_size_t()
-    code = _lib.lib.hlr_tuner_step(handle, step, byref(call.table), None, current, byref(rounds), byref(failures))
-    check_callbacks(code, "hlr_tuner_step", call.failure, call.failed_callback)
+    try:
+        code = _lib.lib.hlr_tuner_step(handle, step, byref(call.table), None, current, byref(rounds), byref(failures))
+    finally:
+        failure, failed_callback = call.release()
+    check_callbacks(code, "hlr_tuner_step", failure, failed_callback)
     return StepResult(rounds.value, failures.value)

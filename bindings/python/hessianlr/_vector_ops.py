@@ -225,8 +225,15 @@ class OpsRun:
         return V(ctypes.sizeof(V), n, *self._callbacks)
 
     def run(self, handle) -> None:
-        """Calls ``hlr_estimator_run_ops`` and raises on failure (see :meth:`check`)."""
-        code = _lib.lib.hlr_estimator_run_ops(handle, byref(self.table), None)
+        """Calls ``hlr_estimator_run_ops`` and raises on failure (see :meth:`check`). The table's
+        callbacks refer back to this run and to the backend (a reference cycle): they are dropped
+        after the call, so the backend (and the operator and graph it may hold) is freed by
+        reference counting once the caller lets go of it, not when the cyclic collector runs.
+        ``vectors`` stays: the caller takes the results from it."""
+        try:
+            code = _lib.lib.hlr_estimator_run_ops(handle, byref(self.table), None)
+        finally:
+            self.table = self._callbacks = self.backend = None
         self.check(code)
 
     def check(self, code: int) -> None:

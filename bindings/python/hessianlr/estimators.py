@@ -1,32 +1,31 @@
 """Curvature estimators over a Hessian-vector-product operator H (``hlr_estimator_*``).
 
-One class per kind, with the library's defaults spelled out (``hlr_estimator_param_bounds``
-reports the same; a test checks it):
+One class per kind; every parameter left out keeps the library's default (``estimator_params``
+lists them with their ranges, from ``hlr_param_info``):
 
 ================  =======================================================================
 :class:`Lanczos`  k extreme eigenpairs, Lanczos with full reorthogonalisation. Stops when every
                   wanted Ritz pair has |β_m s_{m,i}| ≤ tolerance·max(|θᵢ|, 1e-8·max|θ|); the
-                  eigenvalue error is then about residual²/gap. Defaults: count 1, which
-                  largest magnitude, tolerance 1e-10, max_dimension 128, Gaussian start.
+                  eigenvalue error is then about residual²/gap. Gaussian start.
 :class:`PowerIteration`  top-|λ| pairs with deflation (PyHessian's rule: stop when
-                  |λ_t − λ_{t−1}| / (|λ_{t−1}| + 1e-6) < tolerance; 1e-3, max 100 HVPs/pair).
+                  |λ_t − λ_{t−1}| / (|λ_{t−1}| + 1e-6) < tolerance, or max_iterations HVPs per pair).
 :class:`Hutchinson`  tr(H) ≈ (1/m) Σ z_sᵀHz_s, Rademacher z; standard error from the sample
                   variance; per-block traces from the same probes; optional adaptive stop
-                  (se ≤ relative_tolerance·|estimate| after ≥ min_samples probes). 100 probes.
+                  (se ≤ relative_tolerance·|estimate| after ≥ min_samples probes).
 :class:`HutchPlusPlus`  Hutch++: Q = orth(HS) with s = m/3 sign columns, tr ≈ tr(QᵀHQ) +
-                  mean gᵀ(I−QQᵀ)H(I−QQᵀ)g over the remaining m − 2s probes. m = 102 HVPs.
+                  mean gᵀ(I−QQᵀ)H(I−QQᵀ)g over the remaining m − 2s probes (m = matvecs HVPs).
 :class:`XTrace`  the exchangeable Hutch++ (Epperly, Tropp, Webber 2024): s = m/2 sign test
                   vectors each serve the sketch and the residual, tr ≈ mean of s leave-one-out
-                  Hutch++ estimates; se from their spread. m = 102 HVPs.
+                  Hutch++ estimates; se from their spread (m = matvecs HVPs).
 :class:`Diagonal`  diag(H) ≈ (1/m) Σ z_s ⊙ Hz_s with true Rademacher z (exact for diagonal H),
-                  per-block means. 100 probes.
+                  per-block means.
 :class:`XDiag`  the exchangeable diagonal estimator (Epperly, Tropp, Webber 2024), symmetric form:
                   s = m/2 sign test vectors each serve the sketch and the residual; exact
-                  diag(H − B_i) plus ω_i ⊙ B_iω_i with B_i the doubly deflated H; per-block means.
-                  m = 102 HVPs.
+                  diag(H − B_i) plus ω_i ⊙ B_iω_i with B_i the doubly deflated H; per-block means
+                  (m = matvecs HVPs).
 :class:`SpectralDensity`  stochastic Lanczos quadrature: per run, Ritz values (nodes) and squared
                   first eigenvector components (weights, sum 1); φ(t) = (1/n_v) Σ_r Σ_i w_ri
-                  N(t; θ_ri, σ²) on a grid (σ = 1% of the node spread by default). 1 run, 100 steps.
+                  N(t; θ_ri, σ²) on a grid (σ = 1% of the node spread when automatic).
 ================  =======================================================================
 
 Each estimator is a configuration handle (create, set, run, read). Runs:

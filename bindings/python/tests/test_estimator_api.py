@@ -509,3 +509,26 @@ def test_a_budget_that_spans_the_space_reports_an_exact_trace():
         assert abs(result.trace - np.trace(a)) <= 1e-12 * np.abs(a).sum()
     small = h.XTrace(matvecs=10).run_host(20, lambda v, out: np.matmul(a, v, out=out))
     assert not small.exact
+
+
+def test_a_vector_backend_is_freed_when_its_run_returns():
+    """run_ops leaves no reference cycle holding the backend (its callback table referred back
+    to the run): with Python's cyclic collector off, the backend (and whatever operator or graph
+    it holds) is freed as soon as the caller lets go of it."""
+    import gc
+    import weakref
+
+    n = 30
+    a = np.diag(np.arange(1.0, n + 1))
+    gc.collect()
+    gc.disable()
+    try:
+        backend = NumpyVectors(n, hvp_of(a))
+        ref = weakref.ref(backend)
+        with h.Lanczos(count=2) as est:
+            result = est.run_ops(backend)
+        del backend
+        assert ref() is None, "the vector backend outlived its run"
+    finally:
+        gc.enable()
+    assert result.eigenvalues[0] == pytest.approx(30.0)

@@ -734,6 +734,39 @@ def test_an_observation_step_asks_no_more_than_its_plan_when_the_next_is_later()
     assert checked >= 5, f"{checked} observation steps were followed by a steady one"
 
 
+def test_an_observations_tensors_are_freed_when_the_step_returns(monkeypatch):
+    """The step backend of an observation (trial weights, saved parameters, directions) is freed
+    by reference counting as soon as the step returns, with Python's cyclic collector off: the
+    callback table of hlr_tuner_step refers back to its call, and that cycle kept the backend's
+    tensors until the collector ran (3–23 MiB on a 265k-parameter MLP)."""
+    import gc
+    import weakref
+
+    from hessianlr import torch_observations
+
+    created = []
+    original_init = torch_observations.TorchStepBackend.__init__
+
+    def recording_init(self, *args, **kwargs):
+        original_init(self, *args, **kwargs)
+        created.append(weakref.ref(self))
+
+    monkeypatch.setattr(torch_observations.TorchStepBackend, "__init__", recording_init)
+    model, closure = tiny()
+    optimizer = torch.optim.SGD(two_groups(model), lr=0.05, momentum=0.9)
+    driver = LRTuner(optimizer, "auto")
+    gc.collect()
+    gc.disable()
+    try:
+        for _ in range(12):
+            driver.step(closure=closure)
+            optimizer.step()
+            assert all(ref() is None for ref in created), "a step backend outlived its step"
+    finally:
+        gc.enable()
+    assert len(created) >= 5
+
+
 def test_a_change_to_the_tuner_between_observations_applies_at_the_next_step():
     """The kept plan is dropped when anything may have changed the tuner (its revision): a lower
     lr_max set between observations caps the very next step's rates."""
