@@ -408,6 +408,7 @@ class LRTuner:
             update_rule(optimizer)  # fail now, not at the first step
         self._step = 0
         self._previous_update = None  # auto: (step, the update kept for the next observation)
+        self._scratch = {}  # the step backends' trial-weight work buffers (TorchStepBackend scratch=)
         #: Hessian-vector products computed so far (one per group with a gradient, per curvature;
         #: from the graph or by finite differences).
         self.hvp_count = 0
@@ -598,6 +599,7 @@ class LRTuner:
         state["_layout"] = None  # the copy checks its own optimizer's param groups afresh
         state["_method_of"] = None  # weak references cannot be copied
         state["_plan"] = None
+        state["_scratch"] = {}  # work buffers: the copy allocates its own
         return state
 
     def __setstate__(self, state):
@@ -610,6 +612,7 @@ class LRTuner:
         state.setdefault("skipped_steps", 0)
         state.setdefault("_method_of", None)
         state.setdefault("_plan", None)
+        state.setdefault("_scratch", {})
         self.__dict__.update(state)
 
     def _record_written(self, params) -> None:
@@ -955,7 +958,7 @@ class LRTuner:
             torch, params_by_group, grads_by_group, dirs, closure=closures, graph=graph, device=device,
             process_group=self._process_group, curvature_closure=curvature_closures,
             no_sync=None if self._ddp is None else self._ddp.no_sync, keep_graph=keep_graph,
-            graph_scale=self._graph_scale(graph))
+            graph_scale=self._graph_scale(graph), scratch=self._scratch)
         try:
             result = self.tuner.run_step(t, backend, None if current is None or math.isnan(current) else current)
         except CallbackError as error:

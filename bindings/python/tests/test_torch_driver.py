@@ -782,3 +782,32 @@ def test_a_change_to_the_tuner_between_observations_applies_at_the_next_step():
     replacement = h.Tuner(h.Method.CONSTANT, 2, initial_lr=[0.5, 0.25])
     driver.tuner = replacement  # another tuner: its own rates at once
     assert driver.step(closure=closure) == [0.5, 0.25]
+
+
+# -- trial weights -------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16, torch.float32, torch.float64])
+def test_trial_weights_in_kept_buffers_are_the_float64_formula_bit_for_bit(dtype):
+    """set_trial computes round(float64(w) − ξ·float64(d)) in two work buffers it keeps in the
+    caller's scratch dict (grown to the largest parameter, reused across trials and steps)
+    instead of temporaries: the weights are those of the formula, bit for bit, for every
+    parameter dtype, and restore() brings w back."""
+    from hessianlr.torch_observations import TorchStepBackend
+
+    gen = torch.Generator().manual_seed(3)
+    params = [torch.nn.Parameter(torch.randn(shape, generator=gen).to(dtype)) for shape in ((7, 5), (13,), (2, 3, 4))]
+    dirs = [torch.randn(p.shape, generator=gen).to(dtype) for p in params]
+    before = [p.detach().clone() for p in params]
+    scratch = {}
+    for xi in (0.3, -1.7e-3, 4.0 ** 6):
+        backend = TorchStepBackend(torch, [params[:2], params[2:]], [[None] * 2, [None]], [dirs[:2], dirs[2:]],
+                                   closure=lambda: 0.0, graph=False, device=torch.device("cpu"), scratch=scratch)
+        backend.set_trial([xi, 2 * xi])
+        for k, (p, d, w) in enumerate(zip(params, dirs, before)):
+            step = xi if k < 2 else 2 * xi
+            expected = (w.to(torch.float64) - d.to(torch.float64) * step).to(dtype)
+            assert torch.equal(p.detach(), expected), (dtype, xi, k)
+        backend.restore()
+        assert all(torch.equal(p.detach(), w) for p, w in zip(params, before))
+    (first, second), = scratch.values()
+    assert first.dtype == torch.float64 and first.numel() == second.numel() == 35  # the largest parameter
