@@ -6,17 +6,27 @@ every group or a sequence with one value per group. Choices take their enum memb
 its lower-case name. Options are applied in order; one refused only because of a constraint
 with another option not yet set (``lr_min ≤ lr_max``, Hi-DLR's probe count vs. model) is retried
 after the others, so any order of a consistent set works.
+
+What the library says about each parameter: ``ParamBounds``, the (min, max, default) of one
+option, schedule or estimator parameter, as ``hlr_param_bounds`` / ``hlr_schedule_param_bounds``
+/ ``hlr_estimator_param_bounds`` report it (one type for all three); ``param_infos``: every
+parameter of a method or kind as ``hlr_param_info`` describes it (key, flags, bounds), so
+nothing is discovered by trial.
 """
 
 from __future__ import annotations
 
+import ctypes
 import numbers
+from collections import namedtuple
 from collections.abc import Mapping, Sequence
+from ctypes import byref, c_size_t
 
+from . import _lib
 from .constants import Direction, Model, Param
-from .errors import InvalidArgumentError, UnknownKeyError
+from .errors import InvalidArgumentError, UnknownKeyError, check
 
-__all__ = ["param_key", "option_name", "choice_value", "apply_options"]
+__all__ = ["param_key", "option_name", "choice_value", "apply_options", "ParamBounds", "ParamInfo", "param_infos"]
 
 _CHOICES = {Param.DIRECTION: Direction, Param.MODEL: Model}
 
@@ -103,3 +113,26 @@ def apply_options(tuner, options: Mapping) -> None:
     except BaseException:
         tuner.restore(before)
         raise
+
+
+# -- what the library says about each parameter ----------------------------------------------
+
+ParamBounds = namedtuple("ParamBounds", ["min", "max", "default"])
+
+#: One ``hlr_param_desc``: the raw key, its snake_case name, ``HLR_PARAM_FLAG_*`` bits and bounds.
+ParamInfo = namedtuple("ParamInfo", ["key", "name", "flags", "bounds"])
+
+
+def param_infos(family: int, kind: int) -> list:
+    """Every parameter of ``kind`` of ``family`` (``HLR_FAMILY_*``) in the library's order, as
+    :class:`ParamInfo`; the library's error for an unknown family or kind."""
+    count = c_size_t()
+    check(_lib.lib.hlr_param_count(int(family), int(kind), byref(count)))
+    result = []
+    for index in range(count.value):
+        desc = _lib.ParamDesc()
+        desc.struct_size = ctypes.sizeof(_lib.ParamDesc)
+        check(_lib.lib.hlr_param_info(int(family), int(kind), index, byref(desc)))
+        result.append(ParamInfo(desc.key, desc.name.decode("ascii"), desc.flags,
+                                ParamBounds(desc.min, desc.max, desc.default_value)))
+    return result

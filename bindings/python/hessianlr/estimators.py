@@ -61,7 +61,7 @@ from typing import Optional, Sequence, Union
 import numpy as np
 
 from . import _args, _lib
-from ._bounds import ParamBounds, param_infos
+from ._options import ParamBounds, param_infos
 from ._callbacks import CallbackSession
 from ._handle import OwnedHandle
 from ._vector_ops import NumpyVectors, OpsRun, host_probe

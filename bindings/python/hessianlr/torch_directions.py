@@ -18,6 +18,11 @@ math; foreach/fused/capturable implementations compute the same quantities):
   u = (m / (1 − β₁ᵗ)) / (√v̂ / √(1 − β₂ᵗ) + ε), plus weight_decay·p when decoupled (AdamW,
   or Adam(decoupled_weight_decay=True)): AdamW's p·(1 − η·λ) is p − η·λ·p.
 
+:func:`optimizer_options` reads the coefficients of the optimizer's dynamics that ``auto``
+needs (its first bracket divides by the steady-state gain the library computes from them,
+``OptimizerDynamics`` in the core), so the mapping from torch's names to the library's is
+written once, next to the update it describes.
+
 Other optimizers (RMSprop, Adagrad, LBFGS, ...) are refused with UnsupportedOptimizerError;
 :func:`register_update_rule` adds a rule for another class. Exact subclasses of the supported
 classes are matched only if they do not override ``step``. Complex and sparse parameters are
@@ -28,7 +33,8 @@ from __future__ import annotations
 
 from typing import Callable
 
-__all__ = ["UnsupportedOptimizerError", "register_update_rule", "update_rule", "is_plain_sgd", "update_directions"]
+__all__ = ["UnsupportedOptimizerError", "register_update_rule", "update_rule", "is_plain_sgd", "update_directions",
+           "optimizer_options"]
 
 
 class UnsupportedOptimizerError(TypeError):
@@ -159,3 +165,32 @@ def update_directions(optimizer, groups, grads_by_group) -> list[list]:
         else:
             result.append(rule(optimizer, group, params, grads))
     return result
+
+
+# -- the optimizer's dynamics, for auto -----------------------------------------------------------
+
+def optimizer_options(optimizer) -> dict:
+    """``{"optimizer", "momentum", "dampening", "nesterov"}`` for ``auto`` from a torch optimizer:
+    SGD's momentum / dampening / nesterov, Adam's and AdamW's β₁ (optimizer 1). Other optimizer
+    classes (registered with :func:`hessianlr.torch_directions.register_update_rule`) get the
+    plain-SGD values (gain 1). The param groups must agree (the library's auto has one set);
+    ValueError names the first group that differs."""
+    import torch
+
+    from .constants import Optimizer
+
+    def of(group) -> dict:
+        if isinstance(optimizer, torch.optim.SGD):
+            return {"optimizer": int(Optimizer.SGD), "momentum": _float(group.get("momentum", 0)),
+                    "dampening": _float(group.get("dampening", 0)), "nesterov": int(bool(group.get("nesterov", False)))}
+        if isinstance(optimizer, (torch.optim.Adam, torch.optim.AdamW)):
+            return {"optimizer": int(Optimizer.ADAM), "momentum": _float(group["betas"][0]), "dampening": 0.0,
+                    "nesterov": 0}
+        return {"optimizer": int(Optimizer.SGD), "momentum": 0.0, "dampening": 0.0, "nesterov": 0}
+
+    first = of(optimizer.param_groups[0])
+    for k, group in enumerate(optimizer.param_groups[1:], start=1):
+        if of(group) != first:
+            raise ValueError(f"param group {k}'s optimizer coefficients {of(group)} differ from group 0's {first}; "
+                             "auto takes one set (pass optimizer=, momentum=, dampening=, nesterov= yourself)")
+    return first

@@ -17,7 +17,7 @@ from typing import Any, Callable, Sequence, Union
 from .constants import Direction, Info, Method, Need, Param
 from .errors import CallbackError, NonFiniteError
 from .torch_directions import is_plain_sgd, update_directions, update_rule
-from .torch_dynamics import optimizer_options
+from .torch_directions import optimizer_options
 from .torch_observations import DoubleBackwardError, TorchStepBackend, _closures, accumulation_dtype
 from .tuner import Tuner, method_params
 from .tuners import make_tuner, method_of

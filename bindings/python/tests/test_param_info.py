@@ -8,7 +8,7 @@ import pytest
 
 import hessianlr as h
 from hessianlr import _lib
-from hessianlr._bounds import ParamBounds, param_infos
+from hessianlr._options import ParamBounds, param_infos
 from hessianlr.constants import ParamFamily, ParamFlag
 from hessianlr.tuner import _per_group_keys
 

@@ -32,28 +32,18 @@ CONSTRUCTORS = {
     ScheduleKind.HYPERBOLIC: Schedule.hyperbolic,
     ScheduleKind.EXP_HYPERBOLIC: Schedule.exp_hyperbolic,
 }
-CHOICES = {"anneal_strategy": AnnealStrategy, "mode": CyclicMode, "decay_shape": DecayShape}
-
-
-def as_number(name, value):
-    if name in CHOICES:
-        return float(CHOICES[name][value.upper()])
-    if name == "step_size_down" and value is None:
-        return -1.0
-    return float(value)
-
-
 @pytest.mark.parametrize("kind", list(CONSTRUCTORS))
-def test_constructors_spell_out_every_parameter_with_the_librarys_default(kind):
+def test_constructors_name_every_parameter_and_write_no_default(kind):
+    """Each constructor takes every parameter of its kind by name; none writes a default of its
+    own (None: the library's), so a constructor called bare builds the library's schedule.
+    (milestones and the hyperbolic kinds' warmup_steps are the binding's own: they build
+    structure, not a parameter of the kind.)"""
     signature = inspect.signature(CONSTRUCTORS[kind])
     defaults = {name: p.default for name, p in signature.parameters.items()
                 if name not in ("milestones", "warmup_steps") or kind == ScheduleKind.WARMUP_STABLE_DECAY}
     expected = h.schedule_params(kind)
     assert {ScheduleParam[name.upper()] for name in defaults} == set(expected)
-    for name, default in defaults.items():
-        bounds = h.schedule_param_bounds(kind, name)
-        assert as_number(name, default) == bounds.default, name
-        assert bounds.min <= as_number(name, default) <= bounds.max
+    assert all(default is None for default in defaults.values()), defaults
     with CONSTRUCTORS[kind]() as made, Schedule(kind) as plain, Schedule(kind.name.lower()) as named:
         assert made.kind == plain.kind == named.kind == kind
         assert made.save() == plain.save() == named.save()

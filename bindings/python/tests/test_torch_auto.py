@@ -120,7 +120,7 @@ def test_probes_run_along_the_previous_update(make):
 
 
 def _options(optimizer):
-    from hessianlr.torch_dynamics import optimizer_options
+    from hessianlr.torch_directions import optimizer_options
 
     return optimizer_options(optimizer)
 
