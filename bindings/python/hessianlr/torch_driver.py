@@ -528,13 +528,16 @@ class LRTuner:
 
     # -- what is not supported -------------------------------------------------------------------
 
-    def _check_supported(self, torch, where: str, *, own_gradient: bool) -> _Layout:
+    def _check_supported(self, torch, where: str, *, own_gradient: bool, observing: bool = True) -> _Layout:
         """Raises UnsupportedTrainingError for what the driver cannot serve (several processes
         without the process group; ``step``'s own gradient under several processes; a sharded
         parameter); returns the checked :class:`_Layout` of the optimizer's param groups. The
-        processes are asked at every call (cheap: ``is_initialized``); the parameters only when
-        the param groups changed since the last check (:meth:`_Layout.matches`)."""
-        if own_gradient or self._process_group is None:  # otherwise neither check below can fail
+        processes are asked when the step observes or computes its own gradient (``observing``):
+        a step that observes nothing takes its rates from the plan, which only observations
+        change, so processes cannot drift apart there (and every method observes at its first
+        step or never). The parameters are checked only when the param groups changed since the
+        last check (:meth:`_Layout.matches`)."""
+        if (own_gradient or observing) and (own_gradient or self._process_group is None):  # else nothing can fail
             world = _world_size(torch)
             if world > 1 and own_gradient:
                 raise UnsupportedTrainingError(
@@ -801,10 +804,11 @@ class LRTuner:
         ``loss``: the step's loss at w on this process (a tensor or a number), if known;
         ``probe_closure`` (GeN, Hi-DLR only): as in :meth:`step`."""
         torch = _torch()
-        layout = self._check_supported(torch, "LRTuner.after_backward", own_gradient=False)
+        need, _ = self.need()
+        layout = self._check_supported(torch, "LRTuner.after_backward", own_gradient=False,
+                                       observing=need != Need.NOTHING)
         groups, params_by_group, grads_by_group, present, carries_graph = self._read_gradients(layout)
         t = self._step
-        need, _ = self.need()
         self._check_probe_closure(probe_closure)
         closures = _closures(closure)
         if not present:

@@ -767,6 +767,28 @@ def test_an_observations_tensors_are_freed_when_the_step_returns(monkeypatch):
     assert len(created) >= 5
 
 
+def test_processes_are_asked_only_on_steps_that_observe(monkeypatch):
+    """A step that observes nothing takes its rates from the plan, which only observations change,
+    so processes cannot drift apart there: the driver asks torch.distributed for the world size
+    on observing steps only (it cost a fifth of the driver's work on the others)."""
+    from hessianlr import torch_driver as driver_module
+
+    asked = []
+    original = driver_module._world_size
+    monkeypatch.setattr(driver_module, "_world_size", lambda torch: asked.append(1) or original(torch))
+    model, closure = tiny()
+    optimizer = torch.optim.SGD(two_groups(model), lr=0.05, momentum=0.9)
+    driver = LRTuner(optimizer, "gen", update_period=4)
+    for t in range(12):
+        observes = driver.tuner.need(t)[0] != Need.NOTHING
+        asked.clear()
+        optimizer.zero_grad()
+        closure().backward()
+        driver.after_backward(closure)
+        assert bool(asked) == observes, f"step {t}"
+        optimizer.step()
+
+
 def test_a_change_to_the_tuner_between_observations_applies_at_the_next_step():
     """The kept plan is dropped when anything may have changed the tuner (its revision): a lower
     lr_max set between observations caps the very next step's rates."""
