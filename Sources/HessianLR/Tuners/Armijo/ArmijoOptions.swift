@@ -1,14 +1,17 @@
 /// The knobs of the Armijo backtracking line search, the baseline of seed 002, with the
 /// defaults of optax's `scale_by_backtracking_linesearch`.
 ///
-/// | key                  | default | range       | source                                       |
-/// |----------------------|---------|-------------|----------------------------------------------|
-/// | initial_lr           | 1.0     | (0, max]    | optax: the state's learning rate starts at 1 |
-/// | lr_max               | 1.0     | (0, max]    | optax: max_learning_rate = 1.0               |
-/// | sufficient_decrease c| 1e-4    | [0, 1)      | optax: slope_rtol = 1e-4                     |
-/// | decrease_factor      | 0.8     | (0, 1)      | optax: decrease_factor = 0.8                 |
-/// | increase_factor      | 1.5     | [1, max]    | optax: increase_factor = 1.5                 |
-/// | max_backtracks       | 15      | [0, 1000]   | optax requires max_backtracking_steps (no default); 15 as in its docstring examples |
+/// | key | source |
+/// |---|---|
+/// | initial_lr | optax: the state's learning rate starts at 1 |
+/// | lr_max | optax: max_learning_rate = 1.0 |
+/// | sufficient_decrease c | optax: slope_rtol = 1e-4 |
+/// | decrease_factor | optax: decrease_factor = 0.8 |
+/// | increase_factor | optax: increase_factor = 1.5 |
+/// | max_backtracks | optax requires max_backtracking_steps (no default); 15 as in its docstring examples |
+///
+/// Each option's default and range are written once, in `fields` below (`hlr_param_info`
+/// reports them); the table gives why.
 ///
 /// One rate for all groups: both options are handle-scoped.
 public struct ArmijoOptions: TunerOptions {

@@ -2,20 +2,23 @@
 /// fit to a benchmark; the optimizer options are the trainer's (the torch driver copies them
 /// from the optimizer's param groups).
 ///
-/// | key                | default | range         | meaning / source                                        |
-/// |--------------------|---------|---------------|---------------------------------------------------------|
-/// | initial_lr (grp)   | 1e-3    | (0, max]      | where the bracket search starts; any value within 4⁶ of the good rate is found in one step, any other in a few |
-/// | update_period      | 16      | [1, 2⁵³]      | the longest period between observations (the period adapts from 1: ×2 while the rate holds within 10%) |
-/// | lr_min             | 1e-12   | (0, 1e140]    | floor (> 0: probe steps stay non-zero)                  |
-/// | lr_max             | +∞      | (0, +∞]       | ceiling (also min(lr_max, 1e140) so probes stay finite) |
-/// | smoothing β        | 0.9     | [0, 1)        | EMA of the slope and curvature estimates, as CDAT (seed 002) |
-/// | sigma σ            | 1       | (0, max]      | rate = σ·(quadratic minimiser): 1 = greedy along the update |
-/// | fit_failure_decay  | 1/16    | (0, 1]        | rate factor when a probe at ±rate diverges: one bracket step (4²) down |
-/// | optimizer          | 0       | {0, 1}        | 0 torch SGD, 1 Adam / AdamW                             |
-/// | momentum           | 0       | [0, 1)        | SGD momentum β or Adam β₁                               |
-/// | dampening          | 0       | [0, 1]        | SGD dampening τ                                         |
-/// | nesterov           | 0       | {0, 1}        | SGD Nesterov                                            |
-/// | probe_previous     | 0       | {0, 1}        | 1: the probes run along the previous update u_{t−1} (the torch driver's way; see `AutoRule`), 0: along the current one |
+/// | key | meaning / source |
+/// |---|---|
+/// | initial_lr (grp) | where the bracket search starts; any value within 4⁶ of the good rate is found in one step, any other in a few |
+/// | update_period | the longest period between observations (the period adapts from 1: ×2 while the rate holds within 10%) |
+/// | lr_min | floor (> 0: probe steps stay non-zero) |
+/// | lr_max | ceiling (also min(lr_max, 1e140) so probes stay finite) |
+/// | smoothing β | EMA of the slope and curvature estimates, as CDAT (seed 002) |
+/// | sigma σ | rate = σ·(quadratic minimiser): 1 = greedy along the update |
+/// | fit_failure_decay | rate factor when a probe at ±rate diverges: one bracket step (4²) down |
+/// | optimizer | 0 torch SGD, 1 Adam / AdamW |
+/// | momentum | SGD momentum β or Adam β₁ |
+/// | dampening | SGD dampening τ |
+/// | nesterov | SGD Nesterov |
+/// | probe_previous | 1: the probes run along the previous update u_{t−1} (the torch driver's way; see `AutoRule`), 0: along the current one |
+///
+/// Each option's default and range are written once, in `fields` below (`hlr_param_info`
+/// reports them); the table gives why.
 public struct AutoOptions: TunerOptions {
     public static let method = Method.auto
 

@@ -1,17 +1,20 @@
 /// The knobs of CDAT (seed 002, Roulet et al. 2024, "Stepping on the Edge"). The paper has no
 /// public code; where it gives no value the library's conventions (seed 000) fill in.
 ///
-/// | key              | default | range          | source                                        |
-/// |------------------|---------|----------------|-----------------------------------------------|
-/// | initial_lr (grp) | 1e-3    | (0, max]       | library default (seed 000); rate before the first observation |
-/// | update_period    | 1       | [1, 2⁵³]       | paper: the rule is applied at every step     |
-/// | lr_min           | 1e-8    | [0, max]       | library clamp (seed 000)                     |
-/// | lr_max           | +∞      | (0, +∞]        | none: the paper's rule has no ceiling (η = σ·n̂/d̂ is the rate); a rate is always finite (the largest Double caps it). The library's first default, 1.0 (seed 000's), held CDAT below the best constant on digits (benchmarks/training) |
-/// | smoothing β      | 0.9     | [0, 1)         | paper smooths n and d by EMAs but gives no public β; 0.9 as the library's other EMAs; 0 = raw rule |
-/// | direction        | 1 (u)   | {0, 1}         | paper: u is the base optimizer's update      |
-/// | sigma σ          | 2.0     | (0, max]       | paper: σ = 2 "on edge"; σ = 1 quadratically greedy |
-/// | epsilon ε        | 1e-12   | (0, max]       | paper has ε > 0 without a value; units of uᵀHu |
-/// | sharpness (grp)  | 0       | [0, max]       | diagnostic only; 0 = not supplied            |
+/// | key | source |
+/// |---|---|
+/// | initial_lr (grp) | library default (seed 000); rate before the first observation |
+/// | update_period | paper: the rule is applied at every step |
+/// | lr_min | library clamp (seed 000) |
+/// | lr_max | none: the paper's rule has no ceiling (η = σ·n̂/d̂ is the rate); a rate is always finite (the largest Double caps it). The library's first default, 1.0 (seed 000's), held CDAT below the best constant on digits (benchmarks/training) |
+/// | smoothing β | paper smooths n and d by EMAs but gives no public β; 0.9 as the library's other EMAs; 0 = raw rule |
+/// | direction | paper: u is the base optimizer's update |
+/// | sigma σ | paper: σ = 2 "on edge"; σ = 1 quadratically greedy |
+/// | epsilon ε | paper has ε > 0 without a value; units of uᵀHu |
+/// | sharpness (grp) | diagnostic only; 0 = not supplied |
+///
+/// Each option's default and range are written once, in `fields` below (`hlr_param_info`
+/// reports them); the table gives why.
 public struct CDATOptions: TunerOptions, ClampedRateOptions {
     public static let method = Method.cdat
 

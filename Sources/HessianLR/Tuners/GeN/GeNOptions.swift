@@ -1,19 +1,22 @@
 /// The knobs of GeN (seed 001; Bu & Xu, "Gradient descent with generalized Newton's method",
 /// ICLR 2025; reference code ShiyunXu/AutoGeN, PyPI `gen-optim`, function `lr_parabola`).
 ///
-/// | key                | default | range        | source                                          |
-/// |--------------------|---------|--------------|-------------------------------------------------|
-/// | initial_lr (grp)   | 1e-3    | (0, max]     | library default (GeN starts from the optimizer's lr) |
-/// | update_period      | 4       | [1, 2⁵³]     | GeN README: "lazy_freq >= 4 for efficiency"; the smallest recommended value, 2 extra forward passes per 4 steps |
-/// | lr_bound_low       | 0.5     | (0, 1]       | GeN: clip(b/a, lr/2, 2·lr)                     |
-/// | lr_bound_high      | 2.0     | [1, max]     | GeN: clip(b/a, lr/2, 2·lr)                     |
-/// | lr_min             | 1e-8    | [0, max]     | library clamp (seed 000); GeN has none, a floor keeps repeated halving from reaching 0 |
-/// | lr_max             | +∞      | (0, +∞]      | none, as GeN's code (its rate is unbounded); rates also obey min(lr_max, 1e150/probe_scale) so probe steps stay finite |
-/// | smoothing β        | 0.9     | [0, 1)       | GeN: smooth = 0.9                              |
-/// | probe_count m      | 3       | [3, 65536]   | GeN: lr_factor = [−1, 0, 1]                    |
-/// | probe_scale s      | 1.0     | (0, max]     | GeN: probes at ±1·lr                           |
-/// | r2_threshold       | 0.99    | [0, 1)       | GeN: accept only if R² > 0.99                  |
-/// | fit_failure_decay  | 0.5     | (0, 1]       | GeN: a failed (rank-deficient) fit halves the lr |
+/// | key | source |
+/// |---|---|
+/// | initial_lr (grp) | library default (GeN starts from the optimizer's lr) |
+/// | update_period | GeN README: "lazy_freq >= 4 for efficiency"; the smallest recommended value, 2 extra forward passes per 4 steps |
+/// | lr_bound_low | GeN: clip(b/a, lr/2, 2·lr) |
+/// | lr_bound_high | GeN: clip(b/a, lr/2, 2·lr) |
+/// | lr_min | library clamp (seed 000); GeN has none, a floor keeps repeated halving from reaching 0 |
+/// | lr_max | none, as GeN's code (its rate is unbounded); rates also obey min(lr_max, 1e150/probe_scale) so probe steps stay finite |
+/// | smoothing β | GeN: smooth = 0.9 |
+/// | probe_count m | GeN: lr_factor = [−1, 0, 1] |
+/// | probe_scale s | GeN: probes at ±1·lr |
+/// | r2_threshold | GeN: accept only if R² > 0.99 |
+/// | fit_failure_decay | GeN: a failed (rank-deficient) fit halves the lr |
+///
+/// Each option's default and range are written once, in `fields` below (`hlr_param_info`
+/// reports them); the table gives why.
 public struct GeNOptions: TunerOptions, ProbeFitOptions {
     public static let method = Method.gen
 

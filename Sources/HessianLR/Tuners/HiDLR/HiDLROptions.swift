@@ -2,22 +2,25 @@
 /// optimization for differential learning rate", 2025). The rate safeguards are GeN's (the paper
 /// builds on GeN); the paper publishes no code, so the probe design is the library's.
 ///
-/// | key                | default | range          | source                                        |
-/// |--------------------|---------|----------------|-----------------------------------------------|
-/// | initial_lr (grp)   | 1e-3    | (0, max]       | library default                               |
-/// | update_period Φ    | 10      | [1, 2⁵³]       | library choice: an update costs m ≈ 4K forward passes (GeN: 2), so lazier than GeN's 4; 10 as HessianLR |
-/// | lr_bound_low       | 0.5     | (0, 1]         | GeN's clip(η, lr/2, 2·lr)                     |
-/// | lr_bound_high      | 2.0     | [1, max]       | GeN's clip                                    |
-/// | lr_min             | 1e-8    | [0, max]       | library clamp (seed 000)                      |
-/// | lr_max             | +∞      | (0, +∞]        | none, as GeN's code; rates also obey min(lr_max, 1e150/probe_scale) so probe steps stay finite |
-/// | smoothing β        | 0.9     | [0, 1)         | GeN's EMA                                     |
-/// | probe_count m      | 0       | 0 or [p, 65536]| 0 = automatic max(4K, p + K) (seed: "about 4K"); p = unknowns of the model |
-/// | probe_scale s      | 1.0     | (0, max]       | probes as large as GeN's ±lr                  |
-/// | r2_threshold       | 0.99    | [0, 1)         | GeN                                           |
-/// | fit_failure_decay  | 0.5     | (0, 1]         | GeN halves on a failed (rank-deficient) fit   |
-/// | seed               | 0       | [0, 2⁵³]       | RNG seed (stream `perturbation`)              |
-/// | model              | 0       | {0, 1}         | 0 diagonal (paper's default approximation), 1 full A (K ≤ 16) |
-/// | eigen_floor        | 1e-3    | (0, 1]         | full A: eigenvalues raised to ≥ eigen_floor·λ_max (library choice) |
+/// | key | source |
+/// |---|---|
+/// | initial_lr (grp) | library default |
+/// | update_period Φ | library choice: an update costs m ≈ 4K forward passes (GeN: 2), so lazier than GeN's 4; 10 as HessianLR |
+/// | lr_bound_low | GeN's clip(η, lr/2, 2·lr) |
+/// | lr_bound_high | GeN's clip |
+/// | lr_min | library clamp (seed 000) |
+/// | lr_max | none, as GeN's code; rates also obey min(lr_max, 1e150/probe_scale) so probe steps stay finite |
+/// | smoothing β | GeN's EMA |
+/// | probe_count m | 0 = automatic max(4K, p + K) (seed: "about 4K"); p = unknowns of the model |
+/// | probe_scale s | probes as large as GeN's ±lr |
+/// | r2_threshold | GeN |
+/// | fit_failure_decay | GeN halves on a failed (rank-deficient) fit |
+/// | seed | RNG seed (stream `perturbation`) |
+/// | model | 0 diagonal (paper's default approximation), 1 full A (K ≤ 16) |
+/// | eigen_floor | full A: eigenvalues raised to ≥ eigen_floor·λ_max (library choice) |
+///
+/// Each option's default and range are written once, in `fields` below (`hlr_param_info`
+/// reports them); the table gives why.
 public struct HiDLROptions: TunerOptions, ProbeFitOptions {
     public static let method = Method.hidlr
 
