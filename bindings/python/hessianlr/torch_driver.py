@@ -16,7 +16,7 @@ from typing import Any, Callable, Sequence, Union
 
 from .constants import Direction, Info, Method, Need, Param
 from .errors import CallbackError, NonFiniteError
-from .torch_directions import is_plain_sgd, update_directions, update_rule
+from .torch_directions import builds_fresh_tensors, is_plain_sgd, update_directions, update_rule
 from .torch_directions import optimizer_options
 from .torch_observations import DoubleBackwardError, TorchStepBackend, _closures, accumulation_dtype
 from .tuner import Tuner, method_params
@@ -1001,7 +1001,14 @@ class LRTuner:
         if dirs is None:
             _, dirs = self._directions(groups, [[None if g is None else g.detach() for g in grads]
                                                 for grads in grads_by_group])
-        self._previous_update = (t, [[None if d is None else d.detach().clone() for d in ds] for ds in dirs])
+        # The built-in rules build u as a tensor of its own except for plain SGD, whose u is the
+        # gradient (the next backward overwrites it): only a u that shares a gradient's memory, or
+        # comes from a registered rule, is copied
+        fresh = builds_fresh_tensors(self.optimizer)
+        gradient_memory = {g.untyped_storage().data_ptr() for grads in grads_by_group for g in grads if g is not None}
+        self._previous_update = (t, [[None if d is None else
+                                      d.detach() if fresh and d.untyped_storage().data_ptr() not in gradient_memory
+                                      else d.detach().clone() for d in ds] for ds in dirs])
 
     def _read_plan(self, t):
         """``tuner.plan(t)``, kept for the later steps it covers (see :meth:`_kept_plan`)."""

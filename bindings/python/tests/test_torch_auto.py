@@ -77,6 +77,7 @@ class PreviousUpdate:
 
 
 @pytest.mark.parametrize("make", [lambda p: torch.optim.SGD(p, lr=1e-3, momentum=0.9),
+                                  lambda p: torch.optim.SGD(p, lr=1e-3),  # u = p.grad: the kept copy matters
                                   lambda p: torch.optim.AdamW(p, lr=1e-5)])
 def test_probes_run_along_the_previous_update(make):
     """The driver's rates equal a hand-written loop that probes along the update kept at the
@@ -95,7 +96,7 @@ def test_probes_run_along_the_previous_update(make):
         xb, yb = x[index], y[index]
         closure_a = lambda: torch.nn.functional.cross_entropy(model_a(xb), yb)  # noqa: E731
         closure_b = lambda: torch.nn.functional.cross_entropy(model_b(xb), yb)  # noqa: E731
-        opt_a.zero_grad()
+        opt_a.zero_grad(set_to_none=False)  # the next backward writes into the same p.grad
         loss_a = closure_a()
         loss_a.backward()
         driver.after_backward(closure_a, loss=loss_a)

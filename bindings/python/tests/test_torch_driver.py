@@ -95,6 +95,50 @@ def test_update_direction_is_the_optimizers_step_without_taking_it(name):
             torch.testing.assert_close((p0 - p.detach()) / lr, u, rtol=1e-9, atol=1e-12)
 
 
+def _adam_direction_out_of_place(optimizer, group, p, g):
+    """The docstring's Adam/AdamW u, written out of place (the reference for the in-place code)."""
+    beta1, beta2 = group["betas"]
+    state = optimizer.state.get(p, {})
+    t = float(state["step"]) + 1 if "step" in state else 1.0
+    decoupled = isinstance(optimizer, torch.optim.AdamW)
+    d = -g if group["maximize"] else g
+    if group["weight_decay"] != 0 and not decoupled:
+        d = d.add(p.detach(), alpha=group["weight_decay"])
+    m = d.mul(1 - beta1) if "exp_avg" not in state else torch.lerp(state["exp_avg"], d, 1 - beta1)
+    v = d.mul(d).mul_(1 - beta2) if "exp_avg_sq" not in state else state["exp_avg_sq"].mul(beta2).addcmul_(
+        d, d, value=1 - beta2)
+    if group["amsgrad"] and state.get("max_exp_avg_sq") is not None:
+        v = torch.maximum(state["max_exp_avg_sq"], v)
+    u = (m / (1 - beta1**t)) / (v.sqrt() / (1 - beta2**t) ** 0.5 + group["eps"])
+    if group["weight_decay"] != 0 and decoupled:
+        u = u.add(p.detach(), alpha=group["weight_decay"])
+    return u
+
+
+@pytest.mark.parametrize("make", [
+    lambda ps: torch.optim.Adam(ps, lr=1e-2),
+    lambda ps: torch.optim.Adam(ps, lr=1e-2, weight_decay=0.1, amsgrad=True, maximize=True),
+    lambda ps: torch.optim.AdamW(ps, lr=1e-2, weight_decay=0.05),
+    lambda ps: torch.optim.AdamW(ps, lr=1e-2, amsgrad=True)])
+def test_adams_direction_in_place_is_the_out_of_place_expression_bit_for_bit(make):
+    """update_directions computes Adam's u in place on its fresh m and v (fewer allocations): the
+    same operations in the same order as the out-of-place expression, so the same bits, at the
+    first step (no state) and later, and the optimizer's state is left as it was."""
+    model, closure = tiny(dtype=torch.float32)
+    optimizer = make(model.parameters())
+    group = optimizer.param_groups[0]
+    for _ in range(3):
+        optimizer.zero_grad()
+        closure().backward()
+        grads = [p.grad.detach().clone() for p in group["params"]]
+        before_state = state_snapshot(optimizer)
+        (directions,) = update_directions(optimizer, [group], [grads])
+        assert states_equal(state_snapshot(optimizer), before_state)
+        for p, g, u in zip(group["params"], grads, directions):
+            assert torch.equal(u, _adam_direction_out_of_place(optimizer, group, p, g))
+        optimizer.step()
+
+
 def test_unsupported_optimizer():
     model, closure = tiny()
     optimizer = torch.optim.RMSprop(model.parameters(), lr=0.01)
