@@ -904,12 +904,18 @@ class LRTuner:
         GradScaler step it will skip, would otherwise make loss probes fail and decay the rates
         of GeN and Hi-DLR); under a process group also _check_processes_agree."""
         device = next(p.device for ps in params_by_group for p in ps)
-        several = self._process_group is not None  # ‖g‖² only to compare the processes' gradients
-        g2, d2 = self._squared_norms(torch, device, grads_by_group, dirs_by_group, gradient=several)
-        if several:
+        if self._process_group is not None:  # ‖g‖² and ‖d‖² to compare the processes' gradients
+            g2, d2 = self._squared_norms(torch, device, grads_by_group, dirs_by_group, gradient=True)
             self._check_processes_agree(torch, t, device, g2, d2, current)
-        elif not math.isfinite(float(d2.cpu())):
+        elif not self._all_finite(torch, dirs_by_group):
             raise NonFiniteError(self._non_finite_direction(t))
+
+    @staticmethod
+    def _all_finite(torch, tensors_by_group) -> bool:
+        """Whether every element is finite: one ``isfinite().all()`` per tensor (a byte per
+        element, no float64 copy) and one transfer to the host."""
+        flags = [torch.isfinite(v).all() for tensors in tensors_by_group for v in tensors if v is not None]
+        return not flags or bool(torch.stack(flags).all())
 
     @staticmethod
     def _non_finite_direction(t) -> str:

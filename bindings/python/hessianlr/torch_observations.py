@@ -331,13 +331,19 @@ class TorchStepBackend:
 
     def _work_buffers(self, p, dtype):
         """Two views shaped like ``p`` into the scratch buffers of (p's device, ``dtype``),
-        grown to the largest parameter seen."""
-        n = p.numel()
+        grown to the largest parameter seen; the views of each shape are kept with the buffers
+        they view (a buffer that grows gets new ones)."""
         key = (p.device, dtype)
+        shape_key = (key, tuple(p.shape))
         pair = self._scratch.get(key)
+        views = self._scratch.get(shape_key)
+        if views is not None and pair is not None and views[0] is pair:
+            return views[1], views[2]
+        n = p.numel()
         if pair is None or pair[0].numel() < n:
             pair = self._scratch[key] = tuple(self.torch.empty(n, dtype=dtype, device=p.device) for _ in range(2))
-        return pair[0][:n].view(p.shape), pair[1][:n].view(p.shape)
+        views = self._scratch[shape_key] = (pair, pair[0][:n].view(p.shape), pair[1][:n].view(p.shape))
+        return views[1], views[2]
 
     def _restore(self, live) -> None:
         with self.torch.no_grad():

@@ -833,6 +833,22 @@ def test_processes_are_asked_only_on_steps_that_observe(monkeypatch):
         optimizer.step()
 
 
+@pytest.mark.parametrize("bad", [math.inf, -math.inf, math.nan])
+def test_a_non_finite_direction_on_an_observing_step_is_refused_and_changes_nothing(bad):
+    """One process: the direction's finiteness is checked (isfinite per tensor, one transfer)
+    before an observation; a non-finite element raises NonFiniteError and the tuner is as it was."""
+    model, closure = tiny()
+    optimizer = torch.optim.SGD(two_groups(model), lr=0.05, momentum=0.9)
+    driver = LRTuner(optimizer, "auto")
+    optimizer.zero_grad()
+    closure().backward()
+    next(model.parameters()).grad.view(-1)[0] = bad
+    before = driver.tuner.save()
+    with pytest.raises(h.NonFiniteError, match="direction at step 0 .* is not finite"):
+        driver.after_backward(closure)
+    assert driver.tuner.save() == before and driver.step_count == 0
+
+
 def test_a_change_to_the_tuner_between_observations_applies_at_the_next_step():
     """The kept plan is dropped when anything may have changed the tuner (its revision): a lower
     lr_max set between observations caps the very next step's rates."""
@@ -875,5 +891,5 @@ def test_trial_weights_in_kept_buffers_are_the_float64_formula_bit_for_bit(dtype
             assert torch.equal(p.detach(), expected), (dtype, xi, k)
         backend.restore()
         assert all(torch.equal(p.detach(), w) for p, w in zip(params, before))
-    (first, second), = scratch.values()
+    first, second = scratch[(torch.device("cpu"), torch.float64)]
     assert first.dtype == torch.float64 and first.numel() == second.numel() == 35  # the largest parameter
