@@ -16,8 +16,7 @@ from typing import Any, Callable, Sequence, Union
 
 from .constants import Direction, Info, Method, Need, Param
 from .errors import CallbackError, NonFiniteError
-from .torch_directions import builds_fresh_tensors, is_plain_sgd, update_directions, update_rule
-from .torch_directions import optimizer_options
+from .torch_directions import builds_fresh_tensors, is_plain_sgd, optimizer_options, update_directions, update_rule
 from .torch_observations import DoubleBackwardError, TorchStepBackend, _closures, accumulation_dtype
 from .tuner import Tuner, method_params
 from .tuners import make_tuner, method_of
@@ -537,7 +536,7 @@ class LRTuner:
         change, so processes cannot drift apart there (and every method observes at its first
         step or never). The parameters are checked only when the param groups changed since the
         last check (:meth:`_Layout.matches`)."""
-        if (own_gradient or observing) and (own_gradient or self._process_group is None):  # else nothing can fail
+        if own_gradient or (observing and self._process_group is None):  # otherwise nothing below can fail
             world = _world_size(torch)
             if world > 1 and own_gradient:
                 raise UnsupportedTrainingError(
@@ -883,9 +882,9 @@ class LRTuner:
         return current
 
     @staticmethod
-    def _squared_norms(torch, device, grads_by_group, dirs_by_group, *, gradient: bool):
-        """‖g‖² (None unless ``gradient``) and ‖d‖² over every parameter, accumulated in float64 on
-        the device (non-finite when any element is); each tensor converted once."""
+    def _squared_norms(torch, device, grads_by_group, dirs_by_group):
+        """‖g‖² and ‖d‖² over every parameter, accumulated in float64 on the device (non-finite
+        when any element is); each tensor converted once."""
         dtype = accumulation_dtype(torch, device)
 
         def total(tensors_by_group):
@@ -897,7 +896,7 @@ class LRTuner:
                         result = result + torch.dot(flat, flat)
             return result
 
-        return (total(grads_by_group) if gradient else None), total(dirs_by_group)
+        return total(grads_by_group), total(dirs_by_group)
 
     def _check_before_observing(self, torch, t, params_by_group, grads_by_group, dirs_by_group, current) -> None:
         """Before a step that observes: the direction is finite (an overflowed gradient, e.g. a
@@ -905,7 +904,7 @@ class LRTuner:
         of GeN and Hi-DLR); under a process group also _check_processes_agree."""
         device = next(p.device for ps in params_by_group for p in ps)
         if self._process_group is not None:  # ‖g‖² and ‖d‖² to compare the processes' gradients
-            g2, d2 = self._squared_norms(torch, device, grads_by_group, dirs_by_group, gradient=True)
+            g2, d2 = self._squared_norms(torch, device, grads_by_group, dirs_by_group)
             self._check_processes_agree(torch, t, device, g2, d2, current)
         elif not self._all_finite(torch, dirs_by_group):
             raise NonFiniteError(self._non_finite_direction(t))
