@@ -184,6 +184,15 @@ class CallbackSession:
 
         return self._loss_type(trampoline)
 
+    def function_name(self, base: str) -> str:
+        """The C function of ``base`` for this session's dtype: ``base + "_f32"`` or ``"_f64"``."""
+        return base + ("_f32" if self.dtype == np.float32 else "_f64")
+
+    def data(self, array):
+        """``array``'s buffer as a pointer of this session's type; None for None (an optional
+        buffer the C call takes as NULL)."""
+        return None if array is None else array.ctypes.data_as(self.pointer_type)
+
     def check(self, code: int, function_name: str) -> None:
         """Raises for a failed call: a recorded exception first (chained), else the status."""
         check_callbacks(code, function_name, self.failure, self.failed_callback)

@@ -455,7 +455,7 @@ class Estimator(OwnedHandle):
 
         session = CallbackSession(dtype)
         callback = session.hvp(timed)
-        name = "hlr_estimator_run_host_f32" if dtype == np.float32 else "hlr_estimator_run_host_f64"
+        name = session.function_name("hlr_estimator_run_host")
         start = clock()
         code = getattr(_lib.lib, name)(self._handle, n, callback, None)
         wall = clock() - start

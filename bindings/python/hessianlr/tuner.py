@@ -158,19 +158,9 @@ class HostMode:
         offsets, n_offsets, _keep = _args.host_offsets(group_offsets)
         session = CallbackSession(gradient.dtype, own=(gradient, update))
         callback = session.hvp(hvp)  # kept alive by this frame during the call
-        name = "hlr_tuner_observe_host_f32" if gradient.dtype == np.float32 else "hlr_tuner_observe_host_f64"
-        pointer = session.pointer_type
-        code = getattr(_lib.lib, name)(
-            self._handle,
-            step,
-            gradient.ctypes.data_as(pointer),
-            update.ctypes.data_as(pointer) if update is not None else None,
-            gradient.size,
-            offsets,
-            n_offsets,
-            callback,
-            None,
-        )
+        name = session.function_name("hlr_tuner_observe_host")
+        code = getattr(_lib.lib, name)(self._handle, step, session.data(gradient), session.data(update), gradient.size,
+                                       offsets, n_offsets, callback, None)
         session.check(code, name)
 
     @mutating
@@ -219,23 +209,10 @@ class HostMode:
         hvp_callback = session.hvp(hvp)  # kept alive by this frame during the call
         loss_callback = session.loss(loss)
         rounds = c_size_t()
-        name = "hlr_tuner_step_host_f32" if weights.dtype == np.float32 else "hlr_tuner_step_host_f64"
-        pointer = session.pointer_type
-        code = getattr(_lib.lib, name)(
-            self._handle,
-            step,
-            weights.ctypes.data_as(pointer),
-            gradient.ctypes.data_as(pointer),
-            update.ctypes.data_as(pointer) if update is not None else None,
-            weights.size,
-            offsets,
-            n_offsets,
-            current,
-            hvp_callback,
-            loss_callback,
-            None,
-            byref(rounds),
-        )
+        name = session.function_name("hlr_tuner_step_host")
+        code = getattr(_lib.lib, name)(self._handle, step, session.data(weights), session.data(gradient),
+                                       session.data(update), weights.size, offsets, n_offsets, current, hvp_callback,
+                                       loss_callback, None, byref(rounds))
         session.check(code, name)
         return rounds.value
 
