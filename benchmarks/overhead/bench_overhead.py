@@ -99,9 +99,11 @@ def main(argv=None) -> int:
                     r["memory_kind"] = peak["kind"]
                     r["memory_delta_bytes"] = peak["peak_bytes"] - plain_peak[(model, opt)]["peak_bytes"]
                     r["memory_plain_bytes"] = plain_peak[(model, opt)]["peak_bytes"]
-                    for key in ("heap_in_use_bytes", "rss_after_trim_bytes"):  # glibc only: see measure._heap_retention
+                    glibc = {"heap_in_use_bytes": "memory_heap_in_use_delta_bytes",  # see measure._heap_retention
+                             "rss_after_trim_bytes": "memory_rss_after_trim_delta_bytes"}
+                    for key, field in glibc.items():
                         if key in peak and key in plain_peak[(model, opt)]:
-                            r[f"memory_{key[:-6]}_delta_bytes"] = peak[key] - plain_peak[(model, opt)][key]
+                            r[field] = peak[key] - plain_peak[(model, opt)][key]
                 results.append(r)
                 s = r["summary"]
                 c = s["cpu"]
