@@ -213,9 +213,9 @@ int hlr_param_bounds(int method, int key, double *min, double *max, double *defa
  * (HLR_FAMILY_ESTIMATOR, kind = HLR_ESTIMATOR_*), in a fixed order, with the values the
  * *_param_bounds functions report plus its name and flags. Enumerate with index = 0 ..
  * count - 1 (hlr_param_count), or until hlr_param_info returns HLR_ERR_INVALID_ARGUMENT. */
-#define HLR_FAMILY_TUNER      1
-#define HLR_FAMILY_SCHEDULE   2
-#define HLR_FAMILY_ESTIMATOR  3
+#define HLR_FAMILY_TUNER      1  /* kind = HLR_METHOD_*    */
+#define HLR_FAMILY_SCHEDULE   2  /* kind = HLR_SCHEDULE_*  */
+#define HLR_FAMILY_ESTIMATOR  3  /* kind = HLR_ESTIMATOR_* */
 
 #define HLR_PARAM_FLAG_INTEGRAL   1  /* only integers are accepted (counts, choices, flags)      */
 #define HLR_PARAM_FLAG_PER_GROUP  2  /* may differ per group (hlr_tuner_set_group_param)        */

@@ -4,8 +4,8 @@
 The header is the one hand-written place of every numeric id of the C API (methods, options,
 info keys, flags, status codes, schedule and estimator kinds, their parameter and result keys);
 each ``#define HLR_<FAMILY>_<NAME> <value>  /* doc */`` becomes the member ``<NAME> = <value>``
-of the family's IntEnum / IntFlag, documented by the macro's comment (its trailing comment, or
-for a macro without one the block comment right above it, first sentence). The family table
+of the family's IntEnum / IntFlag, documented by the macro's trailing comment (a block comment
+above a group of macros describes the group, not a member: it is not copied). The family table
 below is this generator's own: it maps header prefixes to Python class names and says what each
 class is. Ranges and defaults are not constants: they come from the library at run time
 (``hlr_param_info``: ``hessianlr.method_params``, ``estimator_params``, ``schedule_params``).
@@ -72,7 +72,6 @@ FAMILIES = [
 NOT_CONSTANTS = ("HLR_VERSION_",)
 
 _DEFINE = re.compile(r"^#define[ \t]+(HLR_\w+)[ \t]+(-?\d+)\b[ \t]*(/\*.*?\*/)?", re.M | re.S)
-_BLOCK = re.compile(r"^/\*.*?\*/", re.M | re.S)
 
 
 def _clean(comment: str) -> str:
@@ -80,11 +79,6 @@ def _clean(comment: str) -> str:
     body = comment.strip()[2:-2]
     body = re.sub(r"^[ \t]*\*(?!/)", "", body, flags=re.M)
     return " ".join(body.split())
-
-
-def _first_sentence(text: str) -> str:
-    match = re.match(r"(.+?)\.(\s|$)", text)
-    return match.group(1) if match else text
 
 
 def _family(name: str):
@@ -97,7 +91,6 @@ def _family(name: str):
 
 def parse(text: str) -> dict[str, list[tuple[str, int, str]]]:
     """Family class name -> [(member, value, doc)] in header order."""
-    blocks = [(m.start(), m.end(), m.group(0)) for m in _BLOCK.finditer(text)]
     members: dict[str, list[tuple[str, int, str]]] = {family[1]: [] for family in FAMILIES}
     for match in _DEFINE.finditer(text):
         name, value, trailing = match.group(1), int(match.group(2)), match.group(3)
@@ -107,12 +100,7 @@ def parse(text: str) -> dict[str, list[tuple[str, int, str]]]:
         if family is None:
             raise SystemExit(f"gen_constants: {name} belongs to no family; add its prefix to FAMILIES")
         member = name[len(prefix):] or name[len("HLR_"):]  # HLR_OK -> OK
-        if trailing:
-            doc = _clean(trailing)
-        else:  # a block comment that ends right above the #define documents it
-            above = [b for b in blocks if b[1] <= match.start() and not text[b[1]:match.start()].strip()]
-            doc = _first_sentence(_clean(above[-1][2])) if above else ""
-        members[family[1]].append((member, value, doc))
+        members[family[1]].append((member, value, _clean(trailing) if trailing else ""))
     return members
 
 

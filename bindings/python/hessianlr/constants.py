@@ -240,7 +240,6 @@ class Reset(IntEnum):
 class Status(IntEnum):
     """Status codes (``HLR_OK``, ``HLR_ERR_*``)."""
 
-    #: ------------------------------------------------------------------------------------------
     OK = 0
     #: a required pointer argument is NULL
     NULL_POINTER = 1
@@ -559,12 +558,11 @@ class BatchScaling(IntEnum):
 class ParamFamily(IntEnum):
     """What ``hlr_param_count`` / ``hlr_param_info`` describe (``HLR_FAMILY_*``)."""
 
-    #: Self-description: every parameter of a method (HLR_FAMILY_TUNER, kind = HLR_METHOD_*), a schedule kind
-    #: (HLR_FAMILY_SCHEDULE, kind = HLR_SCHEDULE_*) or an estimator kind (HLR_FAMILY_ESTIMATOR, kind =
-    #: HLR_ESTIMATOR_*), in a fixed order, with the values the *_param_bounds functions report plus its name and
-    #: flags
+    #: kind = HLR_METHOD_*
     TUNER = 1
+    #: kind = HLR_SCHEDULE_*
     SCHEDULE = 2
+    #: kind = HLR_ESTIMATOR_*
     ESTIMATOR = 3
 
 
