@@ -631,8 +631,14 @@ class LRTuner:
 
     def need(self) -> tuple[Need, int]:
         """What the next step will need first."""
-        plan = self._kept_plan(self._step) or self._read_plan(self._step)
+        plan = self._step_plan(self._step)
         return plan.need, plan.count
+
+    def _step_plan(self, t):
+        """Step t's plan: the one kept from an earlier step while it holds (:meth:`_kept_plan`),
+        else ``tuner.plan(t)``. A step reads it once and hands it on; after an observation it
+        reads it again (the observation changed the tuner)."""
+        return self._kept_plan(t) or self._read_plan(t)
 
     def wants_curvature(self) -> bool:
         """Whether the next step needs curvature: with ``curvature`` "graph" or "auto" build the
@@ -757,7 +763,8 @@ class LRTuner:
                              "driver.after_backward(closure, loss=loss)")
         self._check_gradients_untouched(params_by_group)
         t = self._step
-        need, _ = self.need()
+        plan = self._step_plan(t)
+        need = plan.need
         self._check_probe_closure(probe_closure)
         closures = _closures(closure)
         self._check_closure_for_losses(t, need, closures, probe_closure)
@@ -788,9 +795,11 @@ class LRTuner:
             self._observe(torch, t, current, closures if probe_closure is None else probe_closure,
                           params_by_group, grads_by_group if graph else detached, self._probe_directions(t, dirs),
                           graph=graph, curvature_closures=closures if finite_difference else None, keep_graph=False)
-        self._remember_update(t, groups, grads_by_group, dirs)
+        if need != Need.NOTHING:
+            plan = self._step_plan(t)
+        self._remember_update(t, plan, groups, grads_by_group, dirs)
         del grads, grads_by_group  # frees the double-backward graph
-        return self._finish(t)
+        return self._finish(t, plan)
 
     def after_backward(self, closure: Closure = None, *, loss=None, probe_closure: Callable | None = None) -> list[float]:
         """One optimizer step's learning rates from the gradient your backward pass left in
@@ -803,11 +812,12 @@ class LRTuner:
         ``loss``: the step's loss at w on this process (a tensor or a number), if known;
         ``probe_closure`` (GeN, Hi-DLR only): as in :meth:`step`."""
         torch = _torch()
-        need, _ = self.need()
+        t = self._step
+        plan = self._step_plan(t)
+        need = plan.need
         layout = self._check_supported(torch, "LRTuner.after_backward", own_gradient=False,
                                        observing=need != Need.NOTHING)
         groups, params_by_group, grads_by_group, present, carries_graph = self._read_gradients(layout)
-        t = self._step
         self._check_probe_closure(probe_closure)
         closures = _closures(closure)
         if not present:
@@ -836,12 +846,14 @@ class LRTuner:
                           params_by_group, grads_by_group if graph else detached, self._probe_directions(t, dirs),
                           graph=graph, curvature_closures=closures if source == "finite_difference" else None,
                           keep_graph=True)
-        self._remember_update(t, groups, grads_by_group, dirs)
+        if need != Need.NOTHING:
+            plan = self._step_plan(t)
+        self._remember_update(t, plan, groups, grads_by_group, dirs)
         if carries_graph:
             self._detach_graphs(params_by_group)
         if self._written_grads:
             self._written_grads = {}  # step's replacement check starts afresh
-        return self._finish(t)
+        return self._finish(t, plan)
 
     @staticmethod
     def _detach_graphs(params_by_group) -> None:
@@ -995,12 +1007,12 @@ class LRTuner:
             self.tuner.set_param(Param.PROBE_PREVIOUS, float(previous))
         return kept[1] if previous else dirs
 
-    def _remember_update(self, t, groups, grads_by_group, dirs) -> None:
+    def _remember_update(self, t, plan, groups, grads_by_group, dirs) -> None:
         """For a method that probes along the previous update (auto): keeps a copy of this step's
-        update when the next step observes (one copy of the parameters, on those steps only)."""
+        update when the next step observes (one copy of the parameters, on those steps only).
+        ``plan``: step t's, as _finish applies it."""
         if not self._probes_previous():
             return
-        plan = self._kept_plan(t) or self._read_plan(t)  # the plan _finish(t) applies: no extra call
         if t + 1 < plan.steady_until or self.tuner.info(Info.NEXT_UPDATE_STEP) != t + 1:
             return  # step t + 1 observes nothing (the library's promise, or its next update step)
         if dirs is None:
@@ -1022,8 +1034,8 @@ class LRTuner:
         self._plan = (weakref.ref(tuner), tuner.revision, t, plan)
         return plan
 
-    def _finish(self, t) -> list[float]:
-        plan = self._kept_plan(t) or self._read_plan(t)
+    def _finish(self, t, plan) -> list[float]:
+        """Sets step t's rates, those of its ``plan``, and moves to step t + 1."""
         lrs = plan.lrs
         self._apply(lrs)
         self._last_lr = lrs
