@@ -33,7 +33,7 @@ imported only there). The library is found through ``$HESSIANLR_LIBRARY`` or nex
 
 from ._lib import HEADER_VERSION_STRING as _HEADER_VERSION_STRING
 from ._lib import lib as _c
-from ._lib import library_path
+from ._lib import check, library_path
 from .constants import (
     AnnealStrategy,
     BatchScaling,
@@ -72,7 +72,6 @@ from .errors import (
     UnknownKeyError,
     UnknownMethodError,
     WrongStateError,
-    check,
 )
 from .estimators import (
     DensityResult,

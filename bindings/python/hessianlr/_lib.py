@@ -18,11 +18,40 @@ test checks the set against the header), so a wrong argument type fails in Pytho
 (``ctypes.ArgumentError``) instead of corrupting memory.
 Note that ctypes silently wraps negative Python ints passed as ``c_size_t`` / ``c_uint64``; the
 public classes check signs before calling.
+
+A failed call's status becomes its exception here (:func:`check`, :func:`check_callbacks`: the
+classes are :mod:`hessianlr.errors`'s, the message ``hlr_last_error()``'s).
+
+The lifetime of a handle (:class:`OwnedHandle`)
+-----------------------------------------------
+
+The lifetime of one library handle, shared by :class:`~hessianlr.Tuner`,
+:class:`~hessianlr.Schedule` and :class:`~hessianlr.Estimator`.
+
+A subclass names its ``hlr_*_free`` function in ``_free_function`` and keeps the handle in
+``self._handle`` (None once freed). ``close()`` frees it and is idempotent; the object is a
+context manager; ``__del__`` frees a handle that was never closed. Calls on a closed object pass
+a NULL handle to the library, which answers InvalidHandleError.
+
+Copies (``pickle``, ``copy.copy``, ``copy.deepcopy``, ``torch.save``, multiprocessing) never
+share the handle: ``__reduce__`` rebuilds the object on a new, independent handle from what the
+subclass's ``_rebuild()`` returns (a callable and its arguments: a snapshot for tuners and
+schedules, the configuration for estimators), so the copy continues bit-identically and closing
+one never frees the other. A raw handle value means nothing in another process, so it is never
+pickled. A subclass without ``_rebuild`` refuses to be copied with a TypeError; a closed object
+refuses with InvalidHandleError. Attributes other than the handle (``__dict__``) are copied as
+Python copies them.
+
+``revision`` counts the calls that may have changed the handle's state (the methods decorated
+with :func:`mutating`): a caller that keeps something it read from the library (the torch
+driver keeps a step's rates, see ``Tuner.plan``) knows it is still valid while the revision is
+the one it read at.
 """
 
 from __future__ import annotations
 
 import ctypes
+import functools
 import os
 from ctypes import (
     CFUNCTYPE,
@@ -36,6 +65,9 @@ from ctypes import (
     c_uint64,
     c_void_p,
 )
+
+from .constants import Status
+from .errors import CallbackError, InvalidHandleError, error_class
 
 __all__ = [
     "HEADER_VERSION_MAJOR",
@@ -59,6 +91,10 @@ __all__ = [
     "check_version",
     "last_error",
     "strerror",
+    "check",
+    "check_callbacks",
+    "OwnedHandle",
+    "mutating",
 ]
 
 #: Version of ``include/hessianlr.h`` this binding was written against.
@@ -327,3 +363,96 @@ def last_error() -> str:
 def strerror(code: int) -> str:
     """``hlr_strerror(code)``: the static description of a status code."""
     return lib.hlr_strerror(int(code)).decode("utf-8", "replace")
+
+
+def check(code: int) -> None:
+    """Returns for ``HLR_OK``; otherwise raises the code's exception with ``hlr_last_error()``.
+
+    Call it right after the failing C call, on the same thread: the message is thread-local and
+    replaced by the next failure.
+    """
+    if code == Status.OK:
+        return
+    message = last_error() or strerror(code)
+    raise error_class(code)(message, code)
+
+
+def check_callbacks(code: int, function_name: str, failure: BaseException | None, callback: str | None) -> None:
+    """Raises for a C call that ran Python callbacks: the first exception a callback recorded
+    (``failure``, raised by callback ``callback``) chained to the :class:`CallbackError` of the
+    status, or as it is when it is not an ``Exception`` (KeyboardInterrupt ...); else the status
+    itself. A recorded exception is raised even when the library reported another status or
+    none (a callback that cannot fail in C)."""
+    if failure is None:
+        check(code)
+        return
+    if not isinstance(failure, Exception):
+        raise failure
+    try:
+        check(code)
+    except CallbackError as wrapped:
+        raise wrapped from failure
+    raise CallbackError(f"{function_name}: the {callback} callback raised {failure!r}", code) from failure
+
+
+def mutating(method):
+    """Marks a method that may change the handle's state: it advances ``revision`` before the
+    call (also when the call fails, which changes nothing: a conservative count)."""
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        self._revision += 1
+        return method(self, *args, **kwargs)
+
+    return wrapper
+
+
+class OwnedHandle:
+    #: Name of the library function that frees this kind of handle, e.g. "hlr_tuner_free".
+    _free_function: str = ""
+    _handle = None
+    _revision = 0
+
+    @property
+    def revision(self) -> int:
+        """Advances at every call that may have changed the handle's state (see the module)."""
+        return self._revision
+
+    def close(self) -> None:
+        """Frees the handle (the class's ``hlr_*_free``); later calls raise InvalidHandleError."""
+        handle, self._handle = self._handle, None
+        self._revision += 1  # nothing read before stays valid
+        if handle is not None:
+            check(getattr(lib, self._free_function)(handle))
+
+    @property
+    def closed(self) -> bool:
+        return self._handle is None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+    def _rebuild(self):
+        """(callable, args) building an independent equal object on a new handle; subclasses
+        that can be copied override this."""
+        raise TypeError(f"{type(self).__name__} objects cannot be pickled or copied")
+
+    def __reduce__(self):
+        if self._handle is None:
+            raise InvalidHandleError(f"cannot pickle or copy a closed {type(self).__name__}")
+        rebuild, args = self._rebuild()
+        state = {name: value for name, value in self.__dict__.items() if name != "_handle"}
+        return (rebuild, args, state or None)
+
+    def __del__(self):
+        handle = getattr(self, "_handle", None)
+        if handle is None:
+            return
+        self._handle = None
+        try:
+            getattr(lib, self._free_function)(handle)
+        except Exception:  # interpreter shutdown: modules may already be torn down
+            pass

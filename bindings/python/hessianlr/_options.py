@@ -23,8 +23,9 @@ from collections.abc import Mapping, Sequence
 from ctypes import byref, c_size_t
 
 from . import _lib
+from ._lib import check
 from .constants import Direction, Model, Param
-from .errors import InvalidArgumentError, UnknownKeyError, check
+from .errors import InvalidArgumentError, UnknownKeyError
 
 __all__ = ["param_key", "option_name", "choice_value", "apply_options", "ParamBounds", "ParamInfo", "param_infos"]
 

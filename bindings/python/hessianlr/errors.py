@@ -25,7 +25,6 @@ __all__ = [
     "SnapshotVersionError",
     "SnapshotMismatchError",
     "error_class",
-    "check",
 ]
 
 
@@ -147,35 +146,3 @@ _BY_CODE = {
 def error_class(code: int) -> type[HessianLRError]:
     """The exception class of a status code (the base class for codes this binding does not know)."""
     return _BY_CODE.get(int(code), HessianLRError)
-
-
-def check(code: int) -> None:
-    """Returns for ``HLR_OK``; otherwise raises the code's exception with ``hlr_last_error()``.
-
-    Call it right after the failing C call, on the same thread: the message is thread-local and
-    replaced by the next failure.
-    """
-    if code == Status.OK:
-        return
-    from ._lib import last_error, strerror  # late: errors.py is importable without the library
-
-    message = last_error() or strerror(code)
-    raise error_class(code)(message, code)
-
-
-def check_callbacks(code: int, function_name: str, failure: BaseException | None, callback: str | None) -> None:
-    """Raises for a C call that ran Python callbacks: the first exception a callback recorded
-    (``failure``, raised by callback ``callback``) chained to the :class:`CallbackError` of the
-    status, or as it is when it is not an ``Exception`` (KeyboardInterrupt ...); else the status
-    itself. A recorded exception is raised even when the library reported another status or
-    none (a callback that cannot fail in C)."""
-    if failure is None:
-        check(code)
-        return
-    if not isinstance(failure, Exception):
-        raise failure
-    try:
-        check(code)
-    except CallbackError as wrapped:
-        raise wrapped from failure
-    raise CallbackError(f"{function_name}: the {callback} callback raised {failure!r}", code) from failure

@@ -32,7 +32,7 @@ Each estimator is a configuration handle (create, set, run, read). Runs:
 
 - :meth:`Estimator.run_host` ``(n, hvp, dtype=float64)``: the library owns the vectors and calls
   ``hvp(v, out)`` with numpy views (v read-only, out zeroed) — float32 or float64.
-- :meth:`Estimator.run_ops` ``(backend)``: the caller's vectors (see :mod:`hessianlr._vector_ops`);
+- :meth:`Estimator.run_ops` ``(backend)``: the caller's vectors (see :mod:`hessianlr._callbacks`, section 3);
   only scalars cross.
 - :meth:`Estimator.run_torch` ``(operator)``: a :class:`hessianlr.torch_curvature.TorchOperator`
   — vectors stay torch tensors on their device.
@@ -61,13 +61,12 @@ from typing import Optional, Sequence, Union
 import numpy as np
 
 from . import _args, _lib
+from ._callbacks import CallbackSession, NumpyVectors, OpsRun, host_probe
+from ._lib import OwnedHandle, check
 from ._options import ParamBounds, param_infos
-from ._callbacks import CallbackSession
-from ._handle import OwnedHandle
-from ._vector_ops import NumpyVectors, OpsRun, host_probe
 from .constants import (BatchScaling, EstimatorKind, EstimatorParam, ParamFamily, ProbeDistribution, Result,
                         Termination, Which)
-from .errors import InvalidArgumentError, UnknownKeyError, UnknownMethodError, WrongStateError, check
+from .errors import InvalidArgumentError, UnknownKeyError, UnknownMethodError, WrongStateError
 
 __all__ = [
     "ProbeStream",
@@ -464,7 +463,7 @@ class Estimator(OwnedHandle):
 
     def run_ops(self, backend):
         """Runs on the caller's vectors through a vector backend (see
-        :mod:`hessianlr._vector_ops`); vector results come back as the backend's vectors."""
+        :mod:`hessianlr._callbacks`, section 3); vector results come back as the backend's vectors."""
         run = OpsRun(backend)
         start = time.perf_counter()
         try:

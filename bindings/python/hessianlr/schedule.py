@@ -28,10 +28,10 @@ from typing import Iterable, Optional, Sequence, Union
 import numpy as np
 
 from . import _args, _lib
+from ._lib import OwnedHandle, check
 from ._options import ParamBounds, param_infos
-from ._handle import OwnedHandle
 from .constants import AnnealStrategy, CyclicMode, DecayShape, ParamFamily, ScheduleKind, ScheduleParam
-from .errors import BufferTooSmallError, InvalidArgumentError, UnknownKeyError, UnknownMethodError, check
+from .errors import BufferTooSmallError, InvalidArgumentError, UnknownKeyError, UnknownMethodError
 
 __all__ = ["Schedule", "schedule_param_bounds", "schedule_params", "join", "warmup"]
 

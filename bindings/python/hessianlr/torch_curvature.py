@@ -32,7 +32,7 @@ from typing import Callable, Optional, Sequence
 
 import numpy as np
 
-from ._vector_ops import host_probe
+from ._callbacks import host_probe
 
 __all__ = ["TorchOperator", "TorchVectors"]
 

@@ -1,7 +1,7 @@
 """The torch side of the library's step driver: :class:`TorchStepBackend`.
 
 ``hlr_tuner_step`` runs the loop, assembles the observations and applies the failure policy
-(:mod:`hessianlr._step_ops`); this backend does the tensor work on the parameters' device and
+(:mod:`hessianlr._callbacks`, section 2); this backend does the tensor work on the parameters' device and
 hands the library only scalars. Per parameter group k, with g_k the gradient and d_k the
 direction on the group's trainable parameters (zero elsewhere):
 
@@ -146,7 +146,7 @@ class _GradientsSetAside:
 
 
 class TorchStepBackend:
-    """A step backend (:mod:`hessianlr._step_ops`) over a torch model's parameters.
+    """A step backend (:mod:`hessianlr._callbacks`, section 2) over a torch model's parameters.
 
     ``params_by_group``: the trainable parameters of each group; ``grads_by_group``: their
     gradients (built with ``create_graph=True`` when the step takes curvature from the graph,

@@ -31,12 +31,11 @@ from typing import Callable, Iterable, NamedTuple, Sequence, Union
 import numpy as np
 
 from . import _args, _lib
-from ._callbacks import CallbackSession
-from ._handle import OwnedHandle, mutating
+from ._callbacks import CallbackSession, StepResult, run_step
+from ._lib import OwnedHandle, check, mutating
 from ._options import ParamBounds, apply_options, option_name, param_infos, param_key
-from ._step_ops import StepResult, run_step
 from .constants import Info, Method, Need, Param, ParamFamily, ParamFlag, Reset
-from .errors import BufferTooSmallError, InvalidHandleError, NonFiniteError, UnknownMethodError, check
+from .errors import BufferTooSmallError, InvalidHandleError, NonFiniteError, UnknownMethodError
 from .schedule import Schedule
 
 __all__ = ["ParamBounds", "Plan", "param_bounds", "method_params", "HostMode", "Tuner"]
@@ -404,9 +403,9 @@ class Tuner(HostMode, OwnedHandle):
     @mutating
     def run_step(self, step: int, backend, current_loss: float | None = None) -> StepResult:
         """``hlr_tuner_step``: runs step ``step`` to completion through ``backend``, a step
-        backend (:mod:`hessianlr._step_ops`: ``slopes``, ``curvatures``, ``set_trial``, ``loss``,
+        backend (:mod:`hessianlr._callbacks`, section 2: ``slopes``, ``curvatures``, ``set_trial``, ``loss``,
         ``restore`` and, for several processes, ``all_reduce``) over tensors the library never
-        sees; returns :class:`~hessianlr._step_ops.StepResult` (observations made, failed
+        sees; returns :class:`~hessianlr._callbacks.StepResult` (observations made, failed
         ones). ``current_loss``: L(w) on this process if known (saves a forward pass). The loop,
         the observations and the failure policy are the library's, the same as
         :meth:`step_host`'s. All or nothing: on any error the tuner is unchanged (the backend's

@@ -16,7 +16,7 @@ import pytest
 import hessianlr as h
 from hessianlr import Direction, EstimatorKind, Method, Param
 from hessianlr.tuner import method_params
-from hessianlr._handle import OwnedHandle
+from hessianlr._lib import OwnedHandle
 from hessianlr.tuners import TUNER_CLASSES, make_tuner
 
 from reference import Quadratic

@@ -12,7 +12,8 @@ import pytest
 
 import hessianlr as h
 from hessianlr import Param, Status, _lib
-from hessianlr.errors import check, error_class
+from hessianlr.errors import error_class
+from hessianlr._lib import check
 
 
 def test_classes_and_codes():

@@ -12,7 +12,7 @@ import pytest
 
 import hessianlr as h
 from hessianlr import EstimatorKind, EstimatorParam, Result, _lib
-from hessianlr.errors import check
+from hessianlr._lib import check
 
 from reference import lib_dot
 
