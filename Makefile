@@ -129,6 +129,7 @@ test-swift:
 test-abi: $(LIB)
 	tools/check_exports.sh $(LIB) $(HEADER)
 	tools/check_isa.sh $(LIB)
+	tools/check_header_cxx.sh $(CXX) $(HEADER)
 
 C_TESTS := $(patsubst Tests/c/%.c,$(BUILD)/tests/c/%,$(wildcard Tests/c/test_*.c))
 

@@ -7,6 +7,11 @@
  *
  * Conventions (modelled on zstd.h and sqlite3.h):
  *   - Every exported symbol and type starts with hlr_ / HLR_.
+ *   - Every numeric id belongs to one typed enum per family (hlr_status, hlr_method, hlr_param,
+ *     hlr_info, hlr_sched_kind, hlr_sched_param, hlr_est_kind, hlr_est_param, hlr_result, ...;
+ *     int-sized), and a function taking one id of a family takes that type: C converts an int
+ *     silently (out-of-range values are refused at run time, never a crash), C++ refuses an id of
+ *     the wrong family at compile time. Out-parameters that return an id are int *.
  *   - Every function returns an int status (HLR_OK = 0 or an HLR_ERR_* code) and writes its
  *     outputs through pointers. hlr_strerror(code) describes a code; hlr_last_error() returns
  *     the message of the last failed call on the calling thread, naming the bad argument and
@@ -49,14 +54,19 @@ extern "C" {
 /* ------------------------------------------------------------------------------------------ */
 
 #define HLR_VERSION_MAJOR 0
-#define HLR_VERSION_MINOR 2
+#define HLR_VERSION_MINOR 3
 #define HLR_VERSION_PATCH 0
 #define HLR_VERSION_NUMBER (HLR_VERSION_MAJOR * 10000 + HLR_VERSION_MINOR * 100 + HLR_VERSION_PATCH)
-#define HLR_VERSION_STRING "0.2.0"
+#define HLR_VERSION_STRING "0.3.0"
 
 /* Versioning. While the major version is 0 the API may still change: a release that adds a
  * function, key or flag bumps the minor version (0.2.0 added hlr_tuner_plan); one that removes
- * or changes anything also bumps the minor and says so in its notes. The SONAME carries the
+ * or changes anything also bumps the minor and says so in its notes. 0.3.0: every family of ids
+ * is a typed enum (hlr_status, hlr_method, hlr_param, hlr_info, hlr_sched_kind, hlr_est_kind,
+ * ...; the same names and values, int-sized), taken by value where a function takes one id of a
+ * family (a C caller compiles unchanged; C++ now refuses an id of the wrong family or a bare
+ * int); functions still return int (an hlr_status) and out-parameters stay int *; hlr_tuner_plan
+ * moved to the experimental section (HLR_EXPERIMENTAL, at the end). The SONAME carries the
  * major version (libhessianlr.so.0). A binding written against header 0.m.p loads a library of
  * the same major version and a number at least as large (hlr_version_number() >=
  * HLR_VERSION_NUMBER of its header): what it calls exists there. From 1.0 on, a change that
@@ -72,22 +82,24 @@ const char *hlr_version_string(void);
 /* Status codes and errors                                                                    */
 /* ------------------------------------------------------------------------------------------ */
 
-#define HLR_OK                      0
-#define HLR_ERR_NULL_POINTER        1  /* a required pointer argument is NULL */
-#define HLR_ERR_INVALID_HANDLE      2  /* handle is NULL, freed, foreign or of another kind */
-#define HLR_ERR_INVALID_ARGUMENT    3  /* out of range, not finite, not an integer, inconsistent */
-#define HLR_ERR_UNKNOWN_METHOD      4  /* method id not implemented by this library */
-#define HLR_ERR_UNKNOWN_KEY         5  /* parameter or info key this method does not have */
-#define HLR_ERR_NONFINITE           6  /* an observation (or callback output) is NaN or +-Inf */
-#define HLR_ERR_CALLBACK            7  /* a callback returned non-zero */
-#define HLR_ERR_WRONG_STATE         8  /* valid call, wrong moment (step wants no curvature, ...) */
-#define HLR_ERR_BUFFER_TOO_SMALL    9  /* output buffer too small; the needed size is reported */
-#define HLR_ERR_SNAPSHOT_CORRUPT   10  /* truncated, bit-flipped or not a snapshot */
-#define HLR_ERR_SNAPSHOT_VERSION   11  /* written by a newer or a retired snapshot format */
-#define HLR_ERR_SNAPSHOT_MISMATCH  12  /* snapshot of another method or group count */
+typedef enum hlr_status {
+    HLR_OK                      = 0,
+    HLR_ERR_NULL_POINTER        = 1,  /* a required pointer argument is NULL */
+    HLR_ERR_INVALID_HANDLE      = 2,  /* handle is NULL, freed, foreign or of another kind */
+    HLR_ERR_INVALID_ARGUMENT    = 3,  /* out of range, not finite, not an integer, inconsistent */
+    HLR_ERR_UNKNOWN_METHOD      = 4,  /* method id not implemented by this library */
+    HLR_ERR_UNKNOWN_KEY         = 5,  /* parameter or info key this method does not have */
+    HLR_ERR_NONFINITE           = 6,  /* an observation (or callback output) is NaN or +-Inf */
+    HLR_ERR_CALLBACK            = 7,  /* a callback returned non-zero */
+    HLR_ERR_WRONG_STATE         = 8,  /* valid call, wrong moment (step wants no curvature, ...) */
+    HLR_ERR_BUFFER_TOO_SMALL    = 9,  /* output buffer too small; the needed size is reported */
+    HLR_ERR_SNAPSHOT_CORRUPT   = 10,  /* truncated, bit-flipped or not a snapshot */
+    HLR_ERR_SNAPSHOT_VERSION   = 11,  /* written by a newer or a retired snapshot format */
+    HLR_ERR_SNAPSHOT_MISMATCH  = 12,  /* snapshot of another method or group count */
+} hlr_status;
 
 /* Static description of a status code ("unknown status code" for others). Never NULL. */
-const char *hlr_strerror(int code);
+const char *hlr_strerror(hlr_status code);
 /* Message of the last failed call on this thread ("" if none failed yet). Valid until the next
  * failing call on the same thread; never NULL, never free it. Successful calls leave it as is. */
 const char *hlr_last_error(void);
@@ -97,128 +109,146 @@ const char *hlr_last_error(void);
 /* ------------------------------------------------------------------------------------------ */
 
 /* Methods (hlr_tuner_create). README.md has each method's exact semantics and protocol. */
-#define HLR_METHOD_HESSIANLR 1  /* lr* = g'd / d'Hd with warmup, bounds, EMA, clamp (seed 000)   */
-#define HLR_METHOD_CDAT      2  /* sigma * EMA(max(g'u, 0)) / EMA(|u'Hu| + eps) (seed 002)       */
-#define HLR_METHOD_GEN       3  /* quadratic fit of forward losses at +-lr probes (GeN, seed 001) */
-#define HLR_METHOD_HIDLR     4  /* per-group rates from random per-group probes (Hi-DLR, seed 001) */
-#define HLR_METHOD_ARMIJO    5  /* Armijo backtracking line search, one rate for all groups       */
-#define HLR_METHOD_CONSTANT  6  /* initial_lr per group; with a schedule attached, its shape     */
-/* The recommended mode: at the first step a bracket search over 13 forward losses along the
- * optimizer's update (rows 0, 4^-6 .. 4^6 times the rates), then every 1..update_period steps
- * (adaptive) the quadratic model of 3 forward losses (rows -1, 0, +1) along the optimizer's
- * PREVIOUS update (set HLR_PARAM_PROBE_PREVIOUS to 1 when you probe along it: row -1 is then the
- * previous iterate and the slope is taken where the step started), averaged as CDAT
- * (rate = sigma * EMA(max(b,0)) / EMA(|a|)); a diverged trial (+inf) cuts the rate by
- * fit_failure_decay at once, a step that more than doubled the batch loss by 1/(1+sqrt(q))
- * (HLR_FLAG_LOSS_SPIKE) and keeps the edge it reveals, 2*rate*max(1/(1+sqrt(q)),
- * fit_failure_decay), as a ceiling that no later rise passes (HLR_FLAG_BOUNDED_HIGH); probes too
- * close to resolve double the rate until a fit was informative and hold it afterwards
- * (HLR_FLAG_ZERO_GRADIENT). Forward passes only. Tell it the optimizer (HLR_PARAM_OPTIMIZER,
- * _MOMENTUM, _DAMPENING, _NESTEROV): the bracket divides by the optimizer's steady-state gain,
- * the slope point depends on its momentum. README.md and
- * Sources/HessianLR/Tuners/Auto/AutoRule.swift have the derivation and every default. */
-#define HLR_METHOD_AUTO      7  /* the recommended mode: forward losses along the update */
+typedef enum hlr_method {
+    HLR_METHOD_HESSIANLR = 1,  /* lr* = g'd / d'Hd with warmup, bounds, EMA, clamp (seed 000)   */
+    HLR_METHOD_CDAT      = 2,  /* sigma * EMA(max(g'u, 0)) / EMA(|u'Hu| + eps) (seed 002)       */
+    HLR_METHOD_GEN       = 3,  /* quadratic fit of forward losses at +-lr probes (GeN, seed 001) */
+    HLR_METHOD_HIDLR     = 4,  /* per-group rates from random per-group probes (Hi-DLR, seed 001) */
+    HLR_METHOD_ARMIJO    = 5,  /* Armijo backtracking line search, one rate for all groups       */
+    HLR_METHOD_CONSTANT  = 6,  /* initial_lr per group; with a schedule attached, its shape     */
+    /* The recommended mode: at the first step a bracket search over 13 forward losses along the
+     * optimizer's update (rows 0, 4^-6 .. 4^6 times the rates), then every 1..update_period steps
+     * (adaptive) the quadratic model of 3 forward losses (rows -1, 0, +1) along the optimizer's
+     * PREVIOUS update (set HLR_PARAM_PROBE_PREVIOUS to 1 when you probe along it: row -1 is then the
+     * previous iterate and the slope is taken where the step started), averaged as CDAT
+     * (rate = sigma * EMA(max(b,0)) / EMA(|a|)); a diverged trial (+inf) cuts the rate by
+     * fit_failure_decay at once, a step that more than doubled the batch loss by 1/(1+sqrt(q))
+     * (HLR_FLAG_LOSS_SPIKE) and keeps the edge it reveals, 2*rate*max(1/(1+sqrt(q)),
+     * fit_failure_decay), as a ceiling that no later rise passes (HLR_FLAG_BOUNDED_HIGH); probes too
+     * close to resolve double the rate until a fit was informative and hold it afterwards
+     * (HLR_FLAG_ZERO_GRADIENT). Forward passes only. Tell it the optimizer (HLR_PARAM_OPTIMIZER,
+     * _MOMENTUM, _DAMPENING, _NESTEROV): the bracket divides by the optimizer's steady-state gain,
+     * the slope point depends on its momentum. README.md and
+     * Sources/HessianLR/Tuners/Auto/AutoRule.swift have the derivation and every default. */
+    HLR_METHOD_AUTO      = 7,  /* the recommended mode: forward losses along the update */
+} hlr_method;
 
 /* Option keys (value type double; integer options reject fractional values). Each method has a
  * subset; hlr_param_bounds gives a method's range and default of each key (HLR_ERR_UNKNOWN_KEY
  * for keys the method lacks). Defaults in brackets are HessianLR's. */
-#define HLR_PARAM_INITIAL_LR                1  /* per group: eta0, warmup target                 */
-#define HLR_PARAM_WARMUP_STEPS              2  /* W: lr(t) = eta0*(t+1)/W for t < W              */
-#define HLR_PARAM_UPDATE_PERIOD             3  /* P: curvature at t >= W, (t-W) % P == 0         */
-#define HLR_PARAM_LR_BOUND_LOW              4  /* candidate >= low*lr, in (0, 1]                 */
-#define HLR_PARAM_LR_BOUND_HIGH             5  /* candidate <= high*lr, >= 1                     */
-#define HLR_PARAM_LR_MIN                    6  /* absolute floor, <= lr_max                      */
-#define HLR_PARAM_LR_MAX                    7  /* absolute ceiling; +INFINITY = none           */
-/* Each method's ranges and defaults: hlr_param_info(HLR_FAMILY_TUNER, method, ...). lr_max is
- * the ceiling of the method's source where it has one and +INFINITY (none) where it has none;
- * a rate handed out is always finite (at most DBL_MAX; GeN and Hi-DLR also keep
- * probe_scale * lr <= 1e150). */
-#define HLR_PARAM_SMOOTHING                 8  /* beta of lr <- beta*lr + (1-beta)*cand, [0,1)       */
-#define HLR_PARAM_NEGATIVE_CURVATURE_DECAY  9  /* candidate = decay*lr when d'Hd <= 0           */
-#define HLR_PARAM_DIRECTION                10  /* HLR_DIRECTION_GRADIENT or _UPDATE              */
-#define HLR_PARAM_SIGMA                    11  /* CDAT: 2 on the edge, 1 quadratically greedy    */
-#define HLR_PARAM_EPSILON                  12  /* CDAT: eps of d = |u'Hu| + eps                  */
-#define HLR_PARAM_SHARPNESS                13  /* CDAT, per group: caller's lambda_max (0: none)  */
-#define HLR_PARAM_PROBE_COUNT              14  /* GeN (>= 3), Hi-DLR (0: automatic): probes      */
-#define HLR_PARAM_PROBE_SCALE              15  /* GeN, Hi-DLR: probe steps are +-scale*lr        */
-#define HLR_PARAM_R2_THRESHOLD             16  /* GeN, Hi-DLR: fits need R^2 above this          */
-#define HLR_PARAM_FIT_FAILURE_DECAY        17  /* GeN, Hi-DLR: rate factor on a failed fit       */
-#define HLR_PARAM_SEED                     18  /* Hi-DLR: seed of the random probes              */
-#define HLR_PARAM_MODEL                    19  /* Hi-DLR: HLR_MODEL_DIAGONAL or HLR_MODEL_FULL   */
-#define HLR_PARAM_EIGEN_FLOOR              20  /* Hi-DLR full model: eigenvalue floor (relative) */
-#define HLR_PARAM_SUFFICIENT_DECREASE      21  /* Armijo: c of f(w-eta d) <= f(w)-c eta g'd       */
-#define HLR_PARAM_DECREASE_FACTOR          22  /* Armijo: trial *= factor after a failed test    */
-#define HLR_PARAM_INCREASE_FACTOR          23  /* Armijo: next first trial = accepted * factor   */
-#define HLR_PARAM_MAX_BACKTRACKS           24  /* Armijo: decreases allowed per search            */
-#define HLR_PARAM_OPTIMIZER                25  /* auto: HLR_OPTIMIZER_SGD or HLR_OPTIMIZER_ADAM    */
-#define HLR_PARAM_MOMENTUM                 26  /* auto: SGD momentum beta, or Adam's beta1, [0,1)  */
-#define HLR_PARAM_DAMPENING                27  /* auto: SGD dampening, [0, 1]                      */
-#define HLR_PARAM_NESTEROV                 28  /* auto: SGD Nesterov, 0 or 1                       */
-#define HLR_PARAM_PROBE_PREVIOUS           29  /* auto: 1 = probes along the previous update       */
+typedef enum hlr_param {
+    HLR_PARAM_INITIAL_LR                = 1,  /* per group: eta0, warmup target                 */
+    HLR_PARAM_WARMUP_STEPS              = 2,  /* W: lr(t) = eta0*(t+1)/W for t < W              */
+    HLR_PARAM_UPDATE_PERIOD             = 3,  /* P: curvature at t >= W, (t-W) % P == 0         */
+    HLR_PARAM_LR_BOUND_LOW              = 4,  /* candidate >= low*lr, in (0, 1]                 */
+    HLR_PARAM_LR_BOUND_HIGH             = 5,  /* candidate <= high*lr, >= 1                     */
+    HLR_PARAM_LR_MIN                    = 6,  /* absolute floor, <= lr_max                      */
+    HLR_PARAM_LR_MAX                    = 7,  /* absolute ceiling; +INFINITY = none           */
+    /* Each method's ranges and defaults: hlr_param_info(HLR_FAMILY_TUNER, method, ...). lr_max is
+     * the ceiling of the method's source where it has one and +INFINITY (none) where it has none;
+     * a rate handed out is always finite (at most DBL_MAX; GeN and Hi-DLR also keep
+     * probe_scale * lr <= 1e150). */
+    HLR_PARAM_SMOOTHING                 = 8,  /* beta of lr <- beta*lr + (1-beta)*cand, [0,1)       */
+    HLR_PARAM_NEGATIVE_CURVATURE_DECAY  = 9,  /* candidate = decay*lr when d'Hd <= 0           */
+    HLR_PARAM_DIRECTION                = 10,  /* HLR_DIRECTION_GRADIENT or _UPDATE              */
+    HLR_PARAM_SIGMA                    = 11,  /* CDAT: 2 on the edge, 1 quadratically greedy    */
+    HLR_PARAM_EPSILON                  = 12,  /* CDAT: eps of d = |u'Hu| + eps                  */
+    HLR_PARAM_SHARPNESS                = 13,  /* CDAT, per group: caller's lambda_max (0: none)  */
+    HLR_PARAM_PROBE_COUNT              = 14,  /* GeN (>= 3), Hi-DLR (0: automatic): probes      */
+    HLR_PARAM_PROBE_SCALE              = 15,  /* GeN, Hi-DLR: probe steps are +-scale*lr        */
+    HLR_PARAM_R2_THRESHOLD             = 16,  /* GeN, Hi-DLR: fits need R^2 above this          */
+    HLR_PARAM_FIT_FAILURE_DECAY        = 17,  /* GeN, Hi-DLR: rate factor on a failed fit       */
+    HLR_PARAM_SEED                     = 18,  /* Hi-DLR: seed of the random probes              */
+    HLR_PARAM_MODEL                    = 19,  /* Hi-DLR: HLR_MODEL_DIAGONAL or HLR_MODEL_FULL   */
+    HLR_PARAM_EIGEN_FLOOR              = 20,  /* Hi-DLR full model: eigenvalue floor (relative) */
+    HLR_PARAM_SUFFICIENT_DECREASE      = 21,  /* Armijo: c of f(w-eta d) <= f(w)-c eta g'd       */
+    HLR_PARAM_DECREASE_FACTOR          = 22,  /* Armijo: trial *= factor after a failed test    */
+    HLR_PARAM_INCREASE_FACTOR          = 23,  /* Armijo: next first trial = accepted * factor   */
+    HLR_PARAM_MAX_BACKTRACKS           = 24,  /* Armijo: decreases allowed per search            */
+    HLR_PARAM_OPTIMIZER                = 25,  /* auto: HLR_OPTIMIZER_SGD or HLR_OPTIMIZER_ADAM    */
+    HLR_PARAM_MOMENTUM                 = 26,  /* auto: SGD momentum beta, or Adam's beta1, [0,1)  */
+    HLR_PARAM_DAMPENING                = 27,  /* auto: SGD dampening, [0, 1]                      */
+    HLR_PARAM_NESTEROV                 = 28,  /* auto: SGD Nesterov, 0 or 1                       */
+    HLR_PARAM_PROBE_PREVIOUS           = 29,  /* auto: 1 = probes along the previous update       */
+} hlr_param;
 
-#define HLR_OPTIMIZER_SGD  0  /* torch.optim.SGD (momentum, dampening, nesterov) */
-#define HLR_OPTIMIZER_ADAM 1  /* torch.optim.Adam / AdamW (momentum = beta1)      */
+typedef enum hlr_optimizer {
+    HLR_OPTIMIZER_SGD  = 0,  /* torch.optim.SGD (momentum, dampening, nesterov) */
+    HLR_OPTIMIZER_ADAM = 1,  /* torch.optim.Adam / AdamW (momentum = beta1)      */
+} hlr_optimizer;
 
-#define HLR_DIRECTION_GRADIENT 0  /* d = g: observations are g'g and g'Hg */
-#define HLR_DIRECTION_UPDATE   1  /* d = u (step w <- w - lr*u): observations are g'u and u'Hu */
+typedef enum hlr_direction {
+    HLR_DIRECTION_GRADIENT = 0,  /* d = g: observations are g'g and g'Hg */
+    HLR_DIRECTION_UPDATE   = 1,  /* d = u (step w <- w - lr*u): observations are g'u and u'Hu */
+} hlr_direction;
 
-#define HLR_MODEL_DIAGONAL 0  /* Hi-DLR: L ~ c - sum b_k xi_k + 1/2 sum a_k xi_k^2 (2K+1 unknowns) */
-#define HLR_MODEL_FULL     1  /* Hi-DLR: full symmetric A, projected to positive definite        */
+typedef enum hlr_model {
+    HLR_MODEL_DIAGONAL = 0,  /* Hi-DLR: L ~ c - sum b_k xi_k + 1/2 sum a_k xi_k^2 (2K+1 unknowns) */
+    HLR_MODEL_FULL     = 1,  /* Hi-DLR: full symmetric A, projected to positive definite        */
+} hlr_model;
 
 /* Diagnostics (hlr_tuner_get_info). Per-group keys use the group argument; others ignore it. */
-#define HLR_INFO_UPDATES              1  /* updates: curvature observations, fits, searches     */
-#define HLR_INFO_LAST_STEP            2  /* step of the last observation, -1 if none           */
-#define HLR_INFO_NEXT_CURVATURE_STEP  3  /* next step that will want curvature (-1: none < 2^64) */
-#define HLR_INFO_LAST_CANDIDATE       4  /* per group: raw g'd/d'Hd of the last update, or NaN */
-#define HLR_INFO_LAST_FLAGS           5  /* per group: HLR_FLAG_* bits of the last update      */
-#define HLR_INFO_LAST_CURVATURE       6  /* per group: observed d'Hd of the last update, or NaN */
-#define HLR_INFO_LAST_SLOPE           7  /* per group: observed g'd of the last update, or NaN */
-#define HLR_INFO_NEXT_UPDATE_STEP     8  /* next step that will need an observation (-1: none) */
-#define HLR_INFO_FIT_INTERCEPT        9  /* GeN/Hi-DLR: c of the last fit                      */
-#define HLR_INFO_FIT_SLOPE           10  /* per group: b_k of the last fit                     */
-#define HLR_INFO_FIT_CURVATURE       11  /* per group: A_kk of the last fit                    */
-#define HLR_INFO_FIT_R2              12  /* R^2 of the last fit                                */
-#define HLR_INFO_INFLUENCE           13  /* per group: sup_xi>=0 b_k xi - A_kk xi^2 / 2 (PPI)  */
-#define HLR_INFO_INFLUENCE_RANK      14  /* per group: 0 = most influential, -1 before a fit   */
-#define HLR_INFO_EDGE_OF_STABILITY   15  /* per group: lr * sharpness (2 = edge), NaN if none  */
-#define HLR_INFO_SMOOTHED_NUMERATOR  16  /* per group: CDAT's EMA of max(g'u, 0)               */
-#define HLR_INFO_SMOOTHED_DENOMINATOR 17 /* per group: CDAT's EMA of |u'Hu| + eps              */
-#define HLR_INFO_BACKTRACKS          18  /* Armijo: decreases in the current or last search    */
-#define HLR_INFO_TRIAL_LR            19  /* Armijo: the pending trial rate, NaN if none        */
-#define HLR_INFO_REFERENCE_LOSS      20  /* Armijo: L(w) of the last slope observation         */
+typedef enum hlr_info {
+    HLR_INFO_UPDATES              = 1,  /* updates: curvature observations, fits, searches     */
+    HLR_INFO_LAST_STEP            = 2,  /* step of the last observation, -1 if none           */
+    HLR_INFO_NEXT_CURVATURE_STEP  = 3,  /* next step that will want curvature (-1: none < 2^64) */
+    HLR_INFO_LAST_CANDIDATE       = 4,  /* per group: raw g'd/d'Hd of the last update, or NaN */
+    HLR_INFO_LAST_FLAGS           = 5,  /* per group: HLR_FLAG_* bits of the last update      */
+    HLR_INFO_LAST_CURVATURE       = 6,  /* per group: observed d'Hd of the last update, or NaN */
+    HLR_INFO_LAST_SLOPE           = 7,  /* per group: observed g'd of the last update, or NaN */
+    HLR_INFO_NEXT_UPDATE_STEP     = 8,  /* next step that will need an observation (-1: none) */
+    HLR_INFO_FIT_INTERCEPT        = 9,  /* GeN/Hi-DLR: c of the last fit                      */
+    HLR_INFO_FIT_SLOPE           = 10,  /* per group: b_k of the last fit                     */
+    HLR_INFO_FIT_CURVATURE       = 11,  /* per group: A_kk of the last fit                    */
+    HLR_INFO_FIT_R2              = 12,  /* R^2 of the last fit                                */
+    HLR_INFO_INFLUENCE           = 13,  /* per group: sup_xi>=0 b_k xi - A_kk xi^2 / 2 (PPI)  */
+    HLR_INFO_INFLUENCE_RANK      = 14,  /* per group: 0 = most influential, -1 before a fit   */
+    HLR_INFO_EDGE_OF_STABILITY   = 15,  /* per group: lr * sharpness (2 = edge), NaN if none  */
+    HLR_INFO_SMOOTHED_NUMERATOR  = 16,  /* per group: CDAT's EMA of max(g'u, 0)               */
+    HLR_INFO_SMOOTHED_DENOMINATOR = 17, /* per group: CDAT's EMA of |u'Hu| + eps              */
+    HLR_INFO_BACKTRACKS          = 18,  /* Armijo: decreases in the current or last search    */
+    HLR_INFO_TRIAL_LR            = 19,  /* Armijo: the pending trial rate, NaN if none        */
+    HLR_INFO_REFERENCE_LOSS      = 20,  /* Armijo: L(w) of the last slope observation         */
+} hlr_info;
 
 /* What happened to a group's rate in its last update (HLR_INFO_LAST_FLAGS bits). */
-#define HLR_FLAG_BOUNDED_LOW         1  /* candidate raised to low*lr                */
-#define HLR_FLAG_BOUNDED_HIGH        2  /* candidate lowered to high*lr (auto: to 4x
-                                            * the rate per fit, or to a spike's edge)    */
-#define HLR_FLAG_CLAMPED_MIN         4  /* result raised to lr_min                   */
-#define HLR_FLAG_CLAMPED_MAX         8  /* result lowered to lr_max                  */
-#define HLR_FLAG_NEGATIVE_CURVATURE 16  /* d'Hd <= 0: candidate was decay*lr         */
-#define HLR_FLAG_ZERO_GRADIENT      32  /* g'd == 0: rate kept (auto: unresolved probes) */
-#define HLR_FLAG_NOT_DESCENT        64  /* g'd < 0 (direction update): rate kept     */
-#define HLR_FLAG_FIT_REJECTED      128  /* fit unused: gate -> rate kept; RANK_DEFICIENT -> decayed */
-#define HLR_FLAG_POOR_FIT          256  /* R^2 below the threshold                   */
-#define HLR_FLAG_RANK_DEFICIENT    512  /* probes did not determine the fit          */
-#define HLR_FLAG_PROJECTED        1024  /* full A was projected to positive definite */
-#define HLR_FLAG_BACKTRACK_LIMIT  2048  /* line search hit max_backtracks            */
-#define HLR_FLAG_OBSERVATION_FAILED 4096 /* hlr_tuner_observe_failure: loss unmeasurable */
-#define HLR_FLAG_LOSS_SPIKE        8192 /* auto: the last step more than doubled the batch loss; rate cut */
+typedef enum hlr_flag {
+    HLR_FLAG_BOUNDED_LOW         = 1,  /* candidate raised to low*lr                */
+    HLR_FLAG_BOUNDED_HIGH        = 2,  /* candidate lowered to high*lr (auto: to 4x
+                                        * the rate per fit, or to a spike's edge)    */
+    HLR_FLAG_CLAMPED_MIN         = 4,  /* result raised to lr_min                   */
+    HLR_FLAG_CLAMPED_MAX         = 8,  /* result lowered to lr_max                  */
+    HLR_FLAG_NEGATIVE_CURVATURE = 16,  /* d'Hd <= 0: candidate was decay*lr         */
+    HLR_FLAG_ZERO_GRADIENT      = 32,  /* g'd == 0: rate kept (auto: unresolved probes) */
+    HLR_FLAG_NOT_DESCENT        = 64,  /* g'd < 0 (direction update): rate kept     */
+    HLR_FLAG_FIT_REJECTED      = 128,  /* fit unused: gate -> rate kept; RANK_DEFICIENT -> decayed */
+    HLR_FLAG_POOR_FIT          = 256,  /* R^2 below the threshold                   */
+    HLR_FLAG_RANK_DEFICIENT    = 512,  /* probes did not determine the fit          */
+    HLR_FLAG_PROJECTED        = 1024,  /* full A was projected to positive definite */
+    HLR_FLAG_BACKTRACK_LIMIT  = 2048,  /* line search hit max_backtracks            */
+    HLR_FLAG_OBSERVATION_FAILED = 4096, /* hlr_tuner_observe_failure: loss unmeasurable */
+    HLR_FLAG_LOSS_SPIKE        = 8192, /* auto: the last step more than doubled the batch loss; rate cut */
+} hlr_flag;
 
 /* Inclusive range and default of option `key` of `method`. Any of the output pointers may be
  * NULL. HLR_ERR_UNKNOWN_METHOD / HLR_ERR_UNKNOWN_KEY when the pair does not exist. */
-int hlr_param_bounds(int method, int key, double *min, double *max, double *default_value);
+int hlr_param_bounds(hlr_method method, hlr_param key, double *min, double *max, double *default_value);
 
 /* Self-description: every parameter of a method (HLR_FAMILY_TUNER, kind = HLR_METHOD_*), a
  * schedule kind (HLR_FAMILY_SCHEDULE, kind = HLR_SCHEDULE_*) or an estimator kind
  * (HLR_FAMILY_ESTIMATOR, kind = HLR_ESTIMATOR_*), in a fixed order, with the values the
  * *_param_bounds functions report plus its name and flags. Enumerate with index = 0 ..
  * count - 1 (hlr_param_count), or until hlr_param_info returns HLR_ERR_INVALID_ARGUMENT. */
-#define HLR_FAMILY_TUNER      1  /* kind = HLR_METHOD_*    */
-#define HLR_FAMILY_SCHEDULE   2  /* kind = HLR_SCHEDULE_*  */
-#define HLR_FAMILY_ESTIMATOR  3  /* kind = HLR_ESTIMATOR_* */
+typedef enum hlr_family {
+    HLR_FAMILY_TUNER      = 1,  /* kind = HLR_METHOD_*    */
+    HLR_FAMILY_SCHEDULE   = 2,  /* kind = HLR_SCHEDULE_*  */
+    HLR_FAMILY_ESTIMATOR  = 3,  /* kind = HLR_ESTIMATOR_* */
+} hlr_family;
 
-#define HLR_PARAM_FLAG_INTEGRAL   1  /* only integers are accepted (counts, choices, flags)      */
-#define HLR_PARAM_FLAG_PER_GROUP  2  /* may differ per group (hlr_tuner_set_group_param)        */
+typedef enum hlr_param_flag {
+    HLR_PARAM_FLAG_INTEGRAL   = 1,  /* only integers are accepted (counts, choices, flags)      */
+    HLR_PARAM_FLAG_PER_GROUP  = 2,  /* may differ per group (hlr_tuner_set_group_param)        */
+} hlr_param_flag;
 
 /* Versioned like hlr_vector_ops: set struct_size = sizeof(hlr_param_desc) before the call.
  * Fields are only ever appended; a larger struct_size (a newer header) is accepted and the
@@ -235,11 +265,11 @@ typedef struct hlr_param_desc {
 
 /* *count = the number of parameters of `kind` of `family` (0 for HLR_SCHEDULE_JOIN).
  * HLR_ERR_INVALID_ARGUMENT for an unknown family, HLR_ERR_UNKNOWN_METHOD for an unknown kind. */
-int hlr_param_count(int family, int kind, size_t *count);
+int hlr_param_count(hlr_family family, int kind, size_t *count);
 /* Fills *out with parameter `index` (0-based) of `kind` of `family`. Errors as hlr_param_count,
  * plus HLR_ERR_INVALID_ARGUMENT for index >= count (the message names both) or a too small
  * out->struct_size. A failed call writes nothing. */
-int hlr_param_info(int family, int kind, size_t index, hlr_param_desc *out);
+int hlr_param_info(hlr_family family, int kind, size_t index, hlr_param_desc *out);
 
 /* ------------------------------------------------------------------------------------------ */
 /* Tuner handles                                                                              */
@@ -249,14 +279,16 @@ typedef struct hlr_tuner hlr_tuner;
 
 /* Creates a tuner of `method` for `groups` parameter groups (1 <= groups <= 2^20) with default
  * options. *out is set to the handle, or to NULL on failure. */
-int hlr_tuner_create(int method, size_t groups, hlr_tuner **out);
+int hlr_tuner_create(hlr_method method, size_t groups, hlr_tuner **out);
 /* Frees a handle; NULL is a no-op. A handle that is not live gives HLR_ERR_INVALID_HANDLE. */
 int hlr_tuner_free(hlr_tuner *tuner);
 
-#define HLR_RESET_STATE   1  /* forget observations: back to the initial learning rates */
-#define HLR_RESET_OPTIONS 2  /* restore every option's default */
-#define HLR_RESET_ALL     3
-int hlr_tuner_reset(hlr_tuner *tuner, int what);
+typedef enum hlr_reset {
+    HLR_RESET_STATE   = 1,  /* forget observations: back to the initial learning rates */
+    HLR_RESET_OPTIONS = 2,  /* restore every option's default */
+    HLR_RESET_ALL     = 3,
+} hlr_reset;
+int hlr_tuner_reset(hlr_tuner *tuner, hlr_reset what);
 
 /* The method id and the group count the handle was created with. */
 int hlr_tuner_method(const hlr_tuner *tuner, int *method);
@@ -264,16 +296,16 @@ int hlr_tuner_group_count(const hlr_tuner *tuner, size_t *groups);
 
 /* Sets an option for every group. Checks the range (hlr_param_bounds) and cross-constraints
  * (lr_min <= lr_max); a rejected value changes nothing. */
-int hlr_tuner_set_param(hlr_tuner *tuner, int key, double value);
+int hlr_tuner_set_param(hlr_tuner *tuner, hlr_param key, double value);
 /* Reads an option; for per-group options (HLR_PARAM_INITIAL_LR) this is group 0's value. */
-int hlr_tuner_get_param(const hlr_tuner *tuner, int key, double *value);
+int hlr_tuner_get_param(const hlr_tuner *tuner, hlr_param key, double *value);
 /* Sets / reads a per-group option for one group (HLR_ERR_INVALID_ARGUMENT for handle-wide keys
  * on set, or a group out of range). */
-int hlr_tuner_set_group_param(hlr_tuner *tuner, size_t group, int key, double value);
-int hlr_tuner_get_group_param(const hlr_tuner *tuner, size_t group, int key, double *value);
+int hlr_tuner_set_group_param(hlr_tuner *tuner, size_t group, hlr_param key, double value);
+int hlr_tuner_get_group_param(const hlr_tuner *tuner, size_t group, hlr_param key, double *value);
 
 /* Diagnostics: *value = the HLR_INFO_* quantity (group ignored for handle-wide keys). */
-int hlr_tuner_get_info(const hlr_tuner *tuner, int key, size_t group, double *value);
+int hlr_tuner_get_info(const hlr_tuner *tuner, hlr_info key, size_t group, double *value);
 
 /* ------------------------------------------------------------------------------------------ */
 /* Observation mode: only scalars cross                                                       */
@@ -304,10 +336,12 @@ int hlr_tuner_observe_curvature(hlr_tuner *tuner, uint64_t step, const double *v
 
 /* The general protocol, for every method. A step may need several observations in turn (a line
  * search asks for one trial loss after another); HLR_NEED_NOTHING means its rates are final. */
-#define HLR_NEED_NOTHING   0  /* read the rates                                                */
-#define HLR_NEED_CURVATURE 1  /* [g_k'd_k, d_k'H d_k] per group k: 2 * groups values           */
-#define HLR_NEED_LOSSES    2  /* L(w - sum_k xi_jk d_k) at each probe j (hlr_tuner_get_probes) */
-#define HLR_NEED_SLOPE     3  /* [L(w), g_0'd_0, ..., g_{K-1}'d_{K-1}]: groups + 1 values        */
+typedef enum hlr_need {
+    HLR_NEED_NOTHING   = 0,  /* read the rates                                                */
+    HLR_NEED_CURVATURE = 1,  /* [g_k'd_k, d_k'H d_k] per group k: 2 * groups values           */
+    HLR_NEED_LOSSES    = 2,  /* L(w - sum_k xi_jk d_k) at each probe j (hlr_tuner_get_probes) */
+    HLR_NEED_SLOPE     = 3,  /* [L(w), g_0'd_0, ..., g_{K-1}'d_{K-1}]: groups + 1 values        */
+} hlr_need;
 
 /* What the tuner needs next at `step` and how many values the observation carries (count may be
  * NULL). */
@@ -317,7 +351,7 @@ int hlr_tuner_need(const hlr_tuner *tuner, uint64_t step, int *need, size_t *cou
 int hlr_tuner_get_probes(const hlr_tuner *tuner, uint64_t step, double *probes, size_t n);
 /* Feeds an observation of the kind (HLR_NEED_*) the step needs, with the count hlr_tuner_need
  * reported. Same errors as hlr_tuner_observe_curvature; nothing changes on failure. */
-int hlr_tuner_observe(hlr_tuner *tuner, uint64_t step, int kind, const double *values, size_t n);
+int hlr_tuner_observe(hlr_tuner *tuner, uint64_t step, hlr_need kind, const double *values, size_t n);
 /* The caller could not measure the losses the step needs (HLR_NEED_LOSSES): a probe or trial loss
  * was NaN or +-Inf, or its forward pass failed. hlr_tuner_observe refuses such values
  * (HLR_ERR_NONFINITE, nothing changes; auto alone takes +INFINITY at a trial row: a diverged
@@ -332,15 +366,8 @@ int hlr_tuner_observe_failure(hlr_tuner *tuner, uint64_t step);
 int hlr_tuner_get_lr(const hlr_tuner *tuner, uint64_t step, size_t group, double *lr);
 /* All groups' learning rates at `step`; n must equal the group count. */
 int hlr_tuner_get_lrs(const hlr_tuner *tuner, uint64_t step, double *lrs, size_t n);
-/* One call per step for a caller that keeps the rates: *need and *count as hlr_tuner_need
- * (count may be NULL), lrs[0..n) as hlr_tuner_get_lrs (n = the group count; when the step needs
- * an observation, the rates before it), and *steady_until: the first step after `step` at which
- * the need or the rates may differ, provided nothing is observed, set, reset or restored
- * meanwhile (UINT64_MAX: never; step + 1 when `step` needs an observation or a base schedule is
- * attached). On the steps in (step, *steady_until) the caller may reuse these rates without
- * calling the library; the torch driver does. */
-int hlr_tuner_plan(const hlr_tuner *tuner, uint64_t step, int *need, size_t *count, double *lrs,
-                   size_t n, uint64_t *steady_until);
+/* hlr_tuner_plan (one call per step for a caller that keeps the rates): the experimental
+ * section at the end. */
 
 /* ------------------------------------------------------------------------------------------ */
 /* Host mode: flat buffers and a Hessian-vector-product callback                              */
@@ -473,77 +500,88 @@ int hlr_tuner_step(hlr_tuner *tuner, uint64_t step, const hlr_step_ops *ops, voi
  * step up to UINT64_MAX (past its end it holds its final value). */
 typedef struct hlr_schedule hlr_schedule;
 
-#define HLR_SCHEDULE_CONSTANT             1  /* base_lr*factor for t < total_iters, then base_lr  */
-#define HLR_SCHEDULE_LINEAR               2  /* torch LinearLR                                  */
-#define HLR_SCHEDULE_STEP                 3  /* torch StepLR                                    */
-#define HLR_SCHEDULE_MULTI_STEP           4  /* torch MultiStepLR (hlr_schedule_set_milestones) */
-#define HLR_SCHEDULE_EXPONENTIAL          5  /* torch ExponentialLR                             */
-#define HLR_SCHEDULE_POLYNOMIAL           6  /* torch PolynomialLR                              */
-#define HLR_SCHEDULE_COSINE               7  /* torch CosineAnnealingLR                         */
-#define HLR_SCHEDULE_COSINE_WARM_RESTARTS 8  /* torch CosineAnnealingWarmRestarts               */
-#define HLR_SCHEDULE_ONE_CYCLE            9  /* torch OneCycleLR (learning rate only)           */
-#define HLR_SCHEDULE_CYCLIC              10  /* torch CyclicLR (learning rate only)             */
-#define HLR_SCHEDULE_WARMUP_STABLE_DECAY 11  /* linear warmup, plateau, decay to final_lr       */
-#define HLR_SCHEDULE_HYPERBOLIC          12  /* HyperbolicLR (seed 004)                         */
-#define HLR_SCHEDULE_EXP_HYPERBOLIC      13  /* ExpHyperbolicLR (seed 004); infimum_lr > 0      */
-#define HLR_SCHEDULE_JOIN                14  /* hlr_schedule_join                               */
-#define HLR_SCHEDULE_WARMUP              15  /* hlr_schedule_warmup                             */
+typedef enum hlr_sched_kind {
+    HLR_SCHEDULE_CONSTANT             = 1,  /* base_lr*factor for t < total_iters, then base_lr  */
+    HLR_SCHEDULE_LINEAR               = 2,  /* torch LinearLR                                  */
+    HLR_SCHEDULE_STEP                 = 3,  /* torch StepLR                                    */
+    HLR_SCHEDULE_MULTI_STEP           = 4,  /* torch MultiStepLR (hlr_schedule_set_milestones) */
+    HLR_SCHEDULE_EXPONENTIAL          = 5,  /* torch ExponentialLR                             */
+    HLR_SCHEDULE_POLYNOMIAL           = 6,  /* torch PolynomialLR                              */
+    HLR_SCHEDULE_COSINE               = 7,  /* torch CosineAnnealingLR                         */
+    HLR_SCHEDULE_COSINE_WARM_RESTARTS = 8,  /* torch CosineAnnealingWarmRestarts               */
+    HLR_SCHEDULE_ONE_CYCLE            = 9,  /* torch OneCycleLR (learning rate only)           */
+    HLR_SCHEDULE_CYCLIC              = 10,  /* torch CyclicLR (learning rate only)             */
+    HLR_SCHEDULE_WARMUP_STABLE_DECAY = 11,  /* linear warmup, plateau, decay to final_lr       */
+    HLR_SCHEDULE_HYPERBOLIC          = 12,  /* HyperbolicLR (seed 004)                         */
+    HLR_SCHEDULE_EXP_HYPERBOLIC      = 13,  /* ExpHyperbolicLR (seed 004); infimum_lr > 0      */
+    HLR_SCHEDULE_JOIN                = 14,  /* hlr_schedule_join                               */
+    HLR_SCHEDULE_WARMUP              = 15,  /* hlr_schedule_warmup                             */
+} hlr_sched_kind;
 
-#define HLR_SCHED_PARAM_BASE_LR           1
-#define HLR_SCHED_PARAM_FACTOR            2
-#define HLR_SCHED_PARAM_TOTAL_ITERS       3
-#define HLR_SCHED_PARAM_START_FACTOR      4
-#define HLR_SCHED_PARAM_END_FACTOR        5
-#define HLR_SCHED_PARAM_STEP_SIZE         6
-#define HLR_SCHED_PARAM_GAMMA             7
-#define HLR_SCHED_PARAM_POWER             8
-#define HLR_SCHED_PARAM_T_MAX             9
-#define HLR_SCHED_PARAM_ETA_MIN          10
-#define HLR_SCHED_PARAM_T_0              11
-#define HLR_SCHED_PARAM_T_MULT           12
-#define HLR_SCHED_PARAM_MAX_LR           13
-#define HLR_SCHED_PARAM_TOTAL_STEPS      14
-#define HLR_SCHED_PARAM_PCT_START        15
-#define HLR_SCHED_PARAM_ANNEAL_STRATEGY  16  /* HLR_ANNEAL_*                                     */
-#define HLR_SCHED_PARAM_DIV_FACTOR       17
-#define HLR_SCHED_PARAM_FINAL_DIV_FACTOR 18
-#define HLR_SCHED_PARAM_THREE_PHASE      19  /* 0 or 1                                           */
-#define HLR_SCHED_PARAM_STEP_SIZE_UP     20
-#define HLR_SCHED_PARAM_STEP_SIZE_DOWN   21  /* -1: same as step_size_up (torch's None)          */
-#define HLR_SCHED_PARAM_MODE             22  /* HLR_CYCLIC_*                                     */
-#define HLR_SCHED_PARAM_WARMUP_STEPS     23
-#define HLR_SCHED_PARAM_STABLE_STEPS     24
-#define HLR_SCHED_PARAM_DECAY_STEPS      25
-#define HLR_SCHED_PARAM_START_LR         26
-#define HLR_SCHED_PARAM_FINAL_LR         27
-#define HLR_SCHED_PARAM_DECAY_SHAPE      28  /* HLR_DECAY_*                                      */
-#define HLR_SCHED_PARAM_MAX_ITER         29  /* HyperbolicLR N                                   */
-#define HLR_SCHED_PARAM_UPPER_BOUND      30  /* HyperbolicLR U >= N                              */
-#define HLR_SCHED_PARAM_INFIMUM_LR       31  /* HyperbolicLR eta_inf                             */
+typedef enum hlr_sched_param {
+    HLR_SCHED_PARAM_BASE_LR           = 1,
+    HLR_SCHED_PARAM_FACTOR            = 2,
+    HLR_SCHED_PARAM_TOTAL_ITERS       = 3,
+    HLR_SCHED_PARAM_START_FACTOR      = 4,
+    HLR_SCHED_PARAM_END_FACTOR        = 5,
+    HLR_SCHED_PARAM_STEP_SIZE         = 6,
+    HLR_SCHED_PARAM_GAMMA             = 7,
+    HLR_SCHED_PARAM_POWER             = 8,
+    HLR_SCHED_PARAM_T_MAX             = 9,
+    HLR_SCHED_PARAM_ETA_MIN          = 10,
+    HLR_SCHED_PARAM_T_0              = 11,
+    HLR_SCHED_PARAM_T_MULT           = 12,
+    HLR_SCHED_PARAM_MAX_LR           = 13,
+    HLR_SCHED_PARAM_TOTAL_STEPS      = 14,
+    HLR_SCHED_PARAM_PCT_START        = 15,
+    HLR_SCHED_PARAM_ANNEAL_STRATEGY  = 16,  /* HLR_ANNEAL_*                                     */
+    HLR_SCHED_PARAM_DIV_FACTOR       = 17,
+    HLR_SCHED_PARAM_FINAL_DIV_FACTOR = 18,
+    HLR_SCHED_PARAM_THREE_PHASE      = 19,  /* 0 or 1                                           */
+    HLR_SCHED_PARAM_STEP_SIZE_UP     = 20,
+    HLR_SCHED_PARAM_STEP_SIZE_DOWN   = 21,  /* -1: same as step_size_up (torch's None)          */
+    HLR_SCHED_PARAM_MODE             = 22,  /* HLR_CYCLIC_*                                     */
+    HLR_SCHED_PARAM_WARMUP_STEPS     = 23,
+    HLR_SCHED_PARAM_STABLE_STEPS     = 24,
+    HLR_SCHED_PARAM_DECAY_STEPS      = 25,
+    HLR_SCHED_PARAM_START_LR         = 26,
+    HLR_SCHED_PARAM_FINAL_LR         = 27,
+    HLR_SCHED_PARAM_DECAY_SHAPE      = 28,  /* HLR_DECAY_*                                      */
+    HLR_SCHED_PARAM_MAX_ITER         = 29,  /* HyperbolicLR N                                   */
+    HLR_SCHED_PARAM_UPPER_BOUND      = 30,  /* HyperbolicLR U >= N                              */
+    HLR_SCHED_PARAM_INFIMUM_LR       = 31,  /* HyperbolicLR eta_inf                             */
+} hlr_sched_param;
 
-#define HLR_ANNEAL_COS              0
-#define HLR_ANNEAL_LINEAR           1
-#define HLR_CYCLIC_TRIANGULAR       0
-#define HLR_CYCLIC_TRIANGULAR2      1
-#define HLR_CYCLIC_EXP_RANGE        2
-#define HLR_DECAY_LINEAR            0
-#define HLR_DECAY_COSINE            1
-#define HLR_DECAY_ONE_MINUS_SQRT    2
+typedef enum hlr_anneal {
+    HLR_ANNEAL_COS              = 0,
+    HLR_ANNEAL_LINEAR           = 1,
+} hlr_anneal;
+typedef enum hlr_cyclic_mode {
+    HLR_CYCLIC_TRIANGULAR       = 0,
+    HLR_CYCLIC_TRIANGULAR2      = 1,
+    HLR_CYCLIC_EXP_RANGE        = 2,
+} hlr_cyclic_mode;
+typedef enum hlr_decay_shape {
+    HLR_DECAY_LINEAR            = 0,
+    HLR_DECAY_COSINE            = 1,
+    HLR_DECAY_ONE_MINUS_SQRT    = 2,
+} hlr_decay_shape;
 
 /* Creates a schedule of `kind` with default parameters (*out = NULL on failure). */
-int hlr_schedule_create(int kind, hlr_schedule **out);
+int hlr_schedule_create(hlr_sched_kind kind, hlr_schedule **out);
 /* Frees a schedule; NULL is a no-op. */
 int hlr_schedule_free(hlr_schedule *schedule);
 int hlr_schedule_kind(const hlr_schedule *schedule, int *kind);
 /* Inclusive range and default of parameter `key` of `kind` (outputs may be NULL). */
-int hlr_schedule_param_bounds(int kind, int key, double *min, double *max, double *default_value);
+int hlr_schedule_param_bounds(hlr_sched_kind kind, hlr_sched_param key, double *min, double *max,
+                              double *default_value);
 /* Sets one parameter (range and cross-constraints checked; a refusal changes nothing). */
-int hlr_schedule_set_param(hlr_schedule *schedule, int key, double value);
+int hlr_schedule_set_param(hlr_schedule *schedule, hlr_sched_param key, double value);
 /* Sets n parameters at once; cross-constraints (e.g. upper_bound >= max_iter) are checked on
  * the result only. */
 int hlr_schedule_set_params(hlr_schedule *schedule, const int *keys, const double *values,
                             size_t n);
-int hlr_schedule_get_param(const hlr_schedule *schedule, int key, double *value);
+int hlr_schedule_get_param(const hlr_schedule *schedule, hlr_sched_param key, double *value);
 /* MULTI_STEP only: the milestones (any order, repeats allowed as in torch; at most 4096). */
 int hlr_schedule_set_milestones(hlr_schedule *schedule, const uint64_t *milestones, size_t n);
 /* optax join_schedules: piece i runs from boundaries[i-1] (0 for the first), counting its steps
@@ -660,133 +698,145 @@ int hlr_tuner_restore(hlr_tuner *tuner, const void *buffer, size_t size);
 typedef struct hlr_estimator hlr_estimator;
 
 /* Kinds (hlr_estimator_create). */
-#define HLR_ESTIMATOR_LANCZOS          1  /* top-k eigenpairs, Lanczos with full reorthogonalisation */
-#define HLR_ESTIMATOR_POWER_ITERATION  2  /* top-|lambda| eigenpairs, power iteration + deflation    */
-#define HLR_ESTIMATOR_HUTCHINSON       3  /* tr(H) ~ mean z'Hz, optional per-block traces             */
-#define HLR_ESTIMATOR_HUTCH_PLUS_PLUS  4  /* tr(H) by Hutch++ (sketch + deflated Hutchinson)          */
-#define HLR_ESTIMATOR_DIAGONAL         5  /* diag(H) ~ mean z .* Hz, optional per-block means         */
-#define HLR_ESTIMATOR_SPECTRAL_DENSITY 6  /* stochastic Lanczos quadrature + Gaussian-smoothed grid   */
-#define HLR_ESTIMATOR_XTRACE           7  /* tr(H) by XTrace, the exchangeable Hutch++ (Epperly et al.) */
-/* diag(H) by XDiag (Epperly, Tropp, Webber 2024), the exchangeable Diag++, symmetric form: with
- * s = MATVECS/2 test vectors w_i (probes 0..s-1 of stream 10), H*Omega = QR, P_i the projector
- * onto range(H*Omega) without column i and B_i = (I - P_i) H (I - P_i),
- *     d = (1/s) sum_i [ diag(H - B_i) + w_i .* (B_i w_i) ],
- * unbiased; diag(H - B_i) is exact given P_i, only the deflated remainder is sampled (relative
- * error ~ ||B_i||_F, small when the spectrum decays; the one-sided form of the paper and
- * curvlinops, diag(P_i H) + w_i .* (I - P_i) H w_i, has error ~ ||(I - P_i) H||_F). 2s HVPs,
- * per-block means and their jackknife standard errors with blocks; TRACE is XTrace's estimate
- * from the same vectors. Rank-deficient H*Omega (s >= n, rank(H) < s): exact diag(PH + HP - PHP)
- * plus Hutchinson on the remainder with the s - rank HVPs left (probes s, s+1, ...). */
-#define HLR_ESTIMATOR_XDIAG            8  /* diag(H) by XDiag, the exchangeable Diag++ (Epperly et al.) */
+typedef enum hlr_est_kind {
+    HLR_ESTIMATOR_LANCZOS          = 1,  /* top-k eigenpairs, Lanczos with full reorthogonalisation */
+    HLR_ESTIMATOR_POWER_ITERATION  = 2,  /* top-|lambda| eigenpairs, power iteration + deflation    */
+    HLR_ESTIMATOR_HUTCHINSON       = 3,  /* tr(H) ~ mean z'Hz, optional per-block traces             */
+    HLR_ESTIMATOR_HUTCH_PLUS_PLUS  = 4,  /* tr(H) by Hutch++ (sketch + deflated Hutchinson)          */
+    HLR_ESTIMATOR_DIAGONAL         = 5,  /* diag(H) ~ mean z .* Hz, optional per-block means         */
+    HLR_ESTIMATOR_SPECTRAL_DENSITY = 6,  /* stochastic Lanczos quadrature + Gaussian-smoothed grid   */
+    HLR_ESTIMATOR_XTRACE           = 7,  /* tr(H) by XTrace, the exchangeable Hutch++ (Epperly et al.) */
+    /* diag(H) by XDiag (Epperly, Tropp, Webber 2024), the exchangeable Diag++, symmetric form: with
+     * s = MATVECS/2 test vectors w_i (probes 0..s-1 of stream 10), H*Omega = QR, P_i the projector
+     * onto range(H*Omega) without column i and B_i = (I - P_i) H (I - P_i),
+     *     d = (1/s) sum_i [ diag(H - B_i) + w_i .* (B_i w_i) ],
+     * unbiased; diag(H - B_i) is exact given P_i, only the deflated remainder is sampled (relative
+     * error ~ ||B_i||_F, small when the spectrum decays; the one-sided form of the paper and
+     * curvlinops, diag(P_i H) + w_i .* (I - P_i) H w_i, has error ~ ||(I - P_i) H||_F). 2s HVPs,
+     * per-block means and their jackknife standard errors with blocks; TRACE is XTrace's estimate
+     * from the same vectors. Rank-deficient H*Omega (s >= n, rank(H) < s): exact diag(PH + HP - PHP)
+     * plus Hutchinson on the remainder with the s - rank HVPs left (probes s, s+1, ...). */
+    HLR_ESTIMATOR_XDIAG            = 8,  /* diag(H) by XDiag, the exchangeable Diag++ (Epperly et al.) */
+} hlr_est_kind;
 
 /* Parameters (double values; counts, choices and flags reject fractions). Kinds in brackets;
  * each kind's ranges and defaults: hlr_param_info(HLR_FAMILY_ESTIMATOR, kind, ...). */
-#define HLR_EST_PARAM_COUNT               1  /* [1,2] k eigenpairs, k <= n at run time              */
-#define HLR_EST_PARAM_WHICH               2  /* [1] HLR_WHICH_*                                     */
-#define HLR_EST_PARAM_TOLERANCE           3  /* [1] relative Ritz residual;
-                                                [2] relative change of lambda                       */
-#define HLR_EST_PARAM_MAX_DIMENSION       4  /* [1] Krylov dimension m >= k, capped at n            */
-#define HLR_EST_PARAM_MAX_ITERATIONS      5  /* [2] HVPs per eigenpair at most                      */
-#define HLR_EST_PARAM_DISTRIBUTION        6  /* [1,2,3,4,6,7,8] HLR_PROBE_*: Gaussian for [1,2],
-                                                Rademacher for [3,4,6,7,8]; [5] is always
-                                                Rademacher                                         */
-#define HLR_EST_PARAM_COMPUTE_VECTORS     7  /* [1,2] 1: return the eigenvectors                    */
-#define HLR_EST_PARAM_SYMMETRY_TOLERANCE  8  /* [all] max relative asymmetry, INFINITY: no check
-                                               (opt-in for [3,5])                */
-#define HLR_EST_PARAM_SAMPLES             9  /* [3] probes (at most, if adaptive); [5] probes       */
-#define HLR_EST_PARAM_RELATIVE_TOLERANCE 10  /* [3,4] 0: fixed budget; > 0: stop once
-                                                standard error <= tol * |estimate|                 */
-#define HLR_EST_PARAM_MIN_SAMPLES        11  /* [3,4] probes before the adaptive rule may stop      */
-#define HLR_EST_PARAM_MATVECS            12  /* [4] HVP budget m; [7,8] m/2 test vectors, 2*(m/2)
-                                                HVPs, 2 .. 131072                                    */
-#define HLR_EST_PARAM_SKETCH_SIZE        13  /* [4] sketch columns s; 0: automatic, m/3             */
-#define HLR_EST_PARAM_RUNS               14  /* [6] independent Lanczos runs n_v                    */
-#define HLR_EST_PARAM_STEPS              15  /* [6] Lanczos steps per run, capped at n              */
-#define HLR_EST_PARAM_GRID_POINTS        16  /* [6] density grid points, 2 .. 10^7                  */
-#define HLR_EST_PARAM_SIGMA              17  /* [6] Gaussian width; 0: automatic, 1% of the
-                                                node spread                                         */
-#define HLR_EST_PARAM_GRID_LOWER         18  /* [6] lower grid end; -INFINITY: automatic,
-                                                min node - 5 sigma                                  */
-#define HLR_EST_PARAM_GRID_UPPER         19  /* [6] upper grid end; +INFINITY: automatic,
-                                                max node + 5 sigma                                  */
-#define HLR_EST_PARAM_THREADS            20  /* [all] host runs: threads for vector operations,
-                                                1 .. 256; results do not depend on it               */
-#define HLR_EST_PARAM_EIGENVALUE_TOLERANCE 21 /* [1] 0: off; > 0: also stop once every wanted
-                                                value's estimated error min(r, r^2/gap)
-                                                <= tol * |theta| (HLR_RESULT_ERROR_BOUNDS)          */
+typedef enum hlr_est_param {
+    HLR_EST_PARAM_COUNT               = 1,  /* [1,2] k eigenpairs, k <= n at run time              */
+    HLR_EST_PARAM_WHICH               = 2,  /* [1] HLR_WHICH_*                                     */
+    HLR_EST_PARAM_TOLERANCE           = 3,  /* [1] relative Ritz residual;
+                                                    [2] relative change of lambda                       */
+    HLR_EST_PARAM_MAX_DIMENSION       = 4,  /* [1] Krylov dimension m >= k, capped at n            */
+    HLR_EST_PARAM_MAX_ITERATIONS      = 5,  /* [2] HVPs per eigenpair at most                      */
+    HLR_EST_PARAM_DISTRIBUTION        = 6,  /* [1,2,3,4,6,7,8] HLR_PROBE_*: Gaussian for [1,2],
+                                                    Rademacher for [3,4,6,7,8]; [5] is always
+                                                    Rademacher                                         */
+    HLR_EST_PARAM_COMPUTE_VECTORS     = 7,  /* [1,2] 1: return the eigenvectors                    */
+    HLR_EST_PARAM_SYMMETRY_TOLERANCE  = 8,  /* [all] max relative asymmetry, INFINITY: no check
+                                                   (opt-in for [3,5])                */
+    HLR_EST_PARAM_SAMPLES             = 9,  /* [3] probes (at most, if adaptive); [5] probes       */
+    HLR_EST_PARAM_RELATIVE_TOLERANCE = 10,  /* [3,4] 0: fixed budget; > 0: stop once
+                                                    standard error <= tol * |estimate|                 */
+    HLR_EST_PARAM_MIN_SAMPLES        = 11,  /* [3,4] probes before the adaptive rule may stop      */
+    HLR_EST_PARAM_MATVECS            = 12,  /* [4] HVP budget m; [7,8] m/2 test vectors, 2*(m/2)
+                                                    HVPs, 2 .. 131072                                    */
+    HLR_EST_PARAM_SKETCH_SIZE        = 13,  /* [4] sketch columns s; 0: automatic, m/3             */
+    HLR_EST_PARAM_RUNS               = 14,  /* [6] independent Lanczos runs n_v                    */
+    HLR_EST_PARAM_STEPS              = 15,  /* [6] Lanczos steps per run, capped at n              */
+    HLR_EST_PARAM_GRID_POINTS        = 16,  /* [6] density grid points, 2 .. 10^7                  */
+    HLR_EST_PARAM_SIGMA              = 17,  /* [6] Gaussian width; 0: automatic, 1% of the
+                                                    node spread                                         */
+    HLR_EST_PARAM_GRID_LOWER         = 18,  /* [6] lower grid end; -INFINITY: automatic,
+                                                    min node - 5 sigma                                  */
+    HLR_EST_PARAM_GRID_UPPER         = 19,  /* [6] upper grid end; +INFINITY: automatic,
+                                                    max node + 5 sigma                                  */
+    HLR_EST_PARAM_THREADS            = 20,  /* [all] host runs: threads for vector operations,
+                                                    1 .. 256; results do not depend on it               */
+    HLR_EST_PARAM_EIGENVALUE_TOLERANCE = 21, /* [1] 0: off; > 0: also stop once every wanted
+                                                    value's estimated error min(r, r^2/gap)
+                                                    <= tol * |theta| (HLR_RESULT_ERROR_BOUNDS)          */
+} hlr_est_param;
 
-#define HLR_WHICH_LARGEST_MAGNITUDE  1  /* largest |lambda| first (ties: larger lambda first) */
-#define HLR_WHICH_LARGEST_ALGEBRAIC  2  /* largest lambda first (the sharpness)                */
-#define HLR_WHICH_SMALLEST_ALGEBRAIC 3  /* smallest lambda first (most negative curvature)     */
+typedef enum hlr_which {
+    HLR_WHICH_LARGEST_MAGNITUDE  = 1,  /* largest |lambda| first (ties: larger lambda first) */
+    HLR_WHICH_LARGEST_ALGEBRAIC  = 2,  /* largest lambda first (the sharpness)                */
+    HLR_WHICH_SMALLEST_ALGEBRAIC = 3,  /* smallest lambda first (most negative curvature)     */
+} hlr_which;
 
-#define HLR_PROBE_RADEMACHER 1  /* +-1 with probability 1/2 each */
-#define HLR_PROBE_GAUSSIAN   2  /* standard normal (Box-Muller)   */
+typedef enum hlr_probe_distribution {
+    HLR_PROBE_RADEMACHER = 1,  /* +-1 with probability 1/2 each */
+    HLR_PROBE_GAUSSIAN   = 2,  /* standard normal (Box-Muller)   */
+} hlr_probe_distribution;
 
-#define HLR_TERMINATION_CONVERGED       0  /* every wanted pair met TOLERANCE or EIGENVALUE_TOLERANCE */
-#define HLR_TERMINATION_EXHAUSTED       1  /* invariant subspace or whole space: values are exact  */
-#define HLR_TERMINATION_ITERATION_LIMIT 2  /* max_dimension (or n) reached first                   */
+typedef enum hlr_termination {
+    HLR_TERMINATION_CONVERGED       = 0,  /* every wanted pair met TOLERANCE or EIGENVALUE_TOLERANCE */
+    HLR_TERMINATION_EXHAUSTED       = 1,  /* invariant subspace or whole space: values are exact  */
+    HLR_TERMINATION_ITERATION_LIMIT = 2,  /* max_dimension (or n) reached first                   */
+} hlr_termination;
 
 /* Results (arrays of doubles; a scalar is an array of 1, counts and flags are exact integers).
  * Kinds in brackets; a key a run did not produce gives HLR_ERR_WRONG_STATE. */
-#define HLR_RESULT_EIGENVALUES        1  /* [1,2] k values (Lanczos in `which` order)              */
-#define HLR_RESULT_RESIDUALS          2  /* [1,2] k residual norms ||H y - theta y||               */
-#define HLR_RESULT_EIGENVECTORS       3  /* [1,2] with COMPUTE_VECTORS: host k*n row-major; ops k
-                                            vector handles (hlr_estimator_get_vectors)            */
-#define HLR_RESULT_ITERATIONS         4  /* [1] Krylov dimension m; [2] HVPs per eigenpair (k)     */
-#define HLR_RESULT_CONVERGED          5  /* [1,3,4,7] 1 or 0; [2] one flag per eigenpair (k)         */
-#define HLR_RESULT_TERMINATION        6  /* [1] HLR_TERMINATION_*                                  */
-#define HLR_RESULT_RESTARTS           7  /* [1] restarts after an invariant subspace               */
-#define HLR_RESULT_MAX_ASYMMETRY      8  /* [all] largest relative asymmetry measured (0: no check) */
-#define HLR_RESULT_HVPS               9  /* [all] HVPs spent                                       */
-#define HLR_RESULT_TRACE             10  /* [3,4,7] tr(H) estimate; [5] mean z'Hz of its probes (the
-                                            sum of DIAGONAL up to rounding); [8] the XTrace
-                                            estimate of its test vectors (the sum of DIAGONAL up
-                                            to rounding);
-                                            [6] n * mean v'Hv of the quadrature probes            */
-#define HLR_RESULT_STANDARD_ERROR    11  /* [3,4,7] of the trace (Hutch++: of its residual part;
-                                            XTrace: the jackknife's, over the s estimates that
-                                            leave one test vector out (conservative; the
-                                            std/sqrt(s) of the leave-one-out terms under-covers);
-                                            INFINITY with a single probe)                         */
-#define HLR_RESULT_BLOCK_TRACES      12  /* [3,4] with blocks: one per block, they sum to TRACE    */
-#define HLR_RESULT_BLOCK_TRACE_ERRORS 13 /* [3,4] with blocks: standard error per block            */
-#define HLR_RESULT_SAMPLES           14  /* [3,5] probes; [4] residual probes; [7,8] test vectors s (or
-                                            the fallback's residual probes if A*Omega is rank-deficient) */
-#define HLR_RESULT_SKETCH_RANK       15  /* [4,7,8] rank of the sketch basis Q. SKETCH_RANK = n with
-                                            SAMPLES = 0 (and STANDARD_ERROR = 0): Q spans the whole
-                                            space and the result is exact, not an estimate         */
-#define HLR_RESULT_DIAGONAL          16  /* [5,8] host: n values; ops: 1 vector handle             */
-#define HLR_RESULT_BLOCK_MEANS       17  /* [5,8] with blocks: mean of the diagonal per block      */
-#define HLR_RESULT_BLOCK_MEAN_ERRORS 18  /* [5,8] with blocks: standard error per block mean
-                                            (XDiag: the jackknife over leaving one test vector
-                                            out, conservative like XTrace's)                      */
-#define HLR_RESULT_DENSITY_NODES     19  /* [6] Ritz values of run 0, then run 1, ... (ascending
-                                            within a run); RUN_STEPS gives the run lengths        */
-#define HLR_RESULT_DENSITY_WEIGHTS   20  /* [6] quadrature weights aligned with the nodes; each
-                                            run's weights sum to 1                                */
-#define HLR_RESULT_RUN_STEPS         21  /* [6] nodes per run (fewer than STEPS after a breakdown) */
-#define HLR_RESULT_GRID              22  /* [6] GRID_POINTS ascending, uniformly spaced t_g        */
-#define HLR_RESULT_DENSITY           23  /* [6] smoothed density at t_g, trapezoid integral 1      */
-#define HLR_RESULT_SIGMA             24  /* [6] the Gaussian width used                            */
-#define HLR_RESULT_ERROR_BOUNDS      25  /* [1] k estimated eigenvalue errors min(r, r^2/gap), gap:
-                                            to the other Ritz values less their residuals         */
+typedef enum hlr_result {
+    HLR_RESULT_EIGENVALUES        = 1,  /* [1,2] k values (Lanczos in `which` order)              */
+    HLR_RESULT_RESIDUALS          = 2,  /* [1,2] k residual norms ||H y - theta y||               */
+    HLR_RESULT_EIGENVECTORS       = 3,  /* [1,2] with COMPUTE_VECTORS: host k*n row-major; ops k
+                                                vector handles (hlr_estimator_get_vectors)            */
+    HLR_RESULT_ITERATIONS         = 4,  /* [1] Krylov dimension m; [2] HVPs per eigenpair (k)     */
+    HLR_RESULT_CONVERGED          = 5,  /* [1,3,4,7] 1 or 0; [2] one flag per eigenpair (k)         */
+    HLR_RESULT_TERMINATION        = 6,  /* [1] HLR_TERMINATION_*                                  */
+    HLR_RESULT_RESTARTS           = 7,  /* [1] restarts after an invariant subspace               */
+    HLR_RESULT_MAX_ASYMMETRY      = 8,  /* [all] largest relative asymmetry measured (0: no check) */
+    HLR_RESULT_HVPS               = 9,  /* [all] HVPs spent                                       */
+    HLR_RESULT_TRACE             = 10,  /* [3,4,7] tr(H) estimate; [5] mean z'Hz of its probes (the
+                                                sum of DIAGONAL up to rounding); [8] the XTrace
+                                                estimate of its test vectors (the sum of DIAGONAL up
+                                                to rounding);
+                                                [6] n * mean v'Hv of the quadrature probes            */
+    HLR_RESULT_STANDARD_ERROR    = 11,  /* [3,4,7] of the trace (Hutch++: of its residual part;
+                                                XTrace: the jackknife's, over the s estimates that
+                                                leave one test vector out (conservative; the
+                                                std/sqrt(s) of the leave-one-out terms under-covers);
+                                                INFINITY with a single probe)                         */
+    HLR_RESULT_BLOCK_TRACES      = 12,  /* [3,4] with blocks: one per block, they sum to TRACE    */
+    HLR_RESULT_BLOCK_TRACE_ERRORS = 13, /* [3,4] with blocks: standard error per block            */
+    HLR_RESULT_SAMPLES           = 14,  /* [3,5] probes; [4] residual probes; [7,8] test vectors s (or
+                                                the fallback's residual probes if A*Omega is rank-deficient) */
+    HLR_RESULT_SKETCH_RANK       = 15,  /* [4,7,8] rank of the sketch basis Q. SKETCH_RANK = n with
+                                                SAMPLES = 0 (and STANDARD_ERROR = 0): Q spans the whole
+                                                space and the result is exact, not an estimate         */
+    HLR_RESULT_DIAGONAL          = 16,  /* [5,8] host: n values; ops: 1 vector handle             */
+    HLR_RESULT_BLOCK_MEANS       = 17,  /* [5,8] with blocks: mean of the diagonal per block      */
+    HLR_RESULT_BLOCK_MEAN_ERRORS = 18,  /* [5,8] with blocks: standard error per block mean
+                                                (XDiag: the jackknife over leaving one test vector
+                                                out, conservative like XTrace's)                      */
+    HLR_RESULT_DENSITY_NODES     = 19,  /* [6] Ritz values of run 0, then run 1, ... (ascending
+                                                within a run); RUN_STEPS gives the run lengths        */
+    HLR_RESULT_DENSITY_WEIGHTS   = 20,  /* [6] quadrature weights aligned with the nodes; each
+                                                run's weights sum to 1                                */
+    HLR_RESULT_RUN_STEPS         = 21,  /* [6] nodes per run (fewer than STEPS after a breakdown) */
+    HLR_RESULT_GRID              = 22,  /* [6] GRID_POINTS ascending, uniformly spaced t_g        */
+    HLR_RESULT_DENSITY           = 23,  /* [6] smoothed density at t_g, trapezoid integral 1      */
+    HLR_RESULT_SIGMA             = 24,  /* [6] the Gaussian width used                            */
+    HLR_RESULT_ERROR_BOUNDS      = 25,  /* [1] k estimated eigenvalue errors min(r, r^2/gap), gap:
+                                                to the other Ritz values less their residuals         */
+} hlr_result;
 
 /* Creates an estimator of `kind` with default parameters and seed 0 (*out = NULL on failure;
  * HLR_ERR_UNKNOWN_METHOD for an unknown kind). */
-int hlr_estimator_create(int kind, hlr_estimator **out);
+int hlr_estimator_create(hlr_est_kind kind, hlr_estimator **out);
 /* Frees an estimator; NULL is a no-op. Vector handles an ops run returned stay the caller's. */
 int hlr_estimator_free(hlr_estimator *estimator);
 int hlr_estimator_kind(const hlr_estimator *estimator, int *kind);
 /* Inclusive range and default of parameter `key` of `kind` (outputs may be NULL).
  * HLR_ERR_UNKNOWN_METHOD / HLR_ERR_UNKNOWN_KEY when the pair does not exist. A bound may be
  * infinite: then that infinite value itself is accepted (see SYMMETRY_TOLERANCE, GRID_*). */
-int hlr_estimator_param_bounds(int kind, int key, double *min, double *max, double *default_value);
+int hlr_estimator_param_bounds(hlr_est_kind kind, hlr_est_param key, double *min, double *max, double *default_value);
 /* Sets one parameter (range checked; NaN always refused; a refusal changes nothing). Constraints
  * between parameters and against n (COUNT <= MAX_DIMENSION, COUNT <= n, Hutch++ MATVECS >=
  * 2 * SKETCH_SIZE + 1 (+ MIN_SAMPLES - 1 when adaptive), GRID_LOWER < GRID_UPPER) are checked
  * when a run starts, so parameters can be set in any order. */
-int hlr_estimator_set_param(hlr_estimator *estimator, int key, double value);
-int hlr_estimator_get_param(const hlr_estimator *estimator, int key, double *value);
+int hlr_estimator_set_param(hlr_estimator *estimator, hlr_est_param key, double value);
+int hlr_estimator_get_param(const hlr_estimator *estimator, hlr_est_param key, double *value);
 /* The probe seed (default 0), a full 64-bit value. */
 int hlr_estimator_set_seed(hlr_estimator *estimator, uint64_t seed);
 int hlr_estimator_get_seed(const hlr_estimator *estimator, uint64_t *seed);
@@ -873,22 +923,22 @@ int hlr_estimator_run_ops(hlr_estimator *estimator, const hlr_vector_ops *ops, v
  * results of an ops run: the number of vector handles). HLR_ERR_WRONG_STATE before any run or for
  * a key the last run did not produce (its message lists the keys it did), HLR_ERR_UNKNOWN_KEY for
  * an unknown key. */
-int hlr_estimator_result_size(const hlr_estimator *estimator, int key, size_t *n);
+int hlr_estimator_result_size(const hlr_estimator *estimator, hlr_result key, size_t *n);
 /* Copies the values of `key` into out[0 .. size); n >= size (HLR_ERR_BUFFER_TOO_SMALL
  * otherwise). The vector results of an ops run give HLR_ERR_WRONG_STATE: they are handles. */
-int hlr_estimator_get_result(const hlr_estimator *estimator, int key, double *out, size_t n);
+int hlr_estimator_get_result(const hlr_estimator *estimator, hlr_result key, double *out, size_t n);
 /* The vector handles of EIGENVECTORS / DIAGONAL after an ops run (the caller owns them; reading
  * them does not transfer anything twice). n >= the count; after a host run HLR_ERR_WRONG_STATE
  * (read the copies with hlr_estimator_get_result). */
-int hlr_estimator_get_vectors(const hlr_estimator *estimator, int key, uint64_t *handles,
+int hlr_estimator_get_vectors(const hlr_estimator *estimator, hlr_result key, uint64_t *handles,
                               size_t n);
 
 /* out[j] = probe element first + j of vector `index` in `stream` under `seed` (the fill_probe
  * formula above), for j < n. */
-int hlr_probe_fill_f32(uint64_t seed, uint64_t stream, uint64_t index, int distribution,
-                       uint64_t first, float *out, size_t n);
-int hlr_probe_fill_f64(uint64_t seed, uint64_t stream, uint64_t index, int distribution,
-                       uint64_t first, double *out, size_t n);
+int hlr_probe_fill_f32(uint64_t seed, uint64_t stream, uint64_t index,
+                       hlr_probe_distribution distribution, uint64_t first, float *out, size_t n);
+int hlr_probe_fill_f64(uint64_t seed, uint64_t stream, uint64_t index,
+                       hlr_probe_distribution distribution, uint64_t first, double *out, size_t n);
 
 /* The smoothed spectral density of a measure (nodes theta_i, weights w_i; e.g. the SLQ nodes and
  * weights of a run, weights divided by the number of runs) at n_points points t, without
@@ -907,10 +957,35 @@ int hlr_edge_of_stability(double lr, double lambda_max, double *out);
  * for its linear stability). */
 int hlr_sgd_trace_stability(double lr, double trace, double *out);
 
-#define HLR_BATCH_SCALING_LINEAR 1  /* SGD: lr * new/old            */
-#define HLR_BATCH_SCALING_SQRT   2  /* Adam: lr * sqrt(new/old)     */
+typedef enum hlr_batch_scaling {
+    HLR_BATCH_SCALING_LINEAR = 1,  /* SGD: lr * new/old            */
+    HLR_BATCH_SCALING_SQRT   = 2,  /* Adam: lr * sqrt(new/old)     */
+} hlr_batch_scaling;
 /* The learning rate for batch size new_batch given lr at old_batch (both > 0). */
-int hlr_scaled_lr(double lr, double old_batch, double new_batch, int rule, double *out);
+int hlr_scaled_lr(double lr, double old_batch, double new_batch, hlr_batch_scaling rule, double *out);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Experimental: define HLR_EXPERIMENTAL before including this header                         */
+/* ------------------------------------------------------------------------------------------ */
+
+/* What this section declares may change or go in any 0.x minor release, without the notice the
+ * rest of the header gets (zstd's ZSTD_STATIC_LINKING_ONLY model): the library exports it and the
+ * Python binding uses it, but a C or C++ program sees it only when it opts in with
+ * `#define HLR_EXPERIMENTAL` before `#include <hessianlr.h>`. Now here: hlr_tuner_plan, whose
+ * promise (*steady_until) the work on the step driver's fast path may still reshape. */
+#ifdef HLR_EXPERIMENTAL
+
+/* One call per step for a caller that keeps the rates: *need and *count as hlr_tuner_need
+ * (count may be NULL), lrs[0..n) as hlr_tuner_get_lrs (n = the group count; when the step needs
+ * an observation, the rates before it), and *steady_until: the first step after `step` at which
+ * the need or the rates may differ, provided nothing is observed, set, reset or restored
+ * meanwhile (UINT64_MAX: never; step + 1 when `step` needs an observation or a base schedule is
+ * attached). On the steps in (step, *steady_until) the caller may reuse these rates without
+ * calling the library; the torch driver does. */
+int hlr_tuner_plan(const hlr_tuner *tuner, uint64_t step, int *need, size_t *count, double *lrs,
+                   size_t n, uint64_t *steady_until);
+
+#endif /* HLR_EXPERIMENTAL */
 
 #ifdef __cplusplus
 }

@@ -2,12 +2,13 @@
 """Generates ``bindings/python/hessianlr/constants.py`` from ``include/hessianlr.h``.
 
 The header is the one hand-written place of every numeric id of the C API (methods, options,
-info keys, flags, status codes, schedule and estimator kinds, their parameter and result keys);
-each ``#define HLR_<FAMILY>_<NAME> <value>  /* doc */`` becomes the member ``<NAME> = <value>``
-of the family's IntEnum / IntFlag, documented by the macro's trailing comment (a block comment
-above a group of macros describes the group, not a member: it is not copied). The family table
-below is this generator's own: it maps header prefixes to Python class names and says what each
-class is. Ranges and defaults are not constants: they come from the library at run time
+info keys, flags, status codes, schedule and estimator kinds, their parameter and result keys):
+one typed enum per family (``typedef enum hlr_method { HLR_METHOD_HESSIANLR = 1,  /* doc */ ...
+} hlr_method;``). Each member ``HLR_<FAMILY>_<NAME> = <value>`` becomes the member
+``<NAME> = <value>`` of the family's IntEnum / IntFlag, documented by its trailing comment (a
+block comment above a group of members describes the group, not a member: it is not copied). The
+family table below is this generator's own: it maps header prefixes to Python class names and
+says what each class is; every member of one C enum must belong to one family (checked). Ranges and defaults are not constants: they come from the library at run time
 (``hlr_param_info``: ``hessianlr.method_params``, ``estimator_params``, ``schedule_params``).
 
     python3 tools/gen_constants.py           # rewrite constants.py
@@ -71,7 +72,9 @@ FAMILIES = [
 #: Macros that are not ids of a family (the version lives in ``_lib.py``, checked by a test).
 NOT_CONSTANTS = ("HLR_VERSION_",)
 
-_DEFINE = re.compile(r"^#define[ \t]+(HLR_\w+)[ \t]+(-?\d+)\b[ \t]*(/\*.*?\*/)?", re.M | re.S)
+_MEMBER = re.compile(r"^[ \t]+(HLR_\w+)[ \t]*=[ \t]*(-?\d+)[ \t]*,?[ \t]*(/\*.*?\*/)?", re.M | re.S)
+_ENUM = re.compile(r"^typedef enum (hlr_\w+) \{(.*?)^\} (\w+);", re.M | re.S)
+_STRAY = re.compile(r"^#define[ \t]+(HLR_\w+)[ \t]+-?\d+\b", re.M)
 
 
 def _clean(comment: str) -> str:
@@ -92,15 +95,23 @@ def _family(name: str):
 def parse(text: str) -> dict[str, list[tuple[str, int, str]]]:
     """Family class name -> [(member, value, doc)] in header order."""
     members: dict[str, list[tuple[str, int, str]]] = {family[1]: [] for family in FAMILIES}
-    for match in _DEFINE.finditer(text):
-        name, value, trailing = match.group(1), int(match.group(2)), match.group(3)
-        if name.startswith(NOT_CONSTANTS):
-            continue
-        family, prefix = _family(name)
-        if family is None:
-            raise SystemExit(f"gen_constants: {name} belongs to no family; add its prefix to FAMILIES")
-        member = name[len(prefix):] or name[len("HLR_"):]  # HLR_OK -> OK
-        members[family[1]].append((member, value, _clean(trailing) if trailing else ""))
+    for stray in _STRAY.finditer(text):
+        if not stray.group(1).startswith(NOT_CONSTANTS):
+            raise SystemExit(f"gen_constants: {stray.group(1)} is a macro; ids are members of a typed enum")
+    for enum in _ENUM.finditer(text):
+        if enum.group(1) != enum.group(3):
+            raise SystemExit(f"gen_constants: typedef enum {enum.group(1)} {{ ... }} {enum.group(3)}: names differ")
+        classes = set()
+        for match in _MEMBER.finditer(enum.group(2)):
+            name, value, trailing = match.group(1), int(match.group(2)), match.group(3)
+            family, prefix = _family(name)
+            if family is None:
+                raise SystemExit(f"gen_constants: {name} belongs to no family; add its prefix to FAMILIES")
+            classes.add(family[1])
+            member = name[len(prefix):] or name[len("HLR_"):]  # HLR_OK -> OK
+            members[family[1]].append((member, value, _clean(trailing) if trailing else ""))
+        if len(classes) != 1:
+            raise SystemExit(f"gen_constants: enum {enum.group(1)} spans the families {sorted(classes)}")
     return members
 
 

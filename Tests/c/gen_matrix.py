@@ -18,7 +18,7 @@ this script derives the classes of bad input the matrix must exercise for it:
       ... to const size_t (offsets)            + offsets:NAME
     size_t                                     zero:NAME huge:NAME
     double                                     nan:NAME inf:NAME
-    int                                        bad:NAME      an invalid key / kind / selector
+    int, or an enum type (hlr_method, ...)     bad:NAME      an invalid key / kind / selector
     uint64_t                                   extreme:NAME  0 and UINT64_MAX
     (void)                                     call
 
@@ -105,7 +105,7 @@ class Function:
 
     def required(self, kinds):
         """List of requirements; each is a set of alternatives (one of them must be present)."""
-        handles, callbacks, tables, structs = kinds
+        handles, callbacks, tables, structs, enums = kinds
         needs = []
         real = [p for p in self.params if p.name]
         if not real:
@@ -138,7 +138,7 @@ class Function:
                 needs += [{f"zero:{n}"}, {f"huge:{n}"}]
             elif base == "double":
                 needs += [{f"nan:{n}"}, {f"inf:{n}"}]
-            elif base == "int":
+            elif base == "int" or base in enums:
                 needs.append({f"bad:{n}"})
             elif base == "uint64_t":
                 needs.append({f"extreme:{n}"})
@@ -164,6 +164,7 @@ def parse_header(path):
                   re.finditer(r"typedef\s+struct\s+(hlr_\w+)\s*\{(.*?)\}", text, flags=re.S))
     tables = {name for name, body in bodies.items() if "(*" in body.replace(" ", "")}
     structs = {name for name, body in bodies.items() if name not in tables}
+    enums = set(re.findall(r"typedef\s+enum\s+(hlr_\w+)\s*\{", text))
     # Drop struct bodies (their fields are callbacks, not exported functions).
     flat = re.sub(r"typedef\s+struct\s+\w+\s*\{.*?\}\s*\w+\s*;", " ", text, flags=re.S)
     functions = []
@@ -189,7 +190,7 @@ def parse_header(path):
     missing = mentioned - set(names)
     if missing:
         raise SystemExit(f"gen_matrix: could not parse the prototypes of {sorted(missing)}")
-    return functions, (handles, callbacks, tables, structs)
+    return functions, (handles, callbacks, tables, structs, enums)
 
 
 def parse_rows(path):

@@ -18,6 +18,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#define HLR_EXPERIMENTAL  /* hlr_tuner_plan is in the matrix too */
 #include "check.h"
 
 /* The lowercase names the messages use for the option keys (HLR_PARAM_<NAME> lowercased). */

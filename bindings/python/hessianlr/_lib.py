@@ -10,7 +10,7 @@ Where the library is looked for, in this order:
 Failure to load raises :class:`ImportError` listing every path tried and why each failed.
 
 At load, ``hlr_version_number()`` is compared with the header this binding was written against
-(``include/hessianlr.h`` 0.2.0, ``HLR_VERSION_NUMBER = 200``): same major version and a number
+(``include/hessianlr.h`` 0.3.0, ``HLR_VERSION_NUMBER = 300``): same major version and a number
 at least as large, else :class:`ImportError` naming both versions.
 
 Every function of the header gets explicit ``argtypes`` and ``restype`` here (``PROTOTYPES``; a
@@ -99,7 +99,7 @@ __all__ = [
 
 #: Version of ``include/hessianlr.h`` this binding was written against.
 HEADER_VERSION_MAJOR = 0
-HEADER_VERSION_MINOR = 2
+HEADER_VERSION_MINOR = 3
 HEADER_VERSION_PATCH = 0
 HEADER_VERSION_NUMBER = HEADER_VERSION_MAJOR * 10000 + HEADER_VERSION_MINOR * 100 + HEADER_VERSION_PATCH
 HEADER_VERSION_STRING = f"{HEADER_VERSION_MAJOR}.{HEADER_VERSION_MINOR}.{HEADER_VERSION_PATCH}"

@@ -14,9 +14,13 @@ HEADER = REPO_ROOT / "include" / "hessianlr.h"
 
 
 def header_macros() -> dict[str, int]:
-    """Every integer-valued #define of include/hessianlr.h."""
-    text = HEADER.read_text()
-    return {name: int(value) for name, value in re.findall(r"^#define\s+(HLR_\w+)\s+(-?\d+)\b", text, re.M)}
+    """Every integer constant of include/hessianlr.h: its integer-valued #defines (the version)
+    and the members of its typed enums (``    HLR_X = value,``), comments stripped first."""
+    text = re.sub(r"/\*.*?\*/", " ", HEADER.read_text(), flags=re.S)
+    defines = re.findall(r"^#define\s+(HLR_\w+)\s+(-?\d+)\b", text, re.M)
+    members = [m for body in re.findall(r"^typedef enum \w+ \{(.*?)^\}", text, re.M | re.S)
+               for m in re.findall(r"\b(HLR_\w+)\s*=\s*(-?\d+)\s*,", body)]
+    return {name: int(value) for name, value in defines + members}
 
 
 def bits(x: float) -> int:

@@ -1,5 +1,5 @@
-"""The IntEnums equal the header's macros, both ways (every macro family is mirrored), and
-constants.py is what tools/gen_constants.py generates from the header today."""
+"""The IntEnums equal the header's ids (#defines and typed enum members), both ways (every family
+is mirrored), and constants.py is what tools/gen_constants.py generates from the header today."""
 
 import subprocess
 import sys
@@ -73,7 +73,7 @@ def test_prefixes_are_unambiguous():
                 assert not [m for m in enum.__members__ if m.startswith(rest)], (prefix, longer)
 
 
-def test_every_macro_has_its_member(header):
+def test_every_header_id_has_its_member(header):
     seen = {enum: set() for _, enum in PREFIXES}
     for name, value in header.items():
         if name.startswith("HLR_VERSION_"):
@@ -90,7 +90,7 @@ def test_every_macro_has_its_member(header):
                 seen[enum].add(member)
                 break
         else:
-            raise AssertionError(f"macro {name} is not mirrored by any enum")
+            raise AssertionError(f"header id {name} is not mirrored by any enum")
     for _, enum in PREFIXES:
         assert seen[enum] == set(enum.__members__), f"{enum.__name__} has members the header lacks: {set(enum.__members__) - seen[enum]}"
 
