@@ -755,6 +755,8 @@ typedef enum hlr_est_param {
     HLR_EST_PARAM_EIGENVALUE_TOLERANCE = 21, /* [1] 0: off; > 0: also stop once every wanted
                                                     value's estimated error min(r, r^2/gap)
                                                     <= tol * |theta| (HLR_RESULT_ERROR_BOUNDS)          */
+    HLR_EST_PARAM_HVP_BLOCK          = 22,  /* [3,5,7,8] products per ops->hvp_block call (1: one
+                                                    at a time); no effect without hvp_block       */
 } hlr_est_param;
 
 typedef enum hlr_which {
@@ -912,6 +914,13 @@ typedef struct hlr_vector_ops {
      * Block offsets are refused with it. Every process gets the same results (eigenvalues,
      * traces; result vectors are each process's shards). */
     int (*all_reduce)(void *ctx, double *values, size_t count);
+    /* Optional, appended after all_reduce (0.3.0; NULL or not covered: one hvp call per
+     * product): out[j] <- H v[j] for j < k, 2 <= k <= the estimator's HLR_EST_PARAM_HVP_BLOCK
+     * (never aliased, v[j] unchanged), e.g. one vmapped double backward for k vectors. Hutchinson,
+     * the diagonal, XTrace and XDiag then draw their probes and sketch products in blocks (2 *
+     * hvp_block work vectors for the first two); their estimates are those of one-at-a-time runs
+     * given the same products. */
+    int (*hvp_block)(void *ctx, size_t k, const uint64_t *v, const uint64_t *out);
 } hlr_vector_ops;
 
 /* Runs on the caller's vectors. When it succeeds, the result vectors (EIGENVECTORS with

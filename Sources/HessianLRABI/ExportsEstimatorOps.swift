@@ -13,6 +13,9 @@ typealias OpsFillProbe = @convention(c) (
     UnsafeMutableRawPointer?, UInt64, UInt64, UInt64, UInt64, Int32
 ) -> Int32
 typealias OpsHVP = @convention(c) (UnsafeMutableRawPointer?, UInt64, UInt64) -> Int32
+typealias OpsHVPBlock = @convention(c) (
+    UnsafeMutableRawPointer?, UInt, UnsafePointer<UInt64>?, UnsafePointer<UInt64>?
+) -> Int32
 typealias OpsMulAcc = @convention(c) (UnsafeMutableRawPointer?, Double, UInt64, UInt64, UInt64) -> Int32
 typealias OpsAllReduce = @convention(c) (UnsafeMutableRawPointer?, UnsafeMutablePointer<Double>?, UInt) -> Int32
 typealias OpsBlockDots = @convention(c) (
@@ -42,6 +45,8 @@ struct VectorOpsTable {
     /// Field 12 (appended after version 1): sums an array over the caller's processes, for
     /// vectors sharded across them.
     let allReduce: OpsAllReduce?
+    /// Field 13 (appended after all_reduce): k products H·v_j → out_j in one call.
+    let hvpBlock: OpsHVPBlock?
 
     /// Reads and checks the table: struct_size at least version 1's, every required callback
     /// non-NULL (`HLR_ERR_NULL_POINTER` naming it).
@@ -63,6 +68,7 @@ struct VectorOpsTable {
         mulAcc = field(10, OpsMulAcc.self)
         blockDots = field(11, OpsBlockDots.self)
         allReduce = field(12, OpsAllReduce.self)
+        hvpBlock = field(13, OpsHVPBlock.self)
     }
 }
 
@@ -131,6 +137,19 @@ struct CallbackVectorSpace: OperatorBackend {
 
     func applyOperator(_ v: UInt64, into out: UInt64) throws(HLRError) {
         try check(table.hvp(context, v, out), "hvp")
+    }
+
+    var appliesBlocks: Bool { table.hvpBlock != nil }
+
+    func applyOperator(block vs: [UInt64], into outs: [UInt64]) throws(HLRError) {
+        guard let hvpBlock = table.hvpBlock else {
+            for (v, out) in zip(vs, outs) { try applyOperator(v, into: out) }
+            return
+        }
+        let status = vs.withUnsafeBufferPointer { v in
+            outs.withUnsafeBufferPointer { out in hvpBlock(context, UInt(v.count), v.baseAddress, out.baseAddress) }
+        }
+        try check(status, "hvp_block")
     }
 
     func multiplyAccumulate(_ a: Double, _ x: UInt64, _ y: UInt64, into acc: UInt64) throws(HLRError) {

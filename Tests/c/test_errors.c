@@ -2031,7 +2031,7 @@ static void case_hlr_estimator_param_bounds(void) {
     BAD("bad:kind", hlr_estimator_param_bounds(0, HLR_EST_PARAM_COUNT, &lo, &hi, &def), HLR_ERR_UNKNOWN_METHOD, "0");
     BAD("bad:kind", hlr_estimator_param_bounds(9, HLR_EST_PARAM_COUNT, &lo, &hi, &def), HLR_ERR_UNKNOWN_METHOD, "9");
     BAD("bad:key", hlr_estimator_param_bounds(HLR_ESTIMATOR_LANCZOS, 0, &lo, &hi, &def), HLR_ERR_UNKNOWN_KEY, "0");
-    BAD("bad:key", hlr_estimator_param_bounds(HLR_ESTIMATOR_LANCZOS, 22, &lo, &hi, &def), HLR_ERR_UNKNOWN_KEY, "22");
+    BAD("bad:key", hlr_estimator_param_bounds(HLR_ESTIMATOR_LANCZOS, 999, &lo, &hi, &def), HLR_ERR_UNKNOWN_KEY, "999");
     BAD("bad:key", hlr_estimator_param_bounds(HLR_ESTIMATOR_POWER_ITERATION, HLR_EST_PARAM_EIGENVALUE_TOLERANCE, &lo, &hi,
                                               &def), HLR_ERR_UNKNOWN_KEY, "eigenvalue_tolerance");
     BAD("bad:key", hlr_estimator_param_bounds(HLR_ESTIMATOR_LANCZOS, HLR_EST_PARAM_SAMPLES, &lo, &hi, &def),

@@ -174,9 +174,10 @@ static int hvp_never(void *ctx, const double *v, double *out, size_t n) {
 /* An hlr_vector_ops backend over plain double arrays                                         */
 /* ------------------------------------------------------------------------------------------ */
 
-enum { OP_ALLOC, OP_COPY, OP_DOT, OP_AXPY, OP_SCALE, OP_FILL, OP_HVP, OP_MUL_ACC, OP_BLOCK_DOTS, OP_COUNT };
+enum { OP_ALLOC, OP_COPY, OP_DOT, OP_AXPY, OP_SCALE, OP_FILL, OP_HVP, OP_MUL_ACC, OP_BLOCK_DOTS, OP_HVP_BLOCK,
+       OP_COUNT };
 static const char *const op_names[OP_COUNT] = {"alloc", "copy", "dot", "axpy", "scale",
-                                               "fill_probe", "hvp", "mul_acc", "block_dots"};
+                                               "fill_probe", "hvp", "mul_acc", "block_dots", "hvp_block"};
 enum { POOL = 1024 };
 static const uint64_t HANDLE_BASE = 0xABCD000000000000ull; /* handles are arbitrary uint64 values */
 
@@ -190,6 +191,7 @@ typedef struct {
     int fail_status;
     long nan_hvp_at;     /* 1-based hvp call that writes NaN */
     long allocs, releases, live, bad_handles;
+    size_t block_products, largest_block, smallest_block; /* of hvp_block calls */
 } ops_ctx;
 
 static void ops_init(ops_ctx *c, const matrix *m, size_t n) {
@@ -319,6 +321,22 @@ static int op_hvp(void *ctx, uint64_t v, uint64_t out) {
     if (pv == NULL || po == NULL || pv == po) return 77;
     dense_apply(c->m, pv, po);
     if (c->calls[OP_HVP] == c->nan_hvp_at) po[c->n / 2] = NAN;
+    return 0;
+}
+
+/* k products in one call, each exactly op_hvp's (dense_apply), with its size recorded. */
+static int op_hvp_block(void *ctx, size_t k, const uint64_t *v, const uint64_t *out) {
+    ops_ctx *c = ctx;
+    if (ops_fails(c, OP_HVP_BLOCK)) return c->fail_status;
+    if (k < 2 || v == NULL || out == NULL) return 79;
+    for (size_t j = 0; j < k; j++) {
+        double *pv = ops_vec(c, v[j]), *po = ops_vec(c, out[j]);
+        if (pv == NULL || po == NULL || pv == po) return 77;
+        dense_apply(c->m, pv, po);
+    }
+    c->block_products += k;
+    if (k > c->largest_block) c->largest_block = k;
+    if (c->smallest_block == 0 || k < c->smallest_block) c->smallest_block = k;
     return 0;
 }
 
@@ -1075,6 +1093,111 @@ static void test_xdiag(void) {
     matrix_free(&skew);
 }
 
+/* hvp_block (0.3.0): with HLR_EST_PARAM_HVP_BLOCK = 4 Hutchinson (fixed and adaptive), the
+ * diagonal, XTrace and XDiag hand the table's hvp_block blocks of 2..4 products and report the
+ * same bits as one-at-a-time runs (the table without hvp_block, and with it at HVP_BLOCK = 1, where
+ * it is never called); a failing hvp_block fails the run naming it, nothing leaked; a struct_size
+ * that does not cover the field means NULL. */
+static void test_hvp_block(void) {
+    enum { N = 50 };
+    double lambda[N];
+    for (int i = 0; i < N; i++) lambda[i] = 3.0 / (i + 1.0) - (i % 7 == 0 ? 0.5 : 0.0);
+    matrix dense = matrix_make(lambda, N, 3, 19);
+    const int kinds[] = {HLR_ESTIMATOR_HUTCHINSON, HLR_ESTIMATOR_HUTCHINSON, HLR_ESTIMATOR_DIAGONAL,
+                         HLR_ESTIMATOR_XTRACE, HLR_ESTIMATOR_XDIAG};
+    for (int c = 0; c < 5; c++) {
+        int kind = kinds[c];
+        int vectors = kind == HLR_ESTIMATOR_DIAGONAL || kind == HLR_ESTIMATOR_XDIAG;
+        double trace[3] = {0}, hvps[3] = {0}, first[3] = {0};
+        double diagonal[3][N];
+        for (int mode = 0; mode < 3; mode++) { /* no hvp_block; hvp_block at 1; hvp_block at 4 */
+            hlr_estimator *e = make(kind);
+            CHECK_OK(hlr_estimator_set_seed(e, 11));
+            if (kind == HLR_ESTIMATOR_HUTCHINSON || kind == HLR_ESTIMATOR_DIAGONAL)
+                set(e, HLR_EST_PARAM_SAMPLES, 23); /* not a multiple of the block */
+            else
+                set(e, HLR_EST_PARAM_MATVECS, 22);   /* 11 test vectors */
+            if (c == 1) set(e, HLR_EST_PARAM_RELATIVE_TOLERANCE, 0.2); /* adaptive: may stop mid-block */
+            set(e, HLR_EST_PARAM_HVP_BLOCK, mode == 1 ? 1 : 4);
+            ops_ctx oc;
+            ops_init(&oc, &dense, N);
+            hlr_vector_ops table = ops_table(N);
+            if (mode > 0) table.hvp_block = op_hvp_block;
+            CHECK_OK(hlr_estimator_run_ops(e, &table, &oc));
+            trace[mode] = scalar(e, HLR_RESULT_TRACE);
+            hvps[mode] = scalar(e, HLR_RESULT_HVPS);
+            first[mode] = kind == HLR_ESTIMATOR_XDIAG || kind == HLR_ESTIMATOR_DIAGONAL
+                              ? scalar(e, HLR_RESULT_SAMPLES) : scalar(e, HLR_RESULT_STANDARD_ERROR);
+            if (vectors) {
+                uint64_t handle = 0;
+                CHECK_OK(hlr_estimator_get_vectors(e, HLR_RESULT_DIAGONAL, &handle, 1));
+                double *d = ops_vec(&oc, handle);
+                CHECK(d != NULL);
+                if (d != NULL) memcpy(diagonal[mode], d, sizeof diagonal[mode]);
+                op_release(&oc, handle);
+            }
+            if (mode < 2) {
+                CHECK_EQ_INT(oc.calls[OP_HVP_BLOCK], 0);
+            } else {
+                CHECK(oc.calls[OP_HVP_BLOCK] > 0);
+                CHECK(oc.smallest_block >= 2 && oc.largest_block <= 4);
+                CHECK_EQ_DBL((double)(oc.block_products + (size_t)oc.calls[OP_HVP]), hvps[mode]);
+            }
+            CHECK_EQ_INT(oc.live, 0);
+            CHECK_EQ_INT(oc.bad_handles, 0);
+            ops_cleanup(&oc);
+            CHECK_OK(hlr_estimator_free(e));
+        }
+        for (int mode = 1; mode < 3; mode++) {
+            CHECK_EQ_DBL(trace[mode], trace[0]);
+            CHECK_EQ_DBL(first[mode], first[0]);
+            if (vectors)
+                for (int i = 0; i < N; i++) CHECK_EQ_DBL(diagonal[mode][i], diagonal[0][i]);
+        }
+        CHECK_EQ_DBL(hvps[1], hvps[0]);
+        if (c == 1) CHECK(hvps[2] >= hvps[0] && hvps[2] <= hvps[0] + 3); else CHECK_EQ_DBL(hvps[2], hvps[0]);
+        /* a failing hvp_block: HLR_ERR_CALLBACK naming it, every vector released */
+        hlr_estimator *e = make(kind);
+        set(e, HLR_EST_PARAM_HVP_BLOCK, 4);
+        ops_ctx fc;
+        ops_init(&fc, &dense, N);
+        fc.fail_op = OP_HVP_BLOCK;
+        fc.fail_at = 2;
+        fc.fail_status = 53;
+        hlr_vector_ops ft = ops_table(N);
+        ft.hvp_block = op_hvp_block;
+        CHECK_FAILS(hlr_estimator_run_ops(e, &ft, &fc), HLR_ERR_CALLBACK);
+        CHECK_ERROR_HAS("ops->hvp_block callback returned 53");
+        CHECK_EQ_INT(fc.live, 0);
+        ops_cleanup(&fc);
+        /* struct_size up to all_reduce (13 fields): hvp_block is not read */
+        ops_ctx sc;
+        ops_init(&sc, &dense, N);
+        hlr_vector_ops st = ops_table(N);
+        st.hvp_block = op_hvp_block;
+        st.struct_size = 13 * sizeof(void *);
+        CHECK_OK(hlr_estimator_run_ops(e, &st, &sc));
+        CHECK_EQ_INT(sc.calls[OP_HVP_BLOCK], 0);
+        if (vectors) {
+            uint64_t handle = 0;
+            CHECK_OK(hlr_estimator_get_vectors(e, HLR_RESULT_DIAGONAL, &handle, 1));
+            op_release(&sc, handle);
+        }
+        CHECK_EQ_INT(sc.live, 0);
+        ops_cleanup(&sc);
+        CHECK_OK(hlr_estimator_free(e));
+    }
+    /* the parameter: kinds [3,5,7,8] only, 1 .. max, integral */
+    hlr_estimator *l = make(HLR_ESTIMATOR_LANCZOS), *h = make(HLR_ESTIMATOR_HUTCHINSON);
+    CHECK_FAILS(hlr_estimator_set_param(l, HLR_EST_PARAM_HVP_BLOCK, 2), HLR_ERR_UNKNOWN_KEY);
+    CHECK_FAILS(hlr_estimator_set_param(h, HLR_EST_PARAM_HVP_BLOCK, 0), HLR_ERR_INVALID_ARGUMENT);
+    CHECK_ERROR_HAS("hvp_block");
+    CHECK_FAILS(hlr_estimator_set_param(h, HLR_EST_PARAM_HVP_BLOCK, 2.5), HLR_ERR_INVALID_ARGUMENT);
+    CHECK_OK(hlr_estimator_free(l));
+    CHECK_OK(hlr_estimator_free(h));
+    matrix_free(&dense);
+}
+
 static void test_spectral_density(void) {
     enum { N = 60 };
     double lambda[N];
@@ -1564,6 +1687,7 @@ int main(void) {
     test_traces();
     test_diagonal();
     test_xdiag();
+    test_hvp_block();
     test_spectral_density();
     test_host_equals_ops();
     test_threads_and_chunks();

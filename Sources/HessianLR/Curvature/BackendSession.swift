@@ -11,9 +11,14 @@ final class BackendSession<B: OperatorBackend> {
     private var scratchVectors: [B.Vector] = []
     private var resultVectors: [B.Vector] = []
 
-    init(_ backend: B, estimator: String) {
+    /// Products per `apply(block:into:)` call: the estimator's `hvpBlock` where the backend
+    /// batches (`appliesBlocks`), else 1 (a block would only cost work vectors).
+    let blockSize: Int
+
+    init(_ backend: B, estimator: String, hvpBlock: Int = 1) {
         self.backend = backend
         self.estimator = estimator
+        blockSize = backend.appliesBlocks ? Swift.max(1, hvpBlock) : 1
     }
 
     var dimension: Int { backend.dimension }
@@ -47,6 +52,53 @@ final class BackendSession<B: OperatorBackend> {
     func apply(_ v: B.Vector, into out: B.Vector) throws(HLRError) {
         try backend.applyOperator(v, into: out)
         hvpCount += 1
+    }
+
+    /// outs[j] ← H·vs[j] for every j, counted: one call for one vector, else
+    /// `backend.applyOperator(block:into:)` on consecutive runs of at most `blockSize` vectors.
+    func apply(block vs: [B.Vector], into outs: [B.Vector]) throws(HLRError) {
+        precondition(vs.count == outs.count, "apply(block:): \(vs.count) vectors for \(outs.count) outputs")
+        var start = 0
+        while start < vs.count {
+            let end = Swift.min(start + blockSize, vs.count)
+            if end - start == 1 {
+                try backend.applyOperator(vs[start], into: outs[start])
+            } else {
+                try backend.applyOperator(block: Array(vs[start..<end]), into: Array(outs[start..<end]))
+            }
+            hvpCount += end - start
+            start = end
+        }
+    }
+
+    /// For samples 0, 1, … < count: fills z with probe `sample` of `stream`, computes Hz and
+    /// calls `body(sample, z, hz)`, which returns false to stop. The products are made in blocks
+    /// of `blockSize` (fills first, then one block call), so the samples reach `body` in order
+    /// with exactly the vectors one-at-a-time would give; a stop inside a block leaves the
+    /// block's later products unused (they are counted in `hvpCount`). Holds 2·min(blockSize,
+    /// count) work vectors.
+    func probeProducts(
+        count: Int, seed: UInt64, stream: RandomStream, distribution: ProbeDistribution,
+        _ body: (Int, B.Vector, B.Vector) throws(HLRError) -> Bool
+    ) throws(HLRError) {
+        let width = Swift.min(blockSize, count)
+        var zs: [B.Vector] = [], hzs: [B.Vector] = []
+        for _ in 0..<width {
+            zs.append(try scratch())
+            hzs.append(try scratch())
+        }
+        var start = 0
+        while start < count {
+            let size = Swift.min(width, count - start)
+            for j in 0..<size {
+                try probe(zs[j], seed: seed, stream: stream, index: start + j, distribution: distribution)
+            }
+            try apply(block: Array(zs[0..<size]), into: Array(hzs[0..<size]))
+            for j in 0..<size {
+                guard try body(start + j, zs[j], hzs[j]) else { return }
+            }
+            start += size
+        }
     }
 
     /// xᵀy; throws `nonFinite` naming `what` when the backend returns NaN or ±∞.

@@ -90,6 +90,7 @@ public enum EstimatorKind: Int, CaseIterable, Sendable {
                 Spec.choice(.distribution, ProbeDistribution.self, default: d.distribution.rawValue),
                 Spec(.symmetryTolerance, minimum: .leastNormalMagnitude, maximum: .infinity, default: d.symmetryTolerance),
                 threads,
+                Spec.count(.hvpBlock, minimum: 1, maximum: Spec.maxVectors, default: d.hvpBlock),
             ]
         case .hutchPlusPlus:
             let d = HutchPlusPlusOptions()
@@ -108,6 +109,7 @@ public enum EstimatorKind: Int, CaseIterable, Sendable {
                 Spec.count(.samples, minimum: 1, maximum: Spec.maxCount, default: d.samples),
                 Spec(.symmetryTolerance, minimum: .leastNormalMagnitude, maximum: .infinity, default: d.symmetryTolerance),
                 threads,
+                Spec.count(.hvpBlock, minimum: 1, maximum: Spec.maxVectors, default: d.hvpBlock),
             ]
         case .spectralDensity:
             let d = SpectralDensityOptions()
@@ -130,6 +132,7 @@ public enum EstimatorKind: Int, CaseIterable, Sendable {
                 Spec.choice(.distribution, ProbeDistribution.self, default: d.distribution.rawValue),
                 Spec(.symmetryTolerance, minimum: .leastNormalMagnitude, maximum: .infinity, default: d.symmetryTolerance),
                 threads,
+                Spec.count(.hvpBlock, minimum: 1, maximum: Spec.maxVectors, default: d.hvpBlock),
             ]
         case .xdiag:
             let d = XDiagOptions()
@@ -138,6 +141,7 @@ public enum EstimatorKind: Int, CaseIterable, Sendable {
                 Spec.choice(.distribution, ProbeDistribution.self, default: d.distribution.rawValue),
                 Spec(.symmetryTolerance, minimum: .leastNormalMagnitude, maximum: .infinity, default: d.symmetryTolerance),
                 threads,
+                Spec.count(.hvpBlock, minimum: 1, maximum: Spec.maxVectors, default: d.hvpBlock),
             ]
         }
     }

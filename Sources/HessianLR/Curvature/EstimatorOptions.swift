@@ -38,6 +38,7 @@ extension EstimatorConfig {
         options.symmetryTolerance = double(.symmetryTolerance)
         options.seed = seed
         options.blocks = blocks
+        options.hvpBlock = integer(.hvpBlock)
         return options
     }
 
@@ -61,6 +62,7 @@ extension EstimatorConfig {
         options.distribution = ProbeDistribution(rawValue: integer(.distribution)) ?? options.distribution
         options.symmetryTolerance = double(.symmetryTolerance)
         options.seed = seed
+        options.hvpBlock = integer(.hvpBlock)
         return options
     }
 
@@ -71,6 +73,7 @@ extension EstimatorConfig {
         options.symmetryTolerance = double(.symmetryTolerance)
         options.seed = seed
         options.blocks = blocks
+        options.hvpBlock = integer(.hvpBlock)
         return options
     }
 
@@ -80,6 +83,7 @@ extension EstimatorConfig {
         options.symmetryTolerance = double(.symmetryTolerance)
         options.seed = seed
         options.blocks = blocks
+        options.hvpBlock = integer(.hvpBlock)
         return options
     }
 

@@ -18,6 +18,11 @@ public struct HutchinsonOptions: Sendable, Equatable {
     /// Symmetry check on consecutive probes (`ProbeSymmetry`): off by default (+∞), as it costs
     /// two more vectors and four dots per probe (no HVP).
     public var symmetryTolerance = Double.infinity
+    /// Products per call of a backend that batches them (`OperatorBackend.appliesBlocks`; default
+    /// 1): probes are drawn in blocks of this many, at 2·hvpBlock work vectors. The estimate is
+    /// the same bits for any value, given the same products (an adaptive run may make up to
+    /// hvpBlock − 1 products past its stopping sample, counted in `hvpCount`).
+    public var hvpBlock = 1
 
     public init() {}
 }
@@ -43,24 +48,23 @@ public enum Hutchinson {
             throw .invalid("Hutchinson: minSamples must be ≥ 2, got \(options.minSamples)")
         }
         try TraceBlocks.check(options.blocks, dimension: n, estimator: "Hutchinson")
-        let session = BackendSession(backend, estimator: "Hutchinson")
+        let session = BackendSession(backend, estimator: "Hutchinson", hvpBlock: options.hvpBlock)
         defer { session.close() }
-        let z = try session.scratch()
-        let hz = try session.scratch()
         var moments = RunningMoments(series: 1 + (options.blocks?.groupCount ?? 0))
         var converged = !adaptive
         var symmetry = try ProbeSymmetry(session, tolerance: options.symmetryTolerance)
-        for sample in 0..<options.maxSamples {
-            try session.probe(z, seed: options.seed, stream: .hutchinson, index: sample, distribution: options.distribution)
-            try session.apply(z, into: hz)
+        try session.probeProducts(
+            count: options.maxSamples, seed: options.seed, stream: .hutchinson, distribution: options.distribution
+        ) { (sample, z, hz) throws(HLRError) in
             try symmetry.record(session, z: z, hz: hz, sample: sample)
             moments.add(try TraceBlocks.quadratic(session, z, hz, blocks: options.blocks, "zᵀHz (probe \(sample))"))
             if adaptive && moments.count >= options.minSamples
                 && moments.standardErrors[0] <= options.relativeTolerance * moments.mean[0].magnitude
             {
                 converged = true
-                break
+                return false
             }
+            return true
         }
         let errors = moments.standardErrors
         return TraceEstimate(

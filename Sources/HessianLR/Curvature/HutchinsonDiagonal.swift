@@ -11,6 +11,9 @@ public struct DiagonalOptions: Sendable, Equatable {
     /// Symmetry check on consecutive probes (`ProbeSymmetry`): off by default (+∞), as it costs
     /// two more vectors and four dots per probe (no HVP).
     public var symmetryTolerance = Double.infinity
+    /// Products per call of a backend that batches them (default 1; see
+    /// `HutchinsonOptions.hvpBlock`): 2·hvpBlock work vectors, the same bits for any value.
+    public var hvpBlock = 1
 
     public init() {}
 }
@@ -50,19 +53,18 @@ public enum HutchinsonDiagonal {
             throw .invalid("diagonal: samples must be ≥ 1, got \(options.samples)")
         }
         try TraceBlocks.check(options.blocks, dimension: n, estimator: "diagonal")
-        let session = BackendSession(backend, estimator: "diagonal")
+        let session = BackendSession(backend, estimator: "diagonal", hvpBlock: options.hvpBlock)
         defer { session.close() }
-        let z = try session.scratch()
-        let hz = try session.scratch()
         let sum = try session.result()
         var moments = RunningMoments(series: 1 + (options.blocks?.groupCount ?? 0))
         var symmetry = try ProbeSymmetry(session, tolerance: options.symmetryTolerance)
-        for sample in 0..<options.samples {
-            try session.probe(z, seed: options.seed, stream: .diagonal, index: sample, distribution: .rademacher)
-            try session.apply(z, into: hz)
+        try session.probeProducts(
+            count: options.samples, seed: options.seed, stream: .diagonal, distribution: .rademacher
+        ) { (sample, z, hz) throws(HLRError) in
             try symmetry.record(session, z: z, hz: hz, sample: sample)
             moments.add(try TraceBlocks.quadratic(session, z, hz, blocks: options.blocks, "zᵀHz (probe \(sample))"))
             try backend.multiplyAccumulate(1, z, hz, into: sum)
+            return true
         }
         try backend.scale(1 / Double(options.samples), sum)
         var means: [Double] = []

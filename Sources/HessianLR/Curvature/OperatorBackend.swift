@@ -55,6 +55,16 @@ public protocol OperatorBackend {
     /// out ← H·v (one Hessian-vector product; `v` unchanged; must not alias).
     func applyOperator(_ v: Vector, into out: Vector) throws(HLRError)
 
+    /// Whether `applyOperator(block:into:)` computes several products in one call (a batched
+    /// HVP: torch's vmapped double backward, a GEMM). Default false: the estimators then never
+    /// hold more work vectors for a block than for one product (`hvp_block` has no effect).
+    var appliesBlocks: Bool { get }
+
+    /// outs[j] ← H·vs[j] for every j (vs.count = outs.count ≥ 1; none of them alias), each the
+    /// product `applyOperator(vs[j], into: outs[j])` would give up to the rounding of a batched
+    /// computation. The default calls `applyOperator` for each j in order.
+    func applyOperator(block vs: [Vector], into outs: [Vector]) throws(HLRError)
+
     /// acc ← acc + a·(x ⊙ y), elementwise (diagonal estimation). Optional: the default throws
     /// `invalidArgument`.
     func multiplyAccumulate(_ a: Double, _ x: Vector, _ y: Vector, into acc: Vector) throws(HLRError)
@@ -76,6 +86,15 @@ public protocol OperatorBackend {
 }
 
 extension OperatorBackend {
+    public var appliesBlocks: Bool { false }
+
+    public func applyOperator(block vs: [Vector], into outs: [Vector]) throws(HLRError) {
+        guard vs.count == outs.count else {
+            throw .invalid("applyOperator(block:): \(vs.count) vectors for \(outs.count) outputs")
+        }
+        for (v, out) in zip(vs, outs) { try applyOperator(v, into: out) }
+    }
+
     public func multiplyAccumulate(
         _ a: Double, _ x: Vector, _ y: Vector, into acc: Vector
     ) throws(HLRError) {

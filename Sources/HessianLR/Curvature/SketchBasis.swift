@@ -44,9 +44,10 @@ struct SketchBasis<B: OperatorBackend> {
         return true
     }
 
-    /// Z = AQ (k HVPs) and H = QᵀZ (k×k, row-major), and the check that H is symmetric within
-    /// `symmetry`'s tolerance relative to max_b ‖Aq_b‖ (measured, k dots and no HVP, also when
-    /// the tolerance is +∞ and nothing can fail).
+    /// Z = AQ (k HVPs, in blocks: `BackendSession.apply(block:into:)`) and H = QᵀZ (k×k,
+    /// row-major), and the check that H is symmetric within `symmetry`'s tolerance relative to
+    /// max_b ‖Aq_b‖ (measured, k dots and no HVP, also when the tolerance is +∞ and nothing can
+    /// fail).
     func projection(
         _ session: BackendSession<B>, symmetry: inout SymmetryCheck
     ) throws(HLRError) -> (z: [B.Vector], h: [Double]) {
@@ -54,10 +55,9 @@ struct SketchBasis<B: OperatorBackend> {
         var z: [B.Vector] = []
         var h = [Double](repeating: 0, count: k * k)
         var scale = 0.0
-        for (b, q) in basis.enumerated() {
-            let product = try session.scratch()
-            try session.apply(q, into: product)
-            z.append(product)
+        for _ in 0..<k { z.append(try session.scratch()) }
+        try session.apply(block: basis, into: z)  // in blocks of the session's block size
+        for (b, product) in z.enumerated() {
             scale = Swift.max(scale, try session.norm(product, "Aq\(b)"))
         }
         for a in 0..<k {

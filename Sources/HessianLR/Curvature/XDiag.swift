@@ -17,6 +17,10 @@ public struct XDiagOptions: Sendable, Equatable {
     /// Largest tolerated relative asymmetry of QᵀHQ (default 1e-3, as Lanczos; `.infinity`
     /// disables the check). Free: XDiag forms QᵀHQ anyway.
     public var symmetryTolerance = 1e-3
+    /// Products per call of a backend that batches them (default 1; see
+    /// `HutchinsonOptions.hvpBlock`): the sketch's AΩ and AQ in blocks of this many (no extra
+    /// work vectors: one test vector per product of a block), the same bits for any value.
+    public var hvpBlock = 1
 
     public init() {}
 }
@@ -96,21 +100,30 @@ public enum XDiag {
         try SymmetryCheck.validate(options.symmetryTolerance, estimator: "XDiag")
         try TraceBlocks.check(options.blocks, dimension: n, estimator: "XDiag")
         let s = options.matvecs / 2
-        let session = BackendSession(backend, estimator: "XDiag")
+        let session = BackendSession(backend, estimator: "XDiag", hvpBlock: options.hvpBlock)
         defer { session.close() }
 
         // Q R = AΩ (`SketchBasis`); a dependent column's vector is kept as a spare.
-        let w = try session.scratch()
+        var ws: [B.Vector] = []
+        for _ in 0..<Swift.min(session.blockSize, s) { ws.append(try session.scratch()) }
+        let w = ws[0]
         var sketch = SketchBasis<B>(columns: s, dimension: n)
-        var spare: B.Vector?
-        for i in 0..<s {
-            try session.probe(w, seed: options.seed, stream: .xdiag, index: i, distribution: options.distribution)
-            let y: B.Vector
-            if let reused = spare { y = reused } else { y = try session.scratch() }
-            spare = nil
-            try session.apply(w, into: y)
-            if !(try sketch.add(y, column: i, session: session)) { spare = y }
+        var spares: [B.Vector] = []
+        var start = 0
+        while start < s {  // blocks of the session's block size: probes, one block of products, then in order
+            let columns = start..<Swift.min(start + ws.count, s)
+            var ys: [B.Vector] = []
+            for (slot, i) in columns.enumerated() {
+                try session.probe(ws[slot], seed: options.seed, stream: .xdiag, index: i, distribution: options.distribution)
+                ys.append(spares.isEmpty ? try session.scratch() : spares.removeLast())
+            }
+            try session.apply(block: Array(ws[0..<columns.count]), into: ys)
+            for (i, y) in zip(columns, ys) {
+                if !(try sketch.add(y, column: i, session: session)) { spares.append(y) }
+            }
+            start = columns.upperBound
         }
+        let spare = spares.last
 
         // Z = AQ, H = QᵀZ, and the free symmetry check of H.
         let basis = sketch.basis, r = sketch.r, fullRank = sketch.fullRank

@@ -15,6 +15,10 @@ public struct XTraceOptions: Sendable, Equatable {
     /// Largest tolerated relative asymmetry of QᵀAQ, |q_aᵀ(Aq_b) − (Aq_a)ᵀq_b| / max_b ‖Aq_b‖
     /// (default 1e-3, as Lanczos; `.infinity` disables the check). Free: XTrace forms QᵀAQ anyway.
     public var symmetryTolerance = 1e-3
+    /// Products per call of a backend that batches them (default 1; see
+    /// `HutchinsonOptions.hvpBlock`): the sketch's AΩ and AQ in blocks of this many (no extra
+    /// work vectors: the sketch holds them all), the same bits for any value.
+    public var hvpBlock = 1
 
     public init() {}
 }
@@ -56,21 +60,29 @@ public enum XTrace {
         }
         try SymmetryCheck.validate(options.symmetryTolerance, estimator: "XTrace")
         let s = options.matvecs / 2
-        let session = BackendSession(backend, estimator: "XTrace")
+        let session = BackendSession(backend, estimator: "XTrace", hvpBlock: options.hvpBlock)
         defer { session.close() }
 
         // Ω, e_i = ω_iᵀAω_i, and Q R = AΩ (`SketchBasis`).
         var omega: [B.Vector] = []
         var e = [Double](repeating: 0, count: s)
         var sketch = SketchBasis<B>(columns: s, dimension: n)
-        for i in 0..<s {
-            let w = try session.scratch()
-            try session.probe(w, seed: options.seed, stream: .xtrace, index: i, distribution: options.distribution)
-            omega.append(w)
-            let y = try session.scratch()
-            try session.apply(w, into: y)
-            e[i] = try session.dot(w, y, "ω\(i)ᵀAω\(i)")
-            _ = try sketch.add(y, column: i, session: session)
+        var start = 0
+        while start < s {  // blocks of the session's block size: probes, one block of products, then in order
+            let columns = start..<Swift.min(start + session.blockSize, s)
+            var ys: [B.Vector] = []
+            for i in columns {
+                let w = try session.scratch()
+                try session.probe(w, seed: options.seed, stream: .xtrace, index: i, distribution: options.distribution)
+                omega.append(w)
+                ys.append(try session.scratch())
+            }
+            try session.apply(block: Array(omega[columns]), into: ys)
+            for (i, y) in zip(columns, ys) {
+                e[i] = try session.dot(omega[i], y, "ω\(i)ᵀAω\(i)")
+                _ = try sketch.add(y, column: i, session: session)
+            }
+            start = columns.upperBound
         }
 
         // Z = AQ and H = QᵀAQ, with the free symmetry check (QᵀAQ is symmetric for a symmetric A).

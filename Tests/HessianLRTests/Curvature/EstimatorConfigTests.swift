@@ -45,7 +45,7 @@ import Testing
 
     @Test func stableRawValues() {
         #expect(EstimatorKind.allCases.map(\.rawValue) == Array(1...8))
-        #expect(EstimatorParameter.allCases.map(\.rawValue) == Array(1...21))
+        #expect(EstimatorParameter.allCases.map(\.rawValue) == Array(1...22))
         #expect(EstimatorResultKey.allCases.map(\.rawValue) == Array(1...25))
         #expect(EigenTarget.largestMagnitude.rawValue == 1 && EigenTarget.smallestAlgebraic.rawValue == 3)
         #expect(ProbeDistribution.rademacher.rawValue == 1 && ProbeDistribution.gaussian.rawValue == 2)

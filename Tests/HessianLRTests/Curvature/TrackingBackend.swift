@@ -9,8 +9,12 @@ final class TrackingBackend: OperatorBackend {
     let dimensionOverride: Int?
     var failAtHVP: Int?
     var nanAtHVP: Int?
+    /// Whether the backend claims batched products (`appliesBlocks`); its block call records the
+    /// block's size and makes the products one by one (so failAtHVP and nanAtHVP still apply).
+    var batches = false
     private(set) var hvps = 0
     private(set) var live = 0
+    private(set) var blockSizes: [Int] = []
 
     init(_ matrix: DenseOperator, dimension: Int? = nil) throws {
         inner = try matrix.space()
@@ -35,6 +39,11 @@ final class TrackingBackend: OperatorBackend {
         if let failAtHVP, hvps >= failAtHVP { throw HLRError(.callbackFailed, "HVP callback returned -1 (test)") }
         try inner.applyOperator(v, into: out)
         if let nanAtHVP, hvps >= nanAtHVP { out.withUnsafeMutableBufferPointer { $0[$0.count / 2] = .nan } }
+    }
+    var appliesBlocks: Bool { batches }
+    func applyOperator(block vs: [Vector], into outs: [Vector]) throws(HLRError) {
+        blockSizes.append(vs.count)
+        for (v, out) in zip(vs, outs) { try applyOperator(v, into: out) }
     }
     func multiplyAccumulate(_ a: Double, _ x: Vector, _ y: Vector, into acc: Vector) throws(HLRError) {
         try inner.multiplyAccumulate(a, x, y, into: acc)

@@ -93,6 +93,8 @@ A *vector backend* is any object with the attribute ``n`` (the vector length) an
 ``mul_acc(a, x, y, acc)`` (optional)        acc ← acc + a·(x ⊙ y); needed by :class:`Diagonal`
 ``block_dots(x, y, offsets)`` (optional)    [Σ_{i∈b} xᵢyᵢ per block], float64; needed with blocks
 ``all_reduce(values)`` (optional)           the values summed over the processes of sharded vectors
+``hvp_block(vs, outs)`` (optional)          outs[j] ← H·vs[j] for every j, in one call (a batched
+                                            HVP); used with the estimator's ``hvp_block`` > 1
 ``release(v)`` (optional)                   called when the library releases v
 ==========================================  ==================================================
 
@@ -451,6 +453,7 @@ class OpsRun:
         self.hvp_seconds = 0.0
         self.vector_seconds = 0.0
         self.hvp_calls = 0
+        self.hvp_block_calls = 0
         self.table = self._build(n)
 
     @property
@@ -515,6 +518,18 @@ class OpsRun:
             finally:
                 self.hvp_seconds += clock() - start
 
+        def hvp_block(_ctx, k, v, out):
+            start = clock()
+            try:
+                self.hvp_calls += k
+                self.hvp_block_calls += 1
+                backend.hvp_block([vectors[v[j]] for j in range(k)], [vectors[out[j]] for j in range(k)])
+                return 0
+            except BaseException as error:  # noqa: BLE001
+                return self._fail("hvp_block", error)
+            finally:
+                self.hvp_seconds += clock() - start
+
         def block_dots(x, y, offsets, n_offsets, out):
             bounds = [offsets[i] for i in range(n_offsets)]
             values = [float(value) for value in backend.block_dots(vectors[x], vectors[y], bounds)]
@@ -526,6 +541,7 @@ class OpsRun:
         mul_acc = getattr(backend, "mul_acc", None)
         blocks = getattr(backend, "block_dots", None)
         reduce = getattr(backend, "all_reduce", None)
+        batched = getattr(backend, "hvp_block", None)
 
         def all_reduce(values, count):
             write_doubles(values, count, reduce([values[i] for i in range(count)]), "all_reduce")
@@ -544,6 +560,7 @@ class OpsRun:
             if callable(mul_acc) else V.MUL_ACC(),
             V.BLOCK_DOTS(timed("block_dots", block_dots)) if callable(blocks) else V.BLOCK_DOTS(),
             V.ALL_REDUCE(timed("all_reduce", all_reduce)) if callable(reduce) else V.ALL_REDUCE(),
+            V.HVP_BLOCK(hvp_block) if callable(batched) else V.HVP_BLOCK(),
         ]
         return V(ctypes.sizeof(V), n, *self._callbacks)
 

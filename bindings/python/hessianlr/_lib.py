@@ -138,6 +138,7 @@ class VectorOps(ctypes.Structure):
     MUL_ACC = CFUNCTYPE(c_int, c_void_p, c_double, c_uint64, c_uint64, c_uint64)
     BLOCK_DOTS = CFUNCTYPE(c_int, c_void_p, c_uint64, c_uint64, POINTER(c_size_t), c_size_t, POINTER(c_double))
     ALL_REDUCE = CFUNCTYPE(c_int, c_void_p, POINTER(c_double), c_size_t)
+    HVP_BLOCK = CFUNCTYPE(c_int, c_void_p, c_size_t, POINTER(c_uint64), POINTER(c_uint64))
 
     _fields_ = [
         ("struct_size", c_size_t),
@@ -153,6 +154,7 @@ class VectorOps(ctypes.Structure):
         ("mul_acc", MUL_ACC),
         ("block_dots", BLOCK_DOTS),
         ("all_reduce", ALL_REDUCE),
+        ("hvp_block", HVP_BLOCK),
     ]
 
 

@@ -37,6 +37,11 @@ Each estimator is a configuration handle (create, set, run, read). Runs:
 - :meth:`Estimator.run_torch` ``(operator)``: a :class:`hessianlr.torch_curvature.TorchOperator`
   — vectors stay torch tensors on their device.
 
+``hvp_block`` (Hutchinson, Diagonal, XTrace, XDiag; default 1): up to that many HVPs in one call of
+a backend that batches them (``hvp_block(vs, outs)``; the torch operator's is one vmapped double
+backward): the same estimate as one at a time given the same products, at 2·hvp_block work
+vectors for Hutchinson and Diagonal.
+
 Each run returns a result object (:class:`LanczosResult`, :class:`PowerIterationResult`,
 :class:`TraceResult`, :class:`DiagonalResult`, :class:`DensityResult`) with the HVP count and a
 :class:`Timing` (wall time split into HVP callbacks, the backend's vector callbacks and the
@@ -609,10 +614,11 @@ class Hutchinson(Estimator):
     def __init__(self, samples: Optional[int] = None, relative_tolerance: Optional[float] = None,
                  min_samples: Optional[int] = None, distribution: Optional[Union[str, ProbeDistribution,
                  int]] = None, threads: Optional[int] = None, *, seed: int = 0,
-                 blocks: Optional[Sequence[int]] = None, symmetry_tolerance: Optional[float] = None):
+                 blocks: Optional[Sequence[int]] = None, symmetry_tolerance: Optional[float] = None,
+                 hvp_block: Optional[int] = None):
         super().__init__(EstimatorKind.HUTCHINSON, seed=seed, blocks=blocks, samples=samples,
                          relative_tolerance=relative_tolerance, min_samples=min_samples, distribution=distribution,
-                         symmetry_tolerance=symmetry_tolerance, threads=threads)
+                         symmetry_tolerance=symmetry_tolerance, threads=threads, hvp_block=hvp_block)
 
     def _result(self, timing, ops=None, host_n=None):
         return _trace_result(self, timing, hutch_plus_plus=False)
@@ -651,9 +657,9 @@ class XTrace(Estimator):
 
     def __init__(self, matvecs: Optional[int] = None, distribution: Optional[Union[str, ProbeDistribution,
                  int]] = None, threads: Optional[int] = None, *, seed: int = 0,
-                 symmetry_tolerance: Optional[float] = None):
+                 symmetry_tolerance: Optional[float] = None, hvp_block: Optional[int] = None):
         super().__init__(EstimatorKind.XTRACE, seed=seed, matvecs=matvecs, distribution=distribution,
-                         symmetry_tolerance=symmetry_tolerance, threads=threads)
+                         symmetry_tolerance=symmetry_tolerance, threads=threads, hvp_block=hvp_block)
 
     def _result(self, timing, ops=None, host_n=None):
         return _trace_result(self, timing, hutch_plus_plus=True)
@@ -666,9 +672,10 @@ class Diagonal(Estimator):
     spatial averaging). An ops/torch run needs the backend's ``mul_acc``."""
 
     def __init__(self, samples: Optional[int] = None, threads: Optional[int] = None, *, seed: int = 0,
-                 blocks: Optional[Sequence[int]] = None, symmetry_tolerance: Optional[float] = None):
+                 blocks: Optional[Sequence[int]] = None, symmetry_tolerance: Optional[float] = None,
+                 hvp_block: Optional[int] = None):
         super().__init__(EstimatorKind.DIAGONAL, seed=seed, blocks=blocks, samples=samples,
-                         symmetry_tolerance=symmetry_tolerance, threads=threads)
+                         symmetry_tolerance=symmetry_tolerance, threads=threads, hvp_block=hvp_block)
 
     def _result(self, timing, ops=None, host_n=None):
         return DiagonalResult(
@@ -692,9 +699,9 @@ class XDiag(Estimator):
 
     def __init__(self, matvecs: Optional[int] = None, distribution: Optional[Union[str, ProbeDistribution,
                  int]] = None, symmetry_tolerance: Optional[float] = None, threads: Optional[int] = None, *,
-                 seed: int = 0, blocks: Optional[Sequence[int]] = None):
+                 seed: int = 0, blocks: Optional[Sequence[int]] = None, hvp_block: Optional[int] = None):
         super().__init__(EstimatorKind.XDIAG, seed=seed, blocks=blocks, matvecs=matvecs, distribution=distribution,
-                         symmetry_tolerance=symmetry_tolerance, threads=threads)
+                         symmetry_tolerance=symmetry_tolerance, threads=threads, hvp_block=hvp_block)
 
     def _result(self, timing, ops=None, host_n=None):
         return DiagonalResult(

@@ -23,7 +23,11 @@ The vector operations of ``hlr_estimator_run_ops`` (:class:`TorchVectors`):
   (Rademacher exactly ±1, Gaussian bit-identical to a host run) and uploads it in one copy — the
   only vector-sized transfer, once per probe;
 - ``hvp`` writes H·v into ``out`` through the retained graph; ``axpy``, ``scale``, ``copy``,
-  ``mul_acc`` are in-place tensor operations on the device.
+  ``mul_acc`` are in-place tensor operations on the device;
+- ``hvp_block`` computes k products in one backward through the same graph (autograd's
+  ``is_grads_batched``: vmap over the grad_outputs), for estimators run with ``hvp_block`` > 1:
+  fewer, larger kernels where one HVP does not fill the device, at k times the backward's memory.
+  A graph with an operation that has no batching rule falls back to one backward per vector.
 """
 
 from __future__ import annotations
@@ -50,7 +54,8 @@ class TorchOperator:
     once, here, with grad enabled). Or pass ``loss=`` a loss tensor whose graph reaches the
     parameters. Parameters that do not require grad are skipped; all the others must share one
     floating dtype and device. Attributes: ``n``, ``dtype``, ``device``, ``params``, ``names``
-    (when built by :meth:`from_model`), ``offsets`` (n_params + 1 block offsets), ``hvp_count``.
+    (when built by :meth:`from_model`), ``offsets`` (n_params + 1 block offsets), ``hvp_count``,
+    ``batched`` (whether :meth:`hvp_block` still batches).
     """
 
     def __init__(self, params, closure: Optional[Callable] = None, *, loss=None, names: Optional[Sequence[str]] = None):
@@ -86,6 +91,7 @@ class TorchOperator:
         self.gradient = torch.cat([(g.detach() if g is not None else torch.zeros_like(p)).reshape(-1)
                                    for g, p in zip(grads, params)])
         self.hvp_count = 0
+        self.batched = True  # hvp_block in one batched backward (False after a graph refused it)
 
     @classmethod
     def from_model(cls, model, loss_fn: Callable, inputs, targets) -> "TorchOperator":
@@ -114,6 +120,41 @@ class TorchOperator:
                 out[start:stop].zero_()
             else:
                 out[start:stop].copy_(product.reshape(-1))
+
+    def hvp_block(self, vs, outs) -> None:
+        """outs[j] ← H·vs[j] for every j, in one batched backward through the retained graph
+        (``is_grads_batched=True``); each product equals :meth:`hvp`'s up to the rounding of the
+        batched kernels. If the batched backward fails (an operation without a batching rule),
+        ``batched`` becomes False and every later call makes one backward per vector."""
+        torch = self._torch
+        if self._grads is None:
+            raise RuntimeError("the TorchOperator is closed (its graph was freed)")
+        if not self.batched or len(vs) < 2:
+            for v, out in zip(vs, outs):
+                self.hvp(v, out)
+            return
+        k = len(vs)
+        if not self._live:
+            self.hvp_count += k
+            for out in outs:
+                out.zero_()
+            return
+        stacked = torch.stack(list(vs))  # (k, n)
+        pieces = [stacked[:, a:b].reshape((k,) + tuple(p.shape))
+                  for a, b, p in zip(self.offsets[:-1], self.offsets[1:], self.params)]
+        try:
+            products = torch.autograd.grad([self._grads[i] for i in self._live], self.params,
+                                           grad_outputs=[pieces[i] for i in self._live],
+                                           retain_graph=True, allow_unused=True, is_grads_batched=True)
+        except RuntimeError:
+            self.batched = False
+            self.hvp_block(vs, outs)
+            return
+        self.hvp_count += k
+        rows = torch.cat([stacked.new_zeros(k, b - a) if product is None else product.reshape(k, -1)
+                          for a, b, product in zip(self.offsets[:-1], self.offsets[1:], products)], dim=1)
+        for j, out in enumerate(outs):
+            out.copy_(rows[j])
 
     def host_hvp(self):
         """A host-mode callback ``hvp(v, out)`` for :meth:`~hessianlr.estimators.Estimator.run_host`
@@ -173,7 +214,8 @@ class TorchOperator:
 class TorchVectors:
     """The vector backend of :meth:`~hessianlr.estimators.Estimator.run_ops` for a
     :class:`TorchOperator` (or any object with ``n``, ``dtype``, ``device`` and ``hvp(v, out)``
-    on flat tensors). ``live`` counts the vectors allocated and not released."""
+    on flat tensors, and optionally ``hvp_block(vs, outs)``). ``live`` counts the vectors
+    allocated and not released."""
 
     def __init__(self, operator):
         self._torch = _torch()
@@ -186,6 +228,8 @@ class TorchVectors:
         self._probe_dtype = np.float32 if self.dtype == torch.float32 else np.float64
         self.live = 0
         self.allocated = 0
+        if not callable(getattr(operator, "hvp_block", None)):
+            self.hvp_block = None  # an operator without batched products: the table's field stays NULL
 
     def zeros(self):
         self.live += 1
@@ -215,6 +259,9 @@ class TorchVectors:
 
     def hvp(self, v, out) -> None:
         self.operator.hvp(v, out)
+
+    def hvp_block(self, vs, outs) -> None:
+        self.operator.hvp_block(vs, outs)
 
     def mul_acc(self, a, x, y, acc) -> None:
         acc.addcmul_(x, y, value=a)

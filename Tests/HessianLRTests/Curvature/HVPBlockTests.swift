@@ -1,0 +1,103 @@
+import Testing
+@testable import HessianLR
+
+/// `hvpBlock`: Hutchinson (fixed and adaptive), the diagonal, XTrace and XDiag hand a batching
+/// backend blocks of 2…hvpBlock products and give the same bits as one-at-a-time runs; a backend
+/// that does not batch never sees a block (and the estimators hold no extra vectors for one); a
+/// product failing inside a block fails the run with every vector released.
+@Suite struct HVPBlockTests {
+    static let matrix: DenseOperator = {
+        var spectrum: [Double] = []
+        for i in 0..<40 {
+            let value: Double = 3 / Double(i + 1)
+            spectrum.append(i % 5 == 0 ? value - 0.4 : value)
+        }
+        return DenseOperator(spectrum: spectrum)
+    }()
+
+    /// The estimates of one run (trace, its error or sample count, and the diagonal if any).
+    static func run(_ kind: Int, hvpBlock: Int, batches: Bool) throws -> (values: [Double], backend: TrackingBackend) {
+        let backend = try TrackingBackend(matrix)
+        backend.batches = batches
+        switch kind {
+        case 0, 1:
+            var options = HutchinsonOptions()
+            options.maxSamples = kind == 0 ? 23 : 60
+            options.relativeTolerance = kind == 0 ? 0 : 0.2
+            options.minSamples = 5
+            options.hvpBlock = hvpBlock
+            let r = try Hutchinson.trace(of: backend, options: options)
+            return ([r.estimate, r.standardError, Double(r.samples)], backend)
+        case 2:
+            var options = DiagonalOptions()
+            options.samples = 23
+            options.hvpBlock = hvpBlock
+            let r = try HutchinsonDiagonal.estimate(of: backend, options: options)
+            defer { backend.release(r.diagonal) }
+            return ([r.traceEstimate] + r.diagonal.withUnsafeBufferPointer { Array($0) }, backend)
+        case 3:
+            var options = XTraceOptions()
+            options.matvecs = 22
+            options.hvpBlock = hvpBlock
+            let r = try XTrace.trace(of: backend, options: options)
+            return ([r.estimate, r.standardError], backend)
+        default:
+            var options = XDiagOptions()
+            options.matvecs = 22
+            options.hvpBlock = hvpBlock
+            let r = try XDiag.estimate(of: backend, options: options)
+            defer { backend.release(r.diagonal) }
+            return ([r.traceEstimate] + r.diagonal.withUnsafeBufferPointer { Array($0) }, backend)
+        }
+    }
+
+    @Test(arguments: 0..<5)
+    func blocksGiveTheSameBits(kind: Int) throws {
+        let single = try Self.run(kind, hvpBlock: 1, batches: true)
+        let unbatched = try Self.run(kind, hvpBlock: 4, batches: false)
+        let blocked = try Self.run(kind, hvpBlock: 4, batches: true)
+        #expect(single.backend.blockSizes.isEmpty && unbatched.backend.blockSizes.isEmpty)
+        #expect(!blocked.backend.blockSizes.isEmpty)
+        #expect(blocked.backend.blockSizes.allSatisfy { (2...4).contains($0) })
+        #expect(single.values.map(\.bitPattern) == blocked.values.map(\.bitPattern))
+        #expect(unbatched.values.map(\.bitPattern) == single.values.map(\.bitPattern))
+        for run in [single, unbatched, blocked] { #expect(run.backend.live == 0) }
+        if kind == 1 {  // adaptive: stops mid-block at the same sample, at most 3 products more
+            #expect(blocked.backend.hvps >= single.backend.hvps && blocked.backend.hvps <= single.backend.hvps + 3)
+        } else {
+            #expect(blocked.backend.hvps == single.backend.hvps)
+        }
+    }
+
+    @Test(arguments: 0..<5)
+    func aProductFailingInABlockReleasesEverything(kind: Int) throws {
+        let backend = try TrackingBackend(Self.matrix)
+        backend.batches = true
+        backend.failAtHVP = 6
+        var caught: HLRError?
+        do {
+            switch kind {
+            case 0, 1:
+                var options = HutchinsonOptions()
+                options.hvpBlock = 4
+                _ = try Hutchinson.trace(of: backend, options: options)
+            case 2:
+                var options = DiagonalOptions()
+                options.hvpBlock = 4
+                _ = try HutchinsonDiagonal.estimate(of: backend, options: options)
+            case 3:
+                var options = XTraceOptions()
+                options.hvpBlock = 4
+                _ = try XTrace.trace(of: backend, options: options)
+            default:
+                var options = XDiagOptions()
+                options.hvpBlock = 4
+                _ = try XDiag.estimate(of: backend, options: options)
+            }
+        } catch let error as HLRError {
+            caught = error
+        }
+        #expect(caught?.kind == .callbackFailed)
+        #expect(backend.live == 0)
+    }
+}
