@@ -921,6 +921,14 @@ typedef struct hlr_vector_ops {
      * hvp_block work vectors for the first two); their estimates are those of one-at-a-time runs
      * given the same products. */
     int (*hvp_block)(void *ctx, size_t k, const uint64_t *v, const uint64_t *out);
+    /* Optional, appended after hvp_block (0.3.0; NULL or not covered: one dot / axpy call each):
+     * out[j] <- x[j]'y for j < k, each as dot computes it (with all_reduce, the library sums the k
+     * values over the processes in one call); and y <- y + a[0] x[0], then y <- y + a[1] x[1], ...
+     * in that order (y may be one of the x[j]; the bits of those axpy calls). The Gram-Schmidt
+     * passes of Lanczos, Hutch++, XTrace and XDiag and their projections QᵀAQ, QᵀΩ make k dots
+     * against one vector at a time: one call (one device synchronisation) instead of k. */
+    int (*multi_dot)(void *ctx, size_t k, const uint64_t *x, uint64_t y, double *out);
+    int (*multi_axpy)(void *ctx, size_t k, const double *a, const uint64_t *x, uint64_t y);
 } hlr_vector_ops;
 
 /* Runs on the caller's vectors. When it succeeds, the result vectors (EIGENVECTORS with

@@ -13,6 +13,12 @@ typealias OpsFillProbe = @convention(c) (
     UnsafeMutableRawPointer?, UInt64, UInt64, UInt64, UInt64, Int32
 ) -> Int32
 typealias OpsHVP = @convention(c) (UnsafeMutableRawPointer?, UInt64, UInt64) -> Int32
+typealias OpsMultiDot = @convention(c) (
+    UnsafeMutableRawPointer?, UInt, UnsafePointer<UInt64>?, UInt64, UnsafeMutablePointer<Double>?
+) -> Int32
+typealias OpsMultiAxpy = @convention(c) (
+    UnsafeMutableRawPointer?, UInt, UnsafePointer<Double>?, UnsafePointer<UInt64>?, UInt64
+) -> Int32
 typealias OpsHVPBlock = @convention(c) (
     UnsafeMutableRawPointer?, UInt, UnsafePointer<UInt64>?, UnsafePointer<UInt64>?
 ) -> Int32
@@ -47,6 +53,9 @@ struct VectorOpsTable {
     let allReduce: OpsAllReduce?
     /// Field 13 (appended after all_reduce): k products H·v_j → out_j in one call.
     let hvpBlock: OpsHVPBlock?
+    /// Fields 14 and 15: k dots against one vector, and k axpys into one vector, in one call.
+    let multiDot: OpsMultiDot?
+    let multiAxpy: OpsMultiAxpy?
 
     /// Reads and checks the table: struct_size at least version 1's, every required callback
     /// non-NULL (`HLR_ERR_NULL_POINTER` naming it).
@@ -69,6 +78,8 @@ struct VectorOpsTable {
         blockDots = field(11, OpsBlockDots.self)
         allReduce = field(12, OpsAllReduce.self)
         hvpBlock = field(13, OpsHVPBlock.self)
+        multiDot = field(14, OpsMultiDot.self)
+        multiAxpy = field(15, OpsMultiAxpy.self)
     }
 }
 
@@ -140,6 +151,42 @@ struct CallbackVectorSpace: OperatorBackend {
     }
 
     var appliesBlocks: Bool { table.hvpBlock != nil }
+
+    /// One ops->multi_dot call (its k values summed over processes in one all_reduce), or, without
+    /// it, `dot` for each x in order, stopping after the first non-finite value as the protocol's
+    /// default does.
+    func multiDot(_ xs: [UInt64], _ y: UInt64) throws(HLRError) -> [Double] {
+        guard let multi = table.multiDot else {
+            var values: [Double] = []
+            for x in xs {
+                let value = try dot(x, y)
+                values.append(value)
+                if !value.isFinite { break }
+            }
+            return values
+        }
+        var values = [Double](repeating: .nan, count: xs.count)
+        let status = xs.withUnsafeBufferPointer { x in
+            values.withUnsafeMutableBufferPointer { out in multi(context, UInt(x.count), x.baseAddress, y, out.baseAddress) }
+        }
+        try check(status, "multi_dot")
+        try allReduce(&values)
+        return values
+    }
+
+    func multiAxpy(_ a: [Double], _ xs: [UInt64], _ y: UInt64) throws(HLRError) {
+        guard a.count == xs.count else {
+            throw HLRError(.invalidArgument, "multiAxpy: \(a.count) coefficients for \(xs.count) vectors")
+        }
+        guard let multi = table.multiAxpy else {
+            for (coefficient, x) in zip(a, xs) { try axpy(coefficient, x, y) }
+            return
+        }
+        let status = a.withUnsafeBufferPointer { coefficients in
+            xs.withUnsafeBufferPointer { x in multi(context, UInt(x.count), coefficients.baseAddress, x.baseAddress, y) }
+        }
+        try check(status, "multi_axpy")
+    }
 
     func applyOperator(block vs: [UInt64], into outs: [UInt64]) throws(HLRError) {
         guard let hvpBlock = table.hvpBlock else {

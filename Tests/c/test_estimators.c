@@ -175,9 +175,10 @@ static int hvp_never(void *ctx, const double *v, double *out, size_t n) {
 /* ------------------------------------------------------------------------------------------ */
 
 enum { OP_ALLOC, OP_COPY, OP_DOT, OP_AXPY, OP_SCALE, OP_FILL, OP_HVP, OP_MUL_ACC, OP_BLOCK_DOTS, OP_HVP_BLOCK,
-       OP_COUNT };
+       OP_MULTI_DOT, OP_MULTI_AXPY, OP_COUNT };
 static const char *const op_names[OP_COUNT] = {"alloc", "copy", "dot", "axpy", "scale",
-                                               "fill_probe", "hvp", "mul_acc", "block_dots", "hvp_block"};
+                                               "fill_probe", "hvp", "mul_acc", "block_dots", "hvp_block",
+                                               "multi_dot", "multi_axpy"};
 enum { POOL = 1024 };
 static const uint64_t HANDLE_BASE = 0xABCD000000000000ull; /* handles are arbitrary uint64 values */
 
@@ -337,6 +338,33 @@ static int op_hvp_block(void *ctx, size_t k, const uint64_t *v, const uint64_t *
     c->block_products += k;
     if (k > c->largest_block) c->largest_block = k;
     if (c->smallest_block == 0 || k < c->smallest_block) c->smallest_block = k;
+    return 0;
+}
+
+/* k dots against y, each exactly op_dot's (lib_dot); and k axpys into y in order, each op_axpy's. */
+static int op_multi_dot(void *ctx, size_t k, const uint64_t *x, uint64_t y, double *out) {
+    ops_ctx *c = ctx;
+    if (ops_fails(c, OP_MULTI_DOT)) return c->fail_status;
+    double *py = ops_vec(c, y);
+    if (py == NULL || x == NULL || out == NULL || k == 0) return 77;
+    for (size_t j = 0; j < k; j++) {
+        double *px = ops_vec(c, x[j]);
+        if (px == NULL) return 77;
+        out[j] = lib_dot(px, py, 0, c->n);
+    }
+    return 0;
+}
+
+static int op_multi_axpy(void *ctx, size_t k, const double *a, const uint64_t *x, uint64_t y) {
+    ops_ctx *c = ctx;
+    if (ops_fails(c, OP_MULTI_AXPY)) return c->fail_status;
+    double *py = ops_vec(c, y);
+    if (py == NULL || x == NULL || a == NULL || k == 0) return 77;
+    for (size_t j = 0; j < k; j++) {
+        double *px = ops_vec(c, x[j]);
+        if (px == NULL) return 77;
+        for (size_t i = 0; i < c->n; i++) py[i] += a[j] * px[i];
+    }
     return 0;
 }
 
@@ -1198,6 +1226,98 @@ static void test_hvp_block(void) {
     matrix_free(&dense);
 }
 
+/* multi_dot / multi_axpy (0.3.0): Lanczos, Hutch++, XTrace and XDiag give the same bits with
+ * them as without (the table's dots and axpys are the library's reductions), with far fewer dot
+ * callbacks; a failing multi_dot fails the run naming it, nothing leaked; a struct_size that
+ * does not cover them leaves them unread. */
+static void test_multi_dot_axpy(void) {
+    enum { N = 60 };
+    double lambda[N];
+    for (int i = 0; i < N; i++) lambda[i] = 4.0 / (i + 1.0);
+    matrix dense = matrix_make(lambda, N, 3, 23);
+    const int kinds[] = {HLR_ESTIMATOR_LANCZOS, HLR_ESTIMATOR_HUTCH_PLUS_PLUS, HLR_ESTIMATOR_XTRACE, HLR_ESTIMATOR_XDIAG};
+    const int first_result[] = {HLR_RESULT_EIGENVALUES, HLR_RESULT_TRACE, HLR_RESULT_TRACE, HLR_RESULT_TRACE};
+    for (int c = 0; c < 4; c++) {
+        double value[2] = {0}, second[2] = {0};
+        long dots[2] = {0}, multi[2] = {0};
+        for (int mode = 0; mode < 2; mode++) {
+            hlr_estimator *e = make(kinds[c]);
+            CHECK_OK(hlr_estimator_set_seed(e, 5));
+            if (kinds[c] == HLR_ESTIMATOR_LANCZOS) set(e, HLR_EST_PARAM_COUNT, 3);
+            else set(e, HLR_EST_PARAM_MATVECS, 30);
+            ops_ctx oc;
+            ops_init(&oc, &dense, N);
+            hlr_vector_ops table = ops_table(N);
+            if (mode == 1) {
+                table.multi_dot = op_multi_dot;
+                table.multi_axpy = op_multi_axpy;
+            }
+            CHECK_OK(hlr_estimator_run_ops(e, &table, &oc));
+            size_t n = 0;
+            double *values = result(e, first_result[c], &n);
+            value[mode] = values != NULL && n > 0 ? values[0] : NAN;
+            second[mode] = values != NULL && n > 1 ? values[n - 1] : 0;
+            free(values);
+            dots[mode] = oc.calls[OP_DOT];
+            multi[mode] = oc.calls[OP_MULTI_DOT];
+            if (kinds[c] == HLR_ESTIMATOR_XDIAG) {
+                uint64_t handle = 0;
+                CHECK_OK(hlr_estimator_get_vectors(e, HLR_RESULT_DIAGONAL, &handle, 1));
+                op_release(&oc, handle);
+            }
+            CHECK_EQ_INT(oc.live, 0);
+            ops_cleanup(&oc);
+            CHECK_OK(hlr_estimator_free(e));
+        }
+        CHECK_EQ_DBL(value[1], value[0]);
+        CHECK_EQ_DBL(second[1], second[0]);
+        CHECK_EQ_INT(multi[0], 0);
+        CHECK(multi[1] > 0);
+        CHECK(dots[1] * 3 < dots[0]);
+        printf("multi_dot %s: %ld dot callbacks -> %ld dot + %ld multi_dot callbacks, same bits\n",
+               kinds[c] == HLR_ESTIMATOR_LANCZOS ? "lanczos" : kinds[c] == HLR_ESTIMATOR_HUTCH_PLUS_PLUS ? "hutch++"
+               : kinds[c] == HLR_ESTIMATOR_XTRACE ? "xtrace" : "xdiag", dots[0], dots[1], multi[1]);
+        /* failing multi_dot / multi_axpy; a struct_size covering up to hvp_block only */
+        for (int op = OP_MULTI_DOT; op <= OP_MULTI_AXPY; op++) {
+            hlr_estimator *e = make(kinds[c]);
+            if (kinds[c] != HLR_ESTIMATOR_LANCZOS) set(e, HLR_EST_PARAM_MATVECS, 30);
+            ops_ctx fc;
+            ops_init(&fc, &dense, N);
+            fc.fail_op = op;
+            fc.fail_at = 3;
+            fc.fail_status = 61;
+            hlr_vector_ops ft = ops_table(N);
+            ft.multi_dot = op_multi_dot;
+            ft.multi_axpy = op_multi_axpy;
+            CHECK_FAILS(hlr_estimator_run_ops(e, &ft, &fc), HLR_ERR_CALLBACK);
+            CHECK_ERROR_HAS(op == OP_MULTI_DOT ? "ops->multi_dot callback returned 61"
+                                               : "ops->multi_axpy callback returned 61");
+            CHECK_EQ_INT(fc.live, 0);
+            ops_cleanup(&fc);
+            CHECK_OK(hlr_estimator_free(e));
+        }
+        hlr_estimator *e = make(kinds[c]);
+        if (kinds[c] != HLR_ESTIMATOR_LANCZOS) set(e, HLR_EST_PARAM_MATVECS, 30);
+        ops_ctx sc;
+        ops_init(&sc, &dense, N);
+        hlr_vector_ops st = ops_table(N);
+        st.multi_dot = op_multi_dot;
+        st.multi_axpy = op_multi_axpy;
+        st.struct_size = 14 * sizeof(void *);
+        CHECK_OK(hlr_estimator_run_ops(e, &st, &sc));
+        CHECK_EQ_INT(sc.calls[OP_MULTI_DOT] + sc.calls[OP_MULTI_AXPY], 0);
+        if (kinds[c] == HLR_ESTIMATOR_XDIAG) {
+            uint64_t handle = 0;
+            CHECK_OK(hlr_estimator_get_vectors(e, HLR_RESULT_DIAGONAL, &handle, 1));
+            op_release(&sc, handle);
+        }
+        CHECK_EQ_INT(sc.live, 0);
+        ops_cleanup(&sc);
+        CHECK_OK(hlr_estimator_free(e));
+    }
+    matrix_free(&dense);
+}
+
 static void test_spectral_density(void) {
     enum { N = 60 };
     double lambda[N];
@@ -1688,6 +1808,7 @@ int main(void) {
     test_diagonal();
     test_xdiag();
     test_hvp_block();
+    test_multi_dot_axpy();
     test_spectral_density();
     test_host_equals_ops();
     test_threads_and_chunks();

@@ -145,6 +145,21 @@ final class BackendSession<B: OperatorBackend> {
             distribution: distribution)
     }
 
+    /// [x_jᵀy for every j] in one backend call (`multiDot`: one callback of a table that has
+    /// multi_dot), each checked like `dot`; `what(j)` names x_jᵀy in the message.
+    func dots(_ xs: [B.Vector], _ y: B.Vector, _ what: (Int) -> String) throws(HLRError) -> [Double] {
+        guard !xs.isEmpty else { return [] }
+        let values = try backend.multiDot(xs, y)
+        for (index, value) in values.enumerated() where !value.isFinite {
+            throw nonFinite(what(index), value)
+        }
+        guard values.count == xs.count else {
+            throw HLRError(
+                .callbackFailed, "\(estimator): the backend returned \(values.count) dots for \(xs.count) vectors")
+        }
+        return values
+    }
+
     /// One classical Gram–Schmidt pass: c_i = q_iᵀw for every basis vector (all against the
     /// same w: one `multiDot`), then w ← w − c_0 q_0 − c_1 q_1 − … in order, skipping zero
     /// coefficients (one `multiAxpy`). The same bits as a `dot` per q_i followed by an `axpy`
@@ -153,15 +168,7 @@ final class BackendSession<B: OperatorBackend> {
         _ w: B.Vector, against basis: [B.Vector], _ what: @autoclosure () -> String
     ) throws(HLRError) -> [Double] {
         guard !basis.isEmpty else { return [] }
-        let coefficients = try backend.multiDot(basis, w)
-        for (index, value) in coefficients.enumerated() where !value.isFinite {
-            throw nonFinite("\(what()): q\(index)ᵀw", value)
-        }
-        guard coefficients.count == basis.count else {
-            throw HLRError(
-                .callbackFailed,
-                "\(estimator): the backend returned \(coefficients.count) dots for \(basis.count) basis vectors")
-        }
+        let coefficients = try dots(basis, w) { "\(what()): q\($0)ᵀw" }
         var weights: [Double] = [], vectors: [B.Vector] = []
         weights.reserveCapacity(basis.count)
         vectors.reserveCapacity(basis.count)

@@ -60,8 +60,9 @@ struct SketchBasis<B: OperatorBackend> {
         for (b, product) in z.enumerated() {
             scale = Swift.max(scale, try session.norm(product, "Aq\(b)"))
         }
-        for a in 0..<k {
-            for b in 0..<k { h[a * k + b] = try session.dot(basis[a], z[b], "q\(a)ᵀAq\(b)") }
+        for b in 0..<k {  // column b: one multiDot against Aq_b
+            let column = try session.dots(basis, z[b]) { "q\($0)ᵀAq\(b)" }
+            for a in 0..<k { h[a * k + b] = column[a] }
         }
         try symmetry.checkProjection(session, h, size: k, scale: scale)
         return (z, h)

@@ -235,12 +235,8 @@ public enum XDiag {
         for i in 0..<s {
             let hat = hats[i]
             try session.probe(probe, seed: options.seed, stream: .xdiag, index: i, distribution: options.distribution)
-            var c = [Double](repeating: 0, count: s)
-            var g = [Double](repeating: 0, count: s)
-            for a in 0..<s {
-                c[a] = try session.dot(basis[a], probe, "q\(a)ᵀω\(i)")
-                g[a] = try session.dot(z[a], probe, "(Aq\(a))ᵀω\(i)")
-            }
+            let c = try session.dots(basis, probe) { "q\($0)ᵀω\(i)" }
+            let g = try session.dots(z, probe) { "(Aq\($0))ᵀω\(i)" }
             if let blocks = options.blocks {
                 try grams?.addTestVector(session, probe, index: i, basis: basis, z: z, blocks: blocks)
                 for a in 0..<s { cAll[a * s + i] = c[a] }

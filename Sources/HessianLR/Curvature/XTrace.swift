@@ -101,10 +101,12 @@ public enum XTrace {
         // C = QᵀΩ, G = ZᵀΩ.
         var c = [Double](repeating: 0, count: s * s)
         var g = [Double](repeating: 0, count: s * s)
-        for a in 0..<s {
-            for i in 0..<s {
-                c[a * s + i] = try session.dot(basis[a], omega[i], "q\(a)ᵀω\(i)")
-                g[a * s + i] = try session.dot(z[a], omega[i], "(Aq\(a))ᵀω\(i)")
+        for i in 0..<s {  // column i of each: one multiDot against ω_i
+            let qw = try session.dots(basis, omega[i]) { "q\($0)ᵀω\(i)" }
+            let zw = try session.dots(z, omega[i]) { "(Aq\($0))ᵀω\(i)" }
+            for a in 0..<s {
+                c[a * s + i] = qw[a]
+                g[a * s + i] = zw[a]
             }
         }
         let columns = try leaveOneOutColumns(r, size: s)

@@ -95,6 +95,8 @@ A *vector backend* is any object with the attribute ``n`` (the vector length) an
 ``all_reduce(values)`` (optional)           the values summed over the processes of sharded vectors
 ``hvp_block(vs, outs)`` (optional)          outs[j] ← H·vs[j] for every j, in one call (a batched
                                             HVP); used with the estimator's ``hvp_block`` > 1
+``multi_dot(xs, y) -> floats`` (optional)   [xᵀy for x in xs], float64, in one call (one device sync)
+``multi_axpy(a, xs, y)`` (optional)         y ← y + a[j]·xs[j] for j in order (y may be in xs)
 ``release(v)`` (optional)                   called when the library releases v
 ==========================================  ==================================================
 
@@ -542,6 +544,14 @@ class OpsRun:
         blocks = getattr(backend, "block_dots", None)
         reduce = getattr(backend, "all_reduce", None)
         batched = getattr(backend, "hvp_block", None)
+        multi_dots = getattr(backend, "multi_dot", None)
+        multi_axpys = getattr(backend, "multi_axpy", None)
+
+        def multi_dot(k, xs, y, out):
+            write_doubles(out, k, multi_dots([vectors[xs[j]] for j in range(k)], vectors[y]), "multi_dot")
+
+        def multi_axpy(k, a, xs, y):
+            multi_axpys([a[j] for j in range(k)], [vectors[xs[j]] for j in range(k)], vectors[y])
 
         def all_reduce(values, count):
             write_doubles(values, count, reduce([values[i] for i in range(count)]), "all_reduce")
@@ -561,6 +571,8 @@ class OpsRun:
             V.BLOCK_DOTS(timed("block_dots", block_dots)) if callable(blocks) else V.BLOCK_DOTS(),
             V.ALL_REDUCE(timed("all_reduce", all_reduce)) if callable(reduce) else V.ALL_REDUCE(),
             V.HVP_BLOCK(hvp_block) if callable(batched) else V.HVP_BLOCK(),
+            V.MULTI_DOT(timed("multi_dot", multi_dot)) if callable(multi_dots) else V.MULTI_DOT(),
+            V.MULTI_AXPY(timed("multi_axpy", multi_axpy)) if callable(multi_axpys) else V.MULTI_AXPY(),
         ]
         return V(ctypes.sizeof(V), n, *self._callbacks)
 

@@ -139,6 +139,8 @@ class VectorOps(ctypes.Structure):
     BLOCK_DOTS = CFUNCTYPE(c_int, c_void_p, c_uint64, c_uint64, POINTER(c_size_t), c_size_t, POINTER(c_double))
     ALL_REDUCE = CFUNCTYPE(c_int, c_void_p, POINTER(c_double), c_size_t)
     HVP_BLOCK = CFUNCTYPE(c_int, c_void_p, c_size_t, POINTER(c_uint64), POINTER(c_uint64))
+    MULTI_DOT = CFUNCTYPE(c_int, c_void_p, c_size_t, POINTER(c_uint64), c_uint64, POINTER(c_double))
+    MULTI_AXPY = CFUNCTYPE(c_int, c_void_p, c_size_t, POINTER(c_double), POINTER(c_uint64), c_uint64)
 
     _fields_ = [
         ("struct_size", c_size_t),
@@ -155,6 +157,8 @@ class VectorOps(ctypes.Structure):
         ("block_dots", BLOCK_DOTS),
         ("all_reduce", ALL_REDUCE),
         ("hvp_block", HVP_BLOCK),
+        ("multi_dot", MULTI_DOT),
+        ("multi_axpy", MULTI_AXPY),
     ]
 
 

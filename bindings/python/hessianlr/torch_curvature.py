@@ -24,6 +24,9 @@ The vector operations of ``hlr_estimator_run_ops`` (:class:`TorchVectors`):
   only vector-sized transfer, once per probe;
 - ``hvp`` writes H·v into ``out`` through the retained graph; ``axpy``, ``scale``, ``copy``,
   ``mul_acc`` are in-place tensor operations on the device;
+- ``multi_dot`` computes k dots against one vector as one matrix-vector product (one
+  transfer of k scalars; the Gram-Schmidt passes and projections of Lanczos, Hutch++, XTrace and
+  XDiag), ``multi_axpy`` k in-place updates of one vector in order;
 - ``hvp_block`` computes k products in one backward through the same graph (autograd's
   ``is_grads_batched``: vmap over the grad_outputs), for estimators run with ``hvp_block`` > 1:
   fewer, larger kernels where one HVP does not fill the device, at k times the backward's memory.
@@ -249,6 +252,15 @@ class TorchVectors:
 
     def axpy(self, a, x, y) -> None:
         y.add_(x, alpha=a)
+
+    def multi_dot(self, xs, y) -> list:
+        """[xᵀy for x in xs] as one matrix-vector product in the accumulation dtype: one transfer."""
+        torch = self._torch
+        return torch.mv(torch.stack([x.to(self._accumulate) for x in xs]), y.to(self._accumulate)).tolist()
+
+    def multi_axpy(self, a, xs, y) -> None:
+        for coefficient, x in zip(a, xs):  # in order, as the axpy calls would (y may be one of xs)
+            y.add_(x, alpha=coefficient)
 
     def scale(self, a, x) -> None:
         x.mul_(a)
