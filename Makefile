@@ -34,7 +34,7 @@ LDFLAGS_LIB := -L$(LIBDIR) -lhessianlr -Wl,-rpath,$(LIBDIR) -lm -lpthread
 
 .PHONY: all lib venv python-package wheel test-wheel demo test test-swift test-c test-abi test-python constants \
         test-examples example-c example-swift valgrind-c test-fuzz-corpus fuzz-smoke fuzz \
-        test-sanitize test-asan test-tsan test-soak soak test-properties-long bench-curvature bench-models bench-kernels bench-training \
+        test-sanitize test-asan test-tsan test-soak soak test-properties-long bench-curvature bench-models bench-blocks bench-kernels bench-training \
         bench-training-quick bench-tuning bench-tuning-quick bench-overhead bench-overhead-quick clean
 
 all: lib
@@ -301,6 +301,9 @@ bench-curvature: python-package $(VENV)/.bench-stamp
 
 bench-models: python-package $(VENV)/.bench-stamp
 	cd $(ROOT) && $(VPY) benchmarks/curvature/bench_models.py --out $(BUILD)/bench-models
+
+bench-blocks: python-package $(VENV)/.bench-stamp
+	cd $(ROOT) && $(VPY) benchmarks/curvature/bench_blocks.py --out $(BUILD)/bench-blocks
 
 # Host kernels vs numpy on the same buffers (issue 12 item 1): the kernels themselves on numpy's
 # arrays (benchmarks/kernels, through the benchmark-only libhessianlr-kernel-bench.so, release
