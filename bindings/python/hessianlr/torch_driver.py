@@ -811,9 +811,14 @@ class LRTuner:
         callables whose losses add up), for loss probes and finite-difference curvature;
         ``loss``: the step's loss at w on this process (a tensor or a number), if known;
         ``probe_closure`` (GeN, Hi-DLR only): as in :meth:`step`."""
-        torch = _torch()
         t = self._step
-        plan = self._step_plan(t)
+        kept = self._kept_plan(t)
+        if kept is not None and t + 1 < kept.steady_until:
+            rates = self._steady_step(t, kept, closure, probe_closure)
+            if rates is not None:
+                return rates
+        torch = _torch()
+        plan = kept or self._read_plan(t)
         need = plan.need
         layout = self._check_supported(torch, "LRTuner.after_backward", own_gradient=False,
                                        observing=need != Need.NOTHING)
@@ -853,6 +858,41 @@ class LRTuner:
             self._detach_graphs(params_by_group)
         if self._written_grads:
             self._written_grads = {}  # step's replacement check starts afresh
+        return self._finish(t, plan)
+
+    def _steady_step(self, t, plan, closure, probe_closure) -> list[float] | None:
+        """after_backward's fast path for a step t that the kept plan covers together with t + 1:
+        nothing to observe and nothing to keep for the next step, so only what can go wrong
+        without an observation is checked — the param groups are the checked ones, a gradient is
+        there (the scan also finds a double-backward graph to detach), the GradScaler's skip —
+        before the plan's rates are set. None where the full path must decide (changed groups, no
+        gradient, a graph with a process group: it raises with the message)."""
+        layout = self._layout
+        if layout is None or not layout.matches(self.optimizer.param_groups):
+            return None
+        if probe_closure is not None:
+            self._check_probe_closure(probe_closure)
+        _closures(closure)  # a closure of the wrong type is refused on every step
+        present = carries_graph = False
+        for _, params, _ in layout.entries:
+            for p in params:
+                if p.requires_grad:
+                    g = p.grad
+                    if g is not None:
+                        present = True
+                        if g.requires_grad:
+                            carries_graph = True
+        if not present or (carries_graph and self._process_group is not None):
+            return None
+        if self.scaler is not None and self._scaler_skips(t):
+            self.skipped_steps += 1
+            if carries_graph:
+                self._detach_graphs([params for _, params, _ in layout.entries])
+            return list(self._last_lr)
+        if carries_graph:
+            self._detach_graphs([params for _, params, _ in layout.entries])
+        if self._written_grads:
+            self._written_grads = {}
         return self._finish(t, plan)
 
     @staticmethod

@@ -524,3 +524,55 @@ def test_an_overflowed_gradient_raises_with_nothing_changed(method):
         driver.after_backward(closure)
     assert driver.tuner.save() == state and driver.step_count == 0 and same(bits(model), weights)
     assert driver.get_last_lr() == [g["lr"] for g in driver.optimizer.param_groups]
+
+
+@pytest.mark.parametrize("create_graph", [False, True])
+def test_steady_steps_take_the_fast_path_with_the_full_paths_results(create_graph, monkeypatch):
+    """after_backward on a step that the kept plan covers together with the next one (nothing to
+    observe, nothing to keep) takes _steady_step: over 80 steps of auto (adaptive period up to 16)
+    with AdamW the rates, weights and tuner state are bit for bit those of the full path, and a
+    p.grad graph is detached either way. What the fast path cannot decide goes to the full path,
+    which refuses as before: no gradient, a closure of the wrong type."""
+    original = LRTuner._steady_step
+
+    def run(fast):
+        model, x, y = tiny()
+        closure = lambda: F.mse_loss(model(x), y)  # noqa: E731
+        optimizer = torch.optim.AdamW(model.parameters(), lr=0.01)
+        driver = LRTuner(optimizer, "auto")
+        taken = []
+
+        def spy(self, *args):
+            rates = original(self, *args) if fast else None
+            taken.append(rates is not None)
+            return rates
+
+        monkeypatch.setattr(LRTuner, "_steady_step", spy)
+        rates = []
+        for _ in range(80):
+            optimizer.zero_grad()
+            loss = closure()
+            loss.backward(create_graph=create_graph)
+            rates.append(driver.after_backward(closure, loss=loss))
+            assert not any(p.grad.requires_grad for p in model.parameters())
+            optimizer.step()
+        return rates, bits(model), driver.tuner.save(), taken, driver, closure, optimizer
+
+    fast, full = run(True), run(False)
+    assert fast[0] == full[0] and same(fast[1], full[1]) and fast[2] == full[2]
+    assert sum(fast[3]) >= 40 and len(fast[3]) == len(full[3]) and not any(full[3])  # most of the 80 were steady
+    driver, closure, optimizer = fast[4], fast[5], fast[6]
+    kept = driver._kept_plan(driver.step_count)
+    while kept is None or driver.step_count + 1 >= kept.steady_until:  # reach a steady step
+        optimizer.zero_grad()
+        closure().backward()
+        driver.after_backward(closure)
+        kept = driver._kept_plan(driver.step_count)
+    state, step = driver.tuner.save(), driver.step_count
+    optimizer.zero_grad(set_to_none=True)
+    with pytest.raises(ValueError, match="no parameter has one: call loss.backward"):
+        driver.after_backward(closure)
+    closure().backward()
+    with pytest.raises(TypeError, match="callable or a non-empty list"):
+        driver.after_backward([])
+    assert driver.tuner.save() == state and driver.step_count == step
