@@ -1121,6 +1121,19 @@ static void test_xdiag(void) {
     matrix_free(&skew);
 }
 
+/* After a successful ops run: the caller's DIAGONAL handle (kinds that return one) released,
+ * then every vector of the run must be released and none of the handles bad. */
+static void release_run(const hlr_estimator *e, ops_ctx *c, int has_diagonal) {
+    if (has_diagonal) {
+        uint64_t handle = 0;
+        CHECK_OK(hlr_estimator_get_vectors(e, HLR_RESULT_DIAGONAL, &handle, 1));
+        op_release(c, handle);
+    }
+    CHECK_EQ_INT(c->live, 0);
+    CHECK_EQ_INT(c->bad_handles, 0);
+    ops_cleanup(c);
+}
+
 /* hvp_block (0.3.0): with HLR_EST_PARAM_HVP_BLOCK = 4 Hutchinson (fixed and adaptive), the
  * diagonal, XTrace and XDiag hand the table's hvp_block blocks of 2..4 products and report the
  * same bits as one-at-a-time runs (the table without hvp_block, and with it at HVP_BLOCK = 1, where
@@ -1162,7 +1175,6 @@ static void test_hvp_block(void) {
                 double *d = ops_vec(&oc, handle);
                 CHECK(d != NULL);
                 if (d != NULL) memcpy(diagonal[mode], d, sizeof diagonal[mode]);
-                op_release(&oc, handle);
             }
             if (mode < 2) {
                 CHECK_EQ_INT(oc.calls[OP_HVP_BLOCK], 0);
@@ -1171,9 +1183,7 @@ static void test_hvp_block(void) {
                 CHECK(oc.smallest_block >= 2 && oc.largest_block <= 4);
                 CHECK_EQ_DBL((double)(oc.block_products + (size_t)oc.calls[OP_HVP]), hvps[mode]);
             }
-            CHECK_EQ_INT(oc.live, 0);
-            CHECK_EQ_INT(oc.bad_handles, 0);
-            ops_cleanup(&oc);
+            release_run(e, &oc, vectors);
             CHECK_OK(hlr_estimator_free(e));
         }
         for (int mode = 1; mode < 3; mode++) {
@@ -1206,13 +1216,7 @@ static void test_hvp_block(void) {
         st.struct_size = 13 * sizeof(void *);
         CHECK_OK(hlr_estimator_run_ops(e, &st, &sc));
         CHECK_EQ_INT(sc.calls[OP_HVP_BLOCK], 0);
-        if (vectors) {
-            uint64_t handle = 0;
-            CHECK_OK(hlr_estimator_get_vectors(e, HLR_RESULT_DIAGONAL, &handle, 1));
-            op_release(&sc, handle);
-        }
-        CHECK_EQ_INT(sc.live, 0);
-        ops_cleanup(&sc);
+        release_run(e, &sc, vectors);
         CHECK_OK(hlr_estimator_free(e));
     }
     /* the parameter: kinds [3,5,7,8] only, 1 .. max, integral */
@@ -1260,13 +1264,7 @@ static void test_multi_dot_axpy(void) {
             free(values);
             dots[mode] = oc.calls[OP_DOT];
             multi[mode] = oc.calls[OP_MULTI_DOT];
-            if (kinds[c] == HLR_ESTIMATOR_XDIAG) {
-                uint64_t handle = 0;
-                CHECK_OK(hlr_estimator_get_vectors(e, HLR_RESULT_DIAGONAL, &handle, 1));
-                op_release(&oc, handle);
-            }
-            CHECK_EQ_INT(oc.live, 0);
-            ops_cleanup(&oc);
+            release_run(e, &oc, kinds[c] == HLR_ESTIMATOR_XDIAG);
             CHECK_OK(hlr_estimator_free(e));
         }
         CHECK_EQ_DBL(value[1], value[0]);
@@ -1306,13 +1304,7 @@ static void test_multi_dot_axpy(void) {
         st.struct_size = 14 * sizeof(void *);
         CHECK_OK(hlr_estimator_run_ops(e, &st, &sc));
         CHECK_EQ_INT(sc.calls[OP_MULTI_DOT] + sc.calls[OP_MULTI_AXPY], 0);
-        if (kinds[c] == HLR_ESTIMATOR_XDIAG) {
-            uint64_t handle = 0;
-            CHECK_OK(hlr_estimator_get_vectors(e, HLR_RESULT_DIAGONAL, &handle, 1));
-            op_release(&sc, handle);
-        }
-        CHECK_EQ_INT(sc.live, 0);
-        ops_cleanup(&sc);
+        release_run(e, &sc, kinds[c] == HLR_ESTIMATOR_XDIAG);
         CHECK_OK(hlr_estimator_free(e));
     }
     matrix_free(&dense);
