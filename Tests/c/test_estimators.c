@@ -1134,8 +1134,8 @@ static void release_run(const hlr_estimator *e, ops_ctx *c, int has_diagonal) {
     ops_cleanup(c);
 }
 
-/* hvp_block (0.3.0): with HLR_EST_PARAM_HVP_BLOCK = 4 Hutchinson (fixed and adaptive), the
- * diagonal, XTrace and XDiag hand the table's hvp_block blocks of 2..4 products and report the
+/* hvp_block (0.3.0): with HLR_EST_PARAM_HVP_BLOCK = 4 Hutchinson (fixed and adaptive), Hutch++,
+ * the diagonal, XTrace and XDiag hand the table's hvp_block blocks of 2..4 products and report the
  * same bits as one-at-a-time runs (the table without hvp_block, and with it at HVP_BLOCK = 1, where
  * it is never called); a failing hvp_block fails the run naming it, nothing leaked; a struct_size
  * that does not cover the field means NULL. */
@@ -1145,8 +1145,8 @@ static void test_hvp_block(void) {
     for (int i = 0; i < N; i++) lambda[i] = 3.0 / (i + 1.0) - (i % 7 == 0 ? 0.5 : 0.0);
     matrix dense = matrix_make(lambda, N, 3, 19);
     const int kinds[] = {HLR_ESTIMATOR_HUTCHINSON, HLR_ESTIMATOR_HUTCHINSON, HLR_ESTIMATOR_DIAGONAL,
-                         HLR_ESTIMATOR_XTRACE, HLR_ESTIMATOR_XDIAG};
-    for (int c = 0; c < 5; c++) {
+                         HLR_ESTIMATOR_XTRACE, HLR_ESTIMATOR_XDIAG, HLR_ESTIMATOR_HUTCH_PLUS_PLUS};
+    for (int c = 0; c < 6; c++) {
         int kind = kinds[c];
         int vectors = kind == HLR_ESTIMATOR_DIAGONAL || kind == HLR_ESTIMATOR_XDIAG;
         double trace[3] = {0}, hvps[3] = {0}, first[3] = {0};
@@ -1156,6 +1156,8 @@ static void test_hvp_block(void) {
             CHECK_OK(hlr_estimator_set_seed(e, 11));
             if (kind == HLR_ESTIMATOR_HUTCHINSON || kind == HLR_ESTIMATOR_DIAGONAL)
                 set(e, HLR_EST_PARAM_SAMPLES, 23); /* not a multiple of the block */
+            else if (kind == HLR_ESTIMATOR_HUTCH_PLUS_PLUS)
+                set(e, HLR_EST_PARAM_MATVECS, 31);   /* sketch 10, 11 residual probes */
             else
                 set(e, HLR_EST_PARAM_MATVECS, 22);   /* 11 test vectors */
             if (c == 1) set(e, HLR_EST_PARAM_RELATIVE_TOLERANCE, 0.2); /* adaptive: may stop mid-block */

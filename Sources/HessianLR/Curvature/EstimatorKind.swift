@@ -102,6 +102,7 @@ public enum EstimatorKind: Int, CaseIterable, Sendable {
                 Spec.choice(.distribution, ProbeDistribution.self, default: d.distribution.rawValue),
                 Spec(.symmetryTolerance, minimum: .leastNormalMagnitude, maximum: .infinity, default: d.symmetryTolerance),
                 threads,
+                Spec.count(.hvpBlock, minimum: 1, maximum: Spec.maxVectors, default: d.hvpBlock),
             ]
         case .diagonal:
             let d = DiagonalOptions()

@@ -53,6 +53,7 @@ extension EstimatorConfig {
         options.symmetryTolerance = double(.symmetryTolerance)
         options.seed = seed
         options.blocks = blocks
+        options.hvpBlock = integer(.hvpBlock)
         return options
     }
 

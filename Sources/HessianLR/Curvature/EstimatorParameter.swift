@@ -49,7 +49,7 @@ public enum EstimatorParameter: Int, CaseIterable, Sendable {
     /// Lanczos: 0 (off) or a requested relative eigenvalue accuracy ε: also stop once every
     /// wanted Ritz value's error estimate min(r, r²/gap) is ≤ ε·|θ| (`Lanczos`).
     case eigenvalueTolerance = 21
-    /// Hutchinson, diagonal, XTrace, XDiag: products per call of a backend that batches them
+    /// Hutchinson, Hutch++, diagonal, XTrace, XDiag: products per call of a backend that batches them
     /// (`OperatorBackend.appliesBlocks`, the ops table's `hvp_block`); 1 = one at a time.
     case hvpBlock = 22
 

@@ -22,6 +22,10 @@ public struct HutchPlusPlusOptions: Sendable, Equatable {
     /// |q_cᵀ(Aq_{c+1}) − (Aq_c)ᵀq_{c+1}| / max(‖Aq_c‖, ‖Aq_{c+1}‖) (default 1e-3, as Lanczos;
     /// `.infinity` disables it). No extra HVP: one more vector and three dots per column.
     public var symmetryTolerance = 1e-3
+    /// Products per call of a backend that batches them (default 1; see
+    /// `HutchinsonOptions.hvpBlock`): the sketch's AS and AQ and the residual probes in blocks of
+    /// this many (about 2·hvpBlock more work vectors), the same bits for any value.
+    public var hvpBlock = 1
 
     public init() {}
 }
@@ -69,52 +73,73 @@ public enum HutchPlusPlus {
         }
         try TraceBlocks.check(options.blocks, dimension: n, estimator: "Hutch++")
         try SymmetryCheck.validate(options.symmetryTolerance, estimator: "Hutch++")
-        let session = BackendSession(backend, estimator: "Hutch++")
+        let session = BackendSession(backend, estimator: "Hutch++", hvpBlock: options.hvpBlock)
         defer { session.close() }
         let series = 1 + (options.blocks?.groupCount ?? 0)
 
-        // Sketch: Q = orth(A S).
+        // Sketch: Q = orth(A S), the products in blocks of `width` (probes, one block call, then
+        // each column orthogonalised in order).
+        let width = Swift.min(session.blockSize, m)
+        var probes: [B.Vector] = []
+        for _ in 0..<width { probes.append(try session.scratch()) }
         var basis: [B.Vector] = []
-        let probe = try session.scratch()
-        for column in 0..<Swift.min(requested, n) {
-            try session.probe(
-                probe, seed: options.seed, stream: .hutchPlusPlusSketch, index: column,
-                distribution: options.distribution)
-            let y = try session.scratch()
-            try session.apply(probe, into: y)
-            let before = try session.norm(y, "A s\(column)")
-            _ = try session.project(y, against: basis, "orth(AS) column \(column), pass 1")
-            _ = try session.project(y, against: basis, "orth(AS) column \(column), pass 2")
-            let after = try session.norm(y, "orthogonalised A s\(column)")
-            guard after > 1e-10 * before, after > 0 else { continue }
-            try backend.scale(1 / after, y)
-            basis.append(y)
+        let columns = Swift.min(requested, n)
+        var start = 0
+        while start < columns {
+            let chunk = start..<Swift.min(start + width, columns)
+            var ys: [B.Vector] = []
+            for (slot, column) in chunk.enumerated() {
+                try session.probe(
+                    probes[slot], seed: options.seed, stream: .hutchPlusPlusSketch, index: column,
+                    distribution: options.distribution)
+                ys.append(try session.scratch())
+            }
+            try session.apply(block: Array(probes[0..<chunk.count]), into: ys)
+            for (column, y) in zip(chunk, ys) {
+                let before = try session.norm(y, "A s\(column)")
+                _ = try session.project(y, against: basis, "orth(AS) column \(column), pass 1")
+                _ = try session.project(y, against: basis, "orth(AS) column \(column), pass 2")
+                let after = try session.norm(y, "orthogonalised A s\(column)")
+                guard after > 1e-10 * before, after > 0 else { continue }
+                try backend.scale(1 / after, y)
+                basis.append(y)
+            }
+            start = chunk.upperBound
         }
 
         // Exact part: tr(QᵀAQ), per block Σ_c q_cᵀ P_b A q_c; the free symmetry check on
-        // consecutive columns (their HVPs are made anyway).
+        // consecutive columns (their HVPs are made anyway). Products in blocks of `width` into
+        // `products`, never into the one holding A q_{c−1} (one more vector when checking).
         var lowRank = [Double](repeating: 0, count: series)
-        var product = try session.scratch()
         let checking = options.symmetryTolerance.isFinite
-        var previous = checking ? try session.scratch() : nil
+        var products: [B.Vector] = []
+        for _ in 0..<(width + (checking ? 1 : 0)) { products.append(try session.scratch()) }
+        var previous: Int?  // index in `products` of A q_{c−1}
         var previousNorm = 0.0
         var symmetry = SymmetryCheck(tolerance: options.symmetryTolerance)
-        for (column, q) in basis.enumerated() {
-            try session.apply(q, into: product)
-            let values = try TraceBlocks.quadratic(session, q, product, blocks: options.blocks, "q\(column)ᵀAq\(column)")
-            for index in lowRank.indices { lowRank[index] += values[index] }
-            guard checking, let last = previous else { continue }
-            let norm = try session.norm(product, "Aq\(column)")
-            if column > 0 {
-                try symmetry.check(
-                    session, x: "q\(column - 1)", y: "q\(column)",
-                    xHy: try session.dot(basis[column - 1], product, "q\(column - 1)ᵀAq\(column)"),
-                    hxY: try session.dot(last, q, "(Aq\(column - 1))ᵀq\(column)"),
-                    scale: Swift.max(previousNorm, norm))
+        start = 0
+        while start < basis.count {
+            let chunk = start..<Swift.min(start + width, basis.count)
+            let slots = Array(products.indices.filter { $0 != previous }.prefix(chunk.count))
+            try session.apply(block: Array(basis[chunk]), into: slots.map { products[$0] })
+            for (column, slot) in zip(chunk, slots) {
+                let q = basis[column], product = products[slot]
+                let values = try TraceBlocks.quadratic(
+                    session, q, product, blocks: options.blocks, "q\(column)ᵀAq\(column)")
+                for index in lowRank.indices { lowRank[index] += values[index] }
+                guard checking else { continue }
+                let norm = try session.norm(product, "Aq\(column)")
+                if let last = previous {
+                    try symmetry.check(
+                        session, x: "q\(column - 1)", y: "q\(column)",
+                        xHy: try session.dot(basis[column - 1], product, "q\(column - 1)ᵀAq\(column)"),
+                        hxY: try session.dot(products[last], q, "(Aq\(column - 1))ᵀq\(column)"),
+                        scale: Swift.max(previousNorm, norm))
+                }
+                previous = slot
+                previousNorm = norm
             }
-            previous = product  // keep A q_c; the next column's product goes to the other vector
-            product = last
-            previousNorm = norm
+            start = chunk.upperBound
         }
 
         // Residual part: Hutchinson on (I−QQᵀ)A(I−QQᵀ).
@@ -122,20 +147,26 @@ public enum HutchPlusPlus {
         var converged = !adaptive
         if basis.count < n {
             var sample = 0
-            while session.hvpCount < m {
-                try session.probe(
-                    probe, seed: options.seed, stream: .hutchPlusPlusResidual, index: sample,
-                    distribution: options.distribution)
-                _ = try session.project(probe, against: basis, "residual probe \(sample) projection")
-                try session.apply(probe, into: product)
-                moments.add(try TraceBlocks.quadratic(
-                    session, probe, product, blocks: options.blocks, "pᵀAp (residual probe \(sample))"))
-                sample += 1
-                if adaptive && moments.count >= options.minResidualSamples {
-                    let total = lowRank[0] + moments.mean[0]
-                    if moments.standardErrors[0] <= options.relativeTolerance * total.magnitude {
-                        converged = true
-                        break
+            residual: while session.hvpCount < m {  // blocks of `width` probes, as Hutchinson's
+                let size = Swift.min(width, m - session.hvpCount)
+                for slot in 0..<size {
+                    try session.probe(
+                        probes[slot], seed: options.seed, stream: .hutchPlusPlusResidual, index: sample + slot,
+                        distribution: options.distribution)
+                    _ = try session.project(probes[slot], against: basis, "residual probe \(sample + slot) projection")
+                }
+                try session.apply(block: Array(probes[0..<size]), into: Array(products[0..<size]))
+                for slot in 0..<size {
+                    moments.add(try TraceBlocks.quadratic(
+                        session, probes[slot], products[slot], blocks: options.blocks,
+                        "pᵀAp (residual probe \(sample))"))
+                    sample += 1
+                    if adaptive && moments.count >= options.minResidualSamples {
+                        let total = lowRank[0] + moments.mean[0]
+                        if moments.standardErrors[0] <= options.relativeTolerance * total.magnitude {
+                            converged = true
+                            break residual
+                        }
                     }
                 }
             }

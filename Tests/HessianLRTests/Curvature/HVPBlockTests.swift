@@ -1,7 +1,7 @@
 import Testing
 @testable import HessianLR
 
-/// `hvpBlock`: Hutchinson (fixed and adaptive), the diagonal, XTrace and XDiag hand a batching
+/// `hvpBlock`: Hutchinson and Hutch++ (fixed and adaptive), the diagonal, XTrace and XDiag hand a batching
 /// backend blocks of 2…hvpBlock products and give the same bits as one-at-a-time runs; a backend
 /// that does not batch never sees a block (and the estimators hold no extra vectors for one); a
 /// product failing inside a block fails the run with every vector released.
@@ -41,6 +41,15 @@ import Testing
             options.hvpBlock = hvpBlock
             let r = try XTrace.trace(of: backend, options: options)
             return ([r.estimate, r.standardError], backend)
+        case 5, 6:
+            var options = HutchPlusPlusOptions()
+            options.matvecs = kind == 5 ? 31 : 60
+            options.sketchSize = 10
+            options.relativeTolerance = kind == 5 ? 0 : 0.05
+            options.minResidualSamples = 5
+            options.hvpBlock = hvpBlock
+            let r = try HutchPlusPlus.trace(of: backend, options: options)
+            return ([r.estimate, r.standardError, Double(r.samples), Double(r.sketchRank), r.maxAsymmetry], backend)
         default:
             var options = XDiagOptions()
             options.matvecs = 22
@@ -51,7 +60,7 @@ import Testing
         }
     }
 
-    @Test(arguments: 0..<5)
+    @Test(arguments: 0..<7)
     func blocksGiveTheSameBits(kind: Int) throws {
         let single = try Self.run(kind, hvpBlock: 1, batches: true)
         let unbatched = try Self.run(kind, hvpBlock: 4, batches: false)
@@ -62,14 +71,14 @@ import Testing
         #expect(single.values.map(\.bitPattern) == blocked.values.map(\.bitPattern))
         #expect(unbatched.values.map(\.bitPattern) == single.values.map(\.bitPattern))
         for run in [single, unbatched, blocked] { #expect(run.backend.live == 0) }
-        if kind == 1 {  // adaptive: stops mid-block at the same sample, at most 3 products more
+        if kind == 1 || kind == 6 {  // adaptive: stops mid-block at the same sample, at most 3 products more
             #expect(blocked.backend.hvps >= single.backend.hvps && blocked.backend.hvps <= single.backend.hvps + 3)
         } else {
             #expect(blocked.backend.hvps == single.backend.hvps)
         }
     }
 
-    @Test(arguments: 0..<5)
+    @Test(arguments: 0..<6)
     func aProductFailingInABlockReleasesEverything(kind: Int) throws {
         let backend = try TrackingBackend(Self.matrix)
         backend.batches = true
@@ -89,6 +98,10 @@ import Testing
                 var options = XTraceOptions()
                 options.hvpBlock = 4
                 _ = try XTrace.trace(of: backend, options: options)
+            case 5:
+                var options = HutchPlusPlusOptions()
+                options.hvpBlock = 4
+                _ = try HutchPlusPlus.trace(of: backend, options: options)
             default:
                 var options = XDiagOptions()
                 options.hvpBlock = 4

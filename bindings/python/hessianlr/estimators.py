@@ -37,10 +37,10 @@ Each estimator is a configuration handle (create, set, run, read). Runs:
 - :meth:`Estimator.run_torch` ``(operator)``: a :class:`hessianlr.torch_curvature.TorchOperator`
   — vectors stay torch tensors on their device.
 
-``hvp_block`` (Hutchinson, Diagonal, XTrace, XDiag; default 1): up to that many HVPs in one call of
-a backend that batches them (``hvp_block(vs, outs)``; the torch operator's is one vmapped double
-backward): the same estimate as one at a time given the same products, at 2·hvp_block work
-vectors for Hutchinson and Diagonal.
+``hvp_block`` (Hutchinson, HutchPlusPlus, Diagonal, XTrace, XDiag; default 1): up to that many HVPs
+in one call of a backend that batches them (``hvp_block(vs, outs)``; the torch operator's is one
+vmapped double backward): the same estimate as one at a time given the same products, at about
+2·hvp_block more work vectors for the probing estimators.
 
 Each run returns a result object (:class:`LanczosResult`, :class:`PowerIterationResult`,
 :class:`TraceResult`, :class:`DiagonalResult`, :class:`DensityResult`) with the HVP count and a
@@ -635,10 +635,11 @@ class HutchPlusPlus(Estimator):
                  relative_tolerance: Optional[float] = None, min_samples: Optional[int] = None,
                  distribution: Optional[Union[str, ProbeDistribution, int]] = None,
                  threads: Optional[int] = None, *, seed: int = 0, blocks: Optional[Sequence[int]] = None,
-                 symmetry_tolerance: Optional[float] = None):
+                 symmetry_tolerance: Optional[float] = None, hvp_block: Optional[int] = None):
         super().__init__(EstimatorKind.HUTCH_PLUS_PLUS, seed=seed, blocks=blocks, matvecs=matvecs,
                          sketch_size=sketch_size, relative_tolerance=relative_tolerance, min_samples=min_samples,
-                         distribution=distribution, symmetry_tolerance=symmetry_tolerance, threads=threads)
+                         distribution=distribution, symmetry_tolerance=symmetry_tolerance, threads=threads,
+                         hvp_block=hvp_block)
 
     def _result(self, timing, ops=None, host_n=None):
         return _trace_result(self, timing, hutch_plus_plus=True)

@@ -192,9 +192,10 @@ def test_hvp_block_is_one_batched_backward_with_the_products_of_hvp(problem):
     lambda block: h.Hutchinson(samples=23, hvp_block=block),
     lambda block: h.Hutchinson(samples=60, relative_tolerance=0.2, min_samples=5, hvp_block=block),
     lambda block: h.Diagonal(samples=23, hvp_block=block),
+    lambda block: h.HutchPlusPlus(matvecs=31, sketch_size=10, hvp_block=block),
     lambda block: h.XTrace(matvecs=22, hvp_block=block),
     lambda block: h.XDiag(matvecs=22, hvp_block=block),
-], ids=["hutchinson", "hutchinson-adaptive", "diagonal", "xtrace", "xdiag"])
+], ids=["hutchinson", "hutchinson-adaptive", "diagonal", "hutch++", "xtrace", "xdiag"])
 def test_estimators_in_blocks_match_one_at_a_time(problem, make, monkeypatch):
     """hvp_block = 4 through the torch backend: blocks of 2..4 products reach op.hvp_block, and the
     estimate is the one-at-a-time run's (the batched products differ from single ones only in the
