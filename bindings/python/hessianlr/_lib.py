@@ -25,8 +25,8 @@ classes are :mod:`hessianlr.errors`'s, the message ``hlr_last_error()``'s).
 The lifetime of a handle (:class:`OwnedHandle`)
 -----------------------------------------------
 
-The lifetime of one library handle, shared by :class:`~hessianlr.Tuner`,
-:class:`~hessianlr.Schedule` and :class:`~hessianlr.Estimator`.
+The base of :class:`~hessianlr.Tuner`, :class:`~hessianlr.Schedule` and
+:class:`~hessianlr.Estimator`.
 
 A subclass names its ``hlr_*_free`` function in ``_free_function`` and keeps the handle in
 ``self._handle`` (None once freed). ``close()`` frees it and is idempotent; the object is a
