@@ -781,8 +781,10 @@ class LRTuner:
         graph = need == Need.CURVATURE and not finite_difference
         grads = torch.autograd.grad(loss, params, create_graph=graph, allow_unused=True)
         for p, g in zip(params, grads):
-            p.grad = None if g is None else g.detach()
+            p.grad = g.detach() if graph and g is not None else g  # without a graph g is already detached
         self._record_written(params)
+        if need == Need.NOTHING and t + 1 < plan.steady_until:  # nothing to observe, nothing to keep
+            return self._finish(t, plan)
         grads_by_group, start = [], 0
         for ps in params_by_group:
             grads_by_group.append(list(grads[start : start + len(ps)]))
