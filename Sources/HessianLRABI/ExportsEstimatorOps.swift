@@ -156,15 +156,7 @@ struct CallbackVectorSpace: OperatorBackend {
     /// it, `dot` for each x in order, stopping after the first non-finite value as the protocol's
     /// default does.
     func multiDot(_ xs: [UInt64], _ y: UInt64) throws(HLRError) -> [Double] {
-        guard let multi = table.multiDot else {
-            var values: [Double] = []
-            for x in xs {
-                let value = try dot(x, y)
-                values.append(value)
-                if !value.isFinite { break }
-            }
-            return values
-        }
+        guard let multi = table.multiDot else { return try dotEach(xs, y) }
         var values = [Double](repeating: .nan, count: xs.count)
         let status = xs.withUnsafeBufferPointer { x in
             values.withUnsafeMutableBufferPointer { out in multi(context, UInt(x.count), x.baseAddress, y, out.baseAddress) }
@@ -175,13 +167,7 @@ struct CallbackVectorSpace: OperatorBackend {
     }
 
     func multiAxpy(_ a: [Double], _ xs: [UInt64], _ y: UInt64) throws(HLRError) {
-        guard a.count == xs.count else {
-            throw HLRError(.invalidArgument, "multiAxpy: \(a.count) coefficients for \(xs.count) vectors")
-        }
-        guard let multi = table.multiAxpy else {
-            for (coefficient, x) in zip(a, xs) { try axpy(coefficient, x, y) }
-            return
-        }
+        guard let multi = table.multiAxpy, a.count == xs.count else { return try axpyEach(a, xs, y) }
         let status = a.withUnsafeBufferPointer { coefficients in
             xs.withUnsafeBufferPointer { x in multi(context, UInt(x.count), coefficients.baseAddress, x.baseAddress, y) }
         }
@@ -189,10 +175,7 @@ struct CallbackVectorSpace: OperatorBackend {
     }
 
     func applyOperator(block vs: [UInt64], into outs: [UInt64]) throws(HLRError) {
-        guard let hvpBlock = table.hvpBlock else {
-            for (v, out) in zip(vs, outs) { try applyOperator(v, into: out) }
-            return
-        }
+        guard let hvpBlock = table.hvpBlock else { return try applyEach(vs, into: outs) }
         let status = vs.withUnsafeBufferPointer { v in
             outs.withUnsafeBufferPointer { out in hvpBlock(context, UInt(v.count), v.baseAddress, out.baseAddress) }
         }

@@ -89,10 +89,7 @@ extension OperatorBackend {
     public var appliesBlocks: Bool { false }
 
     public func applyOperator(block vs: [Vector], into outs: [Vector]) throws(HLRError) {
-        guard vs.count == outs.count else {
-            throw .invalid("applyOperator(block:): \(vs.count) vectors for \(outs.count) outputs")
-        }
-        for (v, out) in zip(vs, outs) { try applyOperator(v, into: out) }
+        try applyEach(vs, into: outs)
     }
 
     public func multiplyAccumulate(
@@ -106,6 +103,27 @@ extension OperatorBackend {
     }
 
     public func multiDot(_ xs: [Vector], _ y: Vector) throws(HLRError) -> [Double] {
+        try dotEach(xs, y)
+    }
+
+    public func multiAxpy(_ a: [Double], _ xs: [Vector], _ y: Vector) throws(HLRError) {
+        try axpyEach(a, xs, y)
+    }
+
+    // The one-call-per-vector forms of the batched operations: the defaults above, and what a
+    // backend that batches only when its caller supplied a batched callback falls back to.
+
+    /// `applyOperator(v, into: out)` for each pair in order.
+    public func applyEach(_ vs: [Vector], into outs: [Vector]) throws(HLRError) {
+        guard vs.count == outs.count else {
+            throw .invalid("applyOperator(block:): \(vs.count) vectors for \(outs.count) outputs")
+        }
+        for (v, out) in zip(vs, outs) { try applyOperator(v, into: out) }
+    }
+
+    /// `dot(x, y)` for each x in order, stopping after the first non-finite value (the caller
+    /// fails on it).
+    public func dotEach(_ xs: [Vector], _ y: Vector) throws(HLRError) -> [Double] {
         var values: [Double] = []
         values.reserveCapacity(xs.count)
         for x in xs {
@@ -116,7 +134,8 @@ extension OperatorBackend {
         return values
     }
 
-    public func multiAxpy(_ a: [Double], _ xs: [Vector], _ y: Vector) throws(HLRError) {
+    /// `axpy(a[j], xs[j], y)` for each j in order.
+    public func axpyEach(_ a: [Double], _ xs: [Vector], _ y: Vector) throws(HLRError) {
         guard a.count == xs.count else {
             throw .invalid("multiAxpy: \(a.count) coefficients for \(xs.count) vectors")
         }
