@@ -835,10 +835,7 @@ class LRTuner:
                              "from finite differences (p.grad holds the averaged gradient, not the graph of this "
                              "process's): call loss.backward() without create_graph")
         if self.scaler is not None and self._scaler_skips(t):  # the optimizer does not step: nor does the driver
-            self.skipped_steps += 1
-            if carries_graph:
-                self._detach_graphs(params_by_group)
-            return list(self._last_lr)
+            return self._skip_step(params_by_group, carries_graph)
         self._check_closure_for_losses(t, need, closures, probe_closure)
         source = self._curvature_source(t, carries_graph, closures) if need == Need.CURVATURE else None
         dirs = None
@@ -856,6 +853,19 @@ class LRTuner:
         if need != Need.NOTHING:
             plan = self._step_plan(t)
         self._remember_update(t, plan, groups, grads_by_group, dirs)
+        return self._finish_after_backward(t, plan, params_by_group, carries_graph)
+
+    def _skip_step(self, params_by_group, carries_graph) -> list[float]:
+        """after_backward on a step the GradScaler skips: counted, p.grad's graph detached, the
+        rates and the step counter unchanged."""
+        self.skipped_steps += 1
+        if carries_graph:
+            self._detach_graphs(params_by_group)
+        return list(self._last_lr)
+
+    def _finish_after_backward(self, t, plan, params_by_group, carries_graph) -> list[float]:
+        """after_backward's last part on either path: p.grad's graph detached, step's gradient
+        replacement check started afresh, step t's rates set."""
         if carries_graph:
             self._detach_graphs(params_by_group)
         if self._written_grads:
@@ -886,16 +896,10 @@ class LRTuner:
                             carries_graph = True
         if not present or (carries_graph and self._process_group is not None):
             return None
+        params_by_group = [params for _, params, _ in layout.entries]
         if self.scaler is not None and self._scaler_skips(t):
-            self.skipped_steps += 1
-            if carries_graph:
-                self._detach_graphs([params for _, params, _ in layout.entries])
-            return list(self._last_lr)
-        if carries_graph:
-            self._detach_graphs([params for _, params, _ in layout.entries])
-        if self._written_grads:
-            self._written_grads = {}
-        return self._finish(t, plan)
+            return self._skip_step(params_by_group, carries_graph)
+        return self._finish_after_backward(t, plan, params_by_group, carries_graph)
 
     @staticmethod
     def _detach_graphs(params_by_group) -> None:
