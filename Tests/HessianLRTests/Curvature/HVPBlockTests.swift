@@ -16,8 +16,10 @@ import Testing
     }()
 
     /// The estimates of one run (trace, its error or sample count, and the diagonal if any).
-    static func run(_ kind: Int, hvpBlock: Int, batches: Bool) throws -> (values: [Double], backend: TrackingBackend) {
-        let backend = try TrackingBackend(matrix)
+    static func run(
+        _ kind: Int, hvpBlock: Int, batches: Bool, backend: TrackingBackend? = nil
+    ) throws -> (values: [Double], backend: TrackingBackend) {
+        let backend = try backend ?? TrackingBackend(matrix)
         backend.batches = batches
         switch kind {
         case 0, 1:
@@ -78,39 +80,18 @@ import Testing
         }
     }
 
-    @Test(arguments: 0..<6)
+    @Test(arguments: 0..<7)
     func aProductFailingInABlockReleasesEverything(kind: Int) throws {
         let backend = try TrackingBackend(Self.matrix)
-        backend.batches = true
         backend.failAtHVP = 6
         var caught: HLRError?
         do {
-            switch kind {
-            case 0, 1:
-                var options = HutchinsonOptions()
-                options.hvpBlock = 4
-                _ = try Hutchinson.trace(of: backend, options: options)
-            case 2:
-                var options = DiagonalOptions()
-                options.hvpBlock = 4
-                _ = try HutchinsonDiagonal.estimate(of: backend, options: options)
-            case 3:
-                var options = XTraceOptions()
-                options.hvpBlock = 4
-                _ = try XTrace.trace(of: backend, options: options)
-            case 5:
-                var options = HutchPlusPlusOptions()
-                options.hvpBlock = 4
-                _ = try HutchPlusPlus.trace(of: backend, options: options)
-            default:
-                var options = XDiagOptions()
-                options.hvpBlock = 4
-                _ = try XDiag.estimate(of: backend, options: options)
-            }
+            _ = try Self.run(kind, hvpBlock: 4, batches: true, backend: backend)
         } catch let error as HLRError {
             caught = error
         }
         #expect(caught?.kind == .callbackFailed)
+        #expect(!backend.blockSizes.isEmpty)
         #expect(backend.live == 0)
     }
 }
