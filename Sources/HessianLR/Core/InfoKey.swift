@@ -1,6 +1,6 @@
 /// Read-only diagnostics of a tuner (`hlr_tuner_get_info`). Raw values are the stable
 /// `HLR_INFO_*` numbers of `include/hessianlr.h`.
-public enum InfoKey: Int, CaseIterable, Sendable {
+public enum InfoKey: Int, CatalogEnum {
     /// Updates applied since creation or the last state reset: curvature observations
     /// (HessianLR, CDAT), fits (GeN, Hi-DLR, accepted or rejected), finished line searches
     /// (Armijo).
@@ -56,31 +56,6 @@ public enum InfoKey: Int, CaseIterable, Sendable {
     case trialLR = 19
     /// L(w) of the last slope observation (the Armijo reference), NaN before the first.
     case referenceLoss = 20
-
-    public var name: String {
-        switch self {
-        case .updates: return "updates"
-        case .lastStep: return "last_step"
-        case .nextCurvatureStep: return "next_curvature_step"
-        case .lastCandidate: return "last_candidate"
-        case .lastFlags: return "last_flags"
-        case .lastCurvature: return "last_curvature"
-        case .lastSlope: return "last_slope"
-        case .nextUpdateStep: return "next_update_step"
-        case .fitIntercept: return "fit_intercept"
-        case .fitSlope: return "fit_slope"
-        case .fitCurvature: return "fit_curvature"
-        case .fitR2: return "fit_r2"
-        case .influence: return "influence"
-        case .influenceRank: return "influence_rank"
-        case .edgeOfStability: return "edge_of_stability"
-        case .smoothedNumerator: return "smoothed_numerator"
-        case .smoothedDenominator: return "smoothed_denominator"
-        case .backtracks: return "backtracks"
-        case .trialLR: return "trial_lr"
-        case .referenceLoss: return "reference_loss"
-        }
-    }
 
     /// Whether the value differs per parameter group.
     public var perGroup: Bool {

@@ -1,6 +1,6 @@
 /// The tuning methods of the library. Raw values are the stable ids of `include/hessianlr.h`
 /// (`HLR_METHOD_*`); a value is never reused.
-public enum Method: Int, CaseIterable, Sendable {
+public enum Method: Int, CatalogEnum {
     /// lr* = gᵀd / dᵀHd with warmup, relative bounds, EMA and an absolute clamp (seed 000).
     case hessianLR = 1
     /// CDAT, η = σ·n̂/d̂ from EMAs of n = max(gᵀu, 0) and d = |uᵀHu| + ε (seed 002).
@@ -20,17 +20,8 @@ public enum Method: Int, CaseIterable, Sendable {
     /// of forward losses along the optimizer's previous update, averaged (see `AutoRule`).
     case auto = 7
 
-    public var name: String {
-        switch self {
-        case .hessianLR: return "hessianlr"
-        case .cdat: return "cdat"
-        case .gen: return "gen"
-        case .hidlr: return "hidlr"
-        case .armijo: return "armijo"
-        case .constant: return "constant"
-        case .auto: return "auto"
-        }
-    }
+    /// One word, as `HLR_METHOD_HESSIANLR`; every other name follows `CatalogEnum`.
+    public var name: String { self == .hessianLR ? "hessianlr" : snakeCaseName }
 
     /// The method's catalog row in the core: the rule `RuleTuner` drives.
     public var rule: any TuningRule.Type {

@@ -1,6 +1,6 @@
 /// The kinds of observation a tuner consumes. Raw values are the stable `HLR_NEED_*` numbers of
 /// include/hessianlr.h (0, nothing, is `Need.nothing`).
-public enum ObservationKind: Int, CaseIterable, Sendable {
+public enum ObservationKind: Int, CatalogEnum {
     /// [gᵀd_k, d_kᵀHd_k] for each group k (2K values): slope and curvature along the direction d
     /// restricted to the group (d = g, or the optimizer's update u).
     case curvature = 1
@@ -9,14 +9,6 @@ public enum ObservationKind: Int, CaseIterable, Sendable {
     /// [L(w), gᵀd_0, …, gᵀd_{K−1}] (K + 1 values): the loss at the current weights and each
     /// group's slope.
     case slope = 3
-
-    public var name: String {
-        switch self {
-        case .curvature: return "curvature"
-        case .losses: return "losses"
-        case .slope: return "slope"
-        }
-    }
 }
 
 /// What a tuner needs next at a step before that step's learning rates are final. A step may

@@ -1,18 +1,9 @@
 /// The three families of tunable values (`HLR_FAMILY_*` of include/hessianlr.h): tuner options
 /// of a method, parameters of a schedule kind, parameters of an estimator kind.
-public enum ParameterFamily: Int, CaseIterable, Sendable {
+public enum ParameterFamily: Int, CatalogEnum {
     case tuner = 1
     case schedule = 2
     case estimator = 3
-
-    /// The word messages use for a member of the family ("method gen", "schedule kind step").
-    public var name: String {
-        switch self {
-        case .tuner: return "tuner"
-        case .schedule: return "schedule"
-        case .estimator: return "estimator"
-        }
-    }
 
     /// Parses a family id; an unknown one is `invalidArgument` naming the value and the valid ids.
     public static func from(rawValue: Int) throws(HLRError) -> ParameterFamily {

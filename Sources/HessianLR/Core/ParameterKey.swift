@@ -1,7 +1,7 @@
 /// Option keys. Raw values are the stable `HLR_PARAM_*` numbers of `include/hessianlr.h`: adding
 /// an option adds a key, never changes a signature. Which keys a method has, their ranges and
 /// defaults are in that method's `ParameterSpec` table.
-public enum ParameterKey: Int, CaseIterable, Sendable {
+public enum ParameterKey: Int, CatalogEnum {
     /// η₀, the learning rate before the first curvature update and the warmup target (per group).
     case initialLR = 1
     /// W, number of linear-warmup steps: lr(t) = η₀·(t+1)/W for t < W.
@@ -64,40 +64,6 @@ public enum ParameterKey: Int, CaseIterable, Sendable {
     /// Whether the probes run along the optimizer's previous update (1: the row ρ = −1 is the
     /// previous iterate) or its current one (0) (auto).
     case probePrevious = 29
-
-    public var name: String {
-        switch self {
-        case .initialLR: return "initial_lr"
-        case .warmupSteps: return "warmup_steps"
-        case .updatePeriod: return "update_period"
-        case .lrBoundLow: return "lr_bound_low"
-        case .lrBoundHigh: return "lr_bound_high"
-        case .lrMin: return "lr_min"
-        case .lrMax: return "lr_max"
-        case .smoothing: return "smoothing"
-        case .negativeCurvatureDecay: return "negative_curvature_decay"
-        case .direction: return "direction"
-        case .sigma: return "sigma"
-        case .epsilon: return "epsilon"
-        case .sharpness: return "sharpness"
-        case .probeCount: return "probe_count"
-        case .probeScale: return "probe_scale"
-        case .r2Threshold: return "r2_threshold"
-        case .fitFailureDecay: return "fit_failure_decay"
-        case .seed: return "seed"
-        case .model: return "model"
-        case .eigenFloor: return "eigen_floor"
-        case .sufficientDecrease: return "sufficient_decrease"
-        case .decreaseFactor: return "decrease_factor"
-        case .increaseFactor: return "increase_factor"
-        case .maxBacktracks: return "max_backtracks"
-        case .optimizer: return "optimizer"
-        case .momentum: return "momentum"
-        case .dampening: return "dampening"
-        case .nesterov: return "nesterov"
-        case .probePrevious: return "probe_previous"
-        }
-    }
 
     /// Parses a C key, naming the bad value on failure.
     public static func from(rawValue: Int) throws(HLRError) -> ParameterKey {

@@ -1,6 +1,6 @@
 /// The curvature estimators a configuration (`EstimatorConfig`) can run. Raw values are stable
 /// (`HLR_ESTIMATOR_*` in the C header) and never reused.
-public enum EstimatorKind: Int, CaseIterable, Sendable {
+public enum EstimatorKind: Int, CatalogEnum {
     /// Extreme eigenpairs by Lanczos with full reorthogonalisation (`Lanczos.eigenpairs`).
     case lanczos = 1
     /// Top-|λ| eigenpairs by power iteration with deflation (`PowerIteration.eigenpairs`).
@@ -18,20 +18,6 @@ public enum EstimatorKind: Int, CaseIterable, Sendable {
     case xtrace = 7
     /// diag(H) by XDiag, the exchangeable diagonal estimator (`XDiag.estimate`).
     case xdiag = 8
-
-    /// The snake_case name used in messages and by the bindings.
-    public var name: String {
-        switch self {
-        case .lanczos: return "lanczos"
-        case .powerIteration: return "power_iteration"
-        case .hutchinson: return "hutchinson"
-        case .hutchPlusPlus: return "hutch_plus_plus"
-        case .diagonal: return "diagonal"
-        case .spectralDensity: return "spectral_density"
-        case .xtrace: return "xtrace"
-        case .xdiag: return "xdiag"
-        }
-    }
 
     /// Whether the kind estimates per-block quantities when given block offsets.
     public var acceptsBlocks: Bool {

@@ -4,7 +4,7 @@
 ///
 /// Every value is a Double; counts and choices are integral. The probe seed is not a parameter (a
 /// Double would lose its bits above 2⁵³): it is `EstimatorConfig.seed`, a UInt64.
-public enum EstimatorParameter: Int, CaseIterable, Sendable {
+public enum EstimatorParameter: Int, CatalogEnum {
     /// k, eigenpairs wanted (Lanczos, power iteration; 1 ≤ k ≤ n at run time).
     case count = 1
     /// Lanczos: which end of the spectrum, an `EigenTarget` raw value (`HLR_WHICH_*`).
@@ -52,34 +52,6 @@ public enum EstimatorParameter: Int, CaseIterable, Sendable {
     /// Hutchinson, Hutch++, diagonal, XTrace, XDiag: products per call of a backend that batches them
     /// (`OperatorBackend.appliesBlocks`, the ops table's `hvp_block`); 1 = one at a time.
     case hvpBlock = 22
-
-    /// The snake_case name used in messages and by the bindings.
-    public var name: String {
-        switch self {
-        case .count: return "count"
-        case .which: return "which"
-        case .tolerance: return "tolerance"
-        case .maxDimension: return "max_dimension"
-        case .maxIterations: return "max_iterations"
-        case .distribution: return "distribution"
-        case .computeVectors: return "compute_vectors"
-        case .symmetryTolerance: return "symmetry_tolerance"
-        case .samples: return "samples"
-        case .relativeTolerance: return "relative_tolerance"
-        case .minSamples: return "min_samples"
-        case .matvecs: return "matvecs"
-        case .sketchSize: return "sketch_size"
-        case .runs: return "runs"
-        case .steps: return "steps"
-        case .gridPoints: return "grid_points"
-        case .sigma: return "sigma"
-        case .gridLower: return "grid_lower"
-        case .gridUpper: return "grid_upper"
-        case .threads: return "threads"
-        case .eigenvalueTolerance: return "eigenvalue_tolerance"
-        case .hvpBlock: return "hvp_block"
-        }
-    }
 
     /// Parses a C key, naming the bad value on failure (`unknownKey`).
     public static func from(rawValue: Int) throws(HLRError) -> EstimatorParameter {

@@ -4,7 +4,7 @@
 /// which are backend vectors.
 ///
 /// Which kind produces which key: `EstimatorKind.resultKeys`.
-public enum EstimatorResultKey: Int, CaseIterable, Sendable {
+public enum EstimatorResultKey: Int, CatalogEnum {
     /// Lanczos, power iteration: θ₁ … θ_k (Lanczos in `which` order; power iteration in the
     /// order found).
     case eigenvalues = 1
@@ -59,37 +59,6 @@ public enum EstimatorResultKey: Int, CaseIterable, Sendable {
     /// Lanczos: estimated eigenvalue errors min(rᵢ, rᵢ²/gapᵢ), one per eigenvalue (see
     /// `Lanczos`).
     case errorBounds = 25
-
-    /// The snake_case name used in messages and by the bindings.
-    public var name: String {
-        switch self {
-        case .eigenvalues: return "eigenvalues"
-        case .residuals: return "residuals"
-        case .eigenvectors: return "eigenvectors"
-        case .iterations: return "iterations"
-        case .converged: return "converged"
-        case .termination: return "termination"
-        case .restarts: return "restarts"
-        case .maxAsymmetry: return "max_asymmetry"
-        case .hvps: return "hvps"
-        case .trace: return "trace"
-        case .standardError: return "standard_error"
-        case .blockTraces: return "block_traces"
-        case .blockTraceErrors: return "block_trace_errors"
-        case .samples: return "samples"
-        case .sketchRank: return "sketch_rank"
-        case .diagonal: return "diagonal"
-        case .blockMeans: return "block_means"
-        case .blockMeanErrors: return "block_mean_errors"
-        case .densityNodes: return "density_nodes"
-        case .densityWeights: return "density_weights"
-        case .runSteps: return "run_steps"
-        case .grid: return "grid"
-        case .density: return "density"
-        case .sigma: return "sigma"
-        case .errorBounds: return "error_bounds"
-        }
-    }
 
     /// Whether the result is made of backend vectors rather than Doubles.
     public var isVector: Bool { self == .eigenvectors || self == .diagonal }

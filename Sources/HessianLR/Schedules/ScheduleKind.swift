@@ -5,7 +5,7 @@
 ///
 /// Steps are 0-based optimizer steps: `value(at: t)` is the rate of the t-th update, i.e. what
 /// torch's scheduler reports through `get_last_lr()` after `t` calls of `scheduler.step()`.
-public enum ScheduleKind: Int, CaseIterable, Sendable {
+public enum ScheduleKind: Int, CatalogEnum {
     /// base_lr·factor for t < total_iters, base_lr after (torch ConstantLR; defaults make it a
     /// plain constant base_lr).
     case constant = 1
@@ -41,27 +41,6 @@ public enum ScheduleKind: Int, CaseIterable, Sendable {
     /// Linear warmup from start_lr to the child's value at 0 over warmup_steps, then the child
     /// counted from warmup_steps.
     case warmup = 15
-
-    /// The snake_case name used in messages and by the bindings.
-    public var name: String {
-        switch self {
-        case .constant: return "constant"
-        case .linear: return "linear"
-        case .step: return "step"
-        case .multiStep: return "multi_step"
-        case .exponential: return "exponential"
-        case .polynomial: return "polynomial"
-        case .cosine: return "cosine"
-        case .cosineWarmRestarts: return "cosine_warm_restarts"
-        case .oneCycle: return "one_cycle"
-        case .cyclic: return "cyclic"
-        case .warmupStableDecay: return "warmup_stable_decay"
-        case .hyperbolic: return "hyperbolic"
-        case .expHyperbolic: return "exp_hyperbolic"
-        case .join: return "join"
-        case .warmup: return "warmup"
-        }
-    }
 
     /// True for the kinds built from other schedules (`join`, `warmup`).
     public var isComposite: Bool { self == .join || self == .warmup }

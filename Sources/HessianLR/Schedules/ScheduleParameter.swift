@@ -4,7 +4,7 @@
 ///
 /// Units: rates (`base_lr`, `eta_min`, `max_lr`, `start_lr`, `final_lr`, `infimum_lr`) are in
 /// the caller's learning-rate unit; step counts are counts of 0-based optimizer steps.
-public enum ScheduleParameter: Int, CaseIterable, Sendable {
+public enum ScheduleParameter: Int, CatalogEnum {
     /// The schedule's base rate: torch's param-group `lr` (its `initial_lr`) for the
     /// multiplicative schedulers, the lower bound of CyclicLR, the peak of warmup-stable-decay,
     /// η₀ of the hyperbolic schedules.
@@ -70,43 +70,8 @@ public enum ScheduleParameter: Int, CaseIterable, Sendable {
     /// Hyperbolic schedules: η_inf, the infimum the curve approaches as N → U.
     case infimumLR = 31
 
-    /// The snake_case name used in messages and by the bindings (torch's argument name where
-    /// torch has the parameter).
-    public var name: String {
-        switch self {
-        case .baseLR: return "base_lr"
-        case .factor: return "factor"
-        case .totalIters: return "total_iters"
-        case .startFactor: return "start_factor"
-        case .endFactor: return "end_factor"
-        case .stepSize: return "step_size"
-        case .gamma: return "gamma"
-        case .power: return "power"
-        case .tMax: return "t_max"
-        case .etaMin: return "eta_min"
-        case .t0: return "t_0"
-        case .tMult: return "t_mult"
-        case .maxLR: return "max_lr"
-        case .totalSteps: return "total_steps"
-        case .pctStart: return "pct_start"
-        case .annealStrategy: return "anneal_strategy"
-        case .divFactor: return "div_factor"
-        case .finalDivFactor: return "final_div_factor"
-        case .threePhase: return "three_phase"
-        case .stepSizeUp: return "step_size_up"
-        case .stepSizeDown: return "step_size_down"
-        case .mode: return "mode"
-        case .warmupSteps: return "warmup_steps"
-        case .stableSteps: return "stable_steps"
-        case .decaySteps: return "decay_steps"
-        case .startLR: return "start_lr"
-        case .finalLR: return "final_lr"
-        case .decayShape: return "decay_shape"
-        case .maxIter: return "max_iter"
-        case .upperBound: return "upper_bound"
-        case .infimumLR: return "infimum_lr"
-        }
-    }
+    /// torch's spelling T_0 (`HLR_SCHED_PARAM_T_0`); every other name follows `CatalogEnum`.
+    public var name: String { self == .t0 ? "t_0" : snakeCaseName }
 
     /// Parses a C key, naming the bad value on failure (`unknownKey`).
     public static func from(rawValue: Int) throws(HLRError) -> ScheduleParameter {
