@@ -178,6 +178,21 @@ static inline int check_summary_(const char *file) {
 /* Library helpers shared by the tests                                                        */
 /* ------------------------------------------------------------------------------------------ */
 
+/* The library's documented dot product (HostKernels.dot), which the tests reproduce bit for bit:
+ * float64 products, eight lanes over the first floor(n/8)*8 elements (lane l takes i = l mod 8),
+ * lanes combined as ((l0+l4)+(l2+l6)) + ((l1+l5)+(l3+l7)), then the tail in index order.
+ * test_host.c checks the library against it. */
+static inline double hlrt_dot(const double *x, const double *y, size_t n) {
+    double lanes[8] = {0};
+    size_t body = n - n % 8, i = 0;
+    for (; i < body; i += 8)
+        for (size_t l = 0; l < 8; l++) lanes[l] += x[i + l] * y[i + l];
+    double sum = ((lanes[0] + lanes[4]) + (lanes[2] + lanes[6])) +
+                 ((lanes[1] + lanes[5]) + (lanes[3] + lanes[7]));
+    for (; i < n; i++) sum += x[i] * y[i];
+    return sum;
+}
+
 /* The full state of a handle: its snapshot bytes (malloc'd; hlrt_release frees them). */
 typedef struct {
     unsigned char *bytes;

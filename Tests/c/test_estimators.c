@@ -221,25 +221,13 @@ static int ops_fails(ops_ctx *c, int op) {
     return c->fail_op == op && call == c->fail_at;
 }
 
-/* The library's dot: per 8192-element chunk (from the start of the range) eight float64 lanes
- * over the first floor(len/8)*8 elements, lanes added ((l0+l4)+(l2+l6))+((l1+l5)+(l3+l7)), the
- * tail in index order; the chunk sums added in chunk order starting from 0. */
-static double lane_dot(const double *x, const double *y, size_t n) {
-    double lanes[8] = {0};
-    size_t body = n - n % 8, i = 0;
-    for (; i < body; i += 8)
-        for (size_t l = 0; l < 8; l++) lanes[l] += x[i + l] * y[i + l];
-    double sum = ((lanes[0] + lanes[4]) + (lanes[2] + lanes[6])) +
-                 ((lanes[1] + lanes[5]) + (lanes[3] + lanes[7]));
-    for (; i < n; i++) sum += x[i] * y[i];
-    return sum;
-}
-
+/* The library's dot over [start, end): hlrt_dot per 8192-element chunk (from the start of the
+ * range), the chunk sums added in chunk order starting from 0. */
 static double lib_dot(const double *x, const double *y, size_t start, size_t end) {
     double sum = 0;
     for (size_t s = start; s < end; s += 8192) {
         size_t e = end - s < 8192 ? end : s + 8192;
-        sum += lane_dot(x + s, y + s, e - s);
+        sum += hlrt_dot(x + s, y + s, e - s);
     }
     return sum;
 }

@@ -10,20 +10,6 @@
 
 #include "check.h"
 
-/* The library's documented dot product (HostKernels.dot): float64 products, eight lanes over
- * the first floor(n/8)*8 elements (lane l takes i = l mod 8), lanes combined as
- * ((l0+l4)+(l2+l6)) + ((l1+l5)+(l3+l7)), then the tail in index order. */
-static double lib_dot(const double *x, const double *y, size_t n) {
-    double lanes[8] = {0};
-    size_t body = n - n % 8, i = 0;
-    for (; i < body; i += 8)
-        for (size_t l = 0; l < 8; l++) lanes[l] += x[i + l] * y[i + l];
-    double sum = ((lanes[0] + lanes[4]) + (lanes[2] + lanes[6])) +
-                 ((lanes[1] + lanes[5]) + (lanes[3] + lanes[7]));
-    for (; i < n; i++) sum += x[i] * y[i];
-    return sum;
-}
-
 static double naive_dot(const double *x, const double *y, size_t n) {
     long double sum = 0;
     for (size_t i = 0; i < n; i++) sum += (long double)x[i] * y[i];
@@ -176,7 +162,7 @@ static void check_observation(hlr_tuner *t, dense_op *op, const double *gd, cons
     int call = 0;
     for (size_t k = 0; k < groups; k++) {
         size_t lo = offsets ? offsets[k] : 0, hi = offsets ? offsets[k + 1] : n;
-        double s = lib_dot(gd + lo, dd + lo, hi - lo);
+        double s = hlrt_dot(gd + lo, dd + lo, hi - lo);
         double slope = hlrt_info(t, HLR_INFO_LAST_SLOPE, k);
         double curvature = hlrt_info(t, HLR_INFO_LAST_CURVATURE, k);
         CHECK_EQ_DBL(slope, s);
@@ -203,7 +189,7 @@ static void check_observation(hlr_tuner *t, dense_op *op, const double *gd, cons
         }
         CHECK_EQ_INT(outside, 0);
         CHECK_EQ_INT(inside, 0);
-        double c = lib_dot(dd + lo, op->out_seen[call] + lo, hi - lo);
+        double c = hlrt_dot(dd + lo, op->out_seen[call] + lo, hi - lo);
         CHECK_EQ_DBL(curvature, c);
         /* And against H computed directly (the dense product restricted to the group). */
         double direct = 0.0;
@@ -581,7 +567,7 @@ static void test_reproducible(void) {
         for (size_t k = 0; k < 3; k++) {
             double s = hlrt_info(t, HLR_INFO_LAST_SLOPE, k);
             double c = hlrt_info(t, HLR_INFO_LAST_CURVATURE, k);
-            double es = lib_dot(g + offsets[k], g + offsets[k], offsets[k + 1] - offsets[k]);
+            double es = hlrt_dot(g + offsets[k], g + offsets[k], offsets[k + 1] - offsets[k]);
             CHECK_EQ_DBL(s, es);
             CHECK_EQ_DBL(c, 2.0 * es); /* exact: scaling by 2 commutes with rounding */
             if (run == 0) {

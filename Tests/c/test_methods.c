@@ -45,23 +45,6 @@ static const char *method_name(int method) {
 }
 
 /* ------------------------------------------------------------------------------------------ */
-/* The library's documented arithmetic (HostKernels.dot, LossProbes)                          */
-/* ------------------------------------------------------------------------------------------ */
-
-/* sum x_i y_i in float64: eight lanes over the first floor(n/8)*8 elements, combined as
- * ((l0+l4)+(l2+l6)) + ((l1+l5)+(l3+l7)), then the tail in index order (test_host.c checks it). */
-static double lib_dot(const double *x, const double *y, size_t n) {
-    double lanes[8] = {0};
-    size_t body = n - n % 8, i = 0;
-    for (; i < body; i += 8)
-        for (size_t l = 0; l < 8; l++) lanes[l] += x[i + l] * y[i + l];
-    double sum = ((lanes[0] + lanes[4]) + (lanes[2] + lanes[6])) +
-                 ((lanes[1] + lanes[5]) + (lanes[3] + lanes[7]));
-    for (; i < n; i++) sum += x[i] * y[i];
-    return sum;
-}
-
-/* ------------------------------------------------------------------------------------------ */
 /* Problems: a coupled quadratic and a logistic regression, with instrumented callbacks       */
 /* ------------------------------------------------------------------------------------------ */
 
@@ -316,7 +299,7 @@ static int hs_curvature(const host_step *h, problem *p, size_t k, double *out) {
         status = cb_hvp32(p, v, prod, h->n);
         double wide[MAXN];
         for (size_t i = 0; i < h->n; i++) wide[i] = prod[i];
-        *out = lib_dot(d + b, wide + b, e - b);
+        *out = hlrt_dot(d + b, wide + b, e - b);
     } else {
         double v[MAXN], prod[MAXN];
         for (size_t i = 0; i < h->n; i++) {
@@ -324,7 +307,7 @@ static int hs_curvature(const host_step *h, problem *p, size_t k, double *out) {
             prod[i] = 0.0;
         }
         status = cb_hvp64(p, v, prod, h->n);
-        *out = lib_dot(d + b, prod + b, e - b);
+        *out = hlrt_dot(d + b, prod + b, e - b);
     }
     return status;
 }
@@ -349,7 +332,7 @@ static int protocol_step(hlr_tuner *t, uint64_t step, const host_step *h, proble
         case HLR_NEED_CURVATURE:
             for (size_t k = 0; k < groups; k++) {
                 size_t b = hs_begin(h, k), e = hs_end(h, k);
-                values[2 * k] = lib_dot(g + b, d + b, e - b);
+                values[2 * k] = hlrt_dot(g + b, d + b, e - b);
                 if (hs_curvature(h, p, k, &values[2 * k + 1]) != 0) status = HLR_ERR_CALLBACK;
             }
             break;
@@ -379,7 +362,7 @@ static int protocol_step(hlr_tuner *t, uint64_t step, const host_step *h, proble
             }
             for (size_t k = 0; k < groups; k++) {
                 size_t b = hs_begin(h, k), e = hs_end(h, k);
-                values[1 + k] = lib_dot(g + b, d + b, e - b);
+                values[1 + k] = hlrt_dot(g + b, d + b, e - b);
             }
             break;
         default:
@@ -421,7 +404,7 @@ static int ops_slopes(void *ctx, double *out, size_t groups) {
     if (groups != hs_groups(o->h)) return 99;
     for (size_t k = 0; k < groups; k++) {
         size_t b = hs_begin(o->h, k), e = hs_end(o->h, k);
-        out[k] = lib_dot(g + b, d + b, e - b);
+        out[k] = hlrt_dot(g + b, d + b, e - b);
     }
     return 0;
 }
@@ -839,7 +822,7 @@ static void test_gen_exact(void) {
         for (size_t j = 0; j < m; j++)
             CHECK_EQ_DBL(xi[j], 1.0 * 0.1 * ((double)(2 * (int)j - (probes - 1)) / (double)(probes - 1)));
         observe_quadratic_losses(t, 0, &p, w, g, one, 1);
-        double b = lib_dot(g, g, 2), curv = quad_form(&p, g, g);
+        double b = hlrt_dot(g, g, 2), curv = quad_form(&p, g, g);
         double candidate = hlrt_info(t, HLR_INFO_LAST_CANDIDATE, 0);
         CHECK_NEAR(candidate, b / curv, 1e-9);
         CHECK_NEAR(hlrt_info(t, HLR_INFO_FIT_SLOPE, 0), b, 1e-9);
@@ -878,7 +861,7 @@ static void test_gen_exact(void) {
         /* Along rho (xi_k = lr_k rho): the joint direction D = sum_k lr_k d_k. */
         double joint[4];
         for (size_t i = 0; i < 4; i++) joint[i] = (i < 2 ? 0.2 : 0.1) * g4[i];
-        double beta = lib_dot(g4, joint, 4), alpha = quad_form(&p4, joint, joint);
+        double beta = hlrt_dot(g4, joint, 4), alpha = quad_form(&p4, joint, joint);
         double c0 = hlrt_info(t, HLR_INFO_LAST_CANDIDATE, 0);
         double c1 = hlrt_info(t, HLR_INFO_LAST_CANDIDATE, 1);
         CHECK_NEAR(c0, 0.2 * beta / alpha, 1e-9);
@@ -1010,7 +993,7 @@ static void test_hidlr_exact(void) {
     for (size_t k = 0; k < 3; k++) {
         double dk[5] = {0};
         for (size_t i = offsets[k]; i < offsets[k + 1]; i++) dk[i] = g[i];
-        b[k] = lib_dot(g, dk, 5);
+        b[k] = hlrt_dot(g, dk, 5);
         curv[k] = quad_form(&p, dk, dk);
         expected[k] = b[k] / curv[k];
     }
@@ -1088,7 +1071,7 @@ static void test_hidlr_exact(void) {
     double dk[2][4] = {{gc[0], gc[1], 0, 0}, {0, 0, gc[2], gc[3]}};
     double mm[4], bb[2], xi_star[2], diag_only[2];
     for (size_t k = 0; k < 2; k++) {
-        bb[k] = lib_dot(gc, dk[k], 4);
+        bb[k] = hlrt_dot(gc, dk[k], 4);
         for (size_t l = 0; l < 2; l++) mm[k * 2 + l] = quad_form(&pc, dk[k], dk[l]);
     }
     solve(2, mm, bb, xi_star);
@@ -1216,7 +1199,7 @@ static void test_cdat_exact(void) {
     CHECK_EQ_INT(rounds, 1);
     double hu[4];
     hvp_at(&p, u, hu);
-    double s = lib_dot(g, u, 4), c = lib_dot(u, hu, 4);
+    double s = hlrt_dot(g, u, 4), c = hlrt_dot(u, hu, 4);
     CHECK_EQ_DBL(hlrt_lr(t, 0, 0), 1.0 * s / (fabs(c) + 1e-12));
     CHECK_NEAR(hlrt_lr(t, 0, 0), s / c, 1e-11);
     hlr_tuner_free(t);
@@ -1235,11 +1218,11 @@ static void test_hessianlr_exact(void) {
     size_t rounds = 0;
     CHECK_OK(hlr_tuner_step_host_f64(t, 0, w, g, NULL, 4, NULL, 0, NAN, cb_hvp64, NULL, &p, &rounds));
     CHECK_EQ_INT(rounds, 1);
-    double expected = lib_dot(g, g, 4) / lib_dot(g, hg, 4);
+    double expected = hlrt_dot(g, g, 4) / hlrt_dot(g, hg, 4);
     CHECK_EQ_DBL(hlrt_info(t, HLR_INFO_LAST_CANDIDATE, 0), expected);
     CHECK_EQ_DBL(hlrt_lr(t, 0, 0), expected);
-    CHECK_EQ_DBL(hlrt_info(t, HLR_INFO_LAST_SLOPE, 0), lib_dot(g, g, 4));
-    CHECK_EQ_DBL(hlrt_info(t, HLR_INFO_LAST_CURVATURE, 0), lib_dot(g, hg, 4));
+    CHECK_EQ_DBL(hlrt_info(t, HLR_INFO_LAST_SLOPE, 0), hlrt_dot(g, g, 4));
+    CHECK_EQ_DBL(hlrt_info(t, HLR_INFO_LAST_CURVATURE, 0), hlrt_dot(g, hg, 4));
     CHECK_EQ_DBL(hlrt_info(t, HLR_INFO_NEXT_CURVATURE_STEP, 0), 10.0);
     hlr_tuner_free(t);
 }
@@ -1548,7 +1531,7 @@ static void test_armijo_mid_search_snapshot(void) {
     double g[2];
     gradient_at(&p, w, g);
     double loss0 = loss_at(&p, w);
-    const double slope_obs[2] = {loss0, lib_dot(g, g, 2)};
+    const double slope_obs[2] = {loss0, hlrt_dot(g, g, 2)};
     CHECK_OK(hlr_tuner_observe(t, 0, HLR_NEED_SLOPE, slope_obs, 2));
     /* Two trial losses in, the search is still open. */
     for (int j = 0; j < 2; j++) {
