@@ -26,8 +26,7 @@ import Testing
             (.initialLR, 1.0), (.lrMax, 1.0), (.sufficientDecrease, 1e-4), (.decreaseFactor, 0.8),
             (.increaseFactor, 1.5), (.maxBacktracks, 15),
         ]
-        for (key, value) in expected { #expect(try tuner.parameter(key, group: 0) == value, "\(key.name)") }
-        #expect(Method.armijo.parameterSpecs.map(\.key) == expected.map(\.0))
+        try TunerCheck.expectDefaults(.armijo, expected, of: tuner)
         #expect(Method.armijo.parameterSpecs.allSatisfy { $0.scope == .handle })
     }
 

@@ -4,9 +4,7 @@ import Testing
 /// The CDAT state machine: schedule, per-group EMAs, the edge-of-stability diagnostic, refusals.
 @Suite struct CDATTunerTests {
     static func tuner(groups: Int = 1, _ settings: [(ParameterKey, Double)] = []) throws -> CDATTuner {
-        var tuner = try CDATTuner(groups: groups)
-        for (key, value) in settings { try tuner.setParameter(key, value, group: nil) }
-        return tuner
+        try .with(groups: groups, settings)
     }
 
     @Test func defaultsAreTheDocumentedOnes() throws {
@@ -15,10 +13,7 @@ import Testing
             (.initialLR, 1e-3), (.updatePeriod, 1), (.lrMin, 1e-8), (.lrMax, .infinity), (.smoothing, 0.9),
             (.direction, 1), (.sigma, 2.0), (.epsilon, 1e-12), (.sharpness, 0),
         ]
-        for (key, value) in expected {
-            #expect(try tuner.parameter(key, group: 0) == value, "\(key.name)")
-        }
-        #expect(Method.cdat.parameterSpecs.map(\.key) == expected.map(\.0))
+        try TunerCheck.expectDefaults(.cdat, expected, of: tuner)
         #expect(tuner.usesUpdateDirection)
     }
 

@@ -4,9 +4,7 @@ import Testing
 /// The GeN state machine: lazy schedule, probes from the current rates, info, refusals.
 @Suite struct GeNTunerTests {
     static func tuner(groups: Int = 1, _ settings: [(ParameterKey, Double)] = []) throws -> GeNTuner {
-        var tuner = try GeNTuner(groups: groups)
-        for (key, value) in settings { try tuner.setParameter(key, value, group: nil) }
-        return tuner
+        try .with(groups: groups, settings)
     }
 
     @Test func defaultsAreGeNs() throws {
@@ -16,10 +14,7 @@ import Testing
             (.lrMax, .infinity), (.smoothing, 0.9), (.probeCount, 3), (.probeScale, 1.0), (.r2Threshold, 0.99),
             (.fitFailureDecay, 0.5),
         ]
-        for (key, value) in expected {
-            #expect(try tuner.parameter(key, group: 0) == value, "\(key.name)")
-        }
-        #expect(Method.gen.parameterSpecs.map(\.key) == expected.map(\.0))
+        try TunerCheck.expectDefaults(.gen, expected, of: tuner)
     }
 
     @Test func asksForLossesEveryPeriodAtTheCurrentRate() throws {

@@ -4,9 +4,7 @@ import Testing
 /// The HessianLR state machine: schedule of requests, per-group state, errors that change nothing.
 @Suite struct HessianLRTunerTests {
     static func tuner(groups: Int = 1, _ settings: [(ParameterKey, Double)] = []) throws -> HessianLRTuner {
-        var tuner = try HessianLRTuner(groups: groups)
-        for (key, value) in settings { try tuner.setParameter(key, value, group: nil) }
-        return tuner
+        try .with(groups: groups, settings)
     }
 
     @Test func defaultsAreTheSeeds() throws {
@@ -16,10 +14,7 @@ import Testing
             (.lrBoundHigh, 3.0), (.lrMin, 1e-8), (.lrMax, 1.0), (.smoothing, 0.9),
             (.negativeCurvatureDecay, 0.5), (.direction, 0),
         ]
-        for (key, value) in expected {
-            #expect(try tuner.parameter(key, group: 0) == value, "\(key.name)")
-            #expect(try Method.hessianLR.spec(for: key).defaultValue == value, "\(key.name)")
-        }
+        try TunerCheck.expectDefaults(.hessianLR, expected, of: tuner)
     }
 
     @Test func wantsCurvatureFollowsWarmupAndPeriod() throws {

@@ -4,9 +4,7 @@ import Testing
 /// The Hi-DLR state machine: schedule, probe counts, update counter as RNG index, refusals.
 @Suite struct HiDLRTunerTests {
     static func tuner(groups: Int = 2, _ settings: [(ParameterKey, Double)] = []) throws -> HiDLRTuner {
-        var tuner = try HiDLRTuner(groups: groups)
-        for (key, value) in settings { try tuner.setParameter(key, value, group: nil) }
-        return tuner
+        try .with(groups: groups, settings)
     }
 
     @Test func defaults() throws {
@@ -16,10 +14,7 @@ import Testing
             (.lrMax, .infinity), (.smoothing, 0.9), (.probeCount, 0), (.probeScale, 1.0), (.r2Threshold, 0.99),
             (.fitFailureDecay, 0.5), (.seed, 0), (.model, 0), (.eigenFloor, 1e-3),
         ]
-        for (key, value) in expected {
-            #expect(try tuner.parameter(key, group: 0) == value, "\(key.name)")
-        }
-        #expect(Method.hidlr.parameterSpecs.map(\.key) == expected.map(\.0))
+        try TunerCheck.expectDefaults(.hidlr, expected, of: tuner)
     }
 
     @Test func probeCountIsAutomaticOrAtLeastTheUnknowns() throws {

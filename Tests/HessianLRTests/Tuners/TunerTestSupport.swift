@@ -1,3 +1,4 @@
+import Testing
 @testable import HessianLR
 
 /// A quadratic loss L(w) = c₀ + ½ (w − w*)ᵀH(w − w*) over n weights, with its gradient and
@@ -60,3 +61,24 @@ enum TunerCheck {
 /// The methods that learn from observations (every method but `constant`, which only follows
 /// its initial rates or a schedule; ScheduledTunerTests covers it).
 let observingMethods: [Method] = Method.allCases.filter { $0 != .constant }
+
+extension RuleTuner {
+    /// A tuner of `groups` groups with each of `settings` set for the whole tuner.
+    static func with(groups: Int, _ settings: [(ParameterKey, Double)]) throws -> Self {
+        var tuner = try Self(groups: groups)
+        for (key, value) in settings { try tuner.setParameter(key, value, group: nil) }
+        return tuner
+    }
+}
+
+extension TunerCheck {
+    /// `method`'s options are exactly the keys of `expected`, in catalog order, and each default
+    /// is the value given, both in the catalog and as read from `tuner` (a fresh one).
+    static func expectDefaults(_ method: Method, _ expected: [(ParameterKey, Double)], of tuner: some Tuner) throws {
+        for (key, value) in expected {
+            #expect(try tuner.parameter(key, group: 0) == value, "\(method.name): \(key.name)")
+            #expect(try method.spec(for: key).defaultValue == value, "\(method.name): \(key.name)")
+        }
+        #expect(method.parameterSpecs.map(\.key) == expected.map(\.0), "\(method.name)")
+    }
+}
