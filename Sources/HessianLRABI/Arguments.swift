@@ -11,24 +11,33 @@ enum Arguments {
     }
 
     static func method(_ value: Int32) throws(ABIError) -> Method {
-        guard let method = Method(rawValue: Int(value)) else {
-            throw ABIError(Status.unknownMethod, "unknown method id \(value)")
-        }
-        return method
+        try id(value, "method id", Status.unknownMethod)
     }
 
     static func key(_ value: Int32) throws(ABIError) -> ParameterKey {
-        guard let key = ParameterKey(rawValue: Int(value)) else {
-            throw ABIError(Status.unknownKey, "unknown parameter key \(value)")
-        }
-        return key
+        try id(value, "parameter key", Status.unknownKey)
     }
 
     static func infoKey(_ value: Int32) throws(ABIError) -> InfoKey {
-        guard let key = InfoKey(rawValue: Int(value)) else {
-            throw ABIError(Status.unknownKey, "unknown info key \(value)")
-        }
-        return key
+        try id(value, "info key", Status.unknownKey)
+    }
+
+    /// The member of an id family with C value `value`; `status` (unknown method or key) with
+    /// "unknown <description> <value>" when the family has none.
+    static func id<E: CatalogEnum>(_ value: Int32, _ description: String, _ status: Int32) throws(ABIError) -> E {
+        guard let member = E(rawValue: Int(value)) else { throw ABIError(status, "unknown \(description) \(value)") }
+        return member
+    }
+
+    /// Writes a spec's range and default to the caller's optional out-pointers (a NULL one is
+    /// skipped): the `*_param_bounds` functions.
+    static func writeBounds<Key>(
+        _ spec: OptionSpec<Key>, _ minimum: UnsafeMutablePointer<Double>?, _ maximum: UnsafeMutablePointer<Double>?,
+        _ defaultValue: UnsafeMutablePointer<Double>?
+    ) {
+        minimum?.pointee = spec.minimum
+        maximum?.pointee = spec.maximum
+        defaultValue?.pointee = spec.defaultValue
     }
 
     static func pointer<T>(_ pointer: T?, _ name: String) throws(ABIError) -> T {

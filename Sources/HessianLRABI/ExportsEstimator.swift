@@ -81,24 +81,33 @@ struct EstimatorResults: Sendable {
 }
 
 func estimatorKind(_ value: Int32) throws(ABIError) -> EstimatorKind {
-    guard let kind = EstimatorKind(rawValue: Int(value)) else {
-        throw ABIError(Status.unknownMethod, "unknown estimator kind \(value)")
-    }
-    return kind
+    try Arguments.id(value, "estimator kind", Status.unknownMethod)
 }
 
 private func estimatorParameter(_ value: Int32) throws(ABIError) -> EstimatorParameter {
-    guard let key = EstimatorParameter(rawValue: Int(value)) else {
-        throw ABIError(Status.unknownKey, "unknown estimator parameter key \(value)")
-    }
-    return key
+    try Arguments.id(value, "estimator parameter key", Status.unknownKey)
 }
 
 private func resultKey(_ value: Int32) throws(ABIError) -> EstimatorResultKey {
-    guard let key = EstimatorResultKey(rawValue: Int(value)) else {
-        throw ABIError(Status.unknownKey, "unknown estimator result key \(value)")
+    try Arguments.id(value, "estimator result key", Status.unknownKey)
+}
+
+/// Copies a result's `items` to the caller's `n`-element buffer `out` (named `name`; NULL allowed
+/// when there is nothing to copy); `bufferTooSmall` naming both sizes when n is too small.
+private func copyResult<T>(
+    _ items: [T], _ what: String, of key: EstimatorResultKey, to out: UnsafeMutablePointer<T>?, _ name: String,
+    capacity n: UInt
+) throws(ABIError) {
+    guard n >= UInt(items.count) else {
+        throw ABIError(
+            Status.bufferTooSmall,
+            "n = \(n) is smaller than the \(items.count) \(what) of \(key.name) (hlr_estimator_result_size)")
     }
-    return key
+    guard !items.isEmpty else { return }
+    let out = try Arguments.pointer(out, name)
+    items.withUnsafeBufferPointer { source in
+        if let base = source.baseAddress { out.update(from: base, count: items.count) }
+    }
 }
 
 /// The last run's results, or `HLR_ERR_WRONG_STATE` before the first successful run.
@@ -147,10 +156,8 @@ public func hlr_estimator_param_bounds(
     _ maximum: UnsafeMutablePointer<Double>?, _ defaultValue: UnsafeMutablePointer<Double>?
 ) -> Int32 {
     exported("hlr_estimator_param_bounds") {
-        let spec = try estimatorKind(kind).spec(for: estimatorParameter(key))
-        minimum?.pointee = spec.minimum
-        maximum?.pointee = spec.maximum
-        defaultValue?.pointee = spec.defaultValue
+        try Arguments.writeBounds(
+            estimatorKind(kind).spec(for: estimatorParameter(key)), minimum, maximum, defaultValue)
     }
 }
 
@@ -235,17 +242,7 @@ public func hlr_estimator_get_result(
     exported("hlr_estimator_get_result") {
         let box = try Registry.lookupEstimator(handle)
         let key = try resultKey(key)
-        let values = try lastResults(box).doubles(key)
-        guard n >= UInt(values.count) else {
-            throw ABIError(
-                Status.bufferTooSmall,
-                "n = \(n) is smaller than the \(values.count) values of \(key.name) (hlr_estimator_result_size)")
-        }
-        guard !values.isEmpty else { return }
-        let out = try Arguments.pointer(out, "out")
-        values.withUnsafeBufferPointer { source in
-            if let base = source.baseAddress { out.update(from: base, count: values.count) }
-        }
+        try copyResult(lastResults(box).doubles(key), "values", of: key, to: out, "out", capacity: n)
     }
 }
 
@@ -256,14 +253,6 @@ public func hlr_estimator_get_vectors(
     exported("hlr_estimator_get_vectors") {
         let box = try Registry.lookupEstimator(handle)
         let key = try resultKey(key)
-        let vectors = try lastResults(box).handles(key)
-        guard n >= UInt(vectors.count) else {
-            throw ABIError(
-                Status.bufferTooSmall,
-                "n = \(n) is smaller than the \(vectors.count) vector handles of \(key.name) (hlr_estimator_result_size)")
-        }
-        guard !vectors.isEmpty else { return }
-        let out = try Arguments.pointer(handles, "handles")
-        for (index, vector) in vectors.enumerated() { out[index] = vector }
+        try copyResult(lastResults(box).handles(key), "vector handles", of: key, to: handles, "handles", capacity: n)
     }
 }

@@ -40,9 +40,7 @@ public func hlr_param_bounds(
     _ maximum: UnsafeMutablePointer<Double>?, _ defaultValue: UnsafeMutablePointer<Double>?
 ) -> Int32 {
     exported("hlr_param_bounds") {
-        let spec = try Arguments.method(method).spec(for: Arguments.key(key))
-        minimum?.pointee = spec.minimum
-        maximum?.pointee = spec.maximum
-        defaultValue?.pointee = spec.defaultValue
+        try Arguments.writeBounds(
+            Arguments.method(method).spec(for: Arguments.key(key)), minimum, maximum, defaultValue)
     }
 }

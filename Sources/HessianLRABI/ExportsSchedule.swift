@@ -3,17 +3,11 @@ import HessianLR
 // Schedules: values of closed-form lr(step), composed and attached to tuners.
 
 private func scheduleKind(_ value: Int32) throws(ABIError) -> ScheduleKind {
-    guard let kind = ScheduleKind(rawValue: Int(value)) else {
-        throw ABIError(Status.unknownMethod, "unknown schedule kind \(value)")
-    }
-    return kind
+    try Arguments.id(value, "schedule kind", Status.unknownMethod)
 }
 
 private func scheduleParameter(_ value: Int32) throws(ABIError) -> ScheduleParameter {
-    guard let key = ScheduleParameter(rawValue: Int(value)) else {
-        throw ABIError(Status.unknownKey, "unknown schedule parameter key \(value)")
-    }
-    return key
+    try Arguments.id(value, "schedule parameter key", Status.unknownKey)
 }
 
 private func newSchedule(_ schedule: Schedule, _ out: UnsafeMutablePointer<OpaquePointer?>) throws {
@@ -52,10 +46,8 @@ public func hlr_schedule_param_bounds(
     _ maximum: UnsafeMutablePointer<Double>?, _ defaultValue: UnsafeMutablePointer<Double>?
 ) -> Int32 {
     exported("hlr_schedule_param_bounds") {
-        let spec = try scheduleKind(kind).spec(for: scheduleParameter(key))
-        minimum?.pointee = spec.minimum
-        maximum?.pointee = spec.maximum
-        defaultValue?.pointee = spec.defaultValue
+        try Arguments.writeBounds(
+            scheduleKind(kind).spec(for: scheduleParameter(key)), minimum, maximum, defaultValue)
     }
 }
 
@@ -217,8 +209,7 @@ public func hlr_schedule_factor(
 public func hlr_schedule_snapshot_size(_ handle: OpaquePointer?, _ size: UnsafeMutablePointer<UInt>?) -> Int32 {
     exported("hlr_schedule_snapshot_size") {
         let box = try Registry.lookupSchedule(handle)
-        let out = try Arguments.pointer(size, "size")
-        out.pointee = UInt(box.read { $0.snapshot().count })
+        try Arguments.pointer(size, "size").pointee = UInt(box.read { $0.snapshot().count })
     }
 }
 
@@ -229,7 +220,6 @@ public func hlr_schedule_save(
 ) -> Int32 {
     exported("hlr_schedule_save") {
         let box = try Registry.lookupSchedule(handle)
-        let buffer = try Arguments.pointer(buffer, "buffer")
         try writeBlob(box.read { $0.snapshot() }, into: buffer, capacity: capacity, written: written)
     }
 }

@@ -6,8 +6,7 @@ import HessianLR
 public func hlr_tuner_snapshot_size(_ handle: OpaquePointer?, _ size: UnsafeMutablePointer<UInt>?) -> Int32 {
     exported("hlr_tuner_snapshot_size") {
         let box = try Registry.lookup(handle)
-        let out = try Arguments.pointer(size, "size")
-        out.pointee = UInt(box.read { $0.snapshot().count })
+        try Arguments.pointer(size, "size").pointee = UInt(box.read { $0.snapshot().count })
     }
 }
 
@@ -18,7 +17,6 @@ public func hlr_tuner_save(
 ) -> Int32 {
     exported("hlr_tuner_save") {
         let box = try Registry.lookup(handle)
-        let buffer = try Arguments.pointer(buffer, "buffer")
         try writeBlob(box.read { $0.snapshot() }, into: buffer, capacity: capacity, written: written)
     }
 }
@@ -36,12 +34,13 @@ public func hlr_tuner_restore(
     }
 }
 
-/// Copies a snapshot into the caller's buffer; *written receives its size, also when the buffer
-/// is too small (HLR_ERR_BUFFER_TOO_SMALL).
+/// Copies a snapshot into the caller's buffer (NULL is refused, naming `buffer`); *written
+/// receives its size, also when the buffer is too small (HLR_ERR_BUFFER_TOO_SMALL).
 func writeBlob(
-    _ bytes: [UInt8], into buffer: UnsafeMutableRawPointer, capacity: UInt,
+    _ bytes: [UInt8], into buffer: UnsafeMutableRawPointer?, capacity: UInt,
     written: UnsafeMutablePointer<UInt>?
 ) throws(ABIError) {
+    let buffer = try Arguments.pointer(buffer, "buffer")
     written?.pointee = UInt(bytes.count)
     guard UInt(bytes.count) <= capacity else {
         throw ABIError(
