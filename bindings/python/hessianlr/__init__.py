@@ -31,75 +31,23 @@ imported only there). The library is found through ``$HESSIANLR_LIBRARY`` or nex
 (see ``_lib``).
 """
 
+from . import constants as _constants
+from . import errors as _errors
+from . import estimators as _estimators
+from . import schedule as _schedule
+from . import tuner as _tuner
+from . import tuners as _tuners
 from ._lib import HEADER_VERSION_STRING as _HEADER_VERSION_STRING
 from ._lib import lib as _c
 from ._lib import check, library_path
-from .constants import (
-    AnnealStrategy,
-    BatchScaling,
-    CyclicMode,
-    DecayShape,
-    Direction,
-    Optimizer,
-    EstimatorKind,
-    EstimatorParam,
-    Flag,
-    Info,
-    Method,
-    Model,
-    Need,
-    Param,
-    ProbeDistribution,
-    Reset,
-    Result,
-    ScheduleKind,
-    ScheduleParam,
-    Status,
-    Termination,
-    Which,
-)
-from .errors import (
-    BufferTooSmallError,
-    CallbackError,
-    HessianLRError,
-    InvalidArgumentError,
-    InvalidHandleError,
-    NonFiniteError,
-    NullPointerError,
-    SnapshotCorruptError,
-    SnapshotMismatchError,
-    SnapshotVersionError,
-    UnknownKeyError,
-    UnknownMethodError,
-    WrongStateError,
-)
-from .estimators import (
-    DensityResult,
-    Diagonal,
-    DiagonalResult,
-    Estimator,
-    Hutchinson,
-    HutchPlusPlus,
-    XTrace,
-    XDiag,
-    Lanczos,
-    LanczosResult,
-    PowerIteration,
-    PowerIterationResult,
-    ProbeStream,
-    SpectralDensity,
-    Timing,
-    TraceResult,
-    edge_of_stability,
-    estimator_param_bounds,
-    estimator_params,
-    probe,
-    scaled_lr,
-    sgd_trace_stability,
-)
-from .schedule import Schedule, join, schedule_param_bounds, schedule_params, warmup
-from .tuner import ParamBounds, Tuner, method_params, param_bounds
-from .tuners import TUNER_CLASSES, CDAT, Armijo, Auto, Constant, GeN, HessianLR, HiDLR, MethodTuner, make_tuner, method_of
+
+# Each submodule's public names (its __all__) are the package's.
+from .constants import *  # noqa: F403
+from .errors import *  # noqa: F403
+from .estimators import *  # noqa: F403
+from .schedule import *  # noqa: F403
+from .tuner import *  # noqa: F403
+from .tuners import *  # noqa: F403
 
 #: Version of this Python package.
 __version__ = _HEADER_VERSION_STRING  # the package is versioned with the header it binds
@@ -119,89 +67,13 @@ __all__ = [
     "library_version_number",
     "header_version",
     "library_path",
-    # constants
-    "AnnealStrategy",
-    "CyclicMode",
-    "DecayShape",
-    "Direction",
-    "Optimizer",
-    "Flag",
-    "Info",
-    "Method",
-    "Model",
-    "Need",
-    "Param",
-    "Reset",
-    "ScheduleKind",
-    "ScheduleParam",
-    "Status",
-    "EstimatorKind",
-    "EstimatorParam",
-    "Which",
-    "ProbeDistribution",
-    "Termination",
-    "Result",
-    "BatchScaling",
-    # errors
-    "HessianLRError",
-    "NullPointerError",
-    "InvalidHandleError",
-    "InvalidArgumentError",
-    "UnknownMethodError",
-    "UnknownKeyError",
-    "NonFiniteError",
-    "CallbackError",
-    "WrongStateError",
-    "BufferTooSmallError",
-    "SnapshotCorruptError",
-    "SnapshotVersionError",
-    "SnapshotMismatchError",
     "check",
-    # tuners
-    "Tuner",
-    "HessianLR",
-    "CDAT",
-    "GeN",
-    "HiDLR",
-    "Armijo",
-    "Constant",
-    "Auto",
-    "MethodTuner",
-    "TUNER_CLASSES",
-    "make_tuner",
-    "method_of",
-    "ParamBounds",
-    "param_bounds",
-    "method_params",
-    # schedules
-    "Schedule",
-    "join",
-    "warmup",
-    "schedule_param_bounds",
-    "schedule_params",
-    # curvature estimators
-    "Estimator",
-    "Lanczos",
-    "PowerIteration",
-    "Hutchinson",
-    "HutchPlusPlus",
-    "XTrace",
-    "XDiag",
-    "Diagonal",
-    "SpectralDensity",
-    "LanczosResult",
-    "PowerIterationResult",
-    "TraceResult",
-    "DiagonalResult",
-    "DensityResult",
-    "Timing",
-    "ProbeStream",
-    "estimator_param_bounds",
-    "estimator_params",
-    "probe",
-    "edge_of_stability",
-    "sgd_trace_stability",
-    "scaled_lr",
+    *_constants.__all__,
+    *_errors.__all__,
+    *_tuner.__all__,
+    *_tuners.__all__,
+    *_schedule.__all__,
+    *_estimators.__all__,
     # torch (lazy)
     *_TORCH_NAMES,
     *_TORCH_CURVATURE_NAMES,

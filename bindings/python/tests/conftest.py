@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import re
 import struct
 from pathlib import Path
@@ -21,6 +22,14 @@ def header_macros() -> dict[str, int]:
     members = [m for body in re.findall(r"^typedef enum \w+ \{(.*?)^\}", text, re.M | re.S)
                for m in re.findall(r"\b(HLR_\w+)\s*=\s*(-?\d+)\s*,", body)]
     return {name: int(value) for name, value in defines + members}
+
+
+def load_tool(name: str):
+    """The module ``tools/<name>.py`` of the repository (the generators' own tables)."""
+    spec = importlib.util.spec_from_file_location(name, REPO_ROOT / "tools" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def bits(x: float) -> int:

@@ -1,62 +1,21 @@
-"""The IntEnums equal the header's ids (#defines and typed enum members), both ways (every family
-is mirrored), and constants.py is what tools/gen_constants.py generates from the header today."""
+"""The IntEnums equal the header's ids (typed enum members), both ways (every family of the
+generator's table is mirrored), and constants.py is what tools/gen_constants.py generates from the
+header today."""
 
 import subprocess
 import sys
 
-from hessianlr import (
-    AnnealStrategy,
-    BatchScaling,
-    CyclicMode,
-    DecayShape,
-    Direction,
-    EstimatorKind,
-    EstimatorParam,
-    Flag,
-    Info,
-    Method,
-    Model,
-    Need,
-    Optimizer,
-    Param,
-    ProbeDistribution,
-    Reset,
-    Result,
-    ScheduleKind,
-    ScheduleParam,
-    Status,
-    Termination,
-    Which,
-)
-from hessianlr.constants import ParamFamily, ParamFlag
+import hessianlr.constants as constants
+from hessianlr.constants import Flag, Status
 
-from conftest import REPO_ROOT
+from conftest import REPO_ROOT, load_tool
 
+#: (header prefix, IntEnum) from the generator's own family table (HLR_OK is checked by name).
 PREFIXES = [
-    ("HLR_METHOD_", Method),
-    ("HLR_PARAM_", Param),
-    ("HLR_INFO_", Info),
-    ("HLR_FLAG_", Flag),
-    ("HLR_DIRECTION_", Direction),
-    ("HLR_OPTIMIZER_", Optimizer),
-    ("HLR_MODEL_", Model),
-    ("HLR_RESET_", Reset),
-    ("HLR_ERR_", Status),
-    ("HLR_NEED_", Need),
-    ("HLR_SCHEDULE_", ScheduleKind),
-    ("HLR_SCHED_PARAM_", ScheduleParam),
-    ("HLR_ANNEAL_", AnnealStrategy),
-    ("HLR_CYCLIC_", CyclicMode),
-    ("HLR_DECAY_", DecayShape),
-    ("HLR_ESTIMATOR_", EstimatorKind),
-    ("HLR_EST_PARAM_", EstimatorParam),
-    ("HLR_WHICH_", Which),
-    ("HLR_PROBE_", ProbeDistribution),
-    ("HLR_TERMINATION_", Termination),
-    ("HLR_RESULT_", Result),
-    ("HLR_BATCH_SCALING_", BatchScaling),
-    ("HLR_FAMILY_", ParamFamily),
-    ("HLR_PARAM_FLAG_", ParamFlag),
+    (prefix, getattr(constants, name))
+    for prefixes, name, _, _ in load_tool("gen_constants").FAMILIES
+    for prefix in prefixes
+    if prefix != "HLR_OK"
 ]
 # A macro belongs to the longest prefix it starts with (HLR_PARAM_FLAG_ before HLR_PARAM_).
 PREFIXES.sort(key=lambda entry: -len(entry[0]))
