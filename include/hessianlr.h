@@ -755,8 +755,9 @@ typedef enum hlr_est_param {
     HLR_EST_PARAM_EIGENVALUE_TOLERANCE = 21, /* [1] 0: off; > 0: also stop once every wanted
                                                     value's estimated error min(r, r^2/gap)
                                                     <= tol * |theta| (HLR_RESULT_ERROR_BOUNDS)          */
-    HLR_EST_PARAM_HVP_BLOCK          = 22,  /* [3,4,5,7,8] products per ops->hvp_block call (1: one
-                                                    at a time); no effect without hvp_block       */
+    HLR_EST_PARAM_HVP_BLOCK          = 22,  /* [3,4,5,6,7,8] products per ops->hvp_block call (1:
+                                                    one at a time; [6]: runs stepped together);
+                                                    no effect without hvp_block                   */
 } hlr_est_param;
 
 typedef enum hlr_which {
@@ -918,8 +919,9 @@ typedef struct hlr_vector_ops {
      * product): out[j] <- H v[j] for j < k, 2 <= k <= the estimator's HLR_EST_PARAM_HVP_BLOCK
      * (never aliased, v[j] unchanged), e.g. one vmapped double backward for k vectors. Hutchinson,
      * Hutch++, the diagonal, XTrace and XDiag then draw their probes and sketch products in
-     * blocks (about 2 * hvp_block more work vectors for the probing ones); their estimates are
-     * those of one-at-a-time runs given the same products. */
+     * blocks (about 2 * hvp_block more work vectors for the probing ones), the spectral density
+     * steps hvp_block of its runs together (hvp_block * (steps + 1) vectors held); their
+     * estimates are those of one-at-a-time runs given the same products. */
     int (*hvp_block)(void *ctx, size_t k, const uint64_t *v, const uint64_t *out);
     /* Optional, appended after hvp_block (0.3.0; NULL or not covered: one dot / axpy call each):
      * out[j] <- x[j]'y for j < k, each as dot computes it (with all_reduce, the library sums the k

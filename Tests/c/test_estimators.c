@@ -1123,7 +1123,8 @@ static void release_run(const hlr_estimator *e, ops_ctx *c, int has_diagonal) {
 }
 
 /* hvp_block (0.3.0): with HLR_EST_PARAM_HVP_BLOCK = 4 Hutchinson (fixed and adaptive), Hutch++,
- * the diagonal, XTrace and XDiag hand the table's hvp_block blocks of 2..4 products and report the
+ * the diagonal, XTrace, XDiag and the spectral density (4 of its runs in lockstep) hand the
+ * table's hvp_block blocks of 2..4 products and report the
  * same bits as one-at-a-time runs (the table without hvp_block, and with it at HVP_BLOCK = 1, where
  * it is never called); a failing hvp_block fails the run naming it, nothing leaked; a struct_size
  * that does not cover the field means NULL. */
@@ -1133,12 +1134,15 @@ static void test_hvp_block(void) {
     for (int i = 0; i < N; i++) lambda[i] = 3.0 / (i + 1.0) - (i % 7 == 0 ? 0.5 : 0.0);
     matrix dense = matrix_make(lambda, N, 3, 19);
     const int kinds[] = {HLR_ESTIMATOR_HUTCHINSON, HLR_ESTIMATOR_HUTCHINSON, HLR_ESTIMATOR_DIAGONAL,
-                         HLR_ESTIMATOR_XTRACE, HLR_ESTIMATOR_XDIAG, HLR_ESTIMATOR_HUTCH_PLUS_PLUS};
-    for (int c = 0; c < 6; c++) {
+                         HLR_ESTIMATOR_XTRACE, HLR_ESTIMATOR_XDIAG, HLR_ESTIMATOR_HUTCH_PLUS_PLUS,
+                         HLR_ESTIMATOR_SPECTRAL_DENSITY};
+    enum { RUNS = 7, STEPS = 12 }; /* the spectral density: blocks of 4 and 3 runs */
+    for (int c = 0; c < 7; c++) {
         int kind = kinds[c];
         int vectors = kind == HLR_ESTIMATOR_DIAGONAL || kind == HLR_ESTIMATOR_XDIAG;
         double trace[3] = {0}, hvps[3] = {0}, first[3] = {0};
-        double diagonal[3][N];
+        double diagonal[3][N], nodes[3][RUNS * STEPS];
+        int slq = kind == HLR_ESTIMATOR_SPECTRAL_DENSITY;
         for (int mode = 0; mode < 3; mode++) { /* no hvp_block; hvp_block at 1; hvp_block at 4 */
             hlr_estimator *e = make(kind);
             CHECK_OK(hlr_estimator_set_seed(e, 11));
@@ -1146,7 +1150,10 @@ static void test_hvp_block(void) {
                 set(e, HLR_EST_PARAM_SAMPLES, 23); /* not a multiple of the block */
             else if (kind == HLR_ESTIMATOR_HUTCH_PLUS_PLUS)
                 set(e, HLR_EST_PARAM_MATVECS, 31);   /* sketch 10, 11 residual probes */
-            else
+            else if (slq) {
+                set(e, HLR_EST_PARAM_RUNS, RUNS);
+                set(e, HLR_EST_PARAM_STEPS, STEPS);
+            } else
                 set(e, HLR_EST_PARAM_MATVECS, 22);   /* 11 test vectors */
             if (c == 1) set(e, HLR_EST_PARAM_RELATIVE_TOLERANCE, 0.2); /* adaptive: may stop mid-block */
             set(e, HLR_EST_PARAM_HVP_BLOCK, mode == 1 ? 1 : 4);
@@ -1158,7 +1165,9 @@ static void test_hvp_block(void) {
             trace[mode] = scalar(e, HLR_RESULT_TRACE);
             hvps[mode] = scalar(e, HLR_RESULT_HVPS);
             first[mode] = kind == HLR_ESTIMATOR_XDIAG || kind == HLR_ESTIMATOR_DIAGONAL
-                              ? scalar(e, HLR_RESULT_SAMPLES) : scalar(e, HLR_RESULT_STANDARD_ERROR);
+                              ? scalar(e, HLR_RESULT_SAMPLES)
+                          : slq ? scalar(e, HLR_RESULT_SIGMA) : scalar(e, HLR_RESULT_STANDARD_ERROR);
+            if (slq) CHECK_OK(hlr_estimator_get_result(e, HLR_RESULT_DENSITY_NODES, nodes[mode], RUNS * STEPS));
             if (vectors) {
                 uint64_t handle = 0;
                 CHECK_OK(hlr_estimator_get_vectors(e, HLR_RESULT_DIAGONAL, &handle, 1));
@@ -1181,12 +1190,15 @@ static void test_hvp_block(void) {
             CHECK_EQ_DBL(first[mode], first[0]);
             if (vectors)
                 for (int i = 0; i < N; i++) CHECK_EQ_DBL(diagonal[mode][i], diagonal[0][i]);
+            if (slq)
+                for (int i = 0; i < RUNS * STEPS; i++) CHECK_EQ_DBL(nodes[mode][i], nodes[0][i]);
         }
         CHECK_EQ_DBL(hvps[1], hvps[0]);
         if (c == 1) CHECK(hvps[2] >= hvps[0] && hvps[2] <= hvps[0] + 3); else CHECK_EQ_DBL(hvps[2], hvps[0]);
         /* a failing hvp_block: HLR_ERR_CALLBACK naming it, every vector released */
         hlr_estimator *e = make(kind);
         set(e, HLR_EST_PARAM_HVP_BLOCK, 4);
+        if (slq) set(e, HLR_EST_PARAM_RUNS, RUNS); /* one run alone never makes a block */
         ops_ctx fc;
         ops_init(&fc, &dense, N);
         fc.fail_op = OP_HVP_BLOCK;
@@ -1209,7 +1221,7 @@ static void test_hvp_block(void) {
         release_run(e, &sc, vectors);
         CHECK_OK(hlr_estimator_free(e));
     }
-    /* the parameter: kinds [3,5,7,8] only, 1 .. max, integral */
+    /* the parameter: kinds [3,4,5,6,7,8] only, 1 .. max, integral */
     hlr_estimator *l = make(HLR_ESTIMATOR_LANCZOS), *h = make(HLR_ESTIMATOR_HUTCHINSON);
     CHECK_FAILS(hlr_estimator_set_param(l, HLR_EST_PARAM_HVP_BLOCK, 2), HLR_ERR_UNKNOWN_KEY);
     CHECK_FAILS(hlr_estimator_set_param(h, HLR_EST_PARAM_HVP_BLOCK, 0), HLR_ERR_INVALID_ARGUMENT);

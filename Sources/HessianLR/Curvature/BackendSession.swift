@@ -18,7 +18,12 @@ final class BackendSession<B: OperatorBackend> {
     init(_ backend: B, estimator: String, hvpBlock: Int = 1) {
         self.backend = backend
         self.estimator = estimator
-        blockSize = backend.appliesBlocks ? Swift.max(1, hvpBlock) : 1
+        blockSize = Self.blockSize(of: backend, hvpBlock: hvpBlock)
+    }
+
+    /// `blockSize` of a session on `backend` for an estimator's `hvpBlock`.
+    static func blockSize(of backend: B, hvpBlock: Int) -> Int {
+        backend.appliesBlocks ? Swift.max(1, hvpBlock) : 1
     }
 
     var dimension: Int { backend.dimension }

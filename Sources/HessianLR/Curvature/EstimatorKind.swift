@@ -111,6 +111,7 @@ public enum EstimatorKind: Int, CatalogEnum {
                 Spec(.gridLower, minimum: -.infinity, maximum: .greatestFiniteMagnitude, default: g.lower ?? -.infinity),
                 Spec(.gridUpper, minimum: -.greatestFiniteMagnitude, maximum: .infinity, default: g.upper ?? .infinity),
                 threads,
+                Spec.count(.hvpBlock, minimum: 1, maximum: Spec.maxVectors, default: d.hvpBlock),
             ]
         case .xtrace:
             let d = XTraceOptions()

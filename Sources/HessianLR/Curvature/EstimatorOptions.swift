@@ -95,6 +95,7 @@ extension EstimatorConfig {
         options.distribution = ProbeDistribution(rawValue: integer(.distribution)) ?? options.distribution
         options.seed = seed
         options.symmetryTolerance = double(.symmetryTolerance)
+        options.hvpBlock = integer(.hvpBlock)
         return options
     }
 

@@ -71,9 +71,16 @@ struct LanczosProcess<B: OperatorBackend> {
 
     /// One Lanczos step on the last basis vector: one HVP. Returns whether it broke down.
     mutating func step() throws(HLRError) -> Bool {
-        let j = basis.count - 1
         let w = try session.scratch()
-        try session.apply(basis[j], into: w)
+        try session.apply(basis[basis.count - 1], into: w)
+        return try finishStep(product: w)
+    }
+
+    /// The rest of `step()` once w = H·q_j, q_j the last basis vector, was computed elsewhere (a
+    /// block of products for several processes; `w` a scratch vector of the session, consumed).
+    /// Returns whether the process broke down.
+    mutating func finishStep(product w: B.Vector) throws(HLRError) -> Bool {
+        let j = basis.count - 1
         let first = try session.project(w, against: basis, "step \(j), pass 1")
         let firstNorm = try session.norm(w, "w after pass 1 of step \(j)")
         let hvpNorm = (first.reduce(0) { $0 + $1 * $1 } + firstNorm * firstNorm).squareRoot()

@@ -11,6 +11,11 @@ public struct SpectralDensityOptions: Sendable, Equatable {
     public var seed: UInt64 = 0
     /// See `LanczosOptions.symmetryTolerance` (default 1e-3).
     public var symmetryTolerance = 1e-3
+    /// Runs stepped together, their products made in one `applyOperator(block:into:)` call
+    /// (default 1, one run after another), where the backend batches products (`appliesBlocks`);
+    /// holds hvpBlock·(min(steps, n) + 1) vectors instead of min(steps, n) + 1. Every run gets
+    /// the same bits as alone, given the same products.
+    public var hvpBlock = 1
 
     public init() {}
 }
@@ -36,7 +41,8 @@ public struct SpectralQuadrature: Sendable, Equatable {
 /// for each run a unit probe v, m Lanczos steps with full reorthogonalisation (`LanczosProcess`)
 /// give T = QᵀHQ; its eigenpairs (θᵢ, sᵢ) are the m-point Gauss quadrature rule of the spectral
 /// measure μ_v(t) = Σ_j (u_jᵀv)² δ(t − λ_j). No restart: a breakdown ends the run with an exact
-/// rule. Nodes lie in [λ_min, λ_max] (Cauchy interlacing).
+/// rule. Nodes lie in [λ_min, λ_max] (Cauchy interlacing). With `hvpBlock` > 1 the runs go in
+/// groups that step together, one block of products per step.
 public enum SpectralDensity {
     public static func quadrature<B: OperatorBackend>(
         of backend: B, options: SpectralDensityOptions = SpectralDensityOptions()
@@ -52,27 +58,50 @@ public enum SpectralDensity {
         var result = SpectralQuadrature(
             nodes: [], weights: [], traceEstimate: 0, steps: [], hvpCount: 0, maxAsymmetry: 0)
         var quadratic = 0.0
-        for run in 0..<options.runs {
-            let session = BackendSession(backend, estimator: "SLQ run \(run)")
+        var first = 0
+        while first < options.runs {
+            let width = Swift.min(BackendSession.blockSize(of: backend, hvpBlock: options.hvpBlock), options.runs - first)
+            let runs = first..<(first + width)
+            let session = BackendSession(
+                backend, estimator: width == 1 ? "SLQ run \(first)" : "SLQ runs \(first)…\(runs.upperBound - 1)",
+                hvpBlock: options.hvpBlock)
             defer { session.close() }
-            var process = LanczosProcess(session: session, symmetryTolerance: options.symmetryTolerance)
-            let start = try session.scratch()
-            try session.probe(start, seed: options.seed, stream: .spectralDensity, index: run, distribution: options.distribution)
-            guard try process.open(with: start) else { throw .invalid("SLQ: probe \(run) is zero") }
-            while true {
-                let brokeDown = try process.step()
-                if brokeDown || process.dimension == steps { break }
-                process.advance()
+            var processes: [LanczosProcess<B>] = []
+            for run in runs {
+                var process = LanczosProcess(session: session, symmetryTolerance: options.symmetryTolerance)
+                let start = try session.scratch()
+                try session.probe(start, seed: options.seed, stream: .spectralDensity, index: run, distribution: options.distribution)
+                guard try process.open(with: start) else { throw .invalid("SLQ: probe \(run) is zero") }
+                processes.append(process)
             }
-            let (d, e) = process.block(0..<process.dimension)
-            let eigen = try TridiagonalEigen(diagonal: d, offDiagonal: e, rows: [0])
-            let weights = (0..<eigen.order).map { eigen.component(row: 0, vector: $0) * eigen.component(row: 0, vector: $0) }
-            result.nodes.append(eigen.values)
-            result.weights.append(weights)
-            result.steps.append(process.dimension)
+            // The runs step in lockstep: one block of products per step, each run's arithmetic
+            // on its own vectors, so every run gets the bits it would get alone.
+            var active = Array(processes.indices)
+            while !active.isEmpty {
+                var products: [B.Vector] = []
+                for _ in active { products.append(try session.scratch()) }
+                try session.apply(block: active.map { processes[$0].basis[processes[$0].dimension - 1] }, into: products)
+                var next: [Int] = []
+                for (slot, index) in active.enumerated() {
+                    let brokeDown = try processes[index].finishStep(product: products[slot])
+                    if brokeDown || processes[index].dimension == steps { continue }
+                    processes[index].advance()
+                    next.append(index)
+                }
+                active = next
+            }
+            for process in processes {
+                let (d, e) = process.block(0..<process.dimension)
+                let eigen = try TridiagonalEigen(diagonal: d, offDiagonal: e, rows: [0])
+                let weights = (0..<eigen.order).map { eigen.component(row: 0, vector: $0) * eigen.component(row: 0, vector: $0) }
+                result.nodes.append(eigen.values)
+                result.weights.append(weights)
+                result.steps.append(process.dimension)
+                result.maxAsymmetry = Swift.max(result.maxAsymmetry, process.maxAsymmetry)
+                quadratic += d[0]  // v₀ᵀHv₀ = α₀ = Σᵢ wᵢθᵢ
+            }
             result.hvpCount += session.hvpCount
-            result.maxAsymmetry = Swift.max(result.maxAsymmetry, process.maxAsymmetry)
-            quadratic += d[0]  // v₀ᵀHv₀ = α₀ = Σᵢ wᵢθᵢ
+            first = runs.upperBound
         }
         result.traceEstimate = Double(n) * quadratic / Double(options.runs)
         return result

@@ -1,8 +1,9 @@
 import Testing
 @testable import HessianLR
 
-/// `hvpBlock`: Hutchinson and Hutch++ (fixed and adaptive), the diagonal, XTrace and XDiag hand a batching
-/// backend blocks of 2…hvpBlock products and give the same bits as one-at-a-time runs; a backend
+/// `hvpBlock`: Hutchinson and Hutch++ (fixed and adaptive), the diagonal, XTrace, XDiag and the
+/// spectral density (runs in lockstep, up to the Krylov limit n) hand a batching backend blocks
+/// of 2…hvpBlock products and give the same bits as one-at-a-time runs; a backend
 /// that does not batch never sees a block (and the estimators hold no extra vectors for one); a
 /// product failing inside a block fails the run with every vector released.
 @Suite struct HVPBlockTests {
@@ -52,6 +53,14 @@ import Testing
             options.hvpBlock = hvpBlock
             let r = try HutchPlusPlus.trace(of: backend, options: options)
             return ([r.estimate, r.standardError, Double(r.samples), Double(r.sketchRank), r.maxAsymmetry], backend)
+        case 7:
+            var options = SpectralDensityOptions()
+            options.runs = 7  // blocks of 4 and 3 runs
+            options.steps = 40  // = n, the Krylov limit: a run may break down before it
+            options.hvpBlock = hvpBlock
+            let r = try SpectralDensity.quadrature(of: backend, options: options)
+            return (r.nodes.flatMap { $0 } + r.weights.flatMap { $0 } + r.steps.map(Double.init)
+                + [r.traceEstimate, r.maxAsymmetry, Double(r.hvpCount)], backend)
         default:
             var options = XDiagOptions()
             options.matvecs = 22
@@ -62,7 +71,7 @@ import Testing
         }
     }
 
-    @Test(arguments: 0..<7)
+    @Test(arguments: 0..<8)
     func blocksGiveTheSameBits(kind: Int) throws {
         let single = try Self.run(kind, hvpBlock: 1, batches: true)
         let unbatched = try Self.run(kind, hvpBlock: 4, batches: false)
@@ -80,7 +89,7 @@ import Testing
         }
     }
 
-    @Test(arguments: 0..<7)
+    @Test(arguments: 0..<8)
     func aProductFailingInABlockReleasesEverything(kind: Int) throws {
         let backend = try TrackingBackend(Self.matrix)
         backend.failAtHVP = 6

@@ -451,7 +451,8 @@ class EstimatorParam(IntEnum):
     #: [1] 0: off; > 0: also stop once every wanted value's estimated error min(r, r^2/gap) <= tol * |theta|
     #: (HLR_RESULT_ERROR_BOUNDS)
     EIGENVALUE_TOLERANCE = 21
-    #: [3,4,5,7,8] products per ops->hvp_block call (1: one at a time); no effect without hvp_block
+    #: [3,4,5,6,7,8] products per ops->hvp_block call (1: one at a time; [6]: runs stepped together); no effect
+    #: without hvp_block
     HVP_BLOCK = 22
 
 

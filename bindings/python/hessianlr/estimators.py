@@ -37,10 +37,11 @@ Each estimator is a configuration handle (create, set, run, read). Runs:
 - :meth:`Estimator.run_torch` ``(operator)``: a :class:`hessianlr.torch_curvature.TorchOperator`
   — vectors stay torch tensors on their device.
 
-``hvp_block`` (Hutchinson, HutchPlusPlus, Diagonal, XTrace, XDiag; default 1): up to that many HVPs
-in one call of a backend that batches them (``hvp_block(vs, outs)``; the torch operator's is one
-vmapped double backward): the same estimate as one at a time given the same products, at about
-2·hvp_block more work vectors for the probing estimators.
+``hvp_block`` (Hutchinson, HutchPlusPlus, Diagonal, XTrace, XDiag, SpectralDensity; default 1): up
+to that many HVPs in one call of a backend that batches them (``hvp_block(vs, outs)``; the torch
+operator's is one vmapped double backward): the same estimate as one at a time given the same
+products, at about 2·hvp_block more work vectors for the probing estimators; SpectralDensity steps
+that many of its runs together (hvp_block·(steps + 1) vectors).
 
 Each run returns a result object (:class:`LanczosResult`, :class:`PowerIterationResult`,
 :class:`TraceResult`, :class:`DiagonalResult`, :class:`DensityResult`) with the HVP count and a
@@ -719,16 +720,17 @@ class SpectralDensity(Estimator):
     reorthogonalisation, capped at n); nodes = Ritz values, weights = squared first components of
     T's eigenvectors. The smoothed density uses a Gaussian of width ``sigma`` (None: 1% of the
     node spread) on ``grid_points`` points over [grid_lower, grid_upper] (None: min/max node ∓ 5σ)
-    and integrates to 1 (trapezoid)."""
+    and integrates to 1 (trapezoid). ``hvp_block`` runs step together, one block of HVPs per step."""
 
     def __init__(self, runs: Optional[int] = None, steps: Optional[int] = None,
                  grid_points: Optional[int] = None, sigma: Optional[float] = None,
                  grid_lower: Optional[float] = None, grid_upper: Optional[float] = None,
                  distribution: Optional[Union[str, ProbeDistribution, int]] = None,
-                 symmetry_tolerance: Optional[float] = None, threads: Optional[int] = None, *, seed: int = 0):
+                 symmetry_tolerance: Optional[float] = None, threads: Optional[int] = None, *, seed: int = 0,
+                 hvp_block: Optional[int] = None):
         super().__init__(EstimatorKind.SPECTRAL_DENSITY, seed=seed, runs=runs, steps=steps, grid_points=grid_points,
                          sigma=sigma, grid_lower=grid_lower, grid_upper=grid_upper, distribution=distribution,
-                         symmetry_tolerance=symmetry_tolerance, threads=threads)
+                         symmetry_tolerance=symmetry_tolerance, threads=threads, hvp_block=hvp_block)
 
     def _result(self, timing, ops=None, host_n=None):
         lengths = self._values(Result.RUN_STEPS).astype(np.int64)
