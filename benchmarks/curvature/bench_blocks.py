@@ -9,11 +9,14 @@ at a budget of 100 HVPs:
   per product, the default), 10 and the whole budget, vs curvlinops `hutchinson_trace` and
   `xtrace` (100 matvecs);
 - diagonal: ours `Diagonal(samples=100)` with hvp_block 1, 10, 100 vs curvlinops
-  `hutchinson_diag` (100 matvecs).
+  `hutchinson_diag` (100 matvecs);
+- spectral density: ours `SpectralDensity(runs=10, steps=10)` with hvp_block 1 (one run after
+  another) and 10 (the ten runs in lockstep, one block of 10 products per Lanczos step) vs
+  PyHessian 0.1's `density(iter=10, n_v=10)` (curvlinops has no SLQ), 100 HVPs each.
 
 Each round runs every configuration once, in an order rotated from round to round (A/B
 interleaved: the machine is shared); the tables give the median wall time over the rounds, its
-ratio to hvp_block 1 and to curvlinops, and the largest relative difference between our blocked
+ratio to hvp_block 1 and to the peer (curvlinops; PyHessian for the density), and the largest relative difference between our blocked
 and one-at-a-time estimates (batched kernels round differently; the library's arithmetic is the
 same bits given the same products, tested in C and Swift).
 
@@ -37,9 +40,13 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 import hessianlr as h  # noqa: E402
 
 import models  # noqa: E402
+import peers  # noqa: E402
 
 BUDGET = 100
 BLOCKS = (1, 10, BUDGET)
+#: The spectral density's runs × steps (= BUDGET HVPs); hvp_block steps that many runs together.
+SLQ_RUNS, SLQ_STEPS = 10, 10
+PEERS = ("curvlinops", "pyhessian")
 
 
 def log(message):
@@ -85,6 +92,17 @@ def configurations(model):
             ours(lambda b=block: h.Diagonal(samples=BUDGET, hvp_block=b), lambda r: r.diagonal.numpy().copy()))
     out["curvlinops hutchinson_diag"] = (
         "diagonal (Hutchinson)", peer(hutchinson_diag, lambda d: d.detach().numpy().copy()))
+    for block in (1, SLQ_RUNS):
+        out[f"ours SpectralDensity, hvp_block {block}"] = (
+            "density (SLQ)",
+            ours(lambda b=block: h.SpectralDensity(runs=SLQ_RUNS, steps=SLQ_STEPS, hvp_block=b),
+                 lambda r: np.sort(np.concatenate(r.nodes))))
+    pyhessian = peers.PyHessian(model)
+
+    def pyhessian_density():
+        nodes, _, _, wall = pyhessian.density(0, iterations=SLQ_STEPS, runs=SLQ_RUNS)
+        return np.sort(np.concatenate(nodes)), wall
+    out["pyhessian density"] = ("density (SLQ)", pyhessian_density)
     return out
 
 
@@ -112,12 +130,12 @@ def bench_model(name, rounds):
     for config in names:
         family = configs[config][0]
         single = next(c for c in names if configs[c][0] == family and c.endswith("hvp_block 1"))
-        peer = next(c for c in names if configs[c][0] == family and c.startswith("curvlinops"))
+        peer = next(c for c in names if configs[c][0] == family and c.startswith(PEERS))
         median = float(np.median(walls[config]))
         rows.append({
             "config": config, "family": family, "median_ms": 1e3 * median,
             "vs_block_1": median / float(np.median(walls[single])),
-            "vs_curvlinops": median / float(np.median(walls[peer])),
+            "vs_peer": median / float(np.median(walls[peer])),
             "difference_vs_block_1": (relative_difference(estimates[config], estimates[single])
                                       if config.startswith("ours") else None),
         })
@@ -129,12 +147,12 @@ def tables(results) -> str:
     lines = []
     for model in results["models"]:
         lines += [f"### {model['name']} (n = {model['n']}): {model['description']}", "",
-                  "| configuration | median ms | × hvp_block 1 | × curvlinops | max rel. diff. vs hvp_block 1 |",
+                  "| configuration | median ms | × hvp_block 1 | × peer | max rel. diff. vs hvp_block 1 |",
                   "|---|---:|---:|---:|---:|"]
         for row in model["rows"]:
             diff = "" if row["difference_vs_block_1"] is None else f"{row['difference_vs_block_1']:.1e}"
-            single = "" if row["config"].startswith("curvlinops") else f"{row['vs_block_1']:.2f}"
-            lines.append(f"| {row['config']} | {row['median_ms']:.1f} | {single} | {row['vs_curvlinops']:.2f} | {diff} |")
+            single = "" if row["config"].startswith(PEERS) else f"{row['vs_block_1']:.2f}"
+            lines.append(f"| {row['config']} | {row['median_ms']:.1f} | {single} | {row['vs_peer']:.2f} | {diff} |")
         lines.append("")
     return "\n".join(lines)
 
@@ -147,7 +165,7 @@ def plot(results, path):
     fig, axes = plt.subplots(1, len(results["models"]), figsize=(5 * len(results["models"]), 5), squeeze=False)
     for ax, model in zip(axes[0], results["models"]):
         rows = model["rows"]
-        colors = ["tab:gray" if r["config"].startswith("curvlinops") else "tab:blue" for r in rows]
+        colors = ["tab:gray" if r["config"].startswith(PEERS) else "tab:blue" for r in rows]
         ax.barh(range(len(rows)), [r["median_ms"] for r in rows], color=colors)
         ax.set_yticks(range(len(rows)), [r["config"] for r in rows], fontsize=7)
         ax.invert_yaxis()
