@@ -256,7 +256,10 @@ class TorchVectors:
     def multi_dot(self, xs, y) -> list:
         """[xᵀy for x in xs] as one matrix-vector product in the accumulation dtype: one transfer."""
         torch = self._torch
-        return torch.mv(torch.stack([x.to(self._accumulate) for x in xs]), y.to(self._accumulate)).tolist()
+        matrix = torch.stack(xs)
+        if matrix.dtype != self._accumulate:  # one conversion of the stack, not one per vector
+            matrix, y = matrix.to(self._accumulate), y.to(self._accumulate)
+        return torch.mv(matrix, y).tolist()
 
     def multi_axpy(self, a, xs, y) -> None:
         for coefficient, x in zip(a, xs):  # in order, as the axpy calls would (y may be one of xs)
