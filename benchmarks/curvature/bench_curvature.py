@@ -25,8 +25,10 @@ import torch
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.dirname(HERE))  # benchkit
 
 import hessianlr as h  # noqa: E402
+from benchkit.machine import cpu_name  # noqa: E402
 import metrics  # noqa: E402
 import peers  # noqa: E402
 import plots  # noqa: E402
@@ -57,19 +59,10 @@ def environment() -> dict:
         except metadata.PackageNotFoundError:
             return None
 
-    cpu = platform.processor() or ""
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    cpu = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
     return {
         "python": platform.python_version(),
         "platform": platform.platform(),
-        "cpu": cpu,
+        "cpu": cpu_name(),
         "cpu_count": os.cpu_count(),
         "torch_threads": torch.get_num_threads(),
         "hessianlr_library": h.library_version,

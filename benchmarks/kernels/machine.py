@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
-import platform
 import sys
 
 from threadpoolctl import threadpool_info
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # benchkit
+from benchkit.machine import cpu_name  # noqa: E402
 
 
 def describe():
@@ -17,13 +19,4 @@ def describe():
                   file=sys.stderr)
     blas = [f"{i.get('internal_api')} {i.get('version')} {i.get('architecture')} ({i.get('num_threads')} threads)"
             for i in threadpool_info()]
-    cpu = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo") as info:
-            for line in info:
-                if line.startswith("model name"):
-                    cpu = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    return {"cpu": cpu, "cores": os.cpu_count(), "blas": "; ".join(blas) or "none"}
+    return {"cpu": cpu_name(), "cores": os.cpu_count(), "blas": "; ".join(blas) or "none"}

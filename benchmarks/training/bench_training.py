@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import concurrent.futures as cf
 import json
-import math
 import multiprocessing
 import os
 import platform
@@ -23,6 +22,9 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # benchkit
+
+from benchkit.records import from_json_safe, json_safe  # noqa: E402
 
 import gen_optim_audit  # noqa: E402
 import loop  # noqa: E402
@@ -61,26 +63,6 @@ def _environment() -> dict:
             "gen-optim": gen, "hessianlr": hessianlr.__version__, "library": hessianlr.library_version}
 
 
-def _clean(obj):
-    """JSON without NaN/Infinity tokens."""
-    if isinstance(obj, float):
-        return obj if math.isfinite(obj) else str(obj)
-    if isinstance(obj, dict):
-        return {k: _clean(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_clean(v) for v in obj]
-    return obj
-
-
-def _unclean(obj):
-    if isinstance(obj, str) and obj in ("nan", "inf", "-inf"):
-        return float(obj)
-    if isinstance(obj, dict):
-        return {k: _unclean(v) for k, v in obj.items()}
-    if isinstance(obj, list):
-        return [_unclean(v) for v in obj]
-    return obj
-
 
 def _work(task):
     setting, method, lr, seed = task
@@ -107,7 +89,7 @@ def main(argv=None) -> int:
     started = time.perf_counter()
     if args.from_results:
         with open(args.from_results) as f:
-            saved = _unclean(json.load(f))
+            saved = from_json_safe(json.load(f))
         runs, env = saved["runs"], saved["environment"]
     else:
         env = _environment()
@@ -116,7 +98,7 @@ def main(argv=None) -> int:
         env["total_wall_s"] = round(time.perf_counter() - started, 1)
         env["jobs"] = args.jobs
         with open(os.path.join(args.out, "results.json"), "w") as f:
-            json.dump(_clean({"environment": env, "runs": runs}), f)
+            json.dump(json_safe({"environment": env, "runs": runs}), f)
     text = report.render(runs, plan) + "\n" + gen_optim_audit.run()
     header = (f"# Training benchmark results\n\nEnvironment: {', '.join(f'{k} {v}' for k, v in env.items())}\n\n"
               f"Plan: {len(plan.seeds)} seeds, {plan.settings[0].steps} steps per run, mini-batch "

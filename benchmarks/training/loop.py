@@ -15,14 +15,19 @@ run and also counts as diverged.
 from __future__ import annotations
 
 import math
+import os
+import sys
 import time
 import traceback
 
 import torch
 
-import datasets
-from methods import METHODS, Context
-from models import group_names, make_model
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # benchkit
+from benchkit.counters import ForwardCounter  # noqa: E402
+
+import datasets  # noqa: E402
+from methods import METHODS, Context  # noqa: E402
+from models import group_names, make_model  # noqa: E402
 
 DIVERGENCE_FACTOR = 1e3
 _DATA: dict[str, datasets.Dataset] = {}
@@ -47,18 +52,6 @@ def _test_metric(model, d: datasets.Dataset) -> float:
         return float(d.loss_fn(out, d.y_test))
 
 
-class _ForwardCounter:
-    def __init__(self, model):
-        self.count, self.active = 0, False
-        self._handle = model.register_forward_pre_hook(self._hook)
-
-    def _hook(self, module, args):
-        if self.active:
-            self.count += 1
-
-    def remove(self):
-        self._handle.remove()
-
 
 def _lr_max(stepper):
     driver = getattr(stepper, "driver", None)
@@ -79,7 +72,7 @@ def run(setting, method: str, lr: float, seed: int) -> dict:
     model = make_model(d.n_features, d.n_outputs, seed)
     batches = None if setting.batch is None else datasets.batch_indices(d.n_train, setting.batch, setting.steps, seed)
     ctx = Context(model, d.loss_fn, lr, setting.steps, seed, datasets.probe_stream(d, setting.batch, seed))
-    counter = _ForwardCounter(model)
+    counter = ForwardCounter(model)
     stepper = spec.build(ctx)
     initial = _train_loss(model, d)
     limit = DIVERGENCE_FACTOR * initial

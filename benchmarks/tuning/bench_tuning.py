@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import concurrent.futures as cf
 import json
-import math
 import multiprocessing
 import os
 import platform
@@ -27,6 +26,9 @@ import time
 from collections import defaultdict
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # benchkit
+
+from benchkit.records import from_json_safe, json_safe  # noqa: E402
 
 import loop  # noqa: E402
 import plots  # noqa: E402
@@ -111,25 +113,6 @@ def jobs_of(plan) -> list[dict]:
 def _cost(job) -> float:
     return TASK_COST.get(job["task"], 1.0) * job["budget"] * job["base_epochs"] * COST.get(job["method"], 1.0)
 
-
-def _clean(obj):
-    if isinstance(obj, float):
-        return obj if math.isfinite(obj) else str(obj)
-    if isinstance(obj, dict):
-        return {k: _clean(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_clean(v) for v in obj]
-    return obj
-
-
-def _unclean(obj):
-    if isinstance(obj, str) and obj in ("nan", "inf", "-inf"):
-        return float(obj)
-    if isinstance(obj, dict):
-        return {k: _unclean(v) for k, v in obj.items()}
-    if isinstance(obj, list):
-        return [_unclean(v) for v in obj]
-    return obj
 
 
 def _work(job):
@@ -240,7 +223,7 @@ def main(argv=None) -> int:
     started = time.perf_counter()
     if args.from_results:
         with open(args.from_results) as f:
-            saved = _unclean(json.load(f))
+            saved = from_json_safe(json.load(f))
         runs, env, plan = saved["runs"], saved["environment"], saved["plan"]
         plan["cells"] = [tuple(c) for c in plan["cells"]]
     else:
@@ -253,7 +236,7 @@ def main(argv=None) -> int:
         env["total_wall_s"] = round(time.perf_counter() - started, 1)
         env["jobs"] = args.jobs
         with open(os.path.join(args.out, "results.json"), "w") as f:
-            json.dump(_clean({"environment": env, "plan": plan, "runs": runs}), f)
+            json.dump(json_safe({"environment": env, "plan": plan, "runs": runs}), f)
     info = task_info(sorted({t for t, _ in plan["cells"]}))
     text = report.render(runs, plan, info)
     budgets = ", ".join(report.BUDGET_LABELS.get(b, str(b)) for b in plan["budgets"])

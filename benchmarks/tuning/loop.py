@@ -32,33 +32,26 @@ from __future__ import annotations
 import contextlib
 import copy
 import math
+import os
 import statistics
+import sys
 import time
 import traceback
 
 import torch
 
-import tasks as tasks_mod
-from methods import METHODS, Context
-from optimizers import OPTIMIZERS
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # benchkit
+from benchkit.counters import ForwardCounter  # noqa: E402
+
+import tasks as tasks_mod  # noqa: E402
+from methods import METHODS, Context  # noqa: E402
+from optimizers import OPTIMIZERS  # noqa: E402
 
 DIVERGENCE_FACTOR = 10.0  # training-set loss at an evaluation
 BATCH_ABORT_FACTOR = 1e3  # a single batch loss
 REFERENCE_EVERY = 8
 LR_TRACE_POINTS = 200
 
-
-class _ForwardCounter:
-    def __init__(self, model):
-        self.count, self.active = 0, False
-        self._handle = model.register_forward_pre_hook(self._hook)
-
-    def _hook(self, module, args):
-        if self.active:
-            self.count += 1
-
-    def remove(self):
-        self._handle.remove()
 
 
 def _attention_context(task):
@@ -93,7 +86,7 @@ def _run(job, task, opt, spec, seed, steps) -> dict:
     model = task.make_model(seed)
     ref_model = copy.deepcopy(model)
     ref_opt = opt.make(ref_model.parameters(), 0.0)
-    ref_counter = _ForwardCounter(ref_model)  # the same (inactive) hook as the model's, same call path
+    ref_counter = ForwardCounter(ref_model)  # the same (inactive) hook as the model's, same call path
     batches = tasks_mod.batch_order(task, seed, steps)
     ctx = Context(model, task.loss_fn, opt, job["lr0"], steps, seed, tasks_mod.probe_stream(task, seed))
     result = {k: job[k] for k in ("task", "optimizer", "method", "lr0", "seed", "budget")}
@@ -101,7 +94,7 @@ def _run(job, task, opt, spec, seed, steps) -> dict:
     model.eval()
     initial = task.train_loss(model)
     model.train()
-    counter = _ForwardCounter(model)
+    counter = ForwardCounter(model)
     step_times, ref_times, step_cpu, ref_cpu = [], [], [], []
     lr_every = max(1, steps // LR_TRACE_POINTS)
     lr_steps, lr_trace, eff_trace = [], [], []
