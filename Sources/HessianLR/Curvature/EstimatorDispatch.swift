@@ -50,28 +50,11 @@ extension EstimatorConfig {
             run.values[.maxAsymmetry] = [result.maxAsymmetry]
             run.values[.hvps] = [Double(result.hvpCount)]
         case .diagonal:
-            let result = try HutchinsonDiagonal.estimate(of: backend, options: diagonalOptions)
-            run.vectors[.diagonal] = [result.diagonal]
-            run.values[.trace] = [result.traceEstimate]
-            if blocks != nil {
-                run.values[.blockMeans] = result.blockMeans
-                run.values[.blockMeanErrors] = result.blockStandardErrors
-            }
-            run.values[.samples] = [Double(result.samples)]
-            run.values[.maxAsymmetry] = [result.maxAsymmetry]
-            run.values[.hvps] = [Double(result.hvpCount)]
+            record(try HutchinsonDiagonal.estimate(of: backend, options: diagonalOptions), into: &run)
         case .xdiag:
             let result = try XDiag.estimate(of: backend, options: xdiagOptions)
-            run.vectors[.diagonal] = [result.diagonal]
-            run.values[.trace] = [result.traceEstimate]
-            if blocks != nil {
-                run.values[.blockMeans] = result.blockMeans
-                run.values[.blockMeanErrors] = result.blockStandardErrors
-            }
-            run.values[.samples] = [Double(result.samples)]
+            record(result, into: &run)
             run.values[.sketchRank] = [Double(result.sketchRank)]
-            run.values[.maxAsymmetry] = [result.maxAsymmetry]
-            run.values[.hvps] = [Double(result.hvpCount)]
         case .spectralDensity:
             let quadrature = try SpectralDensity.quadrature(of: backend, options: spectralDensityOptions)
             let grid = try DensityGrid(smoothing: quadrature, options: densityGridOptions)
@@ -86,6 +69,18 @@ extension EstimatorConfig {
             run.values[.hvps] = [Double(quadrature.hvpCount)]
         }
         return run
+    }
+
+    private func record<V>(_ result: some DiagonalResult<V>, into run: inout EstimatorRun<V>) {
+        run.vectors[.diagonal] = [result.diagonal]
+        run.values[.trace] = [result.traceEstimate]
+        if blocks != nil {
+            run.values[.blockMeans] = result.blockMeans
+            run.values[.blockMeanErrors] = result.blockStandardErrors
+        }
+        run.values[.samples] = [Double(result.samples)]
+        run.values[.maxAsymmetry] = [result.maxAsymmetry]
+        run.values[.hvps] = [Double(result.hvpCount)]
     }
 
     private func record<V>(_ result: TraceEstimate, into run: inout EstimatorRun<V>) {

@@ -18,8 +18,22 @@ public struct DiagonalOptions: Sendable, Equatable {
     public init() {}
 }
 
+/// What every diagonal estimator reports (`DiagonalEstimate`, `XDiagEstimate`): the estimate,
+/// its block means and their errors, the trace from the same products, the work and the symmetry
+/// measured.
+public protocol DiagonalResult<Vector> {
+    associatedtype Vector
+    var diagonal: Vector { get }
+    var blockMeans: [Double] { get }
+    var blockStandardErrors: [Double] { get }
+    var traceEstimate: Double { get }
+    var samples: Int { get }
+    var hvpCount: Int { get }
+    var maxAsymmetry: Double { get }
+}
+
 /// The outcome of `HutchinsonDiagonal.estimate`.
-public struct DiagonalEstimate<Vector> {
+public struct DiagonalEstimate<Vector>: DiagonalResult {
     /// d̂ = (1/m) Σ_s z_s ⊙ H z_s, in the backend; owned by the caller (release it through the
     /// backend).
     public var diagonal: Vector

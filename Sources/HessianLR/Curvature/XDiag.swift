@@ -26,7 +26,7 @@ public struct XDiagOptions: Sendable, Equatable {
 }
 
 /// The outcome of `XDiag.estimate`.
-public struct XDiagEstimate<Vector> {
+public struct XDiagEstimate<Vector>: DiagonalResult {
     /// The estimate d̂ of diag(H), in the backend; owned by the caller (release it through the
     /// backend).
     public var diagonal: Vector

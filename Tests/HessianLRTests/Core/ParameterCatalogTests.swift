@@ -20,31 +20,40 @@ import Testing
         #expect(description.name.allSatisfy { $0.isASCII && ($0.isLowercase || $0.isNumber || $0 == "_") })
     }
 
-    @Test func tunerOptionsMatchTheBounds() throws {
-        for method in Method.allCases {
-            let all = try ParameterCatalog.descriptions(family: .tuner, kind: method.rawValue)
-            #expect(all.count == method.parameterSpecs.count)
-            #expect(try ParameterCatalog.count(family: .tuner, kind: method.rawValue) == all.count)
-            #expect(Set(all.map(\.key)).count == all.count, "\(method.name): a key appears twice")
-            for (index, spec) in method.parameterSpecs.enumerated() {
-                let description = try ParameterCatalog.describe(family: .tuner, kind: method.rawValue, index: index)
-                #expect(description == all[index])
-                expectSame(description, spec, "\(method.name) #\(index)")
-            }
-            // Exactly the keys spec(for:) (hlr_param_bounds) knows, each once.
-            for key in ParameterKey.allCases {
-                let listed = all.filter { $0.key == key.rawValue }
-                if let spec = try? method.spec(for: key) {
-                    #expect(listed.count == 1, "\(method.name): \(key.name)")
-                    if let only = listed.first { expectSame(only, spec, "\(method.name): \(key.name)") }
-                } else {
-                    #expect(listed.isEmpty, "\(method.name): \(key.name)")
-                }
+    /// Every spec of one kind of `family` is described in spec order with its values; the
+    /// descriptions list exactly the keys `spec(for:)` (the `*_param_bounds` functions) knows, each
+    /// once. Returns the descriptions.
+    @discardableResult
+    private func expectKind<K: CatalogEnum & OptionKey>(
+        _ family: ParameterFamily, _ kind: Int, _ label: String, specs: [OptionSpec<K>],
+        spec: (K) throws -> OptionSpec<K>
+    ) throws -> [ParameterDescription] {
+        let all = try ParameterCatalog.descriptions(family: family, kind: kind)
+        #expect(all.count == specs.count, "\(label)")
+        #expect(try ParameterCatalog.count(family: family, kind: kind) == all.count)
+        for (index, expected) in specs.enumerated() {
+            let description = try ParameterCatalog.describe(family: family, kind: kind, index: index)
+            #expect(description == all[index])
+            expectSame(description, expected, "\(label) #\(index)")
+            if family != .tuner { #expect(!description.perGroup, "\(label) #\(index)") }
+        }
+        for key in K.allCases {
+            let listed = all.filter { $0.key == key.rawValue }
+            if let expected = try? spec(key) {
+                #expect(listed.count == 1, "\(label): \(key.name)")
+                if let only = listed.first { expectSame(only, expected, "\(label): \(key.name)") }
+            } else {
+                #expect(listed.isEmpty, "\(label): \(key.name)")
             }
         }
-        // initial_lr is per group in every method but Armijo (one rate shared by all groups).
+        return all
+    }
+
+    @Test func tunerOptionsMatchTheBounds() throws {
         for method in Method.allCases {
-            let all = try ParameterCatalog.descriptions(family: .tuner, kind: method.rawValue)
+            let all = try expectKind(
+                .tuner, method.rawValue, method.name, specs: method.parameterSpecs, spec: { try method.spec(for: $0) })
+            // initial_lr is per group in every method but Armijo (one rate shared by all groups).
             let initial = all.first { $0.key == ParameterKey.initialLR.rawValue }
             #expect(initial?.perGroup == (method != .armijo), "\(method.name)")
         }
@@ -52,44 +61,14 @@ import Testing
 
     @Test func scheduleParametersMatchTheBounds() throws {
         for kind in ScheduleKind.allCases {
-            let all = try ParameterCatalog.descriptions(family: .schedule, kind: kind.rawValue)
-            #expect(all.count == kind.parameterSpecs.count)
-            for (index, spec) in kind.parameterSpecs.enumerated() {
-                let description = try ParameterCatalog.describe(family: .schedule, kind: kind.rawValue, index: index)
-                expectSame(description, spec, "\(kind.name) #\(index)")
-                #expect(!description.perGroup)
-            }
-            for parameter in ScheduleParameter.allCases {
-                let listed = all.filter { $0.key == parameter.rawValue }
-                if let spec = try? kind.spec(for: parameter) {
-                    #expect(listed.count == 1, "\(kind.name): \(parameter.name)")
-                    if let only = listed.first { expectSame(only, spec, "\(kind.name): \(parameter.name)") }
-                } else {
-                    #expect(listed.isEmpty, "\(kind.name): \(parameter.name)")
-                }
-            }
+            try expectKind(.schedule, kind.rawValue, kind.name, specs: kind.parameterSpecs, spec: { try kind.spec(for: $0) })
         }
         #expect(try ParameterCatalog.count(family: .schedule, kind: ScheduleKind.join.rawValue) == 0)
     }
 
     @Test func estimatorParametersMatchTheBounds() throws {
         for kind in EstimatorKind.allCases {
-            let all = try ParameterCatalog.descriptions(family: .estimator, kind: kind.rawValue)
-            #expect(all.count == kind.parameterSpecs.count)
-            for (index, spec) in kind.parameterSpecs.enumerated() {
-                let description = try ParameterCatalog.describe(family: .estimator, kind: kind.rawValue, index: index)
-                expectSame(description, spec, "\(kind.name) #\(index)")
-                #expect(!description.perGroup)
-            }
-            for parameter in EstimatorParameter.allCases {
-                let listed = all.filter { $0.key == parameter.rawValue }
-                if let spec = try? kind.spec(for: parameter) {
-                    #expect(listed.count == 1, "\(kind.name): \(parameter.name)")
-                    if let only = listed.first { expectSame(only, spec, "\(kind.name): \(parameter.name)") }
-                } else {
-                    #expect(listed.isEmpty, "\(kind.name): \(parameter.name)")
-                }
-            }
+            try expectKind(.estimator, kind.rawValue, kind.name, specs: kind.parameterSpecs, spec: { try kind.spec(for: $0) })
         }
     }
 
