@@ -13,7 +13,11 @@ benchmark's batches, seeds 0 and 1, and at the end of every epoch records:
   library's Lanczos (`hessianlr.Lanczos(count=1)` on a `TorchOperator`, to its default
   accuracy);
 - η·λ_max / edge with heavy ball's edge 2(1 + β) (torch's SGD form, no dampening; `OptimizerDynamics.edge`):
-  below 1 the update is linearly stable along the top eigenvector of the full-batch Hessian.
+  below 1 the update is linearly stable along the top eigenvector of the full-batch Hessian;
+- the same for mini-batch Hessians: the mean over the next `BATCH_SAMPLES` batches of the
+  benchmark's order of η·λ_max(H_B) / edge, H_B the Hessian of one batch of 64 (what a step
+  actually follows; SGD's linear stability depends on the batch Hessians, not only on their mean:
+  Wu, Ma, E, NeurIPS 2018).
 
 Prints one table per cell and writes `tables.md` and `results.json` into --out.
 
@@ -41,6 +45,7 @@ from hessianlr.torch_curvature import TorchOperator  # noqa: E402
 
 MULTIPLES = (1.0, 3.0)
 SEEDS = (0, 1)
+BATCH_SAMPLES = 4
 
 
 def heavy_ball_edge(spec) -> float:
@@ -50,8 +55,14 @@ def heavy_ball_edge(spec) -> float:
     return 2 * (1 + spec.momentum)
 
 
+def lambda_max(model, loss_fn, inputs, targets) -> float:
+    """λ_max of the Hessian of loss_fn(model(inputs), targets), by the library's Lanczos."""
+    with TorchOperator.from_model(model, loss_fn, inputs, targets) as op:
+        return float(h.Lanczos(count=1).run_torch(op).eigenvalues[0])
+
+
 def trace(task_name: str, optimizer_name: str, lr: float, seed: int) -> list[dict]:
-    """Per epoch: training-set loss, λ_max of its Hessian and the HVPs Lanczos took."""
+    """Per epoch: training-set loss, λ_max of its Hessian and the mean λ_max of the next batches'."""
     task = tasks.load(task_name)
     model = task.make_model(seed)
     params = [p for p in model.parameters() if p.requires_grad]
@@ -68,11 +79,13 @@ def trace(task_name: str, optimizer_name: str, lr: float, seed: int) -> list[dic
         if (t + 1) % task.steps_per_epoch == 0:
             with torch.no_grad():
                 loss = float(task.loss_fn(model(task.x_train), task.y_train))
-            row = {"epoch": (t + 1) // task.steps_per_epoch, "loss": loss, "lambda_max": float("nan"), "hvps": 0}
+            row = {"epoch": (t + 1) // task.steps_per_epoch, "loss": loss, "lambda_max": float("nan"),
+                   "batch_lambda_max": float("nan")}
             if loss == loss and loss < float("inf"):
-                with TorchOperator.from_model(model, task.loss_fn, task.x_train, task.y_train) as op:
-                    result = h.Lanczos(count=1).run_torch(op)
-                row["lambda_max"], row["hvps"] = float(result.eigenvalues[0]), int(result.hvps)
+                row["lambda_max"] = lambda_max(model, task.loss_fn, task.x_train, task.y_train)
+                batches = [order[(t + 1 + b) % steps] for b in range(BATCH_SAMPLES)]
+                row["batch_lambda_max"] = sum(
+                    lambda_max(model, task.loss_fn, task.x_train[i], task.y_train[i]) for i in batches) / BATCH_SAMPLES
             rows.append(row)
             if not loss < 1e3:
                 break
@@ -96,7 +109,7 @@ def main():
         runs = {(m, s): trace(task_name, optimizer_name, m * best_lr, s) for m in MULTIPLES for s in SEEDS}
         results.append({"task": task_name, "optimizer": optimizer_name, "best_lr": best_lr, "edge": edge,
                         "runs": [{"lr": m * best_lr, "seed": s, "epochs": rows} for (m, s), rows in runs.items()]})
-        header = " | ".join(f"η = {m:g}·η*, seed {s}: loss, η·λ_max/edge" for m in MULTIPLES for s in SEEDS)
+        header = " | ".join(f"η = {m:g}·η*, seed {s}: loss, η·λ_max/edge (full / batch)" for m in MULTIPLES for s in SEEDS)
         lines += [f"### {task_name} × {optimizer_name}: η* = {best_lr:g}, edge 2(1 + β) = {edge:g}", "",
                   f"| epoch | {header} |", "|---:|" + "---|" * len(runs)]
         epochs = max(len(rows) for rows in runs.values())
@@ -105,7 +118,8 @@ def main():
             for (m, s), rows in runs.items():
                 if e < len(rows):
                     r = rows[e]
-                    cells.append(f"{r['loss']:.3g}, {m * best_lr * r['lambda_max'] / edge:.2f}")
+                    cells.append(f"{r['loss']:.3g}, {m * best_lr * r['lambda_max'] / edge:.2f} / "
+                                 f"{m * best_lr * r['batch_lambda_max'] / edge:.2f}")
                 else:
                     cells.append("–")
             lines.append(f"| {e + 1} | " + " | ".join(cells) + " |")
