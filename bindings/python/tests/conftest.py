@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import re
 import struct
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -30,6 +31,24 @@ def load_tool(name: str):
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def run_processes(commands: list, timeout: float, env=None) -> list:
+    """Starts every command at once (e.g. the ranks of one process group), waits for each
+    (`timeout` seconds each) and kills whatever still runs on the way out, also on failure.
+    Returns (returncode, stdout, stderr) per command."""
+    processes = [subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+                 for command in commands]
+    outputs = []
+    try:
+        for process in processes:
+            outputs.append(process.communicate(timeout=timeout))
+    finally:
+        for process in processes:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+    return [(process.returncode, out, err) for process, (out, err) in zip(processes, outputs)]
 
 
 def bits(x: float) -> int:

@@ -17,11 +17,12 @@ import contextlib
 import copy
 import json
 import os
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from conftest import run_processes
 
 torch = pytest.importorskip("torch")
 
@@ -237,20 +238,10 @@ def run_ranks(world: int, tmp: Path, scenarios: list, check_refusals: bool) -> l
     rendezvous = tmp / f"rendezvous-{world}"
     outs = [tmp / f"rank-{world}-{rank}.json" for rank in range(world)]
     argv = [json.dumps(scenarios), "1" if check_refusals else "0"]
-    processes = [subprocess.Popen([sys.executable, str(HERE), str(rank), str(world), str(rendezvous), str(out)] + argv,
-                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-                 for rank, out in enumerate(outs)]
-    outputs = []
-    try:
-        for process in processes:
-            outputs.append(process.communicate(timeout=TIMEOUT))
-    finally:
-        for process in processes:
-            if process.poll() is None:
-                process.kill()
-                process.wait()
-    for rank, (process, (_, err)) in enumerate(zip(processes, outputs)):
-        assert process.returncode == 0, f"rank {rank} of {world}: {err[-4000:]}"
+    results = run_processes([[sys.executable, str(HERE), str(rank), str(world), str(rendezvous), str(out)] + argv
+                             for rank, out in enumerate(outs)], TIMEOUT, env=env)
+    for rank, (returncode, _, err) in enumerate(results):
+        assert returncode == 0, f"rank {rank} of {world}: {err[-4000:]}"
     return [json.loads(out.read_text()) for out in outs]
 
 

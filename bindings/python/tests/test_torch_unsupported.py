@@ -8,11 +8,12 @@ it still accepts (one process, in-place changes of p.grad)."""
 from __future__ import annotations
 
 import socket
-import subprocess
 import sys
 import textwrap
 
 import pytest
+
+from conftest import run_processes
 
 torch = pytest.importorskip("torch")
 
@@ -104,20 +105,10 @@ ONE_PROCESS = COMMON + textwrap.dedent("""
 
 def run_ranks(script: str, world: int) -> None:
     port = free_port()
-    processes = [subprocess.Popen([sys.executable, "-c", script, str(rank), str(world), str(port)],
-                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-                 for rank in range(world)]
-    outputs = []
-    try:
-        for process in processes:
-            outputs.append(process.communicate(timeout=TIMEOUT))
-    finally:
-        for process in processes:
-            if process.poll() is None:
-                process.kill()
-                process.wait()
-    for rank, (process, (out, err)) in enumerate(zip(processes, outputs)):
-        assert process.returncode == 0 and out.split() == ["ok", str(rank)], f"rank {rank}: {err[-3000:]}"
+    results = run_processes([[sys.executable, "-c", script, str(rank), str(world), str(port)] for rank in range(world)],
+                            TIMEOUT)
+    for rank, (returncode, out, err) in enumerate(results):
+        assert returncode == 0 and out.split() == ["ok", str(rank)], f"rank {rank}: {err[-3000:]}"
 
 
 def test_step_and_a_driver_without_process_group_are_refused_under_two_gloo_processes():
