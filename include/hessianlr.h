@@ -920,7 +920,8 @@ typedef struct hlr_vector_ops {
      * (never aliased, v[j] unchanged), e.g. one vmapped double backward for k vectors. Hutchinson,
      * Hutch++, the diagonal, XTrace and XDiag then draw their probes and sketch products in
      * blocks (about 2 * hvp_block more work vectors for the probing ones), the spectral density
-     * steps hvp_block of its runs together (hvp_block * (steps + 1) vectors held); their
+     * steps hvp_block of its runs together (min(hvp_block, runs) * (min(steps, n) + 1) vectors
+     * held); their
      * estimates are those of one-at-a-time runs given the same products. */
     int (*hvp_block)(void *ctx, size_t k, const uint64_t *v, const uint64_t *out);
     /* Optional, appended after hvp_block (0.3.0; NULL or not covered: one dot / axpy call each):

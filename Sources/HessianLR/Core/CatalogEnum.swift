@@ -8,7 +8,7 @@
 /// before each capital that follows a lower-case letter or digit, then lower case;
 /// `initialLR` → "initial_lr", `r2Threshold` → "r2_threshold"), so each name is written once, as
 /// the case. A type overrides `name` only for a case the rule does not spell as the header does
-/// (`Method.hessianLR` → "hessianlr", `ScheduleParameter.t0` → "t_0"). `CatalogNameTests` checks
+/// (`Method.hessianLR` → "hessianlr", `ScheduleParameter.t0` → "t_0"). `CatalogEnumTests` checks
 /// every family against the header.
 public protocol CatalogEnum: CaseIterable, Hashable, Sendable, RawRepresentable where RawValue == Int {
     /// The member's name in messages and in the bindings.

@@ -157,7 +157,8 @@ public struct EstimatorConfig: Sendable, Equatable {
     /// | spectral_density | r·min(steps, n)      | r·m²·n + r·m·p (smoothing), m = min(steps, n) | m + 2 |
     ///
     /// With hvp_block = b > 1 on a backend that batches products, the probing estimators hold up
-    /// to 2b more work vectors and the spectral density b·(m + 1) + b (b runs at a time).
+    /// to 2b more work vectors and the spectral density min(b, r)·(m + 1) (min(b, r) runs at a
+    /// time).
     ///
     /// `validate(dimension:)` refuses a run whose HVP bound exceeds `maxRunHVPs` or whose
     /// smoothing exceeds `maxSmoothingPairs`; every count whose dense work would grow past n (Krylov

@@ -13,8 +13,9 @@ public struct SpectralDensityOptions: Sendable, Equatable {
     public var symmetryTolerance = 1e-3
     /// Runs stepped together, their products made in one `applyOperator(block:into:)` call
     /// (default 1, one run after another), where the backend batches products (`appliesBlocks`);
-    /// holds hvpBlock·(min(steps, n) + 1) vectors instead of min(steps, n) + 1. Every run gets
-    /// the same bits as alone, given the same products.
+    /// holds min(hvpBlock, runs)·(min(steps, n) + 1) vectors instead of min(steps, n) + 1, and
+    /// its messages name the group ("SLQ runs 0…3") rather than one run. Every run gets the same
+    /// bits as alone, given the same products.
     public var hvpBlock = 1
 
     public init() {}

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import HessianLR
 
@@ -59,8 +60,11 @@ import Testing
             options.steps = 40  // = n, the Krylov limit: a run may break down before it
             options.hvpBlock = hvpBlock
             let r = try SpectralDensity.quadrature(of: backend, options: options)
-            return (r.nodes.flatMap { $0 } + r.weights.flatMap { $0 } + r.steps.map(Double.init)
-                + [r.traceEstimate, r.maxAsymmetry, Double(r.hvpCount)], backend)
+            var values: [Double] = r.nodes.flatMap { $0 }
+            values += r.weights.flatMap { $0 }
+            values += r.steps.map { Double($0) }
+            values += [r.traceEstimate, r.maxAsymmetry, Double(r.hvpCount)]
+            return (values, backend)
         default:
             var options = XDiagOptions()
             options.matvecs = 22
@@ -87,6 +91,34 @@ import Testing
         } else {
             #expect(blocked.backend.hvps == single.backend.hvps)
         }
+    }
+
+    /// Runs of one lockstep group that stop at different steps (breakdowns near the Krylov limit
+    /// n) leave the group one by one; every run's rule is still the lone run's.
+    @Test func slqRunsOfDifferentLengthsShareABlock() throws {
+        // A spectrum from 3 down to 1e-12: the Krylov space becomes numerically invariant near n,
+        // at a step that depends on the probe.
+        let ratio: Double = 1e-12 / 3
+        let graded = DenseOperator(
+            spectrum: (0..<40).map { (i: Int) -> Double in 3 * pow(ratio, Double(i) / 39) }, reflections: 40)
+        func quadrature(_ hvpBlock: Int) throws -> (SpectralQuadrature, TrackingBackend) {
+            let backend = try TrackingBackend(graded)
+            backend.batches = true
+            var options = SpectralDensityOptions()
+            options.runs = 6
+            options.steps = 40
+            options.hvpBlock = hvpBlock
+            return (try SpectralDensity.quadrature(of: backend, options: options), backend)
+        }
+        let (alone, _) = try quadrature(1)
+        let (together, backend) = try quadrature(8)
+        #expect(Set(alone.steps).count > 1, "the runs should stop at different steps: \(alone.steps)")
+        #expect(backend.blockSizes.max() == 6 && backend.blockSizes.min()! < 6)  // runs leave the group
+        #expect(together.steps == alone.steps && together.hvpCount == alone.hvpCount)
+        #expect(together.nodes.map { $0.map(\.bitPattern) } == alone.nodes.map { $0.map(\.bitPattern) })
+        #expect(together.weights.map { $0.map(\.bitPattern) } == alone.weights.map { $0.map(\.bitPattern) })
+        #expect(together.traceEstimate.bitPattern == alone.traceEstimate.bitPattern)
+        #expect(backend.live == 0)
     }
 
     @Test(arguments: 0..<8)

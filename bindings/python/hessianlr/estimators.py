@@ -41,7 +41,7 @@ Each estimator is a configuration handle (create, set, run, read). Runs:
 to that many HVPs in one call of a backend that batches them (``hvp_block(vs, outs)``; the torch
 operator's is one vmapped double backward): the same estimate as one at a time given the same
 products, at about 2·hvp_block more work vectors for the probing estimators; SpectralDensity steps
-that many of its runs together (hvp_block·(steps + 1) vectors).
+that many of its runs together (min(hvp_block, runs)·(min(steps, n) + 1) vectors).
 
 Each run returns a result object (:class:`LanczosResult`, :class:`PowerIterationResult`,
 :class:`TraceResult`, :class:`DiagonalResult`, :class:`DensityResult`) with the HVP count and a
