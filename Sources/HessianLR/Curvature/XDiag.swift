@@ -19,7 +19,9 @@ public struct XDiagOptions: Sendable, Equatable {
     public var symmetryTolerance = 1e-3
     /// Products per call of a backend that batches them (default 1; see
     /// `HutchinsonOptions.hvpBlock`): the sketch's AΩ and AQ in blocks of this many (no extra
-    /// work vectors: one test vector per product of a block), the same bits for any value.
+    /// work vectors: one test vector per product of a block), and the rank-deficient fallback's
+    /// residual probes too (3·(hvpBlock − 1) more work vectors there); the same bits for any
+    /// value.
     public var hvpBlock = 1
 
     public init() {}
@@ -281,21 +283,37 @@ public enum XDiag {
         let blockCount = options.blocks?.groupCount ?? 0
         var blockMoments = RunningMoments(series: blockCount)
         if probes > 0 {
-            let projected = try session.scratch()
-            for index in 0..<probes {
-                let label = budget / 2 + index
-                try session.probe(probe, seed: options.seed, stream: .xdiag, index: label, distribution: options.distribution)
-                try session.backend.copy(probe, to: projected)
-                _ = try session.project(projected, against: basis, "residual probe \(label), pass 1")
-                _ = try session.project(projected, against: basis, "residual probe \(label), pass 2")
-                try session.apply(projected, into: work)
-                _ = try session.project(work, against: basis, "A·residual probe \(label), pass 1")
-                _ = try session.project(work, against: basis, "A·residual probe \(label), pass 2")
-                moments.add([try session.dot(probe, work, "gᵀ(I−P)A(I−P)g (residual probe \(label))")])
-                if let blocks = options.blocks {
-                    blockMoments.add(try session.blockDots(probe, work, blocks: blocks, "gᵀE_b(I−P)A(I−P)g"))
+            // Up to blockSize probes at a time: fill and project each, one block of products, then
+            // each probe's terms in probe order (the bits of one probe at a time).
+            let width = Swift.min(session.blockSize, probes)
+            var gs = [probe], projected = [try session.scratch()], products = [work]
+            for _ in 1..<width {
+                gs.append(try session.scratch())
+                projected.append(try session.scratch())
+                products.append(try session.scratch())
+            }
+            var first = 0
+            while first < probes {
+                let size = Swift.min(width, probes - first)
+                for j in 0..<size {
+                    let label = budget / 2 + first + j
+                    try session.probe(gs[j], seed: options.seed, stream: .xdiag, index: label, distribution: options.distribution)
+                    try session.backend.copy(gs[j], to: projected[j])
+                    _ = try session.project(projected[j], against: basis, "residual probe \(label), pass 1")
+                    _ = try session.project(projected[j], against: basis, "residual probe \(label), pass 2")
                 }
-                try session.backend.multiplyAccumulate(1 / Double(probes), probe, work, into: diagonal)
+                try session.apply(block: Array(projected[0..<size]), into: Array(products[0..<size]))
+                for j in 0..<size {
+                    let label = budget / 2 + first + j
+                    _ = try session.project(products[j], against: basis, "A·residual probe \(label), pass 1")
+                    _ = try session.project(products[j], against: basis, "A·residual probe \(label), pass 2")
+                    moments.add([try session.dot(gs[j], products[j], "gᵀ(I−P)A(I−P)g (residual probe \(label))")])
+                    if let blocks = options.blocks {
+                        blockMoments.add(try session.blockDots(gs[j], products[j], blocks: blocks, "gᵀE_b(I−P)A(I−P)g"))
+                    }
+                    try session.backend.multiplyAccumulate(1 / Double(probes), gs[j], products[j], into: diagonal)
+                }
+                first += size
             }
         }
         var errors: [Double] = []

@@ -93,6 +93,31 @@ import Testing
         }
     }
 
+    /// XDiag on an operator of rank 6 < s = 15 test vectors: the rank-deficient fallback's
+    /// residual probes go in blocks and give the one-at-a-time bits.
+    @Test func xdiagFallbackProbesInBlocks() throws {
+        let lowRank = DenseOperator(spectrum: (0..<40).map { (i: Int) -> Double in i < 6 ? 3 / Double(i + 1) : 0 })
+        func estimate(_ hvpBlock: Int, batches: Bool) throws -> ([Double], TrackingBackend) {
+            let backend = try TrackingBackend(lowRank)
+            backend.batches = batches
+            var options = XDiagOptions()
+            options.matvecs = 30
+            options.hvpBlock = hvpBlock
+            let r = try XDiag.estimate(of: backend, options: options)
+            defer { backend.release(r.diagonal) }
+            #expect(r.sketchRank < 15, "the fallback should run: rank \(r.sketchRank)")
+            var values = [r.traceEstimate, Double(r.samples), Double(r.hvpCount)]
+            values += r.diagonal.withUnsafeBufferPointer { Array($0) }
+            return (values, backend)
+        }
+        let (single, _) = try estimate(1, batches: true)
+        let (blocked, backend) = try estimate(4, batches: true)
+        #expect(single[1] > 0, "the fallback should draw residual probes")
+        #expect(backend.blockSizes.allSatisfy { (2...4).contains($0) } && !backend.blockSizes.isEmpty)
+        #expect(blocked.map(\.bitPattern) == single.map(\.bitPattern))
+        #expect(backend.live == 0)
+    }
+
     /// Runs of one lockstep group that stop at different steps (breakdowns near the Krylov limit
     /// n) leave the group one by one; every run's rule is still the lone run's.
     @Test func slqRunsOfDifferentLengthsShareABlock() throws {
