@@ -50,19 +50,20 @@ public struct OptionSpec<Key: OptionKey>: Sendable, Equatable {
 
     /// Checks one value: finite (or, with `infiniteBounds`, equal to an infinite bound, and then
     /// NaN is called "not a number"), within [minimum, maximum], integral if required. Every
-    /// message starts with `name`.
-    func check(_ value: Double, name: String, infiniteBounds: Bool = false) throws(HLRError) {
+    /// message starts with `name`, which is formed only for a message (names come from the
+    /// catalog by reflection, and `set` runs on every observation of some methods).
+    func check(_ value: Double, name: @autoclosure () -> String, infiniteBounds: Bool = false) throws(HLRError) {
         if infiniteBounds && value.isNaN {
-            throw .invalid("\(name) must be a number, got nan")
+            throw .invalid("\(name()) must be a number, got nan")
         }
         guard value.isFinite || (infiniteBounds && (value == minimum || value == maximum)) else {
-            throw .invalid("\(name) must be finite, got \(value)")
+            throw .invalid("\(name()) must be finite, got \(value)")
         }
         guard value >= minimum && value <= maximum else {
-            throw .invalid("\(name) must be in [\(minimum), \(maximum)], got \(value)")
+            throw .invalid("\(name()) must be in [\(minimum), \(maximum)], got \(value)")
         }
         if integral && value.rounded(.towardZero) != value {
-            throw .invalid("\(name) must be an integer, got \(value)")
+            throw .invalid("\(name()) must be an integer, got \(value)")
         }
     }
 }
