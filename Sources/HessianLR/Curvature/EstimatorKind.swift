@@ -35,102 +35,20 @@ public enum EstimatorKind: Int, CatalogEnum {
         return kind
     }
 
-    /// Ranges and defaults of every parameter this kind has, in a fixed order. Defaults are the
-    /// estimators' own (`LanczosOptions()`, `HutchPlusPlusOptions()`, …), with a sentinel where
-    /// Swift uses nil: sketch_size 0 and sigma 0 mean automatic, grid_lower −∞ and grid_upper +∞
-    /// mean automatic.
+    /// Ranges and defaults of every parameter this kind has, in a fixed order: its options
+    /// struct's table (EstimatorOptions.swift), defaults the estimators' own (`LanczosOptions()`,
+    /// `HutchPlusPlusOptions()`, …), with a sentinel where Swift uses nil: sketch_size 0 and
+    /// sigma 0 mean automatic, grid_lower −∞ and grid_upper +∞ mean automatic.
     public var parameterSpecs: [EstimatorParameterSpec] {
-        typealias Spec = EstimatorParameterSpec
-        let threads = Spec.count(.threads, minimum: 1, maximum: Spec.maxThreads, default: 1)
         switch self {
-        case .lanczos:
-            let d = LanczosOptions()
-            return [
-                Spec.count(.count, minimum: 1, maximum: Spec.maxVectors, default: d.count),
-                Spec.choice(.which, EigenTarget.self, default: d.which.rawValue),
-                Spec(.tolerance, minimum: .leastNormalMagnitude, maximum: .greatestFiniteMagnitude, default: d.tolerance),
-                Spec.count(.maxDimension, minimum: 1, maximum: Spec.maxVectors, default: d.maxDimension),
-                Spec.choice(.distribution, ProbeDistribution.self, default: d.distribution.rawValue),
-                Spec.flag(.computeVectors, default: d.computeVectors),
-                Spec(.symmetryTolerance, minimum: .leastNormalMagnitude, maximum: .infinity, default: d.symmetryTolerance),
-                threads,
-                Spec(.eigenvalueTolerance, minimum: 0, maximum: .greatestFiniteMagnitude, default: d.eigenvalueTolerance),
-            ]
-        case .powerIteration:
-            let d = PowerIterationOptions()
-            return [
-                Spec.count(.count, minimum: 1, maximum: Spec.maxVectors, default: d.count),
-                Spec(.tolerance, minimum: 0, maximum: .greatestFiniteMagnitude, default: d.tolerance),
-                Spec.count(.maxIterations, minimum: 1, maximum: Spec.maxCount, default: d.maxIterations),
-                Spec.choice(.distribution, ProbeDistribution.self, default: d.distribution.rawValue),
-                Spec.flag(.computeVectors, default: d.computeVectors),
-                Spec(.symmetryTolerance, minimum: .leastNormalMagnitude, maximum: .infinity, default: d.symmetryTolerance),
-                threads,
-            ]
-        case .hutchinson:
-            let d = HutchinsonOptions()
-            return [
-                Spec.count(.samples, minimum: 1, maximum: Spec.maxCount, default: d.maxSamples),
-                Spec(.relativeTolerance, minimum: 0, maximum: .greatestFiniteMagnitude, default: d.relativeTolerance),
-                Spec.count(.minSamples, minimum: 2, maximum: Spec.maxCount, default: d.minSamples),
-                Spec.choice(.distribution, ProbeDistribution.self, default: d.distribution.rawValue),
-                Spec(.symmetryTolerance, minimum: .leastNormalMagnitude, maximum: .infinity, default: d.symmetryTolerance),
-                threads,
-                Spec.count(.hvpBlock, minimum: 1, maximum: Spec.maxVectors, default: d.hvpBlock),
-            ]
-        case .hutchPlusPlus:
-            let d = HutchPlusPlusOptions()
-            return [
-                Spec.count(.matvecs, minimum: 1, maximum: Spec.maxCount, default: d.matvecs),
-                Spec.count(.sketchSize, minimum: 0, maximum: Spec.maxVectors, default: d.sketchSize ?? 0),
-                Spec(.relativeTolerance, minimum: 0, maximum: .greatestFiniteMagnitude, default: d.relativeTolerance),
-                Spec.count(.minSamples, minimum: 2, maximum: Spec.maxCount, default: d.minResidualSamples),
-                Spec.choice(.distribution, ProbeDistribution.self, default: d.distribution.rawValue),
-                Spec(.symmetryTolerance, minimum: .leastNormalMagnitude, maximum: .infinity, default: d.symmetryTolerance),
-                threads,
-                Spec.count(.hvpBlock, minimum: 1, maximum: Spec.maxVectors, default: d.hvpBlock),
-            ]
-        case .diagonal:
-            let d = DiagonalOptions()
-            return [
-                Spec.count(.samples, minimum: 1, maximum: Spec.maxCount, default: d.samples),
-                Spec(.symmetryTolerance, minimum: .leastNormalMagnitude, maximum: .infinity, default: d.symmetryTolerance),
-                threads,
-                Spec.count(.hvpBlock, minimum: 1, maximum: Spec.maxVectors, default: d.hvpBlock),
-            ]
-        case .spectralDensity:
-            let d = SpectralDensityOptions()
-            let g = DensityGridOptions()
-            return [
-                Spec.count(.runs, minimum: 1, maximum: Spec.maxVectors, default: d.runs),
-                Spec.count(.steps, minimum: 1, maximum: Spec.maxVectors, default: d.steps),
-                Spec.choice(.distribution, ProbeDistribution.self, default: d.distribution.rawValue),
-                Spec(.symmetryTolerance, minimum: .leastNormalMagnitude, maximum: .infinity, default: d.symmetryTolerance),
-                Spec.count(.gridPoints, minimum: 2, maximum: 10_000_000, default: g.points),
-                Spec(.sigma, minimum: 0, maximum: .greatestFiniteMagnitude, default: g.sigma ?? 0),
-                Spec(.gridLower, minimum: -.infinity, maximum: .greatestFiniteMagnitude, default: g.lower ?? -.infinity),
-                Spec(.gridUpper, minimum: -.greatestFiniteMagnitude, maximum: .infinity, default: g.upper ?? .infinity),
-                threads,
-                Spec.count(.hvpBlock, minimum: 1, maximum: Spec.maxVectors, default: d.hvpBlock),
-            ]
-        case .xtrace:
-            let d = XTraceOptions()
-            return [
-                Spec.count(.matvecs, minimum: 2, maximum: 2 * Spec.maxVectors, default: d.matvecs),
-                Spec.choice(.distribution, ProbeDistribution.self, default: d.distribution.rawValue),
-                Spec(.symmetryTolerance, minimum: .leastNormalMagnitude, maximum: .infinity, default: d.symmetryTolerance),
-                threads,
-                Spec.count(.hvpBlock, minimum: 1, maximum: Spec.maxVectors, default: d.hvpBlock),
-            ]
-        case .xdiag:
-            let d = XDiagOptions()
-            return [
-                Spec.count(.matvecs, minimum: 2, maximum: 2 * Spec.maxVectors, default: d.matvecs),
-                Spec.choice(.distribution, ProbeDistribution.self, default: d.distribution.rawValue),
-                Spec(.symmetryTolerance, minimum: .leastNormalMagnitude, maximum: .infinity, default: d.symmetryTolerance),
-                threads,
-                Spec.count(.hvpBlock, minimum: 1, maximum: Spec.maxVectors, default: d.hvpBlock),
-            ]
+        case .lanczos: return LanczosOptions.parameterSpecs
+        case .powerIteration: return PowerIterationOptions.parameterSpecs
+        case .hutchinson: return HutchinsonOptions.parameterSpecs
+        case .hutchPlusPlus: return HutchPlusPlusOptions.parameterSpecs
+        case .diagonal: return DiagonalOptions.parameterSpecs
+        case .spectralDensity: return SpectralDensityRunOptions.parameterSpecs
+        case .xtrace: return XTraceOptions.parameterSpecs
+        case .xdiag: return XDiagOptions.parameterSpecs
         }
     }
 

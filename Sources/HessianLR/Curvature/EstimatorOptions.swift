@@ -1,111 +1,120 @@
-/// The typed options an `EstimatorConfig` passes to each estimator: parameters map one to one
-/// onto option fields, sentinels onto nil (sketch_size 0, sigma 0, grid_lower −∞, grid_upper +∞),
-/// the seed and the blocks are copied. A configuration with default parameters gives exactly the
-/// estimators' default options (`EstimatorConfigTests` checks it).
+/// The typed options an `EstimatorConfig` passes to each estimator, and each kind's parameter
+/// table: parameters map one to one onto option fields (`EstimatorField`), sentinels onto nil
+/// (sketch_size 0, sigma 0, grid_lower −∞, grid_upper +∞), the seed and the blocks are copied. A
+/// configuration with default parameters gives exactly the estimators' default options
+/// (`EstimatorConfigTests` checks it). The order of each table is the kind's parameter order.
 extension EstimatorConfig {
-    public var lanczosOptions: LanczosOptions {
-        var options = LanczosOptions()
-        options.count = integer(.count)
-        options.which = EigenTarget(rawValue: integer(.which)) ?? options.which
-        options.tolerance = double(.tolerance)
-        options.maxDimension = integer(.maxDimension)
-        options.seed = seed
-        options.distribution = ProbeDistribution(rawValue: integer(.distribution)) ?? options.distribution
-        options.computeVectors = integer(.computeVectors) == 1
-        options.symmetryTolerance = double(.symmetryTolerance)
-        options.eigenvalueTolerance = double(.eigenvalueTolerance)
-        return options
-    }
-
-    public var powerIterationOptions: PowerIterationOptions {
-        var options = PowerIterationOptions()
-        options.count = integer(.count)
-        options.tolerance = double(.tolerance)
-        options.maxIterations = integer(.maxIterations)
-        options.symmetryTolerance = double(.symmetryTolerance)
-        options.seed = seed
-        options.distribution = ProbeDistribution(rawValue: integer(.distribution)) ?? options.distribution
-        options.computeVectors = integer(.computeVectors) == 1
-        return options
-    }
-
-    public var hutchinsonOptions: HutchinsonOptions {
-        var options = HutchinsonOptions()
-        options.maxSamples = integer(.samples)
-        options.relativeTolerance = double(.relativeTolerance)
-        options.minSamples = integer(.minSamples)
-        options.distribution = ProbeDistribution(rawValue: integer(.distribution)) ?? options.distribution
-        options.symmetryTolerance = double(.symmetryTolerance)
+    /// The options of type `O` this configuration describes: `O()` with every parameter of the
+    /// table written from the configuration's values, the seed and the blocks.
+    public func options<O: EstimatorOptionsTable>(_: O.Type = O.self) -> O {
+        var options = O()
+        for field in O.fields {
+            if let value = values[field.parameter] { field.write(&options, value) }
+        }
         options.seed = seed
         options.blocks = blocks
-        options.hvpBlock = integer(.hvpBlock)
         return options
     }
 
-    public var hutchPlusPlusOptions: HutchPlusPlusOptions {
-        var options = HutchPlusPlusOptions()
-        options.matvecs = integer(.matvecs)
-        let sketch = integer(.sketchSize)
-        options.sketchSize = sketch == 0 ? nil : sketch
-        options.relativeTolerance = double(.relativeTolerance)
-        options.minResidualSamples = integer(.minSamples)
-        options.distribution = ProbeDistribution(rawValue: integer(.distribution)) ?? options.distribution
-        options.symmetryTolerance = double(.symmetryTolerance)
-        options.seed = seed
-        options.blocks = blocks
-        options.hvpBlock = integer(.hvpBlock)
-        return options
+    public var lanczosOptions: LanczosOptions { options() }
+    public var powerIterationOptions: PowerIterationOptions { options() }
+    public var hutchinsonOptions: HutchinsonOptions { options() }
+    public var hutchPlusPlusOptions: HutchPlusPlusOptions { options() }
+    public var xtraceOptions: XTraceOptions { options() }
+    public var xdiagOptions: XDiagOptions { options() }
+    public var diagonalOptions: DiagonalOptions { options() }
+    public var spectralDensityOptions: SpectralDensityOptions { options(SpectralDensityRunOptions.self).density }
+    public var densityGridOptions: DensityGridOptions { options(SpectralDensityRunOptions.self).grid }
+}
+
+private typealias Limits = EstimatorParameterSpec
+
+extension LanczosOptions: EstimatorOptionsTable {
+    public static let fields: [EstimatorField<Self>] = [
+        .count(.count, \.count, minimum: 1, maximum: Limits.maxVectors),
+        .choice(.which, \.which),
+        .real(.tolerance, \.tolerance, minimum: .leastNormalMagnitude, maximum: .greatestFiniteMagnitude),
+        .count(.maxDimension, \.maxDimension, minimum: 1, maximum: Limits.maxVectors),
+        .distribution(\.distribution),
+        .flag(.computeVectors, \.computeVectors),
+        .symmetryTolerance(\.symmetryTolerance),
+        .threads,
+        .real(.eigenvalueTolerance, \.eigenvalueTolerance, minimum: 0, maximum: .greatestFiniteMagnitude),
+    ]
+}
+
+extension PowerIterationOptions: EstimatorOptionsTable {
+    public static let fields: [EstimatorField<Self>] = [
+        .count(.count, \.count, minimum: 1, maximum: Limits.maxVectors),
+        .real(.tolerance, \.tolerance, minimum: 0, maximum: .greatestFiniteMagnitude),
+        .count(.maxIterations, \.maxIterations, minimum: 1, maximum: Limits.maxCount),
+        .distribution(\.distribution),
+        .flag(.computeVectors, \.computeVectors),
+        .symmetryTolerance(\.symmetryTolerance),
+        .threads,
+    ]
+}
+
+extension HutchinsonOptions: EstimatorOptionsTable, BlockedProbeOptions {
+    public static let fields: [EstimatorField<Self>] = [
+        .count(.samples, \.maxSamples, minimum: 1, maximum: Limits.maxCount),
+        .real(.relativeTolerance, \.relativeTolerance, minimum: 0, maximum: .greatestFiniteMagnitude),
+        .count(.minSamples, \.minSamples, minimum: 2, maximum: Limits.maxCount),
+    ] + EstimatorField.probeTail
+}
+
+extension HutchPlusPlusOptions: EstimatorOptionsTable, BlockedProbeOptions {
+    public static let fields: [EstimatorField<Self>] = [
+        .count(.matvecs, \.matvecs, minimum: 1, maximum: Limits.maxCount),
+        .optionalCount(.sketchSize, \.sketchSize, maximum: Limits.maxVectors),
+        .real(.relativeTolerance, \.relativeTolerance, minimum: 0, maximum: .greatestFiniteMagnitude),
+        .count(.minSamples, \.minResidualSamples, minimum: 2, maximum: Limits.maxCount),
+    ] + EstimatorField.probeTail
+}
+
+extension DiagonalOptions: EstimatorOptionsTable {
+    public static let fields: [EstimatorField<Self>] = [
+        .count(.samples, \.samples, minimum: 1, maximum: Limits.maxCount),
+        .symmetryTolerance(\.symmetryTolerance),
+        .threads,
+        .hvpBlock(\.hvpBlock),
+    ]
+}
+
+/// What a spectral-density configuration sets: the quadrature's options and the grid's.
+public struct SpectralDensityRunOptions: EstimatorOptionsTable, Equatable {
+    public var density = SpectralDensityOptions()
+    public var grid = DensityGridOptions()
+
+    public init() {}
+
+    public var seed: UInt64 {
+        get { density.seed }
+        set { density.seed = newValue }
     }
 
-    public var xtraceOptions: XTraceOptions {
-        var options = XTraceOptions()
-        options.matvecs = integer(.matvecs)
-        options.distribution = ProbeDistribution(rawValue: integer(.distribution)) ?? options.distribution
-        options.symmetryTolerance = double(.symmetryTolerance)
-        options.seed = seed
-        options.hvpBlock = integer(.hvpBlock)
-        return options
-    }
+    public static let fields: [EstimatorField<Self>] = [
+        .count(.runs, \.density.runs, minimum: 1, maximum: Limits.maxVectors),
+        .count(.steps, \.density.steps, minimum: 1, maximum: Limits.maxVectors),
+        .distribution(\.density.distribution),
+        .symmetryTolerance(\.density.symmetryTolerance),
+        .count(.gridPoints, \.grid.points, minimum: 2, maximum: 10_000_000),
+        .optionalReal(.sigma, \.grid.sigma, minimum: 0, maximum: .greatestFiniteMagnitude, automatic: 0),
+        .optionalReal(.gridLower, \.grid.lower, minimum: -.infinity, maximum: .greatestFiniteMagnitude, automatic: -.infinity),
+        .optionalReal(.gridUpper, \.grid.upper, minimum: -.greatestFiniteMagnitude, maximum: .infinity, automatic: .infinity),
+        .threads,
+        .hvpBlock(\.density.hvpBlock),
+    ]
+}
 
-    public var xdiagOptions: XDiagOptions {
-        var options = XDiagOptions()
-        options.matvecs = integer(.matvecs)
-        options.distribution = ProbeDistribution(rawValue: integer(.distribution)) ?? options.distribution
-        options.symmetryTolerance = double(.symmetryTolerance)
-        options.seed = seed
-        options.blocks = blocks
-        options.hvpBlock = integer(.hvpBlock)
-        return options
-    }
+extension XTraceOptions: EstimatorOptionsTable, BlockedProbeOptions {
+    public static let fields: [EstimatorField<Self>] = [
+        .count(.matvecs, \.matvecs, minimum: 2, maximum: 2 * Limits.maxVectors),
+    ] + EstimatorField.probeTail
+}
 
-    public var diagonalOptions: DiagonalOptions {
-        var options = DiagonalOptions()
-        options.samples = integer(.samples)
-        options.symmetryTolerance = double(.symmetryTolerance)
-        options.seed = seed
-        options.blocks = blocks
-        options.hvpBlock = integer(.hvpBlock)
-        return options
-    }
-
-    public var spectralDensityOptions: SpectralDensityOptions {
-        var options = SpectralDensityOptions()
-        options.runs = integer(.runs)
-        options.steps = integer(.steps)
-        options.distribution = ProbeDistribution(rawValue: integer(.distribution)) ?? options.distribution
-        options.seed = seed
-        options.symmetryTolerance = double(.symmetryTolerance)
-        options.hvpBlock = integer(.hvpBlock)
-        return options
-    }
-
-    public var densityGridOptions: DensityGridOptions {
-        var options = DensityGridOptions()
-        options.points = integer(.gridPoints)
-        let sigma = double(.sigma), lower = double(.gridLower), upper = double(.gridUpper)
-        options.sigma = sigma == 0 ? nil : sigma
-        options.lower = lower.isFinite ? lower : nil
-        options.upper = upper.isFinite ? upper : nil
-        return options
-    }
+extension XDiagOptions: EstimatorOptionsTable, BlockedProbeOptions {
+    public static let fields: [EstimatorField<Self>] = [
+        .count(.matvecs, \.matvecs, minimum: 2, maximum: 2 * Limits.maxVectors),
+    ] + EstimatorField.probeTail
 }

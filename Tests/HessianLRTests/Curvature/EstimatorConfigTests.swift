@@ -43,6 +43,35 @@ import Testing
         #expect(EstimatorConfig(.spectralDensity).densityGridOptions == DensityGridOptions())
     }
 
+    /// Every parameter reaches its option field: a valid non-default value set on the
+    /// configuration (the range's finite end that is not the default) is what the options hold.
+    @Test func everyParameterReachesItsField() throws {
+        func expectFieldsReached<O: EstimatorOptionsTable>(_ kind: EstimatorKind, _: O.Type) throws {
+            #expect(O.parameterSpecs == kind.parameterSpecs, "\(kind.name)")
+            for field in O.fields where field.parameter != .threads {
+                let spec = try kind.spec(for: field.parameter)
+                let value = try #require(
+                    [spec.minimum, spec.maximum].first { $0.isFinite && $0 != spec.defaultValue },
+                    "\(kind.name): \(field.parameter.name)")
+                var config = EstimatorConfig(kind)
+                try config.set(field.parameter, value)
+                #expect(field.read(config.options(O.self)) == value, "\(kind.name): \(field.parameter.name)")
+                #expect(field.read(EstimatorConfig(kind).options(O.self)) == spec.defaultValue)
+            }
+        }
+        try expectFieldsReached(.lanczos, LanczosOptions.self)
+        try expectFieldsReached(.powerIteration, PowerIterationOptions.self)
+        try expectFieldsReached(.hutchinson, HutchinsonOptions.self)
+        try expectFieldsReached(.hutchPlusPlus, HutchPlusPlusOptions.self)
+        try expectFieldsReached(.diagonal, DiagonalOptions.self)
+        try expectFieldsReached(.spectralDensity, SpectralDensityRunOptions.self)
+        try expectFieldsReached(.xtrace, XTraceOptions.self)
+        try expectFieldsReached(.xdiag, XDiagOptions.self)
+        var seeded = EstimatorConfig(.spectralDensity)
+        seeded.seed = 42
+        #expect(seeded.spectralDensityOptions.seed == 42)
+    }
+
     @Test func stableRawValues() {
         #expect(EstimatorKind.allCases.map(\.rawValue) == Array(1...8))
         #expect(EstimatorParameter.allCases.map(\.rawValue) == Array(1...22))
