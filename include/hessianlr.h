@@ -113,9 +113,13 @@ typedef enum hlr_method {
     HLR_METHOD_HESSIANLR = 1,  /* lr* = g'd / d'Hd with warmup, bounds, EMA, clamp (seed 000)   */
     HLR_METHOD_CDAT      = 2,  /* sigma * EMA(max(g'u, 0)) / EMA(|u'Hu| + eps) (seed 002)       */
     HLR_METHOD_GEN       = 3,  /* quadratic fit of forward losses at +-lr probes (GeN, seed 001) */
-    HLR_METHOD_HIDLR     = 4,  /* per-group rates from random per-group probes (Hi-DLR, seed 001) */
-    HLR_METHOD_ARMIJO    = 5,  /* Armijo backtracking line search, one rate for all groups       */
-    HLR_METHOD_CONSTANT  = 6,  /* initial_lr per group; with a schedule attached, its shape     */
+    HLR_METHOD_HIDLR     = 4,  /* Hi-DLR: per-group rates from a least-squares quadratic over random
+                                  per-group probes (seed 001). */
+    HLR_METHOD_ARMIJO    = 5,  /* Armijo backtracking line search, one rate shared by all groups (seed
+                                  002's baseline, optax defaults). */
+    HLR_METHOD_CONSTANT  = 6,  /* A constant rate per group (`initial_lr`); with a base schedule
+                                  attached (hlr_tuner_set_schedule), the schedule's shape: lr_k(t) =
+                                  initial_lr_k · factor(t). */
     /* The recommended mode: at the first step a bracket search over 13 forward losses along the
      * optimizer's update (rows 0, 4^-6 .. 4^6 times the rates), then every 1..update_period steps
      * (adaptive) the quadratic model of 3 forward losses (rows -1, 0, +1) along the optimizer's
@@ -130,18 +134,23 @@ typedef enum hlr_method {
      * _MOMENTUM, _DAMPENING, _NESTEROV): the bracket divides by the optimizer's steady-state gain,
      * the slope point depends on its momentum. README.md and
      * Sources/HessianLR/Tuners/Auto/AutoRule.swift have the derivation and every default. */
-    HLR_METHOD_AUTO      = 7,  /* the recommended mode: forward losses along the update */
+    HLR_METHOD_AUTO      = 7,  /* The recommended mode: a wide bracket search at the first step, then
+                                  the quadratic model of forward losses along the optimizer's previous
+                                  update, averaged (AutoRule.swift documents the algorithm). */
 } hlr_method;
 
 /* Option keys (value type double; integer options reject fractional values). Each method has a
  * subset; hlr_param_bounds gives a method's range and default of each key (HLR_ERR_UNKNOWN_KEY
  * for keys the method lacks). Defaults in brackets are HessianLR's. */
 typedef enum hlr_param {
-    HLR_PARAM_INITIAL_LR                = 1,  /* per group: eta0, warmup target                 */
+    HLR_PARAM_INITIAL_LR                = 1,  /* η₀, the learning rate before the first curvature update
+                                                 and the warmup target (per group). */
     HLR_PARAM_WARMUP_STEPS              = 2,  /* W: lr(t) = eta0*(t+1)/W for t < W              */
     HLR_PARAM_UPDATE_PERIOD             = 3,  /* P: curvature at t >= W, (t-W) % P == 0         */
-    HLR_PARAM_LR_BOUND_LOW              = 4,  /* candidate >= low*lr, in (0, 1]                 */
-    HLR_PARAM_LR_BOUND_HIGH             = 5,  /* candidate <= high*lr, >= 1                     */
+    HLR_PARAM_LR_BOUND_LOW              = 4,  /* Lower multiplicative bound on the change per update:
+                                                 candidate ≥ low·lr. */
+    HLR_PARAM_LR_BOUND_HIGH             = 5,  /* Upper multiplicative bound on the change per update:
+                                                 candidate ≤ high·lr. */
     HLR_PARAM_LR_MIN                    = 6,  /* absolute floor, <= lr_max                      */
     HLR_PARAM_LR_MAX                    = 7,  /* absolute ceiling; +INFINITY = none           */
     /* Each method's ranges and defaults: hlr_param_info(HLR_FAMILY_TUNER, method, ...). lr_max is
@@ -149,27 +158,44 @@ typedef enum hlr_param {
      * a rate handed out is always finite (at most DBL_MAX; GeN and Hi-DLR also keep
      * probe_scale * lr <= 1e150). */
     HLR_PARAM_SMOOTHING                 = 8,  /* beta of lr <- beta*lr + (1-beta)*cand, [0,1)       */
-    HLR_PARAM_NEGATIVE_CURVATURE_DECAY  = 9,  /* candidate = decay*lr when d'Hd <= 0           */
-    HLR_PARAM_DIRECTION                = 10,  /* HLR_DIRECTION_GRADIENT or _UPDATE              */
-    HLR_PARAM_SIGMA                    = 11,  /* CDAT: 2 on the edge, 1 quadratically greedy    */
-    HLR_PARAM_EPSILON                  = 12,  /* CDAT: eps of d = |u'Hu| + eps                  */
-    HLR_PARAM_SHARPNESS                = 13,  /* CDAT, per group: caller's lambda_max (0: none)  */
-    HLR_PARAM_PROBE_COUNT              = 14,  /* GeN (>= 3), Hi-DLR (0: automatic): probes      */
+    HLR_PARAM_NEGATIVE_CURVATURE_DECAY  = 9,  /* Factor applied to the current lr when dᵀHd ≤ 0
+                                                 (negative or zero curvature). */
+    HLR_PARAM_DIRECTION                = 10,  /* 0: d = g (gradient); 1: d = u (the optimizer's update,
+                                                 step w ← w − η·u). */
+    HLR_PARAM_SIGMA                    = 11,  /* σ of CDAT, η = σ·n̂/d̂: 2 keeps training on the edge of
+                                                 stability, 1 is quadratically greedy. */
+    HLR_PARAM_EPSILON                  = 12,  /* ε of CDAT's denominator d = |uᵀHu| + ε, in the units of
+                                                 uᵀHu. */
+    HLR_PARAM_SHARPNESS                = 13,  /* Per group: λ_max of the Hessian (sharpness) supplied by
+                                                 the caller for the edge-of-stability diagnostic
+                                                 η·λ_max; 0 = not supplied. Never changes a rate. */
+    HLR_PARAM_PROBE_COUNT              = 14,  /* m, number of forward-loss probes per update (GeN: ≥ 3;
+                                                 Hi-DLR: 0 = automatic). */
     HLR_PARAM_PROBE_SCALE              = 15,  /* GeN, Hi-DLR: probe steps are +-scale*lr        */
     HLR_PARAM_R2_THRESHOLD             = 16,  /* GeN, Hi-DLR: fits need R^2 above this          */
     HLR_PARAM_FIT_FAILURE_DECAY        = 17,  /* GeN, Hi-DLR: rate factor on a failed fit       */
-    HLR_PARAM_SEED                     = 18,  /* Hi-DLR: seed of the random probes              */
-    HLR_PARAM_MODEL                    = 19,  /* Hi-DLR: HLR_MODEL_DIAGONAL or HLR_MODEL_FULL   */
-    HLR_PARAM_EIGEN_FLOOR              = 20,  /* Hi-DLR full model: eigenvalue floor (relative) */
+    HLR_PARAM_SEED                     = 18,  /* Seed of the counter-based generator of random probes
+                                                 (stream `perturbation`). */
+    HLR_PARAM_MODEL                    = 19,  /* Hi-DLR model: 0 diagonal (2K + 1 unknowns), 1 full A
+                                                 (K(K+1)/2 + K + 1 unknowns). */
+    HLR_PARAM_EIGEN_FLOOR              = 20,  /* Full A model: eigenvalues are raised to at least
+                                                 eigen_floor·λ_max(A) (A in probe units). */
     HLR_PARAM_SUFFICIENT_DECREASE      = 21,  /* Armijo: c of f(w-eta d) <= f(w)-c eta g'd       */
     HLR_PARAM_DECREASE_FACTOR          = 22,  /* Armijo: trial *= factor after a failed test    */
-    HLR_PARAM_INCREASE_FACTOR          = 23,  /* Armijo: next first trial = accepted * factor   */
-    HLR_PARAM_MAX_BACKTRACKS           = 24,  /* Armijo: decreases allowed per search            */
-    HLR_PARAM_OPTIMIZER                = 25,  /* auto: HLR_OPTIMIZER_SGD or HLR_OPTIMIZER_ADAM    */
+    HLR_PARAM_INCREASE_FACTOR          = 23,  /* The first trial of a search is min(previous accepted
+                                                 rate·increase_factor, lr_max). */
+    HLR_PARAM_MAX_BACKTRACKS           = 24,  /* Largest number of decreases in one line search
+                                                 (max_backtracks + 1 trials). */
+    HLR_PARAM_OPTIMIZER                = 25,  /* The base optimizer whose update the rates scale (auto):
+                                                 0 SGD (torch.optim.SGD, with the momentum, dampening
+                                                 and nesterov options), 1 Adam / AdamW (momentum = β₁). */
     HLR_PARAM_MOMENTUM                 = 26,  /* auto: SGD momentum beta, or Adam's beta1, [0,1)  */
     HLR_PARAM_DAMPENING                = 27,  /* auto: SGD dampening, [0, 1]                      */
-    HLR_PARAM_NESTEROV                 = 28,  /* auto: SGD Nesterov, 0 or 1                       */
-    HLR_PARAM_PROBE_PREVIOUS           = 29,  /* auto: 1 = probes along the previous update       */
+    HLR_PARAM_NESTEROV                 = 28,  /* SGD's Nesterov flag: 0 or 1 (needs momentum > 0 and
+                                                 dampening 0, as torch). */
+    HLR_PARAM_PROBE_PREVIOUS           = 29,  /* Whether the probes run along the optimizer's previous
+                                                 update (1: the row ρ = −1 is the previous iterate) or
+                                                 its current one (0) (auto). */
 } hlr_param;
 
 typedef enum hlr_optimizer {
@@ -189,26 +215,55 @@ typedef enum hlr_model {
 
 /* Diagnostics (hlr_tuner_get_info). Per-group keys use the group argument; others ignore it. */
 typedef enum hlr_info {
-    HLR_INFO_UPDATES              = 1,  /* updates: curvature observations, fits, searches     */
+    HLR_INFO_UPDATES              = 1,  /* Updates applied since creation or the last state reset:
+                                           curvature observations (HessianLR, CDAT), fits (GeN, Hi-DLR,
+                                           accepted or rejected), finished line searches (Armijo). */
     HLR_INFO_LAST_STEP            = 2,  /* step of the last observation, -1 if none           */
-    HLR_INFO_NEXT_CURVATURE_STEP  = 3,  /* next step that will want curvature (-1: none < 2^64) */
-    HLR_INFO_LAST_CANDIDATE       = 4,  /* per group: raw g'd/d'Hd of the last update, or NaN */
+    HLR_INFO_NEXT_CURVATURE_STEP  = 3,  /* The next step that wants curvature (after
+                                           HLR_INFO_LAST_STEP), or −1 when none fits in a uint64_t or
+                                           the method never observes curvature (GeN, Hi-DLR, Armijo). */
+    HLR_INFO_LAST_CANDIDATE       = 4,  /* Per group: the candidate of the last update before the
+                                           safeguards, NaN when there was none. HessianLR: gᵀd / dᵀHd;
+                                           CDAT: σ·n̂/d̂; GeN: b_k/a_k; Hi-DLR: η_k of the fitted model;
+                                           Armijo: the last trial rate tested (the same for every
+                                           group). */
     HLR_INFO_LAST_FLAGS           = 5,  /* per group: HLR_FLAG_* bits of the last update      */
-    HLR_INFO_LAST_CURVATURE       = 6,  /* per group: observed d'Hd of the last update, or NaN */
-    HLR_INFO_LAST_SLOPE           = 7,  /* per group: observed g'd of the last update, or NaN */
-    HLR_INFO_NEXT_UPDATE_STEP     = 8,  /* next step that will need an observation (-1: none) */
-    HLR_INFO_FIT_INTERCEPT        = 9,  /* GeN/Hi-DLR: c of the last fit                      */
-    HLR_INFO_FIT_SLOPE           = 10,  /* per group: b_k of the last fit                     */
-    HLR_INFO_FIT_CURVATURE       = 11,  /* per group: A_kk of the last fit                    */
-    HLR_INFO_FIT_R2              = 12,  /* R^2 of the last fit                                */
-    HLR_INFO_INFLUENCE           = 13,  /* per group: sup_xi>=0 b_k xi - A_kk xi^2 / 2 (PPI)  */
-    HLR_INFO_INFLUENCE_RANK      = 14,  /* per group: 0 = most influential, -1 before a fit   */
-    HLR_INFO_EDGE_OF_STABILITY   = 15,  /* per group: lr * sharpness (2 = edge), NaN if none  */
-    HLR_INFO_SMOOTHED_NUMERATOR  = 16,  /* per group: CDAT's EMA of max(g'u, 0)               */
-    HLR_INFO_SMOOTHED_DENOMINATOR = 17, /* per group: CDAT's EMA of |u'Hu| + eps              */
+    HLR_INFO_LAST_CURVATURE       = 6,  /* Per group: the observed dᵀHd of the last update (HessianLR,
+                                           CDAT; NaN before the first). */
+    HLR_INFO_LAST_SLOPE           = 7,  /* Per group: the observed gᵀd of the last update (HessianLR,
+                                           CDAT, Armijo's slope observation; NaN before the first). */
+    HLR_INFO_NEXT_UPDATE_STEP     = 8,  /* The next step after HLR_INFO_LAST_STEP that needs any
+                                           observation (curvature, losses or slope), or −1 when none
+                                           fits in a uint64_t. During an unfinished line search: that
+                                           search's step. Every method but HessianLR (whose
+                                           HLR_INFO_NEXT_CURVATURE_STEP is the same thing). */
+    HLR_INFO_FIT_INTERCEPT        = 9,  /* c of the last quadratic fit L(ξ) ≈ c − Σ b_k ξ_k + ½ ξᵀAξ
+                                           (GeN, Hi-DLR), NaN before the first; units of the loss. */
+    HLR_INFO_FIT_SLOPE           = 10,  /* Per group: b_k of the last fit, in loss per unit of group k's
+                                           step ξ_k (ξ in learning-rate units along d_k); NaN before the
+                                           first fit. */
+    HLR_INFO_FIT_CURVATURE       = 11,  /* Per group: A_kk of the last fit (loss per ξ_k²); NaN before
+                                           the first fit. */
+    HLR_INFO_FIT_R2              = 12,  /* R² = 1 − RSS/TSS of the last fit; NaN before the first. */
+    HLR_INFO_INFLUENCE           = 13,  /* Per group: per-parameter influence (PPI) from the last fit:
+                                           sup over ξ ≥ 0 of b_k ξ − ½ A_kk ξ², the largest decrease of
+                                           the fitted loss that moving group k alone can give (b²/(2a)
+                                           for a, b > 0; 0 for b ≤ 0 < a; +∞ when A_kk ≤ 0 < b or A_kk <
+                                           0). NaN before the first fit. */
+    HLR_INFO_INFLUENCE_RANK      = 14,  /* Per group: rank of the group by influence (0 = most
+                                           influential; ties by group index); −1 before the first fit. */
+    HLR_INFO_EDGE_OF_STABILITY   = 15,  /* Per group: η_k·λ_max,k with λ_max,k the caller's
+                                           HLR_PARAM_SHARPNESS (CDAT); 2 is the edge of stability of
+                                           gradient descent. NaN when no sharpness was supplied. */
+    HLR_INFO_SMOOTHED_NUMERATOR  = 16,  /* Per group: n̂, CDAT's EMA of n = max(gᵀu, 0) (0 before the
+                                           first observation). */
+    HLR_INFO_SMOOTHED_DENOMINATOR = 17, /* Per group: d̂, CDAT's EMA of d = |uᵀHu| + ε (0 before the
+                                           first observation). */
     HLR_INFO_BACKTRACKS          = 18,  /* Armijo: decreases in the current or last search    */
-    HLR_INFO_TRIAL_LR            = 19,  /* Armijo: the pending trial rate, NaN if none        */
-    HLR_INFO_REFERENCE_LOSS      = 20,  /* Armijo: L(w) of the last slope observation         */
+    HLR_INFO_TRIAL_LR            = 19,  /* The trial rate the unfinished line search waits for, NaN when
+                                           none is pending. */
+    HLR_INFO_REFERENCE_LOSS      = 20,  /* L(w) of the last slope observation (the Armijo reference),
+                                           NaN before the first. */
 } hlr_info;
 
 /* What happened to a group's rate in its last update (HLR_INFO_LAST_FLAGS bits). */
@@ -501,55 +556,80 @@ int hlr_tuner_step(hlr_tuner *tuner, uint64_t step, const hlr_step_ops *ops, voi
 typedef struct hlr_schedule hlr_schedule;
 
 typedef enum hlr_sched_kind {
-    HLR_SCHEDULE_CONSTANT             = 1,  /* base_lr*factor for t < total_iters, then base_lr  */
-    HLR_SCHEDULE_LINEAR               = 2,  /* torch LinearLR                                  */
+    HLR_SCHEDULE_CONSTANT             = 1,  /* base_lr·factor for t < total_iters, base_lr after (torch
+                                               ConstantLR; defaults make it a plain constant base_lr). */
+    HLR_SCHEDULE_LINEAR               = 2,  /* base_lr·(s + (e − s)·min(t, T)/T) (torch LinearLR). */
     HLR_SCHEDULE_STEP                 = 3,  /* torch StepLR                                    */
     HLR_SCHEDULE_MULTI_STEP           = 4,  /* torch MultiStepLR (hlr_schedule_set_milestones) */
     HLR_SCHEDULE_EXPONENTIAL          = 5,  /* torch ExponentialLR                             */
-    HLR_SCHEDULE_POLYNOMIAL           = 6,  /* torch PolynomialLR                              */
-    HLR_SCHEDULE_COSINE               = 7,  /* torch CosineAnnealingLR                         */
-    HLR_SCHEDULE_COSINE_WARM_RESTARTS = 8,  /* torch CosineAnnealingWarmRestarts               */
-    HLR_SCHEDULE_ONE_CYCLE            = 9,  /* torch OneCycleLR (learning rate only)           */
-    HLR_SCHEDULE_CYCLIC              = 10,  /* torch CyclicLR (learning rate only)             */
+    HLR_SCHEDULE_POLYNOMIAL           = 6,  /* base_lr·(1 − min(t, T)/T)^power (torch PolynomialLR). */
+    HLR_SCHEDULE_COSINE               = 7,  /* η_min + (base_lr − η_min)·(1 + cos(π·t/T_max))/2 for
+                                               every t (torch CosineAnnealingLR, which keeps oscillating
+                                               with period 2·T_max). */
+    HLR_SCHEDULE_COSINE_WARM_RESTARTS = 8,  /* Cosine annealing restarted after T_0, T_0·T_mult,
+                                               T_0·T_mult², … steps (torch CosineAnnealingWarmRestarts). */
+    HLR_SCHEDULE_ONE_CYCLE            = 9,  /* The 1cycle policy (torch OneCycleLR), holding its last
+                                               value from total_steps − 1 on. */
+    HLR_SCHEDULE_CYCLIC              = 10,  /* Cyclical learning rates between base_lr and max_lr (torch
+                                               CyclicLR, rate only). */
     HLR_SCHEDULE_WARMUP_STABLE_DECAY = 11,  /* linear warmup, plateau, decay to final_lr       */
-    HLR_SCHEDULE_HYPERBOLIC          = 12,  /* HyperbolicLR (seed 004)                         */
+    HLR_SCHEDULE_HYPERBOLIC          = 12,  /* HyperbolicLR (Kim 2024): η₀ + (η₀ − η_inf)·(h(x) − h(0)). */
     HLR_SCHEDULE_EXP_HYPERBOLIC      = 13,  /* ExpHyperbolicLR (seed 004); infimum_lr > 0      */
-    HLR_SCHEDULE_JOIN                = 14,  /* hlr_schedule_join                               */
-    HLR_SCHEDULE_WARMUP              = 15,  /* hlr_schedule_warmup                             */
+    HLR_SCHEDULE_JOIN                = 14,  /* Pieces joined at step boundaries; each piece counts steps
+                                               from its own boundary (optax `join_schedules`). */
+    HLR_SCHEDULE_WARMUP              = 15,  /* Linear warmup from start_lr to the child's value at 0
+                                               over warmup_steps, then the child counted from
+                                               warmup_steps. */
 } hlr_sched_kind;
 
 typedef enum hlr_sched_param {
-    HLR_SCHED_PARAM_BASE_LR           = 1,
-    HLR_SCHED_PARAM_FACTOR            = 2,
-    HLR_SCHED_PARAM_TOTAL_ITERS       = 3,
-    HLR_SCHED_PARAM_START_FACTOR      = 4,
-    HLR_SCHED_PARAM_END_FACTOR        = 5,
-    HLR_SCHED_PARAM_STEP_SIZE         = 6,
-    HLR_SCHED_PARAM_GAMMA             = 7,
-    HLR_SCHED_PARAM_POWER             = 8,
-    HLR_SCHED_PARAM_T_MAX             = 9,
-    HLR_SCHED_PARAM_ETA_MIN          = 10,
-    HLR_SCHED_PARAM_T_0              = 11,
-    HLR_SCHED_PARAM_T_MULT           = 12,
-    HLR_SCHED_PARAM_MAX_LR           = 13,
-    HLR_SCHED_PARAM_TOTAL_STEPS      = 14,
-    HLR_SCHED_PARAM_PCT_START        = 15,
-    HLR_SCHED_PARAM_ANNEAL_STRATEGY  = 16,  /* HLR_ANNEAL_*                                     */
-    HLR_SCHED_PARAM_DIV_FACTOR       = 17,
-    HLR_SCHED_PARAM_FINAL_DIV_FACTOR = 18,
-    HLR_SCHED_PARAM_THREE_PHASE      = 19,  /* 0 or 1                                           */
-    HLR_SCHED_PARAM_STEP_SIZE_UP     = 20,
-    HLR_SCHED_PARAM_STEP_SIZE_DOWN   = 21,  /* -1: same as step_size_up (torch's None)          */
-    HLR_SCHED_PARAM_MODE             = 22,  /* HLR_CYCLIC_*                                     */
-    HLR_SCHED_PARAM_WARMUP_STEPS     = 23,
-    HLR_SCHED_PARAM_STABLE_STEPS     = 24,
-    HLR_SCHED_PARAM_DECAY_STEPS      = 25,
-    HLR_SCHED_PARAM_START_LR         = 26,
-    HLR_SCHED_PARAM_FINAL_LR         = 27,
-    HLR_SCHED_PARAM_DECAY_SHAPE      = 28,  /* HLR_DECAY_*                                      */
-    HLR_SCHED_PARAM_MAX_ITER         = 29,  /* HyperbolicLR N                                   */
-    HLR_SCHED_PARAM_UPPER_BOUND      = 30,  /* HyperbolicLR U >= N                              */
-    HLR_SCHED_PARAM_INFIMUM_LR       = 31,  /* HyperbolicLR eta_inf                             */
+    HLR_SCHED_PARAM_BASE_LR           = 1,  /* The schedule's base rate: torch's param-group `lr` (its
+                                               `initial_lr`) for the multiplicative schedulers, the
+                                               lower bound of CyclicLR, the peak of warmup-stable-decay,
+                                               η₀ of the hyperbolic schedules. */
+    HLR_SCHED_PARAM_FACTOR            = 2,  /* ConstantLR's factor: the rate is base_lr·factor before
+                                               `total_iters`. */
+    HLR_SCHED_PARAM_TOTAL_ITERS       = 3,  /* Number of steps a ConstantLR / LinearLR / PolynomialLR
+                                               phase lasts. */
+    HLR_SCHED_PARAM_START_FACTOR      = 4,  /* LinearLR's multiplier at step 0. */
+    HLR_SCHED_PARAM_END_FACTOR        = 5,  /* LinearLR's multiplier from step `total_iters` on. */
+    HLR_SCHED_PARAM_STEP_SIZE         = 6,  /* StepLR's period. */
+    HLR_SCHED_PARAM_GAMMA             = 7,  /* Multiplicative decay (StepLR, MultiStepLR, ExponentialLR)
+                                               or CyclicLR's exp_range base. */
+    HLR_SCHED_PARAM_POWER             = 8,  /* PolynomialLR's exponent. */
+    HLR_SCHED_PARAM_T_MAX             = 9,  /* CosineAnnealingLR's half period T_max. */
+    HLR_SCHED_PARAM_ETA_MIN          = 10,  /* Lowest rate of the cosine schedules. */
+    HLR_SCHED_PARAM_T_0              = 11,  /* CosineAnnealingWarmRestarts' first period T_0. */
+    HLR_SCHED_PARAM_T_MULT           = 12,  /* CosineAnnealingWarmRestarts' period multiplier T_mult. */
+    HLR_SCHED_PARAM_MAX_LR           = 13,  /* Peak rate of OneCycleLR and CyclicLR. */
+    HLR_SCHED_PARAM_TOTAL_STEPS      = 14,  /* OneCycleLR's cycle length. */
+    HLR_SCHED_PARAM_PCT_START        = 15,  /* OneCycleLR's fraction of the cycle spent increasing the
+                                               rate. */
+    HLR_SCHED_PARAM_ANNEAL_STRATEGY  = 16,  /* OneCycleLR's annealing: HLR_ANNEAL_* (0 cos, 1 linear). */
+    HLR_SCHED_PARAM_DIV_FACTOR       = 17,  /* OneCycleLR: initial rate = max_lr / div_factor. */
+    HLR_SCHED_PARAM_FINAL_DIV_FACTOR = 18,  /* OneCycleLR: final rate = initial rate / final_div_factor. */
+    HLR_SCHED_PARAM_THREE_PHASE      = 19,  /* OneCycleLR: 1 for the three-phase variant, 0 for two
+                                               phases. */
+    HLR_SCHED_PARAM_STEP_SIZE_UP     = 20,  /* CyclicLR: steps of the increasing half of a cycle. */
+    HLR_SCHED_PARAM_STEP_SIZE_DOWN   = 21,  /* CyclicLR: steps of the decreasing half; −1 means "equal
+                                               to step_size_up" (torch's None). */
+    HLR_SCHED_PARAM_MODE             = 22,  /* CyclicLR: HLR_CYCLIC_* (0 triangular, 1 triangular2, 2
+                                               exp_range). */
+    HLR_SCHED_PARAM_WARMUP_STEPS     = 23,  /* Linear-warmup length (warmup-stable-decay and the warmup
+                                               wrapper). */
+    HLR_SCHED_PARAM_STABLE_STEPS     = 24,  /* Warmup-stable-decay: steps held at the peak. */
+    HLR_SCHED_PARAM_DECAY_STEPS      = 25,  /* Warmup-stable-decay: steps of the decay to `final_lr`. */
+    HLR_SCHED_PARAM_START_LR         = 26,  /* Rate at step 0 of a linear warmup. */
+    HLR_SCHED_PARAM_FINAL_LR         = 27,  /* Warmup-stable-decay: rate at the end of the decay and
+                                               after it. */
+    HLR_SCHED_PARAM_DECAY_SHAPE      = 28,  /* Warmup-stable-decay: HLR_DECAY_* (0 linear, 1 cosine, 2
+                                               one_minus_sqrt). */
+    HLR_SCHED_PARAM_MAX_ITER         = 29,  /* Hyperbolic schedules: N, the step at which the decay ends
+                                               (held after). */
+    HLR_SCHED_PARAM_UPPER_BOUND      = 30,  /* Hyperbolic schedules: U ≥ N, the upper bound on the
+                                               max_iter values one would try. */
+    HLR_SCHED_PARAM_INFIMUM_LR       = 31,  /* Hyperbolic schedules: η_inf, the infimum the curve
+                                               approaches as N → U. */
 } hlr_sched_param;
 
 typedef enum hlr_anneal {
@@ -700,11 +780,12 @@ typedef struct hlr_estimator hlr_estimator;
 /* Kinds (hlr_estimator_create). */
 typedef enum hlr_est_kind {
     HLR_ESTIMATOR_LANCZOS          = 1,  /* top-k eigenpairs, Lanczos with full reorthogonalisation */
-    HLR_ESTIMATOR_POWER_ITERATION  = 2,  /* top-|lambda| eigenpairs, power iteration + deflation    */
+    HLR_ESTIMATOR_POWER_ITERATION  = 2,  /* Top-|λ| eigenpairs by power iteration with deflation. */
     HLR_ESTIMATOR_HUTCHINSON       = 3,  /* tr(H) ~ mean z'Hz, optional per-block traces             */
     HLR_ESTIMATOR_HUTCH_PLUS_PLUS  = 4,  /* tr(H) by Hutch++ (sketch + deflated Hutchinson)          */
     HLR_ESTIMATOR_DIAGONAL         = 5,  /* diag(H) ~ mean z .* Hz, optional per-block means         */
-    HLR_ESTIMATOR_SPECTRAL_DENSITY = 6,  /* stochastic Lanczos quadrature + Gaussian-smoothed grid   */
+    HLR_ESTIMATOR_SPECTRAL_DENSITY = 6,  /* Spectral density by stochastic Lanczos quadrature, smoothed
+                                            on a grid (Gaussian kernel). */
     HLR_ESTIMATOR_XTRACE           = 7,  /* tr(H) by XTrace, the exchangeable Hutch++ (Epperly et al.) */
     /* diag(H) by XDiag (Epperly, Tropp, Webber 2024), the exchangeable Diag++, symmetric form: with
      * s = MATVECS/2 test vectors w_i (probes 0..s-1 of stream 10), H*Omega = QR, P_i the projector
@@ -722,8 +803,9 @@ typedef enum hlr_est_kind {
 /* Parameters (double values; counts, choices and flags reject fractions). Kinds in brackets;
  * each kind's ranges and defaults: hlr_param_info(HLR_FAMILY_ESTIMATOR, kind, ...). */
 typedef enum hlr_est_param {
-    HLR_EST_PARAM_COUNT               = 1,  /* [1,2] k eigenpairs, k <= n at run time              */
-    HLR_EST_PARAM_WHICH               = 2,  /* [1] HLR_WHICH_*                                     */
+    HLR_EST_PARAM_COUNT               = 1,  /* [1,2] k, eigenpairs wanted (Lanczos, power iteration; 1 ≤
+                                               k ≤ n at run time). */
+    HLR_EST_PARAM_WHICH               = 2,  /* [1] Lanczos: which end of the spectrum, HLR_WHICH_*. */
     HLR_EST_PARAM_TOLERANCE           = 3,  /* [1] relative Ritz residual;
                                                     [2] relative change of lambda                       */
     HLR_EST_PARAM_MAX_DIMENSION       = 4,  /* [1] Krylov dimension m >= k, capped at n            */
@@ -731,13 +813,16 @@ typedef enum hlr_est_param {
     HLR_EST_PARAM_DISTRIBUTION        = 6,  /* [1,2,3,4,6,7,8] HLR_PROBE_*: Gaussian for [1,2],
                                                     Rademacher for [3,4,6,7,8]; [5] is always
                                                     Rademacher                                         */
-    HLR_EST_PARAM_COMPUTE_VECTORS     = 7,  /* [1,2] 1: return the eigenvectors                    */
+    HLR_EST_PARAM_COMPUTE_VECTORS     = 7,  /* [1,2] Lanczos, power iteration: 1 to return the
+                                               eigenvectors, 0 not to. */
     HLR_EST_PARAM_SYMMETRY_TOLERANCE  = 8,  /* [all] max relative asymmetry, INFINITY: no check
                                                    (opt-in for [3,5])                */
     HLR_EST_PARAM_SAMPLES             = 9,  /* [3] probes (at most, if adaptive); [5] probes       */
-    HLR_EST_PARAM_RELATIVE_TOLERANCE = 10,  /* [3,4] 0: fixed budget; > 0: stop once
-                                                    standard error <= tol * |estimate|                 */
-    HLR_EST_PARAM_MIN_SAMPLES        = 11,  /* [3,4] probes before the adaptive rule may stop      */
+    HLR_EST_PARAM_RELATIVE_TOLERANCE = 10,  /* [3,4] Hutchinson, Hutch++: 0 for a fixed budget, > 0 to
+                                               stop once the standard error is at most this fraction of
+                                               |estimate|. */
+    HLR_EST_PARAM_MIN_SAMPLES        = 11,  /* [3,4] Hutchinson, Hutch++ (residual probes): samples
+                                               before the adaptive rule may stop. */
     HLR_EST_PARAM_MATVECS            = 12,  /* [4] HVP budget m; [7,8] m/2 test vectors, 2*(m/2)
                                                     HVPs, 2 .. 131072                                    */
     HLR_EST_PARAM_SKETCH_SIZE        = 13,  /* [4] sketch columns s; 0: automatic, m/3             */
@@ -752,12 +837,12 @@ typedef enum hlr_est_param {
                                                     max node + 5 sigma                                  */
     HLR_EST_PARAM_THREADS            = 20,  /* [all] host runs: threads for vector operations,
                                                     1 .. 256; results do not depend on it               */
-    HLR_EST_PARAM_EIGENVALUE_TOLERANCE = 21, /* [1] 0: off; > 0: also stop once every wanted
-                                                    value's estimated error min(r, r^2/gap)
-                                                    <= tol * |theta| (HLR_RESULT_ERROR_BOUNDS)          */
-    HLR_EST_PARAM_HVP_BLOCK          = 22,  /* [3,4,5,6,7,8] products per ops->hvp_block call (1:
-                                                    one at a time; [6]: runs stepped together);
-                                                    no effect without hvp_block                   */
+    HLR_EST_PARAM_EIGENVALUE_TOLERANCE = 21, /* [1] Lanczos: 0 (off) or a requested relative eigenvalue
+                                                accuracy ε: also stop once every wanted Ritz value's
+                                                error estimate min(r, r²/gap) is ≤ ε·|θ|
+                                                (HLR_RESULT_ERROR_BOUNDS). */
+    HLR_EST_PARAM_HVP_BLOCK          = 22,  /* [3,4,5,6,7,8] products per ops->hvp_block call (1: one at a time;
+                                               [6]: runs stepped together); no effect without hvp_block */
 } hlr_est_param;
 
 typedef enum hlr_which {
@@ -780,13 +865,16 @@ typedef enum hlr_termination {
 /* Results (arrays of doubles; a scalar is an array of 1, counts and flags are exact integers).
  * Kinds in brackets; a key a run did not produce gives HLR_ERR_WRONG_STATE. */
 typedef enum hlr_result {
-    HLR_RESULT_EIGENVALUES        = 1,  /* [1,2] k values (Lanczos in `which` order)              */
-    HLR_RESULT_RESIDUALS          = 2,  /* [1,2] k residual norms ||H y - theta y||               */
+    HLR_RESULT_EIGENVALUES        = 1,  /* [1,2] Lanczos, power iteration: θ₁ … θ_k (Lanczos in `which`
+                                           order; power iteration in the order found). */
+    HLR_RESULT_RESIDUALS          = 2,  /* [1,2] Lanczos, power iteration: residual estimates ‖H yᵢ − θᵢ
+                                           yᵢ‖, one per eigenvalue. */
     HLR_RESULT_EIGENVECTORS       = 3,  /* [1,2] with COMPUTE_VECTORS: host k*n row-major; ops k
                                                 vector handles (hlr_estimator_get_vectors)            */
     HLR_RESULT_ITERATIONS         = 4,  /* [1] Krylov dimension m; [2] HVPs per eigenpair (k)     */
-    HLR_RESULT_CONVERGED          = 5,  /* [1,3,4,7] 1 or 0; [2] one flag per eigenpair (k)         */
-    HLR_RESULT_TERMINATION        = 6,  /* [1] HLR_TERMINATION_*                                  */
+    HLR_RESULT_CONVERGED          = 5,  /* [1,3,4,7] Lanczos, Hutchinson, Hutch++: [1 or 0]; power
+                                           iteration: one flag per eigenpair. */
+    HLR_RESULT_TERMINATION        = 6,  /* [1] Lanczos: [HLR_TERMINATION_*], why the run stopped. */
     HLR_RESULT_RESTARTS           = 7,  /* [1] restarts after an invariant subspace               */
     HLR_RESULT_MAX_ASYMMETRY      = 8,  /* [all] largest relative asymmetry measured (0: no check) */
     HLR_RESULT_HVPS               = 9,  /* [all] HVPs spent                                       */
@@ -818,7 +906,8 @@ typedef enum hlr_result {
                                                 run's weights sum to 1                                */
     HLR_RESULT_RUN_STEPS         = 21,  /* [6] nodes per run (fewer than STEPS after a breakdown) */
     HLR_RESULT_GRID              = 22,  /* [6] GRID_POINTS ascending, uniformly spaced t_g        */
-    HLR_RESULT_DENSITY           = 23,  /* [6] smoothed density at t_g, trapezoid integral 1      */
+    HLR_RESULT_DENSITY           = 23,  /* [6] SLQ: the smoothed density φ(t_g), trapezoid-normalised to
+                                           integrate to 1 on the grid. */
     HLR_RESULT_SIGMA             = 24,  /* [6] the Gaussian width used                            */
     HLR_RESULT_ERROR_BOUNDS      = 25,  /* [1] k estimated eigenvalue errors min(r, r^2/gap), gap:
                                                 to the other Ritz values less their residuals         */

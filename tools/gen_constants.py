@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Generates ``bindings/python/hessianlr/constants.py`` from ``include/hessianlr.h``.
+"""Generates ``bindings/python/hessianlr/constants.py`` and ``Sources/HessianLR/Core/Catalog.swift``
+from ``include/hessianlr.h``.
 
 The header is the one hand-written place of every numeric id of the C API (methods, options,
 info keys, flags, status codes, schedule and estimator kinds, their parameter and result keys):
@@ -11,8 +12,15 @@ family table below is this generator's own: it maps header prefixes to Python cl
 says what each class is; every member of one C enum must belong to one family (checked). Ranges and defaults are not constants: they come from the library at run time
 (``hlr_param_info``: ``hessianlr.method_params``, ``estimator_params``, ``schedule_params``).
 
-    python3 tools/gen_constants.py           # rewrite constants.py
-    python3 tools/gen_constants.py --check   # exit 1 if constants.py is stale (make test runs it)
+The Swift core's id enums of the eight large families (``SWIFT`` below: methods, option and info
+keys, estimator kinds, parameters and results, schedule kinds and parameters) are generated the
+same way into one file: case ``<lowerCamelCase of NAME> = <value>`` documented by the header's
+comment (``INITIAL_LR`` -> ``initialLR``: an ``LR`` after the first word stays upper case; the
+one exception, ``HESSIANLR`` -> ``hessianLR``, is in ``SWIFT_CASE_NAMES``). What a type does
+beyond its ids stays in its own hand-written file, as an extension.
+
+    python3 tools/gen_constants.py           # rewrite both files
+    python3 tools/gen_constants.py --check   # exit 1 if either is stale (make test runs it)
 """
 
 from __future__ import annotations
@@ -26,6 +34,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 HEADER = ROOT / "include" / "hessianlr.h"
 OUTPUT = ROOT / "bindings" / "python" / "hessianlr" / "constants.py"
+SWIFT_OUTPUT = ROOT / "Sources" / "HessianLR" / "Core" / "Catalog.swift"
 
 #: (header prefixes, class, base, class docstring), in the module's order. A macro belongs to the
 #: family of its longest matching prefix (HLR_PARAM_FLAG_ before HLR_PARAM_).
@@ -69,6 +78,44 @@ FAMILIES = [
     (("HLR_FAMILY_",), "ParamFamily", "IntEnum", "What ``hlr_param_count`` / ``hlr_param_info`` describe (``HLR_FAMILY_*``)."),
     (("HLR_PARAM_FLAG_",), "ParamFlag", "IntFlag", "Bits of ``hlr_param_desc.flags`` (``HLR_PARAM_FLAG_*``)."),
 ]
+#: (Python class of FAMILIES, Swift enum, (status, noun) of an unknown id's message, its doc comment) for the
+#: Swift core's generated enums.
+SWIFT = [
+    ("Method", "Method", ("unknownMethod", "method id"),
+     "The tuning methods of the library (`HLR_METHOD_*`); a value is never reused. `Method.rule` is each "
+     "method's catalog row in the core."),
+    ("Param", "ParameterKey", ("unknownKey", "parameter key"),
+     "Option keys (`HLR_PARAM_*`): adding an option adds a key, never changes a signature. Which keys a "
+     "method has, their ranges and defaults are in that method's options table (`Method.parameterSpecs`)."),
+    ("Info", "InfoKey", ("unknownKey", "info key"), "Read-only diagnostics of a tuner (`hlr_tuner_get_info`, `HLR_INFO_*`)."),
+    ("EstimatorKind", "EstimatorKind", ("unknownMethod", "estimator kind"),
+     "The curvature estimators a configuration (`EstimatorConfig`) can run (`HLR_ESTIMATOR_*`); a value is "
+     "never reused."),
+    ("EstimatorParam", "EstimatorParameter", ("unknownKey", "estimator parameter"),
+     "Numeric keys of estimator parameters (`HLR_EST_PARAM_*`; [k]: the kinds that have the key). A key "
+     "means the same quantity in every kind that has it; ranges and defaults: `EstimatorKind.parameterSpecs`. "
+     "Every value is a Double; counts and choices are integral. The probe seed is not a parameter (a Double "
+     "would lose its bits above 2⁵³): it is `EstimatorConfig.seed`, a UInt64."),
+    ("Result", "EstimatorResultKey", ("unknownKey", "estimator result"),
+     "Names of the results of an estimator run (`HLR_RESULT_*`; [k]: the kinds that report the key). Every "
+     "result is an array of Doubles (a scalar is an array of one; counts and flags are exact integers), "
+     "except the vector results (`eigenvectors`, `diagonal`), which are backend vectors. Which kind produces "
+     "which key: `EstimatorKind.resultKeys`."),
+    ("ScheduleKind", "ScheduleKind", ("unknownMethod", "schedule kind"),
+     "The kinds of schedule (`HLR_SCHEDULE_*`). Every kind except `join` and `warmup` is a leaf created with "
+     "`Schedule(_:)` and configured by `ScheduleParameter` keys; `join` and `warmup` combine existing "
+     "schedules (`Schedule.join`, `Schedule.warmup`). Steps are 0-based optimizer steps: `value(at: t)` is "
+     "the rate of the t-th update, what torch's scheduler reports through `get_last_lr()` after `t` calls of "
+     "`scheduler.step()`."),
+    ("ScheduleParam", "ScheduleParameter", ("unknownKey", "schedule parameter"),
+     "Numeric keys of schedule parameters (`HLR_SCHED_PARAM_*`); a key means the same quantity in every kind "
+     "that has it. Which kinds have which key, with ranges and defaults: `ScheduleKind.parameterSpecs`. "
+     "Units: rates (`base_lr`, `eta_min`, `max_lr`, `start_lr`, `final_lr`, `infimum_lr`) are in the "
+     "caller's learning-rate unit; step counts are counts of 0-based optimizer steps."),
+]
+#: Swift case names that the lowerCamelCase rule does not give.
+SWIFT_CASE_NAMES = {("Method", "HESSIANLR"): "hessianLR"}
+
 #: Macros that are not ids of a family (the version lives in ``_lib.py``, checked by a test).
 NOT_CONSTANTS = ("HLR_VERSION_",)
 
@@ -146,17 +193,49 @@ def render(members: dict[str, list[tuple[str, int, str]]]) -> str:
     return "\n".join(out) + "\n"
 
 
+def swift_case(cls: str, member: str) -> str:
+    """NAME -> lowerCamelCase (``LR`` after the first word stays upper case), or the exception."""
+    if (cls, member) in SWIFT_CASE_NAMES:
+        return SWIFT_CASE_NAMES[(cls, member)]
+    first, *rest = member.lower().split("_")
+    return first + "".join("LR" if word == "lr" else word.capitalize() for word in rest)
+
+
+def render_swift(members: dict[str, list[tuple[str, int, str]]]) -> str:
+    def doc(text: str, indent: str) -> list[str]:
+        return textwrap.wrap(text, 104, initial_indent=indent + "/// ", subsequent_indent=indent + "/// ",
+                             break_on_hyphens=False)
+
+    out = [
+        "// GENERATED by tools/gen_constants.py from include/hessianlr.h: do not edit (`make constants`",
+        "// rewrites it, and `make test` fails while it is stale). The raw values are the header's ids and",
+        "// each case's documentation is the header member's comment; what a type does beyond its ids is",
+        "// in its own file (Method.swift, InfoKey.swift, ...), as an extension.",
+    ]
+    for cls, name, (status, noun), text in SWIFT:
+        out += ["", *doc(text, ""), f"public enum {name}: Int, ParsedCatalogEnum {{",
+                f'    public static let unknownID: (kind: HLRError.Kind, noun: String) = (.{status}, "{noun}")', ""]
+        for member, value, comment in members[cls]:
+            if comment:
+                out += doc(comment, "    ")
+            out.append(f"    case {swift_case(cls, member)} = {value}")
+        out.append("}")
+    return "\n".join(out) + "\n"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="exit 1 if constants.py differs from the header's")
+    parser.add_argument("--check", action="store_true", help="exit 1 if a generated file differs from the header's")
     args = parser.parse_args()
-    generated = render(parse(HEADER.read_text()))
+    members = parse(HEADER.read_text())
+    outputs = [(OUTPUT, render(members)), (SWIFT_OUTPUT, render_swift(members))]
     if args.check:
-        if OUTPUT.read_text() != generated:
-            print(f"{OUTPUT.relative_to(ROOT)} is stale: run `make constants` (tools/gen_constants.py)", file=sys.stderr)
-            return 1
-        return 0
-    OUTPUT.write_text(generated)
+        stale = [path for path, text in outputs if not path.exists() or path.read_text() != text]
+        for path in stale:
+            print(f"{path.relative_to(ROOT)} is stale: run `make constants` (tools/gen_constants.py)", file=sys.stderr)
+        return 1 if stale else 0
+    for path, text in outputs:
+        path.write_text(text)
     return 0
 
 

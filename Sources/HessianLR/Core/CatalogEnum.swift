@@ -35,3 +35,22 @@ extension CatalogEnum {
     }
 
 }
+
+/// A family whose ids callers pass in (methods, option and info keys, schedule and estimator kinds
+/// and parameters, result keys): `from(rawValue:)` parses one, and an unknown id is refused with
+/// the family's status and noun ("unknown estimator kind 9"). The generated catalog
+/// (`Catalog.swift`, from `tools/gen_constants.py`'s table) gives each family its `unknownID`.
+public protocol ParsedCatalogEnum: CatalogEnum {
+    /// The status and the noun of the message for an id that is not a member.
+    static var unknownID: (kind: HLRError.Kind, noun: String) { get }
+}
+
+extension ParsedCatalogEnum {
+    /// Parses an id, naming the bad value on failure (`unknownID`).
+    public static func from(rawValue: Int) throws(HLRError) -> Self {
+        guard let member = Self(rawValue: rawValue) else {
+            throw HLRError(unknownID.kind, "unknown \(unknownID.noun) \(rawValue)")
+        }
+        return member
+    }
+}

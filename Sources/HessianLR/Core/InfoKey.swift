@@ -1,62 +1,4 @@
-/// Read-only diagnostics of a tuner (`hlr_tuner_get_info`). Raw values are the stable
-/// `HLR_INFO_*` numbers of `include/hessianlr.h`.
-public enum InfoKey: Int, CatalogEnum {
-    /// Updates applied since creation or the last state reset: curvature observations
-    /// (HessianLR, CDAT), fits (GeN, Hi-DLR, accepted or rejected), finished line searches
-    /// (Armijo).
-    case updates = 1
-    /// Step of the last applied observation, or −1 when there was none.
-    case lastStep = 2
-    /// The next step that wants curvature (after `lastStep`), or −1 when none fits in a UInt64
-    /// or the method never observes curvature (GeN, Hi-DLR, Armijo).
-    case nextCurvatureStep = 3
-    /// Per group: the candidate of the last update before the safeguards, NaN when there was
-    /// none. HessianLR: gᵀd / dᵀHd; CDAT: σ·n̂/d̂; GeN: b_k/a_k; Hi-DLR: η_k of the fitted model;
-    /// Armijo: the last trial rate tested (the same for every group).
-    case lastCandidate = 4
-    /// Per group: `DecisionFlags` bits of the last update.
-    case lastFlags = 5
-    /// Per group: the observed dᵀHd of the last update (HessianLR, CDAT; NaN before the first).
-    case lastCurvature = 6
-    /// Per group: the observed gᵀd of the last update (HessianLR, CDAT, Armijo's slope
-    /// observation; NaN before the first).
-    case lastSlope = 7
-    /// The next step after `lastStep` that needs any observation (curvature, losses or slope),
-    /// or −1 when none fits in a UInt64. During an unfinished line search: that search's step.
-    /// Every method but HessianLR (whose `nextCurvatureStep` is the same thing).
-    case nextUpdateStep = 8
-    /// c of the last quadratic fit L(ξ) ≈ c − Σ b_k ξ_k + ½ ξᵀAξ (GeN, Hi-DLR), NaN before the
-    /// first; units of the loss.
-    case fitIntercept = 9
-    /// Per group: b_k of the last fit, in loss per unit of group k's step ξ_k (ξ in learning-rate
-    /// units along d_k); NaN before the first fit.
-    case fitSlope = 10
-    /// Per group: A_kk of the last fit (loss per ξ_k²); NaN before the first fit.
-    case fitCurvature = 11
-    /// R² = 1 − RSS/TSS of the last fit; NaN before the first.
-    case fitR2 = 12
-    /// Per group: per-parameter influence (PPI) from the last fit: sup over ξ ≥ 0 of
-    /// b_k ξ − ½ A_kk ξ², the largest decrease of the fitted loss that moving group k alone can
-    /// give (b²/(2a) for a, b > 0; 0 for b ≤ 0 < a; +∞ when A_kk ≤ 0 < b or A_kk < 0). NaN before
-    /// the first fit.
-    case influence = 13
-    /// Per group: rank of the group by influence (0 = most influential; ties by group index);
-    /// −1 before the first fit.
-    case influenceRank = 14
-    /// Per group: η_k·λ_max,k with λ_max,k the caller's `sharpness` option (CDAT); 2 is the edge
-    /// of stability of gradient descent. NaN when no sharpness was supplied.
-    case edgeOfStability = 15
-    /// Per group: n̂, CDAT's EMA of n = max(gᵀu, 0) (0 before the first observation).
-    case smoothedNumerator = 16
-    /// Per group: d̂, CDAT's EMA of d = |uᵀHu| + ε (0 before the first observation).
-    case smoothedDenominator = 17
-    /// Decreases made in the current (unfinished) or last line search.
-    case backtracks = 18
-    /// The trial rate the unfinished line search waits for, NaN when none is pending.
-    case trialLR = 19
-    /// L(w) of the last slope observation (the Armijo reference), NaN before the first.
-    case referenceLoss = 20
-
+extension InfoKey {
     /// Whether the value differs per parameter group.
     public var perGroup: Bool {
         switch self {
@@ -67,13 +9,6 @@ public enum InfoKey: Int, CatalogEnum {
             .influence, .influenceRank, .edgeOfStability, .smoothedNumerator, .smoothedDenominator:
             return true
         }
-    }
-
-    public static func from(rawValue: Int) throws(HLRError) -> InfoKey {
-        guard let key = InfoKey(rawValue: rawValue) else {
-            throw HLRError(.unknownKey, "unknown info key \(rawValue)")
-        }
-        return key
     }
 
     /// The `unknownKey` error of a method that has no such info, naming the key (name and

@@ -1,25 +1,4 @@
-/// The tuning methods of the library. Raw values are the stable ids of `include/hessianlr.h`
-/// (`HLR_METHOD_*`); a value is never reused.
-public enum Method: Int, CatalogEnum {
-    /// lr* = gᵀd / dᵀHd with warmup, relative bounds, EMA and an absolute clamp (seed 000).
-    case hessianLR = 1
-    /// CDAT, η = σ·n̂/d̂ from EMAs of n = max(gᵀu, 0) and d = |uᵀHu| + ε (seed 002).
-    case cdat = 2
-    /// GeN (Hi-ULR): a quadratic fit of forward losses at symmetric probe steps (seed 001).
-    case gen = 3
-    /// Hi-DLR: per-group rates from a least-squares quadratic over random per-group probes
-    /// (seed 001).
-    case hidlr = 4
-    /// Armijo backtracking line search, one rate shared by all groups (seed 002's baseline,
-    /// optax defaults).
-    case armijo = 5
-    /// A constant rate per group (`initial_lr`); with a base schedule attached
-    /// (`ScheduledTuner`), the schedule's shape: lr_k(t) = initial_lr_k · factor(t).
-    case constant = 6
-    /// The recommended mode: a wide bracket search at the first step, then the quadratic model
-    /// of forward losses along the optimizer's previous update, averaged (see `AutoRule`).
-    case auto = 7
-
+extension Method {
     /// One word, as `HLR_METHOD_HESSIANLR`; every other name follows `CatalogEnum`.
     public var name: String { self == .hessianLR ? "hessianlr" : snakeCaseName }
 
@@ -48,13 +27,5 @@ public enum Method: Int, CatalogEnum {
     /// The `unknownKey` error for an option this method lacks (names the key and the method).
     func unknownParameter(_ key: ParameterKey) -> HLRError {
         HLRError(.unknownKey, "method \(name) has no parameter \(key.name) (key \(key.rawValue))")
-    }
-
-    /// Parses a C method id, naming the bad value on failure.
-    public static func from(rawValue: Int) throws(HLRError) -> Method {
-        guard let method = Method(rawValue: rawValue) else {
-            throw HLRError(.unknownMethod, "unknown method id \(rawValue)")
-        }
-        return method
     }
 }

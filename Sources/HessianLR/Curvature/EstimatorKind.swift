@@ -1,24 +1,4 @@
-/// The curvature estimators a configuration (`EstimatorConfig`) can run. Raw values are stable
-/// (`HLR_ESTIMATOR_*` in the C header) and never reused.
-public enum EstimatorKind: Int, CatalogEnum {
-    /// Extreme eigenpairs by Lanczos with full reorthogonalisation (`Lanczos.eigenpairs`).
-    case lanczos = 1
-    /// Top-|λ| eigenpairs by power iteration with deflation (`PowerIteration.eigenpairs`).
-    case powerIteration = 2
-    /// tr(H) by Hutchinson's estimator (`Hutchinson.trace`).
-    case hutchinson = 3
-    /// tr(H) by Hutch++ (`HutchPlusPlus.trace`).
-    case hutchPlusPlus = 4
-    /// diag(H) by Hutchinson's diagonal estimator (`HutchinsonDiagonal.estimate`).
-    case diagonal = 5
-    /// Spectral density by stochastic Lanczos quadrature, smoothed on a grid
-    /// (`SpectralDensity.quadrature`, then `DensityGrid`).
-    case spectralDensity = 6
-    /// tr(H) by XTrace, the exchangeable Hutch++ (`XTrace.trace`).
-    case xtrace = 7
-    /// diag(H) by XDiag, the exchangeable diagonal estimator (`XDiag.estimate`).
-    case xdiag = 8
-
+extension EstimatorKind {
     /// Whether the kind estimates per-block quantities when given block offsets.
     public var acceptsBlocks: Bool {
         switch self {
@@ -27,13 +7,6 @@ public enum EstimatorKind: Int, CatalogEnum {
         }
     }
 
-    /// Parses a C kind id, naming the bad value on failure (`unknownMethod`).
-    public static func from(rawValue: Int) throws(HLRError) -> EstimatorKind {
-        guard let kind = EstimatorKind(rawValue: rawValue) else {
-            throw HLRError(.unknownMethod, "unknown estimator kind \(rawValue)")
-        }
-        return kind
-    }
 
     /// Ranges and defaults of every parameter this kind has, in a fixed order: its options
     /// struct's table (EstimatorOptions.swift), defaults the estimators' own (`LanczosOptions()`,

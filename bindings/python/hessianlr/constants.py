@@ -48,13 +48,15 @@ class Method(IntEnum):
     CDAT = 2
     #: quadratic fit of forward losses at +-lr probes (GeN, seed 001)
     GEN = 3
-    #: per-group rates from random per-group probes (Hi-DLR, seed 001)
+    #: Hi-DLR: per-group rates from a least-squares quadratic over random per-group probes (seed 001).
     HIDLR = 4
-    #: Armijo backtracking line search, one rate for all groups
+    #: Armijo backtracking line search, one rate shared by all groups (seed 002's baseline, optax defaults).
     ARMIJO = 5
-    #: initial_lr per group; with a schedule attached, its shape
+    #: A constant rate per group (`initial_lr`); with a base schedule attached (hlr_tuner_set_schedule), the
+    #: schedule's shape: lr_k(t) = initial_lr_k · factor(t).
     CONSTANT = 6
-    #: the recommended mode: forward losses along the update
+    #: The recommended mode: a wide bracket search at the first step, then the quadratic model of forward losses
+    #: along the optimizer's previous update, averaged (AutoRule.swift documents the algorithm).
     AUTO = 7
 
 
@@ -62,15 +64,15 @@ class Param(IntEnum):
     """Option keys (``HLR_PARAM_*``); values are doubles, integer options reject fractions. Each method has a
     subset; ``method_params(method)`` gives their ranges and defaults."""
 
-    #: per group: eta0, warmup target
+    #: η₀, the learning rate before the first curvature update and the warmup target (per group).
     INITIAL_LR = 1
     #: W: lr(t) = eta0*(t+1)/W for t < W
     WARMUP_STEPS = 2
     #: P: curvature at t >= W, (t-W) % P == 0
     UPDATE_PERIOD = 3
-    #: candidate >= low*lr, in (0, 1]
+    #: Lower multiplicative bound on the change per update: candidate ≥ low·lr.
     LR_BOUND_LOW = 4
-    #: candidate <= high*lr, >= 1
+    #: Upper multiplicative bound on the change per update: candidate ≤ high·lr.
     LR_BOUND_HIGH = 5
     #: absolute floor, <= lr_max
     LR_MIN = 6
@@ -78,17 +80,18 @@ class Param(IntEnum):
     LR_MAX = 7
     #: beta of lr <- beta*lr + (1-beta)*cand, [0,1)
     SMOOTHING = 8
-    #: candidate = decay*lr when d'Hd <= 0
+    #: Factor applied to the current lr when dᵀHd ≤ 0 (negative or zero curvature).
     NEGATIVE_CURVATURE_DECAY = 9
-    #: HLR_DIRECTION_GRADIENT or _UPDATE
+    #: 0: d = g (gradient); 1: d = u (the optimizer's update, step w ← w − η·u).
     DIRECTION = 10
-    #: CDAT: 2 on the edge, 1 quadratically greedy
+    #: σ of CDAT, η = σ·n̂/d̂: 2 keeps training on the edge of stability, 1 is quadratically greedy.
     SIGMA = 11
-    #: CDAT: eps of d = |u'Hu| + eps
+    #: ε of CDAT's denominator d = |uᵀHu| + ε, in the units of uᵀHu.
     EPSILON = 12
-    #: CDAT, per group: caller's lambda_max (0: none)
+    #: Per group: λ_max of the Hessian (sharpness) supplied by the caller for the edge-of-stability diagnostic
+    #: η·λ_max; 0 = not supplied. Never changes a rate.
     SHARPNESS = 13
-    #: GeN (>= 3), Hi-DLR (0: automatic): probes
+    #: m, number of forward-loss probes per update (GeN: ≥ 3; Hi-DLR: 0 = automatic).
     PROBE_COUNT = 14
     #: GeN, Hi-DLR: probe steps are +-scale*lr
     PROBE_SCALE = 15
@@ -96,74 +99,89 @@ class Param(IntEnum):
     R2_THRESHOLD = 16
     #: GeN, Hi-DLR: rate factor on a failed fit
     FIT_FAILURE_DECAY = 17
-    #: Hi-DLR: seed of the random probes
+    #: Seed of the counter-based generator of random probes (stream `perturbation`).
     SEED = 18
-    #: Hi-DLR: HLR_MODEL_DIAGONAL or HLR_MODEL_FULL
+    #: Hi-DLR model: 0 diagonal (2K + 1 unknowns), 1 full A (K(K+1)/2 + K + 1 unknowns).
     MODEL = 19
-    #: Hi-DLR full model: eigenvalue floor (relative)
+    #: Full A model: eigenvalues are raised to at least eigen_floor·λ_max(A) (A in probe units).
     EIGEN_FLOOR = 20
     #: Armijo: c of f(w-eta d) <= f(w)-c eta g'd
     SUFFICIENT_DECREASE = 21
     #: Armijo: trial *= factor after a failed test
     DECREASE_FACTOR = 22
-    #: Armijo: next first trial = accepted * factor
+    #: The first trial of a search is min(previous accepted rate·increase_factor, lr_max).
     INCREASE_FACTOR = 23
-    #: Armijo: decreases allowed per search
+    #: Largest number of decreases in one line search (max_backtracks + 1 trials).
     MAX_BACKTRACKS = 24
-    #: auto: HLR_OPTIMIZER_SGD or HLR_OPTIMIZER_ADAM
+    #: The base optimizer whose update the rates scale (auto): 0 SGD (torch.optim.SGD, with the momentum,
+    #: dampening and nesterov options), 1 Adam / AdamW (momentum = β₁).
     OPTIMIZER = 25
     #: auto: SGD momentum beta, or Adam's beta1, [0,1)
     MOMENTUM = 26
     #: auto: SGD dampening, [0, 1]
     DAMPENING = 27
-    #: auto: SGD Nesterov, 0 or 1
+    #: SGD's Nesterov flag: 0 or 1 (needs momentum > 0 and dampening 0, as torch).
     NESTEROV = 28
-    #: auto: 1 = probes along the previous update
+    #: Whether the probes run along the optimizer's previous update (1: the row ρ = −1 is the previous iterate)
+    #: or its current one (0) (auto).
     PROBE_PREVIOUS = 29
 
 
 class Info(IntEnum):
     """Diagnostics keys of ``Tuner.info`` (``HLR_INFO_*``); per-group keys use the group."""
 
-    #: updates: curvature observations, fits, searches
+    #: Updates applied since creation or the last state reset: curvature observations (HessianLR, CDAT), fits
+    #: (GeN, Hi-DLR, accepted or rejected), finished line searches (Armijo).
     UPDATES = 1
     #: step of the last observation, -1 if none
     LAST_STEP = 2
-    #: next step that will want curvature (-1: none < 2^64)
+    #: The next step that wants curvature (after HLR_INFO_LAST_STEP), or −1 when none fits in a uint64_t or the
+    #: method never observes curvature (GeN, Hi-DLR, Armijo).
     NEXT_CURVATURE_STEP = 3
-    #: per group: raw g'd/d'Hd of the last update, or NaN
+    #: Per group: the candidate of the last update before the safeguards, NaN when there was none. HessianLR:
+    #: gᵀd / dᵀHd; CDAT: σ·n̂/d̂; GeN: b_k/a_k; Hi-DLR: η_k of the fitted model; Armijo: the last trial rate
+    #: tested (the same for every group).
     LAST_CANDIDATE = 4
     #: per group: HLR_FLAG_* bits of the last update
     LAST_FLAGS = 5
-    #: per group: observed d'Hd of the last update, or NaN
+    #: Per group: the observed dᵀHd of the last update (HessianLR, CDAT; NaN before the first).
     LAST_CURVATURE = 6
-    #: per group: observed g'd of the last update, or NaN
+    #: Per group: the observed gᵀd of the last update (HessianLR, CDAT, Armijo's slope observation; NaN before
+    #: the first).
     LAST_SLOPE = 7
-    #: next step that will need an observation (-1: none)
+    #: The next step after HLR_INFO_LAST_STEP that needs any observation (curvature, losses or slope), or −1
+    #: when none fits in a uint64_t. During an unfinished line search: that search's step. Every method but
+    #: HessianLR (whose HLR_INFO_NEXT_CURVATURE_STEP is the same thing).
     NEXT_UPDATE_STEP = 8
-    #: GeN/Hi-DLR: c of the last fit
+    #: c of the last quadratic fit L(ξ) ≈ c − Σ b_k ξ_k + ½ ξᵀAξ (GeN, Hi-DLR), NaN before the first; units of
+    #: the loss.
     FIT_INTERCEPT = 9
-    #: per group: b_k of the last fit
+    #: Per group: b_k of the last fit, in loss per unit of group k's step ξ_k (ξ in learning-rate units along
+    #: d_k); NaN before the first fit.
     FIT_SLOPE = 10
-    #: per group: A_kk of the last fit
+    #: Per group: A_kk of the last fit (loss per ξ_k²); NaN before the first fit.
     FIT_CURVATURE = 11
-    #: R^2 of the last fit
+    #: R² = 1 − RSS/TSS of the last fit; NaN before the first.
     FIT_R2 = 12
-    #: per group: sup_xi>=0 b_k xi - A_kk xi^2 / 2 (PPI)
+    #: Per group: per-parameter influence (PPI) from the last fit: sup over ξ ≥ 0 of b_k ξ − ½ A_kk ξ², the
+    #: largest decrease of the fitted loss that moving group k alone can give (b²/(2a) for a, b > 0; 0 for b ≤ 0
+    #: < a; +∞ when A_kk ≤ 0 < b or A_kk < 0). NaN before the first fit.
     INFLUENCE = 13
-    #: per group: 0 = most influential, -1 before a fit
+    #: Per group: rank of the group by influence (0 = most influential; ties by group index); −1 before the
+    #: first fit.
     INFLUENCE_RANK = 14
-    #: per group: lr * sharpness (2 = edge), NaN if none
+    #: Per group: η_k·λ_max,k with λ_max,k the caller's HLR_PARAM_SHARPNESS (CDAT); 2 is the edge of stability
+    #: of gradient descent. NaN when no sharpness was supplied.
     EDGE_OF_STABILITY = 15
-    #: per group: CDAT's EMA of max(g'u, 0)
+    #: Per group: n̂, CDAT's EMA of n = max(gᵀu, 0) (0 before the first observation).
     SMOOTHED_NUMERATOR = 16
-    #: per group: CDAT's EMA of |u'Hu| + eps
+    #: Per group: d̂, CDAT's EMA of d = |uᵀHu| + ε (0 before the first observation).
     SMOOTHED_DENOMINATOR = 17
     #: Armijo: decreases in the current or last search
     BACKTRACKS = 18
-    #: Armijo: the pending trial rate, NaN if none
+    #: The trial rate the unfinished line search waits for, NaN when none is pending.
     TRIAL_LR = 19
-    #: Armijo: L(w) of the last slope observation
+    #: L(w) of the last slope observation (the Armijo reference), NaN before the first.
     REFERENCE_LOSS = 20
 
 
@@ -283,9 +301,10 @@ class Need(IntEnum):
 class ScheduleKind(IntEnum):
     """Schedule kinds (``HLR_SCHEDULE_*``); values are absolute rates, torch semantics."""
 
-    #: base_lr*factor for t < total_iters, then base_lr
+    #: base_lr·factor for t < total_iters, base_lr after (torch ConstantLR; defaults make it a plain constant
+    #: base_lr).
     CONSTANT = 1
-    #: torch LinearLR
+    #: base_lr·(s + (e − s)·min(t, T)/T) (torch LinearLR).
     LINEAR = 2
     #: torch StepLR
     STEP = 3
@@ -293,25 +312,28 @@ class ScheduleKind(IntEnum):
     MULTI_STEP = 4
     #: torch ExponentialLR
     EXPONENTIAL = 5
-    #: torch PolynomialLR
+    #: base_lr·(1 − min(t, T)/T)^power (torch PolynomialLR).
     POLYNOMIAL = 6
-    #: torch CosineAnnealingLR
+    #: η_min + (base_lr − η_min)·(1 + cos(π·t/T_max))/2 for every t (torch CosineAnnealingLR, which keeps
+    #: oscillating with period 2·T_max).
     COSINE = 7
-    #: torch CosineAnnealingWarmRestarts
+    #: Cosine annealing restarted after T_0, T_0·T_mult, T_0·T_mult², … steps (torch
+    #: CosineAnnealingWarmRestarts).
     COSINE_WARM_RESTARTS = 8
-    #: torch OneCycleLR (learning rate only)
+    #: The 1cycle policy (torch OneCycleLR), holding its last value from total_steps − 1 on.
     ONE_CYCLE = 9
-    #: torch CyclicLR (learning rate only)
+    #: Cyclical learning rates between base_lr and max_lr (torch CyclicLR, rate only).
     CYCLIC = 10
     #: linear warmup, plateau, decay to final_lr
     WARMUP_STABLE_DECAY = 11
-    #: HyperbolicLR (seed 004)
+    #: HyperbolicLR (Kim 2024): η₀ + (η₀ − η_inf)·(h(x) − h(0)).
     HYPERBOLIC = 12
     #: ExpHyperbolicLR (seed 004); infimum_lr > 0
     EXP_HYPERBOLIC = 13
-    #: hlr_schedule_join
+    #: Pieces joined at step boundaries; each piece counts steps from its own boundary (optax `join_schedules`).
     JOIN = 14
-    #: hlr_schedule_warmup
+    #: Linear warmup from start_lr to the child's value at 0 over warmup_steps, then the child counted from
+    #: warmup_steps.
     WARMUP = 15
 
 
@@ -319,44 +341,68 @@ class ScheduleParam(IntEnum):
     """Schedule parameter keys (``HLR_SCHED_PARAM_*``); the keyword names of :class:`Schedule` are the lower-
     case member names (``base_lr``, ``t_max``, ...)."""
 
+    #: The schedule's base rate: torch's param-group `lr` (its `initial_lr`) for the multiplicative schedulers,
+    #: the lower bound of CyclicLR, the peak of warmup-stable-decay, η₀ of the hyperbolic schedules.
     BASE_LR = 1
+    #: ConstantLR's factor: the rate is base_lr·factor before `total_iters`.
     FACTOR = 2
+    #: Number of steps a ConstantLR / LinearLR / PolynomialLR phase lasts.
     TOTAL_ITERS = 3
+    #: LinearLR's multiplier at step 0.
     START_FACTOR = 4
+    #: LinearLR's multiplier from step `total_iters` on.
     END_FACTOR = 5
+    #: StepLR's period.
     STEP_SIZE = 6
+    #: Multiplicative decay (StepLR, MultiStepLR, ExponentialLR) or CyclicLR's exp_range base.
     GAMMA = 7
+    #: PolynomialLR's exponent.
     POWER = 8
+    #: CosineAnnealingLR's half period T_max.
     T_MAX = 9
+    #: Lowest rate of the cosine schedules.
     ETA_MIN = 10
+    #: CosineAnnealingWarmRestarts' first period T_0.
     T_0 = 11
+    #: CosineAnnealingWarmRestarts' period multiplier T_mult.
     T_MULT = 12
+    #: Peak rate of OneCycleLR and CyclicLR.
     MAX_LR = 13
+    #: OneCycleLR's cycle length.
     TOTAL_STEPS = 14
+    #: OneCycleLR's fraction of the cycle spent increasing the rate.
     PCT_START = 15
-    #: HLR_ANNEAL_*
+    #: OneCycleLR's annealing: HLR_ANNEAL_* (0 cos, 1 linear).
     ANNEAL_STRATEGY = 16
+    #: OneCycleLR: initial rate = max_lr / div_factor.
     DIV_FACTOR = 17
+    #: OneCycleLR: final rate = initial rate / final_div_factor.
     FINAL_DIV_FACTOR = 18
-    #: 0 or 1
+    #: OneCycleLR: 1 for the three-phase variant, 0 for two phases.
     THREE_PHASE = 19
+    #: CyclicLR: steps of the increasing half of a cycle.
     STEP_SIZE_UP = 20
-    #: -1: same as step_size_up (torch's None)
+    #: CyclicLR: steps of the decreasing half; −1 means "equal to step_size_up" (torch's None).
     STEP_SIZE_DOWN = 21
-    #: HLR_CYCLIC_*
+    #: CyclicLR: HLR_CYCLIC_* (0 triangular, 1 triangular2, 2 exp_range).
     MODE = 22
+    #: Linear-warmup length (warmup-stable-decay and the warmup wrapper).
     WARMUP_STEPS = 23
+    #: Warmup-stable-decay: steps held at the peak.
     STABLE_STEPS = 24
+    #: Warmup-stable-decay: steps of the decay to `final_lr`.
     DECAY_STEPS = 25
+    #: Rate at step 0 of a linear warmup.
     START_LR = 26
+    #: Warmup-stable-decay: rate at the end of the decay and after it.
     FINAL_LR = 27
-    #: HLR_DECAY_*
+    #: Warmup-stable-decay: HLR_DECAY_* (0 linear, 1 cosine, 2 one_minus_sqrt).
     DECAY_SHAPE = 28
-    #: HyperbolicLR N
+    #: Hyperbolic schedules: N, the step at which the decay ends (held after).
     MAX_ITER = 29
-    #: HyperbolicLR U >= N
+    #: Hyperbolic schedules: U ≥ N, the upper bound on the max_iter values one would try.
     UPPER_BOUND = 30
-    #: HyperbolicLR eta_inf
+    #: Hyperbolic schedules: η_inf, the infimum the curve approaches as N → U.
     INFIMUM_LR = 31
 
 
@@ -388,7 +434,7 @@ class EstimatorKind(IntEnum):
 
     #: top-k eigenpairs, Lanczos with full reorthogonalisation
     LANCZOS = 1
-    #: top-|lambda| eigenpairs, power iteration + deflation
+    #: Top-|λ| eigenpairs by power iteration with deflation.
     POWER_ITERATION = 2
     #: tr(H) ~ mean z'Hz, optional per-block traces
     HUTCHINSON = 3
@@ -396,7 +442,7 @@ class EstimatorKind(IntEnum):
     HUTCH_PLUS_PLUS = 4
     #: diag(H) ~ mean z .* Hz, optional per-block means
     DIAGONAL = 5
-    #: stochastic Lanczos quadrature + Gaussian-smoothed grid
+    #: Spectral density by stochastic Lanczos quadrature, smoothed on a grid (Gaussian kernel).
     SPECTRAL_DENSITY = 6
     #: tr(H) by XTrace, the exchangeable Hutch++ (Epperly et al.)
     XTRACE = 7
@@ -408,9 +454,9 @@ class EstimatorParam(IntEnum):
     """Estimator parameter keys (``HLR_EST_PARAM_*``; ranges and defaults from ``estimator_params``). [k] names
     the estimator kinds (EstimatorKind values) a key applies to."""
 
-    #: [1,2] k eigenpairs, k <= n at run time
+    #: [1,2] k, eigenpairs wanted (Lanczos, power iteration; 1 ≤ k ≤ n at run time).
     COUNT = 1
-    #: [1] HLR_WHICH_*
+    #: [1] Lanczos: which end of the spectrum, HLR_WHICH_*.
     WHICH = 2
     #: [1] relative Ritz residual; [2] relative change of lambda
     TOLERANCE = 3
@@ -420,15 +466,16 @@ class EstimatorParam(IntEnum):
     MAX_ITERATIONS = 5
     #: [1,2,3,4,6,7,8] HLR_PROBE_*: Gaussian for [1,2], Rademacher for [3,4,6,7,8]; [5] is always Rademacher
     DISTRIBUTION = 6
-    #: [1,2] 1: return the eigenvectors
+    #: [1,2] Lanczos, power iteration: 1 to return the eigenvectors, 0 not to.
     COMPUTE_VECTORS = 7
     #: [all] max relative asymmetry, INFINITY: no check (opt-in for [3,5])
     SYMMETRY_TOLERANCE = 8
     #: [3] probes (at most, if adaptive); [5] probes
     SAMPLES = 9
-    #: [3,4] 0: fixed budget; > 0: stop once standard error <= tol * |estimate|
+    #: [3,4] Hutchinson, Hutch++: 0 for a fixed budget, > 0 to stop once the standard error is at most this
+    #: fraction of |estimate|.
     RELATIVE_TOLERANCE = 10
-    #: [3,4] probes before the adaptive rule may stop
+    #: [3,4] Hutchinson, Hutch++ (residual probes): samples before the adaptive rule may stop.
     MIN_SAMPLES = 11
     #: [4] HVP budget m; [7,8] m/2 test vectors, 2*(m/2) HVPs, 2 .. 131072
     MATVECS = 12
@@ -448,8 +495,8 @@ class EstimatorParam(IntEnum):
     GRID_UPPER = 19
     #: [all] host runs: threads for vector operations, 1 .. 256; results do not depend on it
     THREADS = 20
-    #: [1] 0: off; > 0: also stop once every wanted value's estimated error min(r, r^2/gap) <= tol * |theta|
-    #: (HLR_RESULT_ERROR_BOUNDS)
+    #: [1] Lanczos: 0 (off) or a requested relative eigenvalue accuracy ε: also stop once every wanted Ritz
+    #: value's error estimate min(r, r²/gap) is ≤ ε·|θ| (HLR_RESULT_ERROR_BOUNDS).
     EIGENVALUE_TOLERANCE = 21
     #: [3,4,5,6,7,8] products per ops->hvp_block call (1: one at a time; [6]: runs stepped together); no effect
     #: without hvp_block
@@ -490,17 +537,17 @@ class Termination(IntEnum):
 class Result(IntEnum):
     """Estimator result keys (``HLR_RESULT_*``); [k] names the estimator kinds that report a key."""
 
-    #: [1,2] k values (Lanczos in `which` order)
+    #: [1,2] Lanczos, power iteration: θ₁ … θ_k (Lanczos in `which` order; power iteration in the order found).
     EIGENVALUES = 1
-    #: [1,2] k residual norms ||H y - theta y||
+    #: [1,2] Lanczos, power iteration: residual estimates ‖H yᵢ − θᵢ yᵢ‖, one per eigenvalue.
     RESIDUALS = 2
     #: [1,2] with COMPUTE_VECTORS: host k*n row-major; ops k vector handles (hlr_estimator_get_vectors)
     EIGENVECTORS = 3
     #: [1] Krylov dimension m; [2] HVPs per eigenpair (k)
     ITERATIONS = 4
-    #: [1,3,4,7] 1 or 0; [2] one flag per eigenpair (k)
+    #: [1,3,4,7] Lanczos, Hutchinson, Hutch++: [1 or 0]; power iteration: one flag per eigenpair.
     CONVERGED = 5
-    #: [1] HLR_TERMINATION_*
+    #: [1] Lanczos: [HLR_TERMINATION_*], why the run stopped.
     TERMINATION = 6
     #: [1] restarts after an invariant subspace
     RESTARTS = 7
@@ -541,7 +588,7 @@ class Result(IntEnum):
     RUN_STEPS = 21
     #: [6] GRID_POINTS ascending, uniformly spaced t_g
     GRID = 22
-    #: [6] smoothed density at t_g, trapezoid integral 1
+    #: [6] SLQ: the smoothed density φ(t_g), trapezoid-normalised to integrate to 1 on the grid.
     DENSITY = 23
     #: [6] the Gaussian width used
     SIGMA = 24
