@@ -15,7 +15,7 @@ public typealias AutoTuner = RuleTuner<AutoRule>
 
 /// The state of `auto`: the rates, the phase, the averages b̂ and â (per unit of group 0's rate),
 /// the adaptive schedule (period and next step), the decision log and the last fit.
-public struct AutoState: RateState {
+public struct AutoState: RateState, TabledState {
     public internal(set) var current: [Double]
     var phase: AutoRule.Phase = .bracket
     var slopeAverage: Double = 0
@@ -38,37 +38,12 @@ public struct AutoState: RateState {
 
     /// Payload fields: current (K doubles), phase (UInt8), slope_average, curvature_average,
     /// period, next_step, fits (UInt64), ceiling, decisions, fit.
-    public func encode(into writer: inout SnapshotWriter) {
-        writer.write(current)
-        writer.write(phase.rawValue)
-        writer.write(slopeAverage)
-        writer.write(curvatureAverage)
-        writer.write(period)
-        writer.write(nextStep)
-        writer.write(fits)
-        writer.write(ceiling)
-        decisions.encode(into: &writer)
-        fit.encode(into: &writer)
-    }
-
-    public static func decode(from reader: inout SnapshotReader, groups: Int) throws(HLRError) -> Self {
-        var state = Self(groups: groups)
-        state.current = try reader.readDoubles("current", count: groups)
-        let phase = try reader.readUInt8("phase")
-        guard let decoded = AutoRule.Phase(rawValue: phase) else {
-            throw HLRError(.snapshotCorrupt, "snapshot holds an unknown auto phase \(phase)")
-        }
-        state.phase = decoded
-        state.slopeAverage = try reader.readDouble("slope_average")
-        state.curvatureAverage = try reader.readDouble("curvature_average")
-        state.period = try reader.readUInt64("period")
-        state.nextStep = try reader.readUInt64("next_step")
-        state.fits = try reader.readUInt64("fits")
-        state.ceiling = try reader.readDouble("ceiling")
-        state.decisions = try DecisionLog.decode(from: &reader, groups: groups)
-        state.fit = try FitLog.decode(from: &reader, groups: groups, shape: .perGroup)
-        return state
-    }
+    public static let payload: [StateField<Self>] = [
+        .perGroup("current", \.current), .code("phase", noun: "auto phase", \.phase),
+        .double("slope_average", \.slopeAverage), .double("curvature_average", \.curvatureAverage),
+        .count("period", \.period), .count("next_step", \.nextStep), .count("fits", \.fits),
+        .double("ceiling", \.ceiling), .decisions(\.decisions), .fit(\.fit, shape: .perGroup),
+    ]
 }
 
 extension AutoOptions: ClampedRateOptions {}

@@ -23,7 +23,7 @@ public typealias CDATTuner = RuleTuner<CDATRule>
 
 /// CDAT's state: the current rates, the EMAs n̂ and d̂, the decision log and the last
 /// observation of every group.
-public struct CDATState: RateState {
+public struct CDATState: RateState, TabledState {
     public internal(set) var current: [Double]
     var numerator: [Double]
     var denominator: [Double]
@@ -39,23 +39,10 @@ public struct CDATState: RateState {
     }
 
     /// Payload fields: current rates, the EMAs n̂ and d̂, decisions, last observation.
-    public func encode(into writer: inout SnapshotWriter) {
-        writer.write(current)
-        writer.write(numerator)
-        writer.write(denominator)
-        decisions.encode(into: &writer)
-        observed.encode(into: &writer)
-    }
-
-    public static func decode(from reader: inout SnapshotReader, groups: Int) throws(HLRError) -> Self {
-        var state = Self(groups: groups)
-        state.current = try reader.readDoubles("current", count: groups)
-        state.numerator = try reader.readDoubles("numerator", count: groups)
-        state.denominator = try reader.readDoubles("denominator", count: groups)
-        state.decisions = try DecisionLog.decode(from: &reader, groups: groups)
-        state.observed = try CurvatureLog.decode(from: &reader, groups: groups)
-        return state
-    }
+    public static let payload: [StateField<Self>] = [
+        .perGroup("current", \.current), .perGroup("numerator", \.numerator),
+        .perGroup("denominator", \.denominator), .decisions(\.decisions), .observed(\.observed),
+    ]
 }
 
 extension CDATRule: TuningRule {

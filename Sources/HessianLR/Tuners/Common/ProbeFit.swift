@@ -47,7 +47,7 @@ public enum MatrixFit: FitLayout {
 
 /// The state of a probing method (GeN, Hi-DLR): current rates, the decision log, the last fit
 /// and, with the matrix layout, the influence (PPI) of every group from it.
-public struct FitState<Layout: FitLayout>: RateState {
+public struct FitState<Layout: FitLayout>: RateState, TabledState {
     public internal(set) var current: [Double]
     var decisions: DecisionLog
     var fit: FitLog
@@ -99,20 +99,9 @@ public struct FitState<Layout: FitLayout>: RateState {
 
     /// Payload fields: current (K doubles), decisions, fit, then fit_influence (K doubles) with
     /// the matrix layout.
-    public func encode(into writer: inout SnapshotWriter) {
-        writer.write(current)
-        decisions.encode(into: &writer)
-        fit.encode(into: &writer)
-        if Layout.isMatrix { writer.write(influence) }
-    }
-
-    public static func decode(from reader: inout SnapshotReader, groups: Int) throws(HLRError) -> Self {
-        var state = Self(groups: groups)
-        state.current = try reader.readDoubles("current", count: groups)
-        state.decisions = try DecisionLog.decode(from: &reader, groups: groups)
-        state.fit = try FitLog.decode(from: &reader, groups: groups, shape: Layout.shape)
-        if Layout.isMatrix { state.influence = try reader.readDoubles("fit_influence", count: groups) }
-        return state
+    public static var payload: [StateField<Self>] {
+        [.perGroup("current", \.current), .decisions(\.decisions), .fit(\.fit, shape: Layout.shape)]
+            + (Layout.isMatrix ? [.perGroup("fit_influence", \.influence)] : [])
     }
 }
 

@@ -13,7 +13,7 @@ public typealias HessianLRTuner = RuleTuner<HessianLRRule>
 
 /// HessianLR's state: the current rate per group (meaningful once the history counts an
 /// update), the decision log and the last observation of every group.
-public struct HessianLRState: RateState {
+public struct HessianLRState: RateState, TabledState {
     public internal(set) var current: [Double]
     var decisions: DecisionLog
     var observed: CurvatureLog
@@ -25,19 +25,9 @@ public struct HessianLRState: RateState {
     }
 
     /// Payload fields: current rates, decisions, last observation.
-    public func encode(into writer: inout SnapshotWriter) {
-        writer.write(current)
-        decisions.encode(into: &writer)
-        observed.encode(into: &writer)
-    }
-
-    public static func decode(from reader: inout SnapshotReader, groups: Int) throws(HLRError) -> Self {
-        var state = Self(groups: groups)
-        state.current = try reader.readDoubles("current", count: groups)
-        state.decisions = try DecisionLog.decode(from: &reader, groups: groups)
-        state.observed = try CurvatureLog.decode(from: &reader, groups: groups)
-        return state
-    }
+    public static let payload: [StateField<Self>] = [
+        .perGroup("current", \.current), .decisions(\.decisions), .observed(\.observed),
+    ]
 }
 
 extension HessianLRRule: TuningRule {
