@@ -11,22 +11,25 @@ enum Arguments {
     }
 
     static func method(_ value: Int32) throws(ABIError) -> Method {
-        try id(value, "method id", Status.unknownMethod)
+        try id(value)
     }
 
     static func key(_ value: Int32) throws(ABIError) -> ParameterKey {
-        try id(value, "parameter key", Status.unknownKey)
+        try id(value)
     }
 
     static func infoKey(_ value: Int32) throws(ABIError) -> InfoKey {
-        try id(value, "info key", Status.unknownKey)
+        try id(value)
     }
 
-    /// The member of an id family with C value `value`; `status` (unknown method or key) with
-    /// "unknown <description> <value>" when the family has none.
-    static func id<E: CatalogEnum>(_ value: Int32, _ description: String, _ status: Int32) throws(ABIError) -> E {
-        guard let member = E(rawValue: Int(value)) else { throw ABIError(status, "unknown \(description) \(value)") }
-        return member
+    /// The member of an id family with C value `value`, parsed by the core
+    /// (`ParsedCatalogEnum.from(rawValue:)`: the family's status and "unknown <noun> <value>").
+    static func id<E: ParsedCatalogEnum>(_ value: Int32) throws(ABIError) -> E {
+        do {
+            return try E.from(rawValue: Int(value))
+        } catch {
+            throw ABIError(error)
+        }
     }
 
     /// Writes a spec's range and default to the caller's optional out-pointers (a NULL one is

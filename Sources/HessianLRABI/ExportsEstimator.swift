@@ -81,15 +81,15 @@ struct EstimatorResults: Sendable {
 }
 
 func estimatorKind(_ value: Int32) throws(ABIError) -> EstimatorKind {
-    try Arguments.id(value, "estimator kind", Status.unknownMethod)
+    try Arguments.id(value)
 }
 
 private func estimatorParameter(_ value: Int32) throws(ABIError) -> EstimatorParameter {
-    try Arguments.id(value, "estimator parameter key", Status.unknownKey)
+    try Arguments.id(value)
 }
 
 private func resultKey(_ value: Int32) throws(ABIError) -> EstimatorResultKey {
-    try Arguments.id(value, "estimator result key", Status.unknownKey)
+    try Arguments.id(value)
 }
 
 /// Copies a result's `items` to the caller's `n`-element buffer `out` (named `name`; NULL allowed

@@ -3,11 +3,11 @@ import HessianLR
 // Schedules: values of closed-form lr(step), composed and attached to tuners.
 
 private func scheduleKind(_ value: Int32) throws(ABIError) -> ScheduleKind {
-    try Arguments.id(value, "schedule kind", Status.unknownMethod)
+    try Arguments.id(value)
 }
 
 private func scheduleParameter(_ value: Int32) throws(ABIError) -> ScheduleParameter {
-    try Arguments.id(value, "schedule parameter key", Status.unknownKey)
+    try Arguments.id(value)
 }
 
 private func newSchedule(_ schedule: Schedule, _ out: UnsafeMutablePointer<OpaquePointer?>) throws {
