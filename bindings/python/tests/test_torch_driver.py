@@ -835,7 +835,7 @@ def test_processes_are_asked_only_on_steps_that_observe(monkeypatch):
 
 @pytest.mark.parametrize("bad", [math.inf, -math.inf, math.nan])
 def test_a_non_finite_direction_on_an_observing_step_is_refused_and_changes_nothing(bad):
-    """One process: the direction's finiteness is checked (isfinite per tensor, one transfer)
+    """One process: the direction's finiteness is checked (a sum per tensor, one transfer)
     before an observation; a non-finite element raises NonFiniteError and the tuner is as it was."""
     model, closure = tiny()
     optimizer = torch.optim.SGD(two_groups(model), lr=0.05, momentum=0.9)
@@ -847,6 +847,89 @@ def test_a_non_finite_direction_on_an_observing_step_is_refused_and_changes_noth
     with pytest.raises(h.NonFiniteError, match="direction at step 0 .* is not finite"):
         driver.after_backward(closure)
     assert driver.tuner.save() == before and driver.step_count == 0
+
+
+def _auto_until_it_probes_the_kept_update(optimizer_factory):
+    """A driver of auto with the model and closure, stepped to the first step t ≥ 1 that observes
+    along the update kept at t − 1 (backward done, after_backward not called yet)."""
+    model, closure = tiny()
+    optimizer = optimizer_factory(two_groups(model))
+    driver = LRTuner(optimizer, "auto")
+    while True:
+        optimizer.zero_grad()
+        closure().backward()
+        kept = driver._previous_update
+        if driver.tuner.need(driver.step_count)[0] != Need.NOTHING and kept is not None:
+            return model, closure, driver
+        driver.after_backward(closure)
+        optimizer.step()
+
+
+@pytest.mark.parametrize("bad", [math.inf, math.nan])
+def test_a_non_finite_gradient_where_auto_probes_the_kept_update_is_refused_and_changes_nothing(bad):
+    """Where auto probes along the update kept at the previous step, the step's own update is not
+    computed: the gradient it would come from is checked instead. A non-finite element raises
+    NonFiniteError with the tuner, the kept update and the step count as they were, and the same
+    step with the gradient mended gives the rates, weights and tuner state of a run that never
+    failed (a twin built the same way)."""
+    momentum = lambda groups: torch.optim.SGD(groups, lr=0.05, momentum=0.9)  # noqa: E731
+    model, closure, driver = _auto_until_it_probes_the_kept_update(momentum)
+    twin_model, twin_closure, twin = _auto_until_it_probes_the_kept_update(momentum)
+    t, before, kept = driver.step_count, driver.tuner.save(), driver._previous_update
+    assert t >= 1 and twin.step_count == t
+    grad = next(model.parameters()).grad
+    good = grad.view(-1)[0].item()
+    grad.view(-1)[0] = bad
+    with pytest.raises(h.NonFiniteError, match=f"direction at step {t} .* is not finite"):
+        driver.after_backward(closure)
+    assert driver.tuner.save() == before and driver.step_count == t and driver._previous_update is kept
+    grad.view(-1)[0] = good
+    assert driver.after_backward(closure) == twin.after_backward(twin_closure)
+    assert driver.tuner.save() == twin.tuner.save()
+    for p, q in zip(model.parameters(), twin_model.parameters()):
+        assert torch.equal(p, q)
+
+
+def test_the_finiteness_check_is_exact_where_a_float32_sum_overflows():
+    """_all_finite decides by one sum per tensor; a sum that overflows although every element is
+    finite is settled element by element (finite), and any inf or NaN element is found."""
+    huge = torch.full((4, 3), 3e38, dtype=torch.float32)
+    assert not math.isfinite(float(huge.sum()))
+    assert LRTuner._all_finite(torch, [[huge, None], [torch.ones(2)]])
+    assert LRTuner._all_finite(torch, [[None], []])
+    for bad in (math.inf, -math.inf, math.nan):
+        mixed = huge.clone()
+        mixed[1, 2] = bad
+        assert not LRTuner._all_finite(torch, [[torch.ones(2)], [mixed]])
+
+
+def test_auto_computes_the_update_of_an_observing_step_only_when_the_next_step_observes(monkeypatch):
+    """Probing along the kept previous update, an observing step does not need its own update
+    unless step t + 1 observes too (then it is kept for t + 1): over 60 steps of auto with AdamW
+    the optimizer's update is computed exactly on the steps followed by an observing step."""
+    import hessianlr.torch_driver as driver_module
+
+    computed = []
+    real = driver_module.update_directions
+
+    def counting(optimizer, groups, grads_by_group):
+        computed.append(driver.step_count)
+        return real(optimizer, groups, grads_by_group)
+
+    monkeypatch.setattr(driver_module, "update_directions", counting)
+    model, closure = tiny()
+    optimizer = torch.optim.AdamW(two_groups(model), lr=1e-3)
+    driver = LRTuner(optimizer, "auto")
+    observing = []
+    for t in range(60):
+        if driver.tuner.need(t)[0] != Need.NOTHING:
+            observing.append(t)
+        optimizer.zero_grad()
+        closure().backward()
+        driver.after_backward(closure)
+        optimizer.step()
+    assert len(observing) > 10
+    assert computed == sorted({0} | {t - 1 for t in observing if t >= 1})
 
 
 def test_a_change_to_the_tuner_between_observations_applies_at_the_next_step():
