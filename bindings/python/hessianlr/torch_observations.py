@@ -322,28 +322,29 @@ class TorchStepBackend:
     def _write_trial(self, p, original, d, xi: float) -> None:
         """p ← round(float64(w) − ξ·float64(d)) in the work buffers: the operations of
         ``original.to(work) − d.to(work)·ξ``, in the same order, bit for bit, with no allocation."""
-        trial, step = self._work_buffers(p, _work_dtype(self.torch, p))
+        trial, step = self._work_buffers(p)
         step.copy_(d.detach())
         step.mul_(xi)
         trial.copy_(original)
         trial.sub_(step)
         p.copy_(trial)
 
-    def _work_buffers(self, p, dtype):
-        """Two views shaped like ``p`` into the scratch buffers of (p's device, ``dtype``),
-        grown to the largest parameter seen; the views of each shape are kept with the buffers
-        they view (a buffer that grows gets new ones)."""
-        key = (p.device, dtype)
-        shape_key = (key, tuple(p.shape))
-        pair = self._scratch.get(key)
+    def _work_buffers(self, p):
+        """Two views shaped like ``p`` into the scratch buffers of (p's device, its work dtype),
+        grown to the largest parameter seen; the views of each (device, dtype, shape) are kept
+        with the buffers they view (a buffer that grows gets new ones), so a repeated shape costs
+        one dictionary lookup."""
+        shape_key = (p.device, p.dtype, tuple(p.shape))
         views = self._scratch.get(shape_key)
-        if views is not None and pair is not None and views[0] is pair:
-            return views[1], views[2]
+        if views is not None and self._scratch.get(views[0]) is views[1]:
+            return views[2], views[3]
+        key = (p.device, _work_dtype(self.torch, p))
+        pair = self._scratch.get(key)
         n = p.numel()
         if pair is None or pair[0].numel() < n:
-            pair = self._scratch[key] = tuple(self.torch.empty(n, dtype=dtype, device=p.device) for _ in range(2))
-        views = self._scratch[shape_key] = (pair, pair[0][:n].view(p.shape), pair[1][:n].view(p.shape))
-        return views[1], views[2]
+            pair = self._scratch[key] = tuple(self.torch.empty(n, dtype=key[1], device=p.device) for _ in range(2))
+        views = self._scratch[shape_key] = (key, pair, pair[0][:n].view(p.shape), pair[1][:n].view(p.shape))
+        return views[2], views[3]
 
     def _restore(self, live) -> None:
         with self.torch.no_grad():
