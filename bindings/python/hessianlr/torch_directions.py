@@ -23,18 +23,24 @@ needs (its first bracket divides by the steady-state gain the library computes f
 ``OptimizerDynamics`` in the core), so the mapping from torch's names to the library's is
 written once, next to the update it describes.
 
-Other optimizers (RMSprop, Adagrad, LBFGS, ...) are refused with UnsupportedOptimizerError;
-:func:`register_update_rule` adds a rule for another class. Exact subclasses of the supported
-classes are matched only if they do not override ``step``. Complex and sparse parameters are
-refused. u agrees with the optimizer's actual step to rounding (float64: ~1e-15 relative).
+Other optimizers (RMSprop, Adagrad, NAdam, RAdam, Adamax, others' packages) have their update
+measured by a dry run of their own step (:mod:`hessianlr.torch_measured_update`: exact to the
+rounding of the step, at the cost of one optimizer step and a copy of the parameters and state
+per measurement); one whose step needs a closure (LBFGS) is refused with
+UnsupportedOptimizerError. :func:`register_update_rule` adds a closed-form rule for a class
+(no dry run). Exact subclasses of the supported classes are matched only if they do not
+override ``step``. Complex and sparse parameters are refused by the built-in rules. u agrees
+with the optimizer's actual step to rounding (float64: ~1e-15 relative).
 """
 
 from __future__ import annotations
 
 from typing import Callable
 
+from .torch_measured_update import check_measurable, measured_updates
+
 __all__ = ["UnsupportedOptimizerError", "register_update_rule", "update_rule", "is_plain_sgd", "update_directions",
-           "builds_fresh_tensors", "optimizer_options"]
+           "builds_fresh_tensors", "is_measured", "optimizer_options"]
 
 
 class UnsupportedOptimizerError(TypeError):
@@ -138,8 +144,14 @@ def _adam(optimizer, group, params, grads):
     return out
 
 
+def _measured(optimizer, group, params, grads):  # the marker of the dry-run path; never called per group
+    raise AssertionError("measured updates are taken for all groups at once (update_directions)")
+
+
 def update_rule(optimizer) -> Callable:
-    """The rule of ``optimizer``'s class, or UnsupportedOptimizerError naming the supported ones."""
+    """The rule of ``optimizer``'s class: a registered or built-in one, else the dry-run
+    measurement (:mod:`hessianlr.torch_measured_update`); UnsupportedOptimizerError for an
+    optimizer whose step cannot be dry-run (it needs a closure)."""
     import torch
 
     for base, rule in ((torch.optim.SGD, _sgd), (torch.optim.Adam, _adam), (torch.optim.AdamW, _adam)):
@@ -150,27 +162,31 @@ def update_rule(optimizer) -> Callable:
     for base, rule in _RULES.items():
         if isinstance(optimizer, base) and cls.step is base.step:
             return rule
-    names = ", ".join(sorted(c.__name__ for c in _RULES))
-    raise UnsupportedOptimizerError(
-        f"direction 'update' needs the update direction of {cls.__name__} without stepping it; "
-        f"supported: {names} (hessianlr.torch_directions.register_update_rule adds others), "
-        f"or use direction 'gradient'")
+    check_measurable(optimizer, UnsupportedOptimizerError)
+    return _measured
+
+
+def is_measured(optimizer) -> bool:
+    """Whether ``optimizer``'s update is measured by a dry run of its step (no rule for its class)."""
+    return update_rule(optimizer) is _measured
 
 
 def builds_fresh_tensors(optimizer) -> bool:
-    """Whether ``optimizer``'s rule is one of the built-in ones, whose u is a tensor of its own
-    (never the optimizer's state) wherever it is not the gradient itself (plain SGD); a
+    """Whether ``optimizer``'s u is a tensor of its own (never the optimizer's state) wherever it
+    is not the gradient itself (plain SGD): the built-in rules and the dry-run measurement; a
     registered rule promises nothing about that."""
-    return update_rule(optimizer) in (_sgd, _adam)
+    return update_rule(optimizer) in (_sgd, _adam, _measured)
 
 
 def update_directions(optimizer, groups, grads_by_group) -> list[list]:
     """u per parameter, per param group (``groups`` are the param-group dicts, ``grads_by_group``
     the detached gradients of their trainable parameters, None where unused)."""
     rule = update_rule(optimizer)
+    params_by_group = [[p for p in group["params"] if p.requires_grad] for group in groups]
+    if rule is _measured:
+        return measured_updates(optimizer, groups, params_by_group, grads_by_group)
     result = []
-    for group, grads in zip(groups, grads_by_group):
-        params = [p for p in group["params"] if p.requires_grad]
+    for group, params, grads in zip(groups, params_by_group, grads_by_group):
         if is_plain_sgd(optimizer, group):
             result.append(list(grads))
         else:
@@ -182,10 +198,13 @@ def update_directions(optimizer, groups, grads_by_group) -> list[list]:
 
 def optimizer_options(optimizer) -> dict:
     """``{"optimizer", "momentum", "dampening", "nesterov"}`` for ``auto`` from a torch optimizer:
-    SGD's momentum / dampening / nesterov, Adam's and AdamW's β₁ (optimizer 1). Other optimizer
-    classes (registered with :func:`hessianlr.torch_directions.register_update_rule`) get the
-    plain-SGD values (gain 1). The param groups must agree (the library's auto has one set);
-    ValueError names the first group that differs."""
+    SGD's momentum / dampening / nesterov, Adam's and AdamW's β₁ (optimizer 1). Other classes
+    by their param group's coefficients: ``betas`` (NAdam, RAdam, Adamax, Adam-likes of other
+    packages: a bias-corrected or sign-normalised first moment) as Adam with β₁ = betas[0];
+    else ``momentum`` (RMSprop's buffer b ← μ·b + g/√v̄ is heavy ball on a preconditioned
+    gradient) as heavy ball with that μ; else (Adagrad, Adadelta, ...) plain SGD's values, gain 1.
+    The param groups must agree (the library's auto has one set); ValueError names the first group
+    that differs."""
     import torch
 
     from .constants import Optimizer
@@ -197,7 +216,11 @@ def optimizer_options(optimizer) -> dict:
         if isinstance(optimizer, (torch.optim.Adam, torch.optim.AdamW)):
             return {"optimizer": int(Optimizer.ADAM), "momentum": _float(group["betas"][0]), "dampening": 0.0,
                     "nesterov": 0}
-        return {"optimizer": int(Optimizer.SGD), "momentum": 0.0, "dampening": 0.0, "nesterov": 0}
+        if "betas" in group:
+            return {"optimizer": int(Optimizer.ADAM), "momentum": _float(group["betas"][0]), "dampening": 0.0,
+                    "nesterov": 0}
+        return {"optimizer": int(Optimizer.SGD), "momentum": _float(group.get("momentum", 0) or 0), "dampening": 0.0,
+                "nesterov": 0}
 
     first = of(optimizer.param_groups[0])
     for k, group in enumerate(optimizer.param_groups[1:], start=1):

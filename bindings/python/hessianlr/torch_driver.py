@@ -311,8 +311,12 @@ class LRTuner:
     gradient only for plain SGD (where u = g); ``direction="gradient"`` with an optimizer other
     than SGD is refused (ValueError): g'g/g'Hg is an SGD-scale rate, meaningless for Adam.
     HessianLR and CDAT take it as their ``direction`` option; GeN, Hi-DLR and Armijo probe
-    along it. Direction update with an optimizer other than SGD, Adam, AdamW raises
-    UnsupportedOptimizerError at construction.
+    along it. SGD's, Adam's and AdamW's update is computed in closed form; any other optimizer's
+    (RMSprop, Adagrad, NAdam, RAdam, Adamax, other packages') is measured by a dry run of its own
+    step, without its step hooks, everything restored (:mod:`hessianlr.torch_measured_update`:
+    one more optimizer step and a transient copy of the parameters and state per measurement);
+    an optimizer whose step needs a closure (LBFGS) raises UnsupportedOptimizerError at
+    construction.
 
     Memory: on a step with loss probes or finite-difference curvature the perturbed parameters
     are saved once (one copy of them on their device) and restored from that copy; graph
@@ -401,8 +405,8 @@ class LRTuner:
             raise ValueError(
                 f"direction 'gradient' with {type(optimizer).__name__}: a rate measured along g (g'g/g'Hg) "
                 "is an SGD-scale rate, meaningless for an optimizer that steps along its own update; "
-                "use direction='update' (the default for it; hessianlr.torch_directions.register_update_rule "
-                "teaches the driver the update of another optimizer class)")
+                "use direction='update' (the default for it: the update is computed for SGD, Adam and AdamW and "
+                "measured by a dry run of the step for other optimizers)")
         if self.direction == Direction.UPDATE:
             update_rule(optimizer)  # fail now, not at the first step
         self._step = 0

@@ -152,8 +152,8 @@ def test_options_checked():
         HessianLRScheduler(optimizer, initial_lr=0.3)
     with pytest.raises(ValueError, match="direction"):
         HessianLRScheduler(optimizer, direction="sideways")
-    with pytest.raises(UnsupportedOptimizerError, match="RMSprop"):
-        HessianLRScheduler(torch.optim.RMSprop(model.parameters()), direction="update")
+    with pytest.raises(UnsupportedOptimizerError, match="LBFGS"):
+        HessianLRScheduler(torch.optim.LBFGS(model.parameters()), direction="update")
     assert HessianLRScheduler(optimizer, direction="update").direction == h.Direction.UPDATE
     with pytest.raises(h.InvalidArgumentError, match="smoothing"):
         HessianLRScheduler(optimizer, smoothing_factor=2.0)

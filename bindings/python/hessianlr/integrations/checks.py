@@ -19,7 +19,7 @@ from typing import Any, Iterator
 import torch
 
 from ..constants import Direction, Method, Need
-from ..torch_directions import is_plain_sgd
+from ..torch_directions import is_measured, is_plain_sgd
 from ..torch_driver import LRTuner
 
 __all__ = ["MemoryEstimate", "Problem", "SetupError", "SetupReport", "estimate_memory_overhead", "validate_setup"]
@@ -72,7 +72,11 @@ class MemoryEstimate:
     - ``finite_difference_bytes``: the gradient of the largest param group, transient, in each of
       the two extra backward passes of a finite-difference curvature (plus that pass's
       activations, as in a training step: not counted);
-    - ``previous_update_bytes``: auto's copy of the previous update, kept for the next step.
+    - ``previous_update_bytes``: auto's copy of the previous update, kept for the next step;
+    - ``measured_update_bytes``: for an optimizer whose update is measured by a dry run of its
+      step (no closed-form rule: :mod:`hessianlr.torch_measured_update`), the transient copies
+      of the parameters and of the optimizer's state tensors (the state as it is now: none before
+      the first step, when a note says so).
 
     ``graph_curvature``: curvature from the double-backward graph, whose size depends on the
     model's activations (roughly another backward pass's worth), so it is not included.
@@ -88,11 +92,13 @@ class MemoryEstimate:
     graph_curvature: bool
     needs: tuple[str, ...]
     notes: tuple[str, ...] = field(default_factory=tuple)
+    measured_update_bytes: int = 0
 
     @property
     def overhead_bytes(self) -> int:
         """The overhead parts together (the peak of a step that observes, graph excluded)."""
-        return self.saved_weights_bytes + self.direction_bytes + self.finite_difference_bytes + self.previous_update_bytes
+        return (self.saved_weights_bytes + self.direction_bytes + self.finite_difference_bytes
+                + self.previous_update_bytes + self.measured_update_bytes)
 
     @property
     def overhead_fraction(self) -> float:
@@ -103,7 +109,8 @@ class MemoryEstimate:
         rows = [("parameters", self.parameter_bytes), ("gradients", self.gradient_bytes),
                 ("saved weights", self.saved_weights_bytes), ("update direction", self.direction_bytes),
                 ("finite-difference gradient", self.finite_difference_bytes),
-                ("previous update (auto)", self.previous_update_bytes), ("overhead", self.overhead_bytes)]
+                ("previous update (auto)", self.previous_update_bytes),
+                ("measured update (dry run)", self.measured_update_bytes), ("overhead", self.overhead_bytes)]
         lines = [f"{name:<28} {value:>14,} bytes" for name, value in rows]
         lines.append(f"{'overhead / parameters':<28} {self.overhead_fraction:>14.2f}x")
         if self.graph_curvature:
@@ -135,6 +142,15 @@ def estimate_memory_overhead(model=None, optimizer=None, method: Any = "hessianl
         auto = driver.tuner.method == Method.AUTO
     size = _bytes(params)
     observes = needs - {Need.NOTHING}
+    measured = bool(observes) and not along_gradient and is_measured(optimizer)
+    measured_bytes = 0
+    if measured:
+        every = [p for group in optimizer.param_groups for p in group["params"]]
+        state = [v for p in every for v in optimizer.state.get(p, {}).values() if isinstance(v, torch.Tensor)]
+        measured_bytes = _bytes(every) + _bytes(state)
+        if not state:
+            notes.append(f"{type(optimizer).__name__}'s update is measured by a dry run of its step: add a copy of its "
+                         "state tensors once it has them (after the first step; e.g. 2x the parameters for Adam-likes)")
     finite_difference = Need.CURVATURE in needs and curvature != "graph"
     perturbs = bool(needs & {Need.LOSSES, Need.SLOPE}) or finite_difference
     if curvature == "auto" and Need.CURVATURE in needs:
@@ -147,6 +163,7 @@ def estimate_memory_overhead(model=None, optimizer=None, method: Any = "hessianl
         direction_bytes=size if observes and not along_gradient else 0,
         finite_difference_bytes=max((_bytes(ps) for ps in groups), default=0) if finite_difference else 0,
         previous_update_bytes=size if auto else 0,
+        measured_update_bytes=measured_bytes,
         graph_curvature=Need.CURVATURE in needs and curvature == "graph",
         needs=tuple(sorted(n.name.lower() for n in needs)),
         notes=tuple(notes))

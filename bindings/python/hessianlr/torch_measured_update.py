@@ -1,0 +1,113 @@
+"""The update u of any torch optimizer, measured by a dry run of its own ``step()``.
+
+For an optimizer class without a closed-form rule (:mod:`hessianlr.torch_directions` has SGD,
+Adam and AdamW, and :func:`~hessianlr.torch_directions.register_update_rule` adds others), the
+driver measures the update instead of computing it: it saves the parameters, the optimizer's
+per-parameter state and its param-group settings, runs the class's ``step()`` once with the
+gradients in ``p.grad``, reads
+
+    u = (w − w′) / η        per parameter, in the parameter's dtype (η its group's rate),
+
+and puts everything back (parameters and state tensors restored in place, so their identity is
+kept; state entries the step created are removed; group settings restored). This is exact for
+every optimizer whose step is linear in its rate (p ← p − η·u(g, state): RMSprop, Adagrad,
+Adadelta, Adamax, NAdam, RAdam, ASGD's step, Lion-like sign methods and Adam-likes from other
+packages), to the rounding of w − w′: the difference of two nearby floats is exact (Sterbenz),
+so u carries the rounding of the step itself, a relative error about ε·|w|/(η·|u|) per element
+(ε the dtype's epsilon) — far below what a loss probe resolves. Where the step is not linear in
+η (Rprop's own step sizes), u is the step at the current rate divided by it.
+
+Side effects avoided: the dry run calls the class's step function itself, not the instance's
+attribute, and below torch's hook wrapper, so step pre/post hooks (an EMA of the weights, say)
+and an LR scheduler's step counter do not see it. Cost per measurement: one optimizer step, one
+copy of the parameters and of the state tensors (transient; e.g. 3× the parameters for Adam-like
+state), once per observing step and once on the step before one that probes the previous update.
+
+Refused (UnsupportedOptimizerError, at construction): an optimizer whose ``step`` needs a
+closure (LBFGS: it evaluates the loss itself, so a dry run would train).
+"""
+
+from __future__ import annotations
+
+import copy
+import inspect
+import math
+
+__all__ = ["measured_updates", "check_measurable"]
+
+
+def _step_function(optimizer):
+    """The class's step function without torch's hook wrapper (``Optimizer._patch_step_function``
+    wraps the class's step once with functools.wraps and marks it ``hooked``)."""
+    step = type(optimizer).step
+    if getattr(step, "hooked", False) and hasattr(step, "__wrapped__"):
+        step = step.__wrapped__
+    return step
+
+
+def _needs_closure(optimizer) -> bool:
+    try:
+        parameters = list(inspect.signature(_step_function(optimizer)).parameters.values())[1:]
+    except (TypeError, ValueError):  # no signature to read: try it
+        return False
+    return any(p.default is inspect.Parameter.empty and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+               for p in parameters)
+
+
+def check_measurable(optimizer, error) -> None:
+    """Raises ``error`` (an exception class) when ``optimizer``'s step cannot be dry-run."""
+    if _needs_closure(optimizer):
+        raise error(
+            f"{type(optimizer).__name__}.step needs a closure (it evaluates the loss itself), so its update cannot "
+            "be measured without training; use an optimizer whose step takes the gradient in p.grad, or "
+            "hessianlr.torch_directions.register_update_rule to give its update")
+
+
+def _restore_state(state: dict, saved: dict) -> None:
+    """``state`` (one parameter's optimizer state) back to ``saved``, its tensors in place."""
+    for key in [k for k in state if k not in saved]:
+        del state[key]
+    for key, value in saved.items():
+        current = state.get(key)
+        if (hasattr(value, "copy_") and hasattr(current, "copy_") and current.shape == value.shape
+                and current.dtype == value.dtype and current.device == value.device):
+            current.copy_(value)
+        else:
+            state[key] = value
+
+
+def measured_updates(optimizer, groups, params_by_group, grads_by_group) -> list[list]:
+    """u per parameter, per param group (None where the gradient is None), from one dry run of
+    ``optimizer.step()`` with the gradients in ``p.grad``; the optimizer and the parameters are
+    left as they were, also when the step raises."""
+    import torch
+
+    every = [p for group in optimizer.param_groups for p in group["params"]]
+    saved = [p.detach().clone() for p in every]
+    states = {id(p): copy.deepcopy(optimizer.state[p]) for p in every if p in optimizer.state}
+    settings = [{k: v for k, v in group.items() if k != "params"} for group in optimizer.param_groups]
+    rates = []
+    for group in groups:
+        rate = float(group["lr"])
+        rates.append(rate if math.isfinite(rate) and rate > 0 else 1.0)
+    try:
+        for group, rate in zip(groups, rates):
+            group["lr"] = rate
+        with torch.no_grad():
+            _step_function(optimizer)(optimizer)
+            before = {id(p): w for p, w in zip(every, saved)}
+            return [[None if g is None else (before[id(p)] - p.detach()).div_(rate) for p, g in zip(params, grads)]
+                    for params, grads, rate in zip(params_by_group, grads_by_group, rates)]
+    finally:
+        with torch.no_grad():
+            for p, w in zip(every, saved):
+                p.copy_(w)
+        for p in every:
+            if id(p) in states:
+                _restore_state(optimizer.state[p], states[id(p)])
+            elif p in optimizer.state:
+                del optimizer.state[p]
+        for group, setting in zip(optimizer.param_groups, settings):
+            for key in [k for k in group if k != "params" and k not in setting]:
+                del group[key]
+            group.update(setting)

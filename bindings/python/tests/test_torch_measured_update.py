@@ -1,0 +1,196 @@
+"""The update of an optimizer without a closed-form rule, measured by a dry run of its step
+(hessianlr.torch_measured_update): exact, side-effect free, and what makes every method — auto
+first — usable with any torch optimizer whose step takes the gradient in p.grad."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+torch = pytest.importorskip("torch")
+
+import hessianlr as h  # noqa: E402
+from hessianlr.constants import Optimizer, Param  # noqa: E402
+from hessianlr.integrations.checks import estimate_memory_overhead  # noqa: E402
+from hessianlr.torch import LRTuner, UnsupportedOptimizerError  # noqa: E402
+from hessianlr.torch_directions import _adam, _sgd, is_measured, optimizer_options  # noqa: E402
+from hessianlr.torch_measured_update import measured_updates  # noqa: E402
+
+OTHERS = {
+    "rmsprop": lambda p: torch.optim.RMSprop(p, lr=0.01, momentum=0.5, weight_decay=1e-3),
+    "adagrad": lambda p: torch.optim.Adagrad(p, lr=0.1),
+    "nadam": lambda p: torch.optim.NAdam(p, lr=0.01, weight_decay=1e-3),
+    "radam": lambda p: torch.optim.RAdam(p, lr=0.01),
+    "adamax": lambda p: torch.optim.Adamax(p, lr=0.01),
+    "adadelta": lambda p: torch.optim.Adadelta(p, lr=1.0),
+}
+
+
+def tiny(seed=0):
+    torch.manual_seed(seed)
+    model = torch.nn.Sequential(torch.nn.Linear(3, 6), torch.nn.Tanh(), torch.nn.Linear(6, 2)).double()
+    x, y = torch.randn(24, 3, dtype=torch.float64), torch.randn(24, 2, dtype=torch.float64)
+    return model, (lambda: torch.nn.functional.mse_loss(model(x), y))
+
+
+def groups_of(model):
+    return [{"params": model[0].parameters()}, {"params": model[2].parameters()}]
+
+
+def backward(model, closure):
+    for p in model.parameters():
+        p.grad = None
+    closure().backward()
+
+
+def trainable(optimizer):
+    groups = optimizer.param_groups
+    params = [[p for p in g["params"] if p.requires_grad] for g in groups]
+    return groups, params, [[p.grad for p in ps] for ps in params]
+
+
+def snapshot(optimizer):
+    """Bits of every parameter and state tensor, the state's keys and the group settings."""
+    every = [p for g in optimizer.param_groups for p in g["params"]]
+    state = {i: {k: (v.clone() if isinstance(v, torch.Tensor) else v) for k, v in optimizer.state[p].items()}
+             for i, p in enumerate(every) if p in optimizer.state}
+    ids = {i: {k: id(v) for k, v in optimizer.state[p].items()} for i, p in enumerate(every) if p in optimizer.state}
+    settings = [{k: v for k, v in g.items() if k != "params"} for g in optimizer.param_groups]
+    return [p.detach().clone() for p in every], state, ids, settings
+
+
+def same(a, b) -> bool:
+    (wa, sa, ia, ga), (wb, sb, ib, gb) = a, b
+    if ia != ib or ga != gb or len(wa) != len(wb) or not all(torch.equal(x, y) for x, y in zip(wa, wb)):
+        return False
+    return sa.keys() == sb.keys() and all(
+        sa[i].keys() == sb[i].keys() and all(torch.equal(sa[i][k], sb[i][k]) if isinstance(sa[i][k], torch.Tensor)
+                                             else sa[i][k] == sb[i][k] for k in sa[i]) for i in sa)
+
+
+@pytest.mark.parametrize("make, rule", [
+    (lambda p: torch.optim.SGD(p, lr=0.05, momentum=0.9, nesterov=True, weight_decay=1e-3), _sgd),
+    (lambda p: torch.optim.AdamW(p, lr=1e-3, weight_decay=0.1), _adam),
+    (lambda p: torch.optim.Adam(p, lr=1e-3, amsgrad=True), _adam),
+])
+def test_the_measurement_equals_the_closed_form_rule_to_rounding(make, rule):
+    """Where a closed-form rule exists, the dry run measures the same u (float64: agreement to
+    ~1e-9 relative, the rounding of w − w′ at the step's scale), at the first step and later."""
+    model, closure = tiny()
+    optimizer = make(groups_of(model))
+    for _ in range(3):
+        backward(model, closure)
+        groups, params, grads = trainable(optimizer)
+        measured = measured_updates(optimizer, groups, params, grads)
+        for group, ps, gs, us in zip(groups, params, grads, measured):
+            for u, v in zip(us, rule(optimizer, group, ps, gs)):
+                assert torch.allclose(u, v, rtol=1e-9, atol=1e-12 * float(v.abs().max()))
+        optimizer.step()
+
+
+@pytest.mark.parametrize("name", sorted(OTHERS))
+def test_the_dry_run_changes_nothing_and_measures_the_step_taken(name):
+    """After the dry run the parameters, the state (tensors in place, same objects, same keys:
+    none created by the dry run at the first step) and the group settings are as before, no step hook ran; the real
+    step then moves every parameter by −η·u to rounding."""
+    model, closure = tiny()
+    optimizer = OTHERS[name](groups_of(model))
+    calls = []
+    optimizer.register_step_post_hook(lambda *args: calls.append(1))
+    for t in range(3):
+        backward(model, closure)
+        before = snapshot(optimizer)
+        groups, params, grads = trainable(optimizer)
+        measured = measured_updates(optimizer, groups, params, grads)
+        assert same(snapshot(optimizer), before), f"step {t}"
+        assert calls == [1] * t
+        old = [[p.detach().clone() for p in ps] for ps in params]
+        optimizer.step()
+        for group, ps, ws, us in zip(groups, params, old, measured):
+            for p, w, u in zip(ps, ws, us):
+                assert torch.allclose(p.detach(), w - group["lr"] * u, rtol=0, atol=1e-15 * (1 + float(w.abs().max())))
+
+
+def test_a_step_that_raises_leaves_everything_as_it_was():
+    class Failing(torch.optim.Optimizer):
+        def __init__(self, params):
+            super().__init__(params, {"lr": 0.1})
+
+        @torch.no_grad()
+        def step(self):
+            for group in self.param_groups:
+                for p in group["params"]:
+                    self.state[p]["seen"] = torch.ones(1)
+                    p.sub_(p.grad, alpha=group["lr"])
+                    group["lr"] = 5.0
+                    raise RuntimeError("boom")
+
+    model, closure = tiny()
+    optimizer = Failing(model.parameters())
+    backward(model, closure)
+    before = snapshot(optimizer)
+    with pytest.raises(RuntimeError, match="boom"):
+        measured_updates(optimizer, *trainable(optimizer))
+    assert same(snapshot(optimizer), before) and len(optimizer.state) == 0
+
+
+def test_an_optimizer_whose_step_needs_a_closure_is_refused_at_construction():
+    model, _ = tiny()
+    optimizer = torch.optim.LBFGS(model.parameters(), lr=0.1)
+    with pytest.raises(UnsupportedOptimizerError, match="LBFGS.step needs a closure"):
+        LRTuner(optimizer, "auto")
+    assert not is_measured(torch.optim.SGD(model.parameters(), lr=0.1))
+    assert is_measured(torch.optim.RMSprop(model.parameters(), lr=0.1))
+
+
+@pytest.mark.parametrize("name", sorted(OTHERS))
+def test_auto_trains_with_any_optimizer_deterministically(name):
+    """auto with an optimizer the library has no rule for: finite rates within bounds, the loss
+    falls, and two runs give the same rates bit for bit."""
+    def run():
+        model, closure = tiny()
+        optimizer = OTHERS[name](groups_of(model))
+        driver = LRTuner(optimizer, "auto")
+        start = float(closure().detach())
+        rates = []
+        for _ in range(40):
+            optimizer.zero_grad()
+            loss = closure()
+            loss.backward()
+            rates.append(driver.after_backward(closure, loss=loss))
+            optimizer.step()
+        return rates, start, float(closure().detach()), driver.observation_count
+
+    rates, start, end, observations = run()
+    assert rates == run()[0]
+    assert observations >= 2 and end < start
+    assert all(math.isfinite(r) and 0 < r for step in rates for r in step)
+
+
+def test_the_dynamics_of_other_optimizers_follow_their_coefficients():
+    model, _ = tiny()
+    p = list(model.parameters())
+    adam_like = optimizer_options(torch.optim.NAdam(p, betas=(0.8, 0.99)))
+    assert adam_like == {"optimizer": int(Optimizer.ADAM), "momentum": 0.8, "dampening": 0.0, "nesterov": 0}
+    heavy_ball = optimizer_options(torch.optim.RMSprop(p, momentum=0.5))
+    assert heavy_ball == {"optimizer": int(Optimizer.SGD), "momentum": 0.5, "dampening": 0.0, "nesterov": 0}
+    assert optimizer_options(torch.optim.Adagrad(p))["momentum"] == 0.0
+    driver = LRTuner(torch.optim.RMSprop(p, lr=0.01, momentum=0.5), "auto")
+    assert driver.tuner.get_param(Param.MOMENTUM) == 0.5
+
+
+def test_the_memory_estimate_counts_the_dry_run():
+    model, closure = tiny()
+    optimizer = torch.optim.RMSprop(model.parameters(), lr=0.01, momentum=0.5)
+    size = sum(p.numel() * p.element_size() for p in model.parameters())
+    before = estimate_memory_overhead(model, optimizer, "auto")
+    assert before.measured_update_bytes == size and any("dry run" in n for n in before.notes)
+    backward(model, closure)
+    optimizer.step()  # square_avg and momentum_buffer now exist (plus a step count)
+    state = sum(v.numel() * v.element_size() for s in optimizer.state.values() for v in s.values()
+                if isinstance(v, torch.Tensor))
+    after = estimate_memory_overhead(model, optimizer, "auto")
+    assert after.measured_update_bytes == size + state and state >= 2 * size
+    assert estimate_memory_overhead(model, torch.optim.AdamW(model.parameters()), "auto").measured_update_bytes == 0
+    assert h.Method.AUTO == LRTuner(optimizer, "auto").tuner.method
