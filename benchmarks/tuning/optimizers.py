@@ -2,7 +2,10 @@
 
 ``sgd`` plain SGD; ``momentum`` SGD with momentum 0.9; ``nesterov`` SGD with momentum 0.9,
 Nesterov and weight decay 5e-4 (coupled, as torch's SGD); ``adam`` Adam (torch defaults);
-``adamw`` AdamW with weight decay 0.01. The constant grid and the start set depend on the family
+``adamw`` AdamW with weight decay 0.01. Two more, not in the default plan, for optimizers the
+library has no closed-form update for (``LRTuner`` measures their update by a dry run of their
+step): ``rmsprop`` RMSprop and ``nadam`` NAdam, torch defaults, in the Adam family's grid and
+starts (their rates are on Adam's scale). The constant grid and the start set depend on the family
 only (fixed before any run): half-decades (×√10) over 1e-3 … 10 for the SGD family and
 1e-5 … 1 for the Adam family; starts 1e-4 … 1 (SGD family) and 1e-6 … 1e-2 (Adam family),
 a 10⁴ range.
@@ -41,6 +44,10 @@ class OptimizerSpec:
                                    weight_decay=self.weight_decay)
         if self.name == "adamw":
             return torch.optim.AdamW(params, lr=lr, weight_decay=self.weight_decay)
+        if self.name == "rmsprop":
+            return torch.optim.RMSprop(params, lr=lr, weight_decay=self.weight_decay)
+        if self.name == "nadam":
+            return torch.optim.NAdam(params, lr=lr, weight_decay=self.weight_decay)
         return torch.optim.Adam(params, lr=lr, weight_decay=self.weight_decay)
 
     @property
@@ -59,6 +66,8 @@ OPTIMIZERS: dict[str, OptimizerSpec] = {o.name: o for o in [
                   "torch.optim.SGD(lr, momentum=0.9, nesterov=True, weight_decay=5e-4)"),
     OptimizerSpec("adam", "adam", 0.0, False, 0.0, "torch.optim.Adam(lr) (betas 0.9, 0.999, eps 1e-8)"),
     OptimizerSpec("adamw", "adam", 0.0, False, 0.01, "torch.optim.AdamW(lr, weight_decay=0.01)"),
+    OptimizerSpec("rmsprop", "adam", 0.0, False, 0.0, "torch.optim.RMSprop(lr) (alpha 0.99, eps 1e-8, no momentum)"),
+    OptimizerSpec("nadam", "adam", 0.0, False, 0.0, "torch.optim.NAdam(lr) (betas 0.9, 0.999, momentum_decay 4e-3)"),
 ]}
 
 GRID: dict[str, tuple[float, ...]] = {"sgd": _half_decades(-3, 1), "adam": _half_decades(-5, 0)}
