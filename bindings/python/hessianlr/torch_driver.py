@@ -94,12 +94,14 @@ class _Layout:
     in a group's ``params`` list at the same length (torch never does that). Which parameters
     are trainable (``requires_grad``) and their gradients are read at every step, not kept."""
 
-    __slots__ = ("param_groups", "entries")
+    __slots__ = ("param_groups", "entries", "flat")
 
     def __init__(self, param_groups):
         self.param_groups = param_groups
         #: (group dict, its params list, that list's length) per group.
         self.entries = tuple((group, group["params"], len(group["params"])) for group in param_groups)
+        #: Every group's parameters in order, for the steady steps' scan of p.grad.
+        self.flat = tuple(p for group in param_groups for p in group["params"])
 
     def matches(self, param_groups) -> bool:
         """Whether ``param_groups`` is the checked list, unchanged (see the class docstring)."""
@@ -376,7 +378,7 @@ class LRTuner:
         self._written_grads: dict = {}  # id(p) → (weakref to p, weakref to the grad step wrote or None)
         self._layout: _Layout | None = None  # the param groups as last checked (_check_supported)
         self._method_of = None  # (weakref to the tuner, its method, ...): see _method_facts
-        self._plan = None  # (weakref to the tuner, its revision, the step, its Plan): see _kept_plan
+        self._plan = None  # (weakref to the tuner, its revision, the step, its Plan, whether it needs nothing): _kept_plan
         self._ddp, self._process_group = self._distribution(torch, optimizer, ddp, process_group)
         #: The ``torch.amp.GradScaler`` of the loop (``scaler=``), or None.
         self.scaler = self._grad_scaler(torch, scaler)
@@ -658,10 +660,9 @@ class LRTuner:
         kept = self._plan
         if kept is None:
             return None
-        tuner_ref, revision, step, plan = kept
+        tuner_ref, revision, step, plan, idle = kept
         tuner = self.tuner
-        if (tuner_ref() is not tuner or tuner.revision != revision or not step <= t < plan.steady_until
-                or plan.need != Need.NOTHING):
+        if not idle or tuner_ref() is not tuner or tuner.revision != revision or not step <= t < plan.steady_until:
             return None
         return plan
 
@@ -888,22 +889,23 @@ class LRTuner:
             return None
         if probe_closure is not None:
             self._check_probe_closure(probe_closure)
-        _closures(closure)  # a closure of the wrong type is refused on every step
+        if closure is not None and not callable(closure):
+            _closures(closure)  # a closure of the wrong type is refused on every step
         present = carries_graph = False
-        for _, params, _ in layout.entries:
-            for p in params:
-                if p.requires_grad:
-                    g = p.grad
-                    if g is not None:
-                        present = True
-                        if g.requires_grad:
-                            carries_graph = True
+        for p in layout.flat:
+            if p.requires_grad:
+                g = p.grad
+                if g is not None:
+                    present = True
+                    if g.requires_grad:
+                        carries_graph = True
         if not present or (carries_graph and self._process_group is not None):
             return None
-        params_by_group = [params for _, params, _ in layout.entries]
         if self.scaler is not None and self._scaler_skips(t):
-            return self._skip_step(params_by_group, carries_graph)
-        return self._finish_after_backward(t, plan, params_by_group, carries_graph)
+            return self._skip_step([params for _, params, _ in layout.entries], carries_graph)
+        if carries_graph or self._written_grads:
+            return self._finish_after_backward(t, plan, [params for _, params, _ in layout.entries], carries_graph)
+        return self._finish(t, plan)
 
     @staticmethod
     def _detach_graphs(params_by_group) -> None:
@@ -1103,7 +1105,7 @@ class LRTuner:
         """``tuner.plan(t)``, kept for the later steps it covers (see :meth:`_kept_plan`)."""
         tuner = self.tuner
         plan = tuner.plan(t)
-        self._plan = (weakref.ref(tuner), tuner.revision, t, plan)
+        self._plan = (weakref.ref(tuner), tuner.revision, t, plan, plan.need == Need.NOTHING)
         return plan
 
     def _finish(self, t, plan) -> list[float]:
