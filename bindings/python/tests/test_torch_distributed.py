@@ -63,11 +63,14 @@ SCENARIOS = {
     # HessianLRScheduler(ddp=...): the scheduler-style wrapper passes ddp on to LRTuner
     "hessianlr-scheduler": ("scheduler", lambda p: torch.optim.SGD(p, lr=0.05, momentum=0.5),
                             dict(update_period=1, direction="update"), 1, "single", None),
+    # optimizers without a closed-form update: measured by a dry run of their step on every rank
+    "auto-rmsprop": ("auto", lambda p: torch.optim.RMSprop(p, lr=1e-3, momentum=0.5), {}, 1, "single", None),
+    "cdat-nadam": ("cdat", lambda p: torch.optim.NAdam(p, lr=0.01), dict(update_period=1), 1, "single", None),
     # rank 1 (one process: the only one) sees an infinite loss at its first probe of step 1
     "gen-failing-probe": ("gen", lambda p: torch.optim.SGD(p, lr=0.05), dict(update_period=1, fit_failure_decay=0.5),
                           1, "single", (1, 1)),
 }
-MAIN = ["cdat", "gen", "cdat-accumulate", "gen-accumulate", "hessianlr-scheduler"]
+MAIN = ["cdat", "gen", "cdat-accumulate", "gen-accumulate", "hessianlr-scheduler", "auto-rmsprop", "cdat-nadam"]
 
 
 def train(name, model, forward, x, y, *, ddp=None, rank=0):
