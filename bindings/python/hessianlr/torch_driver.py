@@ -11,12 +11,14 @@ from __future__ import annotations
 import functools
 import math
 import sys
+import warnings
 import weakref
 from typing import Any, Callable, Sequence, Union
 
 from .constants import Direction, Info, Method, Need, Param
 from .errors import CallbackError, NonFiniteError
 from .torch_directions import builds_fresh_tensors, is_plain_sgd, optimizer_options, update_directions, update_rule
+from .torch_measured_update import own_step_size
 from .torch_observations import DoubleBackwardError, TorchStepBackend, _closures, accumulation_dtype
 from .tuner import Tuner, method_params
 from .tuners import make_tuner, method_of
@@ -411,6 +413,10 @@ class LRTuner:
                 "measured by a dry run of the step for other optimizers)")
         if self.direction == Direction.UPDATE:
             update_rule(optimizer)  # fail now, not at the first step
+        if own_step_size(optimizer) is not None:
+            warnings.warn(f"{own_step_size(optimizer)} estimates its own step size, which the rate this driver sets "
+                          "multiplies while both keep adapting: use it alone, or a plain optimizer (SGD, Adam, ...) "
+                          "with the driver", UserWarning, stacklevel=2)
         self._step = 0
         self._previous_update = None  # auto: (step, the update kept for the next observation)
         self._scratch = {}  # the step backends' trial-weight work buffers (TorchStepBackend scratch=)

@@ -33,7 +33,22 @@ import copy
 import inspect
 import math
 
-__all__ = ["measured_updates", "check_measurable"]
+__all__ = ["measured_updates", "check_measurable", "own_step_size"]
+
+#: Packages whose optimizers estimate their own step size (learning-rate-free methods): a tuner's
+#: rate multiplies that estimate, and the two adapt against each other.
+SELF_TUNING_PACKAGES = ("prodigyopt", "dadaptation", "schedulefree")
+
+
+def own_step_size(optimizer) -> str | None:
+    """The class name of ``optimizer`` when it comes from a learning-rate-free package
+    (``SELF_TUNING_PACKAGES``: Prodigy, D-Adaptation, Schedule-Free), else None. Such an optimizer
+    sets its step from its own running estimate (Prodigy's and D-Adaptation's d, grown between
+    steps); a rate set on top scales that estimate while it keeps changing, so the tuner's
+    measurements go stale between observations (auto with Prodigy on a tiny regression: the loss
+    rose from 1.1 to 4·10⁴ in 40 steps, ``test_torch_measured_update``)."""
+    package = type(optimizer).__module__.split(".")[0]
+    return type(optimizer).__name__ if package in SELF_TUNING_PACKAGES else None
 
 
 def _step_function(optimizer):

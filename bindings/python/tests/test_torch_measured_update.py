@@ -24,7 +24,34 @@ OTHERS = {
     "radam": lambda p: torch.optim.RAdam(p, lr=0.01),
     "adamax": lambda p: torch.optim.Adamax(p, lr=0.01),
     "adadelta": lambda p: torch.optim.Adadelta(p, lr=1.0),
+    # a package's optimizer (the pinned learning-rate-free peer): its estimate d, d_max, k live in
+    # the param group and are restored with it
+    "prodigy": lambda p: __import__("prodigyopt").Prodigy(p, lr=1.0, weight_decay=1e-3),
 }
+
+
+def test_an_optimizer_that_sets_its_own_step_size_is_warned_about():
+    """Prodigy (a learning-rate-free optimizer) under auto: the driver warns at construction and
+    validate_setup reports it; what happens otherwise, measured here: the loss runs away."""
+    from prodigyopt import Prodigy
+
+    from hessianlr.integrations.checks import validate_setup
+
+    model, closure = tiny()
+    optimizer = Prodigy(groups_of(model), lr=1.0)
+    with pytest.warns(UserWarning, match="Prodigy estimates its own step size"):
+        driver = LRTuner(optimizer, "auto")
+    assert "own-step-size" in {p.code for p in validate_setup(optimizer, model, method="auto").problems}
+    assert "own-step-size" not in {p.code for p in validate_setup(torch.optim.RMSprop(model.parameters()), model,
+                                                                    method="auto").problems}
+    start = float(closure().detach())
+    for _ in range(40):
+        optimizer.zero_grad()
+        loss = closure()
+        loss.backward()
+        driver.after_backward(closure, loss=loss)
+        optimizer.step()
+    assert float(closure().detach()) > 100 * start
 
 
 def tiny(seed=0):
@@ -144,7 +171,7 @@ def test_an_optimizer_whose_step_needs_a_closure_is_refused_at_construction():
     assert is_measured(torch.optim.RMSprop(model.parameters(), lr=0.1))
 
 
-@pytest.mark.parametrize("name", sorted(OTHERS))
+@pytest.mark.parametrize("name", sorted(set(OTHERS) - {"prodigy"}))
 def test_auto_trains_with_any_optimizer_deterministically(name):
     """auto with an optimizer the library has no rule for: finite rates within bounds, the loss
     falls, and two runs give the same rates bit for bit."""

@@ -13,6 +13,7 @@ the library what it will need, then put the optimizer's param groups back as the
 from __future__ import annotations
 
 import contextlib
+import warnings
 from dataclasses import dataclass, field
 from typing import Any, Iterator
 
@@ -20,6 +21,7 @@ import torch
 
 from ..constants import Direction, Method, Need
 from ..torch_directions import is_measured, is_plain_sgd
+from ..torch_measured_update import own_step_size
 from ..torch_driver import LRTuner
 
 __all__ = ["MemoryEstimate", "Problem", "SetupError", "SetupReport", "estimate_memory_overhead", "validate_setup"]
@@ -39,7 +41,9 @@ def _dry_run(optimizer, method, options) -> Iterator[LRTuner]:
     saved = [{key: group[key] for key in ("lr", "initial_lr") if key in group} for group in optimizer.param_groups]
     driver = None
     try:
-        driver = LRTuner(optimizer, method, **options)
+        with warnings.catch_warnings():  # what the driver warns of, the checks report
+            warnings.filterwarnings("ignore", message=".* estimates its own step size", category=UserWarning)
+            driver = LRTuner(optimizer, method, **options)
         yield driver
     finally:
         if driver is not None:
@@ -241,7 +245,8 @@ def validate_setup(optimizer, model=None, *, method: Any = "hessianlr", curvatur
     them); ``curvature="graph"`` through fused attention kernels. Warnings: trainable model
     parameters the optimizer does not hold; fused attention with ``curvature="auto"``; BatchNorm in
     train mode (the driver's forward passes at trial weights update its running statistics);
-    dropout with loss probes (each probe draws other masks). Notes: gradient accumulation."""
+    dropout with loss probes (each probe draws other masks); an optimizer that estimates its own step
+    size (Prodigy, D-Adaptation, Schedule-Free). Notes: gradient accumulation."""
     problems: list[Problem] = []
 
     def add(level, code, message):
@@ -258,6 +263,10 @@ def validate_setup(optimizer, model=None, *, method: Any = "hessianlr", curvatur
             needs = _needs(driver, horizon)
     except (TypeError, ValueError, RuntimeError) as error:  # the driver's refusals (UnsupportedTrainingError, ...)
         add("error", "driver", f"LRTuner refuses this setup: {type(error).__name__}: {error}")
+    if own_step_size(optimizer) is not None:
+        add("warning", "own-step-size",
+            f"{own_step_size(optimizer)} estimates its own step size: the tuner's rate multiplies that estimate while "
+            "both keep adapting; use it alone, or a plain optimizer (SGD, Adam, ...) with the tuner")
     held = {id(p) for ps in _trainable_groups(optimizer) for p in ps}
     probes = bool(needs & {Need.LOSSES, Need.SLOPE})
     curvature_steps = Need.CURVATURE in needs
