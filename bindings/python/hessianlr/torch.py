@@ -1,7 +1,7 @@
 """PyTorch integration (torch is imported only when this module is).
 
-- :class:`LRTuner`: any method (HessianLR, CDAT, GeN, Hi-DLR, Armijo, Constant) drives a torch
-  optimizer through the library's need/observe protocol, with HVPs only on the steps that need
+- :class:`LRTuner`: any method (auto, HessianLR, CDAT, GeN, Hi-DLR, Armijo, Constant) drives a
+  torch optimizer through the library's need/observe protocol, with HVPs only on the steps that need
   curvature and loss probes by in-place perturbation restored bit for bit
   (:mod:`hessianlr.torch_driver`).
 - :class:`HessianLRScheduler`: LRTuner with the seed's HessianLR options (defined here: the
@@ -9,7 +9,9 @@
 - :class:`ScheduleLR`: a :class:`~hessianlr.Schedule` as a ``torch.optim.lr_scheduler``
   scheduler (defined here).
 - :func:`update_directions` / :func:`register_update_rule`: the optimizer's would-be update
-  direction without stepping it (:mod:`hessianlr.torch_directions`).
+  direction without stepping it (:mod:`hessianlr.torch_directions`): in closed form for SGD,
+  Adam, AdamW and registered classes, measured by a dry run of the step for any other
+  (:mod:`hessianlr.torch_measured_update`).
 """
 
 from __future__ import annotations
