@@ -17,7 +17,8 @@ from typing import Any, Callable, Sequence, Union
 
 from .constants import Direction, Info, Method, Need, Param
 from .errors import CallbackError, NonFiniteError
-from .torch_directions import builds_fresh_tensors, is_plain_sgd, optimizer_options, update_directions, update_rule
+from .torch_directions import (builds_fresh_tensors, is_measured, is_plain_sgd, optimizer_options, update_directions,
+                               update_rule)
 from .torch_measured_update import own_step_size
 from .torch_observations import DoubleBackwardError, TorchStepBackend, _closures, accumulation_dtype
 from .tuner import Tuner, method_params
@@ -418,7 +419,7 @@ class LRTuner:
                           "multiplies while both keep adapting: use it alone, or a plain optimizer (SGD, Adam, ...) "
                           "with the driver", UserWarning, stacklevel=2)
         self._step = 0
-        self._previous_update = None  # auto: (step, the update kept for the next observation)
+        self._previous_update = None  # auto: (step, the kept update or weights, None or their rates): _remember_update
         self._scratch = {}  # the step backends' trial-weight work buffers (TorchStepBackend scratch=)
         #: Hessian-vector products computed so far (one per group with a gradient, per curvature;
         #: from the graph or by finite differences).
@@ -1073,10 +1074,26 @@ class LRTuner:
         kept = self._previous_update
         previous = (self._probes_previous() and kept is not None and kept[0] == t - 1
                     and _same_parameters(kept[1], detached))  # u has g's layout: None where g is None
+        kept_dirs = None
+        if previous:
+            kept_dirs = kept[1] if kept[2] is None else self._taken_update(groups, kept[1], kept[2])
+            previous = kept_dirs is not None
         if previous and self._process_group is None:
-            return detached, None, (True, kept[1])
+            return detached, None, (True, kept_dirs)
         _, dirs = self._directions(groups, grads_by_group)
-        return detached, dirs, (previous, kept[1] if previous else dirs)
+        return detached, dirs, (previous, kept_dirs if previous else dirs)
+
+    @staticmethod
+    def _taken_update(groups, weights_by_group, rates):
+        """The update the optimizer took at the previous step, from the weights w_{t−1} kept then
+        and the weights now: (w_{t−1} − w_t)/η_{t−1} per parameter (new tensors; the kept ones
+        stay as they are until the probe is committed). None when a rate is not positive and
+        finite (no update to divide out)."""
+        if not all(math.isfinite(rate) and rate > 0 for rate in rates):
+            return None
+        params_by_group = [[p for p in group["params"] if p.requires_grad] for group in groups]
+        return [[None if w is None else (w - p.detach()).div_(rate) for p, w in zip(params, weights)]
+                for params, weights, rate in zip(params_by_group, weights_by_group, rates)]
 
     def _commit_probe(self, probe):
         """The probe direction of :meth:`_observation_directions`, committed: the kept update is
@@ -1089,12 +1106,22 @@ class LRTuner:
 
     def _remember_update(self, t, plan, groups, grads_by_group, dirs) -> None:
         """For a method that probes along the previous update (auto): keeps a copy of this step's
-        update when the next step observes (one copy of the parameters, on those steps only).
-        ``plan``: step t's, as _finish applies it."""
+        update when the next step observes (one copy of the parameters, on those steps only). For
+        an optimizer whose update is measured (no closed form), a copy of the weights w_t and the
+        rates instead: step t + 1 reads the update actually taken from them
+        (:meth:`_taken_update`), which saves the dry run of the step here. ``plan``: step t's, as
+        _finish applies it."""
         if not self._probes_previous():
             return
         if t + 1 < plan.steady_until or self.tuner.info(Info.NEXT_UPDATE_STEP) != t + 1:
             return  # step t + 1 observes nothing (the library's promise, or its next update step)
+        if dirs is None and self.direction == Direction.UPDATE and is_measured(self.optimizer):
+            # No dry run of the step now: keep w_t and the rates, and read the update the
+            # optimizer takes at step t + 1 from the weights it moved (_taken_update)
+            params_by_group = [[p for p in group["params"] if p.requires_grad] for group in groups]
+            self._previous_update = (t, [[None if g is None else p.detach().clone() for p, g in zip(params, grads)]
+                                         for params, grads in zip(params_by_group, grads_by_group)], list(plan.lrs))
+            return
         if dirs is None:
             _, dirs = self._directions(groups, [[None if g is None else g.detach() for g in grads]
                                                 for grads in grads_by_group])
@@ -1105,7 +1132,7 @@ class LRTuner:
         gradient_memory = {g.untyped_storage().data_ptr() for grads in grads_by_group for g in grads if g is not None}
         self._previous_update = (t, [[None if d is None else
                                       d.detach() if fresh and d.untyped_storage().data_ptr() not in gradient_memory
-                                      else d.detach().clone() for d in ds] for ds in dirs])
+                                      else d.detach().clone() for d in ds] for ds in dirs], None)
 
     def _read_plan(self, t):
         """``tuner.plan(t)``, kept for the later steps it covers (see :meth:`_kept_plan`)."""
@@ -1137,7 +1164,9 @@ class LRTuner:
             "failed_observation_count": self.failed_observation_count,
             "skipped_steps": self.skipped_steps,
             "last_lr": list(self._last_lr),
-            # auto: the update kept for the next observation (step, tensors per group), or None
+            # auto: what is kept for the next observation, or None: (step, the update per group,
+            # None), or for an optimizer whose update is measured (step, the weights per group, the
+            # rates of that step)
             "previous_update": self._previous_update,
         }
 
@@ -1147,7 +1176,8 @@ class LRTuner:
         self._step = int(state["step"])
         kept = state.get("previous_update")
         self._previous_update = None if kept is None else (
-            int(kept[0]), [[None if d is None else d.detach().clone() for d in ds] for ds in kept[1]])
+            int(kept[0]), [[None if d is None else d.detach().clone() for d in ds] for ds in kept[1]],
+            None if len(kept) < 3 or kept[2] is None else [float(rate) for rate in kept[2]])
         self.hvp_count = int(state.get("hvp_count", 0))
         self.probe_count = int(state.get("probe_count", 0))
         self.gradient_count = int(state.get("gradient_count", 0))

@@ -221,3 +221,86 @@ def test_the_memory_estimate_counts_the_dry_run():
     assert after.measured_update_bytes == size + state and state >= 2 * size
     assert estimate_memory_overhead(model, torch.optim.AdamW(model.parameters()), "auto").measured_update_bytes == 0
     assert h.Method.AUTO == LRTuner(optimizer, "auto").tuner.method
+
+
+def test_auto_reads_the_update_taken_from_the_weights_instead_of_a_dry_run(monkeypatch):
+    """For an optimizer without a closed form, auto keeps w_t (and the rates) on the step before
+    an observation and probes along the update actually taken, (w_t − w_{t+1})/η_t: the step's
+    update is dry-run only where nothing was kept (the bracket at step 0), and the direction
+    probed equals the dry run's to rounding."""
+    import hessianlr.torch_directions as directions
+    from hessianlr.torch_observations import TorchStepBackend
+
+    dry_runs, probed = [], []
+    real_measure = directions.measured_updates
+    monkeypatch.setattr(directions, "measured_updates",
+                        lambda *args: dry_runs.append(driver.step_count) or real_measure(*args))
+    real_init = TorchStepBackend.__init__
+
+    def recording_init(self, torch_, params_by_group, grads_by_group, dirs, **kwargs):
+        probed.append((driver.step_count, [[None if d is None else d.clone() for d in ds] for ds in dirs]))
+        real_init(self, torch_, params_by_group, grads_by_group, dirs, **kwargs)
+
+    monkeypatch.setattr(TorchStepBackend, "__init__", recording_init)
+    model, closure = tiny()
+    optimizer = OTHERS["rmsprop"](groups_of(model))
+    driver = LRTuner(optimizer, "auto")
+    expected = {}
+    for t in range(60):
+        optimizer.zero_grad()
+        loss = closure()
+        loss.backward()
+        driver.after_backward(closure, loss=loss)
+        kept = driver._previous_update
+        if kept is not None and kept[0] == t and t > 0:  # step 0 dry-ran its update for the bracket: kept as is
+            assert kept[2] == driver.get_last_lr()  # weights and the rates of this step, no direction
+            groups, params, grads = trainable(optimizer)
+            expected[t + 1] = real_measure(optimizer, groups, params, grads)  # what a dry run gives now
+        optimizer.step()
+    assert dry_runs == [0] and driver.observation_count > 10
+    compared = 0
+    for t, dirs in probed:
+        if t in expected:
+            for us, vs in zip(dirs, expected[t]):
+                for u, v in zip(us, vs):
+                    assert torch.allclose(u, v, rtol=1e-6, atol=1e-9 * float(v.abs().max()))
+            compared += 1
+    assert compared == len(expected) > 10
+
+
+def test_a_checkpoint_with_kept_weights_continues_bit_identically():
+    """state_dict() between a step that kept w_t and the observation that reads the update taken
+    from it: a driver, optimizer and model restored from it give the same rates bit for bit.
+    (RMSprop: torch's own load_state_dict casts NAdam's float32 mu_product to the parameters'
+    dtype, so NAdam itself does not continue bit for bit from a checkpoint of float64 weights.)"""
+    import copy
+
+    def steps(model, closure, optimizer, driver, count, stop_when_kept=False):
+        rates = []
+        for _ in range(count):
+            optimizer.zero_grad()
+            loss = closure()
+            loss.backward()
+            rates.append(driver.after_backward(closure, loss=loss))
+            optimizer.step()
+            if stop_when_kept and driver._previous_update is not None and len(rates) > 12:
+                break
+        return rates
+
+    model, closure = tiny()
+    optimizer = OTHERS["rmsprop"](groups_of(model))
+    driver = LRTuner(optimizer, "auto")
+    steps(model, closure, optimizer, driver, 100, stop_when_kept=True)
+    assert driver._previous_update is not None and driver._previous_update[2] is not None
+    saved = copy.deepcopy((driver.state_dict(), optimizer.state_dict(), [p.detach().clone() for p in model.parameters()]))
+    rates = steps(model, closure, optimizer, driver, 30)
+    model2, closure2 = tiny()
+    with torch.no_grad():
+        for p, w in zip(model2.parameters(), saved[2]):
+            p.copy_(w)
+    optimizer2 = OTHERS["rmsprop"](groups_of(model2))
+    optimizer2.load_state_dict(saved[1])
+    driver2 = LRTuner(optimizer2, "auto")
+    driver2.load_state_dict(saved[0])
+    assert steps(model2, closure2, optimizer2, driver2, 30) == rates
+    assert driver2.tuner.save() == driver.tuner.save()
