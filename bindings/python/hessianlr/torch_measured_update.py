@@ -21,7 +21,9 @@ Side effects avoided: the dry run calls the class's step function itself, not th
 attribute, and below torch's hook wrapper, so step pre/post hooks (an EMA of the weights, say)
 and an LR scheduler's step counter do not see it. Cost per measurement: one optimizer step, one
 copy of the parameters and of the state tensors (transient; e.g. 3× the parameters for Adam-like
-state), once per observing step and once on the step before one that probes the previous update.
+state), once per observing step that needs the step's own update; auto, which probes along the
+previous update, needs it only at its first step (the bracket) and otherwise reads the update
+actually taken from the weights, (w_t − w_{t+1})/η_t (``LRTuner._taken_update``).
 
 Refused (UnsupportedOptimizerError, at construction): an optimizer whose ``step`` needs a
 closure (LBFGS: it evaluates the loss itself, so a dry run would train).
