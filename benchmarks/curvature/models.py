@@ -80,7 +80,9 @@ def _train(model, inputs, targets, loss_fn, steps, lr):
         p.grad = None
 
 
-def _dense(op: TorchOperator) -> tuple[np.ndarray, float]:
+def dense_hessian(op: TorchOperator) -> tuple[np.ndarray, float]:
+    """The symmetrised dense Hessian by n HVPs with unit vectors, and its relative asymmetry
+    max|H − Hᵀ|/max|H| before symmetrising (the HVP counter is reset afterwards)."""
     raw = torch.empty(op.n, op.n, dtype=op.dtype)
     unit = torch.zeros(op.n, dtype=op.dtype)
     for i in range(op.n):
@@ -121,7 +123,7 @@ def build(name: str, seed: int = 0) -> Model:
         raise ValueError(f"unknown model {name!r}")
     model.eval()
     op = TorchOperator.from_model(model, loss_fn, inputs, targets)
-    dense, asymmetry = _dense(op)
+    dense, asymmetry = dense_hessian(op)
     return Model(name=name, description=description, model=model, inputs=inputs, targets=targets,
                  loss_fn=loss_fn, op=op, dense=dense, eigenvalues=np.linalg.eigvalsh(dense), asymmetry=asymmetry)
 

@@ -12,6 +12,7 @@ import torch
 from sklearn.datasets import load_digits
 
 from hessianlr.torch_curvature import TorchOperator
+from models import dense_hessian
 
 HIDDEN = 26
 TRAIN_STEPS = 200
@@ -62,15 +63,8 @@ def build(hidden: int = HIDDEN, train_steps: int = TRAIN_STEPS, seed: int = SEED
         accuracy = float((out.argmax(1) == targets).double().mean())
     op = TorchOperator.from_model(model, loss_fn, inputs, targets)
     start = time.perf_counter()
-    raw = torch.empty(op.n, op.n, dtype=op.dtype)
-    unit = torch.zeros(op.n, dtype=op.dtype)
-    for i in range(op.n):
-        unit[i] = 1
-        op.hvp(unit, raw[i])
-        unit[i] = 0
+    dense, asymmetry = dense_hessian(op)
     dense_seconds = time.perf_counter() - start
-    asymmetry = float((raw - raw.T).abs().max() / raw.abs().max())
-    dense = (0.5 * (raw + raw.T)).numpy()
     eigenvalues = np.linalg.eigvalsh(dense)
     v = torch.randn(op.n, dtype=op.dtype)
     out_v = torch.empty_like(v)
