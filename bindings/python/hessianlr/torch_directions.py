@@ -184,7 +184,8 @@ def update_directions(optimizer, groups, grads_by_group) -> list[list]:
     rule = update_rule(optimizer)
     params_by_group = [[p for p in group["params"] if p.requires_grad] for group in groups]
     if rule is _measured:
-        return measured_updates(optimizer, groups, params_by_group, grads_by_group)
+        return measured_updates(optimizer, groups, params_by_group, grads_by_group, check=_check_param,
+                                error=UnsupportedOptimizerError)
     result = []
     for group, params, grads in zip(groups, params_by_group, grads_by_group):
         if is_plain_sgd(optimizer, group):

@@ -628,6 +628,9 @@ class LRTuner:
         state.setdefault("_method_of", None)
         state.setdefault("_plan", None)
         state.setdefault("_scratch", {})
+        kept = state.get("_previous_update")
+        if kept is not None and len(kept) == 2:  # pickled before kept weights existed: (step, update)
+            state["_previous_update"] = (kept[0], kept[1], None)
         self.__dict__.update(state)
 
     def _record_written(self, params) -> None:
@@ -807,7 +810,7 @@ class LRTuner:
             detached, dirs, probe = self._observation_directions(t, groups, grads_by_group)
             self._check_before_observing(torch, t, params_by_group, detached, dirs, current)
             self._observe(torch, t, current, closures if probe_closure is None else probe_closure,
-                          params_by_group, grads_by_group if graph else detached, self._commit_probe(probe),
+                          params_by_group, grads_by_group if graph else detached, probe,
                           graph=graph, curvature_closures=closures if finite_difference else None, keep_graph=False)
         if need != Need.NOTHING:
             plan = self._step_plan(t)
@@ -859,7 +862,7 @@ class LRTuner:
             self._check_before_observing(torch, t, params_by_group, detached, dirs, current)
             graph = source == "graph"
             self._observe(torch, t, current, closures if probe_closure is None else probe_closure,
-                          params_by_group, grads_by_group if graph else detached, self._commit_probe(probe),
+                          params_by_group, grads_by_group if graph else detached, probe,
                           graph=graph, curvature_closures=closures if source == "finite_difference" else None,
                           keep_graph=True)
         if need != Need.NOTHING:
@@ -1034,22 +1037,30 @@ class LRTuner:
                     "micro-batch too? a model not wrapped in DistributedDataParallel? optimizer states that differ?), "
                     "so each process would step differently")
 
-    def _observe(self, torch, t, current, closures, params_by_group, grads_by_group, dirs, *, graph: bool,
+    def _observe(self, torch, t, current, closures, params_by_group, grads_by_group, probe, *, graph: bool,
                  curvature_closures, keep_graph: bool) -> None:
         """Runs the rest of step t through the library's step driver (``hlr_tuner_step``): the
         loop, the observations and the failure policy are the library's; this binding only
         supplies the tensor operations (:class:`~hessianlr.torch_observations.TorchStepBackend`).
-        ``current`` is L(w) on this process (None: not known, or probes on another batch)."""
+        ``current`` is L(w) on this process (None: not known, or probes on another batch);
+        ``probe``: :meth:`_observation_directions`'s, committed here (:meth:`_commit_probe`) and
+        put back as it was when the step raises (the library's step changes nothing then)."""
+        kept = self._previous_update
+        flag = self.tuner.get_param(Param.PROBE_PREVIOUS) if self._probes_previous() else None
+        dirs = self._commit_probe(probe)
         device = next(p.device for ps in params_by_group for p in ps)
-        backend = TorchStepBackend(
-            torch, params_by_group, grads_by_group, dirs, closure=closures, graph=graph, device=device,
-            process_group=self._process_group, curvature_closure=curvature_closures,
-            no_sync=None if self._ddp is None else self._ddp.no_sync, keep_graph=keep_graph,
-            graph_scale=self._graph_scale(graph), scratch=self._scratch)
         try:
+            backend = TorchStepBackend(
+                torch, params_by_group, grads_by_group, dirs, closure=closures, graph=graph, device=device,
+                process_group=self._process_group, curvature_closure=curvature_closures,
+                no_sync=None if self._ddp is None else self._ddp.no_sync, keep_graph=keep_graph,
+                graph_scale=self._graph_scale(graph), scratch=self._scratch)
             result = self.tuner.run_step(t, backend, None if current is None or math.isnan(current) else current)
-        except CallbackError as error:
-            cause = error.__cause__
+        except BaseException as error:
+            self._previous_update = kept
+            if flag is not None and self.tuner.get_param(Param.PROBE_PREVIOUS) != flag:
+                self.tuner.set_param(Param.PROBE_PREVIOUS, flag)
+            cause = error.__cause__ if isinstance(error, CallbackError) else None
             if cause is not None:  # the closure's or torch's own exception, as it was raised (its own cause kept)
                 raise cause from cause.__cause__
             raise

@@ -11,15 +11,19 @@ gradients in ``p.grad``, reads
 and puts everything back (parameters and state tensors restored in place, so their identity is
 kept; state entries the step created are removed; group settings restored). This is exact for
 every optimizer whose step is linear in its rate (p ← p − η·u(g, state): RMSprop, Adagrad,
-Adadelta, Adamax, NAdam, RAdam, ASGD's step, Lion-like sign methods and Adam-likes from other
-packages), to the rounding of w − w′: the difference of two nearby floats is exact (Sterbenz),
+Adadelta, Adamax, NAdam, RAdam, Lion-like sign methods and Adam-likes from other packages), to
+the rounding of w − w′: the difference of two nearby floats is exact (Sterbenz),
 so u carries the rounding of the step itself, a relative error about ε·|w|/(η·|u|) per element
 (ε the dtype's epsilon) — far below what a loss probe resolves. Where the step is not linear in
-η (Rprop's own step sizes), u is the step at the current rate divided by it.
+η (Rprop's own step sizes; ASGD, whose step uses an η it stored from the previous rate), u is
+the step at the current rate divided by it, and a rate the tuner changes moves the weights by
+other than −η·u (ASGD: 9× off after a tenfold change, measured by a review script).
 
 Side effects avoided: the dry run calls the class's step function itself, not the instance's
-attribute, and below torch's hook wrapper, so step pre/post hooks (an EMA of the weights, say)
-and an LR scheduler's step counter do not see it. Cost per measurement: one optimizer step, one
+attribute, below torch's hook wrapper and with the optimizer's and torch's global step hooks set
+aside, so step pre/post hooks (an EMA of the weights, say) and an LR scheduler's step counter do
+not see it; the parameters' autograd version counters are put back, so that a double-backward
+graph in p.grad stays usable (graph curvature of HessianLR or CDAT). Cost per measurement: one optimizer step, one
 copy of the parameters and of the state tensors (transient; e.g. 3× the parameters for Adam-like
 state), once per observing step that needs the step's own update; auto, which probes along the
 previous update, needs it only at its first step (the bracket) and otherwise reads the update
@@ -31,6 +35,7 @@ closure (LBFGS: it evaluates the loss itself, so a dry run would train).
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import inspect
 import math
@@ -93,13 +98,61 @@ def _restore_state(state: dict, saved: dict) -> None:
             state[key] = value
 
 
-def measured_updates(optimizer, groups, params_by_group, grads_by_group) -> list[list]:
+@contextlib.contextmanager
+def _hooks_silenced(optimizer):
+    """No step hook runs inside: the optimizer's own pre/post hooks and torch's global ones are set
+    aside (a subclass whose step calls ``super().step()`` goes through the base class's hooked
+    wrapper again) and put back afterwards, also on an exception."""
+    from torch.optim import optimizer as module
+
+    tables = [getattr(optimizer, name, None) for name in ("_optimizer_step_pre_hooks", "_optimizer_step_post_hooks")]
+    tables += [getattr(module, name, None) for name in ("_global_optimizer_pre_hooks", "_global_optimizer_post_hooks")]
+    tables = [t for t in tables if isinstance(t, dict)]
+    kept = [dict(t) for t in tables]
+    for table in tables:
+        table.clear()
+    try:
+        yield
+    finally:
+        for table, entries in zip(tables, kept):
+            table.clear()
+            table.update(entries)
+
+
+def _restore_versions(torch, params, versions, grads_by_group, error) -> None:
+    """Puts the parameters' autograd version counters back to ``versions``: the dry run wrote
+    them and wrote the same bits back, but a double-backward graph in p.grad checks the counter
+    (it would refuse "modified by an inplace operation"). Without torch's setter, a graph in
+    p.grad cannot be kept valid: ``error`` names the way out."""
+    setter = getattr(getattr(torch._C, "_autograd", None), "_unsafe_set_version_counter", None)
+    if setter is not None:
+        setter(tuple(params), tuple(versions))
+        return
+    if any(g is not None and g.requires_grad for grads in grads_by_group for g in grads):
+        raise error(
+            "this torch has no torch._C._autograd._unsafe_set_version_counter: measuring the update of an optimizer "
+            "without a closed-form rule would invalidate the double-backward graph in p.grad; use "
+            "curvature='finite_difference' (and no create_graph)")
+
+
+def measured_updates(optimizer, groups, params_by_group, grads_by_group, *, check=None,
+                     error=RuntimeError) -> list[list]:
     """u per parameter, per param group (None where the gradient is None), from one dry run of
-    ``optimizer.step()`` with the gradients in ``p.grad``; the optimizer and the parameters are
-    left as they were, also when the step raises."""
+    ``optimizer.step()`` with the gradients in ``p.grad``; the optimizer, the parameters (values
+    and autograd version counters) and the step hooks are left as they were, also when the step
+    raises. ``check(p, g)`` runs first for every parameter with a gradient and may raise,
+    changing nothing (the driver passes the closed-form rules' own refusal of complex parameters
+    and sparse gradients); ``error``: the exception class when a double-backward graph in p.grad
+    cannot be kept valid (see ``_restore_versions``)."""
     import torch
 
+    if check is not None:
+        for params, grads in zip(params_by_group, grads_by_group):
+            for p, g in zip(params, grads):
+                if g is not None:
+                    check(p, g)
     every = [p for group in optimizer.param_groups for p in group["params"]]
+    versions = [p._version for p in every]
     saved = [p.detach().clone() for p in every]
     states = {id(p): copy.deepcopy(optimizer.state[p]) for p in every if p in optimizer.state}
     settings = [{k: v for k, v in group.items() if k != "params"} for group in optimizer.param_groups]
@@ -110,7 +163,7 @@ def measured_updates(optimizer, groups, params_by_group, grads_by_group) -> list
     try:
         for group, rate in zip(groups, rates):
             group["lr"] = rate
-        with torch.no_grad():
+        with torch.no_grad(), _hooks_silenced(optimizer):
             _step_function(optimizer)(optimizer)
             before = {id(p): w for p, w in zip(every, saved)}
             return [[None if g is None else (before[id(p)] - p.detach()).div_(rate) for p, g in zip(params, grads)]
@@ -128,3 +181,4 @@ def measured_updates(optimizer, groups, params_by_group, grads_by_group) -> list
             for key in [k for k in group if k != "params" and k not in setting]:
                 del group[key]
             group.update(setting)
+        _restore_versions(torch, every, versions, grads_by_group, error)

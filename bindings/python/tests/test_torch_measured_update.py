@@ -234,7 +234,7 @@ def test_auto_reads_the_update_taken_from_the_weights_instead_of_a_dry_run(monke
     dry_runs, probed = [], []
     real_measure = directions.measured_updates
     monkeypatch.setattr(directions, "measured_updates",
-                        lambda *args: dry_runs.append(driver.step_count) or real_measure(*args))
+                        lambda *args, **kwargs: dry_runs.append(driver.step_count) or real_measure(*args, **kwargs))
     real_init = TorchStepBackend.__init__
 
     def recording_init(self, torch_, params_by_group, grads_by_group, dirs, **kwargs):
@@ -304,3 +304,110 @@ def test_a_checkpoint_with_kept_weights_continues_bit_identically():
     driver2.load_state_dict(saved[0])
     assert steps(model2, closure2, optimizer2, driver2, 30) == rates
     assert driver2.tuner.save() == driver.tuner.save()
+
+
+@pytest.mark.parametrize("method", ["hessianlr", "cdat"])
+@pytest.mark.parametrize("own_gradient", [False, True])
+def test_graph_curvature_survives_the_dry_run(method, own_gradient):
+    """The dry run writes the parameters and writes them back; their autograd version counters
+    are put back too, so the double-backward graph in p.grad still gives the HVPs (it refused
+    "modified by an inplace operation" before)."""
+    model, closure = tiny()
+    optimizer = OTHERS["rmsprop"](groups_of(model))
+    driver = LRTuner(optimizer, method, update_period=2, curvature="graph")
+    for _ in range(6):
+        optimizer.zero_grad()
+        if own_gradient:
+            driver.step(closure=closure)
+        else:
+            closure().backward(create_graph=driver.wants_curvature())
+            driver.after_backward(closure)
+        optimizer.step()
+    assert driver.hvp_count == 3 * 2 and all(math.isfinite(r) and r > 0 for r in driver.get_last_lr())
+
+
+def test_complex_parameters_and_sparse_gradients_are_refused_with_nothing_changed():
+    torch.manual_seed(0)
+    embedding = torch.nn.Embedding(10, 3, sparse=True).double()
+    optimizer = torch.optim.SparseAdam(embedding.parameters(), lr=0.01)
+    driver = LRTuner(optimizer, "auto")
+    closure = lambda: embedding(torch.tensor([1, 2, 3])).pow(2).sum()  # noqa: E731
+    closure().backward()
+    before = driver.tuner.save()
+    with pytest.raises(UnsupportedOptimizerError, match="sparse gradients"):
+        driver.after_backward(closure)
+    assert driver.tuner.save() == before and driver.step_count == 0
+    weight = torch.nn.Parameter(torch.randn(3, dtype=torch.complex128))
+    optimizer = torch.optim.RMSprop([weight], lr=0.01)
+    driver = LRTuner(optimizer, "gen", update_period=1)
+    closure = lambda: (weight.abs() ** 2).sum()  # noqa: E731
+    closure().backward()
+    before = driver.tuner.save()
+    with pytest.raises(UnsupportedOptimizerError, match="complex parameters"):
+        driver.after_backward(closure)
+    assert driver.tuner.save() == before and driver.step_count == 0
+
+
+def test_no_step_hook_sees_the_dry_run_even_through_super_step():
+    """A subclass whose step calls super().step() goes through the base class's hooked wrapper:
+    the optimizer's own and torch's global hooks are set aside for the dry run, and kept."""
+    from torch.optim.optimizer import register_optimizer_step_post_hook
+
+    class MyRMSprop(torch.optim.RMSprop):
+        def step(self, closure=None):
+            return super().step(closure)
+
+    torch.optim.RMSprop(tiny()[0].parameters())  # the base class's step is now hooked too
+    model, closure = tiny()
+    optimizer = MyRMSprop(groups_of(model), lr=0.01)
+    calls = []
+    optimizer.register_step_pre_hook(lambda *args: calls.append("pre"))
+    optimizer.register_step_post_hook(lambda *args: calls.append("post"))
+    handle = register_optimizer_step_post_hook(lambda *args: calls.append("global"))
+    try:
+        backward(model, closure)
+        measured_updates(optimizer, *trainable(optimizer))
+        assert calls == []
+        optimizer.step()  # the real step runs them (twice here: the subclass's and the base's wrapper)
+        assert set(calls) == {"pre", "post", "global"}
+    finally:
+        handle.remove()
+
+
+def test_a_failing_closure_on_an_observing_step_puts_the_kept_update_back():
+    """An exception inside the step (here the closure's) leaves the kept update and the tuner's
+    probe_previous as they were, so the same step, retried, gives a twin's rates."""
+    def build():
+        model, closure = tiny()
+        optimizer = OTHERS["rmsprop"](groups_of(model))
+        driver = LRTuner(optimizer, "auto")
+        while True:
+            optimizer.zero_grad()
+            closure().backward()
+            if driver.tuner.need(driver.step_count)[0] != h.Need.NOTHING and driver._previous_update is not None:
+                return closure, driver
+            driver.after_backward(closure)
+            optimizer.step()
+
+    closure, driver = build()
+    twin_closure, twin = build()
+    kept, flag, state = driver._previous_update, driver.tuner.get_param(Param.PROBE_PREVIOUS), driver.tuner.save()
+
+    def failing():
+        raise RuntimeError("closure failed")
+
+    with pytest.raises(RuntimeError, match="closure failed"):
+        driver.after_backward(failing)
+    assert driver._previous_update is kept and driver.tuner.get_param(Param.PROBE_PREVIOUS) == flag
+    assert driver.tuner.save() == state
+    assert driver.after_backward(closure) == twin.after_backward(twin_closure)
+    assert driver.tuner.save() == twin.tuner.save()
+
+
+def test_a_driver_pickled_with_an_old_kept_update_gains_the_new_layout():
+    import copy
+
+    model, closure = tiny()
+    driver = LRTuner(torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9), "auto")
+    driver._previous_update = (4, [[torch.ones(2)]])  # (step, update): the layout before kept weights
+    assert copy.deepcopy(driver)._previous_update[2] is None
