@@ -118,8 +118,19 @@ demo: python-package
 # ---------------------------------------------------------------------------------------------
 # Tests.
 # ---------------------------------------------------------------------------------------------
-test: test-swift test-abi test-c test-python test-wheel test-examples test-fuzz-corpus fuzz-smoke test-sanitize \
-      test-soak valgrind-c
+# The pinned Python environment is installed in the background while the Swift and C suites build
+# and run (the install is mostly download and unpacking, the builds mostly compilation): its log is
+# printed when it is done, and a failed install fails the target after the suites in front of it.
+TEST_FIRST := test-swift test-abi test-c
+TEST_AFTER_VENV := test-python test-wheel test-examples test-fuzz-corpus fuzz-smoke test-sanitize test-soak valgrind-c
+test:
+	@mkdir -p $(BUILD); rm -f $(BUILD)/venv.rc; \
+	  ( $(MAKE) --no-print-directory venv > $(BUILD)/venv.log 2>&1; echo $$? > $(BUILD)/venv.rc ) & venv=$$!; \
+	  st=0; $(MAKE) --no-print-directory $(TEST_FIRST) || st=$$?; \
+	  wait $$venv || true; echo "== venv (installed in the background):"; cat $(BUILD)/venv.log; \
+	  [ "$$(cat $(BUILD)/venv.rc 2>/dev/null)" = 0 ] || { echo "make test: installing the venv failed"; exit 1; }; \
+	  [ $$st = 0 ] || exit $$st
+	$(MAKE) --no-print-directory $(TEST_AFTER_VENV)
 	@echo "make test: all suites passed"
 
 test-swift:
