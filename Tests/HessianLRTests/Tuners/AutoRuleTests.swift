@@ -40,6 +40,49 @@ import Testing
         #expect(AutoRule.bracket(losses: diverged, gain: 1).factor == 16)
     }
 
+    /// A bracket whose rows the loss does not resolve (probe steps below its precision) moves the
+    /// rates up as "far too low"; one whose rows equal the current loss exactly (a zero update)
+    /// moves them up one row; both repeat. It never cuts them (that was an absorbing state at
+    /// lr_min). At a loss of exactly 0 it holds.
+    @Test func anUnresolvedBracketMovesUpAndRepeats() {
+        let flat = AutoRule.ratios(.bracket).map { _ in 2.5 }
+        for gain in [1.0, 10] {
+            let up = AutoRule.bracket(losses: flat, gain: gain)
+            #expect(up.factor == 4 && up.phase == .bracket && up.flags == [.zeroGradient])
+        }
+        // Within the resolution 1e-6·|L| of the zero row counts as unresolved, whatever its sign.
+        let noise = AutoRule.ratios(.bracket).enumerated().map { 2.5 + ($0.offset % 2 == 0 ? 1 : -1) * 2e-6 * Double($0.offset) / 13 }
+        for gain in [1.0, 10] {
+            let up = AutoRule.bracket(losses: noise, gain: gain)
+            #expect(up.factor == pow(4, 6) / gain && up.phase == .bracket && up.flags == [.zeroGradient])
+        }
+        let zero = AutoRule.bracket(losses: flat.map { _ in 0 }, gain: 1)
+        #expect(zero.factor == 1 && zero.phase == .bracket && zero.flags == [.zeroGradient])
+        // One resolved row is information: the usual decision.
+        var one = flat
+        one[13] = 2.5 * (1 - 1e-5)
+        #expect(AutoRule.bracket(losses: one, gain: 1).flags == [.boundedHigh])
+    }
+
+    /// A tuner whose first brackets are unresolved (a start far below the loss's resolution)
+    /// climbs out in a few steps instead of sinking to lr_min.
+    @Test func aStartBelowTheLossResolutionClimbsOut() throws {
+        // f(w) = ½·w² from w = 1 at lr0 = 1e-15: the bracket's largest step 4⁶·1e-15 changes the
+        // loss by ~4e-12 relative, unresolved; the good rate is 1.
+        var tuner = try AutoTuner(groups: 1)
+        try tuner.setParameter(.initialLR, 1e-15, group: 0)
+        var step: UInt64 = 0
+        while step < 6, case .losses(let probes) = tuner.need(atStep: step) {
+            let losses = probes.map { row in 0.5 * (1 - row[0]) * (1 - row[0]) }
+            try tuner.observe(step: step, kind: .losses, values: losses)
+            step += 1
+            if tuner.state.phase == .track { break }
+        }
+        #expect(tuner.state.phase == .track, "still bracketing after \(step) steps")
+        let rate = try tuner.learningRate(group: 0, step: step)
+        #expect(rate > 0.25 && rate < 4, "rate \(rate)")
+    }
+
     /// Options probing along the previous update, with the optimizer's coefficients.
     static func previous(momentum: Double = 0, optimizer: Int = 0) -> AutoOptions {
         var options = AutoOptions(groups: 1)

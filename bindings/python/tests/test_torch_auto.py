@@ -202,3 +202,36 @@ def test_a_batch_trained_to_zero_loss_keeps_the_rate_bounded():
         optimizer.step()
     assert float(closure()) < 1e-6
     assert all(math.isfinite(r) for r in rates) and max(rates[500:]) <= 4 * max(rates[:500])
+
+
+@pytest.mark.parametrize("first", ["constant", "zero"])
+@pytest.mark.parametrize("make, lr0", [
+    (lambda p, lr: torch.optim.Adam(p, lr=lr), 1e-3),
+    (lambda p, lr: torch.optim.SGD(p, lr=lr, momentum=0.9), 1e-2),
+    (lambda p, lr: torch.optim.Adam(p, lr=lr), 1e-12),  # a start below the loss's resolution
+])
+def test_a_first_batch_without_gradient_does_not_trap_the_rate(first, make, lr0):
+    """A first batch whose loss does not depend on the weights (a constant, or a fully masked
+    batch at loss 0) gives a bracket whose rows all equal the current loss, and the next step
+    probes along that zero update again. Before, an unresolved bracket counted as "every step
+    increases the loss": the rate fell by 4⁻⁷ per step to lr_min (1e-12) and stayed there, every
+    later bracket unresolved too, 13 forward passes a step, the loss never moving."""
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(6, 16), torch.nn.Tanh(), torch.nn.Linear(16, 3))
+    x, y = torch.randn(64, 6), torch.randint(0, 3, (64,))
+    optimizer = make(model.parameters(), lr0)
+    driver = LRTuner(optimizer, "auto")
+    loss_fn = lambda: torch.nn.functional.cross_entropy(model(x), y)  # noqa: E731
+    initial = float(loss_fn())
+    for step in range(60):
+        if step == 0:
+            closure = (lambda: 0.0 * loss_fn() + 1.5) if first == "constant" else (lambda: 0.0 * loss_fn())
+        else:
+            closure = loss_fn
+        optimizer.zero_grad()
+        loss = closure()
+        loss.backward()
+        driver.after_backward(closure, loss=loss)
+        optimizer.step()
+    assert driver.get_last_lr()[0] > 1e-5
+    assert float(loss_fn()) < 0.8 * initial

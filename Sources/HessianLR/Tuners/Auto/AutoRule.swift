@@ -16,7 +16,16 @@ import Foundation
 /// row is below L(w) (every step, even 4⁻⁶ of the start, increases the loss: the start is far too
 /// high) the rates move by 4⁻⁷ and the bracket repeats at the next step; if the largest row is
 /// the lowest (far too low) they move by 4⁶/G and it repeats; otherwise the rates move by ρ*/G
-/// and tracking starts at the next step. G is the optimizer's steady-state gain
+/// and tracking starts at the next step. A bracket that no row resolves repeats at the next step
+/// (flag zeroGradient): if the losses differ from L(w) but all within the tracking fit's
+/// resolution 10⁻⁶·|L(w)|, the probe steps move the model below what the loss resolves (a start
+/// like 10⁻¹²): the rates move up as for "far too low", 4⁶/G; if every row equals L(w) exactly, the
+/// probes did not move the model at all — a zero update (a batch without gradient, the first step
+/// after one), or one below the weights' precision — and carry no information: the rates move up
+/// one row, ×4, cautiously, as tracking doubles before its first informative fit; at L(w) = 0 (a
+/// batch at loss 0) they hold. (Counting an unresolved bracket as "every step increases the loss"
+/// cut the rate by 4⁻⁷ at each step: an absorbing state at lr_min, where every later probe was
+/// unresolved too.) G is the optimizer's steady-state gain
 /// (`OptimizerDynamics.steadyGain`: (1 − τ)/(1 − β) for heavy ball, 1 for Adam): at the first
 /// step momentum buffers are empty (u = g), and in steady state the step along a persistent
 /// gradient is G times longer, so the greedy scale along u shrinks by G. A diverged row (+∞,
@@ -136,14 +145,23 @@ public enum AutoRule {
         public var ceiling: Double = .infinity
     }
 
-    /// The bracket's decision from the losses at `ratios(.bracket)` (+∞ = diverged; row 0 finite).
+    /// The bracket's decision from the losses at `ratios(.bracket)` (+∞ = diverged; row 0 finite):
+    /// the best row's ratio / G, or a move of the whole bracket (down 4⁻⁷ when no row descends,
+    /// up 4⁶/G when the largest does or when no row is resolved, up 4 when no row moved the loss at
+    /// all; section 1).
     public static func bracket(losses: [Double], gain: Double) -> Decision {
         let ratios = ratios(.bracket)
         let current = losses[0]
         var best = 0
         for j in 1..<losses.count where losses[j] < losses[best] { best = j }
         var decision = Decision(factor: 1, phase: .bracket, slopeAverage: 0, curvatureAverage: 0)
-        if best == 0 || !(losses[best] < current) {
+        if losses.allSatisfy({ $0 == current }) {
+            decision.factor = current == 0 ? 1 : bracketBase
+            decision.flags = [.zeroGradient]
+        } else if losses.allSatisfy({ abs($0 - current) <= resolution * abs(current) }) {
+            decision.factor = pow(bracketBase, Double(bracketHalfWidth)) / gain
+            decision.flags = [.zeroGradient]
+        } else if best == 0 || !(losses[best] < current) {
             decision.factor = pow(bracketBase, -Double(bracketHalfWidth + 1))
             decision.flags = [.boundedLow, .notDescent]
         } else if best == ratios.count - 1 {
