@@ -262,8 +262,10 @@ class LRTuner:
        detached if it carried a graph, and the rates already set are returned.
     2. The direction d per parameter: g = ``p.grad``, or u, the optimizer's would-be update
        computed from its state without stepping it (:mod:`hessianlr.torch_directions`: SGD with
-       any momentum, dampening, nesterov, weight decay, maximize; Adam/AdamW with amsgrad,
-       weight decay (coupled or decoupled), maximize; plain SGD's u is g itself).
+       any momentum, dampening, nesterov, weight decay; Adam/AdamW with amsgrad, weight decay
+       (coupled or decoupled); plain SGD's u is g itself). A param group with ``maximize=True``
+       is refused at construction (ValueError) by every method but ``constant``: the tuners
+       minimise the closure's loss; return −J and keep ``maximize=False`` to maximise J.
     3. The library's step driver (``hlr_tuner_step``, the same loop, observations and failure
        policy as every other language and host mode) runs the step to completion over
        :class:`~hessianlr.torch_observations.TorchStepBackend`: CURVATURE → [g_kᵀd_k,
@@ -406,6 +408,13 @@ class LRTuner:
             direction = self._default_direction(torch, optimizer, direction, options)
             self.tuner = self._build(method_of(tuner), groups, initial, direction, options, optimizer)
         self.direction = self._resolve_direction(direction)
+        maximizing = [k for k, group in enumerate(optimizer.param_groups) if group.get("maximize", False)]
+        if maximizing and self.tuner.method != Method.CONSTANT:
+            raise ValueError(
+                f"param group {maximizing[0]} has maximize=True: the tuner minimises the loss its closures return "
+                "(probe losses, slopes and curvature along p.grad), while a maximising optimizer climbs it, so every "
+                "rate would be for the wrong problem; to maximise J, return -J from the closure and backward it with "
+                "maximize=False (the same training)")
         if self.direction == Direction.GRADIENT and not isinstance(optimizer, torch.optim.SGD):
             raise ValueError(
                 f"direction 'gradient' with {type(optimizer).__name__}: a rate measured along g (g'g/g'Hg) "

@@ -75,6 +75,14 @@ def test_validate_setup_reports_the_drivers_refusals():
     report = validate_setup(torch.optim.SGD(model.parameters(), lr=0.1), model, method="hessianlr", update_period=0)
     assert not report.ok and "update_period" in report.errors[0].message
     assert validate_setup(object(), model).codes() == {"optimizer"}
+    # The library's own errors are refusals too (they raised out of validate_setup before): a
+    # misspelt option (UnknownKeyError), an unknown method (UnknownMethodError).
+    misspelt = validate_setup(torch.optim.SGD(model.parameters(), lr=0.1), model, method="auto", update_periodd=3)
+    assert misspelt.codes() == {"driver"} and "update_periodd" in misspelt.errors[0].message
+    unknown = validate_setup(torch.optim.SGD(model.parameters(), lr=0.1), model, method="autoo")
+    assert unknown.codes() == {"driver"} and "autoo" in unknown.errors[0].message
+    maximizing = validate_setup(torch.optim.SGD(model.parameters(), lr=0.1, maximize=True), model, method="auto")
+    assert maximizing.codes() == {"driver"} and "maximize=True" in maximizing.errors[0].message
 
 
 def test_validate_setup_findings():

@@ -95,6 +95,19 @@ def test_update_direction_is_the_optimizers_step_without_taking_it(name):
             torch.testing.assert_close((p0 - p.detach()) / lr, u, rtol=1e-9, atol=1e-12)
 
 
+@pytest.mark.parametrize("method", ["auto", "hessianlr", "cdat", "gen", "armijo"])
+def test_a_maximising_optimizer_is_refused_by_every_tuning_method(method):
+    """With maximize=True the optimizer climbs the closure's value while every tuner minimises it
+    (probe losses, slopes along p.grad): auto diverged silently (MSE 2e33 in 40 steps), CDAT and
+    Armijo sank to lr_min. Refused at construction, naming the group; ``constant`` tunes nothing."""
+    model, _ = tiny()
+    groups = two_groups(model)
+    groups[1]["maximize"] = True
+    with pytest.raises(ValueError, match="param group 1 has maximize=True"):
+        LRTuner(torch.optim.Adam(groups, lr=1e-2), method)
+    LRTuner(torch.optim.Adam(two_groups(model), lr=1e-2, maximize=True), "constant")
+
+
 def _adam_direction_out_of_place(optimizer, group, p, g):
     """The docstring's Adam/AdamW u, written out of place (the reference for the in-place code)."""
     beta1, beta2 = group["betas"]

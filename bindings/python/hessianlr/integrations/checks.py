@@ -20,6 +20,7 @@ from typing import Any, Iterator
 import torch
 
 from ..constants import Direction, Method, Need
+from ..errors import HessianLRError
 from ..torch_directions import is_measured, is_plain_sgd
 from ..torch_measured_update import own_step_size
 from ..torch_driver import LRTuner
@@ -261,7 +262,7 @@ def validate_setup(optimizer, model=None, *, method: Any = "hessianlr", curvatur
     try:
         with _dry_run(optimizer, method, dict(options, curvature=curvature)) as driver:
             needs = _needs(driver, horizon)
-    except (TypeError, ValueError, RuntimeError) as error:  # the driver's refusals (UnsupportedTrainingError, ...)
+    except (TypeError, ValueError, RuntimeError, HessianLRError) as error:  # the driver's and the library's refusals
         add("error", "driver", f"LRTuner refuses this setup: {type(error).__name__}: {error}")
     if own_step_size(optimizer) is not None:
         add("warning", "own-step-size",
