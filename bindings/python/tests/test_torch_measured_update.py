@@ -411,3 +411,32 @@ def test_a_driver_pickled_with_an_old_kept_update_gains_the_new_layout():
     driver = LRTuner(torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9), "auto")
     driver._previous_update = (4, [[torch.ones(2)]])  # (step, update): the layout before kept weights
     assert copy.deepcopy(driver)._previous_update[2] is None
+
+
+def test_a_rate_too_small_for_the_weights_precision_climbs_out():
+    """At η = 1e-9 RMSprop's step is below half an ulp of float32 weights near 1: the measured
+    update is 0 in every element, so auto's bracket sees the current loss in every row. It moves
+    the rate up until the step resolves (before, it cut the rate by 4⁻⁷ per step to lr_min and
+    stayed there)."""
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(6, 16), torch.nn.Tanh(), torch.nn.Linear(16, 3))
+    with torch.no_grad():
+        for p in model.parameters():
+            p.add_(1.0)
+    x, y = torch.randn(64, 6), torch.randint(0, 3, (64,))
+    optimizer = torch.optim.RMSprop(model.parameters(), lr=1e-9)
+    closure = lambda: torch.nn.functional.cross_entropy(model(x), y)  # noqa: E731
+    initial = float(closure())
+    optimizer.zero_grad()
+    closure().backward()
+    (first,) = measured_updates(optimizer, *trainable(optimizer))
+    assert all(bool((u == 0).all()) for u in first)  # the premise: the step rounds away entirely
+    driver = LRTuner(optimizer, "auto")
+    for _ in range(60):
+        optimizer.zero_grad()
+        loss = closure()
+        loss.backward()
+        driver.after_backward(closure, loss=loss)
+        optimizer.step()
+    assert driver.get_last_lr()[0] > 1e-5
+    assert float(closure()) < 0.8 * initial
