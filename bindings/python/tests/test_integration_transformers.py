@@ -238,3 +238,25 @@ def test_resume_from_a_trainer_checkpoint_restores_the_tuner(tmp_path):
     resumed = run(tmp_path / "whole", 4, resume=str(tmp_path / "whole" / "checkpoint-2"))
     assert resumed.driver.step_count == 4 and resumed.steps == 2
     assert resumed.spy.stepped == whole.spy.stepped[2:]
+
+
+def test_resume_with_the_trainers_own_optimizer_restores_the_tuner(tmp_path):
+    """The callback on the Trainer's own optimizer (no hessianlr_scheduler): the tuner's state
+    rides in the Trainer's scheduler checkpoint, so resuming at step 3 of 6 gives the rates of the
+    uninterrupted run's steps 3 to 5. Before, the resumed run started a fresh tuner at step 0 (auto
+    re-bracketed: 0.064, 0.032, 0.016 where the whole run had 0.0085, 0.0062, 0.0037)."""
+    def run(steps, resume=None):
+        callback = spying("auto")
+        args = arguments(tmp_path / "own", steps=steps, accumulation=1, save_strategy="steps", save_steps=3)
+        trainer = Trainer(model=gpt2(), args=args, train_dataset=Tokens(causal=True), callbacks=[callback])
+        trainer.train(resume_from_checkpoint=resume)
+        return callback, trainer
+
+    whole, _ = run(6)
+    resumed, trainer = run(6, resume=str(tmp_path / "own" / "checkpoint-3"))
+    assert resumed.driver.step_count == 6 and resumed.steps == 3
+    assert resumed.spy.stepped == whole.spy.stepped[3:]
+    # The entry is dropped once a checkpoint is written; the scheduler's own state is untouched.
+    assert "hessianlr_driver" not in trainer.lr_scheduler.__dict__
+    saved = torch.load(tmp_path / "own" / "checkpoint-6" / "scheduler.pt", weights_only=True)
+    assert saved["hessianlr_driver"]["step"] == 6

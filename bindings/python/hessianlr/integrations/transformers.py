@@ -9,7 +9,8 @@ optimizer step, whatever ``gradient_accumulation_steps`` is. Two ways to plug it
 
     from hessianlr.integrations.transformers import HessianLRCallback, hessianlr_scheduler
 
-    # 1. The Trainer's own optimizer (args.optim); its scheduler follows the tuner's rates.
+    # 1. The Trainer's own optimizer (args.optim); its scheduler follows the tuner's rates (and
+    #    carries the tuner's state in the Trainer's checkpoints).
     trainer = Trainer(model, args, train_dataset=data, callbacks=[HessianLRCallback("cdat", update_period=4)])
 
     # 2. Your optimizer and the library's scheduler (checkpointed with the Trainer's checkpoints).
@@ -49,6 +50,8 @@ from ._steps import OptimizerStep, TunedSteps
 __all__ = ["HessianLRCallback", "TunerLRScheduler", "hessianlr_scheduler"]
 
 _WHERE = "HessianLRCallback"
+#: The entry of the Trainer's scheduler state that carries the tuner (the callback's own-optimizer path).
+_CHECKPOINT_KEY = "hessianlr_driver"
 
 
 def _build_driver(optimizer, method, options) -> LRTuner:
@@ -184,11 +187,37 @@ class HessianLRCallback(TrainerCallback, TunedSteps):
                           "warmup) is not applied (the library's schedule= option gives warmup and decay)", UserWarning,
                           stacklevel=2)
         driver = _build_driver(optimizer, "hessianlr" if self.method is None else self.method, self.options)
+        # A checkpoint's tuner (see _keep_for_checkpoint): the Trainer loaded scheduler.pt into its LambdaLR
+        # before on_train_begin, and LambdaLR.load_state_dict puts every saved entry into its __dict__.
+        saved = lr_scheduler.__dict__.pop(_CHECKPOINT_KEY, None)
+        if saved is not None:
+            driver.load_state_dict(saved)
         # The Trainer's LambdaLR now follows the tuner: lr = base_lr · (rate / base_lr) after each step.
         base = list(lr_scheduler.base_lrs)
         lr_scheduler.lr_lambdas = [functools.partial(_follow, driver, k, base[k]) for k in range(len(base))]
         self._follower = lr_scheduler
         return driver
+
+    def _keep_for_checkpoint(self, control) -> None:
+        """On a step or epoch after which the Trainer saves a checkpoint (``control.should_save``,
+        set by its DefaultFlowCallback, which runs first): the driver's state as an entry of the
+        Trainer's LambdaLR, whose ``state_dict`` holds every entry of its ``__dict__`` (torch's
+        documented behaviour), so it lands in the checkpoint's scheduler.pt; a Trainer resumed
+        from it loads the entry back, and ``on_train_begin`` hands it to the new driver. The
+        entry is dropped once saved (``on_save``). With :func:`hessianlr_scheduler` the
+        scheduler's own ``state_dict`` carries the driver."""
+        if self._follower is not None and control.should_save:
+            self._follower.__dict__[_CHECKPOINT_KEY] = self.driver.state_dict()
+
+    def on_step_end(self, args, state, control, **kwargs):
+        self._keep_for_checkpoint(control)
+
+    def on_epoch_end(self, args, state, control, **kwargs):
+        self._keep_for_checkpoint(control)
+
+    def on_save(self, args, state, control, **kwargs):
+        if self._follower is not None:
+            self._follower.__dict__.pop(_CHECKPOINT_KEY, None)
 
     # -- the steps -------------------------------------------------------------------------------
 
