@@ -17,10 +17,10 @@ from typing import Any, Callable, Sequence, Union
 
 from .constants import Direction, Info, Method, Need, Param
 from .errors import CallbackError, NonFiniteError
-from .torch_directions import (builds_fresh_tensors, is_measured, is_plain_sgd, optimizer_options, update_directions,
-                               update_rule)
+from .torch_directions import (UnsupportedOptimizerError, builds_fresh_tensors, is_measured, is_plain_sgd,
+                               optimizer_options, update_directions, update_rule)
 from .torch_measured_update import own_step_size
-from .torch_observations import DoubleBackwardError, TorchStepBackend, _closures, accumulation_dtype
+from .torch_observations import DoubleBackwardError, TorchStepBackend, _closures, accumulation_dtype, _scalar_loss
 from .tuner import Tuner, method_params
 from .tuners import make_tuner, method_of
 
@@ -405,6 +405,12 @@ class LRTuner:
                 raise ValueError(f"the tuner has {tuner.groups} groups, the optimizer {groups} param groups")
             self.tuner = tuner
         else:
+            for k, rate in enumerate(initial):
+                if not (math.isfinite(rate) and rate > 0) and "initial_lr" not in options:
+                    raise ValueError(
+                        f"param group {k} has lr {rate}: the tuner starts each group from its lr, which must be "
+                        "positive and finite (to freeze a group's parameters, set requires_grad=False on them; or "
+                        "pass initial_lr=)")
             direction = self._default_direction(torch, optimizer, direction, options)
             self.tuner = self._build(method_of(tuner), groups, initial, direction, options, optimizer)
         self.direction = self._resolve_direction(direction)
@@ -803,7 +809,7 @@ class LRTuner:
                 loss = sum(c() for c in closures) if len(closures) > 1 else closures[0]()
         params = [p for ps in params_by_group for p in ps]
         graph = need == Need.CURVATURE and not finite_difference
-        grads = torch.autograd.grad(loss, params, create_graph=graph, allow_unused=True)
+        grads = torch.autograd.grad(_scalar_loss(loss, "the step's loss"), params, create_graph=graph, allow_unused=True)
         for p, g in zip(params, grads):
             p.grad = g.detach() if graph and g is not None else g  # without a graph g is already detached
         self._record_written(params)
@@ -955,7 +961,7 @@ class LRTuner:
         """L(w) on this process as a float; NonFiniteError for NaN/±Inf in one process (``local``;
         under a process group the processes decide together, see _check_processes_agree)."""
         if isinstance(loss, torch.Tensor):
-            current = float(loss.detach().reshape(()).to(torch.float64).cpu())
+            current = float(_scalar_loss(loss.detach(), "loss=").to(torch.float64).cpu())
         else:
             current = float(loss)
         if local and not math.isfinite(current):
@@ -987,6 +993,10 @@ class LRTuner:
         of GeN and Hi-DLR); under a process group also _check_processes_agree. ``dirs_by_group``
         None (see :meth:`_observation_directions`): the step's update was not computed, and the
         gradient it would come from is checked instead."""
+        if any(g is not None and g.is_sparse for gs in grads_by_group for g in gs):
+            raise UnsupportedOptimizerError(
+                f"LRTuner: a sparse gradient at step {t} (e.g. nn.Embedding(sparse=True)): the tuner's probes and "
+                "dot products need dense gradients; use sparse=False; nothing was measured or changed")
         device = next(p.device for ps in params_by_group for p in ps)
         if self._process_group is not None:  # ‖g‖² and ‖d‖² to compare the processes' gradients
             g2, d2 = self._squared_norms(torch, device, grads_by_group, dirs_by_group)

@@ -87,6 +87,15 @@ def finite_difference_step(epsilon: float, w_norm: float, d_norm: float) -> floa
     return epsilon ** (1.0 / 3.0) * (1.0 + w_norm) / d_norm
 
 
+def _scalar_loss(loss, where: str):
+    """``loss`` (a tensor) as a 0-dimensional tensor; ValueError naming its shape if it holds other
+    than one element (e.g. ``reduction="none"``: reduce it, ``.mean()``, before returning it)."""
+    if loss.numel() != 1:
+        raise ValueError(f"{where} is a tensor of shape {tuple(loss.shape)}; the tuner needs one loss value per "
+                         "batch: reduce it (e.g. .mean() or .sum(), as the loss you backpropagate)")
+    return loss.reshape(())
+
+
 def _closures(closure: Closures) -> tuple | None:
     """None, or a tuple of callables (one closure, or a list of them whose losses add up)."""
     if closure is None:
@@ -369,7 +378,7 @@ class TorchStepBackend:
                         "the loss as a tensor with its graph (a forward pass with grad enabled, not .item() and "
                         f"not under torch.no_grad()), got {type(loss).__name__}"
                         + ("" if not isinstance(loss, torch.Tensor) else " without a graph"))
-                grads = torch.autograd.grad(loss.reshape(()), params, allow_unused=True)
+                grads = torch.autograd.grad(_scalar_loss(loss, "the closure's loss"), params, allow_unused=True)
             self.gradient_count += 1
             for (_, d), g in zip(live, grads):
                 if g is not None:
@@ -404,7 +413,8 @@ class TorchStepBackend:
             for closure in self.closures:
                 value = closure()
                 if isinstance(value, torch.Tensor):
-                    tensors.append(value.detach().reshape(()).to(device=self.device, dtype=self.dtype))
+                    tensors.append(_scalar_loss(value.detach(), "the closure's loss").to(device=self.device,
+                                                                                        dtype=self.dtype))
                 else:
                     total += float(value)
         self.loss_count += 1

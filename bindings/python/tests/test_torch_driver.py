@@ -995,3 +995,41 @@ def test_trial_weights_in_kept_buffers_are_the_float64_formula_bit_for_bit(dtype
         assert all(torch.equal(p.detach(), w) for p, w in zip(params, before))
     first, second = scratch[(torch.device("cpu"), torch.float64)]
     assert first.dtype == torch.float64 and first.numel() == second.numel() == 35  # the largest parameter
+
+
+def test_inputs_a_new_user_gets_wrong_are_refused_with_a_message_naming_them():
+    """Found by a new-user test; each failed with a torch error from deep inside the driver."""
+    model, closure = tiny()
+    # A param group at lr 0 (a way to freeze it): the message names the group and the fix.
+    groups = two_groups(model)
+    groups[1]["lr"] = 0.0
+    with pytest.raises(ValueError, match="param group 1 has lr 0.0"):
+        LRTuner(torch.optim.SGD(groups, lr=0.1), "auto")
+    LRTuner(torch.optim.SGD(two_groups(model), lr=0.1), "auto", initial_lr=0.1)  # an explicit start is taken
+    # A loss that was not reduced (reduction="none"): was "shape '[]' is invalid for input of size 24".
+    unreduced = lambda: torch.nn.functional.mse_loss(model(torch.ones(24, 3, dtype=torch.float64)),  # noqa: E731
+                                                    torch.zeros(24, 2, dtype=torch.float64), reduction="none")
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    driver = LRTuner(optimizer, "auto")
+    loss = unreduced()
+    loss.mean().backward()
+    with pytest.raises(ValueError, match=r"shape \(24, 2\).*reduce it"):
+        driver.after_backward(unreduced, loss=loss)
+    with pytest.raises(ValueError, match=r"shape \(24, 2\).*reduce it"):
+        driver.after_backward(unreduced)
+    with pytest.raises(ValueError, match=r"shape \(24, 2\).*reduce it"):
+        LRTuner(torch.optim.SGD(model.parameters(), lr=0.1), "hessianlr").step(closure=unreduced)
+    assert driver.step_count == 0
+    # Sparse gradients with plain SGD (u = g, no update rule to refuse them): was "copy_() between
+    # dense and sparse Tensors" from the probes, after nothing but the check could stop it.
+    embedding = torch.nn.Embedding(10, 3, sparse=True).double()
+    optimizer = torch.optim.SGD(embedding.parameters(), lr=0.1)
+    for method in ("auto", "hessianlr", "gen"):
+        driver = LRTuner(optimizer, method)
+        sparse = lambda: embedding(torch.tensor([1, 2, 3])).pow(2).sum()  # noqa: E731
+        optimizer.zero_grad()
+        sparse().backward()
+        before = driver.tuner.save()
+        with pytest.raises(UnsupportedOptimizerError, match="sparse gradient at step 0"):
+            driver.after_backward(sparse)
+        assert driver.tuner.save() == before and driver.step_count == 0
