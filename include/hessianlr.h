@@ -11,7 +11,9 @@
  *     hlr_info, hlr_sched_kind, hlr_sched_param, hlr_est_kind, hlr_est_param, hlr_result, ...;
  *     int-sized), and a function taking one id of a family takes that type: C converts an int
  *     silently (out-of-range values are refused at run time, never a crash), C++ refuses an id of
- *     the wrong family at compile time. Out-parameters that return an id are int *.
+ *     the wrong family at compile time. Out-parameters that return an id are int * (one type
+ *     for C callers' variables); C++ passes such an id back with static_cast to its family
+ *     (static_cast<hlr_need>(need)). hlr_strerror takes the int a function returned.
  *   - Every function returns an int status (HLR_OK = 0 or an HLR_ERR_* code) and writes its
  *     outputs through pointers. hlr_strerror(code) describes a code; hlr_last_error() returns
  *     the message of the last failed call on the calling thread, naming the bad argument and
@@ -98,8 +100,9 @@ typedef enum hlr_status {
     HLR_ERR_SNAPSHOT_MISMATCH  = 12,  /* snapshot of another method or group count */
 } hlr_status;
 
-/* Static description of a status code ("unknown status code" for others). Never NULL. */
-const char *hlr_strerror(hlr_status code);
+/* Static description of a status code ("unknown status code" for others). Never NULL. Takes
+ * the int every function returns (in C++ too, without a cast). */
+const char *hlr_strerror(int code);
 /* Message of the last failed call on this thread ("" if none failed yet). Valid until the next
  * failing call on the same thread; never NULL, never free it. Successful calls leave it as is. */
 const char *hlr_last_error(void);
@@ -737,11 +740,20 @@ int hlr_tuner_restore(hlr_tuner *tuner, const void *buffer, size_t size);
  *   - host: the library owns the vectors (n floats or doubles each, n <= 2^31) and calls the
  *     caller's hlr_hvp_f32/_f64 callback (the host-mode callback type above; out is zeroed before
  *     each call and scanned for NaN/Inf after it). Dot products accumulate in double in a fixed
- *     order, so a run is reproducible bit for bit, whatever HLR_EST_PARAM_THREADS is.
+ *     order, so a run is reproducible bit for bit, whatever HLR_EST_PARAM_THREADS is. The order:
+ *     the vector is cut into chunks of 8192 elements from its start (the last one shorter); in a
+ *     chunk of c elements, float64 products, eight lanes over the first floor(c/8)*8 elements
+ *     (lane l takes the elements i = l mod 8, in index order), the lanes combined as
+ *     ((l0+l4)+(l2+l6))+((l1+l5)+(l3+l7)), then the chunk's tail elements in index order; the
+ *     chunks' sums added in chunk order, starting from 0.
  *   - ops: the caller owns the vectors (GPU tensors, ...) and passes a table of operations on
  *     uint64_t vector handles (hlr_vector_ops). Only scalars cross the boundary. If the callbacks
- *     compute what the host backend computes (same reductions in the same order), an ops run
- *     returns bit-identical results.
+ *     compute what the host backend computes (the dot product in the order above; axpy and scale
+ *     elementwise in the element type, a rounded to it, one rounding per operation: y + (a*x),
+ *     a*x), an ops run
+ *     returns bit-identical results; a dot summed in another order gives results that differ in
+ *     the last bits for the estimators that compare or normalise by dot products (power
+ *     iteration, the diagonal, the spectral density, XDiag).
  *
  * Worst-case work of one run (m = min(max_dimension, n), k = count, I = max_iterations,
  * s = sketch or test vectors, r = runs, p = grid_points; dense work in multiply-adds):
@@ -1054,7 +1066,8 @@ int hlr_probe_fill_f64(uint64_t seed, uint64_t stream, uint64_t index,
  * renormalisation: out[j] = sum_i w_i exp(-(t_j - theta_i)^2 / (2 sigma^2)) / (sigma sqrt(2 pi)),
  * summed in node order (the smoothing HLR_RESULT_DENSITY uses before its renormalisation).
  * sigma finite and > 0; every input finite (HLR_ERR_NONFINITE names the first that is not, and
- * a value that overflows); n_nodes * n_points <= 2^34. out holds n_points doubles. */
+ * a value that overflows); n_nodes >= 1, n_points >= 1 and n_nodes * n_points <= 2^34. out
+ * holds n_points doubles. */
 int hlr_density_smooth(const double *nodes, const double *weights, size_t n_nodes,
                        const double *points, size_t n_points, double sigma, double *out);
 

@@ -30,7 +30,10 @@ int use(hlr_tuner *t, hlr_schedule *s, hlr_estimator *e) {
     rc |= hlr_estimator_set_param(e, HLR_EST_PARAM_COUNT, 2);
     rc |= hlr_estimator_result_size(e, HLR_RESULT_EIGENVALUES, nullptr);
     rc |= hlr_scaled_lr(0.1, 32, 64, HLR_BATCH_SCALING_SQRT, &v);
-    return rc + (hlr_strerror(HLR_ERR_CALLBACK) != nullptr);
+    /* A status as every function returns it (int) is described without a cast; an id read back
+     * through an int out-parameter goes back in with static_cast to its family. */
+    rc |= hlr_tuner_observe(t, 1, static_cast<hlr_need>(need), &v, 1);
+    return rc + (hlr_strerror(HLR_ERR_CALLBACK) != nullptr) + (hlr_strerror(rc) != nullptr);
 }
 CPP
 for std in c++11 c++17; do

@@ -6,6 +6,11 @@ protocol HandleBox: AnyObject, Sendable {
     static var kind: String { get }
 }
 
+extension HandleBox {
+    /// "a" or "an" before `kind` in messages.
+    static var article: String { kind.first.map { "aeiou".contains($0) } == true ? "an" : "a" }
+}
+
 /// One live tuner (always a `ScheduledTuner`, with or without a base schedule). The lock
 /// serialises calls on the same handle from several threads; different handles never contend
 /// on it. `generation` counts mutations, so work done outside the lock (host steps that call

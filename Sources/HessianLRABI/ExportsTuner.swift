@@ -14,7 +14,7 @@ public func hlr_tuner_create(
         let out = try Arguments.pointer(out, "out")
         out.pointee = nil
         let method = try Arguments.method(method)
-        let groups = try Arguments.count(groups, "groups", limit: 1 << 30)
+        let groups = try Arguments.count(groups, "groups", limit: maxTunerGroups)
         let tuner = try makeTuner(method: method, groups: groups)
         out.pointee = try Registry.insert(TunerBox(ScheduledTuner(base: tuner)))
     }

@@ -75,7 +75,7 @@ enum Registry {
                 "handle \(hex(id)) is not a live \(Box.kind) (freed or never created)")
         }
         guard let box = object as? Box else {
-            throw ABIError(Status.invalidHandle, "handle \(hex(id)) is not a \(Box.kind)")
+            throw ABIError(Status.invalidHandle, "handle \(hex(id)) is not \(Box.article) \(Box.kind)")
         }
         return box
     }
@@ -92,7 +92,7 @@ enum Registry {
                 "handle \(hex(id)) is not a live \(Box.kind) (already freed or never created)")
         }
         guard object is Box else {
-            throw ABIError(Status.invalidHandle, "handle \(hex(id)) is not a \(Box.kind)")
+            throw ABIError(Status.invalidHandle, "handle \(hex(id)) is not \(Box.article) \(Box.kind)")
         }
         table.boxes.removeValue(forKey: id)
     }

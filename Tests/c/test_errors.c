@@ -132,6 +132,12 @@ static void test_invalid_handles(void) {
     CHECK_ERROR_HAS("hlr_tuner_free");
     check_every_call_rejects(freed, "freed");
 
+    /* A live handle of another kind names the kind it is not, with its article. */
+    CHECK_FAILS(hlr_estimator_free((hlr_estimator *)(void *)bystander), HLR_ERR_INVALID_HANDLE);
+    CHECK_ERROR_HAS("is not an estimator");
+    CHECK_FAILS(hlr_schedule_free((hlr_schedule *)(void *)bystander), HLR_ERR_INVALID_HANDLE);
+    CHECK_ERROR_HAS("is not a schedule");
+
     CHECK(hlrt_same_state(bystander, &before));
     hlrt_release(&before);
     CHECK_OK(hlr_tuner_free(bystander));
@@ -205,6 +211,7 @@ static void test_create_errors(void) {
         snprintf(text, sizeof text, "%zu", bad_groups[i]);
         CHECK_ERROR_HAS(text);
         CHECK_ERROR_HAS("groups");
+        if (bad_groups[i] > 0) CHECK_ERROR_HAS("at most 1048576"); /* was 1073741824 beyond 2^30 */
     }
     /* The largest documented group count works. */
     CHECK_OK(hlr_tuner_create(HLR_METHOD_HESSIANLR, (size_t)1 << 20, &out));
@@ -1737,7 +1744,7 @@ static void case_hlr_schedule_create(void) {
         BAD("bad:kind", hlr_schedule_create(kinds[i], &out), HLR_ERR_UNKNOWN_METHOD, spelled[i]);
         CHECK(out == NULL);
     }
-    BAD("bad:kind", hlr_schedule_create(HLR_SCHEDULE_JOIN, &out), HLR_ERR_INVALID_ARGUMENT, "join");
+    BAD("bad:kind", hlr_schedule_create(HLR_SCHEDULE_JOIN, &out), HLR_ERR_INVALID_ARGUMENT, "hlr_schedule_join");
     BAD("bad:kind", hlr_schedule_create(HLR_SCHEDULE_WARMUP, &out), HLR_ERR_INVALID_ARGUMENT, "warmup");
     CHECK(out == NULL);
 }

@@ -37,7 +37,8 @@ public struct Schedule: Sendable, Equatable {
         guard !kind.isComposite else {
             let builder = kind == .join ? "join" : "warmup"
             throw .invalid(
-                "schedule kind \(kind.name) is built from other schedules: use Schedule.\(builder)")
+                "schedule kind \(kind.name) is built from other schedules: use \(builder) (hlr_schedule_\(builder) in C, "
+                    + "Schedule.\(builder) in Swift and Python)")
         }
         self.kind = kind
         parameters = ScheduleParameters(defaultsOf: kind)

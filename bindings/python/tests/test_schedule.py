@@ -71,7 +71,7 @@ def test_parameters_by_name_enum_or_int():
         Schedule("lambda")
     with pytest.raises(h.UnknownMethodError, match="unknown schedule kind 99"):
         Schedule(99)
-    with pytest.raises(h.InvalidArgumentError, match="use Schedule.join"):
+    with pytest.raises(h.InvalidArgumentError, match="hlr_schedule_join in C, Schedule.join in Swift and Python"):
         Schedule(ScheduleKind.JOIN)
 
 

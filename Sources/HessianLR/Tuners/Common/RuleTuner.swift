@@ -71,9 +71,13 @@ public protocol TuningRule {
     static func makeTuner(groups: Int) throws(HLRError) -> any Tuner
 }
 
+/// Largest group count any tuner accepts (keeps every size computation far from overflow); a
+/// method may accept fewer (`TuningRule.maxGroups`: Hi-DLR 256).
+public let maxTunerGroups = 1 << 20
+
 extension TuningRule {
-    /// Largest group count a tuner accepts (keeps every size computation far from overflow).
-    public static var maxGroups: Int { 1 << 20 }
+    /// Largest group count a tuner of this method accepts (`maxTunerGroups` unless it says less).
+    public static var maxGroups: Int { maxTunerGroups }
 
     public static func checkGroups(_ groups: Int) throws(HLRError) {
         try checkGroupCount(groups, maximum: maxGroups)
