@@ -75,6 +75,21 @@ def _sharded(p) -> str | None:
 _TORCH = None
 
 
+#: Framework wrappers around the user's optimizer, (class name, top-level module): the driver works on
+#: the optimizer inside (``.optimizer``). Lightning's ``self.optimizers()`` in manual optimization
+#: is one (a class deriving from the wrapped one's, with its own step, which counts a Lightning
+#: step: the dry run of a measured update through it advanced trainer.global_step).
+_WRAPPERS = {("LightningOptimizer", "lightning"), ("LightningOptimizer", "pytorch_lightning"),
+             ("AcceleratedOptimizer", "accelerate")}
+
+
+def _unwrapped(optimizer):
+    """``optimizer``, or the optimizer a framework's wrapper (``_WRAPPERS``) holds."""
+    if any((cls.__name__, cls.__module__.split(".")[0]) in _WRAPPERS for cls in type(optimizer).__mro__):
+        return _unwrapped(optimizer.optimizer)
+    return optimizer
+
+
 def _torch():
     """The torch module, imported at the first call (torch is an optional dependency) and kept:
     an ``import`` statement at every step costs more than a global's lookup."""
@@ -375,6 +390,7 @@ class LRTuner:
         **options: Any,
     ):
         torch = _torch()
+        optimizer = _unwrapped(optimizer)
         if not isinstance(optimizer, torch.optim.Optimizer):
             raise TypeError(f"optimizer must be a torch.optim.Optimizer, got {type(optimizer).__name__}")
         self.optimizer = optimizer
@@ -1215,6 +1231,10 @@ class LRTuner:
         self.failed_observation_count = int(state.get("failed_observation_count", 0))
         self.skipped_steps = int(state.get("skipped_steps", 0))
         self._last_lr = list(state.get("last_lr", self.tuner.lrs(self._step)))
+        # The optimizer's groups get the rates of the step in progress, as after the step that was
+        # saved (a driver built on a restored optimizer set its initial rates; an optimizer whose
+        # update is measured by a dry run must be measured at the rate it steps with).
+        self._apply(self._last_lr)
 
     def close(self) -> None:
         """Frees the library handle now (otherwise when the driver is collected)."""

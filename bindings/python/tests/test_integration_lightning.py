@@ -145,3 +145,92 @@ def test_driver_state_through_lightning_checkpoint_hooks():
 def test_unsupported_setups_raise(module, error, match):
     with pytest.raises(error, match=match):
         fit(module(), HessianLRCallback("cdat"), steps=1)
+
+
+# -- found by a new-user test ---------------------------------------------------------------------
+
+class OwnClipping(Regressor):
+    """Clips in its own configure_gradient_clipping (the Lightning docs' pattern), with the
+    Trainer's gradient_clip_val left unset; can skip a batch (training_step returns None)."""
+
+    def __init__(self, skip=None):
+        super().__init__()
+        self.skip = skip
+
+    def training_step(self, batch, batch_idx):
+        if batch_idx == self.skip:
+            return None
+        return super().training_step(batch, batch_idx)
+
+    def configure_gradient_clipping(self, optimizer, gradient_clip_val=None, gradient_clip_algorithm=None):
+        self.clip_gradients(optimizer, gradient_clip_val=0.01, gradient_clip_algorithm="norm")
+
+
+def test_a_modules_own_gradient_clipping_runs_before_the_tuner_reads_the_gradient():
+    """Before, only gradient_clip_val made the callback clip first: the tuner read norms of 40–60
+    while the optimizer stepped on ≤ 0.01."""
+    callback = Spying("hessianlr", update_period=1)
+    fit(OwnClipping(), callback, steps=3)
+    assert len(callback.grad_norms) == 3 and max(callback.grad_norms) <= 0.01 * (1 + 1e-5)
+
+
+def test_a_skipped_batch_is_not_tuned_or_counted():
+    """training_step returning None (Lightning's "skip this batch"): the optimizer steps over no
+    gradient; the callback keeps the rates instead of raising (it raised "no micro-batch of this
+    step was recorded")."""
+    callback = HessianLRCallback("cdat", update_period=2)
+    trainer = fit(OwnClipping(skip=2), callback, steps=6)
+    assert trainer.global_step == 6 and callback.driver.step_count == 5 and callback.steps == 5
+
+
+def test_a_second_fit_tunes_the_new_optimizer():
+    """Lightning builds a new optimizer for every fit; the callback kept setting the first one's
+    rates (the second fit trained at the initial lr, silently). Now the tuner continues on it."""
+    callback = HessianLRCallback("cdat", update_period=1)
+    module = Regressor()
+    first = fit(module, callback, steps=3)
+    rates = callback.driver.get_last_lr()
+    second = pl.Trainer(max_steps=3, callbacks=[callback], accelerator="cpu", logger=False,
+                        enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False)
+    second.fit(module, loader())
+    assert callback.driver.optimizer is second.optimizers[0] is not first.optimizers[0]
+    assert callback.driver.step_count == 6 and callback.driver.get_last_lr() != rates
+    assert [g["lr"] for g in second.optimizers[0].param_groups] == callback.driver.get_last_lr()
+
+
+class ManualWithTuner(Regressor):
+    """Manual optimization with the driver in the module, built on self.optimizers() as the
+    callback's refusal message says (Lightning's wrapper, not the SGD inside)."""
+
+    def __init__(self):
+        super().__init__(manual=True)
+        self.driver = None
+
+    def training_step(self, batch, batch_idx):
+        x, y = batch
+        optimizer = self.optimizers()
+        if self.driver is None:
+            from hessianlr.torch import LRTuner
+            self.driver = LRTuner(optimizer, "cdat", update_period=1)
+        closure = lambda: F.mse_loss(self.net(x), y)  # noqa: E731
+        optimizer.zero_grad()
+        loss = closure()
+        self.manual_backward(loss)
+        self.driver.after_backward(closure, loss=loss)
+        optimizer.step()
+
+    def configure_optimizers(self):
+        return torch.optim.SGD(self.parameters(), lr=1e-3, momentum=0.9)
+
+
+def test_manual_optimization_with_lightnings_optimizer_wrapper():
+    """The driver works on the optimizer inside Lightning's wrapper: SGD's closed-form update,
+    no dry run through the wrapper's step (which counted a Lightning step: training ended after
+    3 of 6 batches)."""
+    from hessianlr.torch_directions import is_measured
+    module = ManualWithTuner()
+    trainer = pl.Trainer(max_steps=6, accelerator="cpu", logger=False, enable_checkpointing=False,
+                         enable_progress_bar=False, enable_model_summary=False)
+    trainer.fit(module, loader())
+    assert trainer.global_step == 6 and module.driver.step_count == 6
+    assert type(module.driver.optimizer) is torch.optim.SGD and not is_measured(module.driver.optimizer)

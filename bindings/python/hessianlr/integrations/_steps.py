@@ -61,9 +61,16 @@ class OptimizerStep:
         finally:
             self.replaying = False
 
-    def finish(self, driver) -> StepMetrics:
+    def finish(self, driver) -> StepMetrics | None:
         """``driver.after_backward`` on the recorded micro-batches; the rates are then set on the
-        optimizer for the step about to run. Logs the step's metrics and starts the next step."""
+        optimizer for the step about to run. Logs the step's metrics and starts the next step.
+        A step without any micro-batch and without any gradient (Lightning's training_step
+        returned None: the optimizer steps over no gradient, nothing moves) is not tuned or
+        counted: None, the rates kept."""
+        if not self._closures and not any(p.grad is not None for group in driver.optimizer.param_groups
+                                          for p in group["params"]):
+            self._closures, self._losses, self._started = [], [], None
+            return None
         if not self._closures:
             raise RuntimeError(
                 f"{self.where}: the optimizer is about to step but no micro-batch of this step was recorded (no "

@@ -37,8 +37,10 @@ from typing import Any, Sequence
 
 try:  # the standalone package (pinned in requirements-integrations.txt), else the unified one
     from pytorch_lightning import Callback
+    from pytorch_lightning import LightningModule as _LightningModule
 except ImportError:  # pragma: no cover - depends on which package is installed
     from lightning.pytorch import Callback
+    from lightning.pytorch import LightningModule as _LightningModule
 
 from ..torch_driver import LRTuner
 from ._steps import OptimizerStep, TunedSteps
@@ -116,8 +118,15 @@ class HessianLRCallback(Callback, TunedSteps):
             raise ValueError(f"{_WHERE}: {trainer.world_size} processes are not supported yet (the replayed "
                              "micro-batches bypass the strategy's DistributedDataParallel wrapper); use "
                              "hessianlr.torch.LRTuner(optimizer, ..., ddp=ddp_model) with after_backward in your own loop")
+        optimizer = trainer.optimizers[0]
+        if self.driver is not None and self.driver.optimizer is not optimizer:
+            # A second fit (Lightning calls configure_optimizers again) or the callback reused in
+            # another Trainer: the tuner continues on the new optimizer (before, it kept setting
+            # the rates of the first one while the new one trained at its initial lr).
+            self._restored = self.driver.state_dict()
+            self.driver = None
         if self.driver is None:
-            self.driver = LRTuner(trainer.optimizers[0], self.method, **self.options)
+            self.driver = LRTuner(optimizer, self.method, **self.options)
             if self._restored is not None:
                 self.driver.load_state_dict(self._restored)
                 self._restored = None
@@ -138,12 +147,20 @@ class HessianLRCallback(Callback, TunedSteps):
         self.micro_batches += 1
 
     def on_before_optimizer_step(self, trainer, pl_module, optimizer) -> None:
-        if trainer.gradient_clip_val:  # as Lightning will right after this hook (clipping twice changes nothing)
+        # Clip as Lightning will right after this hook, so the tuner reads the gradient the optimizer
+        # steps on (clipping twice changes nothing): with gradient_clip_val, or a module's own
+        # configure_gradient_clipping (Lightning calls it whether or not gradient_clip_val is set).
+        own = type(pl_module).configure_gradient_clipping is not _LightningModule.configure_gradient_clipping
+        if trainer.gradient_clip_val or own:
             pl_module.configure_gradient_clipping(optimizer, gradient_clip_val=trainer.gradient_clip_val,
                                                   gradient_clip_algorithm=trainer.gradient_clip_algorithm)
         self._step.finish(self.driver)
 
     def on_train_end(self, trainer, pl_module) -> None:
+        self._step.close_loggers()
+
+    def on_exception(self, trainer, pl_module, exception) -> None:
+        """A fit that raises closes the loggers too (a TensorBoard writer, an owned W&B run)."""
         self._step.close_loggers()
 
     def state_dict(self) -> dict:
