@@ -77,6 +77,26 @@ def trainable(optimizer):
     return groups, params, [[p.grad for p in ps] for ps in params]
 
 
+def checkpoint(model, optimizer, driver):
+    """Deep copies of what a training script saves: the driver's and optimizer's state, the weights."""
+    import copy
+    return copy.deepcopy((driver.state_dict(), optimizer.state_dict(), [p.detach().clone() for p in model.parameters()]))
+
+
+def restored(saved, name, *driver_args, **driver_options):
+    """A new model, optimizer ``OTHERS[name]`` and driver, restored from ``checkpoint`` in the usual
+    order (weights, optimizer state, then a new driver and its state)."""
+    model, closure = tiny()
+    with torch.no_grad():
+        for p, w in zip(model.parameters(), saved[2]):
+            p.copy_(w)
+    optimizer = OTHERS[name](groups_of(model))
+    optimizer.load_state_dict(saved[1])
+    driver = LRTuner(optimizer, *driver_args, **driver_options)
+    driver.load_state_dict(saved[0])
+    return model, closure, optimizer, driver
+
+
 def snapshot(optimizer):
     """Bits of every parameter and state tensor, the state's keys and the group settings."""
     every = [p for g in optimizer.param_groups for p in g["params"]]
@@ -273,8 +293,6 @@ def test_a_checkpoint_with_kept_weights_continues_bit_identically():
     from it: a driver, optimizer and model restored from it give the same rates bit for bit.
     (RMSprop: torch's own load_state_dict casts NAdam's float32 mu_product to the parameters'
     dtype, so NAdam itself does not continue bit for bit from a checkpoint of float64 weights.)"""
-    import copy
-
     def steps(model, closure, optimizer, driver, count, stop_when_kept=False):
         rates = []
         for _ in range(count):
@@ -292,16 +310,9 @@ def test_a_checkpoint_with_kept_weights_continues_bit_identically():
     driver = LRTuner(optimizer, "auto")
     steps(model, closure, optimizer, driver, 100, stop_when_kept=True)
     assert driver._previous_update is not None and driver._previous_update[2] is not None
-    saved = copy.deepcopy((driver.state_dict(), optimizer.state_dict(), [p.detach().clone() for p in model.parameters()]))
+    saved = checkpoint(model, optimizer, driver)
     rates = steps(model, closure, optimizer, driver, 30)
-    model2, closure2 = tiny()
-    with torch.no_grad():
-        for p, w in zip(model2.parameters(), saved[2]):
-            p.copy_(w)
-    optimizer2 = OTHERS["rmsprop"](groups_of(model2))
-    optimizer2.load_state_dict(saved[1])
-    driver2 = LRTuner(optimizer2, "auto")
-    driver2.load_state_dict(saved[0])
+    model2, closure2, optimizer2, driver2 = restored(saved, "rmsprop", "auto")
     assert steps(model2, closure2, optimizer2, driver2, 30) == rates
     assert driver2.tuner.save() == driver.tuner.save()
 
@@ -448,8 +459,6 @@ def test_a_restored_driver_sets_the_rates_its_optimizer_steps_with(name):
     driver's initial rates on the optimizer: the dry run of the next observation measured at that
     rate, and cdat's resumed run drifted from the uninterrupted one (1.5e-6 in the weights).
     load_state_dict now puts the rates of the step in progress back on the groups."""
-    import copy
-
     def run(model, closure, optimizer, driver, count):
         for _ in range(count):
             optimizer.zero_grad()
@@ -463,16 +472,9 @@ def test_a_restored_driver_sets_the_rates_its_optimizer_steps_with(name):
     optimizer = OTHERS[name](groups_of(model))
     driver = LRTuner(optimizer, "cdat", update_period=1)
     run(model, closure, optimizer, driver, 5)
-    saved = copy.deepcopy((driver.state_dict(), optimizer.state_dict(), [p.detach().clone() for p in model.parameters()]))
+    saved = checkpoint(model, optimizer, driver)
     whole = run(model, closure, optimizer, driver, 5)
-    model2, closure2 = tiny()
-    with torch.no_grad():
-        for p, w in zip(model2.parameters(), saved[2]):
-            p.copy_(w)
-    optimizer2 = OTHERS[name](groups_of(model2))
-    optimizer2.load_state_dict(saved[1])
-    driver2 = LRTuner(optimizer2, "cdat", update_period=1)
-    driver2.load_state_dict(saved[0])
+    model2, closure2, optimizer2, driver2 = restored(saved, name, "cdat", update_period=1)
     assert [group["lr"] for group in optimizer2.param_groups] == driver2.get_last_lr() == saved[0]["last_lr"]
     resumed = run(model2, closure2, optimizer2, driver2, 5)
     assert all(torch.equal(a, b) for a, b in zip(whole, resumed))
