@@ -56,10 +56,10 @@ extern "C" {
 /* ------------------------------------------------------------------------------------------ */
 
 #define HLR_VERSION_MAJOR 0
-#define HLR_VERSION_MINOR 3
+#define HLR_VERSION_MINOR 4
 #define HLR_VERSION_PATCH 0
 #define HLR_VERSION_NUMBER (HLR_VERSION_MAJOR * 10000 + HLR_VERSION_MINOR * 100 + HLR_VERSION_PATCH)
-#define HLR_VERSION_STRING "0.3.0"
+#define HLR_VERSION_STRING "0.4.0"
 
 /* Versioning. While the major version is 0 the API may still change: a release that adds a
  * function, key or flag bumps the minor version (0.2.0 added hlr_tuner_plan); one that removes
@@ -68,7 +68,9 @@ extern "C" {
  * ...; the same names and values, int-sized), taken by value where a function takes one id of a
  * family (a C caller compiles unchanged; C++ now refuses an id of the wrong family or a bare
  * int); functions still return int (an hlr_status) and out-parameters stay int *; hlr_tuner_plan
- * moved to the experimental section (HLR_EXPERIMENTAL, at the end). The SONAME carries the
+ * moved to the experimental section (HLR_EXPERIMENTAL, at the end). 0.4.0 added
+ * hlr_tuner_set_params (options set together, cross-constraints checked on the result) and
+ * hlr_strerror takes an int (was hlr_status: C++ refused the int a function returns). The SONAME carries the
  * major version (libhessianlr.so.0). A binding written against header 0.m.p loads a library of
  * the same major version and a number at least as large (hlr_version_number() >=
  * HLR_VERSION_NUMBER of its header): what it calls exists there. From 1.0 on, a change that
@@ -355,6 +357,12 @@ int hlr_tuner_group_count(const hlr_tuner *tuner, size_t *groups);
 /* Sets an option for every group. Checks the range (hlr_param_bounds) and cross-constraints
  * (lr_min <= lr_max); a rejected value changes nothing. */
 int hlr_tuner_set_param(hlr_tuner *tuner, hlr_param key, double value);
+/* Sets n options at once (keys[i] = values[i], each for every group as hlr_tuner_set_param):
+ * every range checked, then the cross-constraints only on the result, so the order of the keys
+ * does not matter (one at a time, moving [lr_min, lr_max] above its current lr_max, or auto from
+ * SGD with Nesterov to Adam, fails whichever option goes first). All or nothing; a key given
+ * twice is refused; n = 0 does nothing (keys and values may then be NULL). (0.4.0) */
+int hlr_tuner_set_params(hlr_tuner *tuner, const int *keys, const double *values, size_t n);
 /* Reads an option; for per-group options (HLR_PARAM_INITIAL_LR) this is group 0's value. */
 int hlr_tuner_get_param(const hlr_tuner *tuner, hlr_param key, double *value);
 /* Sets / reads a per-group option for one group (HLR_ERR_INVALID_ARGUMENT for handle-wide keys

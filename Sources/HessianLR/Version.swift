@@ -2,7 +2,7 @@
 /// numbers; the C surface test checks that they agree.
 public enum LibraryVersion {
     public static let major = 0
-    public static let minor = 3
+    public static let minor = 4
     public static let patch = 0
     /// major·10000 + minor·100 + patch, as `HLR_VERSION_NUMBER`.
     public static var number: Int { major * 10_000 + minor * 100 + patch }

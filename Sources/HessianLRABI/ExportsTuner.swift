@@ -71,6 +71,29 @@ public func hlr_tuner_set_param(_ handle: OpaquePointer?, _ key: Int32, _ value:
     }
 }
 
+@_cdecl("hlr_tuner_set_params")
+public func hlr_tuner_set_params(
+    _ handle: OpaquePointer?, _ keys: UnsafePointer<Int32>?, _ values: UnsafePointer<Double>?, _ n: UInt
+) -> Int32 {
+    exported("hlr_tuner_set_params") {
+        let box = try Registry.lookup(handle)
+        let count = try Arguments.count(n, "n", limit: ParameterKey.allCases.count)
+        var settings: [ParameterSetting] = []
+        if count > 0 {
+            let keys = try Arguments.pointer(keys, "keys")
+            let values = try Arguments.pointer(values, "values")
+            for index in 0..<count {
+                let key = try Arguments.key(keys[index])
+                guard !settings.contains(where: { $0.key == key }) else {
+                    throw ABIError.invalid("key \(key.name) appears twice in keys")
+                }
+                settings.append(ParameterSetting(key, values[index]))
+            }
+        }
+        try box.mutate { (tuner) throws(HLRError) in try tuner.setParameters(settings) }
+    }
+}
+
 @_cdecl("hlr_tuner_get_param")
 public func hlr_tuner_get_param(
     _ handle: OpaquePointer?, _ key: Int32, _ value: UnsafeMutablePointer<Double>?

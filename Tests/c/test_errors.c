@@ -1794,6 +1794,35 @@ static void case_hlr_schedule_set_param(void) {
     hlr_schedule_free(hyper);
 }
 
+static void case_hlr_tuner_set_params(void) {
+    const int keys[2] = {HLR_PARAM_LR_MAX, HLR_PARAM_SMOOTHING};
+    const double values[2] = {0.5, 0.8};
+    BAD_HANDLES("handle:tuner", H_TUNER, 1, hlr_tuner_set_params(H, keys, values, 2));
+    BAD("null:keys", hlr_tuner_set_params(fx.tuner, NULL, values, 2), HLR_ERR_NULL_POINTER, "keys");
+    BAD("null:values", hlr_tuner_set_params(fx.tuner, keys, NULL, 2), HLR_ERR_NULL_POINTER, "values");
+    BAD("huge:n", hlr_tuner_set_params(fx.tuner, keys, values, SIZE_MAX), HLR_ERR_INVALID_ARGUMENT,
+        "18446744073709551615");
+    BAD("huge:n", hlr_tuner_set_params(fx.tuner, keys, values, 1000), HLR_ERR_INVALID_ARGUMENT, "1000");
+    const double nan_values[2] = {0.5, NAN};
+    BAD("nonfinite:values", hlr_tuner_set_params(fx.tuner, keys, nan_values, 2), HLR_ERR_INVALID_ARGUMENT, "smoothing");
+    const double range[2] = {0.5, 1.5};
+    BAD("range:values", hlr_tuner_set_params(fx.tuner, keys, range, 2), HLR_ERR_INVALID_ARGUMENT, "1.5");
+    const int dup[2] = {HLR_PARAM_SMOOTHING, HLR_PARAM_SMOOTHING};
+    BAD("bad:keys", hlr_tuner_set_params(fx.tuner, dup, values, 2), HLR_ERR_INVALID_ARGUMENT, "twice");
+    const int unknown[2] = {HLR_PARAM_LR_MAX, 77};
+    BAD("bad:keys", hlr_tuner_set_params(fx.tuner, unknown, values, 2), HLR_ERR_UNKNOWN_KEY, "77");
+    const int absent[2] = {HLR_PARAM_LR_MAX, HLR_PARAM_SIGMA}; /* sigma: not HessianLR's */
+    BAD("bad:keys", hlr_tuner_set_params(fx.tuner, absent, values, 2), HLR_ERR_UNKNOWN_KEY, "sigma");
+    /* The cross-constraints on the result: lr_min above lr_max together is refused, naming both. */
+    const int window[2] = {HLR_PARAM_LR_MIN, HLR_PARAM_LR_MAX};
+    const double crossed[2] = {0.5, 0.1};
+    BAD("constraint", hlr_tuner_set_params(fx.tuner, window, crossed, 2), HLR_ERR_INVALID_ARGUMENT,
+        "lr_min = 0.5, lr_max = 0.1");
+    BAD("zero:n", hlr_tuner_set_params(fx.tuner, NULL, NULL, 0), HLR_OK, NULL);
+    BAD("optional:keys", hlr_tuner_set_params(fx.tuner, NULL, values, 0), HLR_OK, NULL);
+    BAD("optional:values", hlr_tuner_set_params(fx.tuner, keys, NULL, 0), HLR_OK, NULL);
+}
+
 static void case_hlr_schedule_set_params(void) {
     const int keys[2] = {HLR_SCHED_PARAM_BASE_LR, HLR_SCHED_PARAM_GAMMA};
     const double values[2] = {0.2, 0.5};
@@ -2402,6 +2431,8 @@ static const matrix_row matrix[] = {
     ROW(hlr_tuner_method, "handle:tuner null:method"),
     ROW(hlr_tuner_group_count, "handle:tuner null:groups"),
     ROW(hlr_tuner_set_param, "handle:tuner bad:key nan:value inf:value range:value constraint"),
+    ROW(hlr_tuner_set_params, "handle:tuner null:keys null:values huge:n nonfinite:values range:values bad:keys "
+                              "constraint zero:n optional:keys optional:values"),
     ROW(hlr_tuner_get_param, "handle:tuner bad:key null:value"),
     ROW(hlr_tuner_set_group_param, "handle:tuner zero:group huge:group bad:key nan:value inf:value range:value"),
     ROW(hlr_tuner_get_group_param, "handle:tuner zero:group huge:group bad:key null:value"),

@@ -1774,7 +1774,42 @@ static void test_refused_call_does_not_abort_a_step(void) {
     hlr_tuner_free(t);
 }
 
+/* hlr_tuner_set_params checks the cross-constraints on the result: option sets that no order of
+ * hlr_tuner_set_param reaches (each single step crosses a constraint) are taken together. */
+static void test_set_params_in_any_order(void) {
+    hlr_tuner *t = hlrt_create_method(HLR_METHOD_HESSIANLR, 1); /* lr in [1e-8, 1] */
+    const int window[2] = {HLR_PARAM_LR_MIN, HLR_PARAM_LR_MAX};
+    const double high[2] = {2.0, 10.0};
+    CHECK_FAILS(hlr_tuner_set_param(t, HLR_PARAM_LR_MIN, 2.0), HLR_ERR_INVALID_ARGUMENT);
+    CHECK_OK(hlr_tuner_set_params(t, window, high, 2));
+    double value = 0;
+    CHECK_OK(hlr_tuner_get_param(t, HLR_PARAM_LR_MIN, &value));
+    CHECK(value == 2.0);
+    CHECK_OK(hlr_tuner_get_param(t, HLR_PARAM_LR_MAX, &value));
+    CHECK(value == 10.0);
+    /* ... and back below, lr_min first (lr_max = 1e-3 alone would cross lr_min = 2). */
+    const double low[2] = {1e-6, 1e-3};
+    CHECK_FAILS(hlr_tuner_set_param(t, HLR_PARAM_LR_MAX, 1e-3), HLR_ERR_INVALID_ARGUMENT);
+    CHECK_OK(hlr_tuner_set_params(t, window, low, 2));
+    CHECK_OK(hlr_tuner_free(t));
+
+    /* auto: from SGD with Nesterov to Adam (nesterov is an SGD option; momentum 0 refuses it). */
+    t = hlrt_create_method(HLR_METHOD_AUTO, 1);
+    const int nesterov[2] = {HLR_PARAM_NESTEROV, HLR_PARAM_MOMENTUM};
+    const double on[2] = {1, 0.9};
+    CHECK_FAILS(hlr_tuner_set_param(t, HLR_PARAM_NESTEROV, 1), HLR_ERR_INVALID_ARGUMENT);
+    CHECK_OK(hlr_tuner_set_params(t, nesterov, on, 2));
+    const int adam[2] = {HLR_PARAM_OPTIMIZER, HLR_PARAM_NESTEROV};
+    const double to_adam[2] = {1, 0};
+    CHECK_FAILS(hlr_tuner_set_param(t, HLR_PARAM_OPTIMIZER, 1), HLR_ERR_INVALID_ARGUMENT);
+    CHECK_OK(hlr_tuner_set_params(t, adam, to_adam, 2));
+    CHECK_OK(hlr_tuner_get_param(t, HLR_PARAM_OPTIMIZER, &value));
+    CHECK(value == 1);
+    CHECK_OK(hlr_tuner_free(t));
+}
+
 int main(void) {
+    test_set_params_in_any_order();
     test_protocol_vs_step_host();
     test_constant_needs_nothing();
     test_hessianlr_exact();

@@ -56,6 +56,10 @@ public protocol Tuner: Sendable {
     /// Sets an option for every group (`group == nil`) or, for group-scoped keys, one group.
     mutating func setParameter(_ key: ParameterKey, _ value: Double, group: Int?) throws(HLRError)
 
+    /// Sets several options at once, the cross-constraints checked on the result only (so any
+    /// order works, e.g. moving [lr_min, lr_max] past its current bounds); all or nothing.
+    mutating func setParameters(_ settings: [ParameterSetting]) throws(HLRError)
+
     func parameter(_ key: ParameterKey, group: Int) throws(HLRError) -> Double
 
     func info(_ key: InfoKey, group: Int) throws(HLRError) -> Double

@@ -53,3 +53,35 @@ import Testing
         return value.isFinite ? 2 * value + 1 : 1234.5
     }
 }
+
+/// Several options set together: the cross-constraints are checked on the result only, so sets
+/// that no order of single settings reaches are taken; all or nothing.
+@Suite struct SetParametersTests {
+    @Test func theResultIsCheckedNotTheSteps() throws {
+        var tuner = try HessianLRTuner(groups: 2)  // lr in [1e-8, 1]
+        #expect(throws: HLRError.self) { try tuner.setParameter(.lrMin, 2, group: nil) }
+        try tuner.setParameters([ParameterSetting(.lrMin, 2), ParameterSetting(.lrMax, 10)])
+        #expect(try tuner.parameter(.lrMin, group: 1) == 2 && tuner.parameter(.lrMax, group: 0) == 10)
+
+        var auto = try AutoTuner(groups: 1)
+        try auto.setParameters([ParameterSetting(.nesterov, 1), ParameterSetting(.momentum, 0.9)])
+        try auto.setParameters([ParameterSetting(.optimizer, 1), ParameterSetting(.nesterov, 0)])
+        #expect(try auto.parameter(.optimizer, group: 0) == 1)
+    }
+
+    @Test func aRefusalChangesNothingAndNamesTheSettings() throws {
+        var tuner = try HessianLRTuner(groups: 1)
+        let before = tuner.encodePayload()
+        let crossed = [ParameterSetting(.smoothing, 0.5), ParameterSetting(.lrMin, 0.5), ParameterSetting(.lrMax, 0.1)]
+        do {
+            try tuner.setParameters(crossed)
+            Issue.record("crossed lr_min > lr_max was taken")
+        } catch {
+            #expect(error.message.contains("set smoothing = 0.5, lr_min = 0.5, lr_max = 0.1 rejected"), "\(error.message)")
+        }
+        let outOfRange = [ParameterSetting(.smoothing, 0.5), ParameterSetting(.lrMax, -1)]
+        #expect(throws: HLRError.self) { try tuner.setParameters(outOfRange) }
+        #expect(throws: HLRError.self) { try tuner.setParameters([ParameterSetting(.smoothing, 0.5, group: 3)]) }
+        #expect(tuner.encodePayload() == before)
+    }
+}

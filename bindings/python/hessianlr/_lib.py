@@ -99,7 +99,7 @@ __all__ = [
 
 #: Version of ``include/hessianlr.h`` this binding was written against.
 HEADER_VERSION_MAJOR = 0
-HEADER_VERSION_MINOR = 3
+HEADER_VERSION_MINOR = 4
 HEADER_VERSION_PATCH = 0
 HEADER_VERSION_NUMBER = HEADER_VERSION_MAJOR * 10000 + HEADER_VERSION_MINOR * 100 + HEADER_VERSION_PATCH
 HEADER_VERSION_STRING = f"{HEADER_VERSION_MAJOR}.{HEADER_VERSION_MINOR}.{HEADER_VERSION_PATCH}"
@@ -219,6 +219,7 @@ PROTOTYPES = {
     "hlr_tuner_method": (c_int, [_handle, _P(c_int)]),
     "hlr_tuner_group_count": (c_int, [_handle, _P(c_size_t)]),
     "hlr_tuner_set_param": (c_int, [_handle, c_int, c_double]),
+    "hlr_tuner_set_params": (c_int, [_handle, _P(c_int), _P(c_double), c_size_t]),
     "hlr_tuner_get_param": (c_int, [_handle, c_int, _P(c_double)]),
     "hlr_tuner_set_group_param": (c_int, [_handle, c_size_t, c_int, c_double]),
     "hlr_tuner_get_group_param": (c_int, [_handle, c_size_t, c_int, _P(c_double)]),

@@ -3,9 +3,11 @@
 The keyword name of an option is its ``Param`` member in lower case (``Param.LR_MIN`` is
 ``lr_min``). A per-group option (``initial_lr``; CDAT's ``sharpness``) takes one number for
 every group or a sequence with one value per group. Choices take their enum member, its int or
-its lower-case name. Options are applied in order; one refused only because of a constraint
-with another option not yet set (``lr_min ≤ lr_max``, Hi-DLR's probe count vs. model) is retried
-after the others, so any order of a consistent set works.
+its lower-case name. The options given one number are set together (``hlr_tuner_set_params``:
+the library checks ``lr_min ≤ lr_max``, Hi-DLR's probe count vs. model, auto's optimizer
+coefficients on the result); a per-group sequence is set group by group around them, retried
+after the others if a constraint with another option refused it, so any order of a consistent
+set works.
 
 What the library says about each parameter: ``ParamBounds``, the (min, max, default) of one
 option, schedule or estimator parameter, as ``hlr_param_bounds`` / ``hlr_schedule_param_bounds``
@@ -74,20 +76,17 @@ def _is_sequence(value) -> bool:
 
 
 def _setter(tuner, key: Param, value):
-    """A zero-argument callable applying one option (all groups or one per group)."""
-    if _is_sequence(value):
-        values = [choice_value(key, v) for v in value]
-        if len(values) != tuner.groups:
-            raise InvalidArgumentError(
-                f"{option_name(key)} has {len(values)} values, the tuner has {tuner.groups} groups")
+    """A zero-argument callable applying a per-group sequence, one value per group."""
+    values = [choice_value(key, v) for v in value]
+    if len(values) != tuner.groups:
+        raise InvalidArgumentError(
+            f"{option_name(key)} has {len(values)} values, the tuner has {tuner.groups} groups")
 
-        def apply():
-            for group, v in enumerate(values):
-                tuner.set_group_param(group, key, v)
+    def apply():
+        for group, v in enumerate(values):
+            tuner.set_group_param(group, key, v)
 
-        return apply
-    number = choice_value(key, value)
-    return lambda: tuner.set_param(key, number)
+    return apply
 
 
 def apply_options(tuner, options: Mapping) -> None:
@@ -96,7 +95,10 @@ def apply_options(tuner, options: Mapping) -> None:
     pending = [(param_key(name), value) for name, value in options.items() if value is not None]
     if not pending:
         return
-    setters = [(key, _setter(tuner, key, value)) for key, value in pending]
+    numbers = {key: choice_value(key, value) for key, value in pending if not _is_sequence(value)}
+    setters = [(key, _setter(tuner, key, value)) for key, value in pending if _is_sequence(value)]
+    if numbers:
+        setters.insert(0, (None, lambda: tuner.set_params(numbers)))
     before = tuner.save()
     try:
         first_error = None

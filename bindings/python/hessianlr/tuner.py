@@ -26,7 +26,7 @@ import ctypes
 import functools
 import math
 from ctypes import byref, c_double, c_int, c_size_t, c_uint64, c_void_p
-from typing import Callable, Iterable, NamedTuple, Sequence, Union
+from typing import Callable, Iterable, Mapping, NamedTuple, Sequence, Union
 
 import numpy as np
 
@@ -287,6 +287,15 @@ class Tuner(HostMode, OwnedHandle):
         """Sets an option for every group (range-checked; lr_min ≤ lr_max enforced)."""
         key = param_key(key) if isinstance(key, str) else _args.key(key)
         check(_lib.lib.hlr_tuner_set_param(self._handle, key, float(value)))
+
+    def set_params(self, values: Mapping) -> None:
+        """Sets several options for every group at once (``hlr_tuner_set_params``): key (a
+        Param, its int or its name) → number; the cross-constraints are checked on the result,
+        so the order does not matter; nothing changes if any is refused."""
+        pairs = [(param_key(k) if isinstance(k, str) else _args.key(k), float(v)) for k, v in values.items()]
+        keys = (c_int * len(pairs))(*[k for k, _ in pairs])
+        numbers = (c_double * len(pairs))(*[v for _, v in pairs])
+        check(_lib.lib.hlr_tuner_set_params(self._handle, keys, numbers, len(pairs)))
 
     def get_param(self, key: KeyLike) -> float:
         """Reads an option (group 0's value for per-group options)."""

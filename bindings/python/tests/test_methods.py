@@ -231,3 +231,22 @@ def test_observe_failure_is_refused_without_a_loss_need(cls):
     assert tuner.save() == before
     with pytest.raises(h.InvalidArgumentError):
         tuner.observe_failure(-1)
+
+
+def test_set_params_checks_the_cross_constraints_on_the_result():
+    """hlr_tuner_set_params: options that no order of single settings reaches (each step crosses
+    lr_min <= lr_max, or auto's 'nesterov needs momentum') are taken together; a refusal names the
+    settings and changes nothing."""
+    tuner = h.HessianLR()
+    with pytest.raises(h.InvalidArgumentError):
+        tuner.set_param("lr_min", 2.0)
+    tuner.set_params({"lr_min": 2.0, h.Param.LR_MAX: 10.0})
+    assert (tuner.get_param("lr_min"), tuner.get_param("lr_max")) == (2.0, 10.0)
+    before = tuner.save()
+    with pytest.raises(h.InvalidArgumentError, match="set lr_min = 0.5, lr_max = 0.1 rejected"):
+        tuner.set_params({"lr_min": 0.5, "lr_max": 0.1})
+    assert tuner.save() == before
+    auto = h.Auto()
+    auto.set_params({"nesterov": 1, "momentum": 0.9})
+    auto.configure(optimizer=1, nesterov=0)  # options given one number go through set_params
+    assert auto.get_param("optimizer") == 1 and auto.get_param("nesterov") == 0

@@ -171,8 +171,12 @@ public struct RuleTuner<Rule: TuningRule>: Tuner {
     }
 
     public mutating func setParameter(_ key: ParameterKey, _ value: Double, group: Int?) throws(HLRError) {
-        if let group { try checkGroup(group) }
-        try options.set(key, value, group: group)
+        try setParameters([ParameterSetting(key, value, group: group)])
+    }
+
+    public mutating func setParameters(_ settings: [ParameterSetting]) throws(HLRError) {
+        for case let group? in settings.map(\.group) { try checkGroup(group) }
+        try options.set(settings)
         Rule.optionsChanged(&self)
     }
 

@@ -7,12 +7,26 @@
 /// tuner shares:
 ///
 /// - `init(groups:)`: every field at its default.
-/// - `set` validates the value against its spec (finite, inclusive range, integral), the scope
-///   (group-scoped keys only for one group), then the cross-constraints on a copy, and commits
-///   only when everything passed, so a refused value changes nothing.
+/// - `set` validates each value against its spec (finite, inclusive range, integral), the scope
+///   (group-scoped keys only for one group), then the cross-constraints on a copy — once, on the
+///   result, when several options are set together — and commits only when everything passed,
+///   so a refused value changes nothing.
 /// - `get` reads one option after checking that the method has it.
 /// - `encode` and `decode`: the snapshot form, every option in table order, re-validated on
 ///   restore.
+/// One option to set: a key, its value, and the group (nil: every group, or a tuner-wide option).
+public struct ParameterSetting: Sendable, Equatable {
+    public var key: ParameterKey
+    public var value: Double
+    public var group: Int?
+
+    public init(_ key: ParameterKey, _ value: Double, group: Int? = nil) {
+        self.key = key
+        self.value = value
+        self.group = group
+    }
+}
+
 public protocol TunerOptions: Sendable, Equatable {
     /// The method these options belong to (names it in messages).
     static var method: Method { get }
@@ -46,17 +60,28 @@ extension TunerOptions {
     /// Sets one option after checking its range, its scope and the cross-constraints; `group`
     /// must be a valid index (the tuner checks it) or nil for every group.
     public mutating func set(_ key: ParameterKey, _ value: Double, group: Int?) throws(HLRError) {
-        let field = try Self.field(key)
-        try field.spec.validate(value)
-        if group != nil && field.spec.scope != .group {
-            throw .invalid("\(key.name) is set for the whole tuner, not per group")
-        }
+        try set([ParameterSetting(key, value, group: group)])
+    }
+
+    /// Sets several options at once: each value's range and scope checked in order (the message
+    /// of the first refused one names it), the cross-constraints (lr_min ≤ lr_max, auto's
+    /// optimizer coefficients, …) only on the result, so the order does not matter; all or
+    /// nothing. A key given twice takes its last value.
+    public mutating func set(_ settings: [ParameterSetting]) throws(HLRError) {
         var next = self
-        field.write(&next, value, group)
+        for setting in settings {
+            let field = try Self.field(setting.key)
+            try field.spec.validate(setting.value)
+            if setting.group != nil && field.spec.scope != .group {
+                throw .invalid("\(setting.key.name) is set for the whole tuner, not per group")
+            }
+            field.write(&next, setting.value, setting.group)
+        }
         do {
             try next.checkConsistency()
         } catch {
-            throw HLRError(error.kind, "\(error.message): set \(key.name) = \(value) rejected")
+            let what = settings.map { "\($0.key.name) = \($0.value)" }.joined(separator: ", ")
+            throw HLRError(error.kind, "\(error.message): set \(what) rejected")
         }
         self = next
     }

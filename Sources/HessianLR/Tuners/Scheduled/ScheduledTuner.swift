@@ -66,6 +66,10 @@ public struct ScheduledTuner: Tuner {
         try base.setParameter(key, value, group: group)
     }
 
+    public mutating func setParameters(_ settings: [ParameterSetting]) throws(HLRError) {
+        try base.setParameters(settings)
+    }
+
     public func parameter(_ key: ParameterKey, group: Int) throws(HLRError) -> Double {
         try base.parameter(key, group: group)
     }
