@@ -564,7 +564,7 @@ int hlr_tuner_step(hlr_tuner *tuner, uint64_t step, const hlr_step_ops *ops, voi
  * multiplicative torch schedulers take base_lr, torch's initial lr); step t is the value torch's
  * get_last_lr() reports after t calls of scheduler.step(). Every schedule is defined for every
  * step up to UINT64_MAX (past its end it holds its final value) and stays within its bounds.
- * The periodic kinds (cosine, cosine with restarts, cyclic) compute their phase from t in double
+ * The periodic kinds cosine and cyclic compute their phase from t in double
  * precision as torch does, without reducing t modulo the period first: exact for any realistic
  * step count, about 3e-8 relative at t = 10^12, and at t near 2^64 a value anywhere in the
  * cycle's range. */
