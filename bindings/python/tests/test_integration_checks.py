@@ -103,3 +103,18 @@ def test_validate_setup_findings():
     assert [p.code for p in graph.errors] == ["double-backward"]
     auto = validate_setup(torch.optim.SGD(attention.parameters(), lr=0.1), attention, curvature="auto")
     assert auto.ok and "double-backward" in auto.codes()
+
+
+def test_a_parameter_listed_twice_is_warned_about_and_counted_once():
+    """A tied weight listed twice in a group (torch only warns): validate_setup says so, and the
+    memory estimate counts the tensor once (it counted 4928 parameter bytes for 3008)."""
+    model = known_model()
+    weight = next(model.parameters())
+    with pytest.warns(UserWarning):
+        twice = torch.optim.SGD(list(model.parameters()) + [weight], lr=0.1)
+    once = torch.optim.SGD(model.parameters(), lr=0.1)
+    report = validate_setup(twice, model, method="cdat")
+    assert "repeated-parameter" in report.codes() and report.ok
+    assert "repeated-parameter" not in validate_setup(once, model, method="cdat").codes()
+    assert estimate_memory_overhead(model, twice, "cdat").parameter_bytes == \
+        estimate_memory_overhead(model, once, "cdat").parameter_bytes

@@ -59,7 +59,19 @@ def _needs(driver, horizon: int) -> frozenset:
 
 
 def _trainable_groups(optimizer) -> list[list]:
-    return [[p for p in group["params"] if p.requires_grad] for group in optimizer.param_groups]
+    """The trainable parameters per group, each tensor once (torch lets a group list one twice,
+    with a warning; its memory is counted once)."""
+    seen: set = set()
+    groups = []
+    for group in optimizer.param_groups:
+        groups.append([p for p in group["params"] if p.requires_grad and not (id(p) in seen or seen.add(id(p)))])
+    return groups
+
+
+def _repeated_parameters(optimizer) -> int:
+    """How many entries of the optimizer's groups repeat a parameter listed before."""
+    ids = [id(p) for group in optimizer.param_groups for p in group["params"]]
+    return len(ids) - len(set(ids))
 
 
 @dataclass(frozen=True)
@@ -247,7 +259,8 @@ def validate_setup(optimizer, model=None, *, method: Any = "hessianlr", curvatur
     parameters the optimizer does not hold; fused attention with ``curvature="auto"``; BatchNorm in
     train mode (the driver's forward passes at trial weights update its running statistics);
     dropout with loss probes (each probe draws other masks); an optimizer that estimates its own step
-    size (Prodigy, D-Adaptation, Schedule-Free). Notes: gradient accumulation."""
+    size (Prodigy, D-Adaptation, Schedule-Free); a parameter listed twice in a param group.
+    Notes: gradient accumulation."""
     problems: list[Problem] = []
 
     def add(level, code, message):
@@ -264,6 +277,12 @@ def validate_setup(optimizer, model=None, *, method: Any = "hessianlr", curvatur
             needs = _needs(driver, horizon)
     except (TypeError, ValueError, RuntimeError, HessianLRError) as error:  # the driver's and the library's refusals
         add("error", "driver", f"LRTuner refuses this setup: {type(error).__name__}: {error}")
+    repeated = _repeated_parameters(optimizer)
+    if repeated:
+        add("warning", "repeated-parameter",
+            f"{repeated} entries of the optimizer's param groups repeat a parameter (e.g. a tied embedding and output "
+            "weight listed twice): the optimizer steps it once per entry, and the tuner measures that double step; "
+            "list each parameter once (model.parameters() does)")
     if own_step_size(optimizer) is not None:
         add("warning", "own-step-size",
             f"{own_step_size(optimizer)} estimates its own step size: the tuner's rate multiplies that estimate while "
