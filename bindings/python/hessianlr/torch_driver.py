@@ -90,6 +90,14 @@ def _unwrapped(optimizer):
     return optimizer
 
 
+def _count_optimizer_step(driver_ref, optimizer, args, kwargs) -> None:
+    """The optimizer's step post-hook of an LRTuner (a weak reference: the hook does not keep the
+    driver alive): counts optimizer.step() calls for :meth:`LRTuner._check_stepped`."""
+    driver = driver_ref()
+    if driver is not None:
+        driver._optimizer_steps += 1
+
+
 def _torch():
     """The torch module, imported at the first call (torch is an optional dependency) and kept:
     an ``import`` statement at every step costs more than a global's lookup."""
@@ -370,6 +378,11 @@ class LRTuner:
       wrote (or None replaced by a tensor); changes in place (``zero_grad(set_to_none=False)``,
       clipping, ``GradScaler.unscale_``) are fine.
 
+    Warned about (UserWarning, once per driver): ``after_backward`` called again when the
+    optimizer has not stepped since the previous call (the driver counts optimizer steps, through
+    a step post-hook it registers on the optimizer; a GradScaler's skipped steps are known to it
+    with ``scaler=``).
+
     Copies: ``pickle`` / ``copy.deepcopy`` copy the optimizer with the driver (as for torch's
     own schedulers) and the tuner through its snapshot (a new, independent handle); copy the
     model, optimizer and driver in one call to keep them connected. A driver with ``ddp`` or
@@ -452,6 +465,13 @@ class LRTuner:
         self._step = 0
         self._previous_update = None  # auto: (step, the kept update or weights, None or their rates): _remember_update
         self._scratch = {}  # the step backends' trial-weight work buffers (TorchStepBackend scratch=)
+        self._stepped_watch = None  # the optimizer's step count after a step: _check_stepped
+        self._warned_unstepped = False
+        #: optimizer.step() calls seen by the hook (not the dry runs of a measured update, which
+        #: run below torch's hook wrapper)
+        self._optimizer_steps = 0
+        self._step_hook = optimizer.register_step_post_hook(
+            functools.partial(_count_optimizer_step, weakref.ref(self)))
         #: Hessian-vector products computed so far (one per group with a gradient, per curvature;
         #: from the graph or by finite differences).
         self.hvp_count = 0
@@ -646,6 +666,8 @@ class LRTuner:
         state["_method_of"] = None  # weak references cannot be copied
         state["_plan"] = None
         state["_scratch"] = {}  # work buffers: the copy allocates its own
+        state["_stepped_watch"] = None
+        state["_step_hook"] = None  # the copy's optimizer has no hook of this driver
         return state
 
     def __setstate__(self, state):
@@ -659,6 +681,10 @@ class LRTuner:
         state.setdefault("_method_of", None)
         state.setdefault("_plan", None)
         state.setdefault("_scratch", {})
+        state.setdefault("_stepped_watch", None)
+        state.setdefault("_warned_unstepped", False)
+        state.setdefault("_optimizer_steps", 0)
+        state.setdefault("_step_hook", None)
         kept = state.get("_previous_update")
         if kept is not None and len(kept) == 2:  # pickled before kept weights existed: (step, update)
             state["_previous_update"] = (kept[0], kept[1], None)
@@ -859,6 +885,8 @@ class LRTuner:
         callables whose losses add up), for loss probes and finite-difference curvature;
         ``loss``: the step's loss at w on this process (a tensor or a number), if known;
         ``probe_closure`` (GeN, Hi-DLR only): as in :meth:`step`."""
+        if self._stepped_watch is not None:
+            self._check_stepped()
         t = self._step
         kept = self._kept_plan(t)
         if kept is not None and t + 1 < kept.steady_until:
@@ -905,6 +933,7 @@ class LRTuner:
         """after_backward on a step the GradScaler skips: counted, p.grad's graph detached, the
         rates and the step counter unchanged."""
         self.skipped_steps += 1
+        self._stepped_watch = None  # the optimizer does not step either
         if carries_graph:
             self._detach_graphs(params_by_group)
         return list(self._last_lr)
@@ -1193,7 +1222,29 @@ class LRTuner:
         self._apply(lrs)
         self._last_lr = lrs
         self._step = t + 1
+        self._stepped_watch = self._watch()
         return list(lrs)
+
+    def _watch(self):
+        """The optimizer's step count (its step post-hook, :func:`_count_optimizer_step`) when
+        a step is done here, or None without the hook (a copied driver); see
+        :meth:`_check_stepped`. (The parameters' autograd versions would not do: fused
+        optimizers update them without bumping the version.)"""
+        return None if self._step_hook is None else self._optimizer_steps
+
+    def _check_stepped(self) -> None:
+        """Warns (once per driver) when after_backward comes again while the optimizer has not
+        stepped since the previous call: the driver would count a step that did not happen and
+        move its rates for it."""
+        watched = self._stepped_watch
+        self._stepped_watch = None
+        if self._optimizer_steps == watched and not self._warned_unstepped:
+            self._warned_unstepped = True
+            warnings.warn(
+                f"LRTuner.after_backward at step {self._step}: the parameters have not changed since the previous call "
+                "(no optimizer.step() in between?); the driver counts optimizer steps and moves its rates at each: call "
+                "after_backward once per step, right before optimizer.step() (a GradScaler's skipped steps: pass "
+                "scaler=)", UserWarning, stacklevel=3)
 
     # -- checkpoints ---------------------------------------------------------------------------
 

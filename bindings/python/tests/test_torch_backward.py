@@ -177,6 +177,7 @@ def test_finite_difference_step_size():
     assert finite_difference_step(1e-16, 9.0, 1e-3) * 1e-3 == pytest.approx(10 * 1e-16 ** (1 / 3))
 
 
+@pytest.mark.filterwarnings("ignore:LRTuner.after_backward at step")  # two calls at the same weights, on purpose
 def test_auto_takes_the_graph_when_p_grad_carries_one_and_finite_differences_otherwise(monkeypatch):
     model, x, y = tiny()
     closure = lambda: F.mse_loss(model(x), y)  # noqa: E731

@@ -677,6 +677,7 @@ def test_the_kept_param_group_layout_changes_no_rate(method, options):
         assert rates_a == rates_b and same_bits(bits_a, bits_b)
 
 
+@pytest.mark.filterwarnings("ignore:LRTuner.after_backward at step")  # two calls at the same weights, on purpose
 def test_changed_param_groups_are_checked_again_for_sharded_parameters(monkeypatch):
     """A parameter appended to a group's list, or groups replaced by the optimizer's
     load_state_dict, are checked again at the next call (here a parameter marked as sharded)."""
@@ -1033,3 +1034,34 @@ def test_inputs_a_new_user_gets_wrong_are_refused_with_a_message_naming_them():
         with pytest.raises(UnsupportedOptimizerError, match="sparse gradient at step 0"):
             driver.after_backward(sparse)
         assert driver.tuner.save() == before and driver.step_count == 0
+
+
+@pytest.mark.parametrize("make", [lambda p: torch.optim.SGD(p, lr=0.1),
+                                  lambda p: torch.optim.Adam(p, lr=1e-2, fused=True)])
+def test_after_backward_again_without_an_optimizer_step_is_warned_about(make):
+    """Found by a new-user test: a second after_backward with no optimizer.step() in between
+    counted a step that did not happen and moved the rates, silently. The optimizer's step
+    post-hook counts its steps (fused optimizers do not bump the parameters' versions); one
+    warning per driver; a normal loop, and a copied driver (no hook), never warn."""
+    import warnings
+    model, closure = tiny()
+    optimizer = make(model.parameters())
+    driver = LRTuner(optimizer, "auto")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for _ in range(20):
+            optimizer.zero_grad()
+            loss = closure()
+            loss.backward()
+            driver.after_backward(closure, loss=loss)
+            optimizer.step()
+        copied = copy.deepcopy(driver)
+        assert copied._step_hook is None
+    optimizer.zero_grad()
+    closure().backward()
+    driver.after_backward(closure)
+    with pytest.warns(UserWarning, match="no optimizer.step\\(\\) in between"):
+        driver.after_backward(closure)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        driver.after_backward(closure)  # once per driver
