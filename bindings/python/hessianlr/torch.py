@@ -125,6 +125,13 @@ class ScheduleLR(torch.optim.lr_scheduler.LRScheduler):
     ``state_dict`` stores it as its snapshot bytes, and ``load_state_dict`` validates everything
     (the snapshot, the groups' base lrs, last_epoch) before it changes anything.
 
+    Every ``step()`` sets each group's lr to the closed form above, so ScheduleLR does not compose
+    with other schedulers through ``ChainedScheduler``: it overwrites what a scheduler before it
+    set, and a recursive torch scheduler after it (ExponentialLR, StepLR, ...) multiplies this
+    step's value once instead of accumulating. Compose in the schedule instead
+    (:func:`hessianlr.join`, :func:`hessianlr.warmup`). ``SequentialLR`` of ScheduleLRs works
+    (it restarts each piece by its closed form; tested equal to the joined schedule).
+
     Group learning rates must be finite and ≥ 0: a NaN, ±inf or negative initial lr raises
     ValueError naming the group at construction (and in ``load_state_dict``), and so does a
     group whose lr was set to such a value by the time of a ``step()``.
@@ -205,3 +212,10 @@ class ScheduleLR(torch.optim.lr_scheduler.LRScheduler):
         super().load_state_dict(state)
         self.schedule = schedule
         self._rescaled = rescaled
+        # The rate of the restored step goes into the groups now, as torch's recursive schedulers
+        # leave it there: a ScheduleLR built after the optimizer's state was loaded has set every
+        # group to value(0), and the first optimizer.step() after resuming would use it.
+        t = max(self.last_epoch, 0)
+        self._last_lr = [group_schedule.value(t) for group_schedule in rescaled[1]]
+        for group, lr in zip(self.optimizer.param_groups, self._last_lr):
+            group["lr"] = lr

@@ -576,6 +576,44 @@ def test_schedule_lr_state_dict():
         ScheduleLR(optimizer, lambda t: 1.0)
 
 
+def test_schedule_lr_resumed_after_the_optimizer_puts_the_restored_rate_in_the_groups():
+    """The usual resume order (optimizer state loaded, scheduler built, scheduler state loaded):
+    the first optimizer.step() after resuming uses the restored step's rate, as with torch's
+    CosineAnnealingLR resumed the same way (the constructor set value(0) into the groups)."""
+    rates = {}
+    for name, make in (("ours", lambda opt: ScheduleLR(opt, h.Schedule.cosine(0.1, 30, 1e-3))),
+                       ("torch", lambda opt: torch.optim.lr_scheduler.CosineAnnealingLR(opt, 30, 1e-3))):
+        model, _ = tiny()
+        optimizer = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+        scheduler = make(optimizer)
+        for _ in range(11):
+            optimizer.step()
+            scheduler.step()
+        saved = (copy.deepcopy(optimizer.state_dict()), copy.deepcopy(scheduler.state_dict()))
+        optimizer2 = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+        optimizer2.load_state_dict(saved[0])
+        scheduler2 = make(optimizer2)
+        scheduler2.load_state_dict(saved[1])
+        rates[name] = (optimizer.param_groups[0]["lr"], optimizer2.param_groups[0]["lr"], scheduler2.get_last_lr()[0])
+    assert rates["ours"][1] == rates["ours"][0] == rates["ours"][2]
+    assert rates["ours"][1] == pytest.approx(rates["torch"][1], rel=1e-12)
+
+
+def test_schedule_lr_pieces_in_sequential_lr_follow_the_joined_schedule():
+    """As documented: SequentialLR of ScheduleLRs restarts each piece by its closed form, and
+    the rates are those of hessianlr.join of the same pieces."""
+    model, _ = tiny()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.2)
+    first, second = h.Schedule.linear(0.2, 0.1, 1.0, 5), h.Schedule.cosine(0.2, 20, 1e-3)
+    sequential = torch.optim.lr_scheduler.SequentialLR(
+        optimizer, [ScheduleLR(optimizer, first), ScheduleLR(optimizer, second)], milestones=[5])
+    joined = h.join([first, second], [5])
+    for t in range(1, 30):
+        optimizer.step()
+        sequential.step()
+        assert optimizer.param_groups[0]["lr"] == pytest.approx(joined.value(t), rel=1e-12, abs=1e-15), t
+
+
 def test_register_update_rule_for_another_optimizer():
     from hessianlr.torch import register_update_rule
 
