@@ -1,6 +1,6 @@
 /// Options of `XDiag.estimate`.
 public struct XDiagOptions: Sendable, Equatable {
-    /// HVP budget m (default 102): s = ⌊m/2⌋ test vectors, 2s HVPs. Memory: 2s + 4 vectors
+    /// HVP budget m (default 102): s = ⌊m/2⌋ test vectors, 2s HVPs (exact, and none drawn past it, once they span the space). Memory: 2s + 4 vectors
     /// (5 more with blocks).
     public var matvecs = 102
     /// Distribution of the test vectors (default Rademacher, as the paper and curvlinops: the
@@ -86,7 +86,10 @@ public struct XDiagEstimate<Vector>: DiagonalResult {
 /// Symmetry: QᵀHQ must be symmetric; its largest relative deviation is checked against
 /// `symmetryTolerance` (free), failing with `invalidArgument` as Lanczos does.
 ///
-/// Rank deficiency (AΩ of numerical rank k < s, e.g. s ≥ n or rank(A) < s): the run falls back
+/// Budget m ≥ 2n: test vectors are drawn until Q spans the space (n of them when independent, as
+/// Gaussian ones are), then no more: the diagonal is exact at n + (vectors drawn) HVPs.
+///
+/// Rank deficiency (AΩ of numerical rank k < s, i.e. rank(A) < s), or k = n: the run falls back
 /// to Diag++ on the basis Q: the exact diag(PA + AP − PAP), P = QQᵀ (k HVPs), plus
 /// (1/p) Σ g ⊙ (I − P)A(I − P)g over the p = s − k remaining probes (probes s, s+1, … of stream
 /// `.xdiag`); exact when Q spans range(A); no probe when k = n.
@@ -112,7 +115,9 @@ public enum XDiag {
         var sketch = SketchBasis<B>(columns: s, dimension: n)
         var spares: [B.Vector] = []
         var start = 0
-        while start < s {  // blocks of the session's block size: probes, one block of products, then in order
+        // Blocks of the session's block size: probes, one block of products, then in order. Once Q
+        // spans the space (k = n) the answer below is exact and no more test vectors are drawn.
+        while start < s && sketch.basis.count < n {
             let columns = start..<Swift.min(start + ws.count, s)
             var ys: [B.Vector] = []
             for (slot, i) in columns.enumerated() {
@@ -141,7 +146,7 @@ public enum XDiag {
         var trace = 0.0
         var samples = 0
         var errors: [Double] = []
-        if fullRank {
+        if fullRank && k < n {  // k = n: Q spans the space, the fallback's Diag++ on Q is exact
             let columns = try XTrace.leaveOneOutColumns(r, size: s, estimator: "XDiag")
             (trace, errors) = try exchangeable(
                 session, basis: basis, z: z, h: h, r: r, columns: columns, probe: w, work: work,

@@ -1,6 +1,6 @@
 /// Options of `XTrace.trace`.
 public struct XTraceOptions: Sendable, Equatable {
-    /// HVP budget m (default 102): s = ⌊m/2⌋ test vectors, 2s HVPs (fewer when AΩ has rank < s).
+    /// HVP budget m (default 102): s = ⌊m/2⌋ test vectors, 2s HVPs (fewer when AΩ has rank < s; exact, and none drawn past it, once they span the space).
     /// Memory: 3s + 1 vectors.
     public var matvecs = 102
     /// Distribution of the test vectors (default Rademacher, as the paper and curvlinops: lower
@@ -44,9 +44,13 @@ public struct XTraceOptions: Sendable, Equatable {
 /// no matvec is spent on only one of the two parts. Q is formed by classical Gram–Schmidt applied
 /// twice.
 ///
+/// Budget m ≥ 2n: test vectors are drawn until Q spans the space (n of them when they are
+/// independent, as Gaussian ones are; sign vectors in a tiny dimension may need a few more), then
+/// no more: the trace is exact (no probe, standard error 0) at n + (vectors drawn) HVPs.
+///
 /// Rank deficiency: when AΩ has numerical rank k < s (a column's norm falls below 10⁻¹⁰ of
-/// ‖Aω_i‖: A has rank < s, or s ≥ n) the
-/// leave-one-out rule is undefined. The run then falls back to Hutch++ with sketch basis Q: the
+/// ‖Aω_i‖: A has rank < s) the leave-one-out rule is undefined, and when k = n it would estimate
+/// a direction that Q already holds. The run then falls back to Hutch++ with sketch basis Q: the
 /// exact tr(QᵀAQ) (k HVPs) plus Hutchinson on (I−QQᵀ)A(I−QQᵀ) with the s − k HVPs left, probes
 /// s, s+1, … of stream `.xtrace` (exact when Q spans range(A); no probe when k = n).
 public enum XTrace {
@@ -68,7 +72,9 @@ public enum XTrace {
         var e = [Double](repeating: 0, count: s)
         var sketch = SketchBasis<B>(columns: s, dimension: n)
         var start = 0
-        while start < s {  // blocks of the session's block size: probes, one block of products, then in order
+        // Blocks of the session's block size: probes, one block of products, then in order. Once Q
+        // spans the space (k = n) the answer below is exact and no more test vectors are drawn.
+        while start < s && sketch.basis.count < n {
             let columns = start..<Swift.min(start + session.blockSize, s)
             var ys: [B.Vector] = []
             for i in columns {
@@ -92,7 +98,9 @@ public enum XTrace {
         let (z, h) = try sketch.projection(session, symmetry: &symmetry)
         var lowRank = 0.0
         for a in 0..<k { lowRank += h[a * k + a] }
-        guard fullRank else {
+        // k = n: Q spans the space and tr(QᵀAQ) = tr(A); the leave-one-out rule would drop a
+        // direction and estimate it, so the exact value is taken (fallback, no probe).
+        guard fullRank && k < n else {
             return try fallback(
                 session, basis: basis, lowRank: lowRank, budget: 2 * s, options: options,
                 maxAsymmetry: symmetry.maxAsymmetry)

@@ -105,11 +105,25 @@ import Testing
         #expect(abs(result.estimate - 1.5) <= 1e-12, "\(result)")
         #expect(result.standardError <= 1e-12 && result.sketchRank == 3 && result.hvpCount == 10)
         #expect(result.samples == 2)
-        // s ≥ n with Gaussian test vectors: Q spans the whole space, exact, no residual probe.
+        // A budget above 2n: Q spans the whole space after n Gaussian test vectors, no more are
+        // drawn: exact, no residual probe, 2n HVPs spent.
         let small = DenseOperator(spectrum: [1, 2, 3, 4])
         let whole = try Self.xtrace(small) { $0.matvecs = 10; $0.distribution = .gaussian }
         #expect(abs(whole.estimate - 10) <= 1e-12 && whole.sketchRank == 4, "\(whole)")
-        #expect(whole.standardError == 0 && whole.samples == 0 && whole.hvpCount == 5 + 4)
+        #expect(whole.standardError == 0 && whole.samples == 0 && whole.hvpCount == 2 * 4)
+        // Exactly 2n with independent test vectors (s = n): exact too (the leave-one-out rule
+        // would estimate one direction of the n that Q holds).
+        let full = DenseOperator(spectrum: (1...12).map { Double($0) * ($0 % 3 == 0 ? -1 : 1) }, reflections: 12, seed: 7)
+        let exact = try Self.xtrace(full) { $0.matvecs = 24; $0.distribution = .gaussian }
+        #expect(abs(exact.estimate - full.diagonal.reduce(0, +)) <= 1e-11, "\(exact)")
+        #expect(exact.standardError == 0 && exact.samples == 0 && exact.hvpCount == 24 && exact.sketchRank == 12)
+        // Sign vectors: 12 of them are dependent for this seed (rank 11); the budget's slack buys
+        // the vectors that complete the basis, and none past it.
+        let signs = try Self.xtrace(full) { $0.matvecs = 24; $0.distribution = .rademacher }
+        #expect(signs.sketchRank == 11 && signs.samples == 1 && signs.standardError == .infinity, "\(signs)")
+        let slack = try Self.xtrace(full) { $0.matvecs = 40; $0.distribution = .rademacher }
+        #expect(abs(slack.estimate - full.diagonal.reduce(0, +)) <= 1e-11, "\(slack)")
+        #expect(slack.samples == 0 && slack.sketchRank == 12 && slack.hvpCount < 40, "\(slack)")
         // Gaussian test vectors in dimension 4 (s = 3 < n): full rank, unbiased.
         var estimates: [Double] = []
         for seed in 0..<200 {

@@ -270,8 +270,9 @@ class TraceResult(_Common):
 
     @property
     def exact(self) -> bool:
-        """True when the sketch spanned the whole space (Hutch++/XTrace with a budget ≥ 2n, or a
-        low-rank H): no stochastic sample was needed and ``trace`` is exact up to rounding."""
+        """True when the sketch spanned the whole space (Hutch++/XTrace with a budget ≥ 2n and
+        independent test vectors, or a low-rank H): no stochastic sample was needed and
+        ``trace`` is exact up to rounding."""
         return self.sketch_rank is not None and self.samples == 0 and self.standard_error == 0.0
 
     @property
@@ -297,7 +298,8 @@ class DiagonalResult(_Common):
 
     @property
     def exact(self) -> bool:
-        """True when XDiag's sketch spanned the whole space (a budget ≥ 2n): no stochastic sample
+        """True when XDiag's sketch spanned the whole space (a budget ≥ 2n and independent test
+        vectors): no stochastic sample
         was needed and ``diagonal`` is exact up to rounding (``HLR_RESULT_SKETCH_RANK`` = n with
         ``SAMPLES`` = 0)."""
         return self.sketch_rank is not None and self.samples == 0
@@ -654,8 +656,9 @@ class XTrace(Estimator):
     probe is ω_i, all from one QR (3s² + s dot products); ``standard_error`` is the jackknife's
     over the s estimates that each leave one test vector out (O(s³) scalar work, conservative;
     std/√s of the leave-one-out terms under-covers because they are correlated). Unbiased; for PSD H more accurate than Hutch++ at the same budget because no
-    HVP serves only one part. If HΩ is numerically rank-deficient (rank H < s, or s ≥ n) it
-    falls back to Hutch++ on Q with the HVPs left (exact when Q spans range(H))."""
+    HVP serves only one part. Once the test vectors span Rⁿ (m ≥ 2n; n Gaussian ones always) no
+    more are drawn and the trace is exact. If HΩ is numerically rank-deficient (rank H < s) it falls back to Hutch++ on Q
+    with the HVPs left (exact when Q spans range(H))."""
 
     def __init__(self, matvecs: Optional[int] = None, distribution: Optional[Union[str, ProbeDistribution,
                  int]] = None, threads: Optional[int] = None, *, seed: int = 0,
@@ -695,7 +698,8 @@ class XDiag(Estimator):
     deflated remainder is sampled, so it beats the one-sided form of the paper and curvlinops
     (diag(P_iH) + ω_i ⊙ (I − P_i)Hω_i) on symmetric H. ``trace`` is XTrace's estimate from the
     same vectors; ``blocks`` add per-block means and their standard errors (jackknife); QᵀHQ must be symmetric within
-    ``symmetry_tolerance`` (free check). Rank-deficient HΩ (s ≥ n or rank H < s): exact on the
+    ``symmetry_tolerance`` (free check). Once the test vectors span Rⁿ (m ≥ 2n; n Gaussian ones
+    always) no more are drawn and the diagonal is exact. Rank-deficient HΩ (rank H < s): exact on the
     sketch plus Hutchinson on the remainder with the HVPs left. An ops/torch run needs the
     backend's ``mul_acc``."""
 
