@@ -810,7 +810,9 @@ typedef enum hlr_est_kind {
     HLR_ESTIMATOR_DIAGONAL         = 5,  /* diag(H) ~ mean z .* Hz, optional per-block means         */
     HLR_ESTIMATOR_SPECTRAL_DENSITY = 6,  /* Spectral density by stochastic Lanczos quadrature, smoothed
                                             on a grid (Gaussian kernel). */
-    HLR_ESTIMATOR_XTRACE           = 7,  /* tr(H) by XTrace, the exchangeable Hutch++ (Epperly et al.) */
+    HLR_ESTIMATOR_XTRACE           = 7,  /* tr(H) by XTrace, the exchangeable Hutch++ (Epperly et al.);
+                                            exact once its test vectors span R^n (MATVECS >= 2n;
+                                            Gaussian ones always), and none drawn past that */
     /* diag(H) by XDiag (Epperly, Tropp, Webber 2024), the exchangeable Diag++, symmetric form: with
      * s = MATVECS/2 test vectors w_i (probes 0..s-1 of stream 10), H*Omega = QR, P_i the projector
      * onto range(H*Omega) without column i and B_i = (I - P_i) H (I - P_i),
@@ -819,8 +821,10 @@ typedef enum hlr_est_kind {
      * error ~ ||B_i||_F, small when the spectrum decays; the one-sided form of the paper and
      * curvlinops, diag(P_i H) + w_i .* (I - P_i) H w_i, has error ~ ||(I - P_i) H||_F). 2s HVPs,
      * per-block means and their jackknife standard errors with blocks; TRACE is XTrace's estimate
-     * from the same vectors. Rank-deficient H*Omega (s >= n, rank(H) < s): exact diag(PH + HP - PHP)
-     * plus Hutchinson on the remainder with the s - rank HVPs left (probes s, s+1, ...). */
+     * from the same vectors. Once the test vectors span R^n (MATVECS >= 2n; n Gaussian ones always)
+     * no more are drawn and the result is exact. Rank-deficient H*Omega (rank(H) < s): exact
+     * diag(PH + HP - PHP) plus Hutchinson on the remainder with the s - rank HVPs left (probes s,
+     * s+1, ...). */
     HLR_ESTIMATOR_XDIAG            = 8,  /* diag(H) by XDiag, the exchangeable Diag++ (Epperly et al.) */
 } hlr_est_kind;
 
@@ -949,7 +953,8 @@ int hlr_estimator_kind(const hlr_estimator *estimator, int *kind);
 int hlr_estimator_param_bounds(hlr_est_kind kind, hlr_est_param key, double *min, double *max, double *default_value);
 /* Sets one parameter (range checked; NaN always refused; a refusal changes nothing). Constraints
  * between parameters and against n (COUNT <= MAX_DIMENSION, COUNT <= n, Hutch++ MATVECS >=
- * 2 * SKETCH_SIZE + 1 (+ MIN_SAMPLES - 1 when adaptive), GRID_LOWER < GRID_UPPER) are checked
+ * 2 * SKETCH_SIZE + 1 (+ MIN_SAMPLES - 1 when adaptive), adaptive Hutchinson MIN_SAMPLES <=
+ * SAMPLES, GRID_LOWER < GRID_UPPER) are checked
  * when a run starts, so parameters can be set in any order. */
 int hlr_estimator_set_param(hlr_estimator *estimator, hlr_est_param key, double value);
 int hlr_estimator_get_param(const hlr_estimator *estimator, hlr_est_param key, double *value);

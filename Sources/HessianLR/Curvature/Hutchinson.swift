@@ -6,7 +6,8 @@ public struct HutchinsonOptions: Sendable, Equatable {
     /// 0 (default): fixed budget of `maxSamples` probes. > 0: adaptive, stop after sample m ≥
     /// `minSamples` once standardError ≤ relativeTolerance·|estimate|.
     public var relativeTolerance = 0.0
-    /// Samples before the adaptive rule may stop (default 10; ≥ 2).
+    /// Samples before the adaptive rule may stop (default 10; 2 ≤ minSamples ≤ maxSamples when
+    /// adaptive, checked when the run starts).
     public var minSamples = 10
     /// Probe distribution (default Rademacher, the minimum-variance choice: Var = 2Σ_{i≠j} H_ij²
     /// per probe, against 2‖H‖²_F for Gaussian).
@@ -46,6 +47,10 @@ public enum Hutchinson {
         let adaptive = options.relativeTolerance > 0
         guard !adaptive || options.minSamples >= 2 else {
             throw .invalid("Hutchinson: minSamples must be ≥ 2, got \(options.minSamples)")
+        }
+        guard !adaptive || options.minSamples <= options.maxSamples else {  // it could never stop early
+            throw .invalid(
+                "Hutchinson: minSamples (\(options.minSamples)) must be ≤ maxSamples (\(options.maxSamples)) when relativeTolerance > 0")
         }
         try TraceBlocks.check(options.blocks, dimension: n, estimator: "Hutchinson")
         let session = BackendSession(backend, estimator: "Hutchinson", hvpBlock: options.hvpBlock)
