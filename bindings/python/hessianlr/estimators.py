@@ -171,13 +171,14 @@ def estimator_param_bounds(kind: Union[EstimatorKind, int], key) -> ParamBounds:
 
 
 def estimator_params(kind: Union[EstimatorKind, int]) -> dict:
-    """Every parameter of ``kind``: {name: ParamBounds}, in key order."""
+    """Every parameter of ``kind``: {EstimatorParam: ParamBounds}, in key order (as
+    ``schedule_params`` and ``method_params``; ``Estimator.params()`` gives values by name)."""
     try:
         infos = param_infos(ParamFamily.ESTIMATOR, int(kind))
     except UnknownMethodError:
         return {}
     known = set(EstimatorParam.__members__.values())
-    return {EstimatorParam(i.key).name.lower(): i.bounds for i in sorted(infos, key=lambda i: i.key) if i.key in known}
+    return {EstimatorParam(i.key): i.bounds for i in sorted(infos, key=lambda i: i.key) if i.key in known}
 
 
 def probe(seed: int, stream: Union[ProbeStream, int], index: int, n: int,
@@ -416,7 +417,7 @@ class Estimator(OwnedHandle):
 
     def params(self) -> dict:
         """Every parameter of this kind by name."""
-        return {name: self.get_param(name) for name in estimator_params(self.kind)}
+        return {key.name.lower(): self.get_param(key) for key in estimator_params(self.kind)}
 
     @property
     def seed(self) -> int:

@@ -51,9 +51,13 @@ def test_schedule_and_estimator_params():
     assert h.schedule_params(h.ScheduleKind.JOIN) == {}
     for kind in h.EstimatorKind:
         params = h.estimator_params(kind)
-        assert params
-        for name, bounds in params.items():
-            assert bounds == h.estimator_param_bounds(kind, name)
+        assert params and list(params) == sorted(params)
+        for key, bounds in params.items():  # the catalogs are keyed alike: enum members
+            assert isinstance(key, h.EstimatorParam)
+            assert bounds == h.estimator_param_bounds(kind, key) == h.estimator_param_bounds(kind, key.name.lower())
+        with h.Estimator(kind) as est:
+            assert est.params() == {key.name.lower(): bounds.default for key, bounds in params.items()}
+    assert all(isinstance(key, h.ScheduleParam) for kind in h.ScheduleKind for key in h.schedule_params(kind))
     step = {i.name: i for i in param_infos(ParamFamily.SCHEDULE, h.ScheduleKind.STEP)}
     assert step["step_size"].flags == ParamFlag.INTEGRAL
 
