@@ -172,7 +172,8 @@ public enum EstimatorKind: Int, ParsedCatalogEnum {
     case diagonal = 5
     /// Spectral density by stochastic Lanczos quadrature, smoothed on a grid (Gaussian kernel).
     case spectralDensity = 6
-    /// tr(H) by XTrace, the exchangeable Hutch++ (Epperly et al.)
+    /// tr(H) by XTrace, the exchangeable Hutch++ (Epperly et al.); exact once its test vectors span R^n
+    /// (MATVECS >= 2n; Gaussian ones always), and none drawn past that
     case xtrace = 7
     /// diag(H) by XDiag, the exchangeable Diag++ (Epperly et al.)
     case xdiag = 8

@@ -444,7 +444,8 @@ class EstimatorKind(IntEnum):
     DIAGONAL = 5
     #: Spectral density by stochastic Lanczos quadrature, smoothed on a grid (Gaussian kernel).
     SPECTRAL_DENSITY = 6
-    #: tr(H) by XTrace, the exchangeable Hutch++ (Epperly et al.)
+    #: tr(H) by XTrace, the exchangeable Hutch++ (Epperly et al.); exact once its test vectors span R^n (MATVECS
+    #: >= 2n; Gaussian ones always), and none drawn past that
     XTRACE = 7
     #: diag(H) by XDiag, the exchangeable Diag++ (Epperly et al.)
     XDIAG = 8
