@@ -28,7 +28,12 @@ let x86V3: [SwiftSetting] = []
 // runs, and unoptimized loops made `swift test` take 82 s instead of 50 s (same machine; the
 // kernel and coverage suites 36 s → 6 s and 57 s → 31 s). Only these two small targets: the
 // core stays debuggable, its build time unchanged. Release semantics (no fast-math) either way.
-let optimizedLoops: [SwiftSetting] = [.unsafeFlags(["-O"])]
+// `-fno-math-errno` reaches the C inline function behind Swift's `squareRoot()` (the standard
+// library's shim, code-generated in this module): without it each lane's √ branches to libm's
+// `sqrt` for a negative argument (to set errno), and the Gaussian probe transform
+// (GaussianProbes.swift) is scalarised around that branch — 2.6× slower. √ is correctly rounded
+// either way; no result changes.
+let optimizedLoops: [SwiftSetting] = [.unsafeFlags(["-O", "-Xcc", "-fno-math-errno"])]
 
 let package = Package(
     name: "libhessianlr",

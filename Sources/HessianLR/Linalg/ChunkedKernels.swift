@@ -353,7 +353,7 @@ public enum ChunkedKernels {
                 x[i] = Float(bitPattern: sign | 0x3F80_0000)
             }
         case .gaussian:
-            for i in range { x[i] = Float(rng.gaussian(first &+ UInt64(i))) }
+            Float.gaussianFill(x + range.lowerBound, count: range.count, key: rng.key, first: first &+ UInt64(range.lowerBound))
         }
     }
 
@@ -369,7 +369,7 @@ public enum ChunkedKernels {
                 x[i] = Double(bitPattern: sign | 0x3FF0_0000_0000_0000)
             }
         case .gaussian:
-            for i in range { x[i] = rng.gaussian(first &+ UInt64(i)) }
+            Double.gaussianFill(x + range.lowerBound, count: range.count, key: rng.key, first: first &+ UInt64(range.lowerBound))
         }
     }
 

@@ -26,6 +26,9 @@ public protocol HostScalar: BinaryFloatingPoint, SIMDScalar, Codable, Sendable {
         _ x3: UnsafePointer<Self>, _ y: UnsafeMutablePointer<Self>, count n: Int)
     /// x[i] ← a·x[i], i < n.
     static func scale(_ a: Self, _ x: UnsafeMutablePointer<Self>, count n: Int)
+    /// x[j] ← the Gaussian probe element first + j of the vector with generator key `key`
+    /// (`CounterRNG`), j < n, rounded once to Self.
+    static func gaussianFill(_ x: UnsafeMutablePointer<Self>, count n: Int, key: UInt64, first: UInt64)
     /// acc[i] ← acc[i] + (a·x[i])·y[i], i < n.
     static func multiplyAccumulate(
         _ a: Self, _ x: UnsafePointer<Self>, _ y: UnsafePointer<Self>, _ acc: UnsafeMutablePointer<Self>,
@@ -55,6 +58,10 @@ extension Double: HostScalar {
         _ x3: UnsafePointer<Double>, _ y: UnsafeMutablePointer<Double>, count n: Int
     ) {
         HostLoops.usesX86V3 ? V3.axpy4(a, x0, x1, x2, x3, y, n) : Base.axpy4(a, x0, x1, x2, x3, y, n)
+    }
+
+    public static func gaussianFill(_ x: UnsafeMutablePointer<Double>, count n: Int, key: UInt64, first: UInt64) {
+        HostLoops.usesX86V3 ? V3.gaussianFill(x, n, key: key, first: first) : Base.gaussianFill(x, n, key: key, first: first)
     }
 
     public static func scale(_ a: Double, _ x: UnsafeMutablePointer<Double>, count n: Int) {
@@ -93,6 +100,10 @@ extension Float: HostScalar {
         _ x3: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count n: Int
     ) {
         HostLoops.usesX86V3 ? V3.axpy4(a, x0, x1, x2, x3, y, n) : Base.axpy4(a, x0, x1, x2, x3, y, n)
+    }
+
+    public static func gaussianFill(_ x: UnsafeMutablePointer<Float>, count n: Int, key: UInt64, first: UInt64) {
+        HostLoops.usesX86V3 ? V3.gaussianFill(x, n, key: key, first: first) : Base.gaussianFill(x, n, key: key, first: first)
     }
 
     public static func scale(_ a: Float, _ x: UnsafeMutablePointer<Float>, count n: Int) {

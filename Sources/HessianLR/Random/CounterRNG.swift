@@ -1,3 +1,4 @@
+import HessianLRLoops
 import RealModule
 
 /// The library's counter-based random numbers: every value is a pure function of
@@ -16,8 +17,10 @@ import RealModule
 /// Distributions of element i of vector (seed, stream, index):
 /// - Rademacher: +1 if the top bit of bits(i) is 0, else −1 (exactly ±1 with probability ½).
 /// - Uniform in [0, 1): (bits(i) >> 11) · 2⁻⁵³.
-/// - Gaussian (Box–Muller): u₁ = ((bits(i) >> 11) + 0.5)·2⁻⁵³ ∈ (0, 1),
-///   u₂ = (mix(bits(i)) >> 11)·2⁻⁵³, value √(−2 ln u₁)·cos(2π u₂).
+/// - Gaussian (Box–Muller): u₁ = ((bits(i) >> 11) + 0.5)·2⁻⁵³ ∈ (0, 1],
+///   u₂ = (mix(bits(i)) >> 11)·2⁻⁵³, value √(−2 ln u₁)·cos(2π u₂), with ln and cos the
+///   library's own vectorised kernels (`VectorLoops.gaussianFill`: within 3 ulp of the exact
+///   value; not libm's).
 public struct CounterRNG: Sendable, Equatable {
     public let key: UInt64
 
@@ -53,11 +56,10 @@ public struct CounterRNG: Sendable, Equatable {
         Double(bits(i) >> 11) * 0x1p-53
     }
 
+    /// Element i's Gaussian: the transform of `VectorLoops.gaussianFill` on bits(i) (the same
+    /// bits as a fill).
     public func gaussian(_ i: UInt64) -> Double {
-        let raw = bits(i)
-        let u1 = (Double(raw >> 11) + 0.5) * 0x1p-53
-        let u2 = Double(Self.mix(raw) >> 11) * 0x1p-53
-        return Double.sqrt(-2 * Double.log(u1)) * Double.cos(2 * Double.pi * u2)
+        VectorLoops.gaussian(bits: bits(i))
     }
 }
 

@@ -1,0 +1,1 @@
+../HessianLRLoops/GaussianProbes.swift
