@@ -44,6 +44,23 @@ public enum VectorLoops {
         dotPair(x0, x1, y, n, out) { $0 }
     }
 
+    /// out[j] = dot(x_j, y, n) for j < 4, bit for bit, in one pass over y (y is widened once for
+    /// four products: the float32 multi-dot is bound by the widening).
+    @inline(never)
+    public static func dot4(
+        _ x: UnsafePointer<UnsafePointer<Float>>, _ y: UnsafePointer<Float>, _ n: Int, _ out: UnsafeMutablePointer<Double>
+    ) {
+        dotQuad(x, y, n, out, widen)
+    }
+
+    /// `dot4` for float64.
+    @inline(never)
+    public static func dot4(
+        _ x: UnsafePointer<UnsafePointer<Double>>, _ y: UnsafePointer<Double>, _ n: Int, _ out: UnsafeMutablePointer<Double>
+    ) {
+        dotQuad(x, y, n, out) { $0 }
+    }
+
     // MARK: elementwise (exact per element: one rounding per operation, in the written order)
 
     /// y[i] ← y[i] + a·x[i], i < n.
@@ -192,5 +209,37 @@ public enum VectorLoops {
         }
         out[0] = finish(lanes0, x0, y, n)
         out[1] = finish(lanes1, x1, y, n)
+    }
+
+    /// float32 → float64 lane-wise, written out so that it inlines (the standard library's generic
+    /// conversion stays a call once the loop body holds five of them, as `dotQuad`'s does).
+    @inline(__always)
+    static func widen(_ v: SIMD8<Float>) -> SIMD8<Double> {
+        SIMD8(Double(v[0]), Double(v[1]), Double(v[2]), Double(v[3]), Double(v[4]), Double(v[5]), Double(v[6]), Double(v[7]))
+    }
+
+    @inline(__always)
+    static func dotQuad<T: SIMDScalar & BinaryFloatingPoint>(
+        _ x: UnsafePointer<UnsafePointer<T>>, _ y: UnsafePointer<T>, _ n: Int,
+        _ out: UnsafeMutablePointer<Double>, _ widen: (SIMD8<T>) -> SIMD8<Double>
+    ) {
+        let zero = SIMD8<Double>(repeating: 0)
+        var (a, b, c, d) = (zero, zero, zero, zero)
+        let (ra, rb, rc, rd) = (UnsafeRawPointer(x[0]), UnsafeRawPointer(x[1]), UnsafeRawPointer(x[2]), UnsafeRawPointer(x[3]))
+        let rawY = UnsafeRawPointer(y), stride = MemoryLayout<T>.stride, body = n & ~7
+        var offset = 0, index = 0
+        while index < body {
+            offset = index &* stride
+            let vy = widen(rawY.loadUnaligned(fromByteOffset: offset, as: SIMD8<T>.self))
+            a = a + widen(ra.loadUnaligned(fromByteOffset: offset, as: SIMD8<T>.self)) * vy
+            b = b + widen(rb.loadUnaligned(fromByteOffset: offset, as: SIMD8<T>.self)) * vy
+            c = c + widen(rc.loadUnaligned(fromByteOffset: offset, as: SIMD8<T>.self)) * vy
+            d = d + widen(rd.loadUnaligned(fromByteOffset: offset, as: SIMD8<T>.self)) * vy
+            index &+= 8
+        }
+        out[0] = finish(a, x[0], y, n)
+        out[1] = finish(b, x[1], y, n)
+        out[2] = finish(c, x[2], y, n)
+        out[3] = finish(d, x[3], y, n)
     }
 }

@@ -18,6 +18,9 @@ public protocol HostScalar: BinaryFloatingPoint, SIMDScalar, Codable, Sendable {
     static func dot2(
         _ x0: UnsafePointer<Self>, _ x1: UnsafePointer<Self>, _ y: UnsafePointer<Self>, count n: Int,
         into out: UnsafeMutablePointer<Double>)
+    /// out[j] = dot(x[j], y) over n elements for j < 4, bit for bit, in one pass over y.
+    static func dot4(
+        _ x: UnsafePointer<UnsafePointer<Self>>, _ y: UnsafePointer<Self>, count n: Int, into out: UnsafeMutablePointer<Double>)
     /// y[i] ← y[i] + a·x[i], i < n.
     static func axpy(_ a: Self, _ x: UnsafePointer<Self>, _ y: UnsafeMutablePointer<Self>, count n: Int)
     /// Per element y ← y + a[0]·x0, then + a[1]·x1, + a[2]·x2, + a[3]·x3 (no x may be y).
@@ -60,6 +63,12 @@ extension Double: HostScalar {
         HostLoops.usesX86V3 ? V3.axpy4(a, x0, x1, x2, x3, y, n) : Base.axpy4(a, x0, x1, x2, x3, y, n)
     }
 
+    public static func dot4(
+        _ x: UnsafePointer<UnsafePointer<Double>>, _ y: UnsafePointer<Double>, count n: Int, into out: UnsafeMutablePointer<Double>
+    ) {
+        HostLoops.usesX86V3 ? V3.dot4(x, y, n, out) : Base.dot4(x, y, n, out)
+    }
+
     public static func gaussianFill(_ x: UnsafeMutablePointer<Double>, count n: Int, key: UInt64, first: UInt64) {
         HostLoops.usesX86V3 ? V3.gaussianFill(x, n, key: key, first: first) : Base.gaussianFill(x, n, key: key, first: first)
     }
@@ -100,6 +109,12 @@ extension Float: HostScalar {
         _ x3: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count n: Int
     ) {
         HostLoops.usesX86V3 ? V3.axpy4(a, x0, x1, x2, x3, y, n) : Base.axpy4(a, x0, x1, x2, x3, y, n)
+    }
+
+    public static func dot4(
+        _ x: UnsafePointer<UnsafePointer<Float>>, _ y: UnsafePointer<Float>, count n: Int, into out: UnsafeMutablePointer<Double>
+    ) {
+        HostLoops.usesX86V3 ? V3.dot4(x, y, n, out) : Base.dot4(x, y, n, out)
     }
 
     public static func gaussianFill(_ x: UnsafeMutablePointer<Float>, count n: Int, key: UInt64, first: UInt64) {

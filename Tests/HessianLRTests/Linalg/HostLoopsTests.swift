@@ -86,6 +86,35 @@ import Testing
         }
     }
 
+    /// `dot4` (four products in one pass over y) gives each x the bits of `dot`, in both copies.
+    @Test(arguments: lengths)
+    func dot4IsFourDots(n: Int) {
+        func check<T: HostScalar>(
+            _: T.Type, _ dot: (UnsafePointer<T>, UnsafePointer<T>, Int) -> Double,
+            _ copies: [(UnsafePointer<UnsafePointer<T>>, UnsafePointer<T>, Int, UnsafeMutablePointer<Double>) -> Void]
+        ) {
+            let xs = (0..<4).map { Self.values(T.self, n + 1, seed: UInt64(n * 7 + $0)) }
+            let y = Self.values(T.self, n + 1, seed: UInt64(n * 7 + 9))
+            let pointers = xs.map { x in UnsafeMutablePointer<T>.allocate(capacity: x.count) }
+            defer { pointers.forEach { $0.deallocate() } }
+            for (p, x) in zip(pointers, xs) { p.initialize(from: x, count: x.count) }
+            let quad = pointers.map { UnsafePointer($0) }
+            y.withUnsafeBufferPointer { py in
+                quad.withUnsafeBufferPointer { pq in
+                    let expected = quad.map { dot($0, py.baseAddress!, n).bitPattern }
+                    for copy in copies {
+                        var out = [Double](repeating: .nan, count: 4)
+                        copy(pq.baseAddress!, py.baseAddress!, n, &out)
+                        #expect(out.map(\.bitPattern) == expected, "dot4 \(T.self) n \(n)")
+                    }
+                }
+            }
+        }
+        let v3 = HostLoops.usesX86V3
+        check(Float.self, Base.dot, v3 ? [Base.dot4, V3.dot4] : [Base.dot4])
+        check(Double.self, Base.dot, v3 ? [Base.dot4, V3.dot4] : [Base.dot4])
+    }
+
     @Test func theCPUCheckReadsTheFlagsOnce() {
         #expect(HostLoops.usesX86V3 == HostLoops.detectX86V3())
         #expect(HostKernels.instructionSet == (HostLoops.usesX86V3 ? "x86-64-v3" : "baseline"))
