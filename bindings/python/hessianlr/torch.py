@@ -209,13 +209,18 @@ class ScheduleLR(torch.optim.lr_scheduler.LRScheduler):
             raise ValueError(f"ScheduleLR: the state has {len(bases)} base lrs, the optimizer "
                              f"{len(self.optimizer.param_groups)} param groups")
         rescaled = self._rescale(schedule, bases, "base lr")
+        # Whether this scheduler drives the groups now: they hold the rates it last set.
+        driving = [group["lr"] for group in self.optimizer.param_groups] == list(self._last_lr)
         super().load_state_dict(state)
         self.schedule = schedule
         self._rescaled = rescaled
-        # The rate of the restored step goes into the groups now, as torch's recursive schedulers
-        # leave it there: a ScheduleLR built after the optimizer's state was loaded has set every
-        # group to value(0), and the first optimizer.step() after resuming would use it.
         t = max(self.last_epoch, 0)
         self._last_lr = [group_schedule.value(t) for group_schedule in rescaled[1]]
-        for group, lr in zip(self.optimizer.param_groups, self._last_lr):
-            group["lr"] = lr
+        if driving:
+            # A ScheduleLR built after the optimizer's state was loaded has set every group to
+            # value(0); the first optimizer.step() after resuming must use the restored step's
+            # rate. Groups holding other rates (the optimizer's state loaded after this scheduler
+            # was built: the checkpoint's rates; or another scheduler's, in a SequentialLR) are
+            # left as they are.
+            for group, lr in zip(self.optimizer.param_groups, self._last_lr):
+                group["lr"] = lr

@@ -614,6 +614,40 @@ def test_schedule_lr_pieces_in_sequential_lr_follow_the_joined_schedule():
         assert optimizer.param_groups[0]["lr"] == pytest.approx(joined.value(t), rel=1e-12, abs=1e-15), t
 
 
+def test_schedule_lr_resume_in_torchs_documented_order_and_inside_sequential_lr():
+    """Optimizer and scheduler built, the optimizer's state loaded, then the scheduler's (torch's
+    documented order), for a ScheduleLR alone and for a SequentialLR of two, resumed inside the
+    first piece: every rate after resuming is the uninterrupted run's."""
+    def build(model, which):
+        optimizer = torch.optim.SGD(model.parameters(), lr=0.2, momentum=0.9)
+        if which == "alone":
+            return optimizer, ScheduleLR(optimizer, h.Schedule.cosine(0.2, 25, 1e-3))
+        first, second = h.Schedule.linear(0.2, 0.1, 1.0, 8), h.Schedule.cosine(0.2, 20, 1e-3)
+        return optimizer, torch.optim.lr_scheduler.SequentialLR(
+            optimizer, [ScheduleLR(optimizer, first), ScheduleLR(optimizer, second)], milestones=[8])
+
+    for which in ("alone", "sequential"):
+        model, _ = tiny()
+        optimizer, scheduler = build(model, which)
+        rates = []
+        for t in range(20):
+            if t == 5:
+                saved = (copy.deepcopy(optimizer.state_dict()), copy.deepcopy(scheduler.state_dict()))
+            rates.append(optimizer.param_groups[0]["lr"])
+            optimizer.step()
+            scheduler.step()
+        model2, _ = tiny()
+        optimizer2, scheduler2 = build(model2, which)
+        optimizer2.load_state_dict(saved[0])
+        scheduler2.load_state_dict(saved[1])
+        resumed = []
+        for _ in range(5, 20):
+            resumed.append(optimizer2.param_groups[0]["lr"])
+            optimizer2.step()
+            scheduler2.step()
+        assert resumed == pytest.approx(rates[5:], rel=1e-12), which
+
+
 def test_register_update_rule_for_another_optimizer():
     from hessianlr.torch import register_update_rule
 
