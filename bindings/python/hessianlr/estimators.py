@@ -271,9 +271,10 @@ class TraceResult(_Common):
 
     @property
     def exact(self) -> bool:
-        """True when the sketch spanned the whole space (Hutch++/XTrace with a budget ≥ 2n and
-        independent test vectors, or a low-rank H): no stochastic sample was needed and
-        ``trace`` is exact up to rounding."""
+        """True when the sketch spanned the whole space — XTrace with a budget ≥ 2n and
+        independent test vectors; Hutch++ with a sketch of n columns (``sketch_size = n`` and a
+        budget ≥ 2n, or a budget ≥ 3n with the automatic sketch m/3); either on a low-rank H —
+        so no stochastic sample was needed and ``trace`` is exact up to rounding."""
         return self.sketch_rank is not None and self.samples == 0 and self.standard_error == 0.0
 
     @property
