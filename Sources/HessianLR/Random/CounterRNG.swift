@@ -19,7 +19,7 @@ import RealModule
 /// - Uniform in [0, 1): (bits(i) >> 11) · 2⁻⁵³.
 /// - Gaussian (Box–Muller): u₁ = ((bits(i) >> 11) + 0.5)·2⁻⁵³ ∈ (0, 1],
 ///   u₂ = (mix(bits(i)) >> 11)·2⁻⁵³, value √(−2 ln u₁)·cos(2π u₂), with ln and cos the
-///   library's own vectorised kernels (`VectorLoops.gaussianFill`: within 3 ulp of the exact
+///   library's own vectorised kernels (`VectorLoops.gaussianFill`: within 3.5 ulp of the exact
 ///   value; not libm's).
 public struct CounterRNG: Sendable, Equatable {
     public let key: UInt64

@@ -31,10 +31,11 @@ import Testing
         ((Double(bits >> 11) + 0.5) * 0x1p-53, Double(CounterRNG.mix(bits) >> 11) * 0x1p-53)
     }
 
-    /// Within 3 ulp of √(−2 ln u₁)·cos(2πu₂) evaluated in 80-bit extended precision (64-bit
+    /// Within 3.5 ulp of √(−2 ln u₁)·cos(2πu₂) evaluated in 80-bit extended precision (64-bit
     /// significand: its own error is ~2⁻⁶⁰ relative, plus 2π·u₂'s rounding, ≤ 4e-19 absolute),
-    /// over 2·10⁵ elements and the extremes of u₁ and of the quadrant boundaries of u₂.
-    @Test func isWithinThreeUlpOfTheExactValue() {
+    /// over 2·10⁵ elements, the extremes of u₁, and the two worst elements a review's sweep of
+    /// 4·10⁷ found (3.43 and 3.30 ulp, confirmed at 50 digits).
+    @Test func isWithinThreeAndAHalfUlpOfTheExactValue() {
         #if arch(x86_64) && canImport(Glibc)
         func check(_ bits: UInt64) {
             let value = Base.gaussian(bits: bits)
@@ -42,7 +43,7 @@ import Testing
             let twoPi: Float80 = 6.283185307179586476925286766559
             let exact = sqrtl(-2 * logl(Float80(u1))) * cosl(twoPi * Float80(u2))
             let error = abs(Float80(value) - exact)
-            #expect(error <= 3 * Float80(value.ulp) + 4e-19, "bits \(bits): \(value) vs \(exact)")
+            #expect(error <= 3.5 * Float80(value.ulp) + 4e-19, "bits \(bits): \(value) vs \(exact)")
         }
         for i in 0..<UInt64(200_000) { check(Self.rng.bits(i)) }
         // u₁ at its ends (bits >> 11 = 0, 1, 2⁵² ± 1, 2⁵³ − 1: u₁ = 1 gives 0) with u₂ anywhere.
@@ -50,6 +51,10 @@ import Testing
             for low: UInt64 in [0, 1, 0x7FF] { check(high << 11 | low) }
         }
         #expect(Base.gaussian(bits: ((1 << 53) - 1) << 11) == 0)  // u₁ rounds to 1: ln 1 = 0
+        let worst = CounterRNG(seed: 32, stream: 2, index: 0).bits(71_878)  // exact −0.94767396383717488…
+        check(worst)
+        #expect(Base.gaussian(bits: worst) == -0.9476739638371745)
+        check(CounterRNG(seed: 18, stream: 2, index: 0).bits(242_741))
         #endif
     }
 
