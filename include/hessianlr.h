@@ -17,7 +17,7 @@
  *   - Every function returns an int status (HLR_OK = 0 or an HLR_ERR_* code) and writes its
  *     outputs through pointers. hlr_strerror(code) describes a code; hlr_last_error() returns
  *     the message of the last failed call on the calling thread, naming the bad argument and
- *     its value, e.g. "hlr_tuner_set_param: smoothing must be in [0, 0.9999999999999999], got 1.5".
+ *     its value, e.g. "hlr_tuner_set_param: smoothing must be in [0.0, 0.9999999999999999], got 1.5".
  *   - A failed call changes nothing: no handle state, no option, no output other than the ones
  *     documented as written on failure.
  *   - Handles (tuners, schedules, estimators) are opaque ids, never reused. A handle that is
@@ -182,7 +182,7 @@ typedef enum hlr_param {
     HLR_PARAM_SEED                     = 18,  /* Seed of the counter-based generator of random probes
                                                  (stream `perturbation`). */
     HLR_PARAM_MODEL                    = 19,  /* Hi-DLR model: 0 diagonal (2K + 1 unknowns), 1 full A
-                                                 (K(K+1)/2 + K + 1 unknowns). */
+                                                 (K(K+1)/2 + K + 1 unknowns; K <= 16 groups). */
     HLR_PARAM_EIGEN_FLOOR              = 20,  /* Full A model: eigenvalues are raised to at least
                                                  eigen_floor·λ_max(A) (A in probe units). */
     HLR_PARAM_SUFFICIENT_DECREASE      = 21,  /* Armijo: c of f(w-eta d) <= f(w)-c eta g'd       */
@@ -228,7 +228,9 @@ typedef enum hlr_info {
                                            HLR_INFO_LAST_STEP), or −1 when none fits in a uint64_t or
                                            the method never observes curvature (GeN, Hi-DLR, Armijo). */
     HLR_INFO_LAST_CANDIDATE       = 4,  /* Per group: the candidate of the last update before the
-                                           safeguards, NaN when there was none. HessianLR: gᵀd / dᵀHd;
+                                           safeguards, NaN when there was none (no update yet; for
+                                           HessianLR also a kept rate or dᵀHd <= 0, which has no
+                                           quadratic candidate: the flags say which). HessianLR: gᵀd / dᵀHd;
                                            CDAT: σ·n̂/d̂; GeN: b_k/a_k; Hi-DLR: η_k of the fitted model;
                                            Armijo: the last trial rate tested (the same for every
                                            group). */
@@ -280,7 +282,9 @@ typedef enum hlr_flag {
     HLR_FLAG_CLAMPED_MAX         = 8,  /* result lowered to lr_max                  */
     HLR_FLAG_NEGATIVE_CURVATURE = 16,  /* d'Hd <= 0: candidate was decay*lr         */
     HLR_FLAG_ZERO_GRADIENT      = 32,  /* g'd == 0: rate kept (auto: unresolved probes) */
-    HLR_FLAG_NOT_DESCENT        = 64,  /* g'd < 0 (direction update): rate kept     */
+    HLR_FLAG_NOT_DESCENT        = 64,  /* g'd < 0 (direction update): rate kept; auto: no
+                                        * bracket trial below the current loss (NaN
+                                        * trials included): rate cut by 4^-7         */
     HLR_FLAG_FIT_REJECTED      = 128,  /* fit unused: gate -> rate kept; RANK_DEFICIENT -> decayed */
     HLR_FLAG_POOR_FIT          = 256,  /* R^2 below the threshold                   */
     HLR_FLAG_RANK_DEFICIENT    = 512,  /* probes did not determine the fit          */
@@ -337,8 +341,9 @@ int hlr_param_info(hlr_family family, int kind, size_t index, hlr_param_desc *ou
 
 typedef struct hlr_tuner hlr_tuner;
 
-/* Creates a tuner of `method` for `groups` parameter groups (1 <= groups <= 2^20) with default
- * options. *out is set to the handle, or to NULL on failure. */
+/* Creates a tuner of `method` for `groups` parameter groups (1 <= groups <= 2^20; Hi-DLR at most
+ * 256, and 16 with its full model) with default options. *out is set to the handle, or to NULL
+ * on failure. */
 int hlr_tuner_create(hlr_method method, size_t groups, hlr_tuner **out);
 /* Frees a handle; NULL is a no-op. A handle that is not live gives HLR_ERR_INVALID_HANDLE. */
 int hlr_tuner_free(hlr_tuner *tuner);
@@ -680,13 +685,16 @@ int hlr_schedule_get_param(const hlr_schedule *schedule, hlr_sched_param key, do
 /* MULTI_STEP only: the milestones (any order, repeats allowed as in torch; at most 4096). */
 int hlr_schedule_set_milestones(hlr_schedule *schedule, const uint64_t *milestones, size_t n);
 /* optax join_schedules: piece i runs from boundaries[i-1] (0 for the first), counting its steps
- * from there; n_boundaries = n_pieces - 1, strictly increasing. The pieces are copied. */
+ * from there; n_boundaries = n_pieces - 1, strictly increasing. The pieces are copied (read
+ * only). In C declare the array `const hlr_schedule *pieces[] = {a, b};` (C, unlike C++, does
+ * not convert `hlr_schedule **` to `const hlr_schedule *const *` implicitly). */
 int hlr_schedule_join(const hlr_schedule *const *pieces, size_t n_pieces,
                       const uint64_t *boundaries, size_t n_boundaries, hlr_schedule **out);
 /* Linear warmup from start_lr to child(0) over `steps` steps, then child(t - steps) (copied). */
 int hlr_schedule_warmup(const hlr_schedule *child, uint64_t steps, double start_lr,
                         hlr_schedule **out);
-/* The rate at `step`, or at steps first_step .. first_step + n - 1. */
+/* The rate at `step`, or at steps first_step .. first_step + n - 1 (HLR_ERR_INVALID_ARGUMENT when
+ * first_step + n exceeds 2^64: steps past 2^64 - 1 do not exist). */
 int hlr_schedule_value(const hlr_schedule *schedule, uint64_t step, double *value);
 int hlr_schedule_values(const hlr_schedule *schedule, uint64_t first_step, double *values,
                         size_t n);
@@ -730,7 +738,8 @@ int hlr_tuner_snapshot_size(const hlr_tuner *tuner, size_t *size);
 int hlr_tuner_save(const hlr_tuner *tuner, void *buffer, size_t capacity, size_t *written);
 /* Replaces the handle's options and state with a snapshot's. The library reads the 16-byte
  * header first and then only the length it declares: a `size` larger than that is refused
- * (HLR_ERR_SNAPSHOT_CORRUPT) without reading past the declared end. A truncated or corrupt blob
+ * (HLR_ERR_SNAPSHOT_CORRUPT) without reading past the declared end; a `size` above 2^40, larger
+ * than any snapshot, is refused as an argument (HLR_ERR_INVALID_ARGUMENT) before any read. A truncated or corrupt blob
  * (HLR_ERR_SNAPSHOT_CORRUPT), a newer or retired format (HLR_ERR_SNAPSHOT_VERSION; tuner format 1
  * of earlier builds is retired) or another method or group count (HLR_ERR_SNAPSHOT_MISMATCH) is
  * refused and the handle is left untouched. A restored handle continues bit-identically to the
@@ -833,7 +842,9 @@ typedef enum hlr_est_kind {
 typedef enum hlr_est_param {
     HLR_EST_PARAM_COUNT               = 1,  /* [1,2] k, eigenpairs wanted (Lanczos, power iteration; 1 ≤
                                                k ≤ n at run time). */
-    HLR_EST_PARAM_WHICH               = 2,  /* [1] Lanczos: which end of the spectrum, HLR_WHICH_*. */
+    HLR_EST_PARAM_WHICH               = 2,  /* [1] Lanczos: which end of the spectrum, HLR_WHICH_*:
+                                                    1 largest |lambda| (default), 2 largest lambda, 3
+                                                    smallest lambda (Swift: EigenTarget.rawValue). */
     HLR_EST_PARAM_TOLERANCE           = 3,  /* [1] relative Ritz residual;
                                                     [2] relative change of lambda                       */
     HLR_EST_PARAM_MAX_DIMENSION       = 4,  /* [1] Krylov dimension m >= k, capped at n            */

@@ -10,6 +10,15 @@ enum Arguments {
         return count
     }
 
+    /// Indices first … first + count − 1 must all exist (≤ 2⁶⁴ − 1): first + count ≤ 2⁶⁴
+    /// (`firstName` and `countName` are the C arguments).
+    static func indexRange(_ first: UInt64, _ count: Int, _ firstName: String, _ countName: String) throws(ABIError) {
+        guard count == 0 || UInt64(count) - 1 <= UInt64.max - first else {
+            throw ABIError.invalid(
+                "\(firstName) + \(countName) = \(first) + \(count) exceeds 2^64 (indices past 2^64 - 1 do not exist)")
+        }
+    }
+
     static func method(_ value: Int32) throws(ABIError) -> Method {
         try id(value)
     }

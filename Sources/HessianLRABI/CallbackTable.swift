@@ -15,8 +15,8 @@ struct CallbackTable {
         let size = raw.loadUnaligned(as: UInt.self)
         guard size >= UInt(minimum) else {
             throw ABIError.invalid(
-                "ops->struct_size = \(size) is smaller than sizeof(\(structName)) = \(minimum) "
-                    + "(set it to sizeof(\(structName)))")
+                "ops->struct_size = \(size) is smaller than \(minimum), the size of the first version of "
+                    + "\(structName) (set it to sizeof(\(structName)))")
         }
         self.raw = raw
         fieldCount = Int(clamping: size / UInt(MemoryLayout<UInt>.size))

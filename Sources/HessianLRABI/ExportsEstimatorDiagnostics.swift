@@ -33,9 +33,7 @@ private func probeFill<T: HostScalar>(
             "distribution must be HLR_PROBE_RADEMACHER (1) or HLR_PROBE_GAUSSIAN (2), got \(distribution)")
     }
     let count = try Arguments.count(n, "n")
-    guard UInt64(count) <= UInt64.max - first else {
-        throw ABIError.invalid("first + n = \(first) + \(count) exceeds 2^64 - 1")
-    }
+    try Arguments.indexRange(first, count, "first", "n")
     guard count > 0 else { return }
     let out = try Arguments.pointer(out, "out")
     let rng = CounterRNG(seed: seed, stream: stream, index: index)

@@ -174,13 +174,12 @@ public func hlr_schedule_values(
     exported("hlr_schedule_values") {
         let box = try Registry.lookupSchedule(handle)
         let count = try Arguments.count(n, "n")
+        try Arguments.indexRange(firstStep, count, "first_step", "n")
         guard count > 0 else { return }
         let out = try Arguments.pointer(values, "values")
         let schedule = box.read { $0 }
-        var step = firstStep
         for index in 0..<count {
-            out[index] = schedule.value(at: step)
-            step = step == .max ? .max : step + 1
+            out[index] = schedule.value(at: firstStep &+ UInt64(index))
         }
     }
 }

@@ -1935,7 +1935,9 @@ static void case_hlr_schedule_value(void) {
 static void case_hlr_schedule_values(void) {
     double v[4] = {0};
     BAD_HANDLES("handle:schedule", H_SCHEDULE, 1, hlr_schedule_values(H, 0, v, 4));
-    BAD("extreme:first_step", hlr_schedule_values(fx.multi, UINT64_MAX, v, 4), HLR_OK, NULL);
+    BAD("extreme:first_step", hlr_schedule_values(fx.multi, UINT64_MAX, v, 1), HLR_OK, NULL);
+    BAD("range:first_step", hlr_schedule_values(fx.multi, UINT64_MAX, v, 4), HLR_ERR_INVALID_ARGUMENT,
+        "first_step + n = 18446744073709551615 + 4 exceeds 2^64");
     BAD("null:values", hlr_schedule_values(fx.multi, 0, NULL, 4), HLR_ERR_NULL_POINTER, "values");
     BAD("huge:n", hlr_schedule_values(fx.multi, 0, v, SIZE_MAX), HLR_ERR_INVALID_ARGUMENT, "18446744073709551615");
     BAD("zero:n", hlr_schedule_values(fx.multi, 0, v, 0), HLR_OK, NULL);
@@ -2486,7 +2488,7 @@ static const matrix_row matrix[] = {
     ROW(hlr_schedule_warmup, "handle:child null:out extreme:steps nan:start_lr inf:start_lr range:start_lr"),
     ROW(hlr_schedule_rescale, "handle:schedule null:out nan:nominal inf:nominal range:nominal"),
     ROW(hlr_schedule_value, "handle:schedule extreme:step null:value"),
-    ROW(hlr_schedule_values, "handle:schedule extreme:first_step null:values huge:n zero:n optional:values"),
+    ROW(hlr_schedule_values, "handle:schedule extreme:first_step range:first_step null:values huge:n zero:n optional:values"),
     ROW(hlr_schedule_nominal, "handle:schedule null:rate"),
     ROW(hlr_schedule_factor, "handle:schedule extreme:step null:factor"),
     ROW(hlr_schedule_snapshot_size, "handle:schedule null:size"),

@@ -70,7 +70,8 @@ public enum ParameterKey: Int, ParsedCatalogEnum {
     case fitFailureDecay = 17
     /// Seed of the counter-based generator of random probes (stream `perturbation`).
     case seed = 18
-    /// Hi-DLR model: 0 diagonal (2K + 1 unknowns), 1 full A (K(K+1)/2 + K + 1 unknowns).
+    /// Hi-DLR model: 0 diagonal (2K + 1 unknowns), 1 full A (K(K+1)/2 + K + 1 unknowns; K <= 16
+    /// groups).
     case model = 19
     /// Full A model: eigenvalues are raised to at least eigen_floor·λ_max(A) (A in probe units).
     case eigenFloor = 20
@@ -108,9 +109,10 @@ public enum InfoKey: Int, ParsedCatalogEnum {
     /// The next step that wants curvature (after HLR_INFO_LAST_STEP), or −1 when none fits in a
     /// uint64_t or the method never observes curvature (GeN, Hi-DLR, Armijo).
     case nextCurvatureStep = 3
-    /// Per group: the candidate of the last update before the safeguards, NaN when there was none.
-    /// HessianLR: gᵀd / dᵀHd; CDAT: σ·n̂/d̂; GeN: b_k/a_k; Hi-DLR: η_k of the fitted model; Armijo: the
-    /// last trial rate tested (the same for every group).
+    /// Per group: the candidate of the last update before the safeguards, NaN when there was none (no
+    /// update yet; for HessianLR also a kept rate or dᵀHd <= 0, which has no quadratic candidate: the
+    /// flags say which). HessianLR: gᵀd / dᵀHd; CDAT: σ·n̂/d̂; GeN: b_k/a_k; Hi-DLR: η_k of the fitted
+    /// model; Armijo: the last trial rate tested (the same for every group).
     case lastCandidate = 4
     /// per group: HLR_FLAG_* bits of the last update
     case lastFlags = 5
@@ -189,7 +191,8 @@ public enum EstimatorParameter: Int, ParsedCatalogEnum {
 
     /// [1,2] k, eigenpairs wanted (Lanczos, power iteration; 1 ≤ k ≤ n at run time).
     case count = 1
-    /// [1] Lanczos: which end of the spectrum, HLR_WHICH_*.
+    /// [1] Lanczos: which end of the spectrum, HLR_WHICH_*: 1 largest |lambda| (default), 2 largest
+    /// lambda, 3 smallest lambda (Swift: EigenTarget.rawValue).
     case which = 2
     /// [1] relative Ritz residual; [2] relative change of lambda
     case tolerance = 3

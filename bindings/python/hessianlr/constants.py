@@ -101,7 +101,7 @@ class Param(IntEnum):
     FIT_FAILURE_DECAY = 17
     #: Seed of the counter-based generator of random probes (stream `perturbation`).
     SEED = 18
-    #: Hi-DLR model: 0 diagonal (2K + 1 unknowns), 1 full A (K(K+1)/2 + K + 1 unknowns).
+    #: Hi-DLR model: 0 diagonal (2K + 1 unknowns), 1 full A (K(K+1)/2 + K + 1 unknowns; K <= 16 groups).
     MODEL = 19
     #: Full A model: eigenvalues are raised to at least eigen_floor·λ_max(A) (A in probe units).
     EIGEN_FLOOR = 20
@@ -138,9 +138,10 @@ class Info(IntEnum):
     #: The next step that wants curvature (after HLR_INFO_LAST_STEP), or −1 when none fits in a uint64_t or the
     #: method never observes curvature (GeN, Hi-DLR, Armijo).
     NEXT_CURVATURE_STEP = 3
-    #: Per group: the candidate of the last update before the safeguards, NaN when there was none. HessianLR:
-    #: gᵀd / dᵀHd; CDAT: σ·n̂/d̂; GeN: b_k/a_k; Hi-DLR: η_k of the fitted model; Armijo: the last trial rate
-    #: tested (the same for every group).
+    #: Per group: the candidate of the last update before the safeguards, NaN when there was none (no update
+    #: yet; for HessianLR also a kept rate or dᵀHd <= 0, which has no quadratic candidate: the flags say which).
+    #: HessianLR: gᵀd / dᵀHd; CDAT: σ·n̂/d̂; GeN: b_k/a_k; Hi-DLR: η_k of the fitted model; Armijo: the last
+    #: trial rate tested (the same for every group).
     LAST_CANDIDATE = 4
     #: per group: HLR_FLAG_* bits of the last update
     LAST_FLAGS = 5
@@ -200,7 +201,8 @@ class Flag(IntFlag):
     NEGATIVE_CURVATURE = 16
     #: g'd == 0: rate kept (auto: unresolved probes)
     ZERO_GRADIENT = 32
-    #: g'd < 0 (direction update): rate kept
+    #: g'd < 0 (direction update): rate kept; auto: no bracket trial below the current loss (NaN trials
+    #: included): rate cut by 4^-7
     NOT_DESCENT = 64
     #: fit unused: gate -> rate kept; RANK_DEFICIENT -> decayed
     FIT_REJECTED = 128
@@ -457,7 +459,8 @@ class EstimatorParam(IntEnum):
 
     #: [1,2] k, eigenpairs wanted (Lanczos, power iteration; 1 ≤ k ≤ n at run time).
     COUNT = 1
-    #: [1] Lanczos: which end of the spectrum, HLR_WHICH_*.
+    #: [1] Lanczos: which end of the spectrum, HLR_WHICH_*: 1 largest |lambda| (default), 2 largest lambda, 3
+    #: smallest lambda (Swift: EigenTarget.rawValue).
     WHICH = 2
     #: [1] relative Ritz residual; [2] relative change of lambda
     TOLERANCE = 3

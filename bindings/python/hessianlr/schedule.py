@@ -340,8 +340,8 @@ class Schedule(ScheduleConstructors, OwnedHandle):
     __call__ = value
 
     def values(self, first: int, n: int) -> np.ndarray:
-        """The rates of steps first … first + n − 1 as a float64 array (steps past 2⁶⁴ − 1 repeat
-        the last one)."""
+        """The rates of steps first … first + n − 1 as a float64 array (InvalidArgumentError when
+        first + n exceeds 2⁶⁴: those steps do not exist)."""
         first = _args.step(first, "first")
         n = _args.index(n, "n")
         out = np.empty(n, dtype=np.float64)
