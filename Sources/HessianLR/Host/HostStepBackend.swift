@@ -29,6 +29,7 @@ public struct HostStepBackend<T: HostScalar>: StepBackend {
         layout: GroupLayout, loss: LossProbes.Oracle<T>?, hvp: QuadraticTerms.HVP<T>?
     ) throws(HLRError) {
         let n = layout.elementCount
+        guard n >= 1 else { throw .invalid("n must be ≥ 1, got 0 (the buffers hold no element)") }
         guard weights.count == n, gradient.count == n, direction.count == n else {
             throw .invalid(
                 "weights (\(weights.count)), gradient (\(gradient.count)) and direction (\(direction.count)) "

@@ -20,6 +20,7 @@ public enum QuadraticTerms {
         layout: GroupLayout, hvp: HVP<T>
     ) throws(HLRError) -> [Double] {
         let n = layout.elementCount
+        guard n >= 1 else { throw .invalid("n must be ≥ 1, got 0 (the buffers hold no element)") }
         guard gradient.count == n, direction.count == n else {
             throw .invalid(
                 "gradient (\(gradient.count)) and direction (\(direction.count)) must both have "

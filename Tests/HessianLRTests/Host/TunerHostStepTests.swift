@@ -161,6 +161,30 @@ import Testing
         #expect(layout?.message.contains("2 groups") == true)
     }
 
+    /// Empty buffers are refused, as the C API refuses n = 0, and change nothing (a new-user
+    /// test: Swift took them as a zero-gradient observation and auto moved its rate).
+    @Test(arguments: [Method.auto, .hessianLR, .cdat, .gen, .armijo])
+    func emptyBuffersAreRefusedAndChangeNothing(method: Method) throws {
+        var tuner = try makeTuner(method: method, groups: 1)
+        let before = tuner.snapshot()
+        let empty: [Double] = []
+        let stepped = #expect(throws: HLRError.self) {
+            try tuner.runHostStep(
+                step: 0, weights: empty, gradient: empty, update: tuner.usesUpdateDirection ? empty : nil,
+                loss: { (_: [Double]) in 1.0 }, hvp: { (v: [Double]) in v })
+        }
+        #expect(stepped?.kind == .invalidArgument && stepped?.message.contains("n must be ≥ 1") == true)
+        #expect(tuner.snapshot() == before)
+        if tuner.need(atStep: 0) == .curvature {
+            let observed = #expect(throws: HLRError.self) {
+                try tuner.observeCurvature(
+                    step: 0, gradient: empty, update: tuner.usesUpdateDirection ? empty : nil) { (v: [Double]) in v }
+            }
+            #expect(observed?.kind == .invalidArgument && observed?.message.contains("n must be ≥ 1") == true)
+            #expect(tuner.snapshot() == before)
+        }
+    }
+
     @Test func stepsThatNeedNothingCallNoOracle() throws {
         var gen: any Tuner = try GeNTuner(groups: 1)
         var calls = 0
