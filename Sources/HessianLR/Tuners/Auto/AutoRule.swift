@@ -270,9 +270,11 @@ public enum AutoRule {
     }
 
     /// The period after an observation that changed the rates by `factor`: ×2 (up to `maximum`)
-    /// while |log factor| < `holdTolerance` and the averages are `warm`, kept while holding but
-    /// not warm, halved (down to 1) otherwise; 1 after a bracket and after a reset of the
-    /// averages (a spike or a diverged probe).
+    /// while |log factor| < `holdTolerance` and the averages are `warm` (the tuner also passes
+    /// warm for a flat fit that held the rate: at a loss floor the period would otherwise stay 1
+    /// and every step would probe), kept while holding but not warm, halved (down to 1)
+    /// otherwise; 1 after a bracket and after a reset of the averages (a spike or a diverged
+    /// probe).
     public static func nextPeriod(
         _ period: UInt64, factor: Double, phase: Phase, maximum: UInt64, warm: Bool = true, reset: Bool = false
     ) -> UInt64 {

@@ -130,9 +130,12 @@ extension AutoRule: TuningRule {
         let reset = decision.flags.contains(.lossSpike) || decision.flags.contains(.observationFailed)
         let fitted = observedPhase == .track && !reset && !decision.slope.isNaN
         let fits = reset || observedPhase == .bracket ? 0 : tuner.state.fits + (fitted ? 1 : 0)
+        // A flat fit that held the rate: the loss sits at its resolution or a floor, and observing
+        // sooner buys nothing, so the period may grow as when the averages are warm.
+        let flatHold = observedPhase == .track && decision.flags.contains(.zeroGradient) && decision.factor == 1
         let period = nextPeriod(
             tuner.state.period, factor: decision.factor, phase: decision.phase, maximum: options.updatePeriod,
-            warm: fits >= warmFits(smoothing: options.smoothing), reset: reset)
+            warm: fits >= warmFits(smoothing: options.smoothing) || flatHold, reset: reset)
         tuner.state.current = newRates
         tuner.state.phase = decision.phase
         tuner.state.slopeAverage = decision.slopeAverage
