@@ -50,7 +50,8 @@ public enum Hutchinson {
         }
         guard !adaptive || options.minSamples <= options.maxSamples else {  // it could never stop early
             throw .invalid(
-                "Hutchinson: minSamples (\(options.minSamples)) must be ≤ maxSamples (\(options.maxSamples)) when relativeTolerance > 0")
+                "Hutchinson: minSamples (C, Python: min_samples) = \(options.minSamples) must be ≤ maxSamples "
+                    + "(samples) = \(options.maxSamples) when relativeTolerance > 0")
         }
         try TraceBlocks.check(options.blocks, dimension: n, estimator: "Hutchinson")
         let session = BackendSession(backend, estimator: "Hutchinson", hvpBlock: options.hvpBlock)

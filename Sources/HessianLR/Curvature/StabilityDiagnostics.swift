@@ -6,22 +6,22 @@ public enum StabilityDiagnostics {
     /// et al. 2021, "edge of stability"). Returns η·λ_max / 2: < 1 stable, ≈ 1 at the edge, > 1
     /// unstable along the top eigenvector.
     public static func edgeOfStability(learningRate: Double, lambdaMax: Double) throws(HLRError) -> Double {
-        try check(learningRate, "learningRate", positive: true)
-        try check(lambdaMax, "lambdaMax", positive: false)
+        try check(learningRate, "the learning rate", positive: true)
+        try check(lambdaMax, "λ_max", positive: false)
         return try finite(learningRate * lambdaMax / 2, "lr · lambda_max / 2 = \(learningRate) · \(lambdaMax) / 2")
     }
 
     /// The largest stable gradient-descent step 2/λ_max (+∞ when λ_max ≤ 0).
     public static func maxStableLearningRate(lambdaMax: Double) throws(HLRError) -> Double {
-        try check(lambdaMax, "lambdaMax", positive: false)
+        try check(lambdaMax, "λ_max", positive: false)
         return lambdaMax > 0 ? 2 / lambdaMax : .infinity
     }
 
     /// SGD linear stability (Wu, Ma, E 2018; seed 003): a minimum is linearly stable for SGD only
     /// if tr(H) ≤ 2/η. Returns η·tr(H) / 2: > 1 means SGD cannot stay at this minimum.
     public static func sgdTraceStability(learningRate: Double, trace: Double) throws(HLRError) -> Double {
-        try check(learningRate, "learningRate", positive: true)
-        try check(trace, "trace", positive: false)
+        try check(learningRate, "the learning rate", positive: true)
+        try check(trace, "the trace", positive: false)
         return try finite(learningRate * trace / 2, "lr · trace / 2 = \(learningRate) · \(trace) / 2")
     }
 
@@ -38,9 +38,9 @@ public enum StabilityDiagnostics {
     public static func scaledLearningRate(
         _ learningRate: Double, fromBatchSize old: Double, toBatchSize new: Double, rule: BatchScaling
     ) throws(HLRError) -> Double {
-        try check(learningRate, "learningRate", positive: true)
-        try check(old, "fromBatchSize", positive: true)
-        try check(new, "toBatchSize", positive: true)
+        try check(learningRate, "the learning rate", positive: true)
+        try check(old, "the old batch size", positive: true)
+        try check(new, "the new batch size", positive: true)
         let ratio = new / old
         return try finite(
             learningRate * (rule == .linear ? ratio : ratio.squareRoot()), "lr scaled from batch \(old) to \(new)")

@@ -17,10 +17,10 @@ import Testing
 
     @Test func badValuesThrow() {
         let nan = #expect(throws: HLRError.self) { try StabilityDiagnostics.edgeOfStability(learningRate: 0.1, lambdaMax: .nan) }
-        #expect(nan?.kind == .nonFinite && nan?.message.contains("lambdaMax") == true)
+        #expect(nan?.kind == .nonFinite && nan?.message.contains("λ_max") == true)
         let negative = #expect(throws: HLRError.self) {
             try StabilityDiagnostics.scaledLearningRate(0.1, fromBatchSize: 0, toBatchSize: 8, rule: .linear)
         }
-        #expect(negative?.kind == .invalidArgument && negative?.message.contains("fromBatchSize") == true)
+        #expect(negative?.kind == .invalidArgument && negative?.message.contains("the old batch size") == true)
     }
 }

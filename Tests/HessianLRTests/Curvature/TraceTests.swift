@@ -144,7 +144,7 @@ import Testing
             ({ try Self.hutchinson(a) { $0.maxSamples = 0 } }, .invalidArgument, "maxSamples"),
             ({ try Self.hutchinson(a) { $0.relativeTolerance = -1 } }, .invalidArgument, "relativeTolerance"),
             ({ try Self.hutchinson(a) { $0.relativeTolerance = 0.1; $0.maxSamples = 8 } }, .invalidArgument,
-             "minSamples (10) must be ≤ maxSamples (8)"),
+             "= 10 must be ≤ maxSamples (samples) = 8"),
             ({ try Self.hutchinson(a) { $0.blocks = try? GroupLayout(offsets: [0, 3], elementCount: 3) } }, .invalidArgument, "the dimension is 4"),
             ({ try Self.hutchPlusPlus(a) { $0.matvecs = 5; $0.sketchSize = 3 } }, .invalidArgument, "matvecs (5) must be ≥ 2·sketchSize + 1 = 7"),
             ({ try Self.hutchPlusPlus(a) { $0.relativeTolerance = 0.1; $0.matvecs = 10 } }, .invalidArgument, "minResidualSamples"),
