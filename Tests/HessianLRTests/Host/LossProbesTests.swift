@@ -65,17 +65,17 @@ import Testing
         let losses = try Self.run([1], [-1], offsets: [0, 1], probes: [[0.1], [1], [2]], recorder: nan)
         #expect(losses[0] == 1 && losses[1].isNaN && losses[2].isNaN)
         #expect(nan.seen.count == 2)  // the third probe is not evaluated
+        let one: [Double] = [1]
         let failing = #expect(throws: HLRError.self) {
-            let recorder = Recorder<Double>()
-            recorder.result = { _ in 0 }
-            var backend = try HostStepBackend<Double>(
-                weights: UnsafeBufferPointer(start: nil, count: 0), gradient: UnsafeBufferPointer(start: nil, count: 0),
-                direction: UnsafeBufferPointer(start: nil, count: 0), layout: try GroupLayout(single: 0),
-                loss: { (_: UnsafeBufferPointer<Double>) throws(HLRError) -> Double in
-                    throw HLRError(.callbackFailed, "user abort")
-                }, hvp: nil)
-            var calls = 0
-            _ = try StepDriver.probeLosses([[1]], groups: 1, currentLoss: nil, backend: &backend, lossCalls: &calls)
+            try one.withUnsafeBufferPointer { (w) throws(HLRError) in
+                var backend = try HostStepBackend<Double>(
+                    weights: w, gradient: w, direction: w, layout: try GroupLayout(single: 1),
+                    loss: { (_: UnsafeBufferPointer<Double>) throws(HLRError) -> Double in
+                        throw HLRError(.callbackFailed, "user abort")
+                    }, hvp: nil)
+                var calls = 0
+                _ = try StepDriver.probeLosses([[1]], groups: 1, currentLoss: nil, backend: &backend, lossCalls: &calls)
+            }
         }
         #expect(failing?.kind == .callbackFailed)
         let rows = #expect(throws: HLRError.self) {
