@@ -209,7 +209,7 @@ struct SymmetryCheck {
             throw .invalid(
                 "\(session.estimator): the operator is not symmetric: \(x)ᵀ(H \(y)) = \(xHy) "
                     + "but (H \(x))ᵀ\(y) = \(hxY); relative deviation \(deviation) > "
-                    + "symmetryTolerance \(tolerance) (‖H‖ ≳ \(scale))")
+                    + "symmetryTolerance (symmetry_tolerance) \(tolerance) (‖H‖ ≳ \(scale))")
         }
     }
 
@@ -227,7 +227,7 @@ struct SymmetryCheck {
 
     static func validate(_ tolerance: Double, estimator: String) throws(HLRError) {
         guard tolerance > 0, !tolerance.isNaN else {
-            throw .invalid("\(estimator): symmetryTolerance must be > 0, got \(tolerance)")
+            throw .invalid("\(estimator): symmetryTolerance (symmetry_tolerance) must be > 0, got \(tolerance)")
         }
     }
 }

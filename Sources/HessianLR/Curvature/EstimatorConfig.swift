@@ -56,7 +56,7 @@ public struct EstimatorConfig: Sendable, Equatable {
         guard let last = offsets.last else {
             throw .invalid("block offsets need at least 2 entries (0 and n), got 0")
         }
-        blocks = try GroupLayout(offsets: offsets, elementCount: last)
+        blocks = try GroupLayout(offsets: offsets, elementCount: last, name: "offsets")
     }
 
     /// Integral parameter as Int (validated values are exact and ≤ 2³¹).

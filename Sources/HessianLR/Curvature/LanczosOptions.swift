@@ -64,7 +64,7 @@ public struct LanczosOptions: Sendable, Equatable {
             throw .invalid("Lanczos: eigenvalueTolerance must be finite and ≥ 0, got \(eigenvalueTolerance)")
         }
         guard symmetryTolerance > 0, !symmetryTolerance.isNaN else {
-            throw .invalid("Lanczos: symmetryTolerance must be > 0, got \(symmetryTolerance)")
+            throw .invalid("Lanczos: symmetryTolerance (symmetry_tolerance) must be > 0, got \(symmetryTolerance)")
         }
     }
 }

@@ -94,7 +94,7 @@ struct LanczosProcess<B: OperatorBackend> {
                     throw .invalid(
                         "\(session.estimator): the operator is not symmetric: q\(i)ᵀ(H q\(j)) = \(first[i]) "
                             + "but (H q\(i))ᵀq\(j) = \(expected); relative deviation \(deviation) > "
-                            + "symmetryTolerance \(symmetryTolerance) (‖H‖ ≳ \(scale))")
+                            + "symmetryTolerance (symmetry_tolerance) \(symmetryTolerance) (‖H‖ ≳ \(scale))")
                 }
             }
         }

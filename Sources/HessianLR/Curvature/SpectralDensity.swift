@@ -53,7 +53,7 @@ public enum SpectralDensity {
         guard options.runs >= 1 else { throw .invalid("SLQ: runs must be ≥ 1, got \(options.runs)") }
         guard options.steps >= 1 else { throw .invalid("SLQ: steps must be ≥ 1, got \(options.steps)") }
         guard options.symmetryTolerance > 0, !options.symmetryTolerance.isNaN else {
-            throw .invalid("SLQ: symmetryTolerance must be > 0, got \(options.symmetryTolerance)")
+            throw .invalid("SLQ: symmetryTolerance (symmetry_tolerance) must be > 0, got \(options.symmetryTolerance)")
         }
         let steps = Swift.min(options.steps, n)
         var result = SpectralQuadrature(

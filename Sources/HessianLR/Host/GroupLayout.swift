@@ -12,23 +12,24 @@ public struct GroupLayout: Sendable, Equatable {
         try self.init(offsets: [0, n], elementCount: n)
     }
 
-    /// Validates `offsets` against the buffer length, naming the first bad entry.
-    public init(offsets: [Int], elementCount n: Int) throws(HLRError) {
+    /// Validates `offsets` against the buffer length, naming the first bad entry as `name[i]`
+    /// (the caller's argument: `group_offsets` for tuners, `offsets` for estimator blocks).
+    public init(offsets: [Int], elementCount n: Int, name: String = "group_offsets") throws(HLRError) {
         guard n >= 0 else { throw .invalid("buffer length must be ≥ 0, got \(n)") }
         guard offsets.count >= 2 else {
             throw .invalid("group offsets need at least 2 entries (0 and n), got \(offsets.count)")
         }
         guard offsets[0] == 0 else {
-            throw .invalid("group_offsets[0] must be 0, got \(offsets[0])")
+            throw .invalid("\(name)[0] must be 0, got \(offsets[0])")
         }
         for index in 1..<offsets.count where offsets[index] < offsets[index - 1] {
             throw .invalid(
-                "group_offsets must not decrease: group_offsets[\(index)] = \(offsets[index]) < "
-                    + "group_offsets[\(index - 1)] = \(offsets[index - 1])")
+                "\(name) must not decrease: \(name)[\(index)] = \(offsets[index]) < "
+                    + "\(name)[\(index - 1)] = \(offsets[index - 1])")
         }
         guard offsets[offsets.count - 1] == n else {
             throw .invalid(
-                "group_offsets[\(offsets.count - 1)] must equal the buffer length \(n), got "
+                "\(name)[\(offsets.count - 1)] must equal the buffer length \(n), got "
                     + "\(offsets[offsets.count - 1])")
         }
         self.offsets = offsets

@@ -133,7 +133,7 @@ import Testing
         #expect(throws: HLRError.self) { try lanczos.setBlocks([0, 5]) }
         try lanczos.setBlocks(nil)
         var hutchinson = EstimatorConfig(.hutchinson)
-        #expect(throws: HLRError(.invalidArgument, "group_offsets[0] must be 0, got 1")) { try hutchinson.setBlocks([1, 5]) }
+        #expect(throws: HLRError(.invalidArgument, "offsets[0] must be 0, got 1")) { try hutchinson.setBlocks([1, 5]) }
         #expect(throws: HLRError.self) { try hutchinson.setBlocks([0]) }
         #expect(throws: HLRError.self) { try hutchinson.setBlocks([]) }
         try hutchinson.setBlocks([0, 3, 3, 40])
