@@ -61,3 +61,13 @@ def header():
     if not HEADER.exists():
         pytest.fail(f"header not found at {HEADER}")
     return header_macros()
+
+
+def user_step(driver, optimizer, closure) -> None:
+    """One step of the training loop the README gives for a framework-owned backward: zero the
+    gradients, the user's backward, ``driver.after_backward``, then ``optimizer.step()``."""
+    optimizer.zero_grad()
+    loss = closure()
+    loss.backward()
+    driver.after_backward(closure, loss=loss)
+    optimizer.step()

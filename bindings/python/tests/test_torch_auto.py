@@ -14,6 +14,7 @@ import hessianlr as h  # noqa: E402
 from hessianlr import Info, Need, Optimizer, Param  # noqa: E402
 from hessianlr.torch import LRTuner  # noqa: E402
 from hessianlr.torch_directions import is_plain_sgd, update_directions  # noqa: E402
+from conftest import user_step  # noqa: E402
 
 def problem(seed=0):
     torch.manual_seed(seed)
@@ -228,10 +229,6 @@ def test_a_first_batch_without_gradient_does_not_trap_the_rate(first, make, lr0)
             closure = (lambda: 0.0 * loss_fn() + 1.5) if first == "constant" else (lambda: 0.0 * loss_fn())
         else:
             closure = loss_fn
-        optimizer.zero_grad()
-        loss = closure()
-        loss.backward()
-        driver.after_backward(closure, loss=loss)
-        optimizer.step()
+        user_step(driver, optimizer, closure)
     assert driver.get_last_lr()[0] > 1e-5
     assert float(loss_fn()) < 0.8 * initial

@@ -16,6 +16,7 @@ import hessianlr as h  # noqa: E402
 from hessianlr import Need  # noqa: E402
 from hessianlr.torch import (  # noqa: E402
     LRTuner, ScheduleLR, UnsupportedOptimizerError, UnsupportedTrainingError, update_directions)
+from conftest import user_step  # noqa: E402
 
 
 DEVICES = ["cpu", pytest.param("cuda", marks=pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA"))]
@@ -1122,11 +1123,7 @@ def test_after_backward_again_without_an_optimizer_step_is_warned_about(make):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         for _ in range(20):
-            optimizer.zero_grad()
-            loss = closure()
-            loss.backward()
-            driver.after_backward(closure, loss=loss)
-            optimizer.step()
+            user_step(driver, optimizer, closure)
         copied = copy.deepcopy(driver)
         assert copied._step_hook is None
     optimizer.zero_grad()

@@ -16,6 +16,7 @@ from hessianlr.integrations.checks import estimate_memory_overhead  # noqa: E402
 from hessianlr.torch import LRTuner, UnsupportedOptimizerError  # noqa: E402
 from hessianlr.torch_directions import _adam, _sgd, is_measured, optimizer_options  # noqa: E402
 from hessianlr.torch_measured_update import measured_updates  # noqa: E402
+from conftest import user_step  # noqa: E402
 
 OTHERS = {
     "rmsprop": lambda p: torch.optim.RMSprop(p, lr=0.01, momentum=0.5, weight_decay=1e-3),
@@ -46,11 +47,7 @@ def test_an_optimizer_that_sets_its_own_step_size_is_warned_about():
                                                                     method="auto").problems}
     start = float(closure().detach())
     for _ in range(40):
-        optimizer.zero_grad()
-        loss = closure()
-        loss.backward()
-        driver.after_backward(closure, loss=loss)
-        optimizer.step()
+        user_step(driver, optimizer, closure)
     assert float(closure().detach()) > 100 * start
 
 
@@ -444,11 +441,7 @@ def test_a_rate_too_small_for_the_weights_precision_climbs_out():
     assert all(bool((u == 0).all()) for u in first)  # the premise: the step rounds away entirely
     driver = LRTuner(optimizer, "auto")
     for _ in range(60):
-        optimizer.zero_grad()
-        loss = closure()
-        loss.backward()
-        driver.after_backward(closure, loss=loss)
-        optimizer.step()
+        user_step(driver, optimizer, closure)
     assert driver.get_last_lr()[0] > 1e-5
     assert float(closure()) < 0.8 * initial
 
@@ -461,11 +454,7 @@ def test_a_restored_driver_sets_the_rates_its_optimizer_steps_with(name):
     load_state_dict now puts the rates of the step in progress back on the groups."""
     def run(model, closure, optimizer, driver, count):
         for _ in range(count):
-            optimizer.zero_grad()
-            loss = closure()
-            loss.backward()
-            driver.after_backward(closure, loss=loss)
-            optimizer.step()
+            user_step(driver, optimizer, closure)
         return [p.detach().clone() for p in model.parameters()]
 
     model, closure = tiny()
