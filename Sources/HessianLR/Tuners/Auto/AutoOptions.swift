@@ -23,11 +23,7 @@ public struct AutoOptions: TunerOptions {
     public static let method = Method.auto
 
     // Placeholders: `init(groups:)` sets every field to its default from `fields`.
-    public var initialLR: [Double] = []
-    public var updatePeriod: UInt64 = 0
-    public var lrMin = 0.0
-    public var lrMax = 0.0
-    public var smoothing = 0.0
+    public var rate = RateFields()
     public var sigma = 0.0
     public var fitFailureDecay = 0.0
     public var optimizer = 0
@@ -36,11 +32,9 @@ public struct AutoOptions: TunerOptions {
     public var nesterov = false
     public var probePrevious = false
 
-    public var groupCount: Int { initialLR.count }
-
     /// The ceiling every rate obeys: min(lr_max, 1e140), so that the bracket's largest probe
     /// step (4⁶ times a rate) stays finite.
-    public var rateCeiling: Double { min(lrMax, Self.maxRate) }
+    public var rateCeiling: Double { min(rate.lrMax, Self.maxRate) }
 
     /// The largest rate auto hands out (and lr_min's upper bound): 4⁶·1e140 probe steps stay
     /// far from overflow.
@@ -74,7 +68,7 @@ public struct AutoOptions: TunerOptions {
     /// lr_min ≤ lr_max, and the optimizer coefficients valid together (`OptimizerDynamics`:
     /// Nesterov needs momentum > 0 and dampening 0).
     public func checkConsistency() throws(HLRError) {
-        try checkRateClamp(lrMin: lrMin, lrMax: lrMax)
+        try rate.checkClamp()
         if optimizer == 0 {
             _ = try OptimizerDynamics(.sgd(momentum: momentum, dampening: dampening, nesterov: nesterov))
         } else if nesterov || dampening != 0 {

@@ -19,24 +19,18 @@ public struct CDATOptions: TunerOptions, ClampedRateOptions {
     public static let method = Method.cdat
 
     // Placeholders: `init(groups:)` sets every field to its default from `fields`.
-    /// η₀ per group: the rate before the first observation.
-    public var initialLR: [Double] = []
-    public var updatePeriod: UInt64 = 0
-    public var lrMin = 0.0
-    public var lrMax = 0.0
-    /// β of the EMAs n̂ ← β·n̂ + (1 − β)·n and d̂ ← β·d̂ + (1 − β)·d.
-    public var smoothing = 0.0
+    /// Initial rates, period, clamp, and β of the EMAs n̂ ← β·n̂ + (1 − β)·n and
+    /// d̂ ← β·d̂ + (1 − β)·d.
+    public var rate = RateFields()
     public var direction = Direction.update
     public var sigma = 0.0
     public var epsilon = 0.0
     /// λ_max per group for the edge-of-stability diagnostic (0 = not supplied).
     public var sharpness: [Double] = []
 
-    public var groupCount: Int { initialLR.count }
-
     /// The ceiling every rate obeys: lr_max (a rate handed out is finite all the same,
     /// `RateSafeguards.clamp`).
-    public var rateCeiling: Double { lrMax }
+    public var rateCeiling: Double { rate.lrMax }
 
     public init(storageFor groups: Int) {}
 
@@ -53,6 +47,6 @@ public struct CDATOptions: TunerOptions, ClampedRateOptions {
     ]
 
     public func checkConsistency() throws(HLRError) {
-        try checkRateClamp(lrMin: lrMin, lrMax: lrMax)
+        try rate.checkClamp()
     }
 }

@@ -1,8 +1,6 @@
 /// Options whose rates are stored per group and handed out clamped: clamp(initial_lr) before the
 /// first update, clamp(current) after it, within [lr_min, `rateCeiling`] (CDAT, GeN, Hi-DLR).
 public protocol ClampedRateOptions: PeriodicOptions {
-    var initialLR: [Double] { get }
-    var lrMin: Double { get }
     /// The ceiling every rate obeys (lr_max, or a probing method's `probeRateCeiling`).
     var rateCeiling: Double { get }
 }
@@ -105,9 +103,38 @@ public struct FitState<Layout: FitLayout>: RateState, TabledState {
     }
 }
 
-/// The options GeN and Hi-DLR share beyond the clamp: the factor of a failed fit.
+/// The options GeN and Hi-DLR share beyond the clamp: `ProbeFitFields` as `probeFit`, reached
+/// directly like `RateFields` (`options.probeScale`, `\.probeScale`).
+@dynamicMemberLookup
 public protocol ProbeFitOptions: ClampedRateOptions {
-    var fitFailureDecay: Double { get }
+    var probeFit: ProbeFitFields { get set }
+}
+
+extension ProbeFitOptions {
+    /// The shared field at `path` (`options.probeScale` is `options.probeFit.probeScale`).
+    public subscript<Value>(dynamicMember path: WritableKeyPath<ProbeFitFields, Value>) -> Value {
+        get { probeFit[keyPath: path] }
+        set { probeFit[keyPath: path] = newValue }
+    }
+
+    /// The ceiling every rate obeys: min(lr_max, 1e150 / probe_scale), so that probe steps stay
+    /// finite when lr_max is +∞ (`probeRateCeiling`).
+    public var rateCeiling: Double { probeRateCeiling(scale: probeFit.probeScale, lrMax: rate.lrMax) }
+
+    /// The cross-constraints of the probing methods: the clamp, and s·lr ≤ `maxProbeStep` for the
+    /// rates a tuner starts from and the floor it may be clamped to (every initial rate and
+    /// lr_min; later rates obey `probeRateCeiling`); the message names the offending product.
+    func checkProbeSteps() throws(HLRError) {
+        try rate.checkClamp()
+        let scale = probeFit.probeScale
+        let largest = Swift.max(rate.lrMin, rate.initialLR.max() ?? 0)
+        let step = scale * largest
+        guard step <= maxProbeStep else {
+            throw .invalid(
+                "probe_scale (\(scale)) × the largest rate (\(largest)) = \(step) exceeds \(maxProbeStep): "
+                    + "probe steps and their squares must stay finite")
+        }
+    }
 }
 
 /// A method that fits a quadratic to forward losses at probe steps on the periodic schedule

@@ -223,10 +223,9 @@ public struct RuleTuner<Rule: TuningRule>: Tuner {
     }
 }
 
-/// The lazy periodic schedule of CDAT, GeN and Hi-DLR (`PeriodicSchedule`, P = update_period).
-public protocol PeriodicOptions: TunerOptions {
-    var updatePeriod: UInt64 { get }
-}
+/// The lazy periodic schedule of CDAT, GeN and Hi-DLR (`PeriodicSchedule`, P = update_period of
+/// `RateFields`).
+public protocol PeriodicOptions: RateFieldOptions {}
 
 extension RuleTuner where Rule.Options: PeriodicOptions {
     var schedule: PeriodicSchedule { PeriodicSchedule(period: options.updatePeriod) }

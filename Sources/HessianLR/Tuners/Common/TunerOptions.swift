@@ -142,13 +142,6 @@ extension TunerOptions {
     }
 }
 
-/// The cross-constraint every clamped method shares.
-func checkRateClamp(lrMin: Double, lrMax: Double) throws(HLRError) {
-    guard lrMin <= lrMax else {
-        throw .invalid("lr_min (\(lrMin)) must not exceed lr_max (\(lrMax))")
-    }
-}
-
 /// The largest probe step s·lr a probing method (GeN, Hi-DLR) may take: 1e150, so that a step
 /// and its square (the quadratic fit's design matrix holds ξ²) stay finite.
 let maxProbeStep = 1e150
@@ -160,15 +153,3 @@ func probeRateCeiling(scale: Double, lrMax: Double) -> Double {
     Swift.min(lrMax, maxProbeStep / scale)
 }
 
-/// The cross-constraint of the probing methods: s·lr ≤ `maxProbeStep` for the rates a tuner
-/// starts from and the floor it may be clamped to (every initial rate and lr_min; later rates
-/// obey `probeRateCeiling`); the message names the offending product.
-func checkProbeSteps(scale: Double, initialLR: [Double], lrMin: Double) throws(HLRError) {
-    let largest = Swift.max(lrMin, initialLR.max() ?? 0)
-    let step = scale * largest
-    guard step <= maxProbeStep else {
-        throw .invalid(
-            "probe_scale (\(scale)) × the largest rate (\(largest)) = \(step) exceeds \(maxProbeStep): "
-                + "probe steps and their squares must stay finite")
-    }
-}

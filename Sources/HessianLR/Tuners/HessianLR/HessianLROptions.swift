@@ -7,29 +7,20 @@ public enum Direction: Int, Sendable, CaseIterable {
 }
 
 /// All knobs of HessianLR (seed 000's README, same defaults) plus the direction.
-public struct HessianLROptions: TunerOptions {
+public struct HessianLROptions: RateFieldOptions {
     public static let method = Method.hessianLR
 
     // Placeholders: `init(groups:)` sets every field to its default from `fields`.
-    /// η₀ per group.
-    public var initialLR: [Double] = []
+    /// η₀ per group, P (the update period), the clamp [lr_min, lr_max] and β of the EMA.
+    public var rate = RateFields()
     /// W, the warmup steps.
     public var warmupSteps: UInt64 = 0
-    /// P, the update period.
-    public var updatePeriod: UInt64 = 0
     /// lr_bounds = (low, high): the bound on the change per update.
     public var lrBoundLow = 0.0
     public var lrBoundHigh = 0.0
-    /// The absolute clamp [lr_min, lr_max].
-    public var lrMin = 0.0
-    public var lrMax = 0.0
-    /// β of the EMA.
-    public var smoothing = 0.0
     /// The factor for dᵀHd ≤ 0.
     public var negativeCurvatureDecay = 0.0
     public var direction = Direction.gradient
-
-    public var groupCount: Int { initialLR.count }
 
     public init(storageFor groups: Int) {}
 
@@ -48,6 +39,6 @@ public struct HessianLROptions: TunerOptions {
     ]
 
     public func checkConsistency() throws(HLRError) {
-        try checkRateClamp(lrMin: lrMin, lrMax: lrMax)
+        try rate.checkClamp()
     }
 }

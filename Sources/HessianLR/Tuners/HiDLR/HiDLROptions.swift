@@ -19,33 +19,18 @@
 /// | model | 0 diagonal (paper's default approximation), 1 full A (K ≤ 16) |
 /// | eigen_floor | full A: eigenvalues raised to ≥ eigen_floor·λ_max (library choice) |
 ///
-/// Each option's default and range are written once, in `fields` below (`hlr_param_info`
-/// reports them); the table gives why.
+/// Each option's default and range are written once, in `probeFitRows` (`ProbeFitFields.swift`,
+/// GeN's safeguards) and `fields` below (`hlr_param_info` reports them); the table gives why.
 public struct HiDLROptions: TunerOptions, ProbeFitOptions {
     public static let method = Method.hidlr
 
     // Placeholders: `init(groups:)` sets every field to its default from `fields`.
-    public var initialLR: [Double] = []
-    public var updatePeriod: UInt64 = 0
-    public var lrBoundLow = 0.0
-    public var lrBoundHigh = 0.0
-    public var lrMin = 0.0
-    public var lrMax = 0.0
-    public var smoothing = 0.0
-    /// 0 = automatic.
-    public var probeCount = 0
-    public var probeScale = 0.0
-    public var r2Threshold = 0.0
-    public var fitFailureDecay = 0.0
+    public var rate = RateFields()
+    /// probe_count 0 = automatic (`resolvedProbeCount`).
+    public var probeFit = ProbeFitFields()
     public var seed: UInt64 = 0
     public var model = QuadraticModel.Kind.diagonal
     public var eigenFloor = 0.0
-
-    public var groupCount: Int { initialLR.count }
-
-    /// The ceiling every rate obeys: min(lr_max, 1e150 / probe_scale), so that probe steps stay
-    /// finite when lr_max is +∞ (`probeRateCeiling`).
-    public var rateCeiling: Double { probeRateCeiling(scale: probeScale, lrMax: lrMax) }
 
     /// Largest group count of the full-A model (K(K+1)/2 + K + 1 = 153 unknowns at K = 16).
     public static let maxFullModelGroups = 16
@@ -58,36 +43,28 @@ public struct HiDLROptions: TunerOptions, ProbeFitOptions {
     /// m: probe_count, or max(4K, p + K) when it is 0 (at least K residual degrees of freedom,
     /// so the R² gate means something).
     public var resolvedProbeCount: Int {
-        probeCount > 0 ? probeCount : max(4 * groupCount, unknowns + groupCount)
+        probeFit.probeCount > 0 ? probeFit.probeCount : max(4 * groupCount, unknowns + groupCount)
     }
 
-    public static let fields: [OptionField<Self>] = [
-        .initialLR(\.initialLR),
-        .updatePeriod(\.updatePeriod, default: 10),
-        .lrBoundLow(\.lrBoundLow, default: 0.5),
-        .lrBoundHigh(\.lrBoundHigh, default: 2.0),
-        .lrMin(\.lrMin, default: 1e-8),
-        .lrMax(\.lrMax, default: .infinity),
-        .smoothing(\.smoothing, default: 0.9),
-        .count(.probeCount, \.probeCount, minimum: 0, maximum: Double(GeNOptions.maxProbes), default: 0),
-        .probeScale(\.probeScale, default: 1.0),
-        .r2Threshold(\.r2Threshold, default: 0.99),
-        .fitFailureDecay(\.fitFailureDecay, default: 0.5),
-        .count(.seed, \.seed, minimum: 0, maximum: ParameterSpec.maxIntegral, default: 0),
-        .choice(.model, \.model, default: .diagonal),
-        .real(.eigenFloor, \.eigenFloor, minimum: .leastNormalMagnitude, maximum: 1, default: 1e-3),
-    ]
+    public static let fields: [OptionField<Self>] =
+        probeFitRows(
+            updatePeriod: 10,
+            probeCount: .count(.probeCount, \.probeCount, minimum: 0, maximum: Double(GeNOptions.maxProbes), default: 0))
+        + [
+            .count(.seed, \.seed, minimum: 0, maximum: ParameterSpec.maxIntegral, default: 0),
+            .choice(.model, \.model, default: .diagonal),
+            .real(.eigenFloor, \.eigenFloor, minimum: .leastNormalMagnitude, maximum: 1, default: 1e-3),
+        ]
 
     public func checkConsistency() throws(HLRError) {
-        try checkRateClamp(lrMin: lrMin, lrMax: lrMax)
-        try checkProbeSteps(scale: probeScale, initialLR: initialLR, lrMin: lrMin)
+        try checkProbeSteps()
         if model == .full && groupCount > Self.maxFullModelGroups {
             throw .invalid(
                 "model full needs at most \(Self.maxFullModelGroups) groups, this tuner has \(groupCount)")
         }
-        if probeCount > 0 && probeCount < unknowns {
+        if probeFit.probeCount > 0 && probeFit.probeCount < unknowns {
             throw .invalid(
-                "probe_count \(probeCount) is below the \(unknowns) unknowns of the \(model) model "
+                "probe_count \(probeFit.probeCount) is below the \(unknowns) unknowns of the \(model) model "
                     + "over \(groupCount) groups")
         }
         if resolvedProbeCount > GeNOptions.maxProbes {

@@ -1,0 +1,42 @@
+/// The option fields GeN and Hi-DLR share beyond `RateFields`: the bound on the change per
+/// update, the probe design, the fit's acceptance gate and the failure factor. Their ranges are
+/// the shared rows of `OptionField`; each method's table gives their defaults.
+///
+/// Placeholders: `TunerOptions.init(groups:)` sets every field to its default from the
+/// method's table.
+public struct ProbeFitFields: Sendable, Equatable {
+    /// lr_bounds = (low, high): the fitted rate is clipped to [low·lr, high·lr].
+    public var lrBoundLow = 0.0
+    public var lrBoundHigh = 0.0
+    /// m, the probes per update (Hi-DLR: 0 = automatic).
+    public var probeCount = 0
+    /// s: probes at ±s·lr.
+    public var probeScale = 0.0
+    /// A fit is accepted only when its R² exceeds this.
+    public var r2Threshold = 0.0
+    /// The rate factor after a failed fit.
+    public var fitFailureDecay = 0.0
+
+    public init() {}
+}
+
+extension ProbeFitOptions {
+    /// GeN's options table, in snapshot order, with its defaults (seed 001; why each value: the
+    /// table in `GeNOptions`). Hi-DLR takes GeN's safeguards, so both methods build their table
+    /// here and differ only in the update period and the probe count's row.
+    static func probeFitRows(updatePeriod: Double, probeCount: OptionField<Self>) -> [OptionField<Self>] {
+        [
+            .initialLR(\.initialLR),
+            .updatePeriod(\.updatePeriod, default: updatePeriod),
+            .lrBoundLow(\.lrBoundLow, default: 0.5),
+            .lrBoundHigh(\.lrBoundHigh, default: 2.0),
+            .lrMin(\.lrMin, default: 1e-8),
+            .lrMax(\.lrMax, default: .infinity),
+            .smoothing(\.smoothing, default: 0.9),
+            probeCount,
+            .probeScale(\.probeScale, default: 1.0),
+            .r2Threshold(\.r2Threshold, default: 0.99),
+            .fitFailureDecay(\.fitFailureDecay, default: 0.5),
+        ]
+    }
+}
