@@ -5,13 +5,7 @@ import Testing
 @Suite struct GeNRuleTests {
     /// Smoothing off, bounds and clamp wide open: the rate is the fitted b/a itself.
     static func neutral(groups: Int = 1) -> GeNOptions {
-        var options = GeNOptions(groups: groups)
-        options.smoothing = 0
-        options.lrBoundLow = .leastNormalMagnitude
-        options.lrBoundHigh = .greatestFiniteMagnitude
-        options.lrMin = 0
-        options.lrMax = .greatestFiniteMagnitude
-        return options
+        neutralSafeguards(GeNOptions(groups: groups), bounds: \.lrBoundLow, \.lrBoundHigh)
     }
 
     /// Losses of L(ξ) = c − b·ξ + ½·a·ξ² at the probes of group 0.

@@ -7,16 +7,6 @@ import Testing
         try .with(groups: groups, settings)
     }
 
-    @Test func defaultsAreGeNs() throws {
-        let tuner = try Self.tuner()
-        let expected: [(ParameterKey, Double)] = [
-            (.initialLR, 1e-3), (.updatePeriod, 4), (.lrBoundLow, 0.5), (.lrBoundHigh, 2.0), (.lrMin, 1e-8),
-            (.lrMax, .infinity), (.smoothing, 0.9), (.probeCount, 3), (.probeScale, 1.0), (.r2Threshold, 0.99),
-            (.fitFailureDecay, 0.5),
-        ]
-        try TunerCheck.expectDefaults(.gen, expected, of: tuner)
-    }
-
     @Test func asksForLossesEveryPeriodAtTheCurrentRate() throws {
         var tuner = try Self.tuner([(.initialLR, 0.2)])
         #expect(tuner.need(atStep: 0) == .losses(probes: [[-0.2], [0], [0.2]]))

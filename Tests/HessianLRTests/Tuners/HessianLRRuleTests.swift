@@ -5,13 +5,7 @@ import Testing
 @Suite struct HessianLRRuleTests {
     /// Options with every stage neutral unless a test turns it on.
     static func neutral() -> HessianLROptions {
-        var options = HessianLROptions(groups: 1)
-        options.smoothing = 0
-        options.lrBoundLow = .leastNormalMagnitude
-        options.lrBoundHigh = .greatestFiniteMagnitude
-        options.lrMin = 0
-        options.lrMax = .greatestFiniteMagnitude
-        return options
+        neutralSafeguards(HessianLROptions(groups: 1), bounds: \.lrBoundLow, \.lrBoundHigh)
     }
 
     @Test func candidateIsSlopeOverCurvature() {

@@ -7,16 +7,6 @@ import Testing
         try .with(groups: groups, settings)
     }
 
-    @Test func defaultsAreTheSeeds() throws {
-        let tuner = try Self.tuner()
-        let expected: [(ParameterKey, Double)] = [
-            (.initialLR, 1e-3), (.warmupSteps, 0), (.updatePeriod, 10), (.lrBoundLow, 0.3),
-            (.lrBoundHigh, 3.0), (.lrMin, 1e-8), (.lrMax, 1.0), (.smoothing, 0.9),
-            (.negativeCurvatureDecay, 0.5), (.direction, 0),
-        ]
-        try TunerCheck.expectDefaults(.hessianLR, expected, of: tuner)
-    }
-
     @Test func wantsCurvatureFollowsWarmupAndPeriod() throws {
         let tuner = try Self.tuner([(.warmupSteps, 3), (.updatePeriod, 4)])
         let wanted = (0..<20).filter { tuner.wantsCurvature(atStep: UInt64($0)) }

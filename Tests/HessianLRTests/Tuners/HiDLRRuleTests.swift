@@ -5,12 +5,7 @@ import Testing
 /// skipped groups, rejected fits.
 @Suite struct HiDLRRuleTests {
     static func neutral(groups: Int, model: QuadraticModel.Kind = .diagonal) -> HiDLROptions {
-        var options = HiDLROptions(groups: groups)
-        options.smoothing = 0
-        options.lrBoundLow = .leastNormalMagnitude
-        options.lrBoundHigh = .greatestFiniteMagnitude
-        options.lrMin = 0
-        options.lrMax = .greatestFiniteMagnitude
+        var options = neutralSafeguards(HiDLROptions(groups: groups), bounds: \.lrBoundLow, \.lrBoundHigh)
         options.model = model
         return options
     }

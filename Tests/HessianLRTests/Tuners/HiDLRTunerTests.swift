@@ -7,16 +7,6 @@ import Testing
         try .with(groups: groups, settings)
     }
 
-    @Test func defaults() throws {
-        let tuner = try Self.tuner()
-        let expected: [(ParameterKey, Double)] = [
-            (.initialLR, 1e-3), (.updatePeriod, 10), (.lrBoundLow, 0.5), (.lrBoundHigh, 2.0), (.lrMin, 1e-8),
-            (.lrMax, .infinity), (.smoothing, 0.9), (.probeCount, 0), (.probeScale, 1.0), (.r2Threshold, 0.99),
-            (.fitFailureDecay, 0.5), (.seed, 0), (.model, 0), (.eigenFloor, 1e-3),
-        ]
-        try TunerCheck.expectDefaults(.hidlr, expected, of: tuner)
-    }
-
     @Test func probeCountIsAutomaticOrAtLeastTheUnknowns() throws {
         #expect(try Self.tuner(groups: 1).options.resolvedProbeCount == 4)
         #expect(try Self.tuner(groups: 3).options.resolvedProbeCount == 12)

@@ -1,6 +1,21 @@
 import Testing
 @testable import HessianLR
 
+/// `options` with every safeguard neutral, so that a rule's raw candidate shows: no EMA
+/// (smoothing 0), no bound on the change per update (`low`, `high` at the ends of their ranges)
+/// and the clamp wide open ([0, greatest finite]).
+func neutralSafeguards<Options: RateFieldOptions>(
+    _ options: Options, bounds low: WritableKeyPath<Options, Double>, _ high: WritableKeyPath<Options, Double>
+) -> Options {
+    var options = options
+    options.rate.smoothing = 0
+    options.rate.lrMin = 0
+    options.rate.lrMax = .greatestFiniteMagnitude
+    options[keyPath: low] = .leastNormalMagnitude
+    options[keyPath: high] = .greatestFiniteMagnitude
+    return options
+}
+
 /// A quadratic loss L(w) = c₀ + ½ (w − w*)ᵀH(w − w*) over n weights, with its gradient and
 /// Hessian-vector product, all summed in index order (deterministic bits).
 struct TunerQuadratic {
