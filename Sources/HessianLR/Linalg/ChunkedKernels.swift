@@ -237,10 +237,10 @@ public enum ChunkedKernels {
     ) -> Int? {
         if T.self == Float.self {
             let p = UnsafeRawBufferPointer(x).assumingMemoryBound(to: Float.self)
-            return firstIndex(count: x.count, threads: threads) { range in firstNonFiniteChunk(p, range) }
+            return firstIndex(count: x.count, threads: threads) { firstNonFiniteChunk(p, $0, by: SIMD16<Float>.self) }
         } else if T.self == Double.self {
             let p = UnsafeRawBufferPointer(x).assumingMemoryBound(to: Double.self)
-            return firstIndex(count: x.count, threads: threads) { range in firstNonFiniteChunk(p, range) }
+            return firstIndex(count: x.count, threads: threads) { firstNonFiniteChunk(p, $0, by: SIMD8<Double>.self) }
         }
         return firstIndex(count: x.count, threads: threads) { range in
             range.first { !x[$0].isFinite }
@@ -302,37 +302,23 @@ public enum ChunkedKernels {
         return found.first { $0 >= 0 }
     }
 
+    /// `firstNonFinite` over one chunk, screened a `Vector` (64 bytes: SIMD16<Float> or
+    /// SIMD8<Double>) at a time; specialised for both at the call sites.
     @inline(__always)
-    private static func firstNonFiniteChunk(_ x: UnsafeBufferPointer<Float>, _ range: Range<Int>) -> Int? {
+    private static func firstNonFiniteChunk<Vector: SIMD>(
+        _ x: UnsafeBufferPointer<Vector.Scalar>, _ range: Range<Int>, by _: Vector.Type
+    ) -> Int? where Vector.Scalar: BinaryFloatingPoint {
         guard let base = x.baseAddress else { return nil }
         let raw = UnsafeRawPointer(base)
-        var screen = SIMD16<Float>(repeating: 0)
+        let lanes = Vector.scalarCount
+        var screen = Vector()
         var i = range.lowerBound
-        while i + 16 <= range.upperBound {
-            let v = raw.loadUnaligned(fromByteOffset: i &* 4, as: SIMD16<Float>.self)
+        while i + lanes <= range.upperBound {
+            let v = raw.loadUnaligned(fromByteOffset: i &* MemoryLayout<Vector.Scalar>.stride, as: Vector.self)
             screen += v - v
-            i &+= 16
+            i &+= lanes
         }
-        var clean = screen == SIMD16<Float>(repeating: 0)
-        while i < range.upperBound {
-            if !base[i].isFinite { clean = false }
-            i &+= 1
-        }
-        return clean ? nil : range.first { !base[$0].isFinite }
-    }
-
-    @inline(__always)
-    private static func firstNonFiniteChunk(_ x: UnsafeBufferPointer<Double>, _ range: Range<Int>) -> Int? {
-        guard let base = x.baseAddress else { return nil }
-        let raw = UnsafeRawPointer(base)
-        var screen = SIMD8<Double>(repeating: 0)
-        var i = range.lowerBound
-        while i + 8 <= range.upperBound {
-            let v = raw.loadUnaligned(fromByteOffset: i &* 8, as: SIMD8<Double>.self)
-            screen += v - v
-            i &+= 8
-        }
-        var clean = screen == SIMD8<Double>(repeating: 0)
+        var clean = screen == Vector()
         while i < range.upperBound {
             if !base[i].isFinite { clean = false }
             i &+= 1

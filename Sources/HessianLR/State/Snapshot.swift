@@ -75,12 +75,6 @@ public enum Snapshot {
     public static func openPrefix(_ bytes: [UInt8]) throws(HLRError) -> (
         method: Method, payload: [UInt8], consumed: Int, scheduleFollows: Bool
     ) {
-        guard bytes.count >= headerSize else {
-            throw HLRError(
-                .snapshotCorrupt,
-                "snapshot is truncated: \(bytes.count) bytes, a snapshot has at least "
-                    + "\(headerSize + trailerSize)")
-        }
         let header = try container.header(of: bytes)
         let methodID = header.field & ~scheduleFollows
         let total = UInt64(headerSize + trailerSize).addingReportingOverflow(header.payloadLength)

@@ -66,10 +66,15 @@ struct SnapshotContainer: Sendable {
         return (length, field)
     }
 
-    /// Checks the magic and the version of `bytes`, which hold at least a header:
-    /// a bad magic or version 0 is `snapshotCorrupt`, a version newer than `formatVersion` or
-    /// older than `oldestVersion` `snapshotVersion`.
+    /// Checks that `bytes` hold at least a header, then its magic and its version: too short, a
+    /// bad magic or version 0 is `snapshotCorrupt`, a version newer than `formatVersion` or older
+    /// than `oldestVersion` `snapshotVersion`.
     func header(of bytes: [UInt8]) throws(HLRError) -> Header {
+        guard bytes.count >= Self.headerSize else {
+            throw HLRError(
+                .snapshotCorrupt,
+                "\(noun) is truncated: \(bytes.count) bytes, at least \(Self.headerSize + Self.trailerSize) needed")
+        }
         guard Array(bytes[0..<magic.count]) == magic else {
             throw HLRError(.snapshotCorrupt, "not a libhessianlr \(noun) (bad magic)")
         }

@@ -42,12 +42,6 @@ public enum ScheduleSnapshot {
     public static func open(_ bytes: [UInt8]) throws(HLRError) -> Schedule {
         let headerSize = SnapshotContainer.headerSize
         let trailerSize = SnapshotContainer.trailerSize
-        guard bytes.count >= headerSize else {
-            throw HLRError(
-                .snapshotCorrupt,
-                "schedule snapshot is truncated: \(bytes.count) bytes, at least "
-                    + "\(headerSize + trailerSize) needed")
-        }
         let header = try container.header(of: bytes)
         guard header.field == 0 else {
             throw HLRError(.snapshotCorrupt, "schedule snapshot reserved field is \(header.field), expected 0")
