@@ -231,3 +231,13 @@ struct SymmetryCheck {
         }
     }
 }
+
+extension OperatorBackend {
+    /// n, the operator's dimension, after the first check of every estimator run: n ≥ 1
+    /// (`estimator` names the run in the message).
+    func checkedDimension(estimator: String) throws(HLRError) -> Int {
+        let n = dimension
+        guard n >= 1 else { throw .invalid("\(estimator): operator dimension must be ≥ 1, got \(n)") }
+        return n
+    }
+}

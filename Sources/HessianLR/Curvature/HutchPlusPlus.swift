@@ -50,9 +50,8 @@ public enum HutchPlusPlus {
     public static func trace<B: OperatorBackend>(
         of backend: B, options: HutchPlusPlusOptions = HutchPlusPlusOptions()
     ) throws(HLRError) -> TraceEstimate {
-        let n = backend.dimension
+        let n = try backend.checkedDimension(estimator: "Hutch++")
         let m = options.matvecs
-        guard n >= 1 else { throw .invalid("Hutch++: operator dimension must be ≥ 1, got \(n)") }
         guard m >= 1 else { throw .invalid("Hutch++: matvecs must be ≥ 1, got \(m)") }
         guard options.relativeTolerance >= 0, options.relativeTolerance.isFinite else {
             throw .invalid("Hutch++: relativeTolerance must be finite and ≥ 0, got \(options.relativeTolerance)")

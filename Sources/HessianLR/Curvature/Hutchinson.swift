@@ -36,8 +36,7 @@ public enum Hutchinson {
     public static func trace<B: OperatorBackend>(
         of backend: B, options: HutchinsonOptions = HutchinsonOptions()
     ) throws(HLRError) -> TraceEstimate {
-        let n = backend.dimension
-        guard n >= 1 else { throw .invalid("Hutchinson: operator dimension must be ≥ 1, got \(n)") }
+        let n = try backend.checkedDimension(estimator: "Hutchinson")
         guard options.maxSamples >= 1 else {
             throw .invalid("Hutchinson: maxSamples must be ≥ 1, got \(options.maxSamples)")
         }

@@ -61,8 +61,7 @@ public enum HutchinsonDiagonal {
     public static func estimate<B: OperatorBackend>(
         of backend: B, options: DiagonalOptions = DiagonalOptions()
     ) throws(HLRError) -> DiagonalEstimate<B.Vector> {
-        let n = backend.dimension
-        guard n >= 1 else { throw .invalid("diagonal: operator dimension must be ≥ 1, got \(n)") }
+        let n = try backend.checkedDimension(estimator: "diagonal")
         guard options.samples >= 1 else {
             throw .invalid("diagonal: samples must be ≥ 1, got \(options.samples)")
         }

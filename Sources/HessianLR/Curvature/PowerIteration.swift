@@ -54,8 +54,7 @@ public enum PowerIteration {
     public static func eigenpairs<B: OperatorBackend>(
         of backend: B, options: PowerIterationOptions = PowerIterationOptions()
     ) throws(HLRError) -> PowerIterationResult<B.Vector> {
-        let n = backend.dimension
-        guard n >= 1 else { throw .invalid("power iteration: operator dimension must be ≥ 1, got \(n)") }
+        let n = try backend.checkedDimension(estimator: "power iteration")
         guard options.count >= 1, options.count <= n else {
             throw .invalid("power iteration: count (k) must be in 1...\(n) (the dimension), got \(options.count)")
         }

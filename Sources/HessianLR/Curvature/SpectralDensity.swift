@@ -48,8 +48,7 @@ public enum SpectralDensity {
     public static func quadrature<B: OperatorBackend>(
         of backend: B, options: SpectralDensityOptions = SpectralDensityOptions()
     ) throws(HLRError) -> SpectralQuadrature {
-        let n = backend.dimension
-        guard n >= 1 else { throw .invalid("SLQ: operator dimension must be ≥ 1, got \(n)") }
+        let n = try backend.checkedDimension(estimator: "SLQ")
         guard options.runs >= 1 else { throw .invalid("SLQ: runs must be ≥ 1, got \(options.runs)") }
         guard options.steps >= 1 else { throw .invalid("SLQ: steps must be ≥ 1, got \(options.steps)") }
         guard options.symmetryTolerance > 0, !options.symmetryTolerance.isNaN else {

@@ -97,8 +97,7 @@ public enum XDiag {
     public static func estimate<B: OperatorBackend>(
         of backend: B, options: XDiagOptions = XDiagOptions()
     ) throws(HLRError) -> XDiagEstimate<B.Vector> {
-        let n = backend.dimension
-        guard n >= 1 else { throw .invalid("XDiag: operator dimension must be ≥ 1, got \(n)") }
+        let n = try backend.checkedDimension(estimator: "XDiag")
         guard options.matvecs >= 2 else {
             throw .invalid("XDiag: matvecs must be ≥ 2 (two per test vector), got \(options.matvecs)")
         }

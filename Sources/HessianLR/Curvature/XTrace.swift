@@ -57,8 +57,7 @@ public enum XTrace {
     public static func trace<B: OperatorBackend>(
         of backend: B, options: XTraceOptions = XTraceOptions()
     ) throws(HLRError) -> TraceEstimate {
-        let n = backend.dimension
-        guard n >= 1 else { throw .invalid("XTrace: operator dimension must be ≥ 1, got \(n)") }
+        let n = try backend.checkedDimension(estimator: "XTrace")
         guard options.matvecs >= 2 else {
             throw .invalid("XTrace: matvecs must be ≥ 2 (two per test vector), got \(options.matvecs)")
         }
