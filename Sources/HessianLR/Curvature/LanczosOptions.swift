@@ -63,9 +63,7 @@ public struct LanczosOptions: Sendable, Equatable {
         guard eigenvalueTolerance >= 0, eigenvalueTolerance.isFinite else {
             throw .invalid("Lanczos: eigenvalueTolerance must be finite and ≥ 0, got \(eigenvalueTolerance)")
         }
-        guard symmetryTolerance > 0, !symmetryTolerance.isNaN else {
-            throw .invalid("Lanczos: symmetryTolerance (symmetry_tolerance) must be > 0, got \(symmetryTolerance)")
-        }
+        try SymmetryCheck.validate(symmetryTolerance, estimator: "Lanczos")
     }
 }
 

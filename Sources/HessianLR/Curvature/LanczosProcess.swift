@@ -13,13 +13,14 @@
 ///
 /// Symmetry check, free: for symmetric H, pass 1 gives h_i = q_iᵀHq_j = (Hq_i)ᵀq_j = 0 for
 /// i < j − 1 and h_{j−1} = β_{j−1} up to rounding (O(ε·s)). The largest deviation relative to s is
-/// tracked in `maxAsymmetry`; above `symmetryTolerance` the step throws `invalidArgument`.
+/// tracked in `maxAsymmetry`; above the tolerance the step throws `invalidArgument`
+/// (`SymmetryCheck`, the check and message every estimator shares).
 struct LanczosProcess<B: OperatorBackend> {
     /// Relative breakdown threshold on β_j / s.
     static var breakdownTolerance: Double { 1e-12 }
 
     let session: BackendSession<B>
-    let symmetryTolerance: Double
+    private var symmetry: SymmetryCheck
     private(set) var basis: [B.Vector] = []
     private(set) var alpha: [Double] = []
     /// beta[i] couples q_i and q_{i+1} in T; 0 across a block boundary (after a restart).
@@ -30,12 +31,13 @@ struct LanczosProcess<B: OperatorBackend> {
     private(set) var lastBeta = 0.0
     /// s, the running max of ‖H q_j‖.
     private(set) var scale = 0.0
-    private(set) var maxAsymmetry = 0.0
+    /// The largest relative asymmetry measured so far.
+    var maxAsymmetry: Double { symmetry.maxAsymmetry }
     private var pending: B.Vector?
 
     init(session: BackendSession<B>, symmetryTolerance: Double) {
         self.session = session
-        self.symmetryTolerance = symmetryTolerance
+        symmetry = SymmetryCheck(tolerance: symmetryTolerance)
     }
 
     var dimension: Int { basis.count }
@@ -85,18 +87,9 @@ struct LanczosProcess<B: OperatorBackend> {
         let firstNorm = try session.norm(w, "w after pass 1 of step \(j)")
         let hvpNorm = (first.reduce(0) { $0 + $1 * $1 } + firstNorm * firstNorm).squareRoot()
         scale = Swift.max(scale, hvpNorm)
-        if scale > 0 && j > 0 {
-            for i in 0..<j {
-                let expected = i == j - 1 ? beta[j - 1] : 0
-                let deviation = (first[i] - expected).magnitude / scale
-                if deviation > maxAsymmetry { maxAsymmetry = deviation }
-                if deviation > symmetryTolerance {
-                    throw .invalid(
-                        "\(session.estimator): the operator is not symmetric: q\(i)ᵀ(H q\(j)) = \(first[i]) "
-                            + "but (H q\(i))ᵀq\(j) = \(expected); relative deviation \(deviation) > "
-                            + "symmetryTolerance (symmetry_tolerance) \(symmetryTolerance) (‖H‖ ≳ \(scale))")
-                }
-            }
+        for i in 0..<j {
+            let expected = i == j - 1 ? beta[j - 1] : 0
+            try symmetry.check(session, x: "q\(i)", y: "q\(j)", xHy: first[i], hxY: expected, scale: scale)
         }
         let second = try session.project(w, against: basis, "step \(j), pass 2")
         let secondNorm = try session.norm(w, "w after pass 2 of step \(j)")

@@ -51,9 +51,7 @@ public enum SpectralDensity {
         let n = try backend.checkedDimension(estimator: "SLQ")
         guard options.runs >= 1 else { throw .invalid("SLQ: runs must be ≥ 1, got \(options.runs)") }
         guard options.steps >= 1 else { throw .invalid("SLQ: steps must be ≥ 1, got \(options.steps)") }
-        guard options.symmetryTolerance > 0, !options.symmetryTolerance.isNaN else {
-            throw .invalid("SLQ: symmetryTolerance (symmetry_tolerance) must be > 0, got \(options.symmetryTolerance)")
-        }
+        try SymmetryCheck.validate(options.symmetryTolerance, estimator: "SLQ")
         let steps = Swift.min(options.steps, n)
         var result = SpectralQuadrature(
             nodes: [], weights: [], traceEstimate: 0, steps: [], hvpCount: 0, maxAsymmetry: 0)
