@@ -7,6 +7,8 @@ from __future__ import annotations
 import ctypes
 import operator
 from ctypes import POINTER, c_double, c_size_t
+from enum import Enum
+from typing import Callable, TypeVar
 
 import numpy as np
 
@@ -17,6 +19,9 @@ __all__ = [
     "SIZE_MAX",
     "index",
     "key",
+    "member",
+    "choice",
+    "number",
     "step",
     "doubles",
     "double_pointer",
@@ -24,6 +29,8 @@ __all__ = [
     "host_offsets",
     "HOST_DTYPES",
 ]
+
+E = TypeVar("E", bound=Enum)
 
 UINT64_MAX = (1 << 64) - 1
 SIZE_MAX = (1 << (8 * ctypes.sizeof(c_size_t))) - 1
@@ -54,6 +61,33 @@ def key(value, name: str = "key") -> int:
         return operator.index(value)
     except TypeError:
         raise TypeError(f"{name} must be an int or enum member, got {type(value).__name__} {value!r}") from None
+
+
+def member(enum: type[E], name: str, error: Callable[[list[str]], Exception]) -> E:
+    """The member of ``enum`` spelled ``name`` in any case; else raises ``error(names)``, ``names``
+    the members' names in lower case (the caller's message lists them)."""
+    try:
+        return enum[name.upper()]
+    except KeyError:
+        raise error([m.name.lower() for m in enum]) from None
+
+
+def choice(enum: type[Enum], value: str, name: str) -> float:
+    """The library's number for the member of ``enum`` that ``value`` names (parameter ``name``);
+    InvalidArgumentError listing the choices."""
+    def refused(names: list[str]) -> Exception:
+        listed = "', '".join(names)
+        return InvalidArgumentError(f"{name} must be one of '{listed}', got {value!r}")
+
+    return float(member(enum, value, refused))
+
+
+def number(value, name: str) -> float:
+    """``float(value)``; TypeError naming ``name`` for a value that is not a number."""
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be a number, got {type(value).__name__} {value!r}") from None
 
 
 def doubles(values) -> np.ndarray:

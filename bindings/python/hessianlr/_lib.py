@@ -29,7 +29,8 @@ The base of :class:`~hessianlr.Tuner`, :class:`~hessianlr.Schedule` and
 :class:`~hessianlr.Estimator`.
 
 A subclass names its ``hlr_*_free`` function in ``_free_function`` and keeps the handle in
-``self._handle`` (None once freed). ``close()`` frees it and is idempotent; the object is a
+``self._handle`` (None once freed); its constructor takes the handle with ``_create`` and
+configures it within ``_closed_on_failure()``, so a refused option frees the handle. ``close()`` frees it and is idempotent; the object is a
 context manager; ``__del__`` frees a handle that was never closed. Calls on a closed object pass
 a NULL handle to the library, which answers InvalidHandleError.
 
@@ -50,12 +51,14 @@ the one it read at.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import functools
 import os
 from ctypes import (
     CFUNCTYPE,
     POINTER,
+    byref,
     c_char_p,
     c_double,
     c_float,
@@ -65,6 +68,9 @@ from ctypes import (
     c_uint64,
     c_void_p,
 )
+
+from enum import IntEnum
+from typing import Iterator, TypeVar
 
 from .constants import Status
 from .errors import CallbackError, InvalidHandleError, error_class
@@ -414,6 +420,9 @@ def mutating(method):
     return wrapper
 
 
+E = TypeVar("E", bound=IntEnum)
+
+
 class OwnedHandle:
     #: Name of the library function that frees this kind of handle, e.g. "hlr_tuner_free".
     _free_function: str = ""
@@ -424,6 +433,31 @@ class OwnedHandle:
     def revision(self) -> int:
         """Advances at every call that may have changed the handle's state (see the module)."""
         return self._revision
+
+    def _create(self, create, *args) -> None:
+        """Takes the handle that ``create(*args, &handle)`` (the class's ``hlr_*_create``) makes."""
+        handle = c_void_p()
+        check(create(*args, byref(handle)))
+        self._handle = handle.value
+
+    @contextlib.contextmanager
+    def _closed_on_failure(self) -> Iterator[None]:
+        """Configuring a handle just created: a failure frees it, then propagates."""
+        try:
+            yield
+        except BaseException:
+            self.close()
+            raise
+
+    def _read_enum(self, getter, enum: type[E]) -> E | int:
+        """``getter(handle, &value)`` as a member of ``enum``; the plain int for a value newer than
+        this binding."""
+        value = c_int()
+        check(getter(self._handle, byref(value)))
+        try:
+            return enum(value.value)
+        except ValueError:
+            return value.value
 
     def close(self) -> None:
         """Frees the handle (the class's ``hlr_*_free``); later calls raise InvalidHandleError."""

@@ -23,13 +23,15 @@ import numbers
 from collections import namedtuple
 from collections.abc import Mapping, Sequence
 from ctypes import byref, c_size_t
+from enum import IntEnum
 
-from . import _lib
+from . import _args, _lib
 from ._lib import check
 from .constants import Direction, Model, Param
-from .errors import InvalidArgumentError, UnknownKeyError
+from .errors import InvalidArgumentError, UnknownKeyError, UnknownMethodError
 
-__all__ = ["param_key", "option_name", "choice_value", "apply_options", "ParamBounds", "ParamInfo", "param_infos"]
+__all__ = ["param_key", "option_name", "choice_value", "apply_options", "ParamBounds", "ParamInfo", "param_infos",
+           "known_params"]
 
 _CHOICES = {Param.DIRECTION: Direction, Param.MODEL: Model}
 
@@ -37,11 +39,8 @@ _CHOICES = {Param.DIRECTION: Direction, Param.MODEL: Model}
 def param_key(name) -> Param:
     """The :class:`Param` of an option name (or a Param / int)."""
     if isinstance(name, str):
-        try:
-            return Param[name.upper()]
-        except KeyError:
-            names = ", ".join(p.name.lower() for p in Param)
-            raise UnknownKeyError(f"unknown option {name!r}; options are: {names}") from None
+        return _args.member(Param, name, lambda names: UnknownKeyError(
+            f"unknown option {name!r}; options are: {', '.join(names)}"))
     return Param(int(name))
 
 
@@ -54,11 +53,11 @@ def choice_value(key: Param, value) -> float:
     """A number for the library: enum names become their values, bools 0/1."""
     enum = _CHOICES.get(key)
     if enum is not None and isinstance(value, str):
-        try:
-            return float(enum[value.upper()])
-        except KeyError:
-            names = "' or '".join(m.name.lower() for m in enum)
-            raise InvalidArgumentError(f"{option_name(key)} must be '{names}', got {value!r}") from None
+        def refused(names: list[str]) -> Exception:
+            listed = "' or '".join(names)
+            return InvalidArgumentError(f"{option_name(key)} must be '{listed}', got {value!r}")
+
+        return float(_args.member(enum, value, refused))
     if isinstance(value, bool):
         return float(value)
     if not isinstance(value, numbers.Real):
@@ -139,3 +138,14 @@ def param_infos(family: int, kind: int) -> list:
         result.append(ParamInfo(desc.key, desc.name.decode("ascii"), desc.flags,
                                 ParamBounds(desc.min, desc.max, desc.default_value)))
     return result
+
+
+def known_params(family: int, kind: int, keys: type[IntEnum]) -> list:
+    """:func:`param_infos` of the parameters this binding knows (members of ``keys``), in key
+    order; [] for a kind the library does not have."""
+    try:
+        infos = param_infos(family, kind)
+    except UnknownMethodError:
+        return []
+    known = set(keys.__members__.values())
+    return sorted((i for i in infos if i.key in known), key=lambda i: i.key)

@@ -59,7 +59,7 @@ from __future__ import annotations
 
 import math
 import time
-from ctypes import byref, c_double, c_int, c_size_t, c_uint64, c_void_p
+from ctypes import byref, c_double, c_size_t, c_uint64
 from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import Optional, Sequence, Union
@@ -69,10 +69,10 @@ import numpy as np
 from . import _args, _lib
 from ._callbacks import CallbackSession, NumpyVectors, OpsRun, host_probe
 from ._lib import OwnedHandle, check
-from ._options import ParamBounds, param_infos
+from ._options import ParamBounds, known_params
 from .constants import (BatchScaling, EstimatorKind, EstimatorParam, ParamFamily, ProbeDistribution, Result,
                         Termination, Which)
-from .errors import InvalidArgumentError, UnknownKeyError, UnknownMethodError, WrongStateError
+from .errors import InvalidArgumentError, UnknownKeyError, WrongStateError
 
 __all__ = [
     "ProbeStream",
@@ -132,11 +132,8 @@ _NONE_MEANS = {
 
 def _param_key(name) -> EstimatorParam:
     if isinstance(name, str):
-        try:
-            return EstimatorParam[name.upper()]
-        except KeyError:
-            names = ", ".join(p.name.lower() for p in EstimatorParam)
-            raise UnknownKeyError(f"unknown estimator parameter {name!r}; parameters are: {names}") from None
+        return _args.member(EstimatorParam, name, lambda names: UnknownKeyError(
+            f"unknown estimator parameter {name!r}; parameters are: {', '.join(names)}"))
     return EstimatorParam(_args.key(name))
 
 
@@ -145,20 +142,10 @@ def _param_value(key: EstimatorParam, value) -> float:
         return _NONE_MEANS[key]
     enum = _CHOICES.get(key)
     if enum is not None and isinstance(value, str):
-        upper = value.upper()
-        if key == EstimatorParam.WHICH and upper in _WHICH_ALIASES:
-            return float(_WHICH_ALIASES[upper])
-        try:
-            return float(enum[upper])
-        except KeyError:
-            names = "', '".join(m.name.lower() for m in enum)
-            raise InvalidArgumentError(f"{key.name.lower()} must be one of '{names}', got {value!r}") from None
-    if isinstance(value, bool):
-        return float(value)
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        raise TypeError(f"{key.name.lower()} must be a number, got {type(value).__name__} {value!r}") from None
+        if key == EstimatorParam.WHICH and value.upper() in _WHICH_ALIASES:
+            return float(_WHICH_ALIASES[value.upper()])
+        return _args.choice(enum, value, key.name.lower())
+    return _args.number(value, key.name.lower())
 
 
 def estimator_param_bounds(kind: Union[EstimatorKind, int], key) -> ParamBounds:
@@ -173,12 +160,7 @@ def estimator_param_bounds(kind: Union[EstimatorKind, int], key) -> ParamBounds:
 def estimator_params(kind: Union[EstimatorKind, int]) -> dict:
     """Every parameter of ``kind``: {EstimatorParam: ParamBounds}, in key order (as
     ``schedule_params`` and ``method_params``; ``Estimator.params()`` gives values by name)."""
-    try:
-        infos = param_infos(ParamFamily.ESTIMATOR, int(kind))
-    except UnknownMethodError:
-        return {}
-    known = set(EstimatorParam.__members__.values())
-    return {EstimatorParam(i.key): i.bounds for i in sorted(infos, key=lambda i: i.key) if i.key in known}
+    return {EstimatorParam(i.key): i.bounds for i in known_params(ParamFamily.ESTIMATOR, int(kind), EstimatorParam)}
 
 
 def probe(seed: int, stream: Union[ProbeStream, int], index: int, n: int,
@@ -368,12 +350,9 @@ class Estimator(OwnedHandle):
 
     def __init__(self, kind: Union[EstimatorKind, int], *, seed: int = 0, blocks: Optional[Sequence[int]] = None,
                  **params):
-        self._handle = None
-        handle = c_void_p()
-        check(_lib.lib.hlr_estimator_create(_args.key(kind, "kind"), byref(handle)))
-        self._handle = handle.value
+        self._create(_lib.lib.hlr_estimator_create, _args.key(kind, "kind"))
         self._blocks = None  # the offsets last set (the library has no getter): copies need them
-        try:
+        with self._closed_on_failure():
             self.kind = self._read_kind()
             for name, value in params.items():
                 if value is not None:  # None: the library's default
@@ -381,9 +360,6 @@ class Estimator(OwnedHandle):
             self.seed = seed
             if blocks is not None:
                 self.set_blocks(blocks)
-        except BaseException:
-            self.close()
-            raise
 
     def __repr__(self) -> str:
         if self.closed:
@@ -398,12 +374,7 @@ class Estimator(OwnedHandle):
         return (_rebuild_estimator, (type(self), int(self.kind), self.params(), self.seed, self._blocks))
 
     def _read_kind(self):
-        value = c_int()
-        check(_lib.lib.hlr_estimator_kind(self._handle, byref(value)))
-        try:
-            return EstimatorKind(value.value)
-        except ValueError:
-            return value.value
+        return self._read_enum(_lib.lib.hlr_estimator_kind, EstimatorKind)
 
     # configuration
     def set_param(self, key, value) -> None:
@@ -784,10 +755,8 @@ def scaled_lr(lr: float, old_batch: float, new_batch: float,
     """The learning rate for batch size ``new_batch`` given ``lr`` at ``old_batch``
     (``hlr_scaled_lr``): rule "linear" (SGD, lr·new/old) or "sqrt" (Adam, lr·√(new/old))."""
     if isinstance(rule, str):
-        try:
-            rule = BatchScaling[rule.upper()]
-        except KeyError:
-            raise InvalidArgumentError(f"rule must be 'linear' or 'sqrt', got {rule!r}") from None
+        rule = _args.member(BatchScaling, rule, lambda _: InvalidArgumentError(
+            f"rule must be 'linear' or 'sqrt', got {rule!r}"))
     out = c_double()
     check(_lib.lib.hlr_scaled_lr(float(lr), float(old_batch), float(new_batch), _args.key(rule, "rule"), byref(out)))
     return out.value

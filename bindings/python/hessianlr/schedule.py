@@ -29,9 +29,9 @@ import numpy as np
 
 from . import _args, _lib
 from ._lib import OwnedHandle, check
-from ._options import ParamBounds, param_infos
+from ._options import ParamBounds, known_params
 from .constants import AnnealStrategy, CyclicMode, DecayShape, ParamFamily, ScheduleKind, ScheduleParam
-from .errors import BufferTooSmallError, InvalidArgumentError, UnknownKeyError, UnknownMethodError
+from .errors import BufferTooSmallError, UnknownKeyError, UnknownMethodError
 
 __all__ = ["Schedule", "schedule_param_bounds", "schedule_params", "join", "warmup"]
 
@@ -44,21 +44,15 @@ _CHOICES = {
 
 def _kind(kind) -> int:
     if isinstance(kind, str):
-        try:
-            return ScheduleKind[kind.upper()]
-        except KeyError:
-            names = ", ".join(k.name.lower() for k in ScheduleKind)
-            raise UnknownMethodError(f"unknown schedule kind {kind!r}; kinds are: {names}") from None
+        return _args.member(ScheduleKind, kind, lambda names: UnknownMethodError(
+            f"unknown schedule kind {kind!r}; kinds are: {', '.join(names)}"))
     return _args.key(kind, "kind")
 
 
 def _param(name) -> int:
     if isinstance(name, str):
-        try:
-            return ScheduleParam[name.upper()]
-        except KeyError:
-            names = ", ".join(p.name.lower() for p in ScheduleParam)
-            raise UnknownKeyError(f"unknown schedule parameter {name!r}; parameters are: {names}") from None
+        return _args.member(ScheduleParam, name, lambda names: UnknownKeyError(
+            f"unknown schedule parameter {name!r}; parameters are: {', '.join(names)}"))
     return _args.key(name)
 
 
@@ -66,19 +60,10 @@ def _value(key: int, value) -> float:
     """The double the library takes for a parameter value."""
     enum = _CHOICES.get(key)
     if enum is not None and isinstance(value, str):
-        try:
-            return float(enum[value.upper()])
-        except KeyError:
-            names = "', '".join(m.name.lower() for m in enum)
-            raise InvalidArgumentError(f"{ScheduleParam(key).name.lower()} must be one of '{names}', got {value!r}") from None
+        return _args.choice(enum, value, ScheduleParam(key).name.lower())
     if key == ScheduleParam.STEP_SIZE_DOWN and value is None:
         return -1.0
-    if isinstance(value, bool):
-        return float(value)
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        raise TypeError(f"{ScheduleParam(key).name.lower()} must be a number, got {type(value).__name__} {value!r}") from None
+    return _args.number(value, ScheduleParam(key).name.lower())
 
 
 def schedule_param_bounds(kind, key) -> ParamBounds:
@@ -92,11 +77,10 @@ def schedule_param_bounds(kind, key) -> ParamBounds:
 def schedule_params(kind) -> dict:
     """Every parameter of ``kind``: {ScheduleParam: ParamBounds}, in key order."""
     try:
-        infos = param_infos(ParamFamily.SCHEDULE, _kind(kind))
-    except UnknownMethodError:
+        kind = _kind(kind)
+    except UnknownMethodError:  # a name that is no kind
         return {}
-    known = set(ScheduleParam.__members__.values())
-    return {ScheduleParam(i.key): i.bounds for i in sorted(infos, key=lambda i: i.key) if i.key in known}
+    return {ScheduleParam(i.key): i.bounds for i in known_params(ParamFamily.SCHEDULE, kind, ScheduleParam)}
 
 
 # -- one constructor per kind ------------------------------------------------------------------
@@ -234,17 +218,11 @@ class Schedule(ScheduleConstructors, OwnedHandle):
     _free_function = "hlr_schedule_free"
 
     def __init__(self, kind: Union[ScheduleKind, int, str], milestones: Sequence[int] | None = None, **params):
-        self._handle = None
-        handle = c_void_p()
-        check(_lib.lib.hlr_schedule_create(_kind(kind), byref(handle)))
-        self._handle = handle.value
-        try:
+        self._create(_lib.lib.hlr_schedule_create, _kind(kind))
+        with self._closed_on_failure():
             self.set(**params)
             if milestones is not None:
                 self.set_milestones(milestones)
-        except BaseException:
-            self.close()
-            raise
 
     @classmethod
     def _adopt(cls, handle: int) -> "Schedule":
@@ -282,12 +260,7 @@ class Schedule(ScheduleConstructors, OwnedHandle):
     @property
     def kind(self) -> ScheduleKind:
         """The kind (``JOIN`` / ``WARMUP`` for composites)."""
-        value = c_int()
-        check(_lib.lib.hlr_schedule_kind(self._handle, byref(value)))
-        try:
-            return ScheduleKind(value.value)
-        except ValueError:
-            return value.value
+        return self._read_enum(_lib.lib.hlr_schedule_kind, ScheduleKind)
 
     def set(self, **params) -> None:
         """Sets parameters by name, all at once (``hlr_schedule_set_params``); nothing changes if

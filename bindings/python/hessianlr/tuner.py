@@ -33,9 +33,9 @@ import numpy as np
 from . import _args, _lib
 from ._callbacks import CallbackSession, StepResult, run_step
 from ._lib import OwnedHandle, check, mutating
-from ._options import ParamBounds, apply_options, option_name, param_infos, param_key
+from ._options import ParamBounds, apply_options, known_params, option_name, param_key
 from .constants import Info, Method, Need, Param, ParamFamily, ParamFlag, Reset
-from .errors import BufferTooSmallError, InvalidHandleError, NonFiniteError, UnknownMethodError
+from .errors import BufferTooSmallError, InvalidHandleError, NonFiniteError
 from .schedule import Schedule
 
 __all__ = ["ParamBounds", "Plan", "param_bounds", "method_params", "HostMode", "Tuner"]
@@ -60,12 +60,7 @@ def param_bounds(method: Union[Method, int], key: KeyLike) -> ParamBounds:
 def _tuner_infos(method: int) -> list:
     """``hlr_param_info`` of every option of ``method`` this binding knows, in key order ([] for
     an unknown method, as the bounds functions reported it)."""
-    try:
-        infos = param_infos(ParamFamily.TUNER, method)
-    except UnknownMethodError:
-        return []
-    known = set(Param.__members__.values())
-    return sorted((i for i in infos if i.key in known), key=lambda i: i.key)
+    return known_params(ParamFamily.TUNER, method, Param)
 
 
 class Plan(NamedTuple):
@@ -234,19 +229,13 @@ class Tuner(HostMode, OwnedHandle):
     _free_function = "hlr_tuner_free"
 
     def __init__(self, method: Union[Method, int], groups: int = 1, *, schedule=None, **options):
-        self._handle = None
         groups = _args.index(groups, "groups")
-        handle = c_void_p()
-        check(_lib.lib.hlr_tuner_create(_args.key(method, "method"), groups, byref(handle)))
-        self._handle = handle.value
+        self._create(_lib.lib.hlr_tuner_create, _args.key(method, "method"), groups)
         self._group_count = groups  # fixed for the handle's lifetime
-        try:
+        with self._closed_on_failure():
             self.configure(**options)
             if schedule is not None:
                 self.set_schedule(schedule)
-        except BaseException:
-            self.close()
-            raise
 
     # -- lifetime: close(), closed, with, __del__ come from OwnedHandle -------------------------
 
@@ -266,12 +255,7 @@ class Tuner(HostMode, OwnedHandle):
     @property
     def method(self) -> Method:
         """The method the handle was created with."""
-        value = c_int()
-        check(_lib.lib.hlr_tuner_method(self._handle, byref(value)))
-        try:
-            return Method(value.value)
-        except ValueError:
-            return value.value  # a method newer than this binding
+        return self._read_enum(_lib.lib.hlr_tuner_method, Method)
 
     @property
     def groups(self) -> int:
