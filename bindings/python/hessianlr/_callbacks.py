@@ -200,6 +200,26 @@ class CallbackSession:
         view.flags.writeable = False
         return view
 
+    def _input(self, name: str, pointer, n: int) -> tuple[np.ndarray, np.ndarray | None, int]:
+        """The read-only array a callable gets for the library's input at ``pointer``: a view of
+        the caller's own array (no copy), else of the session buffer ``name`` holding a copy.
+        Returns (array, that buffer or None, the buffer's reference count before the call, for
+        :meth:`_forget_if_kept`)."""
+        array = self._own_view(pointer, n)
+        if array is not None:
+            return array, None, 0
+        buffer = self._copied(name, pointer, n)
+        count = sys.getrefcount(buffer)  # this frame's name, the session's dict, the argument
+        return self._read_only(buffer), buffer, count
+
+    @staticmethod
+    def _wrapped(which: str, function) -> bool:
+        """Whether there is a callable to wrap: False for None (a NULL function pointer),
+        TypeError for anything else that is not callable."""
+        if function is not None and not callable(function):
+            raise TypeError(f"{which} must be callable, got {type(function).__name__}")
+        return function is not None
+
     def _forget_if_kept(self, name: str, kept: bool) -> None:
         """After a callback: a buffer the callable kept (a reference to it or to a view of it
         outlives the call) stays the callable's; the next callback gets a new one."""
@@ -211,21 +231,14 @@ class CallbackSession:
     def hvp(self, function):
         """``hvp(v, out)`` → an ``hlr_hvp_*`` pointer (None → a NULL pointer). v is read-only, out is
         zeroed and writable; the callable writes H·v into out."""
-        if function is None:
+        if not self._wrapped("hvp", function):
             return self._hvp_type()  # NULL function pointer
-        if not callable(function):
-            raise TypeError(f"hvp must be callable, got {type(function).__name__}")
         refs = sys.getrefcount
 
         def trampoline(_ctx, v_pointer, out_pointer, n):
             try:
                 self.calls["hvp"] += 1
-                v_buffer = None
-                v = self._own_view(v_pointer, n)
-                if v is None:
-                    v_buffer = self._copied("v", v_pointer, n)
-                    v_refs = refs(v_buffer)
-                    v = self._read_only(v_buffer)
+                v, v_buffer, v_refs = self._input("v", v_pointer, n)
                 out_buffer = self._buffer("out", n)
                 out_buffer.fill(0)
                 out_refs = refs(out_buffer)
@@ -245,21 +258,14 @@ class CallbackSession:
     def loss(self, function):
         """``loss(w) -> float`` → an ``hlr_loss_*`` pointer (None → a NULL pointer). w is a
         read-only array of the trial weights."""
-        if function is None:
+        if not self._wrapped("loss", function):
             return self._loss_type()  # NULL function pointer
-        if not callable(function):
-            raise TypeError(f"loss must be callable, got {type(function).__name__}")
         refs = sys.getrefcount
 
         def trampoline(_ctx, w_pointer, n, out_pointer):
             try:
                 self.calls["loss"] += 1
-                w_buffer = None
-                w = self._own_view(w_pointer, n)
-                if w is None:
-                    w_buffer = self._copied("w", w_pointer, n)
-                    w_refs = refs(w_buffer)
-                    w = self._read_only(w_buffer)
+                w, w_buffer, w_refs = self._input("w", w_pointer, n)
                 value = float(function(w))
                 del w
                 if w_buffer is not None:

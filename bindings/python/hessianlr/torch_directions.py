@@ -69,6 +69,18 @@ def _check_param(p, g) -> None:
         raise UnsupportedOptimizerError("sparse gradients are not supported for direction 'update'")
 
 
+def _per_parameter(params, grads, direction: Callable) -> list:
+    """``direction(p, g)`` of every parameter, the pair checked first; None where g is None."""
+    out = []
+    for p, g in zip(params, grads):
+        if g is None:
+            out.append(None)
+            continue
+        _check_param(p, g)
+        out.append(direction(p, g))
+    return out
+
+
 def is_plain_sgd(optimizer, group) -> bool:
     """SGD without momentum, weight decay or maximize: u = g."""
     import torch
@@ -88,12 +100,8 @@ def _sgd(optimizer, group, params, grads):
     weight_decay = group.get("weight_decay", 0)
     nesterov = bool(group.get("nesterov", False))
     maximize = bool(group.get("maximize", False))
-    out = []
-    for p, g in zip(params, grads):
-        if g is None:
-            out.append(None)
-            continue
-        _check_param(p, g)
+
+    def direction(p, g):
         d = -g if maximize else g
         if _float(weight_decay) != 0:
             d = d.add(p.detach(), alpha=_float(weight_decay))
@@ -101,8 +109,9 @@ def _sgd(optimizer, group, params, grads):
             buf = optimizer.state.get(p, {}).get("momentum_buffer")
             new = d.clone() if buf is None else buf.mul(momentum).add_(d, alpha=1 - dampening)
             d = d.add(new, alpha=momentum) if nesterov else new
-        out.append(d)
-    return out
+        return d
+
+    return _per_parameter(params, grads, direction)
 
 
 def _adam(optimizer, group, params, grads):
@@ -114,12 +123,8 @@ def _adam(optimizer, group, params, grads):
     amsgrad = bool(group.get("amsgrad", False))
     maximize = bool(group.get("maximize", False))
     decoupled = bool(group.get("decoupled_weight_decay", False)) or isinstance(optimizer, torch.optim.AdamW)
-    out = []
-    for p, g in zip(params, grads):
-        if g is None:
-            out.append(None)
-            continue
-        _check_param(p, g)
+
+    def direction(p, g):
         state = optimizer.state.get(p, {})
         t = _float(state["step"]) + 1 if "step" in state else 1.0
         d = -g if maximize else g
@@ -140,8 +145,9 @@ def _adam(optimizer, group, params, grads):
         u = m.div_(bias1).div_(denominator)
         if weight_decay != 0 and decoupled:
             u.add_(p.detach(), alpha=weight_decay)
-        out.append(u)
-    return out
+        return u
+
+    return _per_parameter(params, grads, direction)
 
 
 def _measured(optimizer, group, params, grads):  # the marker of the dry-run path; never called per group
