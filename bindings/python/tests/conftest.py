@@ -63,11 +63,53 @@ def header():
     return header_macros()
 
 
-def user_step(driver, optimizer, closure) -> None:
+def user_step(driver, optimizer, closure) -> list[float]:
     """One step of the training loop the README gives for a framework-owned backward: zero the
-    gradients, the user's backward, ``driver.after_backward``, then ``optimizer.step()``."""
+    gradients, the user's backward, ``driver.after_backward``, then ``optimizer.step()``.
+    Returns the rates ``after_backward`` set."""
     optimizer.zero_grad()
     loss = closure()
     loss.backward()
-    driver.after_backward(closure, loss=loss)
+    rates = driver.after_backward(closure, loss=loss)
     optimizer.step()
+    return rates
+
+
+def torch_methods(hessianlr_period: int) -> dict:
+    """Every method of the torch driver on an optimizer it suits, for tiny models: name →
+    (optimizer factory of the parameters, LRTuner options); ``hessianlr_period`` is the plain
+    hessianlr's update_period."""
+    import torch
+
+    import hessianlr as h
+
+    return {
+        "hessianlr": (lambda p: torch.optim.SGD(p, lr=0.05), dict(update_period=hessianlr_period)),
+        "hessianlr-update": (lambda p: torch.optim.SGD(p, lr=0.05, momentum=0.9),
+                             dict(update_period=2, direction="update")),
+        "cdat": (lambda p: torch.optim.Adam(p, lr=0.01), dict(update_period=2)),
+        "gen": (lambda p: torch.optim.SGD(p, lr=0.05, momentum=0.5), dict(update_period=2, probe_count=4)),
+        "hidlr": (lambda p: torch.optim.AdamW(p, lr=0.01), dict(update_period=3, model="full")),
+        "armijo": (lambda p: torch.optim.SGD(p, lr=0.5), {}),
+        "constant": (lambda p: torch.optim.SGD(p, lr=0.05), dict(schedule=h.Schedule.cosine(0.05, 10))),
+    }
+
+
+def flat_loss(model, inputs, loss) -> tuple:
+    """(w, f): the model's parameters flattened into one vector w, and f(v) = loss(model(inputs))
+    with the parameters v (through torch.func.functional_call), for dense Hessians and gradients
+    by torch.autograd.functional."""
+    import torch
+
+    names = [name for name, _ in model.named_parameters()]
+    shapes = [p.shape for p in model.parameters()]
+    flat = torch.cat([p.detach().reshape(-1) for p in model.parameters()])
+
+    def f(vector):
+        params, start = {}, 0
+        for name, shape in zip(names, shapes):
+            params[name] = vector[start : start + shape.numel()].reshape(shape)
+            start += shape.numel()
+        return loss(torch.func.functional_call(model, params, (inputs,)))
+
+    return flat, f

@@ -4,7 +4,8 @@
   i, i+8, …), lanes reduced pairwise (low half + high half, twice), then the tail in order.
 - ``trial_point``: LossProbes — element i of group k is T(float64(w_i) − ξ_k·float64(d_i)).
 - ``observe_by_hand``: the general protocol driven in Python with those, i.e. what
-  ``hlr_tuner_step_host_*`` computes, through ``need``/``probes``/``observe``.
+  ``hlr_tuner_step_host_*`` computes, through ``need``/``probes``/``observe`` (``drive_by_hand``:
+  that loop for any source of values).
 """
 
 from __future__ import annotations
@@ -67,15 +68,31 @@ class Quadratic:
         out[:] = (self.A @ v.astype(np.float64)).astype(out.dtype)
 
 
-def observe_by_hand(tuner, step, w, g, d, offsets, problem, current_loss=None) -> int:
-    """Runs ``step`` to completion through need/probes/observe with the library's host arithmetic
-    (d = the direction; ``problem`` gives loss and hvp). Returns the number of observations."""
-    parts = ranges(offsets, w.size)
+def drive_by_hand(tuner, step, values_of) -> int:
+    """Runs ``step`` to completion through need/observe: ``values_of(need, count)`` gives the
+    values of each observation the tuner asks for. Returns the number of observations."""
     rounds = 0
     while True:
         need, count = tuner.need(step)
         if need == Need.NOTHING:
             return rounds
+        tuner.observe(step, need, values_of(need, count))
+        rounds += 1
+
+
+def probe_losses(tuner, step, current_loss, loss_at) -> list:
+    """The losses at the rows of ``tuner.probes(step)``: ``current_loss`` (when known) at the row
+    of zeros, ``loss_at(row)`` elsewhere."""
+    return [current_loss if current_loss is not None and not row.any() else loss_at(row)
+            for row in tuner.probes(step)]
+
+
+def observe_by_hand(tuner, step, w, g, d, offsets, problem, current_loss=None) -> int:
+    """Runs ``step`` to completion through need/probes/observe with the library's host arithmetic
+    (d = the direction; ``problem`` gives loss and hvp). Returns the number of observations."""
+    parts = ranges(offsets, w.size)
+
+    def values_of(need, count) -> list:
         if need == Need.CURVATURE:
             values = []
             for part in parts:
@@ -91,16 +108,12 @@ def observe_by_hand(tuner, step, w, g, d, offsets, problem, current_loss=None) -
                 out = np.zeros_like(d)
                 problem.hvp(v, out)
                 values += [s, lib_dot(d[part], out[part])]
-        elif need == Need.SLOPE:
+            return values
+        if need == Need.SLOPE:
             loss = current_loss if current_loss is not None else problem.loss(w)
-            values = [loss] + [lib_dot(g[part], d[part]) for part in parts]
-        else:
-            values = []
-            for row in tuner.probes(step):
-                if current_loss is not None and not row.any():
-                    values.append(current_loss)
-                else:
-                    values.append(problem.loss(trial_point(w, d, row, offsets)))
-            assert len(values) == count
-        tuner.observe(step, need, values)
-        rounds += 1
+            return [loss] + [lib_dot(g[part], d[part]) for part in parts]
+        values = probe_losses(tuner, step, current_loss, lambda row: problem.loss(trial_point(w, d, row, offsets)))
+        assert len(values) == count
+        return values
+
+    return drive_by_hand(tuner, step, values_of)

@@ -13,6 +13,7 @@ import pytest
 
 import hessianlr as h
 from hessianlr import CallbackError, Need, NonFiniteError
+from reference import drive_by_hand, probe_losses
 
 A = np.array([1.0, 2.0, 3.0, 0.5, 4.0, 1.5])
 C = np.array([0.3, -0.2, 0.1, 0.4, -0.5, 0.25])
@@ -71,28 +72,23 @@ class Quadratic:
 
 def by_hand(tuner, step, backend, current_loss=None):
     """The protocol driven in Python with the backend's numbers (the reference)."""
-    rounds = 0
-    while True:
-        need, _ = tuner.need(step)
-        if need == Need.NOTHING:
-            return rounds
+    def values_of(need, _count) -> list:
         if need == Need.CURVATURE:
             s, c = backend.slopes(), backend.curvatures()
-            values = [x for pair in zip(s, c) for x in pair]
-        elif need == Need.SLOPE:
+            return [x for pair in zip(s, c) for x in pair]
+        if need == Need.SLOPE:
             s = backend.slopes()
-            values = [current_loss if current_loss is not None else backend.loss()] + s
-        else:
-            values = []
-            for row in tuner.probes(step):
-                if not row.any() and current_loss is not None:
-                    values.append(current_loss)
-                else:
-                    backend.set_trial(list(row))
-                    values.append(backend.loss())
-            backend.restore()
-        tuner.observe(step, need, values)
-        rounds += 1
+            return [current_loss if current_loss is not None else backend.loss()] + s
+
+        def loss_at(row) -> float:
+            backend.set_trial(list(row))
+            return backend.loss()
+
+        values = probe_losses(tuner, step, current_loss, loss_at)
+        backend.restore()
+        return values
+
+    return drive_by_hand(tuner, step, values_of)
 
 
 @pytest.mark.parametrize("method", ["hessianlr", "cdat", "gen", "hidlr", "armijo", "constant"])

@@ -9,6 +9,7 @@ torch = pytest.importorskip("torch")
 import hessianlr as h  # noqa: E402
 from hessianlr import Info  # noqa: E402
 from hessianlr.torch import HessianLRScheduler, LRTuner, UnsupportedOptimizerError  # noqa: E402
+from conftest import flat_loss  # noqa: E402
 
 
 def tiny(dtype=torch.float64, seed=0):
@@ -169,17 +170,7 @@ def test_direction_update_with_momentum_matches_a_dense_hessian():
         scheduler.step(loss_of(model, x, y))
         optimizer.step()
     buffer = [optimizer.state[p]["momentum_buffer"].clone() for p in model.parameters()]
-    names = [name for name, _ in model.named_parameters()]
-    shapes = [p.shape for p in model.parameters()]
-    flat = torch.cat([p.detach().reshape(-1) for p in model.parameters()])
-
-    def f(vector):
-        params, start = {}, 0
-        for name, shape in zip(names, shapes):
-            params[name] = vector[start : start + shape.numel()].reshape(shape)
-            start += shape.numel()
-        return torch.nn.functional.mse_loss(torch.func.functional_call(model, params, (x,)), y)
-
+    flat, f = flat_loss(model, x, lambda out: torch.nn.functional.mse_loss(out, y))
     H = torch.autograd.functional.hessian(f, flat)
     g = torch.autograd.functional.jacobian(f, flat)
     u = 0.9 * torch.cat([b.reshape(-1) for b in buffer]) + g

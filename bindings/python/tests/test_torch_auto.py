@@ -196,11 +196,7 @@ def test_a_batch_trained_to_zero_loss_keeps_the_rate_bounded():
     closure = lambda: torch.nn.functional.cross_entropy(model(x), y)  # noqa: E731
     rates = []
     for _ in range(1000):
-        optimizer.zero_grad()
-        loss = closure()
-        loss.backward()
-        rates.extend(driver.after_backward(closure, loss=loss))
-        optimizer.step()
+        rates.extend(user_step(driver, optimizer, closure))
     assert float(closure()) < 1e-6
     assert all(math.isfinite(r) for r in rates) and max(rates[500:]) <= 4 * max(rates[:500])
 

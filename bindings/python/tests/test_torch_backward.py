@@ -15,6 +15,7 @@ import hessianlr as h  # noqa: E402
 from hessianlr import Need  # noqa: E402
 from hessianlr.torch import DoubleBackwardError, LRTuner, UnsupportedTrainingError  # noqa: E402
 from hessianlr.torch_observations import TorchStepBackend, finite_difference_step  # noqa: E402
+from conftest import torch_methods  # noqa: E402
 
 F = torch.nn.functional
 
@@ -54,15 +55,7 @@ def curvatures(driver):
     return [driver.tuner.info(h.Info.LAST_CURVATURE, k) for k in range(driver.tuner.groups)]
 
 
-METHODS = {
-    "hessianlr": (lambda p: torch.optim.SGD(p, lr=0.05), dict(update_period=2)),
-    "hessianlr-update": (lambda p: torch.optim.SGD(p, lr=0.05, momentum=0.9), dict(update_period=2, direction="update")),
-    "cdat": (lambda p: torch.optim.Adam(p, lr=0.01), dict(update_period=2)),
-    "gen": (lambda p: torch.optim.SGD(p, lr=0.05, momentum=0.5), dict(update_period=2, probe_count=4)),
-    "hidlr": (lambda p: torch.optim.AdamW(p, lr=0.01), dict(update_period=3, model="full")),
-    "armijo": (lambda p: torch.optim.SGD(p, lr=0.5), {}),
-    "constant": (lambda p: torch.optim.SGD(p, lr=0.05), dict(schedule=h.Schedule.cosine(0.05, 10))),
-}
+METHODS = torch_methods(hessianlr_period=2)
 
 
 @pytest.mark.parametrize("name", sorted(METHODS))

@@ -15,6 +15,7 @@ from sklearn.datasets import load_digits  # noqa: E402
 
 import hessianlr as h  # noqa: E402
 from hessianlr.torch_curvature import TorchOperator, TorchVectors  # noqa: E402
+from conftest import flat_loss  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -29,19 +30,7 @@ def problem():
         optimizer.zero_grad()
         torch.nn.functional.cross_entropy(model(inputs), targets).backward()
         optimizer.step()
-    names = [name for name, _ in model.named_parameters()]
-    shapes = [p.shape for p in model.parameters()]
-    flat = torch.cat([p.detach().reshape(-1) for p in model.parameters()])
-
-    def loss_of(w):
-        pieces, start = {}, 0
-        for name, shape in zip(names, shapes):
-            count = int(np.prod(shape))
-            pieces[name] = w[start:start + count].view(shape)
-            start += count
-        out = torch.func.functional_call(model, pieces, (inputs,))
-        return torch.nn.functional.cross_entropy(out, targets)
-
+    flat, loss_of = flat_loss(model, inputs, lambda out: torch.nn.functional.cross_entropy(out, targets))
     dense = torch.autograd.functional.hessian(loss_of, flat).numpy()
     dense = 0.5 * (dense + dense.T)
     op = TorchOperator.from_model(model, torch.nn.functional.cross_entropy, inputs, targets)

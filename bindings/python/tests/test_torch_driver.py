@@ -16,7 +16,7 @@ import hessianlr as h  # noqa: E402
 from hessianlr import Need  # noqa: E402
 from hessianlr.torch import (  # noqa: E402
     LRTuner, ScheduleLR, UnsupportedOptimizerError, UnsupportedTrainingError, update_directions)
-from conftest import user_step  # noqa: E402
+from conftest import torch_methods, user_step  # noqa: E402
 
 
 DEVICES = ["cpu", pytest.param("cuda", marks=pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA"))]
@@ -174,15 +174,7 @@ def test_unsupported_optimizer():
 
 # -- every method on a tiny model ------------------------------------------------------------------
 
-METHODS = {
-    "hessianlr": (lambda p: torch.optim.SGD(p, lr=0.05), dict(update_period=3)),
-    "hessianlr-update": (lambda p: torch.optim.SGD(p, lr=0.05, momentum=0.9), dict(update_period=2, direction="update")),
-    "cdat": (lambda p: torch.optim.Adam(p, lr=0.01), dict(update_period=2)),
-    "gen": (lambda p: torch.optim.SGD(p, lr=0.05, momentum=0.5), dict(update_period=2, probe_count=4)),
-    "hidlr": (lambda p: torch.optim.AdamW(p, lr=0.01), dict(update_period=3, model="full")),
-    "armijo": (lambda p: torch.optim.SGD(p, lr=0.5), {}),
-    "constant": (lambda p: torch.optim.SGD(p, lr=0.05), dict(schedule=h.Schedule.cosine(0.05, 10))),
-}
+METHODS = torch_methods(hessianlr_period=3)
 
 
 @pytest.mark.parametrize("device", DEVICES)

@@ -199,11 +199,7 @@ def test_auto_trains_with_any_optimizer_deterministically(name):
         start = float(closure().detach())
         rates = []
         for _ in range(40):
-            optimizer.zero_grad()
-            loss = closure()
-            loss.backward()
-            rates.append(driver.after_backward(closure, loss=loss))
-            optimizer.step()
+            rates.append(user_step(driver, optimizer, closure))
         return rates, start, float(closure().detach()), driver.observation_count
 
     rates, start, end, observations = run()
