@@ -123,7 +123,7 @@ import math
 import sys
 import time
 from ctypes import POINTER, byref, c_double, c_float, c_size_t, sizeof
-from typing import NamedTuple
+from typing import Callable, NamedTuple
 
 import numpy as np
 
@@ -212,13 +212,25 @@ class CallbackSession:
         count = sys.getrefcount(buffer)  # this frame's name, the session's dict, the argument
         return self._read_only(buffer), buffer, count
 
-    @staticmethod
-    def _wrapped(which: str, function) -> bool:
-        """Whether there is a callable to wrap: False for None (a NULL function pointer),
-        TypeError for anything else that is not callable."""
-        if function is not None and not callable(function):
+    def _function_pointer(self, which: str, function, pointer_type, call: Callable[..., None]):
+        """A ``pointer_type`` whose calls run ``call(*arguments)`` for the callable ``function``
+        of callback ``which``: counted, and any exception becomes status 1 (the first one is
+        kept, see :meth:`_fail`). None gives a NULL pointer; TypeError for anything else that is
+        not callable."""
+        if function is None:
+            return pointer_type()  # NULL function pointer
+        if not callable(function):
             raise TypeError(f"{which} must be callable, got {type(function).__name__}")
-        return function is not None
+
+        def trampoline(*arguments) -> int:
+            try:
+                self.calls[which] += 1
+                call(*arguments)
+                return 0
+            except BaseException as error:  # noqa: BLE001 - must never unwind through C
+                return self._fail(which, error)
+
+        return pointer_type(trampoline)
 
     def _forget_if_kept(self, name: str, kept: bool) -> None:
         """After a callback: a buffer the callable kept (a reference to it or to a view of it
@@ -231,51 +243,37 @@ class CallbackSession:
     def hvp(self, function):
         """``hvp(v, out)`` → an ``hlr_hvp_*`` pointer (None → a NULL pointer). v is read-only, out is
         zeroed and writable; the callable writes H·v into out."""
-        if not self._wrapped("hvp", function):
-            return self._hvp_type()  # NULL function pointer
         refs = sys.getrefcount
 
-        def trampoline(_ctx, v_pointer, out_pointer, n):
-            try:
-                self.calls["hvp"] += 1
-                v, v_buffer, v_refs = self._input("v", v_pointer, n)
-                out_buffer = self._buffer("out", n)
-                out_buffer.fill(0)
-                out_refs = refs(out_buffer)
-                out = out_buffer.view()
-                function(v, out)
-                del v, out
-                np.copyto(np.ctypeslib.as_array(out_pointer, shape=(n,)), out_buffer)
-                if v_buffer is not None:
-                    self._forget_if_kept("v", refs(v_buffer) > v_refs)
-                self._forget_if_kept("out", refs(out_buffer) > out_refs)
-                return 0
-            except BaseException as error:  # noqa: BLE001 - must never unwind through C
-                return self._fail("hvp", error)
+        def call(_ctx, v_pointer, out_pointer, n) -> None:
+            v, v_buffer, v_refs = self._input("v", v_pointer, n)
+            out_buffer = self._buffer("out", n)
+            out_buffer.fill(0)
+            out_refs = refs(out_buffer)
+            out = out_buffer.view()
+            function(v, out)
+            del v, out
+            np.copyto(np.ctypeslib.as_array(out_pointer, shape=(n,)), out_buffer)
+            if v_buffer is not None:
+                self._forget_if_kept("v", refs(v_buffer) > v_refs)
+            self._forget_if_kept("out", refs(out_buffer) > out_refs)
 
-        return self._hvp_type(trampoline)
+        return self._function_pointer("hvp", function, self._hvp_type, call)
 
     def loss(self, function):
         """``loss(w) -> float`` → an ``hlr_loss_*`` pointer (None → a NULL pointer). w is a
         read-only array of the trial weights."""
-        if not self._wrapped("loss", function):
-            return self._loss_type()  # NULL function pointer
         refs = sys.getrefcount
 
-        def trampoline(_ctx, w_pointer, n, out_pointer):
-            try:
-                self.calls["loss"] += 1
-                w, w_buffer, w_refs = self._input("w", w_pointer, n)
-                value = float(function(w))
-                del w
-                if w_buffer is not None:
-                    self._forget_if_kept("w", refs(w_buffer) > w_refs)
-                out_pointer[0] = value
-                return 0
-            except BaseException as error:  # noqa: BLE001 - must never unwind through C
-                return self._fail("loss", error)
+        def call(_ctx, w_pointer, n, out_pointer) -> None:
+            w, w_buffer, w_refs = self._input("w", w_pointer, n)
+            value = float(function(w))
+            del w
+            if w_buffer is not None:
+                self._forget_if_kept("w", refs(w_buffer) > w_refs)
+            out_pointer[0] = value
 
-        return self._loss_type(trampoline)
+        return self._function_pointer("loss", function, self._loss_type, call)
 
     def function_name(self, base: str) -> str:
         """The C function of ``base`` for this session's dtype: ``base + "_f32"`` or ``"_f64"``."""
