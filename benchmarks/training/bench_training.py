@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import concurrent.futures as cf
-import json
 import multiprocessing
 import os
 import platform
@@ -24,7 +23,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # benchkit
 
-from benchkit.records import from_json_safe, json_safe  # noqa: E402
+from benchkit.records import load_results, save_results, write_tables  # noqa: E402
 
 import gen_optim_audit  # noqa: E402
 import loop  # noqa: E402
@@ -88,8 +87,7 @@ def main(argv=None) -> int:
     os.makedirs(args.out, exist_ok=True)
     started = time.perf_counter()
     if args.from_results:
-        with open(args.from_results) as f:
-            saved = from_json_safe(json.load(f))
+        saved = load_results(args.from_results)
         runs, env = saved["runs"], saved["environment"]
     else:
         env = _environment()
@@ -97,20 +95,18 @@ def main(argv=None) -> int:
         runs = run_all(plan, args.jobs)
         env["total_wall_s"] = round(time.perf_counter() - started, 1)
         env["jobs"] = args.jobs
-        with open(os.path.join(args.out, "results.json"), "w") as f:
-            json.dump(json_safe({"environment": env, "runs": runs}), f)
+        save_results(args.out, {"environment": env, "runs": runs})
     text = report.render(runs, plan) + "\n" + gen_optim_audit.run()
     header = (f"# Training benchmark results\n\nEnvironment: {', '.join(f'{k} {v}' for k, v in env.items())}\n\n"
               f"Plan: {len(plan.seeds)} seeds, {plan.settings[0].steps} steps per run, mini-batch "
               f"{next((s.batch for s in plan.settings if s.batch), '-')}, grid {list(plan.grid)}, "
               f"initial lrs {list(plan.initial_lrs)}.\n\n")
-    with open(os.path.join(args.out, "tables.md"), "w") as f:
-        f.write(header + text)
+    tables = write_tables(args.out, header + text)
     report.write_runs_csv(runs, os.path.join(args.out, "runs.csv"))
     print(text)
     paths = plots.curves(runs, plan, args.out) + [plots.sensitivity(runs, plan, args.out)]
     print("figures: " + ", ".join(os.path.relpath(p) for p in paths))
-    print(f"tables: {os.path.relpath(os.path.join(args.out, 'tables.md'))}; total {time.perf_counter() - started:.0f} s")
+    print(f"tables: {os.path.relpath(tables)}; total {time.perf_counter() - started:.0f} s")
     return 0
 
 

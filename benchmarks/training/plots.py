@@ -11,19 +11,11 @@ import os
 
 import numpy as np
 
+from benchkit.figures import pyplot, save
 from methods import METHODS
 from report import TARGET_RATIO, aggregate, best_constant
 
 GROUP_STYLES = ["-", "--", ":", "-."]
-
-
-def _plt():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
 
 
 def _runs_of(runs, setting, method, lr):
@@ -50,7 +42,7 @@ def _methods(runs, setting):
 
 
 def curves(runs, plan, out_dir) -> list[str]:
-    plt = _plt()
+    plt = pyplot()
     agg = aggregate(runs)
     paths = []
     colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
@@ -100,16 +92,12 @@ def curves(runs, plan, out_dir) -> list[str]:
                 ax.set_ylabel("full train loss" if kind == "loss" else "learning rate")
             what = "training loss (whole training set)" if kind == "loss" else "learning rate used by each step"
             fig.suptitle(f"{s.title}: {what}, geometric mean over seeds", fontsize=12)
-            fig.tight_layout()
-            path = os.path.join(out_dir, f"{kind}_{s.key}.png")
-            fig.savefig(path, dpi=90)
-            plt.close(fig)
-            paths.append(path)
+            paths.append(save(fig, os.path.join(out_dir, f"{kind}_{s.key}.png"), dpi=90))
     return paths
 
 
 def sensitivity(runs, plan, out_dir) -> str:
-    plt = _plt()
+    plt = pyplot()
     agg = aggregate(runs)
     n = len(plan.settings)
     cols = 2
@@ -153,8 +141,4 @@ def sensitivity(runs, plan, out_dir) -> str:
     for ax in axes.flat[n:]:
         ax.set_visible(False)
     fig.suptitle("Final train loss vs initial learning rate (mean over seeds; marks along the top: a seed diverged, × = constant)")
-    fig.tight_layout()
-    path = os.path.join(out_dir, "sensitivity.png")
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
-    return path
+    return save(fig, os.path.join(out_dir, "sensitivity.png"), dpi=90)

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import concurrent.futures as cf
-import json
 import multiprocessing
 import os
 import platform
@@ -28,7 +27,7 @@ from collections import defaultdict
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # benchkit
 
-from benchkit.records import from_json_safe, json_safe  # noqa: E402
+from benchkit.records import load_results, save_results, write_tables  # noqa: E402
 
 import loop  # noqa: E402
 import plots  # noqa: E402
@@ -222,8 +221,7 @@ def main(argv=None) -> int:
     os.makedirs(args.out, exist_ok=True)
     started = time.perf_counter()
     if args.from_results:
-        with open(args.from_results) as f:
-            saved = from_json_safe(json.load(f))
+        saved = load_results(args.from_results)
         runs, env, plan = saved["runs"], saved["environment"], saved["plan"]
         plan["cells"] = [tuple(c) for c in plan["cells"]]
     else:
@@ -235,8 +233,7 @@ def main(argv=None) -> int:
         runs = run_all(plan, args.jobs)
         env["total_wall_s"] = round(time.perf_counter() - started, 1)
         env["jobs"] = args.jobs
-        with open(os.path.join(args.out, "results.json"), "w") as f:
-            json.dump(json_safe({"environment": env, "plan": plan, "runs": runs}), f)
+        save_results(args.out, {"environment": env, "plan": plan, "runs": runs})
     info = task_info(sorted({t for t, _ in plan["cells"]}))
     text = report.render(runs, plan, info)
     budgets = ", ".join(report.BUDGET_LABELS.get(b, str(b)) for b in plan["budgets"])
@@ -247,13 +244,11 @@ def main(argv=None) -> int:
               f"({', '.join(f'{t} {e}' for t, e in plan['base_epochs'].items())}); mini-batch {tasks_mod.BATCH}; "
               f"grid {plan['grid']}; starts {plan['starts']}; library rules {plan['library']}; "
               f"{len(runs)} runs.\n\n")
-    with open(os.path.join(args.out, "tables.md"), "w") as f:
-        f.write(header + text)
+    tables = write_tables(args.out, header + text)
     report.write_runs_csv(runs, os.path.join(args.out, "runs.csv"))
     print(header + text)
     paths = plots.figures(runs, plan, args.out)
-    print(f"figures: {len(paths)} in {args.out}; tables: {os.path.join(args.out, 'tables.md')}; "
-          f"total {time.perf_counter() - started:.0f} s")
+    print(f"figures: {len(paths)} in {args.out}; tables: {tables}; total {time.perf_counter() - started:.0f} s")
     return 0
 
 

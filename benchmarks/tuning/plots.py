@@ -12,17 +12,9 @@ import os
 
 import numpy as np
 
+from benchkit.figures import pyplot, save
 from methods import METHODS
 from report import best_constants
-
-
-def _plt():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
 
 
 def _curve(rs, xkey, ykey):
@@ -44,7 +36,7 @@ def _select(runs, task, opt, budget, method, lr0=...):
 
 
 def figures(runs, plan: dict, out_dir: str) -> list[str]:
-    plt = _plt()
+    plt = pyplot()
     best = best_constants(runs)
     budget = max(r["budget"] for r in runs)
     paths = []
@@ -94,9 +86,5 @@ def figures(runs, plan: dict, out_dir: str) -> list[str]:
             fig.suptitle(f"{task} × {opt}, budget 1×: "
                          + ("training-set loss per epoch" if what == "loss" else "learning rate per step")
                          + ", median over seeds", fontsize=11)
-            fig.tight_layout()
-            path = os.path.join(out_dir, f"{what}_{task}_{opt}.png")
-            fig.savefig(path, dpi=80)
-            plt.close(fig)
-            paths.append(path)
+            paths.append(save(fig, os.path.join(out_dir, f"{what}_{task}_{opt}.png"), dpi=80))
     return paths
