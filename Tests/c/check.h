@@ -193,6 +193,30 @@ static inline double hlrt_dot(const double *x, const double *y, size_t n) {
     return sum;
 }
 
+/* An hlr_vector_ops table (struct_size set) for vectors of length `n` with the eight callbacks
+ * every backend must provide; the optional ones (mul_acc, block_dots, all_reduce, ...) are NULL
+ * for the caller to set where its backend implements them. */
+static inline hlr_vector_ops hlrt_vector_ops(
+    size_t n, int (*alloc)(void *, uint64_t *), void (*release)(void *, uint64_t),
+    int (*copy)(void *, uint64_t, uint64_t), int (*dot)(void *, uint64_t, uint64_t, double *),
+    int (*axpy)(void *, double, uint64_t, uint64_t), int (*scale)(void *, double, uint64_t),
+    int (*fill_probe)(void *, uint64_t, uint64_t, uint64_t, uint64_t, int),
+    int (*hvp)(void *, uint64_t, uint64_t)) {
+    hlr_vector_ops ops;
+    memset(&ops, 0, sizeof ops);
+    ops.struct_size = sizeof ops;
+    ops.n = n;
+    ops.alloc = alloc;
+    ops.release = release;
+    ops.copy = copy;
+    ops.dot = dot;
+    ops.axpy = axpy;
+    ops.scale = scale;
+    ops.fill_probe = fill_probe;
+    ops.hvp = hvp;
+    return ops;
+}
+
 /* The full state of a handle: its snapshot bytes (malloc'd; hlrt_release frees them). */
 typedef struct {
     unsigned char *bytes;

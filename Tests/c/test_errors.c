@@ -865,18 +865,8 @@ static int ops_block_dots(void *ctx, uint64_t x, uint64_t y, const size_t *offse
 }
 
 static hlr_vector_ops ops_table(size_t n) {
-    hlr_vector_ops ops;
-    memset(&ops, 0, sizeof ops);
-    ops.struct_size = sizeof ops;
-    ops.n = n;
-    ops.alloc = ops_alloc;
-    ops.release = ops_release;
-    ops.copy = ops_copy;
-    ops.dot = ops_dot;
-    ops.axpy = ops_axpy;
-    ops.scale = ops_scale;
-    ops.fill_probe = ops_fill;
-    ops.hvp = ops_hvp;
+    hlr_vector_ops ops = hlrt_vector_ops(n, ops_alloc, ops_release, ops_copy, ops_dot, ops_axpy, ops_scale,
+                                         ops_fill, ops_hvp);
     ops.mul_acc = ops_mul_acc;
     ops.block_dots = ops_block_dots;
     return ops;

@@ -97,18 +97,8 @@ static int op_reduce(void *ctx, double *values, size_t count) {
 }
 
 static hlr_vector_ops make_ops(int sharded, size_t n) {
-    hlr_vector_ops ops;
-    memset(&ops, 0, sizeof ops);
-    ops.struct_size = sizeof ops;
-    ops.n = n;
-    ops.alloc = op_alloc;
-    ops.release = op_release;
-    ops.copy = op_copy;
-    ops.dot = op_dot;
-    ops.axpy = op_axpy;
-    ops.scale = op_scale;
-    ops.fill_probe = op_fill;
-    ops.hvp = op_hvp;
+    hlr_vector_ops ops = hlrt_vector_ops(n, op_alloc, op_release, op_copy, op_dot, op_axpy, op_scale,
+                                         op_fill, op_hvp);
     ops.mul_acc = op_mul_acc;
     ops.all_reduce = sharded ? op_reduce : NULL;
     return ops;
