@@ -193,15 +193,18 @@ static inline double hlrt_dot(const double *x, const double *y, size_t n) {
     return sum;
 }
 
-/* An hlr_vector_ops table (struct_size set) for vectors of length `n` with the eight callbacks
- * every backend must provide; the optional ones (mul_acc, block_dots, all_reduce, ...) are NULL
- * for the caller to set where its backend implements them. */
+/* An hlr_vector_ops table (struct_size = the full struct) for vectors of length `n` with the
+ * callbacks of version 1 of the struct: the eight every backend must provide, then mul_acc and
+ * block_dots, which may be NULL. The later optional ones (all_reduce, hvp_block, multi_dot,
+ * multi_axpy) are NULL for the caller to set where its backend implements them. */
 static inline hlr_vector_ops hlrt_vector_ops(
     size_t n, int (*alloc)(void *, uint64_t *), void (*release)(void *, uint64_t),
     int (*copy)(void *, uint64_t, uint64_t), int (*dot)(void *, uint64_t, uint64_t, double *),
     int (*axpy)(void *, double, uint64_t, uint64_t), int (*scale)(void *, double, uint64_t),
     int (*fill_probe)(void *, uint64_t, uint64_t, uint64_t, uint64_t, int),
-    int (*hvp)(void *, uint64_t, uint64_t)) {
+    int (*hvp)(void *, uint64_t, uint64_t),
+    int (*mul_acc)(void *, double, uint64_t, uint64_t, uint64_t),
+    int (*block_dots)(void *, uint64_t, uint64_t, const size_t *, size_t, double *)) {
     hlr_vector_ops ops;
     memset(&ops, 0, sizeof ops);
     ops.struct_size = sizeof ops;
@@ -214,6 +217,8 @@ static inline hlr_vector_ops hlrt_vector_ops(
     ops.scale = scale;
     ops.fill_probe = fill_probe;
     ops.hvp = hvp;
+    ops.mul_acc = mul_acc;
+    ops.block_dots = block_dots;
     return ops;
 }
 

@@ -865,11 +865,8 @@ static int ops_block_dots(void *ctx, uint64_t x, uint64_t y, const size_t *offse
 }
 
 static hlr_vector_ops ops_table(size_t n) {
-    hlr_vector_ops ops = hlrt_vector_ops(n, ops_alloc, ops_release, ops_copy, ops_dot, ops_axpy, ops_scale,
-                                         ops_fill, ops_hvp);
-    ops.mul_acc = ops_mul_acc;
-    ops.block_dots = ops_block_dots;
-    return ops;
+    return hlrt_vector_ops(n, ops_alloc, ops_release, ops_copy, ops_dot, ops_axpy, ops_scale, ops_fill, ops_hvp,
+                           ops_mul_acc, ops_block_dots);
 }
 
 static ops_state fx_ops; /* the vectors of fx.diag's ops run (its DIAGONAL result is ours) */

@@ -376,11 +376,8 @@ static int op_block_dots(void *ctx, uint64_t x, uint64_t y, const size_t *offset
 }
 
 static hlr_vector_ops ops_table(size_t n) {
-    hlr_vector_ops ops = hlrt_vector_ops(n, op_alloc, op_release, op_copy, op_dot, op_axpy, op_scale,
-                                         op_fill, op_hvp);
-    ops.mul_acc = op_mul_acc;
-    ops.block_dots = op_block_dots;
-    return ops;
+    return hlrt_vector_ops(n, op_alloc, op_release, op_copy, op_dot, op_axpy, op_scale, op_fill, op_hvp,
+                           op_mul_acc, op_block_dots);
 }
 
 /* ------------------------------------------------------------------------------------------ */

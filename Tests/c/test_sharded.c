@@ -98,8 +98,7 @@ static int op_reduce(void *ctx, double *values, size_t count) {
 
 static hlr_vector_ops make_ops(int sharded, size_t n) {
     hlr_vector_ops ops = hlrt_vector_ops(n, op_alloc, op_release, op_copy, op_dot, op_axpy, op_scale,
-                                         op_fill, op_hvp);
-    ops.mul_acc = op_mul_acc;
+                                         op_fill, op_hvp, op_mul_acc, NULL);
     ops.all_reduce = sharded ? op_reduce : NULL;
     return ops;
 }
