@@ -228,20 +228,38 @@ typedef struct {
     size_t size;
 } hlrt_state;
 
-static inline hlrt_state hlrt_capture(const hlr_tuner *tuner) {
+/* A handle's snapshot bytes: `snapshot_size` gives the size, `save` writes exactly that many into
+ * a buffer of that size. An empty state (bytes NULL) if either fails or malloc does. */
+static inline hlrt_state hlrt_capture_with(const void *handle,
+                                           int (*snapshot_size)(const void *handle, size_t *size),
+                                           int (*save)(const void *handle, void *buffer,
+                                                       size_t capacity, size_t *written)) {
     hlrt_state state = {NULL, 0};
     size_t size = 0;
-    if (hlr_tuner_snapshot_size(tuner, &size) != HLR_OK || size == 0) return state;
+    if (snapshot_size(handle, &size) != HLR_OK || size == 0) return state;
     state.bytes = malloc(size);
     if (state.bytes == NULL) return state;
     size_t written = 0;
-    if (hlr_tuner_save(tuner, state.bytes, size, &written) != HLR_OK || written != size) {
+    if (save(handle, state.bytes, size, &written) != HLR_OK || written != size) {
         free(state.bytes);
         state.bytes = NULL;
         return state;
     }
     state.size = size;
     return state;
+}
+
+/* hlr_tuner_snapshot_size / hlr_tuner_save for hlrt_capture_with. */
+static inline int hlrt_tuner_size_(const void *tuner, size_t *size) {
+    return hlr_tuner_snapshot_size((const hlr_tuner *)tuner, size);
+}
+static inline int hlrt_tuner_save_(const void *tuner, void *buffer, size_t capacity, size_t *written) {
+    return hlr_tuner_save((const hlr_tuner *)tuner, buffer, capacity, written);
+}
+
+/* The full state of a tuner handle: its hlr_tuner_save bytes. */
+static inline hlrt_state hlrt_capture(const hlr_tuner *tuner) {
+    return hlrt_capture_with(tuner, hlrt_tuner_size_, hlrt_tuner_save_);
 }
 
 static inline void hlrt_release(hlrt_state *state) {
@@ -331,21 +349,18 @@ static inline hlr_tuner *hlrt_create_method(int method, size_t groups) {
 /* Sets an option that must be accepted (a refusal is a failed check). */
 #define HLRT_SET(tuner, key, value) CHECK_OK(hlr_tuner_set_param((tuner), (key), (value)))
 
+/* hlr_schedule_snapshot_size / hlr_schedule_save for hlrt_capture_with. */
+static inline int hlrt_schedule_size_(const void *schedule, size_t *size) {
+    return hlr_schedule_snapshot_size((const hlr_schedule *)schedule, size);
+}
+static inline int hlrt_schedule_save_(const void *schedule, void *buffer, size_t capacity,
+                                      size_t *written) {
+    return hlr_schedule_save((const hlr_schedule *)schedule, buffer, capacity, written);
+}
+
 /* The full state of a schedule handle: its hlr_schedule_save bytes. */
 static inline hlrt_state hlrt_capture_schedule(const hlr_schedule *schedule) {
-    hlrt_state state = {NULL, 0};
-    size_t size = 0;
-    if (hlr_schedule_snapshot_size(schedule, &size) != HLR_OK || size == 0) return state;
-    state.bytes = malloc(size);
-    if (state.bytes == NULL) return state;
-    size_t written = 0;
-    if (hlr_schedule_save(schedule, state.bytes, size, &written) != HLR_OK || written != size) {
-        free(state.bytes);
-        state.bytes = NULL;
-        return state;
-    }
-    state.size = size;
-    return state;
+    return hlrt_capture_with(schedule, hlrt_schedule_size_, hlrt_schedule_save_);
 }
 
 static inline int hlrt_same_schedule(const hlr_schedule *schedule, const hlrt_state *before) {
