@@ -92,34 +92,30 @@ static void check_per_group(void) {
     }
 }
 
-static void check_examples(void) {
-    /* initial_lr of CDAT: per group, not integral. */
+/* The catalog of (family, kind) lists `key`, under `name` and with exactly `flags`. */
+static void check_entry(int family, int kind, int key, const char *name, unsigned flags) {
     size_t count = 0;
-    CHECK_OK(hlr_param_count(HLR_FAMILY_TUNER, HLR_METHOD_CDAT, &count));
+    CHECK_OK(hlr_param_count(family, kind, &count));
     int found = 0;
     for (size_t i = 0; i < count; i++) {
         hlr_param_desc d = {.struct_size = sizeof d};
-        CHECK_OK(hlr_param_info(HLR_FAMILY_TUNER, HLR_METHOD_CDAT, i, &d));
-        if (d.key == HLR_PARAM_INITIAL_LR) {
+        CHECK_OK(hlr_param_info(family, kind, i, &d));
+        if (d.key == key) {
             found = 1;
-            CHECK(strcmp(d.name, "initial_lr") == 0);
-            CHECK_EQ_INT(d.flags, HLR_PARAM_FLAG_PER_GROUP);
+            CHECK(strcmp(d.name, name) == 0);
+            CHECK_EQ_INT(d.flags, flags);
         }
     }
     CHECK(found);
+}
+
+static void check_examples(void) {
+    /* initial_lr of CDAT: per group, not integral. */
+    check_entry(HLR_FAMILY_TUNER, HLR_METHOD_CDAT, HLR_PARAM_INITIAL_LR, "initial_lr", HLR_PARAM_FLAG_PER_GROUP);
     /* StepLR's step_size is integral; JOIN has no parameters. */
-    CHECK_OK(hlr_param_count(HLR_FAMILY_SCHEDULE, HLR_SCHEDULE_STEP, &count));
-    found = 0;
-    for (size_t i = 0; i < count; i++) {
-        hlr_param_desc d = {.struct_size = sizeof d};
-        CHECK_OK(hlr_param_info(HLR_FAMILY_SCHEDULE, HLR_SCHEDULE_STEP, i, &d));
-        if (d.key == HLR_SCHED_PARAM_STEP_SIZE) {
-            found = 1;
-            CHECK(strcmp(d.name, "step_size") == 0);
-            CHECK_EQ_INT(d.flags, HLR_PARAM_FLAG_INTEGRAL);
-        }
-    }
-    CHECK(found);
+    check_entry(HLR_FAMILY_SCHEDULE, HLR_SCHEDULE_STEP, HLR_SCHED_PARAM_STEP_SIZE, "step_size",
+                HLR_PARAM_FLAG_INTEGRAL);
+    size_t count = 0;
     CHECK_OK(hlr_param_count(HLR_FAMILY_SCHEDULE, HLR_SCHEDULE_JOIN, &count));
     CHECK_EQ_INT(count, 0);
     hlr_param_desc d = {.struct_size = sizeof d};
