@@ -27,6 +27,9 @@
 #include "reducer.h"
 
 enum { N = 6, GROUPS = 2, MAXP = 4, STEPS = 24 };
+
+/* The weights every test starts from. */
+static const double start_w[N] = {0.3, -0.2, 0.8, 1.1, -0.7, 0.05};
 static const size_t group_begin[GROUPS + 1] = {0, 3, 6};
 
 /* A "process": its batch is a diagonal quadratic L_r(w) = 1/2 sum a_ri (w_i - c_ri)^2 with its
@@ -219,7 +222,8 @@ static int mean_restore(void *ctx) {
 static void test_distributed_equals_the_mean(int method, int processes) {
     batch batches[MAXP];
     make_batches(batches, processes, 0x1234 + (uint64_t)processes);
-    double w[N] = {0.3, -0.2, 0.8, 1.1, -0.7, 0.05};
+    double w[N];
+    memcpy(w, start_w, sizeof w);
     hlrt_reducer red;
     hlrt_reducer_init(&red, processes);
     rank_job jobs[MAXP];
@@ -287,7 +291,6 @@ static void test_distributed_equals_the_mean(int method, int processes) {
 static void test_nan_trial_loss_is_a_failed_fit(void) {
     batch batches[1];
     make_batches(batches, 1, 99);
-    const double w[N] = {0.3, -0.2, 0.8, 1.1, -0.7, 0.05};
     hlr_tuner *gen = make_tuner(HLR_METHOD_GEN);
     int need = -1;
     size_t count = 0;
@@ -297,7 +300,7 @@ static void test_nan_trial_loss_is_a_failed_fit(void) {
     double before[GROUPS], decay = NAN;
     CHECK_OK(hlr_tuner_get_lrs(gen, 0, before, GROUPS));
     CHECK_OK(hlr_tuner_get_param(gen, HLR_PARAM_FIT_FAILURE_DECAY, &decay));
-    rank_ctx ctx = {.rank = 0, .processes = 1, .batches = batches, .w = w, .nan_trial_on = 1};
+    rank_ctx ctx = {.rank = 0, .processes = 1, .batches = batches, .w = start_w, .nan_trial_on = 1};
     size_t rounds = 0, failures = 0;
     CHECK_OK(hlr_tuner_step(gen, 0, &ops_single, &ctx, 0.5, &rounds, &failures));
     CHECK_EQ_INT(rounds, 1);
@@ -315,7 +318,7 @@ static void test_nan_trial_loss_is_a_failed_fit(void) {
     /* Without current_loss the zero row is still evaluated after a diverged trial, so a NaN
      * there is told apart (an error) from a diverged trial (a failed fit). */
     gen = make_tuner(HLR_METHOD_GEN);
-    rank_ctx again = {.rank = 0, .processes = 1, .batches = batches, .w = w, .nan_trial_on = 1};
+    rank_ctx again = {.rank = 0, .processes = 1, .batches = batches, .w = start_w, .nan_trial_on = 1};
     CHECK_OK(hlr_tuner_step(gen, 0, &ops_single, &again, NAN, &rounds, &failures));
     CHECK_EQ_INT(failures, 1);
     CHECK_EQ_INT(again.losses, 2);   /* row 0 (NaN), row 1 (zero, at w); row 2 skipped */
@@ -323,7 +326,7 @@ static void test_nan_trial_loss_is_a_failed_fit(void) {
 
     /* Armijo: a NaN trial fails the sufficient-decrease test: the search backtracks. */
     hlr_tuner *armijo = make_tuner(HLR_METHOD_ARMIJO);
-    rank_ctx line = {.rank = 0, .processes = 1, .batches = batches, .w = w, .nan_trial_on = 2};
+    rank_ctx line = {.rank = 0, .processes = 1, .batches = batches, .w = start_w, .nan_trial_on = 2};
     CHECK_OK(hlr_tuner_step(armijo, 0, &ops_single, &line, NAN, &rounds, &failures));
     CHECK_EQ_INT(failures, 1);
     double backtracks = NAN;
@@ -336,19 +339,16 @@ static void test_nan_trial_loss_is_a_failed_fit(void) {
 static void test_nan_at_the_current_weights_is_an_error(void) {
     batch batches[1];
     make_batches(batches, 1, 7);
-    const double w[N] = {0.3, -0.2, 0.8, 1.1, -0.7, 0.05};
     hlr_tuner *armijo = make_tuner(HLR_METHOD_ARMIJO);
-    hlrt_state before = hlrt_capture(armijo);
-    rank_ctx ctx = {.rank = 0, .processes = 1, .batches = batches, .w = w};
+    rank_ctx ctx = {.rank = 0, .processes = 1, .batches = batches, .w = start_w};
     /* Armijo's slope observation takes L(w): a NaN there cannot be a failed trial. */
     ctx.nan_trial_on = 0;
     batch broken = batches[0];
     broken.c[0] = NAN;
     ctx.batches = &broken;
-    CHECK_FAILS(hlr_tuner_step(armijo, 0, &ops_single, &ctx, NAN, NULL, NULL), HLR_ERR_NONFINITE);
+    CHECK_FAILS_UNCHANGED(armijo, hlr_tuner_step(armijo, 0, &ops_single, &ctx, NAN, NULL, NULL),
+                          HLR_ERR_NONFINITE);
     CHECK_ERROR_HAS("not finite");
-    CHECK(hlrt_same_state(armijo, &before));
-    hlrt_release(&before);
     hlr_tuner_free(armijo);
 }
 
@@ -357,19 +357,15 @@ static void test_nan_at_the_current_weights_is_an_error(void) {
 static void test_restore_after_a_failing_callback(void) {
     batch batches[1];
     make_batches(batches, 1, 3);
-    const double w[N] = {0.3, -0.2, 0.8, 1.1, -0.7, 0.05};
     hlr_tuner *gen = make_tuner(HLR_METHOD_GEN);
-    hlrt_state before = hlrt_capture(gen);
-    rank_ctx ctx = {.rank = 0, .processes = 1, .batches = batches, .w = w, .fail_loss_on = 2};
-    CHECK_FAILS(hlr_tuner_step(gen, 0, &ops_single, &ctx, NAN, NULL, NULL), HLR_ERR_CALLBACK);
+    rank_ctx ctx = {.rank = 0, .processes = 1, .batches = batches, .w = start_w, .fail_loss_on = 2};
+    CHECK_FAILS_UNCHANGED(gen, hlr_tuner_step(gen, 0, &ops_single, &ctx, NAN, NULL, NULL), HLR_ERR_CALLBACK);
     CHECK_ERROR_HAS("ops->loss callback returned 7");
     CHECK_EQ_INT(ctx.restores, 1);
     CHECK(!ctx.trial);
-    CHECK(hlrt_same_state(gen, &before));
-    hlrt_release(&before);
     /* A curvature step never moves the weights: no set_trial, no restore. */
     hlr_tuner *hlr = make_tuner(HLR_METHOD_HESSIANLR);
-    rank_ctx c2 = {.rank = 0, .processes = 1, .batches = batches, .w = w};
+    rank_ctx c2 = {.rank = 0, .processes = 1, .batches = batches, .w = start_w};
     for (uint64_t step = 0; step < 6; step++) CHECK_OK(hlr_tuner_step(hlr, step, &ops_single, &c2, 1.0, NULL, NULL));
     CHECK(c2.curvature_calls > 0);
     CHECK_EQ_INT(c2.set_trials + c2.restores + c2.losses, 0);
@@ -384,7 +380,6 @@ static void *run_rank_expect_failure(void *arg) { return run_rank(arg); }
 static void test_wrong_all_reduce(void) {
     batch batches[2];
     make_batches(batches, 2, 5);
-    const double w[N] = {0.3, -0.2, 0.8, 1.1, -0.7, 0.05};
     for (int mode = 1; mode <= 2; mode++) {
         hlrt_reducer red;
         hlrt_reducer_init(&red, 2);
@@ -393,7 +388,7 @@ static void test_wrong_all_reduce(void) {
         pthread_t threads[2];
         for (int p = 0; p < 2; p++) {
             memset(&jobs[p], 0, sizeof jobs[p]);
-            jobs[p].ctx = (rank_ctx){.rank = p, .processes = 2, .batches = batches, .w = w, .reducer = &red,
+            jobs[p].ctx = (rank_ctx){.rank = p, .processes = 2, .batches = batches, .w = start_w, .reducer = &red,
                                      .reduce_mode = mode};
             jobs[p].tuner = make_tuner(HLR_METHOD_CDAT);
             jobs[p].step = 0;
@@ -415,13 +410,13 @@ static void test_wrong_all_reduce(void) {
     hlrt_reducer solo;
     hlrt_reducer_init(&solo, 1);
     hlr_tuner *t = make_tuner(HLR_METHOD_CDAT);
-    rank_ctx ctx = {.rank = 0, .processes = 1, .batches = batches, .w = w, .reducer = &solo, .reduce_mode = 2};
+    rank_ctx ctx = {.rank = 0, .processes = 1, .batches = batches, .w = start_w, .reducer = &solo, .reduce_mode = 2};
     CHECK_FAILS(hlr_tuner_step(t, 0, &ops_distributed, &ctx, NAN, NULL, NULL), HLR_ERR_CALLBACK);
     CHECK_ERROR_HAS("process count");
     /* A correct reduce with one process is the single-process run, bit for bit. */
     hlr_tuner *plain = make_tuner(HLR_METHOD_CDAT);
     ctx.reduce_mode = 0;
-    rank_ctx ctx_plain = {.rank = 0, .processes = 1, .batches = batches, .w = w};
+    rank_ctx ctx_plain = {.rank = 0, .processes = 1, .batches = batches, .w = start_w};
     for (uint64_t step = 0; step < 5; step++) {
         CHECK_OK(hlr_tuner_step(t, step, &ops_distributed, &ctx, NAN, NULL, NULL));
         CHECK_OK(hlr_tuner_step(plain, step, &ops_single, &ctx_plain, NAN, NULL, NULL));
