@@ -302,6 +302,26 @@ static inline int hlrt_same_state(const hlr_tuner *tuner, const hlrt_state *befo
 #define CHECK_FAILS_UNCHANGED(tuner, call, expected) \
     CHECK_FAILS_UNCHANGED_BY(hlrt_capture, tuner, "handle", call, expected)
 
+/* hlr_tuner_observe_curvature(tuner, step, obs, 4) on a two-group handle, `obs` being `good` with
+ * NaN, +Inf or -Inf put in each of its four values in turn: every call is refused with
+ * HLR_ERR_NONFINITE, a message naming the group, and the state unchanged. */
+static inline void hlrt_check_nonfinite_curvature(hlr_tuner *tuner, uint64_t step,
+                                                  const double good[4]) {
+    const double specials[] = {NAN, INFINITY, -INFINITY};
+    for (int slot = 0; slot < 4; slot++) {
+        for (int i = 0; i < 3; i++) {
+            double obs[4];
+            memcpy(obs, good, sizeof obs);
+            obs[slot] = specials[i];
+            CHECK_FAILS_UNCHANGED(tuner, hlr_tuner_observe_curvature(tuner, step, obs, 4),
+                                  HLR_ERR_NONFINITE);
+            char group[32];
+            snprintf(group, sizeof group, "group %d", slot / 2);
+            CHECK_ERROR_HAS(group);
+        }
+    }
+}
+
 /* Creates a HessianLR handle or aborts the test (nothing else can be checked without one). */
 static inline hlr_tuner *hlrt_create(size_t groups) {
     hlr_tuner *tuner = NULL;

@@ -530,16 +530,8 @@ static void test_observe_errors(void) {
     check_huge_n_in_child(((size_t)1 << 36) + 1);
 
     /* Non-finite observations, in each slot. */
-    const double bad[] = {NAN, INFINITY, -INFINITY};
-    for (int slot = 0; slot < 4; slot++) {
-        for (int b = 0; b < 3; b++) {
-            double obs[4] = {1.0, 2.0, 1.0, 4.0};
-            obs[slot] = bad[b];
-            CHECK_FAILS_UNCHANGED(t, hlr_tuner_observe_curvature(t, 8, obs, 4), HLR_ERR_NONFINITE);
-            snprintf(text, sizeof text, "group %d", slot / 2);
-            CHECK_ERROR_HAS(text);
-        }
-    }
+    const double finite[4] = {1.0, 2.0, 1.0, 4.0};
+    hlrt_check_nonfinite_curvature(t, 8, finite);
     /* Negative g'g with direction gradient (either group). */
     const double negative0[4] = {-1.0, 2.0, 1.0, 4.0};
     const double negative1[4] = {1.0, 2.0, -0.5, 4.0};
