@@ -283,112 +283,128 @@ static hlr_tuner *make_target(size_t groups) {
     return t;
 }
 
+/* What the restore tests start from: the source, its snapshot, a target whose state differs and
+ * a scratch buffer for altered copies of the snapshot (its size plus `slack` bytes). */
+typedef struct {
+    hlr_tuner *source, *target;
+    hlrt_state snap;
+    unsigned char *blob;
+} restore_fixture;
+
+static restore_fixture open_fixture(size_t slack) {
+    restore_fixture f;
+    f.source = make_source();
+    f.target = make_target(2);
+    f.snap = save(f.source);
+    f.blob = malloc(f.snap.size + slack);
+    return f;
+}
+
+/* Frees what open_fixture made (each handle's free must succeed). */
+static void close_fixture(restore_fixture *f) {
+    hlrt_release(&f->snap);
+    free(f->blob);
+    CHECK_OK(hlr_tuner_free(f->source));
+    CHECK_OK(hlr_tuner_free(f->target));
+}
+
 static void test_truncation_and_bit_flips(void) {
-    hlr_tuner *source = make_source();
-    hlr_tuner *target = make_target(2);
-    hlrt_state snap = save(source);
-    unsigned char *blob = malloc(snap.size + 8);
+    restore_fixture f = open_fixture(8);
 
     /* Truncated at every length. */
     int wrong = 0;
-    hlrt_state before = save(target);
-    for (size_t len = 0; len < snap.size; len++) {
-        memcpy(blob, snap.bytes, snap.size);
-        int status = hlr_tuner_restore(target, blob, len);
+    hlrt_state before = save(f.target);
+    for (size_t len = 0; len < f.snap.size; len++) {
+        memcpy(f.blob, f.snap.bytes, f.snap.size);
+        int status = hlr_tuner_restore(f.target, f.blob, len);
         if (status != HLR_ERR_SNAPSHOT_CORRUPT) {
             if (wrong++ < 5) fprintf(stderr, "    truncated to %zu: status %d\n", len, status);
         }
-        if (!hlrt_same_state(target, &before)) wrong++;
+        if (!hlrt_same_state(f.target, &before)) wrong++;
         if (hlr_last_error()[0] == '\0') wrong++;
     }
     CHECK_EQ_INT(wrong, 0);
     /* A trailing extra byte is refused as well. */
-    memcpy(blob, snap.bytes, snap.size);
-    blob[snap.size] = 0;
-    EXPECT_REFUSED(target, blob, snap.size + 1, HLR_ERR_SNAPSHOT_CORRUPT);
+    memcpy(f.blob, f.snap.bytes, f.snap.size);
+    f.blob[f.snap.size] = 0;
+    EXPECT_REFUSED(f.target, f.blob, f.snap.size + 1, HLR_ERR_SNAPSHOT_CORRUPT);
 
     /* Every single bit flipped. */
     wrong = 0;
     int versions = 0;
-    for (size_t byte = 0; byte < snap.size; byte++) {
+    for (size_t byte = 0; byte < f.snap.size; byte++) {
         for (int bit = 0; bit < 8; bit++) {
-            memcpy(blob, snap.bytes, snap.size);
-            blob[byte] ^= (unsigned char)(1u << bit);
+            memcpy(f.blob, f.snap.bytes, f.snap.size);
+            f.blob[byte] ^= (unsigned char)(1u << bit);
             int expected = HLR_ERR_SNAPSHOT_CORRUPT;
             if (byte == 4 || byte == 5) {
-                uint64_t version = get_le(blob + 4, 2);
+                uint64_t version = get_le(f.blob + 4, 2);
                 if (version != 0) expected = HLR_ERR_SNAPSHOT_VERSION; /* any but the current 2 */
             }
-            int status = hlr_tuner_restore(target, blob, snap.size);
+            int status = hlr_tuner_restore(f.target, f.blob, f.snap.size);
             if (status != expected) {
                 if (wrong++ < 5)
                     fprintf(stderr, "    bit %d of byte %zu: status %d, expected %d (%s)\n", bit, byte,
                             status, expected, hlr_last_error());
             }
             if (status == HLR_ERR_SNAPSHOT_VERSION) versions++;
-            if (!hlrt_same_state(target, &before)) wrong++;
+            if (!hlrt_same_state(f.target, &before)) wrong++;
         }
     }
     CHECK_EQ_INT(wrong, 0);
     CHECK_EQ_INT(versions, 15); /* every flip of the version field except bit 1 (version 0) */
-    CHECK_OK(hlr_tuner_restore(target, snap.bytes, snap.size)); /* the original is fine */
-    CHECK(hlrt_same_state(target, &snap));
+    CHECK_OK(hlr_tuner_restore(f.target, f.snap.bytes, f.snap.size)); /* the original is fine */
+    CHECK(hlrt_same_state(f.target, &f.snap));
 
     /* Not a snapshot at all. */
-    memset(blob, 0, snap.size);
-    CHECK_OK(hlr_tuner_reset(target, HLR_RESET_ALL));
-    EXPECT_REFUSED(target, blob, snap.size, HLR_ERR_SNAPSHOT_CORRUPT);
-    memset(blob, 0xFF, snap.size);
-    EXPECT_REFUSED(target, blob, snap.size, HLR_ERR_SNAPSHOT_CORRUPT);
-    EXPECT_REFUSED(target, "HLRS", 4, HLR_ERR_SNAPSHOT_CORRUPT);
+    memset(f.blob, 0, f.snap.size);
+    CHECK_OK(hlr_tuner_reset(f.target, HLR_RESET_ALL));
+    EXPECT_REFUSED(f.target, f.blob, f.snap.size, HLR_ERR_SNAPSHOT_CORRUPT);
+    memset(f.blob, 0xFF, f.snap.size);
+    EXPECT_REFUSED(f.target, f.blob, f.snap.size, HLR_ERR_SNAPSHOT_CORRUPT);
+    EXPECT_REFUSED(f.target, "HLRS", 4, HLR_ERR_SNAPSHOT_CORRUPT);
 
     hlrt_release(&before);
-    hlrt_release(&snap);
-    free(blob);
-    CHECK_OK(hlr_tuner_free(source));
-    CHECK_OK(hlr_tuner_free(target));
+    close_fixture(&f);
 }
 
 static void test_versions_methods_groups(void) {
-    hlr_tuner *source = make_source();
-    hlr_tuner *target = make_target(2);
-    hlrt_state snap = save(source);
-    unsigned char *blob = malloc(snap.size);
+    restore_fixture f = open_fixture(0);
 
     /* Newer format versions and the retired version 1 (HessianLR's older options layout), with a
      * correct CRC: VERSION. */
     const uint64_t newer[] = {1, 3, 255, 256, 0x8000, 0xFFFF};
     for (size_t i = 0; i < sizeof newer / sizeof newer[0]; i++) {
-        memcpy(blob, snap.bytes, snap.size);
-        put_le(blob + 4, newer[i], 2);
-        reseal(blob, snap.size);
-        EXPECT_REFUSED(target, blob, snap.size, HLR_ERR_SNAPSHOT_VERSION);
+        memcpy(f.blob, f.snap.bytes, f.snap.size);
+        put_le(f.blob + 4, newer[i], 2);
+        reseal(f.blob, f.snap.size);
+        EXPECT_REFUSED(f.target, f.blob, f.snap.size, HLR_ERR_SNAPSHOT_VERSION);
         char text[16];
         snprintf(text, sizeof text, "%llu", (unsigned long long)newer[i]);
         CHECK_ERROR_HAS(text);
     }
     /* Version 0 does not exist. */
-    memcpy(blob, snap.bytes, snap.size);
-    put_le(blob + 4, 0, 2);
-    reseal(blob, snap.size);
-    EXPECT_REFUSED(target, blob, snap.size, HLR_ERR_SNAPSHOT_CORRUPT);
+    memcpy(f.blob, f.snap.bytes, f.snap.size);
+    put_le(f.blob + 4, 0, 2);
+    reseal(f.blob, f.snap.size);
+    EXPECT_REFUSED(f.target, f.blob, f.snap.size, HLR_ERR_SNAPSHOT_CORRUPT);
 
     /* Unknown method ids with a correct CRC: MISMATCH. */
     const uint64_t methods[] = {0, 2, 3, 0x7FFF, 0xFFFF};
     for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++) {
-        memcpy(blob, snap.bytes, snap.size);
-        put_le(blob + 6, methods[i], 2);
-        reseal(blob, snap.size);
-        EXPECT_REFUSED(target, blob, snap.size, HLR_ERR_SNAPSHOT_MISMATCH);
+        memcpy(f.blob, f.snap.bytes, f.snap.size);
+        put_le(f.blob + 6, methods[i], 2);
+        reseal(f.blob, f.snap.size);
+        EXPECT_REFUSED(f.target, f.blob, f.snap.size, HLR_ERR_SNAPSHOT_MISMATCH);
     }
 
     /* Payload length that disagrees with the size (CRC recomputed): CORRUPT. */
-    const uint64_t lengths[] = {0, snap.size - 21, snap.size - 19, UINT64_MAX, UINT64_MAX - 19};
+    const uint64_t lengths[] = {0, f.snap.size - 21, f.snap.size - 19, UINT64_MAX, UINT64_MAX - 19};
     for (size_t i = 0; i < sizeof lengths / sizeof lengths[0]; i++) {
-        memcpy(blob, snap.bytes, snap.size);
-        put_le(blob + 8, lengths[i], 8);
-        reseal(blob, snap.size);
-        EXPECT_REFUSED(target, blob, snap.size, HLR_ERR_SNAPSHOT_CORRUPT);
+        memcpy(f.blob, f.snap.bytes, f.snap.size);
+        put_le(f.blob + 8, lengths[i], 8);
+        reseal(f.blob, f.snap.size);
+        EXPECT_REFUSED(f.target, f.blob, f.snap.size, HLR_ERR_SNAPSHOT_CORRUPT);
     }
 
     /* Other group counts: MISMATCH (both directions). */
@@ -399,38 +415,32 @@ static void test_versions_methods_groups(void) {
             CHECK_OK(hlr_tuner_free(other));
             other = hlrt_create(others[i]);
         }
-        EXPECT_REFUSED(other, snap.bytes, snap.size, HLR_ERR_SNAPSHOT_MISMATCH);
+        EXPECT_REFUSED(other, f.snap.bytes, f.snap.size, HLR_ERR_SNAPSHOT_MISMATCH);
         CHECK_ERROR_HAS("groups");
         hlrt_state theirs = save(other);
-        EXPECT_REFUSED(target, theirs.bytes, theirs.size, HLR_ERR_SNAPSHOT_MISMATCH);
+        EXPECT_REFUSED(f.target, theirs.bytes, theirs.size, HLR_ERR_SNAPSHOT_MISMATCH);
         hlrt_release(&theirs);
         CHECK_OK(hlr_tuner_free(other));
     }
-    hlrt_release(&snap);
-    free(blob);
-    CHECK_OK(hlr_tuner_free(source));
-    CHECK_OK(hlr_tuner_free(target));
+    close_fixture(&f);
 }
 
 /* Crafted payloads: valid container and CRC, invalid contents -> CORRUPT; a crafted but valid
  * change is accepted (which shows the fields were found correctly). */
 static void test_crafted_payloads(void) {
-    hlr_tuner *source = make_source();
-    hlr_tuner *target = make_target(2);
-    hlrt_state snap = save(source);
-    const size_t size = snap.size;
-    unsigned char *blob = malloc(size + 16);
+    restore_fixture f = open_fixture(16);
+    const size_t size = f.snap.size;
 
-    const long at_smoothing = find_double(snap.bytes, size, 0.123456789);
-    const long at_low = find_double(snap.bytes, size, 0.321);
-    const long at_high = find_double(snap.bytes, size, 3.21);
-    const long at_min = find_double(snap.bytes, size, 1.5e-8);
-    const long at_max = find_double(snap.bytes, size, 1.234);
-    const long at_decay = find_double(snap.bytes, size, 0.4321);
-    const long at_eta1 = find_double(snap.bytes, size, 0.0456);
-    const long at_last_step = find_u64(snap.bytes, size, 12345);
-    double current = hlrt_lr(source, 12345, 1);
-    const long at_current1 = find_double(snap.bytes, size, current);
+    const long at_smoothing = find_double(f.snap.bytes, size, 0.123456789);
+    const long at_low = find_double(f.snap.bytes, size, 0.321);
+    const long at_high = find_double(f.snap.bytes, size, 3.21);
+    const long at_min = find_double(f.snap.bytes, size, 1.5e-8);
+    const long at_max = find_double(f.snap.bytes, size, 1.234);
+    const long at_decay = find_double(f.snap.bytes, size, 0.4321);
+    const long at_eta1 = find_double(f.snap.bytes, size, 0.0456);
+    const long at_last_step = find_u64(f.snap.bytes, size, 12345);
+    double current = hlrt_lr(f.source, 12345, 1);
+    const long at_current1 = find_double(f.snap.bytes, size, current);
     CHECK(at_smoothing > 0 && at_low > 0 && at_high > 0 && at_min > 0 && at_max > 0);
     CHECK(at_decay > 0 && at_eta1 > 0 && at_last_step > 0 && at_current1 > 0);
     if (!(at_smoothing > 0 && at_low > 0 && at_high > 0 && at_min > 0 && at_max > 0 &&
@@ -445,10 +455,10 @@ static void test_crafted_payloads(void) {
         const long at_has_last = at_last_step - 1;
         const long at_warmup = at_eta1 + 8;     /* after initial_lr[] */
         const long at_period = at_warmup + 8;
-        CHECK_EQ_DBL(get_double(snap.bytes + at_direction), 1.0);
-        CHECK_EQ_INT(snap.bytes[at_has_last], 1);
-        CHECK_EQ_DBL(get_double(snap.bytes + at_warmup), 3.0);
-        CHECK_EQ_DBL(get_double(snap.bytes + at_period), 1.0);
+        CHECK_EQ_DBL(get_double(f.snap.bytes + at_direction), 1.0);
+        CHECK_EQ_INT(f.snap.bytes[at_has_last], 1);
+        CHECK_EQ_DBL(get_double(f.snap.bytes + at_warmup), 3.0);
+        CHECK_EQ_DBL(get_double(f.snap.bytes + at_period), 1.0);
         CHECK(at_period + 8 == at_low);
 
         const struct {
@@ -488,10 +498,10 @@ static void test_crafted_payloads(void) {
             {at_current1, -0.5, "learning rate"},
         };
         for (size_t i = 0; i < sizeof bad_doubles / sizeof bad_doubles[0]; i++) {
-            memcpy(blob, snap.bytes, size);
-            put_double(blob + bad_doubles[i].offset, bad_doubles[i].value);
-            reseal(blob, size);
-            EXPECT_REFUSED(target, blob, size, HLR_ERR_SNAPSHOT_CORRUPT);
+            memcpy(f.blob, f.snap.bytes, size);
+            put_double(f.blob + bad_doubles[i].offset, bad_doubles[i].value);
+            reseal(f.blob, size);
+            EXPECT_REFUSED(f.target, f.blob, size, HLR_ERR_SNAPSHOT_CORRUPT);
             CHECK_ERROR_HAS(bad_doubles[i].what);
         }
         const struct {
@@ -506,47 +516,44 @@ static void test_crafted_payloads(void) {
             {16, 2 | ((uint64_t)1 << 32), 8},             /* group count field */
         };
         for (size_t i = 0; i < sizeof bad_ints / sizeof bad_ints[0]; i++) {
-            memcpy(blob, snap.bytes, size);
-            put_le(blob + bad_ints[i].offset, bad_ints[i].value, bad_ints[i].width);
-            reseal(blob, size);
+            memcpy(f.blob, f.snap.bytes, size);
+            put_le(f.blob + bad_ints[i].offset, bad_ints[i].value, bad_ints[i].width);
+            reseal(f.blob, size);
             int expected = bad_ints[i].offset == 16 ? HLR_ERR_SNAPSHOT_MISMATCH : HLR_ERR_SNAPSHOT_CORRUPT;
-            if (!CHECK_STATUS(hlr_tuner_restore(target, blob, size), expected))
+            if (!CHECK_STATUS(hlr_tuner_restore(f.target, f.blob, size), expected))
                 fprintf(stderr, "    crafted integer #%zu (offset %ld = %llu)\n", i, bad_ints[i].offset,
                         (unsigned long long)bad_ints[i].value);
         }
         /* Consistently shortened / lengthened payloads (length field and CRC updated). */
-        memcpy(blob, snap.bytes, size);
-        put_le(blob + 8, size - 21, 8);
-        memmove(blob + size - 5, blob + size - 4, 4);
-        reseal(blob, size - 1);
-        EXPECT_REFUSED(target, blob, size - 1, HLR_ERR_SNAPSHOT_CORRUPT);
-        memcpy(blob, snap.bytes, size);
-        put_le(blob + 8, size - 19, 8);
-        blob[size - 4] = 0;
-        reseal(blob, size + 1);
-        EXPECT_REFUSED(target, blob, size + 1, HLR_ERR_SNAPSHOT_CORRUPT);
+        memcpy(f.blob, f.snap.bytes, size);
+        put_le(f.blob + 8, size - 21, 8);
+        memmove(f.blob + size - 5, f.blob + size - 4, 4);
+        reseal(f.blob, size - 1);
+        EXPECT_REFUSED(f.target, f.blob, size - 1, HLR_ERR_SNAPSHOT_CORRUPT);
+        memcpy(f.blob, f.snap.bytes, size);
+        put_le(f.blob + 8, size - 19, 8);
+        f.blob[size - 4] = 0;
+        reseal(f.blob, size + 1);
+        EXPECT_REFUSED(f.target, f.blob, size + 1, HLR_ERR_SNAPSHOT_CORRUPT);
         CHECK_ERROR_HAS("trailing");
 
         /* Crafted but valid: accepted, and the value arrives. */
-        memcpy(blob, snap.bytes, size);
-        put_double(blob + at_smoothing, 0.25);
-        put_double(blob + at_warmup, 7.0);
-        reseal(blob, size);
-        CHECK_OK(hlr_tuner_restore(target, blob, size));
+        memcpy(f.blob, f.snap.bytes, size);
+        put_double(f.blob + at_smoothing, 0.25);
+        put_double(f.blob + at_warmup, 7.0);
+        reseal(f.blob, size);
+        CHECK_OK(hlr_tuner_restore(f.target, f.blob, size));
         double v = 0;
-        CHECK_OK(hlr_tuner_get_param(target, HLR_PARAM_SMOOTHING, &v));
+        CHECK_OK(hlr_tuner_get_param(f.target, HLR_PARAM_SMOOTHING, &v));
         CHECK_EQ_DBL(v, 0.25);
-        CHECK_OK(hlr_tuner_get_param(target, HLR_PARAM_WARMUP_STEPS, &v));
+        CHECK_OK(hlr_tuner_get_param(f.target, HLR_PARAM_WARMUP_STEPS, &v));
         CHECK_EQ_DBL(v, 7.0);
-        CHECK_OK(hlr_tuner_get_param(target, HLR_PARAM_LR_BOUND_HIGH, &v));
+        CHECK_OK(hlr_tuner_get_param(f.target, HLR_PARAM_LR_BOUND_HIGH, &v));
         CHECK_EQ_DBL(v, 3.21);
-        CHECK_EQ_DBL(hlrt_info(target, HLR_INFO_LAST_STEP, 0), 12345.0);
+        CHECK_EQ_DBL(hlrt_info(f.target, HLR_INFO_LAST_STEP, 0), 12345.0);
     }
 done:
-    hlrt_release(&snap);
-    free(blob);
-    CHECK_OK(hlr_tuner_free(source));
-    CHECK_OK(hlr_tuner_free(target));
+    close_fixture(&f);
 }
 
 int main(void) {
