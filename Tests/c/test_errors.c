@@ -367,7 +367,7 @@ static void test_param_errors(void) {
         double value;
         const char *value_text;
     } named[] = {
-        {HLR_PARAM_SMOOTHING, 1.5, "1.5"},
+        {HLR_PARAM_SMOOTHING, 1.5, "1.5"}, /* the header's own example message */
         {HLR_PARAM_SMOOTHING, -0.25, "-0.25"},
         {HLR_PARAM_LR_BOUND_LOW, 1.5, "1.5"},
         {HLR_PARAM_LR_BOUND_LOW, 0.0, "0"},
@@ -396,11 +396,6 @@ static void test_param_errors(void) {
         CHECK_ERROR_HAS(param_names[named[i].key]);
         CHECK_ERROR_HAS(named[i].value_text);
     }
-    /* The header's own example message. */
-    CHECK_FAILS_UNCHANGED(t, hlr_tuner_set_param(t, HLR_PARAM_SMOOTHING, 1.5),
-                          HLR_ERR_INVALID_ARGUMENT);
-    CHECK_ERROR_HAS("smoothing");
-    CHECK_ERROR_HAS("1.5");
     CHECK_FAILS_UNCHANGED(t, hlr_tuner_set_param(t, HLR_PARAM_WARMUP_STEPS, 2.5),
                           HLR_ERR_INVALID_ARGUMENT);
     CHECK_ERROR_HAS("integer");
