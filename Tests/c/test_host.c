@@ -87,55 +87,74 @@ static void op_reentry(dense_op *op) {
     if (hlr_tuner_get_param(op->reenter, HLR_PARAM_SMOOTHING, &info) != HLR_OK) op->reenter_failures++;
 }
 
-static int hvp_f64(void *ctx, const double *v, double *out, size_t n) {
-    dense_op *op = ctx;
+/* The bookkeeping at the start of every callback: counts the call (returned, 1-based) and notes
+ * a wrong n, aliased buffers or an `out` not zeroed; then the re-entrant calls, if asked for. */
+static int op_enter(dense_op *op, size_t n, int aliased, int out_zeroed) {
     int call = ++op->calls;
     if (n != op->n) op->wrong_n = 1;
-    if ((const double *)out == v) op->aliased = 1;
-    for (size_t i = 0; i < n; i++)
-        if (out[i] != 0.0) op->out_not_zeroed = 1;
+    if (aliased) op->aliased = 1;
+    if (!out_zeroed) op->out_not_zeroed = 1;
     op_reentry(op);
-    if (call == op->fail_on_call) return op->fail_status;
+    return call;
+}
+
+/* out <- H v in double, each row summed in index order. */
+static void dense_product(const dense_op *op, const double *v, double *out, size_t n) {
     for (size_t i = 0; i < n; i++) {
         double sum = 0.0;
         for (size_t j = 0; j < n; j++) sum += op->h[i * n + j] * v[j];
         out[i] = sum;
     }
+}
+
+/* Keeps copies of the call's v and out (the first MAX_CALLS calls). */
+static void op_record(dense_op *op, int call, const double *v, const double *out, size_t n) {
+    if (call > MAX_CALLS) return;
+    free(op->v_seen[call - 1]); /* a reused recorder (calls reset to 0) */
+    free(op->out_seen[call - 1]);
+    op->v_seen[call - 1] = malloc(n * sizeof(double));
+    op->out_seen[call - 1] = malloc(n * sizeof(double));
+    memcpy(op->v_seen[call - 1], v, n * sizeof(double));
+    memcpy(op->out_seen[call - 1], out, n * sizeof(double));
+}
+
+static int all_zero_f64(const double *x, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        if (x[i] != 0.0) return 0;
+    return 1;
+}
+
+static int all_zero_f32(const float *x, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        if (x[i] != 0.0f) return 0;
+    return 1;
+}
+
+static int hvp_f64(void *ctx, const double *v, double *out, size_t n) {
+    dense_op *op = ctx;
+    int call = op_enter(op, n, (const double *)out == v, all_zero_f64(out, n));
+    if (call == op->fail_on_call) return op->fail_status;
+    dense_product(op, v, out, n);
     if (call == op->nan_on_call) out[op->poison_index] = op->poison;
-    if (call <= MAX_CALLS) {
-        free(op->v_seen[call - 1]); /* a reused recorder (calls reset to 0) */
-        free(op->out_seen[call - 1]);
-        op->v_seen[call - 1] = malloc(n * sizeof(double));
-        op->out_seen[call - 1] = malloc(n * sizeof(double));
-        memcpy(op->v_seen[call - 1], v, n * sizeof(double));
-        memcpy(op->out_seen[call - 1], out, n * sizeof(double));
-    }
+    op_record(op, call, v, out, n);
     return 0;
 }
 
+/* The f64 operator on widened vectors, its result rounded to float (the same bits as a float
+ * callback summing in double). */
 static int hvp_f32(void *ctx, const float *v, float *out, size_t n) {
     dense_op *op = ctx;
-    int call = ++op->calls;
-    if (n != op->n) op->wrong_n = 1;
-    if ((const float *)out == v) op->aliased = 1;
-    for (size_t i = 0; i < n; i++)
-        if (out[i] != 0.0f) op->out_not_zeroed = 1;
-    op_reentry(op);
+    int call = op_enter(op, n, (const float *)out == v, all_zero_f32(out, n));
     if (call == op->fail_on_call) return op->fail_status;
-    for (size_t i = 0; i < n; i++) {
-        double sum = 0.0;
-        for (size_t j = 0; j < n; j++) sum += op->h[i * n + j] * (double)v[j];
-        out[i] = (float)sum;
-    }
+    double *wide_v = malloc(n * sizeof(double)), *wide_out = malloc(n * sizeof(double));
+    widen(v, wide_v, n);
+    dense_product(op, wide_v, wide_out, n);
+    for (size_t i = 0; i < n; i++) out[i] = (float)wide_out[i];
     if (call == op->nan_on_call) out[op->poison_index] = (float)op->poison;
-    if (call <= MAX_CALLS) {
-        free(op->v_seen[call - 1]); /* a reused recorder (calls reset to 0) */
-        free(op->out_seen[call - 1]);
-        op->v_seen[call - 1] = malloc(n * sizeof(double));
-        op->out_seen[call - 1] = malloc(n * sizeof(double));
-        widen(v, op->v_seen[call - 1], n);
-        widen(out, op->out_seen[call - 1], n);
-    }
+    widen(out, wide_out, n);
+    op_record(op, call, wide_v, wide_out, n);
+    free(wide_v);
+    free(wide_out);
     return 0;
 }
 
@@ -145,6 +164,12 @@ static void fill(double *x, size_t n, uint64_t seed) {
         s = s * 6364136223846793005ull + 1442695040888963407ull;
         x[i] = ((double)(s >> 11) * 0x1.0p-53 - 0.5) * 4.0;
     }
+}
+
+/* fill, and x32 <- x rounded to float. */
+static void fill_with_float(double *x, float *x32, size_t n, uint64_t seed) {
+    fill(x, n, seed);
+    for (size_t i = 0; i < n; i++) x32[i] = (float)x[i];
 }
 
 /* A handle whose rate is the raw candidate (so s/c can be read back from the rate too). */
@@ -226,12 +251,8 @@ static void test_single_group(void) {
         double *g = malloc(n * sizeof *g), *u = malloc(n * sizeof *u);
         float *g32 = malloc(n * sizeof *g32), *u32 = malloc(n * sizeof *u32);
         double *gw = malloc(n * sizeof *gw), *uw = malloc(n * sizeof *uw);
-        fill(g, n, 11 + n);
-        fill(u, n, 99 + n);
-        for (size_t i = 0; i < n; i++) {
-            g32[i] = (float)g[i];
-            u32[i] = (float)u[i];
-        }
+        fill_with_float(g, g32, n, 11 + n);
+        fill_with_float(u, u32, n, 99 + n);
         widen(g32, gw, n);
         widen(u32, uw, n);
         for (int direction = 0; direction < 2; direction++) {
@@ -290,12 +311,8 @@ static void test_multi_group(void) {
     const size_t offsets[G + 1] = {0, 3, 3, 12, 20, 29};
     double g[N], u[N], gw[N], uw[N];
     float g32[N], u32[N];
-    fill(g, N, 1234);
-    fill(u, N, 5678);
-    for (size_t i = 0; i < N; i++) {
-        g32[i] = (float)g[i];
-        u32[i] = (float)u[i];
-    }
+    fill_with_float(g, g32, N, 1234);
+    fill_with_float(u, u32, N, 5678);
     widen(g32, gw, N);
     widen(u32, uw, N);
     for (int direction = 0; direction < 2; direction++) {
@@ -366,12 +383,8 @@ static void test_failures(void) {
     const size_t offsets[G + 1] = {0, 5, 12, 20};
     double g[N], u[N];
     float g32[N], u32[N];
-    fill(g, N, 3);
-    fill(u, N, 4);
-    for (size_t i = 0; i < N; i++) {
-        g32[i] = (float)g[i];
-        u32[i] = (float)u[i];
-    }
+    fill_with_float(g, g32, N, 3);
+    fill_with_float(u, u32, N, 4);
     hlr_tuner *t = make_tuner(G, HLR_DIRECTION_GRADIENT);
     /* Give the handle some history first. */
     dense_op op;
@@ -506,8 +519,7 @@ static void test_reentry(void) {
     enum { N = 10 };
     double g[N];
     float g32[N];
-    fill(g, N, 77);
-    for (size_t i = 0; i < N; i++) g32[i] = (float)g[i];
+    fill_with_float(g, g32, N, 77);
     const size_t offsets[3] = {0, 4, 10};
     hlr_tuner *t = make_tuner(2, 0);
     dense_op op;
