@@ -244,17 +244,70 @@ static void check_twin(hlr_tuner *t, size_t groups, int direction, uint64_t step
     CHECK_OK(hlr_tuner_free(twin));
 }
 
+/* A gradient g and a direction u of length n in float64, their float roundings g32 and u32, and
+ * those widened back to double (gw, uw): what a float32 observation hands the library, in double. */
+typedef struct {
+    size_t n;
+    double *g, *u, *gw, *uw;
+    float *g32, *u32;
+} host_vectors;
+
+static host_vectors host_vectors_make(size_t n, uint64_t g_seed, uint64_t u_seed) {
+    host_vectors v = {.n = n};
+    v.g = malloc(n * sizeof *v.g);
+    v.u = malloc(n * sizeof *v.u);
+    v.gw = malloc(n * sizeof *v.gw);
+    v.uw = malloc(n * sizeof *v.uw);
+    v.g32 = malloc(n * sizeof *v.g32);
+    v.u32 = malloc(n * sizeof *v.u32);
+    fill_with_float(v.g, v.g32, n, g_seed);
+    fill_with_float(v.u, v.u32, n, u_seed);
+    widen(v.g32, v.gw, n);
+    widen(v.u32, v.uw, n);
+    return v;
+}
+
+static void host_vectors_free(host_vectors *v) {
+    free(v->g);
+    free(v->u);
+    free(v->gw);
+    free(v->uw);
+    free(v->g32);
+    free(v->u32);
+}
+
+/* The first observation (step 0) of a fresh make_tuner(groups, direction) handle, in float64 or
+ * (f32) float32, through a fresh operator seeded `seed`: checked against the buffers
+ * (check_observation; u is passed only with direction update) and against a twin handle
+ * (check_twin). `offsets` NULL: one group. Returns the number of HVP calls. */
+static int check_first_observation(const host_vectors *v, int f32, int direction, const size_t *offsets,
+                                   size_t groups, uint64_t seed) {
+    size_t n = v->n, n_offsets = offsets ? groups + 1 : 0;
+    dense_op op;
+    op_init(&op, n, seed);
+    hlr_tuner *t = make_tuner(groups, direction);
+    if (f32) {
+        CHECK_OK(hlr_tuner_observe_host_f32(t, 0, v->g32, direction ? v->u32 : NULL, n, offsets, n_offsets,
+                                            hvp_f32, &op));
+        check_observation(t, &op, v->gw, direction ? v->uw : v->gw, n, offsets, groups);
+    } else {
+        CHECK_OK(hlr_tuner_observe_host_f64(t, 0, v->g, direction ? v->u : NULL, n, offsets, n_offsets, hvp_f64,
+                                            &op));
+        check_observation(t, &op, v->g, direction ? v->u : v->g, n, offsets, groups);
+    }
+    check_twin(t, groups, direction, 0);
+    int calls = op.calls;
+    op_free(&op);
+    CHECK_OK(hlr_tuner_free(t));
+    return calls;
+}
+
 static void test_single_group(void) {
     const size_t sizes[] = {1, 7, 8, 9, 16, 31, 64, 101};
     for (size_t si = 0; si < sizeof sizes / sizeof sizes[0]; si++) {
         size_t n = sizes[si];
-        double *g = malloc(n * sizeof *g), *u = malloc(n * sizeof *u);
-        float *g32 = malloc(n * sizeof *g32), *u32 = malloc(n * sizeof *u32);
-        double *gw = malloc(n * sizeof *gw), *uw = malloc(n * sizeof *uw);
-        fill_with_float(g, g32, n, 11 + n);
-        fill_with_float(u, u32, n, 99 + n);
-        widen(g32, gw, n);
-        widen(u32, uw, n);
+        host_vectors v = host_vectors_make(n, 11 + n, 99 + n);
+        const double *g = v.g, *u = v.u;
         for (int direction = 0; direction < 2; direction++) {
             const double *d64 = direction ? u : g;
             /* float64, NULL offsets (one group) */
@@ -288,20 +341,9 @@ static void test_single_group(void) {
             CHECK_OK(hlr_tuner_free(t2));
 
             /* float32 */
-            op_init(&op, n, 7 + n);
-            t = make_tuner(1, direction);
-            CHECK_OK(hlr_tuner_observe_host_f32(t, 0, g32, direction ? u32 : NULL, n, NULL, 0, hvp_f32, &op));
-            check_observation(t, &op, gw, direction ? uw : gw, n, NULL, 1);
-            check_twin(t, 1, direction, 0);
-            op_free(&op);
-            CHECK_OK(hlr_tuner_free(t));
+            check_first_observation(&v, 1, direction, NULL, 1, 7 + n);
         }
-        free(g);
-        free(u);
-        free(g32);
-        free(u32);
-        free(gw);
-        free(uw);
+        host_vectors_free(&v);
     }
 }
 
@@ -309,44 +351,23 @@ static void test_multi_group(void) {
     enum { N = 29, G = 5 };
     /* Groups [0,3), [3,3) (empty), [3,12), [12,20), [20,29). */
     const size_t offsets[G + 1] = {0, 3, 3, 12, 20, 29};
-    double g[N], u[N], gw[N], uw[N];
-    float g32[N], u32[N];
-    fill_with_float(g, g32, N, 1234);
-    fill_with_float(u, u32, N, 5678);
-    widen(g32, gw, N);
-    widen(u32, uw, N);
-    for (int direction = 0; direction < 2; direction++) {
-        dense_op op;
-        op_init(&op, N, 42);
-        hlr_tuner *t = make_tuner(G, direction);
-        CHECK_OK(hlr_tuner_observe_host_f64(t, 0, g, direction ? u : NULL, N, offsets, G + 1, hvp_f64, &op));
-        CHECK_EQ_INT(op.calls, G - 1);
-        check_observation(t, &op, g, direction ? u : g, N, offsets, G);
-        check_twin(t, G, direction, 0);
-        op_free(&op);
-        CHECK_OK(hlr_tuner_free(t));
-
-        op_init(&op, N, 42);
-        t = make_tuner(G, direction);
-        CHECK_OK(hlr_tuner_observe_host_f32(t, 0, g32, direction ? u32 : NULL, N, offsets, G + 1, hvp_f32, &op));
-        CHECK_EQ_INT(op.calls, G - 1);
-        check_observation(t, &op, gw, direction ? uw : gw, N, offsets, G);
-        check_twin(t, G, direction, 0);
-        op_free(&op);
-        CHECK_OK(hlr_tuner_free(t));
-    }
+    host_vectors v = host_vectors_make(N, 1234, 5678);
+    for (int direction = 0; direction < 2; direction++)
+        for (int f32 = 0; f32 < 2; f32++)
+            CHECK_EQ_INT(check_first_observation(&v, f32, direction, offsets, G, 42), G - 1);
     /* Leading and trailing empty groups. */
     {
         const size_t edge[5] = {0, 0, 10, 29, 29};
         dense_op op;
         op_init(&op, N, 43);
         hlr_tuner *t = make_tuner(4, 0);
-        CHECK_OK(hlr_tuner_observe_host_f64(t, 0, g, NULL, N, edge, 5, hvp_f64, &op));
+        CHECK_OK(hlr_tuner_observe_host_f64(t, 0, v.g, NULL, N, edge, 5, hvp_f64, &op));
         CHECK_EQ_INT(op.calls, 2);
-        check_observation(t, &op, g, g, N, edge, 4);
+        check_observation(t, &op, v.g, v.g, N, edge, 4);
         op_free(&op);
         CHECK_OK(hlr_tuner_free(t));
     }
+    host_vectors_free(&v);
 }
 
 /* A known quadratic: H = diag(lambda), g along an eigenvector -> lr = 1/lambda exactly. */
@@ -376,6 +397,16 @@ static void test_eigenvector(void) {
         CHECK_OK(hlr_tuner_free(t));
     }
     op_free(&op);
+}
+
+/* One refused observation at step 1, made in float64 (g, u) and then in float32 (g32, u32)
+ * through the same operator: each returns `expected` and leaves the handle unchanged. */
+static void check_refused_in_both(hlr_tuner *t, dense_op *op, const double *g, const double *u, const float *g32,
+                                  const float *u32, const size_t *offsets, size_t n_offsets, int expected) {
+    size_t n = op->n;
+    CHECK_FAILS_UNCHANGED(t, hlr_tuner_observe_host_f64(t, 1, g, u, n, offsets, n_offsets, hvp_f64, op), expected);
+    CHECK_FAILS_UNCHANGED(t, hlr_tuner_observe_host_f32(t, 1, g32, u32, n, offsets, n_offsets, hvp_f32, op),
+                          expected);
 }
 
 static void test_failures(void) {
@@ -444,12 +475,7 @@ static void test_failures(void) {
             bad[where] = poisons[pi];
             bad32[where] = (float)poisons[pi];
             op_init(&op, N, 5);
-            CHECK_FAILS_UNCHANGED(t, hlr_tuner_observe_host_f64(t, 1, bad, NULL, N, offsets, G + 1, hvp_f64, &op),
-                                  HLR_ERR_NONFINITE);
-            op_free(&op);
-            op_init(&op, N, 5);
-            CHECK_FAILS_UNCHANGED(t, hlr_tuner_observe_host_f32(t, 1, bad32, NULL, N, offsets, G + 1, hvp_f32, &op),
-                                  HLR_ERR_NONFINITE);
+            check_refused_in_both(t, &op, bad, NULL, bad32, NULL, offsets, G + 1, HLR_ERR_NONFINITE);
             op_free(&op);
         }
     }
@@ -461,10 +487,7 @@ static void test_failures(void) {
     const size_t *bad_offsets[] = {not_from_zero, decreasing, short_end, long_end};
     for (int i = 0; i < 4; i++) {
         op_init(&op, N, 5);
-        CHECK_FAILS_UNCHANGED(t, hlr_tuner_observe_host_f64(t, 1, g, NULL, N, bad_offsets[i], G + 1, hvp_f64, &op),
-                              HLR_ERR_INVALID_ARGUMENT);
-        CHECK_FAILS_UNCHANGED(t, hlr_tuner_observe_host_f32(t, 1, g32, NULL, N, bad_offsets[i], G + 1, hvp_f32, &op),
-                              HLR_ERR_INVALID_ARGUMENT);
+        check_refused_in_both(t, &op, g, NULL, g32, NULL, bad_offsets[i], G + 1, HLR_ERR_INVALID_ARGUMENT);
         CHECK_EQ_INT(op.calls, 0);
         op_free(&op);
     }
@@ -482,19 +505,13 @@ static void test_failures(void) {
     CHECK_FAILS_UNCHANGED(t, hlr_tuner_observe_host_f64(t, 1, g, NULL, N, NULL, 0, hvp_f64, &op),
                           HLR_ERR_NULL_POINTER);
     /* An update buffer although direction is gradient. */
-    CHECK_FAILS_UNCHANGED(t, hlr_tuner_observe_host_f64(t, 1, g, u, N, offsets, G + 1, hvp_f64, &op),
-                          HLR_ERR_INVALID_ARGUMENT);
-    CHECK_FAILS_UNCHANGED(t, hlr_tuner_observe_host_f32(t, 1, g32, u32, N, offsets, G + 1, hvp_f32, &op),
-                          HLR_ERR_INVALID_ARGUMENT);
+    check_refused_in_both(t, &op, g, u, g32, u32, offsets, G + 1, HLR_ERR_INVALID_ARGUMENT);
     CHECK_EQ_INT(op.calls, 0);
     op_free(&op);
     /* Direction update: an update buffer is required. */
     CHECK_OK(hlr_tuner_set_param(t, HLR_PARAM_DIRECTION, HLR_DIRECTION_UPDATE));
     op_init(&op, N, 5);
-    CHECK_FAILS_UNCHANGED(t, hlr_tuner_observe_host_f64(t, 1, g, NULL, N, offsets, G + 1, hvp_f64, &op),
-                          HLR_ERR_NULL_POINTER);
-    CHECK_FAILS_UNCHANGED(t, hlr_tuner_observe_host_f32(t, 1, g32, NULL, N, offsets, G + 1, hvp_f32, &op),
-                          HLR_ERR_NULL_POINTER);
+    check_refused_in_both(t, &op, g, NULL, g32, NULL, offsets, G + 1, HLR_ERR_NULL_POINTER);
     CHECK_EQ_INT(op.calls, 0);
     double bad_u[N];
     memcpy(bad_u, u, sizeof bad_u);
