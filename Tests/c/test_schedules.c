@@ -287,6 +287,43 @@ static double ref_hyperbolic(double base, uint64_t max_iter, double upper, doubl
     return base + (base - infimum) * e;
 }
 
+/* A reference formula on one test case's parameters p, in the order of that kind's keys below
+ * (counts and enum ids are held as doubles there). */
+typedef double (*formula_fn)(const double *p, uint64_t step);
+
+static double linear_formula(const double *p, uint64_t t) {
+    return ref_linear(p[0], p[1], p[2], (uint64_t)p[3], t);
+}
+static double step_formula(const double *p, uint64_t t) {
+    return ref_step(p[0], (uint64_t)p[1], p[2], t);
+}
+static double exponential_formula(const double *p, uint64_t t) {
+    return ref_exponential(p[0], p[1], t);
+}
+static double polynomial_formula(const double *p, uint64_t t) {
+    return ref_polynomial(p[0], (uint64_t)p[1], p[2], t);
+}
+static double warm_restarts_formula(const double *p, uint64_t t) {
+    return ref_warm_restarts(p[0], (uint64_t)p[1], (uint64_t)p[2], p[3], t);
+}
+static double one_cycle_formula(const double *p, uint64_t t) {
+    return ref_one_cycle(p[0], (uint64_t)p[1], p[2], (int)p[3], p[4], p[5], (int)p[6], t);
+}
+static double wsd_formula(const double *p, uint64_t t) {
+    return ref_wsd(p[0], (uint64_t)p[1], (uint64_t)p[2], (uint64_t)p[3], p[4], p[5], (int)p[6], t);
+}
+
+/* One case of a kind: the schedule with keys[i] = p[i] (i < n), at every probe step, against
+ * formula(p, step): bit for bit where `exact`, else within 1e-14 of `scale`. Returns the schedule
+ * for the case's own checks; the caller frees it. */
+static hlr_schedule *check_formula(int kind, const int *keys, const double *p, size_t n, formula_fn formula,
+                                   int exact, double scale) {
+    hlr_schedule *s = make(kind, keys, p, n);
+    for (int i = 0; i < PROBES; i++)
+        check_value_(s, probe_steps[i], formula(p, probe_steps[i]), exact, scale, __LINE__);
+    return s;
+}
+
 /* ------------------------------------------------------------------------------------------ */
 /* 1. Every kind against its formula                                                          */
 /* ------------------------------------------------------------------------------------------ */
@@ -316,11 +353,7 @@ static void test_leaf_formulas(void) {
                          HLR_SCHED_PARAM_END_FACTOR, HLR_SCHED_PARAM_TOTAL_ITERS};
         const double params[][4] = {{0.1, 0.25, 1.0, 10}, {2.0, 1.0, 0.0, 7}, {0.05, 1.0 / 3, 1, 5}};
         for (int c = 0; c < 3; c++) {
-            hlr_schedule *s = make(HLR_SCHEDULE_LINEAR, k, params[c], 4);
-            for (int i = 0; i < PROBES; i++)
-                CHECK_VALUE(s, probe_steps[i],
-                            ref_linear(params[c][0], params[c][1], params[c][2],
-                                       (uint64_t)params[c][3], probe_steps[i]));
+            hlr_schedule *s = check_formula(HLR_SCHEDULE_LINEAR, k, params[c], 4, linear_formula, 1, 0.0);
             CHECK_EQ_DBL(nominal_of(s), params[c][0]);
             check_values_agree(s);
             hlr_schedule_free(s);
@@ -330,15 +363,8 @@ static void test_leaf_formulas(void) {
     {
         const int k[] = {HLR_SCHED_PARAM_BASE_LR, HLR_SCHED_PARAM_STEP_SIZE, HLR_SCHED_PARAM_GAMMA};
         const double params[][3] = {{0.1, 30, 0.1}, {1.0, 1, 0.5}, {0.3, 7, 0.0}, {0.3, 7, 1.0}};
-        for (int c = 0; c < 4; c++) {
-            hlr_schedule *s = make(HLR_SCHEDULE_STEP, k, params[c], 3);
-            for (int i = 0; i < PROBES; i++)
-                CHECK_VALUE_NEAR(s, probe_steps[i],
-                                 ref_step(params[c][0], (uint64_t)params[c][1], params[c][2],
-                                          probe_steps[i]),
-                                 params[c][0]);
-            hlr_schedule_free(s);
-        }
+        for (int c = 0; c < 4; c++)
+            hlr_schedule_free(check_formula(HLR_SCHEDULE_STEP, k, params[c], 3, step_formula, 0, params[c][0]));
         hlr_schedule *s = make(HLR_SCHEDULE_STEP, k, params[0], 3);
         CHECK_VALUE(s, 29, 0.1);
         CHECK_VALUE(s, 30, 0.1 * 0.1);
@@ -350,11 +376,8 @@ static void test_leaf_formulas(void) {
         const int k[] = {HLR_SCHED_PARAM_BASE_LR, HLR_SCHED_PARAM_GAMMA};
         const double params[][2] = {{0.1, 0.96}, {1.0, 0.5}, {0.2, 1.0}, {0.2, 0.0}};
         for (int c = 0; c < 4; c++) {
-            hlr_schedule *s = make(HLR_SCHEDULE_EXPONENTIAL, k, params[c], 2);
-            for (int i = 0; i < PROBES; i++)
-                CHECK_VALUE_NEAR(s, probe_steps[i],
-                                 ref_exponential(params[c][0], params[c][1], probe_steps[i]),
-                                 params[c][0]);
+            hlr_schedule *s =
+                check_formula(HLR_SCHEDULE_EXPONENTIAL, k, params[c], 2, exponential_formula, 0, params[c][0]);
             CHECK_VALUE(s, 0, params[c][0]); /* gamma^0 = 1, also 0^0 */
             hlr_schedule_free(s);
         }
@@ -364,12 +387,8 @@ static void test_leaf_formulas(void) {
         const int k[] = {HLR_SCHED_PARAM_BASE_LR, HLR_SCHED_PARAM_TOTAL_ITERS, HLR_SCHED_PARAM_POWER};
         const double params[][3] = {{0.1, 5, 1.0}, {0.1, 100, 2.0}, {1.0, 30, 0.5}, {1.0, 10, 0.0}};
         for (int c = 0; c < 4; c++) {
-            hlr_schedule *s = make(HLR_SCHEDULE_POLYNOMIAL, k, params[c], 3);
-            for (int i = 0; i < PROBES; i++)
-                CHECK_VALUE_NEAR(s, probe_steps[i],
-                                 ref_polynomial(params[c][0], (uint64_t)params[c][1], params[c][2],
-                                                probe_steps[i]),
-                                 params[c][0]);
+            hlr_schedule *s =
+                check_formula(HLR_SCHEDULE_POLYNOMIAL, k, params[c], 3, polynomial_formula, 0, params[c][0]);
             /* At and past total_iters: 0 (power > 0), base (power 0, 0^0 = 1). */
             CHECK_VALUE(s, (uint64_t)params[c][1], params[c][2] == 0 ? params[c][0] : 0.0);
             CHECK_VALUE(s, UINT64_MAX, params[c][2] == 0 ? params[c][0] : 0.0);
@@ -408,13 +427,8 @@ static void test_leaf_formulas(void) {
         const double params[][4] = {{0.1, 10, 1, 0.0}, {0.1, 10, 2, 0.001}, {0.5, 1, 3, 0.0},
                                     {0.1, 9007199254740992.0, 9007199254740992.0, 0.0}};
         for (int c = 0; c < 4; c++) {
-            hlr_schedule *s = make(HLR_SCHEDULE_COSINE_WARM_RESTARTS, k, params[c], 4);
-            for (int i = 0; i < PROBES; i++)
-                CHECK_VALUE_NEAR(s, probe_steps[i],
-                                 ref_warm_restarts(params[c][0], (uint64_t)params[c][1],
-                                                   (uint64_t)params[c][2], params[c][3],
-                                                   probe_steps[i]),
-                                 params[c][0]);
+            hlr_schedule *s = check_formula(HLR_SCHEDULE_COSINE_WARM_RESTARTS, k, params[c], 4,
+                                            warm_restarts_formula, 0, params[c][0]);
             check_values_agree(s);
             hlr_schedule_free(s);
         }
@@ -439,14 +453,9 @@ static void test_leaf_formulas(void) {
             {0.5, 1, 0.3, HLR_ANNEAL_COS, 25, 1e4, 0},      /* T = 1 */
         };
         for (int c = 0; c < 6; c++) {
-            hlr_schedule *s = make(HLR_SCHEDULE_ONE_CYCLE, k, params[c], 7);
-            for (int i = 0; i < PROBES; i++) {
-                double expected = ref_one_cycle(params[c][0], (uint64_t)params[c][1], params[c][2],
-                                                (int)params[c][3], params[c][4], params[c][5],
-                                                (int)params[c][6], probe_steps[i]);
-                if (params[c][3] == HLR_ANNEAL_LINEAR) CHECK_VALUE(s, probe_steps[i], expected);
-                else CHECK_VALUE_NEAR(s, probe_steps[i], expected, params[c][0]);
-            }
+            /* Linear annealing is arithmetic (bit for bit), cos is not. */
+            hlr_schedule *s = check_formula(HLR_SCHEDULE_ONE_CYCLE, k, params[c], 7, one_cycle_formula,
+                                            params[c][3] == HLR_ANNEAL_LINEAR, params[c][0]);
             double initial = params[c][0] / params[c][4];
             CHECK_EQ_DBL(nominal_of(s), fmax(params[c][0], fmax(initial, initial / params[c][5])));
             hlr_schedule_free(s);
@@ -502,14 +511,9 @@ static void test_leaf_formulas(void) {
             {0.1, 5, 0, 0, 0.2, 0.05, HLR_DECAY_COSINE},
         };
         for (int c = 0; c < 5; c++) {
-            hlr_schedule *s = make(HLR_SCHEDULE_WARMUP_STABLE_DECAY, k, params[c], 7);
-            for (int i = 0; i < PROBES; i++) {
-                double expected = ref_wsd(params[c][0], (uint64_t)params[c][1], (uint64_t)params[c][2],
-                                          (uint64_t)params[c][3], params[c][4], params[c][5],
-                                          (int)params[c][6], probe_steps[i]);
-                if (params[c][6] == HLR_DECAY_LINEAR) CHECK_VALUE(s, probe_steps[i], expected);
-                else CHECK_VALUE_NEAR(s, probe_steps[i], expected, 0.2);
-            }
+            /* A linear decay is arithmetic (bit for bit), cosine and 1 - sqrt are not. */
+            hlr_schedule *s = check_formula(HLR_SCHEDULE_WARMUP_STABLE_DECAY, k, params[c], 7, wsd_formula,
+                                            params[c][6] == HLR_DECAY_LINEAR, 0.2);
             CHECK_EQ_DBL(nominal_of(s), fmax(params[c][4], fmax(params[c][0], params[c][5])));
             hlr_schedule_free(s);
         }
