@@ -222,6 +222,36 @@ static inline hlr_vector_ops hlrt_vector_ops(
     return ops;
 }
 
+/* A backend's vectors held in a pool of host arrays: slots[i] (of `capacity`) is the vector of
+ * handle base + i, NULL while free. The handles are opaque uint64 values to the library. */
+
+/* The vector of handle h: NULL outside the pool or in a free slot. */
+static inline double *hlrt_pool_vec(double *const *slots, size_t capacity, uint64_t base, uint64_t h) {
+    return h >= base && h - base < capacity ? slots[h - base] : NULL;
+}
+
+/* A zeroed vector of n doubles in the first free slot, its handle in *out: 0, or -28 when every
+ * slot is taken, -12 when calloc fails (nothing done then). */
+static inline int hlrt_pool_alloc(double **slots, size_t capacity, uint64_t base, size_t n, uint64_t *out) {
+    for (size_t i = 0; i < capacity; i++) {
+        if (slots[i] != NULL) continue;
+        slots[i] = calloc(n, sizeof(double));
+        if (slots[i] == NULL) return -12;
+        *out = base + (uint64_t)i;
+        return 0;
+    }
+    return -28;
+}
+
+/* Frees the vector of handle h and empties its slot: 1, or 0 (nothing done) when h names none. */
+static inline int hlrt_pool_release(double **slots, size_t capacity, uint64_t base, uint64_t h) {
+    double *v = hlrt_pool_vec(slots, capacity, base, h);
+    if (v == NULL) return 0;
+    free(v);
+    slots[h - base] = NULL;
+    return 1;
+}
+
 /* The full state of a handle: its snapshot bytes (malloc'd; hlrt_release frees them). */
 typedef struct {
     unsigned char *bytes;

@@ -751,8 +751,7 @@ typedef struct {
 } ops_state;
 
 static double *ops_vec(ops_state *s, uint64_t h) {
-    if (h < OPS_BASE || h >= OPS_BASE + OPS_SLOTS) return NULL;
-    return s->slot[h - OPS_BASE];
+    return hlrt_pool_vec(s->slot, OPS_SLOTS, OPS_BASE, h);
 }
 
 static int ops_enter(ops_state *s, int op) {
@@ -763,24 +762,14 @@ static int ops_enter(ops_state *s, int op) {
 static int ops_alloc(void *ctx, uint64_t *out) {
     ops_state *s = ctx;
     if (ops_enter(s, OP_ALLOC)) return 11;
-    for (int i = 0; i < OPS_SLOTS; i++) {
-        if (s->slot[i] == NULL) {
-            s->slot[i] = calloc(s->n, sizeof(double));
-            s->live++;
-            *out = OPS_BASE + (uint64_t)i;
-            return 0;
-        }
-    }
-    return 12;
+    if (hlrt_pool_alloc(s->slot, OPS_SLOTS, OPS_BASE, s->n, out) != 0) return 12;
+    s->live++;
+    return 0;
 }
 
 static void ops_release(void *ctx, uint64_t v) {
     ops_state *s = ctx;
-    double *p = ops_vec(s, v);
-    if (p == NULL) return;
-    free(p);
-    s->slot[v - OPS_BASE] = NULL;
-    s->live--;
+    if (hlrt_pool_release(s->slot, OPS_SLOTS, OPS_BASE, v)) s->live--;
 }
 
 static int ops_copy(void *ctx, uint64_t src, uint64_t dst) {

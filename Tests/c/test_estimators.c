@@ -208,12 +208,9 @@ static void ops_cleanup(ops_ctx *c) {
 }
 
 static double *ops_vec(ops_ctx *c, uint64_t h) {
-    uint64_t i = h - HANDLE_BASE;
-    if (h < HANDLE_BASE || i >= POOL || c->slots[i] == NULL) {
-        c->bad_handles++;
-        return NULL;
-    }
-    return c->slots[i];
+    double *v = hlrt_pool_vec(c->slots, POOL, HANDLE_BASE, h);
+    if (v == NULL) c->bad_handles++;
+    return v;
 }
 
 static int ops_fails(ops_ctx *c, int op) {
@@ -235,25 +232,20 @@ static double lib_dot(const double *x, const double *y, size_t start, size_t end
 static int op_alloc(void *ctx, uint64_t *out) {
     ops_ctx *c = ctx;
     if (ops_fails(c, OP_ALLOC)) return c->fail_status;
-    for (int i = 0; i < POOL; i++) {
-        if (c->slots[i] == NULL) {
-            c->slots[i] = calloc(c->n, sizeof(double));
-            if (c->slots[i] == NULL) return -12;
-            *out = HANDLE_BASE + (uint64_t)i;
-            c->allocs++;
-            c->live++;
-            return 0;
-        }
+    int status = hlrt_pool_alloc(c->slots, POOL, HANDLE_BASE, c->n, out);
+    if (status == 0) {
+        c->allocs++;
+        c->live++;
     }
-    return -28; /* pool exhausted */
+    return status;
 }
 
 static void op_release(void *ctx, uint64_t v) {
     ops_ctx *c = ctx;
-    double *p = ops_vec(c, v);
-    if (p == NULL) return;
-    free(p);
-    c->slots[v - HANDLE_BASE] = NULL;
+    if (!hlrt_pool_release(c->slots, POOL, HANDLE_BASE, v)) {
+        c->bad_handles++;
+        return;
+    }
     c->releases++;
     c->live--;
 }
