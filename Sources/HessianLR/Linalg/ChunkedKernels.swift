@@ -174,21 +174,17 @@ public enum ChunkedKernels {
         _ x: UnsafeMutablePointer<T>, count: Int, rng: CounterRNG,
         distribution: ProbeDistribution, first: UInt64 = 0, threads: Int
     ) {
+        // Concrete branches: a call from another module reaches this function unspecialised, and
+        // the chunk kernel must be specialised to stay vectorised.
         if T.self == Float.self {
             let p = UncheckedBox(rebind(x) as UnsafeMutablePointer<Float>)
-            forEachChunk(count: count, threads: threads) { range in
-                fillChunk(p.value, range, rng, distribution, first)
-            }
+            forEachChunk(count: count, threads: threads) { fillChunk(p.value, $0, rng, distribution, first) }
         } else if T.self == Double.self {
             let p = UncheckedBox(rebind(x) as UnsafeMutablePointer<Double>)
-            forEachChunk(count: count, threads: threads) { range in
-                fillChunk(p.value, range, rng, distribution, first)
-            }
+            forEachChunk(count: count, threads: threads) { fillChunk(p.value, $0, rng, distribution, first) }
         } else {
             let p = UncheckedBox(x)
-            forEachChunk(count: count, threads: threads) { range in
-                for i in range { p.value[i] = T(distribution.value(rng, first &+ UInt64(i))) }
-            }
+            forEachChunk(count: count, threads: threads) { fillChunk(p.value, $0, rng, distribution, first) }
         }
     }
 
@@ -326,36 +322,18 @@ public enum ChunkedKernels {
         return clean ? nil : range.first { !base[$0].isFinite }
     }
 
-    /// Rademacher from the sign bit of bits(i): +1 for 0, −1 for 1 (`CounterRNG.rademacher`).
+    /// One chunk of `fill`: Rademacher ±1 from the sign bit of bits(i) (`HostScalar.rademacher`),
+    /// or the Gaussian kernel.
     @inline(__always)
-    private static func fillChunk(
-        _ x: UnsafeMutablePointer<Float>, _ range: Range<Int>, _ rng: CounterRNG,
+    private static func fillChunk<T: HostScalar>(
+        _ x: UnsafeMutablePointer<T>, _ range: Range<Int>, _ rng: CounterRNG,
         _ distribution: ProbeDistribution, _ first: UInt64
     ) {
         switch distribution {
         case .rademacher:
-            for i in range {
-                let sign = UInt32(truncatingIfNeeded: rng.bits(first &+ UInt64(i)) >> 32) & 0x8000_0000
-                x[i] = Float(bitPattern: sign | 0x3F80_0000)
-            }
+            for i in range { x[i] = T.rademacher(bits: rng.bits(first &+ UInt64(i))) }
         case .gaussian:
-            Float.gaussianFill(x + range.lowerBound, count: range.count, key: rng.key, first: first &+ UInt64(range.lowerBound))
-        }
-    }
-
-    @inline(__always)
-    private static func fillChunk(
-        _ x: UnsafeMutablePointer<Double>, _ range: Range<Int>, _ rng: CounterRNG,
-        _ distribution: ProbeDistribution, _ first: UInt64
-    ) {
-        switch distribution {
-        case .rademacher:
-            for i in range {
-                let sign = rng.bits(first &+ UInt64(i)) & 0x8000_0000_0000_0000
-                x[i] = Double(bitPattern: sign | 0x3FF0_0000_0000_0000)
-            }
-        case .gaussian:
-            Double.gaussianFill(x + range.lowerBound, count: range.count, key: rng.key, first: first &+ UInt64(range.lowerBound))
+            T.gaussianFill(x + range.lowerBound, count: range.count, key: rng.key, first: first &+ UInt64(range.lowerBound))
         }
     }
 

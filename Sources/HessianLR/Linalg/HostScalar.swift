@@ -32,6 +32,9 @@ public protocol HostScalar: BinaryFloatingPoint, SIMDScalar, Codable, Sendable {
     /// x[j] ← the Gaussian probe element first + j of the vector with generator key `key`
     /// (`CounterRNG`), j < n, rounded once to Self.
     static func gaussianFill(_ x: UnsafeMutablePointer<Self>, count n: Int, key: UInt64, first: UInt64)
+    /// ±1 from the sign bit of `bits` (+1 for 0, −1 for 1; `CounterRNG.rademacher`), built from
+    /// the bit pattern without a branch or a conversion.
+    static func rademacher(bits: UInt64) -> Self
     /// acc[i] ← acc[i] + (a·x[i])·y[i], i < n.
     static func multiplyAccumulate(
         _ a: Self, _ x: UnsafePointer<Self>, _ y: UnsafePointer<Self>, _ acc: UnsafeMutablePointer<Self>,
@@ -39,6 +42,11 @@ public protocol HostScalar: BinaryFloatingPoint, SIMDScalar, Codable, Sendable {
 }
 
 extension Double: HostScalar {
+    @inline(__always)
+    public static func rademacher(bits: UInt64) -> Double {
+        Double(bitPattern: (bits & 0x8000_0000_0000_0000) | 0x3FF0_0000_0000_0000)
+    }
+
     public static func dot(_ x: UnsafeBufferPointer<Double>, _ y: UnsafeBufferPointer<Double>) -> Double {
         let n = Swift.min(x.count, y.count)  // callers pass equal lengths; never read past either
         guard n > 0, let px = x.baseAddress, let py = y.baseAddress else { return 0 }
@@ -87,6 +95,11 @@ extension Double: HostScalar {
 }
 
 extension Float: HostScalar {
+    @inline(__always)
+    public static func rademacher(bits: UInt64) -> Float {
+        Float(bitPattern: (UInt32(truncatingIfNeeded: bits >> 32) & 0x8000_0000) | 0x3F80_0000)
+    }
+
     public static func dot(_ x: UnsafeBufferPointer<Float>, _ y: UnsafeBufferPointer<Float>) -> Double {
         let n = Swift.min(x.count, y.count)
         guard n > 0, let px = x.baseAddress, let py = y.baseAddress else { return 0 }
