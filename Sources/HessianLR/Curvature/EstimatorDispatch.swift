@@ -38,23 +38,15 @@ extension EstimatorConfig {
             record(try Hutchinson.trace(of: backend, options: hutchinsonOptions), into: &run)
         case .hutchPlusPlus:
             let result = try HutchPlusPlus.trace(of: backend, options: hutchPlusPlusOptions)
-            record(result, into: &run)
-            run.values[.sketchRank] = [Double(result.sketchRank)]
+            record(result, into: &run, sketchRank: result.sketchRank)
         case .xtrace:
             let result = try XTrace.trace(of: backend, options: xtraceOptions)
-            run.values[.trace] = [result.estimate]
-            run.values[.standardError] = [result.standardError]
-            run.values[.samples] = [Double(result.samples)]
-            run.values[.sketchRank] = [Double(result.sketchRank)]
-            run.values[.converged] = [flag(result.converged)]
-            run.values[.maxAsymmetry] = [result.maxAsymmetry]
-            run.values[.hvps] = [Double(result.hvpCount)]
+            record(result, into: &run, sketchRank: result.sketchRank)
         case .diagonal:
             record(try HutchinsonDiagonal.estimate(of: backend, options: diagonalOptions), into: &run)
         case .xdiag:
             let result = try XDiag.estimate(of: backend, options: xdiagOptions)
-            record(result, into: &run)
-            run.values[.sketchRank] = [Double(result.sketchRank)]
+            record(result, into: &run, sketchRank: result.sketchRank)
         case .spectralDensity:
             let quadrature = try SpectralDensity.quadrature(of: backend, options: spectralDensityOptions)
             let grid = try DensityGrid(smoothing: quadrature, options: densityGridOptions)
@@ -71,7 +63,8 @@ extension EstimatorConfig {
         return run
     }
 
-    private func record<V>(_ result: some DiagonalResult<V>, into run: inout EstimatorRun<V>) {
+    /// The results of a diagonal estimator; `sketchRank` for the sketching one (XDiag).
+    private func record<V>(_ result: some DiagonalResult<V>, into run: inout EstimatorRun<V>, sketchRank: Int? = nil) {
         run.vectors[.diagonal] = [result.diagonal]
         run.values[.trace] = [result.traceEstimate]
         if blocks != nil {
@@ -81,9 +74,12 @@ extension EstimatorConfig {
         run.values[.samples] = [Double(result.samples)]
         run.values[.maxAsymmetry] = [result.maxAsymmetry]
         run.values[.hvps] = [Double(result.hvpCount)]
+        if let sketchRank { run.values[.sketchRank] = [Double(sketchRank)] }
     }
 
-    private func record<V>(_ result: TraceEstimate, into run: inout EstimatorRun<V>) {
+    /// The results of a trace estimator (blocks only where the configuration has them);
+    /// `sketchRank` for the sketching ones (Hutch++, XTrace).
+    private func record<V>(_ result: TraceEstimate, into run: inout EstimatorRun<V>, sketchRank: Int? = nil) {
         run.values[.trace] = [result.estimate]
         run.values[.standardError] = [result.standardError]
         if blocks != nil {
@@ -94,5 +90,6 @@ extension EstimatorConfig {
         run.values[.converged] = [result.converged ? 1 : 0]
         run.values[.maxAsymmetry] = [result.maxAsymmetry]
         run.values[.hvps] = [Double(result.hvpCount)]
+        if let sketchRank { run.values[.sketchRank] = [Double(sketchRank)] }
     }
 }
