@@ -156,13 +156,7 @@ import Testing
             #expect(error?.kind == kind)
             #expect(error?.message.contains(fragment) == true, "\(error?.message ?? "")")
         }
-        for failing in [true, false] {
-            let backend = try TrackingBackend(Self.indefinite)
-            if failing { backend.failAtHVP = 7 } else { backend.nanAtHVP = 7 }
-            let plain = #expect(throws: HLRError.self) { try Hutchinson.trace(of: backend) }
-            #expect(plain?.kind == (failing ? .callbackFailed : .nonFinite) && backend.live == 0)
-            let plus = #expect(throws: HLRError.self) { try HutchPlusPlus.trace(of: backend) }
-            #expect(plus?.kind == (failing ? .callbackFailed : .nonFinite) && backend.live == 0)
-        }
+        try TrackingBackend.expectFailuresReleaseEverything(Self.indefinite, at: [7]) { _ = try Hutchinson.trace(of: $0) }
+        try TrackingBackend.expectFailuresReleaseEverything(Self.indefinite, at: [7]) { _ = try HutchPlusPlus.trace(of: $0) }
     }
 }

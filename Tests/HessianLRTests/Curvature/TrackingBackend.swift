@@ -1,3 +1,4 @@
+import Testing
 @testable import HessianLR
 
 /// A backend that forwards to a HostVectorSpace<Double> while counting live vectors, and that can
@@ -50,5 +51,26 @@ final class TrackingBackend: OperatorBackend {
     }
     func blockDots(_ x: Vector, _ y: Vector, blocks: GroupLayout) throws(HLRError) -> [Double] {
         try inner.blockDots(x, y, blocks: blocks)
+    }
+}
+
+extension TrackingBackend {
+    /// The error path of an estimator: for each HVP index in `hvps`, a fresh backend over `matrix`
+    /// that fails (a callback error) or returns NaN from that product on; `estimate` must throw
+    /// `callbackFailed` or `nonFinite` respectively, with every vector released.
+    static func expectFailuresReleaseEverything(
+        _ matrix: DenseOperator, at hvps: [Int], _ estimate: (TrackingBackend) throws -> Void,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) throws {
+        for failing in [true, false] {
+            for at in hvps {
+                let backend = try TrackingBackend(matrix)
+                if failing { backend.failAtHVP = at } else { backend.nanAtHVP = at }
+                let error = #expect(throws: HLRError.self, sourceLocation: sourceLocation) { try estimate(backend) }
+                #expect(
+                    error?.kind == (failing ? .callbackFailed : .nonFinite) && backend.live == 0,
+                    "failing \(failing) at HVP \(at): \(String(describing: error))", sourceLocation: sourceLocation)
+            }
+        }
     }
 }

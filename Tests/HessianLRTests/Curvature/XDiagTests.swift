@@ -229,14 +229,9 @@ import Testing
             try Self.xdiag(a) { $0.blocks = try? GroupLayout(offsets: [0, 5], elementCount: 5) }
         }
         #expect(wrongBlocks?.kind == .invalidArgument)
-        for failing in [true, false] {
-            for at in [3, 60] {  // in the sketch AΩ, and in Z = AQ
-                let backend = try TrackingBackend(TraceTests.indefinite)
-                if failing { backend.failAtHVP = at } else { backend.nanAtHVP = at }
-                let error = #expect(throws: HLRError.self) { try XDiag.estimate(of: backend) }
-                #expect(error?.kind == (failing ? .callbackFailed : .nonFinite))
-                #expect(backend.live == 0)
-            }
+        // In the sketch AΩ (HVP 3) and in Z = AQ (HVP 60).
+        try TrackingBackend.expectFailuresReleaseEverything(TraceTests.indefinite, at: [3, 60]) {
+            _ = try XDiag.estimate(of: $0)
         }
         let backend = try TrackingBackend(TraceTests.indefinite)
         let ok = try XDiag.estimate(of: backend)

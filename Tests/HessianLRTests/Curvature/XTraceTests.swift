@@ -150,14 +150,9 @@ import Testing
             let error = #expect(throws: HLRError.self) { try Self.xtrace(a) { $0.matvecs = m } }
             #expect(error?.kind == .invalidArgument && error?.message.contains("matvecs must be ≥ 2") == true)
         }
-        for failing in [true, false] {
-            for at in [3, 60] {  // in the sketch AΩ, and in Z = AQ
-                let backend = try TrackingBackend(TraceTests.indefinite)
-                if failing { backend.failAtHVP = at } else { backend.nanAtHVP = at }
-                let error = #expect(throws: HLRError.self) { try XTrace.trace(of: backend) }
-                #expect(error?.kind == (failing ? .callbackFailed : .nonFinite))
-                #expect(backend.live == 0)
-            }
+        // In the sketch AΩ (HVP 3) and in Z = AQ (HVP 60).
+        try TrackingBackend.expectFailuresReleaseEverything(TraceTests.indefinite, at: [3, 60]) {
+            _ = try XTrace.trace(of: $0)
         }
     }
 }
