@@ -49,8 +49,9 @@ struct SketchBasis<B: OperatorBackend> {
     /// max_b ‖Aq_b‖ (measured, k dots and no HVP, also when the tolerance is +∞ and nothing can
     /// fail).
     func projection(
-        _ session: BackendSession<B>, symmetry: inout SymmetryCheck
-    ) throws(HLRError) -> (z: [B.Vector], h: [Double]) {
+        _ session: BackendSession<B>, symmetryTolerance: Double
+    ) throws(HLRError) -> (z: [B.Vector], h: SketchMatrix, maxAsymmetry: Double) {
+        var symmetry = SymmetryCheck(tolerance: symmetryTolerance)
         let k = basis.count
         var z: [B.Vector] = []
         var h = [Double](repeating: 0, count: k * k)
@@ -65,6 +66,36 @@ struct SketchBasis<B: OperatorBackend> {
             for a in 0..<k { h[a * k + b] = column[a] }
         }
         try symmetry.checkProjection(session, h, size: k, scale: scale)
-        return (z, h)
+        return (z, SketchMatrix(h, size: k), symmetry.maxAsymmetry)
+    }
+}
+
+/// A k×k row-major matrix of the sketch's small algebra (H = QᵀAQ), with the products XTrace and
+/// XDiag take of it, each summed in index order (deterministic bits).
+struct SketchMatrix {
+    /// Row-major, `size`² elements: H_ab at a·size + b.
+    let values: [Double]
+    let size: Int
+
+    init(_ values: [Double], size: Int) {
+        self.values = values
+        self.size = size
+    }
+
+    /// tr(H) = Σ_a H_aa.
+    var trace: Double {
+        var sum = 0.0
+        for a in 0..<size { sum += values[a * size + a] }
+        return sum
+    }
+
+    /// H·v.
+    func times(_ v: [Double]) -> [Double] {
+        (0..<size).map { a in (0..<size).reduce(0.0) { $0 + values[a * size + $1] * v[$1] } }
+    }
+
+    /// Hᵀ·v.
+    func transposeTimes(_ v: [Double]) -> [Double] {
+        (0..<size).map { a in (0..<size).reduce(0.0) { $0 + values[$1 * size + a] * v[$1] } }
     }
 }

@@ -134,10 +134,7 @@ public enum XDiag {
         // Z = AQ, H = QᵀZ, and the free symmetry check of H.
         let basis = sketch.basis, r = sketch.r, fullRank = sketch.fullRank
         let k = basis.count
-        var symmetry = SymmetryCheck(tolerance: options.symmetryTolerance)
-        let (z, h) = try sketch.projection(session, symmetry: &symmetry)
-        var traceH = 0.0
-        for a in 0..<k { traceH += h[a * k + a] }
+        let (z, h, maxAsymmetry) = try sketch.projection(session, symmetryTolerance: options.symmetryTolerance)
 
         let diagonal = try session.result()
         let work: B.Vector
@@ -153,7 +150,7 @@ public enum XDiag {
             samples = s
         } else {
             (trace, samples, errors) = try fallback(
-                session, basis: basis, z: z, h: h, traceH: traceH, budget: 2 * s, probe: w, work: work,
+                session, basis: basis, z: z, h: h, budget: 2 * s, probe: w, work: work,
                 into: diagonal, options: options)
         }
 
@@ -173,7 +170,7 @@ public enum XDiag {
         session.commit()
         return XDiagEstimate(
             diagonal: diagonal, blockMeans: means, blockStandardErrors: errors, traceEstimate: trace,
-            samples: samples, sketchRank: k, maxAsymmetry: symmetry.maxAsymmetry, hvpCount: session.hvpCount)
+            samples: samples, sketchRank: k, maxAsymmetry: maxAsymmetry, hvpCount: session.hvpCount)
     }
 
     /// work ← Σ_b coefficients[b]·vectors[b] (a linear combination in the backend).
@@ -191,33 +188,26 @@ public enum XDiag {
     /// Full rank: accumulates d̂ into `diagonal` and returns (1/s) Σ t_i and, with blocks, the
     /// block means' standard errors.
     private static func exchangeable<B: OperatorBackend>(
-        _ session: BackendSession<B>, basis: [B.Vector], z: [B.Vector], h: [Double], r: [Double],
+        _ session: BackendSession<B>, basis: [B.Vector], z: [B.Vector], h: SketchMatrix, r: [Double],
         columns: (directions: [[Double]], norms: [Double]), probe: B.Vector, work: B.Vector,
         into diagonal: B.Vector, options: XDiagOptions
     ) throws(HLRError) -> (trace: Double, blockErrors: [Double]) {
         let s = basis.count
         let inverse = 1 / Double(s)
         let hats = columns.directions
-        var traceH = 0.0
-        for a in 0..<s { traceH += h[a * s + a] }
-        func multiplyH(_ v: [Double]) -> [Double] {
-            (0..<s).map { a in (0..<s).reduce(0.0) { $0 + h[a * s + $1] * v[$1] } }
-        }
-        func multiplyHT(_ v: [Double]) -> [Double] {
-            (0..<s).map { a in (0..<s).reduce(0.0) { $0 + h[$1 * s + a] * v[$1] } }
-        }
+        let traceH = h.trace
         func dot(_ x: [Double], _ y: [Double]) -> Double { zip(x, y).reduce(0) { $0 + $1.0 * $1.1 } }
 
         // M̄ = I − (1/s) Σ ŝŝᵀ and N = (1/s) Σ M_i H M_i, M_i H M_i = H − ŝ(Hᵀŝ)ᵀ − (Hŝ)ŝᵀ + σŝŝᵀ.
         var mBar = [Double](repeating: 0, count: s * s)
         var nMatrix = [Double](repeating: 0, count: s * s)
         for a in 0..<s { mBar[a * s + a] = 1 }
-        for index in 0..<(s * s) { nMatrix[index] = h[index] }
+        for index in 0..<(s * s) { nMatrix[index] = h.values[index] }
         var sigma = [Double](repeating: 0, count: s)
         for i in 0..<s {
             let hat = hats[i]
-            let hHat = multiplyH(hat)
-            let hTHat = multiplyHT(hat)
+            let hHat = h.times(hat)
+            let hTHat = h.transposeTimes(hat)
             sigma[i] = dot(hat, hHat)
             for a in 0..<s {
                 for b in 0..<s {
@@ -249,7 +239,7 @@ public enum XDiag {
             }
             let along = dot(hat, c)
             let bVector = (0..<s).map { c[$0] - along * hat[$0] }
-            let hb = multiplyH(bVector)
+            let hb = h.times(bVector)
             let hbAlong = dot(hat, hb)
             let aVector = (0..<s).map { hat[$0] / columns.norms[i] + hb[$0] - hbAlong * hat[$0] }
             try combine(session, [(aVector, basis), (bVector.map { -$0 }, z)], into: work)
@@ -260,7 +250,7 @@ public enum XDiag {
         }
         guard let grams, let blocks = options.blocks else { return (moments.mean[0], []) }
         let errors = XDiagBlockErrors.standardErrors(
-            grams: grams, h: h, c: cAll, columns: columns,
+            grams: grams, h: h.values, c: cAll, columns: columns,
             blockSizes: (0..<blocks.groupCount).map { blocks.range(of: $0).count })
         for (block, error) in errors.enumerated() where error.isNaN {
             throw session.nonFinite("the standard error of block \(block)", error)
@@ -271,13 +261,13 @@ public enum XDiag {
     /// Rank-deficient AΩ: Diag++ on Q. Returns (trace, residual probes, block means' standard
     /// errors: those of the probes' block sums, 0 without probes).
     private static func fallback<B: OperatorBackend>(
-        _ session: BackendSession<B>, basis: [B.Vector], z: [B.Vector], h: [Double], traceH: Double,
+        _ session: BackendSession<B>, basis: [B.Vector], z: [B.Vector], h: SketchMatrix,
         budget: Int, probe: B.Vector, work: B.Vector, into diagonal: B.Vector, options: XDiagOptions
     ) throws(HLRError) -> (Double, Int, [Double]) {
         let k = basis.count
         // diag(PA + AP − PAP) = Σ_a q_a ⊙ (2 z_a − Σ_b H_ab q_b).
         for a in 0..<k {
-            let row = (0..<k).map { -h[a * k + $0] }
+            let row = (0..<k).map { -h.values[a * k + $0] }
             try combine(session, [(row, basis)], into: work)
             try session.backend.axpy(2, z[a], work)
             try session.backend.multiplyAccumulate(1, basis[a], work, into: diagonal)
@@ -328,7 +318,7 @@ public enum XDiag {
                 errors.append(size > 0 ? spread[block] / Double(size) : 0)
             }
         }
-        return (traceH + (moments.count == 0 ? 0 : moments.mean[0]), moments.count, errors)
+        return (h.trace + (moments.count == 0 ? 0 : moments.mean[0]), moments.count, errors)
     }
 }
 

@@ -93,16 +93,14 @@ public enum XTrace {
         // Z = AQ and H = QᵀAQ, with the free symmetry check (QᵀAQ is symmetric for a symmetric A).
         let basis = sketch.basis, r = sketch.r, fullRank = sketch.fullRank
         let k = basis.count
-        var symmetry = SymmetryCheck(tolerance: options.symmetryTolerance)
-        let (z, h) = try sketch.projection(session, symmetry: &symmetry)
-        var lowRank = 0.0
-        for a in 0..<k { lowRank += h[a * k + a] }
+        let (z, h, maxAsymmetry) = try sketch.projection(session, symmetryTolerance: options.symmetryTolerance)
+        let lowRank = h.trace
         // k = n: Q spans the space and tr(QᵀAQ) = tr(A); the leave-one-out rule would drop a
         // direction and estimate it, so the exact value is taken (fallback, no probe).
         guard fullRank && k < n else {
             return try fallback(
                 session, basis: basis, lowRank: lowRank, budget: 2 * s, options: options,
-                maxAsymmetry: symmetry.maxAsymmetry)
+                maxAsymmetry: maxAsymmetry)
         }
 
         // C = QᵀΩ, G = ZᵀΩ.
@@ -131,8 +129,8 @@ public enum XTrace {
                 var hRowHat = 0.0
                 var hRowD = 0.0
                 for b in 0..<s {
-                    hRowHat += h[a * s + b] * hat[b]
-                    hRowD += h[a * s + b] * d[b]
+                    hRowHat += h.values[a * s + b] * hat[b]
+                    hRowD += h.values[a * s + b] * d[b]
                 }
                 hHat += hat[a] * hRowHat
                 dG += g[a * s + i] * d[a]
@@ -147,7 +145,7 @@ public enum XTrace {
         return TraceEstimate(
             estimate: moments.mean[0], standardError: error, blockEstimates: [],
             blockStandardErrors: [], samples: s, sketchRank: k, hvpCount: session.hvpCount, converged: true,
-            maxAsymmetry: symmetry.maxAsymmetry)
+            maxAsymmetry: maxAsymmetry)
     }
 
     /// The jackknife standard error of the estimate (s ≥ 2; +∞ for s = 1):
@@ -165,7 +163,7 @@ public enum XTrace {
     /// XTrace's t_i with the rank-2 U in place of ŝ_i; every product with U reduces to entries of
     /// ŜᵀC, ŜᵀG, ŜᵀHŜ, ŜᵀHC and CᵀHŜ, formed once.
     static func jackknifeStandardError<B>(
-        _ session: BackendSession<B>, h: [Double], r: [Double], c: [Double], g: [Double], e: [Double],
+        _ session: BackendSession<B>, h: SketchMatrix, r: [Double], c: [Double], g: [Double], e: [Double],
         columns: (directions: [[Double]], norms: [Double]), size s: Int
     ) throws(HLRError) -> Double {
         guard s >= 2 else { return .infinity }
@@ -173,15 +171,12 @@ public enum XTrace {
         // Column b of C, G and R: c[a·s + b], g[a·s + b], r[a·s + b].
         func column(_ m: [Double], _ b: Int) -> [Double] { (0..<s).map { m[$0 * s + b] } }
         func dot(_ x: [Double], _ y: [Double]) -> Double { zip(x, y).reduce(0) { $0 + $1.0 * $1.1 } }
-        func multiplyH(_ v: [Double]) -> [Double] { (0..<s).map { a in (0..<s).reduce(0.0) { $0 + h[a * s + $1] * v[$1] } } }
-        func multiplyHT(_ v: [Double]) -> [Double] { (0..<s).map { a in (0..<s).reduce(0.0) { $0 + h[$1 * s + a] * v[$1] } } }
         let cs = (0..<s).map { column(c, $0) }
         let gs = (0..<s).map { column(g, $0) }
-        let hHats = hats.map(multiplyH)
-        let hcs = cs.map(multiplyH)
-        let hTcs = cs.map(multiplyHT)
-        var traceH = 0.0
-        for a in 0..<s { traceH += h[a * s + a] }
+        let hHats = hats.map(h.times)
+        let hcs = cs.map(h.times)
+        let hTcs = cs.map(h.transposeTimes)
+        let traceH = h.trace
         // [a][b] tables: ŝ_aᵀŝ_b, ŝ_aᵀc_b, ŝ_aᵀg_b, ŝ_aᵀHŝ_b, ŝ_aᵀHc_b, c_bᵀHŝ_a.
         var gamma = [[Double]](), sc = [[Double]](), sg = [[Double]](), shs = [[Double]](), shc = [[Double]](),
             chs = [[Double]]()
