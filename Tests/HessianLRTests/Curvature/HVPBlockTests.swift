@@ -17,76 +17,55 @@ import Testing
         return DenseOperator(spectrum: spectrum)
     }()
 
-    /// The estimates of one run (trace, its error or sample count, and the diagonal if any).
+    /// The configurations compared: each kind that takes `hvp_block`, Hutchinson and Hutch++ both
+    /// with a fixed budget and adaptive (they stop mid-block), SLQ with 7 runs (blocks of 4 and 3)
+    /// of 40 steps (= n, the Krylov limit: a run may break down before it).
+    static let cases: [(kind: EstimatorKind, settings: [(EstimatorParameter, Double)], adaptive: Bool)] = [
+        (.hutchinson, [(.samples, 23), (.minSamples, 5)], false),
+        (.hutchinson, [(.samples, 60), (.relativeTolerance, 0.2), (.minSamples, 5)], true),
+        (.diagonal, [(.samples, 23)], false),
+        (.xtrace, [(.matvecs, 22)], false),
+        (.xdiag, [(.matvecs, 22)], false),
+        (.hutchPlusPlus, [(.matvecs, 31), (.sketchSize, 10), (.minSamples, 5)], false),
+        (.hutchPlusPlus, [(.matvecs, 60), (.sketchSize, 10), (.relativeTolerance, 0.05), (.minSamples, 5)], true),
+        (.spectralDensity, [(.runs, 7), (.steps, 40)], false),
+    ]
+
+    /// Every result of one run of case `index` (through `EstimatorConfig`, the C ABI's path) in
+    /// key order, vectors' elements included, except the HVP count (an adaptive run may make a
+    /// block's last products past its stopping sample); the vectors are released.
     static func run(
-        _ kind: Int, hvpBlock: Int, batches: Bool, backend: TrackingBackend? = nil
+        _ index: Int, hvpBlock: Int, batches: Bool, backend: TrackingBackend? = nil
     ) throws -> (values: [Double], backend: TrackingBackend) {
         let backend = try backend ?? TrackingBackend(matrix)
         backend.batches = batches
-        switch kind {
-        case 0, 1:
-            var options = HutchinsonOptions()
-            options.maxSamples = kind == 0 ? 23 : 60
-            options.relativeTolerance = kind == 0 ? 0 : 0.2
-            options.minSamples = 5
-            options.hvpBlock = hvpBlock
-            let r = try Hutchinson.trace(of: backend, options: options)
-            return ([r.estimate, r.standardError, Double(r.samples)], backend)
-        case 2:
-            var options = DiagonalOptions()
-            options.samples = 23
-            options.hvpBlock = hvpBlock
-            let r = try HutchinsonDiagonal.estimate(of: backend, options: options)
-            defer { backend.release(r.diagonal) }
-            return ([r.traceEstimate] + r.diagonal.withUnsafeBufferPointer { Array($0) }, backend)
-        case 3:
-            var options = XTraceOptions()
-            options.matvecs = 22
-            options.hvpBlock = hvpBlock
-            let r = try XTrace.trace(of: backend, options: options)
-            return ([r.estimate, r.standardError], backend)
-        case 5, 6:
-            var options = HutchPlusPlusOptions()
-            options.matvecs = kind == 5 ? 31 : 60
-            options.sketchSize = 10
-            options.relativeTolerance = kind == 5 ? 0 : 0.05
-            options.minResidualSamples = 5
-            options.hvpBlock = hvpBlock
-            let r = try HutchPlusPlus.trace(of: backend, options: options)
-            return ([r.estimate, r.standardError, Double(r.samples), Double(r.sketchRank), r.maxAsymmetry], backend)
-        case 7:
-            var options = SpectralDensityOptions()
-            options.runs = 7  // blocks of 4 and 3 runs
-            options.steps = 40  // = n, the Krylov limit: a run may break down before it
-            options.hvpBlock = hvpBlock
-            let r = try SpectralDensity.quadrature(of: backend, options: options)
-            var values: [Double] = r.nodes.flatMap { $0 }
-            values += r.weights.flatMap { $0 }
-            values += r.steps.map { Double($0) }
-            values += [r.traceEstimate, r.maxAsymmetry, Double(r.hvpCount)]
-            return (values, backend)
-        default:
-            var options = XDiagOptions()
-            options.matvecs = 22
-            options.hvpBlock = hvpBlock
-            let r = try XDiag.estimate(of: backend, options: options)
-            defer { backend.release(r.diagonal) }
-            return ([r.traceEstimate] + r.diagonal.withUnsafeBufferPointer { Array($0) }, backend)
+        let (kind, settings, _) = cases[index]
+        var config = EstimatorConfig(kind)
+        for (parameter, value) in settings + [(.hvpBlock, Double(hvpBlock))] { try config.set(parameter, value) }
+        let run = try config.run(on: backend)
+        var values: [Double] = []
+        for key in run.producedKeys where key != .hvps {
+            values += run.values[key] ?? []
+            for vector in run.vectors[key] ?? [] {
+                values += vector.withUnsafeBufferPointer { Array($0) }
+                backend.release(vector)
+            }
         }
+        return (values, backend)
     }
 
-    @Test(arguments: 0..<8)
-    func blocksGiveTheSameBits(kind: Int) throws {
-        let single = try Self.run(kind, hvpBlock: 1, batches: true)
-        let unbatched = try Self.run(kind, hvpBlock: 4, batches: false)
-        let blocked = try Self.run(kind, hvpBlock: 4, batches: true)
+    @Test(arguments: cases.indices)
+    func blocksGiveTheSameBits(index: Int) throws {
+        let single = try Self.run(index, hvpBlock: 1, batches: true)
+        let unbatched = try Self.run(index, hvpBlock: 4, batches: false)
+        let blocked = try Self.run(index, hvpBlock: 4, batches: true)
         #expect(single.backend.blockSizes.isEmpty && unbatched.backend.blockSizes.isEmpty)
         #expect(!blocked.backend.blockSizes.isEmpty)
         #expect(blocked.backend.blockSizes.allSatisfy { (2...4).contains($0) })
         #expect(single.values.map(\.bitPattern) == blocked.values.map(\.bitPattern))
         #expect(unbatched.values.map(\.bitPattern) == single.values.map(\.bitPattern))
         for run in [single, unbatched, blocked] { #expect(run.backend.live == 0) }
-        if kind == 1 || kind == 6 {  // adaptive: stops mid-block at the same sample, at most 3 products more
+        if Self.cases[index].adaptive {  // stops mid-block at the same sample, at most 3 products more
             #expect(blocked.backend.hvps >= single.backend.hvps && blocked.backend.hvps <= single.backend.hvps + 3)
         } else {
             #expect(blocked.backend.hvps == single.backend.hvps)
@@ -146,13 +125,13 @@ import Testing
         #expect(backend.live == 0)
     }
 
-    @Test(arguments: 0..<8)
-    func aProductFailingInABlockReleasesEverything(kind: Int) throws {
+    @Test(arguments: cases.indices)
+    func aProductFailingInABlockReleasesEverything(index: Int) throws {
         let backend = try TrackingBackend(Self.matrix)
         backend.failAtHVP = 6
         var caught: HLRError?
         do {
-            _ = try Self.run(kind, hvpBlock: 4, batches: true, backend: backend)
+            _ = try Self.run(index, hvpBlock: 4, batches: true, backend: backend)
         } catch let error as HLRError {
             caught = error
         }
