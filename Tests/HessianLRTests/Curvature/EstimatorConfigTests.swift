@@ -151,27 +151,23 @@ import Testing
             #expect(throws: HLRError(.invalidArgument, message)) { try config.run(on: backend) }
             #expect(backend.hvps == 0 && backend.live == 0)
         }
-        var lanczos = EstimatorConfig(.lanczos)
-        try lanczos.set(.count, 41)
-        try expectRefused(lanczos, "lanczos: count (k) must be in 1...40 (the dimension), got 41")
-        try lanczos.set(.count, 10)
-        try lanczos.set(.maxDimension, 9)
-        try expectRefused(lanczos, "lanczos: max_dimension (9) must be ≥ count (10)")
-        try expectRefused(EstimatorConfig(.hutchinson), dimension: 0, "hutchinson: operator dimension must be ≥ 1, got 0")
-        var power = EstimatorConfig(.powerIteration)
-        try power.set(.count, 50)
-        try expectRefused(power, "power_iteration: count (k) must be in 1...40 (the dimension), got 50")
-        var plus = EstimatorConfig(.hutchPlusPlus)
-        try plus.set(.matvecs, 6)
-        try plus.set(.sketchSize, 3)
-        try expectRefused(plus, "hutch_plus_plus: matvecs (6) must be ≥ 2·sketch_size + 1 = 7 (sketch_size 3)")
-        try plus.set(.sketchSize, 0)
-        try plus.set(.relativeTolerance, 0.1)
-        try expectRefused(plus, "hutch_plus_plus: matvecs (6) must be ≥ 2·sketch_size + min_samples = 14 (sketch_size 2)")
-        var density = EstimatorConfig(.spectralDensity)
-        try density.set(.gridLower, 2)
-        try density.set(.gridUpper, 2)
-        try expectRefused(density, "spectral_density: grid_lower (2.0) must be < grid_upper (2.0)")
+        let cases: [(kind: EstimatorKind, settings: [(EstimatorParameter, Double)], dimension: Int?, message: String)] = [
+            (.lanczos, [(.count, 41)], nil, "lanczos: count (k) must be in 1...40 (the dimension), got 41"),
+            (.lanczos, [(.count, 10), (.maxDimension, 9)], nil, "lanczos: max_dimension (9) must be ≥ count (10)"),
+            (.hutchinson, [], 0, "hutchinson: operator dimension must be ≥ 1, got 0"),
+            (.powerIteration, [(.count, 50)], nil, "power_iteration: count (k) must be in 1...40 (the dimension), got 50"),
+            (.hutchPlusPlus, [(.matvecs, 6), (.sketchSize, 3)], nil,
+             "hutch_plus_plus: matvecs (6) must be ≥ 2·sketch_size + 1 = 7 (sketch_size 3)"),
+            (.hutchPlusPlus, [(.matvecs, 6), (.relativeTolerance, 0.1)], nil,
+             "hutch_plus_plus: matvecs (6) must be ≥ 2·sketch_size + min_samples = 14 (sketch_size 2)"),
+            (.spectralDensity, [(.gridLower, 2), (.gridUpper, 2)], nil,
+             "spectral_density: grid_lower (2.0) must be < grid_upper (2.0)"),
+        ]
+        for (kind, settings, dimension, message) in cases {
+            var config = EstimatorConfig(kind)
+            for (parameter, value) in settings { try config.set(parameter, value) }
+            try expectRefused(config, dimension: dimension, message)
+        }
     }
 
     /// Each kind's run equals the estimator called directly with the typed options, bit for bit.
