@@ -139,6 +139,14 @@ static void gradient_at(const problem *p, const double *w, double *g) {
     }
 }
 
+/* Where the exact tests start: p set to the quadratic (problem_quadratic) and g to its gradient
+ * at w. */
+static void problem_quadratic_at(problem *p, size_t n, const double *a, const double *b,
+                                 const double *w, double *g) {
+    problem_quadratic(p, n, a, b);
+    gradient_at(p, w, g);
+}
+
 /* out = H(at) v */
 static void hvp_at(const problem *p, const double *v, double *out) {
     if (!p->logistic) {
@@ -514,22 +522,38 @@ typedef struct {
     float w32[MAXN];
 } weights;
 
+/* What one step of run_pair gives the tuner at the weights: the gradient and update in both
+ * precisions, and the weights widened to double (where the losses and HVPs are taken). */
+typedef struct {
+    double g64[MAXN], u64[MAXN];
+    float g32[MAXN], u32[MAXN];
+    double wide[MAXN];
+} step_inputs;
+
 /* Gradient and update at the weights (f32: computed in double from the float weights, rounded). */
-static void make_inputs(const problem *p, const weights *x, int f32, double *g64, double *u64,
-                        float *g32, float *u32) {
-    double w[MAXN];
-    for (size_t i = 0; i < p->n; i++) w[i] = f32 ? (double)x->w32[i] : x->w[i];
-    gradient_at(p, w, g64);
+static void make_inputs(const problem *p, const weights *x, int f32, step_inputs *in) {
+    for (size_t i = 0; i < p->n; i++) in->wide[i] = f32 ? (double)x->w32[i] : x->w[i];
+    gradient_at(p, in->wide, in->g64);
     for (size_t i = 0; i < p->n; i++) {
         /* A diagonal preconditioner, as a stand-in for an optimizer's update. */
-        u64[i] = g64[i] / (1.0 + 0.25 * (double)i);
-        g32[i] = (float)g64[i];
-        u32[i] = (float)u64[i];
+        in->u64[i] = in->g64[i] / (1.0 + 0.25 * (double)i);
+        in->g32[i] = (float)in->g64[i];
+        in->u32[i] = (float)in->u64[i];
         if (f32) {
-            g64[i] = g32[i];
-            u64[i] = u32[i];
+            in->g64[i] = in->g32[i];
+            in->u64[i] = in->u32[i];
         }
     }
+}
+
+/* The step_host arguments of one run_pair step: the weights x, the inputs made at them (the
+ * update only with use_update) and the loss (NaN: not given). */
+static host_step host_step_of(const weights *x, const step_inputs *in, int f32, size_t n,
+                              const size_t *offsets, size_t n_offsets, int use_update,
+                              double loss) {
+    host_step h = {f32, n, offsets, n_offsets, x->w, in->g64, use_update ? in->u64 : NULL,
+                   x->w32, in->g32, use_update ? in->u32 : NULL, loss};
+    return h;
 }
 
 static void apply_update(const problem *p, weights *x, int f32, const host_step *h,
@@ -583,19 +607,16 @@ static void run_pair(const run_config *c, const problem *template_problem, int f
     size_t total_rounds = 0;
 
     for (uint64_t step = 0; step < RUN_STEPS; step++) {
-        double g64[MAXN], u64[MAXN];
-        float g32[MAXN], u32[MAXN];
-        make_inputs(&pa, &x, f32, g64, u64, g32, u32);
-        double wide[MAXN];
-        for (size_t i = 0; i < n; i++) wide[i] = f32 ? (double)x.w32[i] : x.w[i];
-        memcpy(pa.at, wide, sizeof wide);
-        memcpy(pb.at, wide, sizeof wide);
-        memcpy(pd.at, wide, sizeof wide);
-        double loss_now = loss_at(&pa, wide);
+        step_inputs in;
+        make_inputs(&pa, &x, f32, &in);
+        memcpy(pa.at, in.wide, sizeof in.wide);
+        memcpy(pb.at, in.wide, sizeof in.wide);
+        memcpy(pd.at, in.wide, sizeof in.wide);
+        double loss_now = loss_at(&pa, in.wide);
         if (step == 0) first_loss = loss_now;
         last_loss = loss_now;
-        host_step h = {f32, n, offsets, n_offsets, x.w, g64, c->use_update ? u64 : NULL,
-                       x.w32, g32, c->use_update ? u32 : NULL, give_loss ? loss_now : NAN};
+        host_step h = host_step_of(&x, &in, f32, n, offsets, n_offsets, c->use_update,
+                                   give_loss ? loss_now : NAN);
 
         size_t rounds_a = 99, rounds_b = 99;
         int sa = protocol_step(ta, step, &h, &pa, &rounds_a);
@@ -653,14 +674,11 @@ static void run_pair(const run_config *c, const problem *template_problem, int f
     problem pc = *template_problem;
     x = saved_x;
     for (uint64_t step = SAVE_AT + 1; step < RUN_STEPS; step++) {
-        double g64[MAXN], u64[MAXN];
-        float g32[MAXN], u32[MAXN];
-        make_inputs(&pc, &x, f32, g64, u64, g32, u32);
-        double wide[MAXN];
-        for (size_t i = 0; i < n; i++) wide[i] = f32 ? (double)x.w32[i] : x.w[i];
-        memcpy(pc.at, wide, sizeof wide);
-        host_step h = {f32, n, offsets, n_offsets, x.w, g64, c->use_update ? u64 : NULL,
-                       x.w32, g32, c->use_update ? u32 : NULL, give_loss ? loss_at(&pc, wide) : NAN};
+        step_inputs in;
+        make_inputs(&pc, &x, f32, &in);
+        memcpy(pc.at, in.wide, sizeof in.wide);
+        host_step h = host_step_of(&x, &in, f32, n, offsets, n_offsets, c->use_update,
+                                   give_loss ? loss_at(&pc, in.wide) : NAN);
         size_t rounds = 0;
         /* Alternate the paths: both continue the same state. */
         int status = (step % 2) ? host_step_call(tc, step, &h, &pc, 1, 1, &rounds)
@@ -801,11 +819,10 @@ static void test_gen_exact(void) {
     /* One group: b = g'd, a = d'Ad; the fit of L(w - xi d) = L - xi b + xi^2 a / 2 is exact. */
     const double a[4] = {2.0, 0.3, 0.3, 5.0};
     const double bvec[2] = {1.0, -1.0};
-    problem p;
-    problem_quadratic(&p, 2, a, bvec);
     const double w[2] = {0.3, 0.7};
+    problem p;
     double g[2];
-    gradient_at(&p, w, g);
+    problem_quadratic_at(&p, 2, a, bvec, w, g);
     const size_t one[2] = {0, 2};
     for (int probes = 3; probes <= 7; probes += 2) {
         hlr_tuner *t = hlrt_create_method(HLR_METHOD_GEN, 1);
@@ -845,11 +862,10 @@ static void test_gen_exact(void) {
         const double a4[16] = {2.0, 0.3, 0.0, 0.0, 0.3, 5.0, 0.0, 0.0,
                                0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0, 3.0};
         const double b4[4] = {1.0, -1.0, 0.5, 0.25};
-        problem p4;
-        problem_quadratic(&p4, 4, a4, b4);
         const double w4[4] = {0.3, 0.7, -0.2, 0.1};
+        problem p4;
         double g4[4];
-        gradient_at(&p4, w4, g4);
+        problem_quadratic_at(&p4, 4, a4, b4, w4, g4);
         const size_t two[3] = {0, 2, 4};
         hlr_tuner *t = hlrt_create_method(HLR_METHOD_GEN, 2);
         CHECK_OK(hlr_tuner_set_group_param(t, 0, HLR_PARAM_INITIAL_LR, 0.2));
@@ -876,9 +892,8 @@ static void test_gen_exact(void) {
     {
         const double concave[4] = {-2.0, 0.0, 0.0, -1.0};
         problem pc;
-        problem_quadratic(&pc, 2, concave, bvec);
         double gc[2];
-        gradient_at(&pc, w, gc);
+        problem_quadratic_at(&pc, 2, concave, bvec, w, gc);
         hlr_tuner *t = hlrt_create_method(HLR_METHOD_GEN, 1);
         HLRT_SET(t, HLR_PARAM_INITIAL_LR, 0.1);
         observe_quadratic_losses(t, 0, &pc, w, gc, one, 1);
@@ -893,8 +908,7 @@ static void test_gen_exact(void) {
         CHECK_EQ_DBL(hlrt_lr(t, 4, 0), 0.1);
         /* Ascent direction (d = -g): b < 0, not a descent direction. */
         double minus[2] = {-gc[0], -gc[1]};
-        problem_quadratic(&pc, 2, a, bvec);
-        gradient_at(&pc, w, gc);
+        problem_quadratic_at(&pc, 2, a, bvec, w, gc);
         minus[0] = -gc[0];
         minus[1] = -gc[1];
         observe_quadratic_losses(t, 8, &pc, w, minus, one, 1);
@@ -905,9 +919,8 @@ static void test_gen_exact(void) {
         /* A linear loss: a = 0 within rounding -> rejected as negative curvature (no curvature). */
         const double zero[4] = {0.0, 0.0, 0.0, 0.0};
         problem pl;
-        problem_quadratic(&pl, 2, zero, bvec);
         double gl[2];
-        gradient_at(&pl, w, gl);
+        problem_quadratic_at(&pl, 2, zero, bvec, w, gl);
         observe_quadratic_losses(t, 12, &pl, w, gl, one, 1);
         flags = (unsigned)hlrt_info(t, HLR_INFO_LAST_FLAGS, 0);
         CHECK(flags & HLR_FLAG_FIT_REJECTED);
@@ -983,11 +996,10 @@ static void test_hidlr_exact(void) {
                           0.0, 0.0, 0.5, 0.0, 0.0,  0.0, 0.0, 0.0, 2.0, 0.4,
                           0.0, 0.0, 0.0, 0.4, 1.0};
     const double bvec[5] = {1.0, -1.0, 0.3, 2.0, -0.5};
-    problem p;
-    problem_quadratic(&p, 5, a, bvec);
     const double w[5] = {0.2, -0.1, 0.4, 0.3, 0.0};
+    problem p;
     double g[5];
-    gradient_at(&p, w, g);
+    problem_quadratic_at(&p, 5, a, bvec, w, g);
     const size_t offsets[4] = {0, 2, 3, 5};
     double b[3], curv[3], expected[3];
     for (size_t k = 0; k < 3; k++) {
@@ -1061,12 +1073,10 @@ static void test_hidlr_exact(void) {
      * M_kl = d_k'A d_l, minimised by xi* = M^-1 b. */
     const double coupled[16] = {3.0, 0.8, 0.6, 0.0,  0.8, 2.0, 0.3, 0.5,
                                 0.6, 0.3, 1.5, 0.2,  0.0, 0.5, 0.2, 1.0};
-    const double bc[4] = {1.0, -2.0, 0.5, 1.0};
-    problem pc;
-    problem_quadratic(&pc, 4, coupled, bc);
     const double wc[4] = {0.1, 0.2, -0.3, 0.4};
+    problem pc;
     double gc[4];
-    gradient_at(&pc, wc, gc);
+    problem_quadratic_at(&pc, 4, coupled, quad_b, wc, gc); /* b as in the end-to-end runs */
     const size_t two[3] = {0, 2, 4};
     double dk[2][4] = {{gc[0], gc[1], 0, 0}, {0, 0, gc[2], gc[3]}};
     double mm[4], bb[2], xi_star[2], diag_only[2];
@@ -1109,11 +1119,10 @@ static void test_hidlr_exact(void) {
     {
         const double indefinite[4] = {1.0, 0.0, 0.0, -1.0};
         const double b2[2] = {1.0, 1.0};
-        problem pi;
-        problem_quadratic(&pi, 2, indefinite, b2);
         const double wi[2] = {0.5, 0.5};
+        problem pi;
         double gi[2];
-        gradient_at(&pi, wi, gi);
+        problem_quadratic_at(&pi, 2, indefinite, b2, wi, gi);
         const size_t sep[3] = {0, 1, 2};
         t = hlrt_create_method(HLR_METHOD_HIDLR, 2);
         HLRT_SET(t, HLR_PARAM_MODEL, HLR_MODEL_FULL);
@@ -1183,11 +1192,10 @@ static void test_cdat_exact(void) {
     hlr_tuner_free(t);
 
     /* On a quadratic along u with sigma = 1 and smoothing 0: eta = u'g / u'Au exactly. */
-    problem p;
-    problem_quadratic(&p, 4, quad_a, quad_b);
     const double w[4] = {0.1, 0.2, 0.3, 0.4};
+    problem p;
     double g[4], u[4];
-    gradient_at(&p, w, g);
+    problem_quadratic_at(&p, 4, quad_a, quad_b, w, g);
     for (size_t i = 0; i < 4; i++) u[i] = g[i] / (1.0 + (double)i);
     memcpy(p.at, w, sizeof w);
     t = hlrt_create_method(HLR_METHOD_CDAT, 1);
@@ -1207,11 +1215,11 @@ static void test_cdat_exact(void) {
 
 static void test_hessianlr_exact(void) {
     /* d = g on a quadratic: the candidate is g'g / g'Ag bit for bit (through step_host). */
-    problem p;
-    problem_quadratic(&p, 4, quad_a, quad_b);
     const double w[4] = {0.5, -0.5, 0.25, 0.0};
-    double g[4], hg[4];
-    gradient_at(&p, w, g);
+    problem p;
+    double g[4];
+    problem_quadratic_at(&p, 4, quad_a, quad_b, w, g);
+    double hg[4]; /* Ag */
     hvp_at(&p, g, hg);
     hlr_tuner *t = hlrt_create_method(HLR_METHOD_HESSIANLR, 1);
     set_exact(t, HLR_METHOD_HESSIANLR);
@@ -1524,12 +1532,11 @@ static void test_denormal_observations(void) {
 static void test_armijo_mid_search_snapshot(void) {
     const double a[4] = {40.0, 0.0, 0.0, 16.0};
     const double bvec[2] = {1.0, 2.0};
-    problem p;
-    problem_quadratic(&p, 2, a, bvec);
-    hlr_tuner *t = hlrt_create_method(HLR_METHOD_ARMIJO, 1);
     const double w[2] = {0.5, -0.25};
+    problem p;
     double g[2];
-    gradient_at(&p, w, g);
+    problem_quadratic_at(&p, 2, a, bvec, w, g);
+    hlr_tuner *t = hlrt_create_method(HLR_METHOD_ARMIJO, 1);
     double loss0 = loss_at(&p, w);
     const double slope_obs[2] = {loss0, hlrt_dot(g, g, 2)};
     CHECK_OK(hlr_tuner_observe(t, 0, HLR_NEED_SLOPE, slope_obs, 2));
@@ -1584,11 +1591,10 @@ static void test_armijo_mid_search_snapshot(void) {
 /* ------------------------------------------------------------------------------------------ */
 
 static void test_step_host_all_or_nothing(void) {
-    problem base;
-    problem_quadratic(&base, 4, quad_a, quad_b);
     const double w[4] = {0.1, -0.2, 0.3, 0.05};
+    problem base;
     double g[4], u[4];
-    gradient_at(&base, w, g);
+    problem_quadratic_at(&base, 4, quad_a, quad_b, w, g);
     for (size_t i = 0; i < 4; i++) u[i] = 0.5 * g[i];
     memcpy(base.at, w, sizeof w);
     float w32[4], g32[4], u32[4];
