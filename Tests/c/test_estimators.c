@@ -213,6 +213,14 @@ static double *ops_vec(ops_ctx *c, uint64_t h) {
     return v;
 }
 
+/* A context (as ops_init) whose `op` callback returns `status` on its `at`-th call. */
+static void ops_init_failing(ops_ctx *c, const matrix *m, size_t n, int op, long at, int status) {
+    ops_init(c, m, n);
+    c->fail_op = op;
+    c->fail_at = at;
+    c->fail_status = status;
+}
+
 static int ops_fails(ops_ctx *c, int op) {
     long call = ++c->calls[op];
     return c->fail_op == op && call == c->fail_at;
@@ -321,31 +329,32 @@ static int op_hvp_block(void *ctx, size_t k, const uint64_t *v, const uint64_t *
     return 0;
 }
 
-/* k dots against y, each exactly op_dot's (lib_dot); and k axpys into y in order, each op_axpy's. */
-static int op_multi_dot(void *ctx, size_t k, const uint64_t *x, uint64_t y, double *out) {
-    ops_ctx *c = ctx;
-    if (ops_fails(c, OP_MULTI_DOT)) return c->fail_status;
+/* multi_dot and multi_axpy: after op's failure hook, y, the x array, the values (out for
+ * OP_MULTI_DOT, a for OP_MULTI_AXPY) and k >= 1 are required (77 otherwise, as is a bad handle
+ * x_j); then for j in order: out[j] = x_j.y exactly as op_dot (lib_dot), or y += a[j] x_j
+ * exactly as op_axpy. */
+static int ops_multi(ops_ctx *c, int op, size_t k, const uint64_t *x, uint64_t y, const double *a,
+                     double *out) {
+    if (ops_fails(c, op)) return c->fail_status;
     double *py = ops_vec(c, y);
-    if (py == NULL || x == NULL || out == NULL || k == 0) return 77;
+    const double *values = op == OP_MULTI_DOT ? out : a;
+    if (py == NULL || x == NULL || values == NULL || k == 0) return 77;
     for (size_t j = 0; j < k; j++) {
         double *px = ops_vec(c, x[j]);
         if (px == NULL) return 77;
-        out[j] = lib_dot(px, py, 0, c->n);
+        if (op == OP_MULTI_DOT) out[j] = lib_dot(px, py, 0, c->n);
+        else
+            for (size_t i = 0; i < c->n; i++) py[i] += a[j] * px[i];
     }
     return 0;
 }
 
+static int op_multi_dot(void *ctx, size_t k, const uint64_t *x, uint64_t y, double *out) {
+    return ops_multi(ctx, OP_MULTI_DOT, k, x, y, NULL, out);
+}
+
 static int op_multi_axpy(void *ctx, size_t k, const double *a, const uint64_t *x, uint64_t y) {
-    ops_ctx *c = ctx;
-    if (ops_fails(c, OP_MULTI_AXPY)) return c->fail_status;
-    double *py = ops_vec(c, y);
-    if (py == NULL || x == NULL || a == NULL || k == 0) return 77;
-    for (size_t j = 0; j < k; j++) {
-        double *px = ops_vec(c, x[j]);
-        if (px == NULL) return 77;
-        for (size_t i = 0; i < c->n; i++) py[i] += a[j] * px[i];
-    }
-    return 0;
+    return ops_multi(ctx, OP_MULTI_AXPY, k, x, y, a, NULL);
 }
 
 static int op_mul_acc(void *ctx, double a, uint64_t x, uint64_t y, uint64_t acc) {
@@ -403,11 +412,21 @@ static double *result(const hlr_estimator *e, int key, size_t *n) {
     return out;
 }
 
-static double scalar(const hlr_estimator *e, int key) {
+/* A result that must hold `count` values, as a malloc'd array; NULL (and a failed check) if it is
+ * absent or of another size. */
+static double *result_sized(const hlr_estimator *e, int key, size_t count) {
     size_t n = 0;
-    double *v = result(e, key, &n);
-    double value = (v != NULL && n == 1) ? v[0] : NAN;
-    CHECK_EQ_INT(n, 1);
+    double *out = result(e, key, &n);
+    if (!CHECK_EQ_INT(n, count)) {
+        free(out);
+        return NULL;
+    }
+    return out;
+}
+
+static double scalar(const hlr_estimator *e, int key) {
+    double *v = result_sized(e, key, 1);
+    double value = v != NULL ? v[0] : NAN;
     free(v);
     return value;
 }
@@ -447,6 +466,13 @@ static int same_results(const hlr_estimator *a, const hlr_estimator *b, int skip
 static double *spectrum_geometric(size_t n, double top, double ratio) {
     double *l = malloc(n * sizeof(double));
     for (size_t i = 0; i < n; i++) l[i] = top * pow(ratio, (double)i);
+    return l;
+}
+
+/* A PSD spectrum with fast (quadratic) decay: top / (i + 1)^2, malloc'd. */
+static double *spectrum_inverse_square(size_t n, double top) {
+    double *l = malloc(n * sizeof(double));
+    for (size_t i = 0; i < n; i++) l[i] = top / ((i + 1.0) * (i + 1.0));
     return l;
 }
 
@@ -739,12 +765,9 @@ static void test_power_iteration(void) {
     set(e, HLR_EST_PARAM_COUNT, 2);
     host_op op = {.m = &m};
     CHECK_OK(hlr_estimator_run_host_f64(e, N, hvp_f64, &op));
-    size_t k = 0, ni = 0;
-    double *values = result(e, HLR_RESULT_EIGENVALUES, &k);
-    double *iterations = result(e, HLR_RESULT_ITERATIONS, &ni);
-    CHECK_EQ_INT(k, 2);
-    CHECK_EQ_INT(ni, 2);
-    if (values && k == 2) {
+    double *values = result_sized(e, HLR_RESULT_EIGENVALUES, 2);
+    double *iterations = result_sized(e, HLR_RESULT_ITERATIONS, 2);
+    if (values) {
         /* PyHessian's rule (relative change < 1e-3): |lambda_2/lambda_1| = 7/8 converges slowly,
          * so the default stop is loose; 1e-2 relative is what it reaches here. */
         EST_NEAR(values[0], 8.0, 1e-2);
@@ -759,6 +782,7 @@ static void test_power_iteration(void) {
     set(e, HLR_EST_PARAM_TOLERANCE, 1e-13);
     set(e, HLR_EST_PARAM_MAX_ITERATIONS, 2000);
     CHECK_OK(hlr_estimator_run_host_f64(e, N, hvp_f64, &op));
+    size_t k = 0;
     values = result(e, HLR_RESULT_EIGENVALUES, &k);
     if (values && k == 2) {
         EST_NEAR(values[0], 8.0, 1e-8);
@@ -772,13 +796,30 @@ static void test_power_iteration(void) {
     free(lambda);
 }
 
+/* Runs a sketched trace estimator (Hutch++, XTrace) with seed 2024 on `op` at its default budget
+ * of 102 HVPs and checks how it spent it (`rank` sketch vectors, as many samples) and its accuracy
+ * against `truth`: within 4 reported standard errors, and below 5e-3 relative. */
+static void check_sketched_trace(hlr_estimator *e, const char *name, host_op *op, size_t n,
+                                 double truth, double rank) {
+    CHECK_OK(hlr_estimator_set_seed(e, 2024));
+    CHECK_OK(hlr_estimator_run_host_f64(e, n, hvp_f64, op));
+    double trace = scalar(e, HLR_RESULT_TRACE), se = scalar(e, HLR_RESULT_STANDARD_ERROR);
+    CHECK_EQ_DBL(scalar(e, HLR_RESULT_HVPS), 102);
+    CHECK_EQ_DBL(scalar(e, HLR_RESULT_SKETCH_RANK), rank);
+    CHECK_EQ_DBL(scalar(e, HLR_RESULT_SAMPLES), rank);
+    CHECK(fabs(trace - truth) <= 4 * se + 1e-12);
+    CHECK(fabs(trace - truth) / truth < 5e-3);
+    printf("%s m=102: %.8f vs %.8f (rel err %.2e), se %.2e\n", name, trace, truth,
+           fabs(trace - truth) / truth, se);
+}
+
 /* Hutchinson and Hutch++: within 4 theoretical standard errors with fixed seeds; blocks sum to
  * the total. */
 static void test_traces(void) {
     enum { N = 100 };
-    double lambda[N];
-    for (int i = 0; i < N; i++) lambda[i] = 1.0 / ((i + 1.0) * (i + 1.0)); /* PSD, fast decay */
+    double *lambda = spectrum_inverse_square(N, 1.0);
     matrix psd = matrix_make(lambda, N, 6, 21);
+    free(lambda);
     double truth = matrix_trace(&psd);
 
     hlr_estimator *h = make(HLR_ESTIMATOR_HUTCHINSON);
@@ -818,12 +859,9 @@ static void test_traces(void) {
     const size_t offsets[] = {0, 10, 10, 45, 100};
     CHECK_OK(hlr_estimator_set_blocks(h, offsets, 5));
     CHECK_OK(hlr_estimator_run_host_f64(h, N, hvp_f64, &op));
-    size_t nb = 0, ne = 0;
-    double *blocks = result(h, HLR_RESULT_BLOCK_TRACES, &nb);
-    double *errors = result(h, HLR_RESULT_BLOCK_TRACE_ERRORS, &ne);
-    CHECK_EQ_INT(nb, 4);
-    CHECK_EQ_INT(ne, 4);
-    if (blocks && nb == 4) {
+    double *blocks = result_sized(h, HLR_RESULT_BLOCK_TRACES, 4);
+    double *errors = result_sized(h, HLR_RESULT_BLOCK_TRACE_ERRORS, 4);
+    if (blocks) {
         EST_NEAR(blocks[0] + blocks[1] + blocks[2] + blocks[3], scalar(h, HLR_RESULT_TRACE), 1e-13);
         CHECK_EQ_DBL(blocks[1], 0); /* the empty block */
         /* Each block within 5 standard errors of its true trace. */
@@ -842,35 +880,19 @@ static void test_traces(void) {
     CHECK(calls == 0);
     CHECK_OK(hlr_estimator_set_blocks(h, NULL, 0));
     CHECK_OK(hlr_estimator_run_host_f64(h, N, hvp_f64, &op));
+    size_t nb = 0;
     CHECK_FAILS(hlr_estimator_result_size(h, HLR_RESULT_BLOCK_TRACES, &nb), HLR_ERR_WRONG_STATE);
     CHECK_ERROR_HAS("block");
 
     /* Hutch++ at the same budget (102 HVPs) on the PSD matrix: relative error far below
      * Hutchinson's. */
-    hlr_estimator *p = make(HLR_ESTIMATOR_HUTCH_PLUS_PLUS);
-    CHECK_OK(hlr_estimator_set_seed(p, 2024));
-    CHECK_OK(hlr_estimator_run_host_f64(p, N, hvp_f64, &op));
-    double plus = scalar(p, HLR_RESULT_TRACE), plus_se = scalar(p, HLR_RESULT_STANDARD_ERROR);
-    CHECK_EQ_DBL(scalar(p, HLR_RESULT_HVPS), 102);
-    CHECK_EQ_DBL(scalar(p, HLR_RESULT_SKETCH_RANK), 34);
-    CHECK_EQ_DBL(scalar(p, HLR_RESULT_SAMPLES), 34);
-    CHECK(fabs(plus - truth) <= 4 * plus_se + 1e-12);
     /* Hutchinson's theoretical relative standard error at 102 probes is 4.5e-2; measured 1.0e-3. */
-    CHECK(fabs(plus - truth) / truth < 5e-3);
-    printf("hutch++ m=102: %.8f vs %.8f (rel err %.2e), se %.2e\n", plus, truth,
-           fabs(plus - truth) / truth, plus_se);
+    hlr_estimator *p = make(HLR_ESTIMATOR_HUTCH_PLUS_PLUS);
+    check_sketched_trace(p, "hutch++", &op, N, truth, 34);
     /* XTrace at the same budget: every test vector in both parts. */
     hlr_estimator *x = make(HLR_ESTIMATOR_XTRACE);
-    CHECK_OK(hlr_estimator_set_seed(x, 2024));
-    CHECK_OK(hlr_estimator_run_host_f64(x, N, hvp_f64, &op));
-    double xt = scalar(x, HLR_RESULT_TRACE), xt_se = scalar(x, HLR_RESULT_STANDARD_ERROR);
-    CHECK_EQ_DBL(scalar(x, HLR_RESULT_HVPS), 102);
-    CHECK_EQ_DBL(scalar(x, HLR_RESULT_SKETCH_RANK), 51);
-    CHECK_EQ_DBL(scalar(x, HLR_RESULT_SAMPLES), 51);
+    check_sketched_trace(x, "xtrace", &op, N, truth, 51);
     CHECK_EQ_DBL(scalar(x, HLR_RESULT_CONVERGED), 1);
-    CHECK(fabs(xt - truth) <= 4 * xt_se + 1e-12);
-    CHECK(fabs(xt - truth) / truth < 5e-3);
-    printf("xtrace m=102: %.8f vs %.8f (rel err %.2e), se %.2e\n", xt, truth, fabs(xt - truth) / truth, xt_se);
     CHECK_FAILS(hlr_estimator_set_blocks(x, (const size_t[]){0, 30, 100}, 3), HLR_ERR_INVALID_ARGUMENT);
     CHECK_ERROR_HAS("xtrace");
     CHECK_FAILS(hlr_estimator_set_param(x, HLR_EST_PARAM_MATVECS, 1), HLR_ERR_INVALID_ARGUMENT);
@@ -922,10 +944,8 @@ static void test_diagonal(void) {
         set(e, HLR_EST_PARAM_SAMPLES, samples);
         host_op op = {.m = &diag};
         CHECK_OK(hlr_estimator_run_host_f64(e, N, hvp_f64, &op));
-        size_t n = 0;
-        double *est = result(e, HLR_RESULT_DIAGONAL, &n);
-        CHECK_EQ_INT(n, N);
-        int exact = est != NULL && n == N;
+        double *est = result_sized(e, HLR_RESULT_DIAGONAL, N);
+        int exact = est != NULL;
         for (size_t i = 0; exact && i < N; i++) exact = est[i] == d[i];
         CHECK(exact);
         free(est);
@@ -940,12 +960,10 @@ static void test_diagonal(void) {
     CHECK_OK(hlr_estimator_set_blocks(e, offsets, 3));
     host_op op = {.m = &dense};
     CHECK_OK(hlr_estimator_run_host_f64(e, N, hvp_f64, &op));
-    size_t n = 0, nm = 0, nerr = 0;
+    size_t n = 0;
     double *est = result(e, HLR_RESULT_DIAGONAL, &n);
-    double *means = result(e, HLR_RESULT_BLOCK_MEANS, &nm);
-    double *errs = result(e, HLR_RESULT_BLOCK_MEAN_ERRORS, &nerr);
-    CHECK_EQ_INT(nm, 2);
-    CHECK_EQ_INT(nerr, 2);
+    double *means = result_sized(e, HLR_RESULT_BLOCK_MEANS, 2);
+    double *errs = result_sized(e, HLR_RESULT_BLOCK_MEAN_ERRORS, 2);
     double worst = 0, sum = 0;
     for (size_t i = 0; est && i < n; i++) {
         double err = fabs(est[i] - dense.a[i * N + i]);
@@ -953,7 +971,7 @@ static void test_diagonal(void) {
         sum += est[i];
     }
     EST_NEAR(sum, scalar(e, HLR_RESULT_TRACE), 1e-12);
-    if (means && est && nm == 2) {
+    if (means && errs && est) {
         double m0 = 0, m1 = 0;
         for (size_t i = 0; i < 16; i++) m0 += est[i];
         for (size_t i = 16; i < 64; i++) m1 += est[i];
@@ -980,8 +998,7 @@ static void test_diagonal(void) {
  * non-symmetric operator refused as Lanczos refuses it. */
 static void test_xdiag(void) {
     enum { N = 100 };
-    double lambda[N];
-    for (int i = 0; i < N; i++) lambda[i] = 5.0 / ((i + 1.0) * (i + 1.0));
+    double *lambda = spectrum_inverse_square(N, 5.0);
     matrix dense = matrix_make(lambda, N, 4, 41);
     double exact_norm = 0;
     for (int i = 0; i < N; i++) exact_norm += dense.a[i * N + i] * dense.a[i * N + i];
@@ -1001,12 +1018,10 @@ static void test_xdiag(void) {
     CHECK(scalar(x, HLR_RESULT_MAX_ASYMMETRY) < 1e-10);
     host_op op2 = {.m = &dense};
     CHECK_OK(hlr_estimator_run_host_f64(d, N, hvp_f64, &op2));
-    size_t n = 0, nd = 0, nm = 0;
-    double *est = result(x, HLR_RESULT_DIAGONAL, &n);
+    size_t nd = 0;
+    double *est = result_sized(x, HLR_RESULT_DIAGONAL, N);
     double *plain = result(d, HLR_RESULT_DIAGONAL, &nd);
-    double *means = result(x, HLR_RESULT_BLOCK_MEANS, &nm);
-    CHECK_EQ_INT(n, N);
-    CHECK_EQ_INT(nm, 2);
+    double *means = result_sized(x, HLR_RESULT_BLOCK_MEANS, 2);
     double ex = 0, ep = 0, sum = 0, m0 = 0, m1 = 0;
     for (size_t i = 0; est && plain && i < N; i++) {
         double t = dense.a[i * N + i];
@@ -1020,19 +1035,17 @@ static void test_xdiag(void) {
     printf("xdiag m=40: relative L2 error %.2e (Hutchinson diagonal, 40 probes: %.2e)\n", ex, ep);
     CHECK(ex < 0.1 * ep);
     EST_NEAR(sum, scalar(x, HLR_RESULT_TRACE), 1e-10);
-    if (means && nm == 2) {
+    if (means) {
         EST_NEAR(means[0], m0 / 16, 1e-12);
         EST_NEAR(means[1], m1 / 84, 1e-12);
     }
     /* Block errors (jackknife): finite, positive, and the true block means within 3 of them. */
-    size_t nerr = 0;
-    double *errs = result(x, HLR_RESULT_BLOCK_MEAN_ERRORS, &nerr);
-    CHECK_EQ_INT(nerr, 2);
+    double *errs = result_sized(x, HLR_RESULT_BLOCK_MEAN_ERRORS, 2);
     double t0 = 0, t1 = 0;
     for (size_t i = 0; i < N; i++) {
         if (i < 16) t0 += dense.a[i * N + i]; else t1 += dense.a[i * N + i];
     }
-    if (errs && means && nerr == 2 && nm == 2) {
+    if (errs && means) {
         printf("xdiag block means %.4g, %.4g (exact %.4g, %.4g), standard errors %.2e, %.2e\n", means[0], means[1],
                t0 / 16, t1 / 84, errs[0], errs[1]);
         CHECK(isfinite(errs[0]) && errs[0] > 0 && isfinite(errs[1]) && errs[1] > 0);
@@ -1071,10 +1084,7 @@ static void test_xdiag(void) {
     const long points[] = {1, total / 2, total};
     for (int p = 0; p < 3; p++) {
         ops_ctx fc;
-        ops_init(&fc, &dense, N);
-        fc.fail_op = OP_BLOCK_DOTS;
-        fc.fail_at = points[p];
-        fc.fail_status = 47;
+        ops_init_failing(&fc, &dense, N, OP_BLOCK_DOTS, points[p], 47);
         hlr_vector_ops ft = ops_table(N);
         CHECK_FAILS(hlr_estimator_run_ops(x, &ft, &fc), HLR_ERR_CALLBACK);
         CHECK_ERROR_HAS("ops->block_dots callback returned 47");
@@ -1086,6 +1096,7 @@ static void test_xdiag(void) {
     CHECK_OK(hlr_estimator_free(d));
     matrix_free(&dense);
     matrix_free(&skew);
+    free(lambda);
 }
 
 /* After a successful ops run: the caller's DIAGONAL handle (kinds that return one) released,
@@ -1179,10 +1190,7 @@ static void test_hvp_block(void) {
         set(e, HLR_EST_PARAM_HVP_BLOCK, 4);
         if (slq) set(e, HLR_EST_PARAM_RUNS, RUNS); /* one run alone never makes a block */
         ops_ctx fc;
-        ops_init(&fc, &dense, N);
-        fc.fail_op = OP_HVP_BLOCK;
-        fc.fail_at = 2;
-        fc.fail_status = 53;
+        ops_init_failing(&fc, &dense, N, OP_HVP_BLOCK, 2, 53);
         hlr_vector_ops ft = ops_table(N);
         ft.hvp_block = op_hvp_block;
         CHECK_FAILS(hlr_estimator_run_ops(e, &ft, &fc), HLR_ERR_CALLBACK);
@@ -1261,10 +1269,7 @@ static void test_multi_dot_axpy(void) {
             hlr_estimator *e = make(kinds[c]);
             if (kinds[c] != HLR_ESTIMATOR_LANCZOS) set(e, HLR_EST_PARAM_MATVECS, 30);
             ops_ctx fc;
-            ops_init(&fc, &dense, N);
-            fc.fail_op = op;
-            fc.fail_at = 3;
-            fc.fail_status = 61;
+            ops_init_failing(&fc, &dense, N, op, 3, 61);
             hlr_vector_ops ft = ops_table(N);
             ft.multi_dot = op_multi_dot;
             ft.multi_axpy = op_multi_axpy;
@@ -1654,10 +1659,7 @@ static void test_run_failures(void) {
         const long points[] = {1, 2, 3, 7, 20};
         for (int p = 0; p < 5; p++) {
             ops_ctx fc;
-            ops_init(&fc, &m, N);
-            fc.fail_op = f;
-            fc.fail_at = points[p];
-            fc.fail_status = 40 + f;
+            ops_init_failing(&fc, &m, N, f, points[p], 40 + f);
             hlr_vector_ops ft = ops_table(N);
             int status = hlr_estimator_run_ops(target, &ft, &fc);
             if (fc.calls[f] < points[p]) { /* the run never reached that call */
