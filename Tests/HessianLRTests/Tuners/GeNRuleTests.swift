@@ -29,13 +29,13 @@ import Testing
         let decision = try GeNRule.decide(current: [0.2], losses: losses, options: Self.neutral())
         #expect(TunerCheck.close(decision.learningRates[0], 0.25, 1e-12))
         #expect(TunerCheck.close(decision.slopes[0], 3, 1e-12))
-        #expect(TunerCheck.close(decision.curvatures[0], 12, 1e-12))
+        #expect(TunerCheck.close(decision.curvature[0], 12, 1e-12))
         #expect(TunerCheck.close(decision.model.intercept, 5, 1e-14))
         #expect(decision.flags == [[]])
         // The 3-probe closed forms.
         let xi = 0.2
         #expect(TunerCheck.close(decision.slopes[0], (losses[0] - losses[2]) / (2 * xi), 1e-12))
-        #expect(TunerCheck.close(decision.curvatures[0], (losses[2] + losses[0] - 2 * losses[1]) / (xi * xi), 1e-12))
+        #expect(TunerCheck.close(decision.curvature[0], (losses[2] + losses[0] - 2 * losses[1]) / (xi * xi), 1e-12))
         #expect(decision.model.r2 > 1 - 1e-12)
     }
 

@@ -60,14 +60,13 @@ public struct FitState<Layout: FitLayout>: RateState, TabledState {
     }
 
     /// Records an update: the new rates, the decision of every group and the fit in step units.
-    mutating func record(
-        rates: [Double], candidates: [Double], flags: [DecisionFlags], model: QuadraticModel,
-        slopes: [Double], curvature: [Double], influence: [Double]? = nil
-    ) {
-        current = rates
-        decisions = DecisionLog(candidates: candidates, flags: flags)
-        fit.record(intercept: model.intercept, slope: slopes, curvature: curvature, r2: model.r2)
-        if let influence { self.influence = influence }
+    mutating func record(_ decision: ProbeFitDecision) {
+        current = decision.learningRates
+        decisions = DecisionLog(candidates: decision.candidates, flags: decision.flags)
+        fit.record(
+            intercept: decision.model.intercept, slope: decision.slopes, curvature: decision.curvature,
+            r2: decision.model.r2)
+        if let influence = decision.influence { self.influence = influence }
     }
 
     /// A failed observation: the decayed rates and their log; the fit and the influence are

@@ -40,3 +40,22 @@ extension ProbeFitOptions {
         ]
     }
 }
+
+/// What a probe-fit rule (GeN, Hi-DLR) decided at one update: the new rates, the decision of
+/// every group, and the fit both in the rule's probe coordinates and in step units.
+public struct ProbeFitDecision: Sendable, Equatable {
+    public let learningRates: [Double]
+    /// The rule's rate per group before the safeguards (NaN where the fit was rejected or the
+    /// group kept its rate).
+    public let candidates: [Double]
+    public let flags: [DecisionFlags]
+    /// The fit in the rule's probe coordinates.
+    public let model: QuadraticModel
+    /// b_k per group in step units (NaN when rank-deficient).
+    public let slopes: [Double]
+    /// The curvature in step units (NaN when rank-deficient): a_k per group (GeN) or A, K×K
+    /// row-major (Hi-DLR).
+    public let curvature: [Double]
+    /// PPI_k per group (`Influence`; Hi-DLR), nil where the rule has none (GeN).
+    public let influence: [Double]?
+}

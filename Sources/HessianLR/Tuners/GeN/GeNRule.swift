@@ -35,17 +35,9 @@
 /// Differences from the reference code, on purpose: the intercept c is fitted rather than pinned
 /// to L₀ (identical for 3 probes), and the base optimizer is not stepped twice.
 public enum GeNRule {
-    public struct Decision: Sendable, Equatable {
-        public let learningRates: [Double]
-        /// b_k/a_k per group (NaN when the fit was rejected).
-        public let candidates: [Double]
-        public let flags: [DecisionFlags]
-        /// The fit in probe coordinates ρ.
-        public let model: QuadraticModel
-        /// b_k and a_k in each group's step units (NaN when rank-deficient).
-        public let slopes: [Double]
-        public let curvatures: [Double]
-    }
+    /// Candidates b_k/a_k per group (NaN when the fit was rejected), the fit in probe
+    /// coordinates ρ, curvature a_k per group in step units; no influence.
+    public typealias Decision = ProbeFitDecision
 
     /// ρ_j = (2j − (m − 1))/(m − 1) for j = 0…m−1.
     public static func probeRatios(count m: Int) -> [Double] {
@@ -104,6 +96,6 @@ public enum GeNRule {
         }
         return Decision(
             learningRates: rates, candidates: candidates, flags: flags, model: model, slopes: slopes,
-            curvatures: curvatures)
+            curvature: curvatures, influence: nil)
     }
 }

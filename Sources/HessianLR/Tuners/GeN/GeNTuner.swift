@@ -24,9 +24,6 @@ extension GeNRule: ProbeFitRule {
     }
 
     public static func fit(losses: [Double], of tuner: GeNTuner, into state: inout State) throws(HLRError) {
-        let decision = try decide(current: tuner.rates, losses: losses, options: tuner.options)
-        state.record(
-            rates: decision.learningRates, candidates: decision.candidates, flags: decision.flags,
-            model: decision.model, slopes: decision.slopes, curvature: decision.curvatures)
+        state.record(try decide(current: tuner.rates, losses: losses, options: tuner.options))
     }
 }

@@ -31,18 +31,9 @@
 ///
 /// **Influence.** PPI_k = `Influence.value(b_k, A_kk)` for every full-rank fit, accepted or not.
 public enum HiDLRRule {
-    public struct Decision: Sendable, Equatable {
-        public let learningRates: [Double]
-        /// η_k per group before the safeguards, NaN for kept groups and rejected fits.
-        public let candidates: [Double]
-        public let flags: [DecisionFlags]
-        /// The fit in unit coordinates r.
-        public let model: QuadraticModel
-        /// b_k and A (K×K row-major) in step units; NaN when rank-deficient.
-        public let slopes: [Double]
-        public let curvature: [Double]
-        public let influence: [Double]
-    }
+    /// Candidates η_k per group before the safeguards (NaN for kept groups and rejected fits),
+    /// the fit in unit coordinates r, curvature A (K×K row-major) in step units, and PPI_k.
+    public typealias Decision = ProbeFitDecision
 
     /// The unit coordinates r_jk of the m probes of update `round` (row 0 is the origin).
     public static func unitProbes(groups k: Int, count m: Int, seed: UInt64, round: UInt64) -> [[Double]] {

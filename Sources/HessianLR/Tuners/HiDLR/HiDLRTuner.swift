@@ -34,12 +34,8 @@ extension HiDLRRule: ProbeFitRule {
     }
 
     public static func fit(losses: [Double], of tuner: HiDLRTuner, into state: inout State) throws(HLRError) {
-        let decision = try decide(
-            current: tuner.rates, losses: losses, options: tuner.options, round: tuner.history.updates)
         state.record(
-            rates: decision.learningRates, candidates: decision.candidates, flags: decision.flags,
-            model: decision.model, slopes: decision.slopes, curvature: decision.curvature,
-            influence: decision.influence)
+            try decide(current: tuner.rates, losses: losses, options: tuner.options, round: tuner.history.updates))
     }
 }
 
