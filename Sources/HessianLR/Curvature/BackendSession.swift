@@ -198,14 +198,17 @@ struct SymmetryCheck {
     init(tolerance: Double) { self.tolerance = tolerance }
 
     /// Records |xᵀ(Hy) − (Hx)ᵀy| / scale (unit x, y; else divide `scale` accordingly) and throws
-    /// when it exceeds the tolerance. `x`, `y` name the vectors in the message.
+    /// when it exceeds the tolerance. `x`, `y` name the vectors in the message (formed only for
+    /// a message: Lanczos checks O(m²) pairs per run).
     mutating func check<B>(
-        _ session: BackendSession<B>, x: String, y: String, xHy: Double, hxY: Double, scale: Double
+        _ session: BackendSession<B>, x: @autoclosure () -> String, y: @autoclosure () -> String,
+        xHy: Double, hxY: Double, scale: Double
     ) throws(HLRError) {
         guard scale > 0, scale.isFinite else { return }
         let deviation = (xHy - hxY).magnitude / scale
         if deviation > maxAsymmetry { maxAsymmetry = deviation }
         if deviation > tolerance {
+            let (x, y) = (x(), y())
             throw .invalid(
                 "\(session.estimator): the operator is not symmetric: \(x)ᵀ(H \(y)) = \(xHy) "
                     + "but (H \(x))ᵀ\(y) = \(hxY); relative deviation \(deviation) > "

@@ -45,9 +45,9 @@ struct SketchBasis<B: OperatorBackend> {
     }
 
     /// Z = AQ (k HVPs, in blocks: `BackendSession.apply(block:into:)`) and H = QᵀZ (k×k,
-    /// row-major), and the check that H is symmetric within `symmetry`'s tolerance relative to
-    /// max_b ‖Aq_b‖ (measured, k dots and no HVP, also when the tolerance is +∞ and nothing can
-    /// fail).
+    /// row-major), and the check that H is symmetric within `symmetryTolerance` relative to
+    /// max_b ‖Aq_b‖ (`SymmetryCheck`; measured, k dots and no HVP, also when the tolerance is +∞
+    /// and nothing can fail). Returns Z, H and the largest relative asymmetry measured.
     func projection(
         _ session: BackendSession<B>, symmetryTolerance: Double
     ) throws(HLRError) -> (z: [B.Vector], h: SketchMatrix, maxAsymmetry: Double) {

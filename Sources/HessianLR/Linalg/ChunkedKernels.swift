@@ -169,7 +169,8 @@ public enum ChunkedKernels {
 
     /// x[j] ← T(distribution.value(rng, first + j)) for j in 0..<count: exactly the values of
     /// `ProbeDistribution.value` rounded once to T (Rademacher: ±1 built from the sign bit, no
-    /// conversion; Gaussian: the float64 Box–Muller value rounded to T).
+    /// conversion, `HostScalar.rademacher`; Gaussian: the float64 Box–Muller value rounded to T,
+    /// `HostScalar.gaussianFill`).
     public static func fill<T: HostScalar>(
         _ x: UnsafeMutablePointer<T>, count: Int, rng: CounterRNG,
         distribution: ProbeDistribution, first: UInt64 = 0, threads: Int

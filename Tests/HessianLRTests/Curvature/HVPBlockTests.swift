@@ -62,6 +62,7 @@ import Testing
         #expect(single.backend.blockSizes.isEmpty && unbatched.backend.blockSizes.isEmpty)
         #expect(!blocked.backend.blockSizes.isEmpty)
         #expect(blocked.backend.blockSizes.allSatisfy { (2...4).contains($0) })
+        #expect(!single.values.isEmpty)
         #expect(single.values.map(\.bitPattern) == blocked.values.map(\.bitPattern))
         #expect(unbatched.values.map(\.bitPattern) == single.values.map(\.bitPattern))
         for run in [single, unbatched, blocked] { #expect(run.backend.live == 0) }

@@ -88,10 +88,13 @@ extension RuleTuner {
 
 extension TunerCheck {
     /// `method`'s options are exactly the keys of `expected`, in catalog order, and each default
-    /// is the value given, both in the catalog and as read from `tuner` (a fresh one).
+    /// is the value given, both in the catalog and as read from `tuner` (a fresh one) for every
+    /// group.
     static func expectDefaults(_ method: Method, _ expected: [(ParameterKey, Double)], of tuner: some Tuner) throws {
         for (key, value) in expected {
-            #expect(try tuner.parameter(key, group: 0) == value, "\(method.name): \(key.name)")
+            for group in 0..<tuner.groupCount {
+                #expect(try tuner.parameter(key, group: group) == value, "\(method.name): \(key.name), group \(group)")
+            }
             #expect(try method.spec(for: key).defaultValue == value, "\(method.name): \(key.name)")
         }
         #expect(method.parameterSpecs.map(\.key) == expected.map(\.0), "\(method.name)")
