@@ -91,3 +91,11 @@ final class DenseOperator: Sendable {
 func relativeError(_ a: Double, _ b: Double) -> Double {
     b == 0 ? a.magnitude : (a - b).magnitude / b.magnitude
 }
+
+/// `options` changed by `configure`: the options of one test run, built from an estimator's
+/// defaults by the suites' run helpers.
+func configured<Options>(_ options: Options, _ configure: (inout Options) -> Void) -> Options {
+    var options = options
+    configure(&options)
+    return options
+}

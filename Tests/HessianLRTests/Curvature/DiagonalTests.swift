@@ -21,9 +21,7 @@ struct MinimalBackend: OperatorBackend {
     static let rotated = DenseOperator(spectrum: (0..<100).map { Double($0) * 0.03 - 1 }, reflections: 100, seed: 5)
 
     static func estimate(_ a: DenseOperator, _ configure: (inout DiagonalOptions) -> Void) throws -> DiagonalEstimate<HostVector<Double>> {
-        var options = DiagonalOptions()
-        configure(&options)
-        return try HutchinsonDiagonal.estimate(of: try a.space(), options: options)
+        try HutchinsonDiagonal.estimate(of: try a.space(), options: configured(DiagonalOptions(), configure))
     }
 
     @Test func exactForADiagonalMatrixFromOneProbe() throws {

@@ -10,9 +10,7 @@ import Testing
     static func run(
         _ a: DenseOperator, _ configure: (inout LanczosOptions) -> Void = { _ in }
     ) throws -> LanczosResult<HostVector<Double>> {
-        var options = LanczosOptions()
-        configure(&options)
-        return try Lanczos.eigenpairs(of: try a.space(), options: options)
+        try Lanczos.eigenpairs(of: try a.space(), options: configured(LanczosOptions(), configure))
     }
 
     static func expected(_ a: DenseOperator, _ which: EigenTarget, _ k: Int) -> [Double] {

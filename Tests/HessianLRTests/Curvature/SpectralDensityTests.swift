@@ -3,9 +3,7 @@ import Testing
 
 @Suite struct SpectralDensityTests {
     static func quadrature(_ a: DenseOperator, _ configure: (inout SpectralDensityOptions) -> Void) throws -> SpectralQuadrature {
-        var options = SpectralDensityOptions()
-        configure(&options)
-        return try SpectralDensity.quadrature(of: try a.space(), options: options)
+        try SpectralDensity.quadrature(of: try a.space(), options: configured(SpectralDensityOptions(), configure))
     }
 
     /// Trapezoidal integral of the density over the grid intervals that end below `limit`.

@@ -11,15 +11,11 @@ import Testing
     static let indefinite = DenseOperator(spectrum: (0..<n).map { Double($0) * 0.03 - 1 }, reflections: n, seed: 2)
 
     static func hutchinson(_ a: DenseOperator, _ configure: (inout HutchinsonOptions) -> Void) throws -> TraceEstimate {
-        var options = HutchinsonOptions()
-        configure(&options)
-        return try Hutchinson.trace(of: try a.space(), options: options)
+        try Hutchinson.trace(of: try a.space(), options: configured(HutchinsonOptions(), configure))
     }
 
     static func hutchPlusPlus(_ a: DenseOperator, _ configure: (inout HutchPlusPlusOptions) -> Void) throws -> TraceEstimate {
-        var options = HutchPlusPlusOptions()
-        configure(&options)
-        return try HutchPlusPlus.trace(of: try a.space(), options: options)
+        try HutchPlusPlus.trace(of: try a.space(), options: configured(HutchPlusPlusOptions(), configure))
     }
 
     static func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }

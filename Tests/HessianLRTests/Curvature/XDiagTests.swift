@@ -8,9 +8,7 @@ import Testing
     static func xdiag(
         _ a: DenseOperator, _ configure: (inout XDiagOptions) -> Void = { _ in }
     ) throws -> XDiagEstimate<HostVector<Double>> {
-        var options = XDiagOptions()
-        configure(&options)
-        return try XDiag.estimate(of: try a.space(), options: options)
+        try XDiag.estimate(of: try a.space(), options: configured(XDiagOptions(), configure))
     }
 
     static func dot(_ x: [Double], _ y: [Double]) -> Double { zip(x, y).reduce(0) { $0 + $1.0 * $1.1 } }

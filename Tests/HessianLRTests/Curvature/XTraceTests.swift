@@ -9,9 +9,7 @@ import Testing
     }
 
     static func xtrace(_ a: DenseOperator, _ configure: (inout XTraceOptions) -> Void = { _ in }) throws -> TraceEstimate {
-        var options = XTraceOptions()
-        configure(&options)
-        return try XTrace.trace(of: try a.space(), options: options)
+        try XTrace.trace(of: try a.space(), options: configured(XTraceOptions(), configure))
     }
 
     /// t_i evaluated from its definition with dense matrices: Q_(i) = orth(AΩ without column i),
