@@ -5,7 +5,7 @@ import Testing
 @Suite struct GeNRuleTests {
     /// Smoothing off, bounds and clamp wide open: the rate is the fitted b/a itself.
     static func neutral(groups: Int = 1) -> GeNOptions {
-        neutralSafeguards(GeNOptions(groups: groups), bounds: \.lrBoundLow, \.lrBoundHigh)
+        neutralSafeguards(GeNOptions(groups: groups), bounds: \.probeFit.lrBoundLow, \.probeFit.lrBoundHigh)
     }
 
     /// Losses of L(ξ) = c − b·ξ + ½·a·ξ² at the probes of group 0.
@@ -18,7 +18,7 @@ import Testing
         #expect(GeNRule.probeRatios(count: 4) == [-1, -1.0 / 3, 1.0 / 3, 1])
         #expect(GeNRule.probeRatios(count: 5) == [-1, -0.5, 0, 0.5, 1])
         var options = GeNOptions(groups: 2)
-        options.probeScale = 2
+        options.probeFit.probeScale = 2
         #expect(GeNRule.probes(rates: [0.1, 0.25], options: options) == [[-0.2, -0.5], [0, 0], [0.2, 0.5]])
     }
 
@@ -46,7 +46,7 @@ import Testing
         let g = problem.gradient(w)
         let lr = 0.05
         var options = Self.neutral()
-        options.probeCount = 7
+        options.probeFit.probeCount = 7
         let probes = GeNRule.probes(rates: [lr], options: options)
         let losses = probes.map { row in problem.loss(zip(w, g).map { $0 - row[0] * $1 }) }
         let decision = try GeNRule.decide(current: [lr], losses: losses, options: options)
@@ -93,7 +93,7 @@ import Testing
 
     @Test func poorFitsKeepTheRate() throws {
         var options = Self.neutral()
-        options.probeCount = 5
+        options.probeFit.probeCount = 5
         let probes = GeNRule.probes(rates: [0.2], options: options)
         // A good parabola plus alternating noise: convex and descending, but R² far below 0.99.
         var noisy = Self.parabola(c: 1, b: 3, a: 12, probes: probes)
@@ -109,7 +109,7 @@ import Testing
         #expect(kinked.model.r2 < 0.99)
         #expect(kinked.flags[0].contains(.fitRejected))
         // The same noise with the gate at 0 passes.
-        options.r2Threshold = 0
+        options.probeFit.r2Threshold = 0
         #expect(try GeNRule.decide(current: [0.2], losses: noisy, options: options).flags == [[]])
     }
 
@@ -118,7 +118,7 @@ import Testing
         options.lrMin = 0.15
         let probes = GeNRule.probes(rates: [0.2], options: options)
         for decay in [1.0, 0.5, 1e-3] {
-            options.fitFailureDecay = decay
+            options.probeFit.fitFailureDecay = decay
             let kept = try GeNRule.decide(
                 current: [0.2], losses: Self.parabola(c: 1, b: 3, a: -1, probes: probes), options: options)
             #expect(kept.learningRates == [0.2])

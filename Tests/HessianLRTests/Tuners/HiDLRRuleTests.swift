@@ -5,7 +5,7 @@ import Testing
 /// skipped groups, rejected fits.
 @Suite struct HiDLRRuleTests {
     static func neutral(groups: Int, model: QuadraticModel.Kind = .diagonal) -> HiDLROptions {
-        var options = neutralSafeguards(HiDLROptions(groups: groups), bounds: \.lrBoundLow, \.lrBoundHigh)
+        var options = neutralSafeguards(HiDLROptions(groups: groups), bounds: \.probeFit.lrBoundLow, \.probeFit.lrBoundHigh)
         options.model = model
         return options
     }
@@ -47,9 +47,9 @@ import Testing
         #expect(HiDLRRule.unitProbes(groups: 3, count: 5, seed: 7, round: 3) != unit)
         #expect(HiDLRRule.unitProbes(groups: 3, count: 5, seed: 8, round: 2) != unit)
         var options = HiDLROptions(groups: 3)
-        options.probeCount = 5
+        options.probeFit.probeCount = 5
         options.seed = 7
-        options.probeScale = 0.5
+        options.probeFit.probeScale = 0.5
         let rates = [0.1, 0.01, 1.0]
         let steps = HiDLRRule.probes(rates: rates, options: options, round: 2)
         for j in 0..<5 { for k in 0..<3 { #expect(steps[j][k] == (0.5 * rates[k]) * unit[j][k]) } }
@@ -122,7 +122,7 @@ import Testing
         #expect(full.flags == [[], []])
         // The diagonal model ignores the coupling: worse fit, different (per-group) rates.
         var diagonalOptions = Self.neutral(groups: 2)
-        diagonalOptions.r2Threshold = 0
+        diagonalOptions.probeFit.r2Threshold = 0
         let diagonal = try HiDLRRule.decide(current: rates, losses: losses, options: diagonalOptions, round: 0)
         #expect(diagonal.model.r2 < full.model.r2)
         #expect(!TunerCheck.close(diagonal.learningRates[0], exact[0], 1e-3))
@@ -133,7 +133,7 @@ import Testing
         // eigenvector, so η = b/3 after raising −1 to the floor.
         let rates = [1.0, 1.0]
         var options = Self.neutral(groups: 2, model: .full)
-        options.r2Threshold = 0.5
+        options.probeFit.r2Threshold = 0.5
         let probes = HiDLRRule.probes(rates: rates, options: options, round: 0)
         let losses = Self.quadratic(c: 0, b: [1, 1], a: [1, 2, 2, 1], probes: probes)
         let decision = try HiDLRRule.decide(current: rates, losses: losses, options: options, round: 0)

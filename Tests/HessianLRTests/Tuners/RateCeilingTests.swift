@@ -78,7 +78,7 @@ import Testing
     @Test func genRatesObeyTheProbeBound() throws {
         var options = GeNOptions(groups: 1)
         options.lrMax = .infinity
-        options.probeScale = 4
+        options.probeFit.probeScale = 4
         options.smoothing = 0
         #expect(options.rateCeiling == 1e150 / 4)
         let current = 2.4e149

@@ -102,20 +102,13 @@ public struct FitState<Layout: FitLayout>: RateState, TabledState {
     }
 }
 
-/// The options GeN and Hi-DLR share beyond the clamp: `ProbeFitFields` as `probeFit`, reached
-/// directly like `RateFields` (`options.probeScale`, `\.probeScale`).
-@dynamicMemberLookup
+/// The options GeN and Hi-DLR share beyond the clamp: `ProbeFitFields` as `probeFit` (used only
+/// by the two probe-fit rules, so named explicitly: `options.probeFit.probeScale`).
 public protocol ProbeFitOptions: ClampedRateOptions {
     var probeFit: ProbeFitFields { get set }
 }
 
 extension ProbeFitOptions {
-    /// The shared field at `path` (`options.probeScale` is `options.probeFit.probeScale`).
-    public subscript<Value>(dynamicMember path: WritableKeyPath<ProbeFitFields, Value>) -> Value {
-        get { probeFit[keyPath: path] }
-        set { probeFit[keyPath: path] = newValue }
-    }
-
     /// The ceiling every rate obeys: min(lr_max, 1e150 / probe_scale), so that probe steps stay
     /// finite when lr_max is +∞ (`probeRateCeiling`).
     public var rateCeiling: Double { probeRateCeiling(scale: probeFit.probeScale, lrMax: rate.lrMax) }
@@ -181,7 +174,7 @@ extension ProbeFitRule {
     public static func observeFailure(step: UInt64, into tuner: inout RuleTuner<Self>) throws(HLRError) {
         try requireObservation(.losses, atStep: step, of: tuner)  // nothing below throws
         let failed = RateSafeguards.failedObservation(
-            tuner.rates, factor: tuner.options.fitFailureDecay, lrMin: tuner.options.lrMin,
+            tuner.rates, factor: tuner.options.probeFit.fitFailureDecay, lrMin: tuner.options.lrMin,
             lrMax: tuner.options.rateCeiling)
         tuner.state.recordFailure(rates: failed.rates, log: failed.log)
         tuner.history.recordUpdate(atStep: step)

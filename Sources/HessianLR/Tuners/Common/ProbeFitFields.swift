@@ -28,15 +28,15 @@ extension ProbeFitOptions {
         [
             .initialLR(\.initialLR),
             .updatePeriod(\.updatePeriod, default: updatePeriod),
-            .lrBoundLow(\.lrBoundLow, default: 0.5),
-            .lrBoundHigh(\.lrBoundHigh, default: 2.0),
+            .lrBoundLow(\.probeFit.lrBoundLow, default: 0.5),
+            .lrBoundHigh(\.probeFit.lrBoundHigh, default: 2.0),
             .lrMin(\.lrMin, default: 1e-8),
             .lrMax(\.lrMax, default: .infinity),
             .smoothing(\.smoothing, default: 0.9),
             probeCount,
-            .probeScale(\.probeScale, default: 1.0),
-            .r2Threshold(\.r2Threshold, default: 0.99),
-            .fitFailureDecay(\.fitFailureDecay, default: 0.5),
+            .probeScale(\.probeFit.probeScale, default: 1.0),
+            .r2Threshold(\.probeFit.r2Threshold, default: 0.99),
+            .fitFailureDecay(\.probeFit.fitFailureDecay, default: 0.5),
         ]
     }
 }

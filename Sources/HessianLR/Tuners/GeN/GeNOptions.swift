@@ -30,7 +30,7 @@ public struct GeNOptions: TunerOptions, ProbeFitOptions {
     public init(storageFor groups: Int) {}
 
     public static let fields: [OptionField<Self>] = probeFitRows(
-        updatePeriod: 4, probeCount: .count(.probeCount, \.probeCount, minimum: 3, maximum: Double(maxProbes), default: 3))
+        updatePeriod: 4, probeCount: .count(.probeCount, \.probeFit.probeCount, minimum: 3, maximum: Double(maxProbes), default: 3))
 
     public func checkConsistency() throws(HLRError) {
         try checkProbeSteps()

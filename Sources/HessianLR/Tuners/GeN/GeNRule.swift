@@ -46,17 +46,17 @@ public enum GeNRule {
 
     /// The probe steps ξ_jk = (s·lr_k)·ρ_j of `Need.losses`, for the current rates.
     public static func probes(rates: [Double], options: GeNOptions) -> [[Double]] {
-        let units = rates.map { options.probeScale * $0 }
-        return probeRatios(count: options.probeCount).map { ratio in units.map { $0 * ratio } }
+        let units = rates.map { options.probeFit.probeScale * $0 }
+        return probeRatios(count: options.probeFit.probeCount).map { ratio in units.map { $0 * ratio } }
     }
 
     /// One update from the losses at `probes(rates: current, options:)`, in that order.
     /// Throws only for malformed input (counts, non-finite values).
     public static func decide(current: [Double], losses: [Double], options: GeNOptions) throws(HLRError) -> Decision {
-        let ratios = probeRatios(count: options.probeCount)
+        let ratios = probeRatios(count: options.probeFit.probeCount)
         let model = try QuadraticModel.fit(
             probes: ratios.map { [$0] }, losses: losses, kind: .diagonal, dimension: 1)
-        let units = current.map { options.probeScale * $0 }
+        let units = current.map { options.probeFit.probeScale * $0 }
         let beta = model.slope[0]
         let alpha = model.curvature[0]
         let slopes = units.map { beta / $0 }
@@ -71,7 +71,7 @@ public enum GeNRule {
             } else if beta < 0 {
                 reasons.insert(.notDescent)
             }
-            if !(model.r2 > options.r2Threshold) { reasons.insert(.poorFit) }
+            if !(model.r2 > options.probeFit.r2Threshold) { reasons.insert(.poorFit) }
         }
         var rates: [Double] = []
         var candidates: [Double] = []
@@ -81,13 +81,13 @@ public enum GeNRule {
             if reasons.isEmpty {
                 let candidate = units[group] * (beta / alpha)
                 rates.append(RateSafeguards.update(
-                    current: lr, candidate: candidate, low: options.lrBoundLow, high: options.lrBoundHigh,
+                    current: lr, candidate: candidate, low: options.probeFit.lrBoundLow, high: options.probeFit.lrBoundHigh,
                     smoothing: options.smoothing, lrMin: options.lrMin, lrMax: options.rateCeiling,
                     flags: &groupFlags))
                 candidates.append(candidate)
             } else {
                 groupFlags.insert(.fitRejected)
-                let factor = reasons.contains(.rankDeficient) ? options.fitFailureDecay : 1
+                let factor = reasons.contains(.rankDeficient) ? options.probeFit.fitFailureDecay : 1
                 rates.append(RateSafeguards.clamp(
                     factor * lr, lrMin: options.lrMin, lrMax: options.rateCeiling, flags: &groupFlags))
                 candidates.append(.nan)

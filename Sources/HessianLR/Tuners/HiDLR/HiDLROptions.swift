@@ -49,7 +49,7 @@ public struct HiDLROptions: TunerOptions, ProbeFitOptions {
     public static let fields: [OptionField<Self>] =
         probeFitRows(
             updatePeriod: 10,
-            probeCount: .count(.probeCount, \.probeCount, minimum: 0, maximum: Double(GeNOptions.maxProbes), default: 0))
+            probeCount: .count(.probeCount, \.probeFit.probeCount, minimum: 0, maximum: Double(GeNOptions.maxProbes), default: 0))
         + [
             .count(.seed, \.seed, minimum: 0, maximum: ParameterSpec.maxIntegral, default: 0),
             .choice(.model, \.model, default: .diagonal),

@@ -49,7 +49,7 @@ public enum HiDLRRule {
 
     /// The probe steps ξ_jk = (s·lr_k)·r_jk of `Need.losses` for update `round`.
     public static func probes(rates: [Double], options: HiDLROptions, round: UInt64) -> [[Double]] {
-        let units = rates.map { options.probeScale * $0 }
+        let units = rates.map { options.probeFit.probeScale * $0 }
         return unitProbes(
             groups: rates.count, count: options.resolvedProbeCount, seed: options.seed, round: round
         ).map { row in zip(units, row).map { $0 * $1 } }
@@ -63,7 +63,7 @@ public enum HiDLRRule {
         let k = current.count
         let unit = unitProbes(groups: k, count: options.resolvedProbeCount, seed: options.seed, round: round)
         let model = try QuadraticModel.fit(probes: unit, losses: losses, kind: options.model, dimension: k)
-        let h = current.map { options.probeScale * $0 }
+        let h = current.map { options.probeFit.probeScale * $0 }
         let slopes = (0..<k).map { model.slope[$0] / h[$0] }
         var curvature = [Double](repeating: 0, count: k * k)
         for a in 0..<k {
@@ -74,7 +74,7 @@ public enum HiDLRRule {
         var reasons: DecisionFlags = []
         if model.isRankDeficient {
             reasons.insert(.rankDeficient)
-        } else if !(model.r2 > options.r2Threshold) {
+        } else if !(model.r2 > options.probeFit.r2Threshold) {
             reasons.insert(.poorFit)
         }
         // r*_k in unit coordinates (NaN: keep the group's rate), plus per-group flags.
@@ -125,7 +125,7 @@ public enum HiDLRRule {
             if !reasons.isEmpty {
                 groupFlag.formUnion(reasons)
                 groupFlag.insert(.fitRejected)
-                let factor = reasons.contains(.rankDeficient) ? options.fitFailureDecay : 1
+                let factor = reasons.contains(.rankDeficient) ? options.probeFit.fitFailureDecay : 1
                 rates.append(RateSafeguards.clamp(
                     factor * lr, lrMin: options.lrMin, lrMax: options.rateCeiling, flags: &groupFlag))
                 candidates.append(.nan)
@@ -135,7 +135,7 @@ public enum HiDLRRule {
             } else {
                 let candidate = h[group] * target[group]
                 rates.append(RateSafeguards.update(
-                    current: lr, candidate: candidate, low: options.lrBoundLow, high: options.lrBoundHigh,
+                    current: lr, candidate: candidate, low: options.probeFit.lrBoundLow, high: options.probeFit.lrBoundHigh,
                     smoothing: options.smoothing, lrMin: options.lrMin, lrMax: options.rateCeiling,
                     flags: &groupFlag))
                 candidates.append(candidate)
