@@ -15,7 +15,7 @@ extension RuleTuner where Rule.Options: ClampedRateOptions, Rule.State: RateStat
     /// The rate of `group`: clamp(initial_lr) before the first update, clamp(current) after it.
     func clampedRate(_ group: Int) -> Double {
         RateSafeguards.clamp(
-            history.updates > 0 ? state.current[group] : options.initialLR[group], lrMin: options.lrMin,
+            history.updates > 0 ? state.current[group] : options.rate.initialLR[group], lrMin: options.rate.lrMin,
             lrMax: options.rateCeiling)
     }
 
@@ -174,7 +174,7 @@ extension ProbeFitRule {
     public static func observeFailure(step: UInt64, into tuner: inout RuleTuner<Self>) throws(HLRError) {
         try requireObservation(.losses, atStep: step, of: tuner)  // nothing below throws
         let failed = RateSafeguards.failedObservation(
-            tuner.rates, factor: tuner.options.probeFit.fitFailureDecay, lrMin: tuner.options.lrMin,
+            tuner.rates, factor: tuner.options.probeFit.fitFailureDecay, lrMin: tuner.options.rate.lrMin,
             lrMax: tuner.options.rateCeiling)
         tuner.state.recordFailure(rates: failed.rates, log: failed.log)
         tuner.history.recordUpdate(atStep: step)

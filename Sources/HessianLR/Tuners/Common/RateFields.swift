@@ -27,8 +27,9 @@ public struct RateFields: Sendable, Equatable {
 }
 
 /// Options that hold `RateFields` as `rate`; `options.lrMin` and key paths such as `\.lrMin`
-/// reach the shared fields directly (dynamic member lookup), so a method's table binds them
-/// like its own fields. The group count is that of `initial_lr`.
+/// reach the shared fields directly (dynamic member lookup), so a method's table and rule use
+/// them like its own fields. The generic tuner shell, which runs on every step, names
+/// `options.rate` explicitly. The group count is that of `initial_lr`.
 @dynamicMemberLookup
 public protocol RateFieldOptions: TunerOptions {
     var rate: RateFields { get set }

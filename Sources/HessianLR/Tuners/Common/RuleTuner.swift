@@ -228,7 +228,7 @@ public struct RuleTuner<Rule: TuningRule>: Tuner {
 public protocol PeriodicOptions: RateFieldOptions {}
 
 extension RuleTuner where Rule.Options: PeriodicOptions {
-    var schedule: PeriodicSchedule { PeriodicSchedule(period: options.updatePeriod) }
+    var schedule: PeriodicSchedule { PeriodicSchedule(period: options.rate.updatePeriod) }
 
     /// Whether `step` is a scheduled step after the last observed one.
     func isDue(_ step: UInt64) -> Bool { !history.isStale(step) && schedule.isScheduled(step) }
@@ -237,7 +237,7 @@ extension RuleTuner where Rule.Options: PeriodicOptions {
     func requirePeriodic(_ kind: ObservationKind, atStep step: UInt64) throws(HLRError) {
         try ObservationGuard.require(
             kind, step: step, need: need(atStep: step), method: method, lastStep: history.lastStep,
-            schedule: "update_period \(options.updatePeriod)", nextStep: schedule.next(from: step))
+            schedule: "update_period \(options.rate.updatePeriod)", nextStep: schedule.next(from: step))
     }
 
     /// The restore check of the periodic methods, whose every observation is an update: a last
