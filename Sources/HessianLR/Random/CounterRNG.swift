@@ -1,5 +1,4 @@
 import HessianLRLoops
-import RealModule
 
 /// The library's counter-based random numbers: every value is a pure function of
 /// (seed, stream, index, element), so a probe vector can be regenerated anywhere — in C, in
